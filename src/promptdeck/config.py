@@ -1,0 +1,42 @@
+"""Settings. The only module that reads the environment (``PROMPTDECK_*``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from promptdeck.limits import DEFAULT_MAX_BODY_BYTES
+
+
+class Settings(BaseSettings):
+    """Server settings; every field can be set as ``PROMPTDECK_<NAME>`` or as a CLI flag."""
+
+    model_config = SettingsConfigDict(env_prefix="PROMPTDECK_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///promptdeck.db",
+        description="SQLAlchemy URL: sqlite:///FILE or postgresql+psycopg://USER:PW@HOST/DB.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on.")
+    workers: int = Field(default=1, ge=1, le=64, description="Server worker processes.")
+    max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES,
+        ge=1024,
+        description="Largest request body accepted; larger bodies get 413.",
+    )
+    default_max_versions: int | None = Field(
+        default=None,
+        ge=1,
+        description="Retention limit for prompts created without max_versions (none: unlimited).",
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="FULL",
+        description="SQLite synchronous pragma: FULL survives power loss, NORMAL is faster.",
+    )
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0, description="SQLite busy timeout.")
+    pool_size: int = Field(default=10, ge=1, description="Database connection pool size.")
+    access_log: bool = Field(default=False, description="Log every request (costs ~30%).")
+    log_level: str = Field(default="info", description="Log level of the server.")

@@ -1,0 +1,524 @@
+"""The Registry: every operation of promptdeck, each one transaction with its events.
+
+Rules (DESIGN.md 1-7) live here and nowhere else. Faces (HTTP routes, UI pages, CLI) call
+these methods and render what they return.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from promptdeck.domain import rules
+from promptdeck.domain.models import Event, Page, Prompt, Version
+from promptdeck.errors import (
+    IdempotencyKeyReused,
+    InvalidInput,
+    PromptNotDeleted,
+    PromptNotFound,
+    StaleEtag,
+    VersionNotFound,
+)
+from promptdeck.limits import PAGE_LIMIT_MAX
+from promptdeck.store import engine as store_engine
+from promptdeck.store import queries as q
+from promptdeck.store.constraints import translate
+
+Clock = Callable[[], datetime]
+
+PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What a creating operation returns: the resource, and whether it was a replay."""
+
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PromptCreated(Created):
+    prompt: Prompt
+
+
+@dataclass(frozen=True, slots=True)
+class VersionCreated(Created):
+    version: Version
+
+
+@dataclass(frozen=True, slots=True)
+class RolledBack:
+    prompt: Prompt
+    version: Version
+    changed: bool
+
+
+def _request_hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(rules.canonical_json(payload).encode()).hexdigest()
+
+
+def _check_limit(limit: int) -> int:
+    if not 1 <= limit <= PAGE_LIMIT_MAX:
+        raise InvalidInput(f"limit must be between 1 and {PAGE_LIMIT_MAX}", field="limit")
+    return limit
+
+
+class Registry:
+    """The service layer over one database."""
+
+    def __init__(
+        self, engine: Engine, *, clock: Clock = utcnow, default_max_versions: int | None = None
+    ) -> None:
+        self.engine = engine
+        self._writer = store_engine.writer(engine)
+        self.clock = clock
+        self.default_max_versions = default_max_versions
+
+    # --- transactions ---------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def _prompt_row(self, conn: Connection, ref: str, **kw: Any) -> Any:
+        row = q.find_prompt_row(conn, ref, **kw)
+        if row is None:
+            raise PromptNotFound(f"no prompt {ref!r}")
+        return row
+
+    def _load_prompt(self, conn: Connection, ref: str) -> Prompt:
+        row = self._prompt_row(conn, ref)
+        return self._with_active(conn, row)
+
+    def _with_active(self, conn: Connection, row: Any) -> Prompt:
+        active = None
+        if row.active_version_id is not None:
+            vrow = q.version_row(conn, row.id, row.active_version_id, full=False)
+            if vrow is not None:
+                active = q.to_version(vrow, active_id=row.active_version_id)
+        return q.to_prompt(row, active)
+
+    def _event(
+        self,
+        conn: Connection,
+        prompt_id: int,
+        kind: str,
+        actor: str,
+        *,
+        version_id: int | None = None,
+        from_version_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        q.insert_event(
+            conn,
+            {
+                "prompt_id": prompt_id,
+                "kind": kind,
+                "actor": actor,
+                "created_at": self.clock(),
+                "version_id": version_id,
+                "from_version_id": from_version_id,
+                "detail": detail or {},
+            },
+        )
+
+    @staticmethod
+    def _check_etag(row: Any, if_match: str | None) -> int | None:
+        """The expected revision for a compare-and-set, or 412 when ``if_match`` is stale."""
+        if if_match is None or if_match.strip() == "*":
+            return None
+        current = f'"{row.id}-{row.revision}"'
+        offered = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+        if current not in offered:
+            raise StaleEtag(
+                f"If-Match {if_match} does not match the prompt's current ETag {current}"
+            )
+        return int(row.revision)
+
+    # --- prompts --------------------------------------------------------------------------
+
+    def create_prompt(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        tags: list[str] | None = None,
+        content: str = "",
+        model_config: dict[str, Any] | None = None,
+        version_name: str | None = None,
+        version_description: str = "",
+        max_versions: int | None = None,
+        actor: str = "anonymous",
+        idempotency_key: str | None = None,
+    ) -> PromptCreated:
+        """Rule 1: a prompt is created with its first version, which is active."""
+        rules.check_prompt_name(name)
+        tags = tags or []
+        model_config = model_config or {}
+        request = {
+            "name": name,
+            "description": description,
+            "tags": tags,
+            "content": content,
+            "model_config": model_config,
+            "version_name": version_name,
+            "version_description": version_description,
+            "max_versions": max_versions,
+        }
+        for attempt in (1, 2):
+            try:
+                with self._write() as conn:
+                    if idempotency_key is not None:
+                        replay = self._replay(conn, "prompts", idempotency_key, request)
+                        if replay is not None:
+                            return PromptCreated(
+                                replayed=True, prompt=self._load_prompt(conn, str(replay))
+                            )
+                    now = self.clock()
+                    prompt_id = q.insert_prompt(
+                        conn,
+                        {
+                            "name": name,
+                            "description": description,
+                            "tags": tags,
+                            "content": content,
+                            "model_config": model_config,
+                            "active_version_id": None,
+                            "next_version_number": 0,
+                            "version_count": 0,
+                            "max_versions": max_versions
+                            if max_versions is not None
+                            else self.default_max_versions,
+                            "revision": 1,
+                            "created_at": now,
+                            "updated_at": now,
+                        },
+                    )
+                    self._event(conn, prompt_id, "prompt.created", actor, detail={"name": name})
+                    version = self._insert_version(
+                        conn,
+                        prompt_id,
+                        version_name=version_name,
+                        description=version_description,
+                        content=content,
+                        model_config=model_config,
+                        activate=True,
+                        actor=actor,
+                    )
+                    if idempotency_key is not None:
+                        self._remember(conn, "prompts", idempotency_key, request, prompt_id)
+                    return PromptCreated(replayed=False, prompt=self._load_prompt(conn, str(version.prompt_id)))
+            except IntegrityError as exc:
+                # A concurrent request with the same idempotency key won the race: replay it.
+                if idempotency_key is not None and attempt == 1:
+                    continue
+                raise translate(exc, prompt_name=name, version_name=version_name or "") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def list_prompts(
+        self, *, limit: int = 50, cursor: str | None = None, query: str | None = None,
+        tag: str | None = None,
+    ) -> Page[Prompt]:
+        _check_limit(limit)
+        after = rules.decode_cursor(cursor) if cursor else None
+        with self._read() as conn:
+            rows = q.prompt_page(conn, after_id=after, limit=limit + 1, query_text=query, tag=tag)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            actives = q.versions_by_ids(conn, [r.active_version_id for r in rows])
+            items = [
+                q.to_prompt(
+                    r,
+                    q.to_version(actives[r.active_version_id], active_id=r.active_version_id)
+                    if r.active_version_id in actives
+                    else None,
+                )
+                for r in rows
+            ]
+        return Page(items, rules.encode_cursor(items[-1].id) if more and items else None)
+
+    def get_prompt(self, ref: str) -> Prompt:
+        with self._read() as conn:
+            return self._load_prompt(conn, ref)
+
+    def update_prompt(
+        self,
+        ref: str,
+        changes: dict[str, Any],
+        *,
+        if_match: str | None = None,
+        actor: str = "anonymous",
+    ) -> Prompt:
+        """Rule 6: metadata and working copy only; never a version or the active pointer."""
+        unknown = set(changes) - set(PROMPT_FIELDS)
+        if unknown:
+            raise InvalidInput(f"cannot change {sorted(unknown)}", field=sorted(unknown)[0])
+        with self._write() as conn:
+            row = self._prompt_row(conn, ref, for_update=True)
+            self._check_etag(row, if_match)
+            values = {k: v for k, v in changes.items() if getattr(row, k) != v}
+            if values:
+                q.update_prompt(
+                    conn,
+                    row.id,
+                    {**values, "revision": row.revision + 1, "updated_at": self.clock()},
+                )
+                self._event(
+                    conn, row.id, "prompt.updated", actor, detail={"fields": sorted(values)}
+                )
+            return self._load_prompt(conn, str(row.id))
+
+    def delete_prompt(
+        self, ref: str, *, if_match: str | None = None, actor: str = "anonymous"
+    ) -> None:
+        """Rule 7: a soft delete; every version stays and the prompt can be restored."""
+        with self._write() as conn:
+            row = self._prompt_row(conn, ref, for_update=True)
+            self._check_etag(row, if_match)
+            now = self.clock()
+            q.update_prompt(
+                conn, row.id, {"deleted_at": now, "revision": row.revision + 1, "updated_at": now}
+            )
+            self._event(conn, row.id, "prompt.deleted", actor)
+
+    def restore_prompt(self, ref: str, *, actor: str = "anonymous") -> Prompt:
+        with self._write() as conn:
+            row = self._prompt_row(conn, ref, include_deleted=True, for_update=True)
+            if row.deleted_at is None:
+                raise PromptNotDeleted(f"prompt {ref!r} is not deleted")
+            now = self.clock()
+            q.update_prompt(
+                conn, row.id, {"deleted_at": None, "revision": row.revision + 1, "updated_at": now}
+            )
+            self._event(conn, row.id, "prompt.restored", actor)
+            return self._load_prompt(conn, str(row.id))
+
+    def purge_prompt(self, ref: str) -> None:
+        """Hard delete: only a prompt already soft-deleted, and only on explicit request."""
+        with self._write() as conn:
+            row = self._prompt_row(conn, ref, include_deleted=True, for_update=True)
+            if row.deleted_at is None:
+                raise PromptNotDeleted(f"prompt {ref!r} must be deleted before it is purged")
+            q.purge_prompt(conn, row.id)
+
+    # --- versions -------------------------------------------------------------------------
+
+    def create_version(
+        self,
+        ref: str,
+        *,
+        version_name: str | None = None,
+        description: str = "",
+        content: str | None = None,
+        model_config: dict[str, Any] | None = None,
+        activate: bool = False,
+        actor: str = "anonymous",
+        idempotency_key: str | None = None,
+    ) -> VersionCreated:
+        """Rule 2: snapshot the body (or the working copy); the active version stays unless
+        ``activate``. Rule 3: names unique per prompt, numbers from the prompt's counter."""
+        request = {
+            "version_name": version_name,
+            "description": description,
+            "content": content,
+            "model_config": model_config,
+            "activate": activate,
+        }
+        try:
+            with self._write() as conn:
+                row = self._prompt_row(conn, ref, for_update=True)
+                scope = f"prompt:{row.id}:versions"
+                if idempotency_key is not None:
+                    replay = self._replay(conn, scope, idempotency_key, request)
+                    if replay is not None:
+                        return VersionCreated(replayed=True, version=self._version(conn, row.id, replay))
+                version = self._insert_version(
+                    conn,
+                    row.id,
+                    version_name=version_name,
+                    description=description,
+                    content=row.content if content is None else content,
+                    model_config=row.model_config if model_config is None else model_config,
+                    activate=activate,
+                    actor=actor,
+                )
+                if idempotency_key is not None:
+                    self._remember(conn, scope, idempotency_key, request, version.id)
+                return VersionCreated(replayed=False, version=version)
+        except IntegrityError as exc:
+            raise translate(exc, version_name=version_name or "") from exc
+
+    def _insert_version(
+        self,
+        conn: Connection,
+        prompt_id: int,
+        *,
+        version_name: str | None,
+        description: str,
+        content: str,
+        model_config: dict[str, Any],
+        activate: bool,
+        actor: str,
+    ) -> Version:
+        now = self.clock()
+        locked = q.lock_and_bump_prompt(conn, prompt_id, now)
+        number = int(locked.next_version_number)
+        previous_active = locked.active_version_id
+        if version_name is None:
+            base = rules.default_version_name(now)
+            version_name = rules.next_free_name(base, q.names_with_prefix(conn, prompt_id, base))
+        version_id = q.insert_version(
+            conn,
+            {
+                "prompt_id": prompt_id,
+                "number": number,
+                "version_name": version_name,
+                "description": description,
+                "content": content,
+                "model_config": model_config,
+                "content_hash": rules.content_hash(content, model_config),
+                "created_by": actor,
+                "created_at": now,
+            },
+        )
+        self._event(
+            conn, prompt_id, "version.created", actor, version_id=version_id,
+            detail={"number": number, "version_name": version_name},
+        )
+        if activate:
+            q.set_active(conn, prompt_id, version_id, now, None)
+            self._event(
+                conn, prompt_id, "version.activated", actor, version_id=version_id,
+                from_version_id=previous_active,
+                detail={"number": number, "version_name": version_name},
+            )
+        return self._version(conn, prompt_id, version_id)
+
+    def _version(self, conn: Connection, prompt_id: int, version_id: int) -> Version:
+        row = q.version_row(conn, prompt_id, version_id, full=True)
+        if row is None:
+            raise VersionNotFound(f"prompt has no version {version_id}")
+        prompt = q.find_prompt_row(conn, str(prompt_id), include_deleted=True)
+        active_id = prompt.active_version_id if prompt is not None else None
+        return q.to_version(
+            row, active_id=active_id, previous_id=q.previous_version_id(conn, prompt_id, row.number)
+        )
+
+    def list_versions(
+        self, ref: str, *, limit: int = 50, cursor: str | None = None, name: str | None = None
+    ) -> Page[Version]:
+        """History, newest first, keyset-paginated on the version number."""
+        _check_limit(limit)
+        before = rules.decode_cursor(cursor) if cursor else None
+        with self._read() as conn:
+            prompt = self._prompt_row(conn, ref)
+            if name is not None:
+                found = q.version_by_name(conn, prompt.id, name)
+                rows = [found] if found is not None else []
+                more = False
+            else:
+                rows = q.version_page(conn, prompt.id, before_number=before, limit=limit + 1)
+                more = len(rows) > limit
+                rows = rows[:limit]
+        items = [q.to_version(r, active_id=prompt.active_version_id) for r in rows]
+        return Page(items, rules.encode_cursor(items[-1].number) if more and items else None)
+
+    def get_version(self, ref: str, version_id: int) -> Version:
+        """Rule 5: a version of another prompt is exactly as missing as one that never was."""
+        with self._read() as conn:
+            prompt = self._prompt_row(conn, ref)
+            return self._version(conn, prompt.id, version_id)
+
+    def rollback(
+        self, ref: str, version_id: int, *, if_match: str | None = None, actor: str = "anonymous"
+    ) -> RolledBack:
+        """Rule 4: make any version of the prompt active; deletes nothing; a no-op if active."""
+        with self._write() as conn:
+            row = self._prompt_row(conn, ref, for_update=True)
+            expected = self._check_etag(row, if_match)
+            target = q.version_row(conn, row.id, version_id, full=False)
+            if target is None:
+                raise VersionNotFound(f"prompt {ref!r} has no version {version_id}")
+            changed = row.active_version_id != version_id
+            if changed:
+                if not q.set_active(conn, row.id, version_id, self.clock(), expected):
+                    raise StaleEtag("the prompt changed while rolling back; fetch it and retry")
+                self._event(
+                    conn, row.id, "version.rolled_back", actor, version_id=version_id,
+                    from_version_id=row.active_version_id,
+                    detail={"number": target.number, "version_name": target.version_name},
+                )
+            return RolledBack(
+                prompt=self._load_prompt(conn, str(row.id)),
+                version=self._version(conn, row.id, version_id),
+                changed=changed,
+            )
+
+    def get_active(self, ref: str) -> tuple[Prompt, Version]:
+        """The active version in full, with its prompt: the hot path's slow path."""
+        with self._read() as conn:
+            row = self._prompt_row(conn, ref)
+            vrow = q.version_row(conn, row.id, row.active_version_id, full=True)
+            if vrow is None:  # impossible while the foreign key holds
+                raise VersionNotFound(f"prompt {ref!r} has no active version")
+            return q.to_prompt(row), q.to_version(vrow, active_id=row.active_version_id)
+
+    # --- events ---------------------------------------------------------------------------
+
+    def list_events(
+        self, ref: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Event]:
+        _check_limit(limit)
+        before = rules.decode_cursor(cursor) if cursor else None
+        with self._read() as conn:
+            prompt = self._prompt_row(conn, ref)
+            rows = q.event_page(conn, prompt.id, before_id=before, limit=limit + 1)
+        more = len(rows) > limit
+        items = [q.to_event(r) for r in rows[:limit]]
+        return Page(items, rules.encode_cursor(items[-1].id) if more and items else None)
+
+    # --- idempotency ----------------------------------------------------------------------
+
+    def _replay(
+        self, conn: Connection, scope: str, key: str, request: dict[str, Any]
+    ) -> int | None:
+        found = q.find_idempotency_key(conn, scope, key)
+        if found is None:
+            return None
+        if found.request_hash != _request_hash(request):
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {key!r} was used for a different request", field="Idempotency-Key"
+            )
+        return int(found.result_id)
+
+    def _remember(
+        self, conn: Connection, scope: str, key: str, request: dict[str, Any], result_id: int
+    ) -> None:
+        q.insert_idempotency_key(
+            conn,
+            {
+                "scope": scope,
+                "key": key,
+                "request_hash": _request_hash(request),
+                "result_id": result_id,
+                "created_at": self.clock(),
+            },
+        )

@@ -1,0 +1,1 @@
+"""Pure rules: names, default version names, hashes, cursors. No I/O."""

@@ -1,0 +1,71 @@
+"""Domain records returned by the core. Plain, frozen, no persistence attached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    id: int
+    prompt_id: int
+    number: int
+    version_name: str
+    description: str
+    created_at: datetime
+    created_by: str
+    content_hash: str
+    active: bool
+    archived: bool = False
+    archived_at: datetime | None = None
+    purged: bool = False
+    purged_at: datetime | None = None
+    purged_by: str | None = None
+    purge_reason: str | None = None
+    previous_version_id: int | None = None
+    content: str | None = None  # None in summaries, and for purged versions
+    model_config: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    id: int
+    name: str
+    description: str
+    tags: list[str]
+    content: str
+    model_config: dict[str, Any]
+    active_version_id: int
+    version_count: int
+    max_versions: int | None
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+    active_version: Version | None = None
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.id}-{self.revision}"'
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    prompt_id: int
+    kind: str
+    actor: str
+    created_at: datetime
+    version_id: int | None = None
+    from_version_id: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None

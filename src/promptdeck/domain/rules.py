@@ -1,0 +1,74 @@
+"""Naming rules, default version names, content hashes and opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from promptdeck.errors import InvalidInput
+from promptdeck.limits import PROMPT_NAME_MAX, PROMPT_NAME_PATTERN
+
+_NAME_RE = re.compile(PROMPT_NAME_PATTERN)
+
+
+def check_prompt_name(name: str) -> str:
+    """A prompt name is a slug, at most 128 characters, and not all digits (ids are)."""
+    if len(name) > PROMPT_NAME_MAX:
+        raise InvalidInput(f"name is longer than {PROMPT_NAME_MAX} characters", field="name")
+    if not _NAME_RE.match(name):
+        raise InvalidInput(
+            "name must be lowercase letters, digits, '.', '_' or '-', starting with a letter "
+            "or digit",
+            field="name",
+        )
+    if name.isdigit():
+        raise InvalidInput("name cannot be all digits (that is how ids are written)", field="name")
+    return name
+
+
+def default_version_name(now: datetime) -> str:
+    """The UTC creation time, ISO 8601 with milliseconds and ``Z``."""
+    utc = now.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def next_free_name(base: str, taken: set[str]) -> str:
+    """``base`` if free, else ``base-2``, ``base-3``…: the first suffix not taken."""
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(content: str, model_config: dict[str, Any]) -> str:
+    """sha256 over the prompt text and its model config, so equal snapshots hash equal."""
+    h = hashlib.sha256()
+    h.update(content.encode("utf-8"))
+    h.update(b"\x00")
+    h.update(canonical_json(model_config).encode("utf-8"))
+    return "sha256:" + h.hexdigest()
+
+
+def encode_cursor(value: int) -> str:
+    return base64.urlsafe_b64encode(f"k:{value}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "k":
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not one this server issued", field="cursor") from exc

@@ -1,0 +1,90 @@
+"""The error tree of promptdeck.
+
+Each error has a stable ``code`` (also the last part of its problem ``type`` URI). The HTTP
+status of each code lives in one table at the edge (``server/problems.py``); the client raises
+the same classes. Nothing here knows HTTP or SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class PromptdeckError(Exception):
+    """Base class. ``code`` is stable; ``title`` is the same for every occurrence."""
+
+    code: ClassVar[str] = "promptdeck-error"
+    title: ClassVar[str] = "Promptdeck error"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+
+class NotFound(PromptdeckError):
+    code = "not-found"
+    title = "Not found"
+
+
+class PromptNotFound(NotFound):
+    code = "prompt-not-found"
+    title = "Prompt not found"
+
+
+class VersionNotFound(NotFound):
+    code = "version-not-found"
+    title = "Version not found"
+
+
+class Conflict(PromptdeckError):
+    code = "conflict"
+    title = "Conflict"
+
+
+class PromptNameTaken(Conflict):
+    code = "prompt-name-taken"
+    title = "Prompt name taken"
+
+
+class VersionNameTaken(Conflict):
+    code = "version-name-taken"
+    title = "Version name taken"
+
+
+class PromptNotDeleted(Conflict):
+    code = "prompt-not-deleted"
+    title = "Prompt is not deleted"
+
+
+class VersionUnavailable(Conflict):
+    """The version exists but cannot be used as asked (archived beyond the limit, purged)."""
+
+    code = "version-unavailable"
+    title = "Version unavailable"
+
+
+class ActiveVersionProtected(Conflict):
+    code = "active-version-protected"
+    title = "The active version cannot be changed this way"
+
+
+class IdempotencyKeyReused(PromptdeckError):
+    code = "idempotency-key-reused"
+    title = "Idempotency key reused with a different request"
+
+
+class StaleEtag(PromptdeckError):
+    code = "precondition-failed"
+    title = "Precondition failed"
+
+
+class InvalidInput(PromptdeckError):
+    code = "validation-error"
+    title = "Invalid input"
+
+
+class PayloadTooLarge(PromptdeckError):
+    code = "payload-too-large"
+    title = "Payload too large"

@@ -1,0 +1,1 @@
+"""Persistence: engine, tables, queries and Alembic migrations. The only place with SQL."""

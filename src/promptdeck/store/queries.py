@@ -1,0 +1,251 @@
+"""Every query the core runs. Each takes an open connection; the core owns the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Row
+
+from promptdeck.domain.models import Event, Prompt, Version
+from promptdeck.store.tables import events, idempotency_keys, prompts, versions
+
+VERSION_SUMMARY_COLS = [
+    versions.c.id,
+    versions.c.prompt_id,
+    versions.c.number,
+    versions.c.version_name,
+    versions.c.description,
+    versions.c.created_at,
+    versions.c.created_by,
+    versions.c.content_hash,
+]
+
+
+def _ref_clause(ref: str) -> sa.ColumnElement[bool]:
+    return prompts.c.id == int(ref) if ref.isdigit() else prompts.c.name == ref
+
+
+def find_prompt_row(
+    conn: Connection, ref: str, *, include_deleted: bool = False, for_update: bool = False
+) -> Row[Any] | None:
+    query = sa.select(prompts).where(_ref_clause(ref))
+    if not include_deleted:
+        query = query.where(prompts.c.deleted_at.is_(None))
+    if for_update:
+        query = query.with_for_update()
+    return conn.execute(query).first()
+
+
+def lock_and_bump_prompt(conn: Connection, prompt_id: int, now: datetime) -> Row[Any]:
+    """Allocate the next version number; the UPDATE also locks the prompt row until commit."""
+    row = conn.execute(
+        sa.update(prompts)
+        .where(prompts.c.id == prompt_id)
+        .values(
+            next_version_number=prompts.c.next_version_number + 1,
+            version_count=prompts.c.version_count + 1,
+            revision=prompts.c.revision + 1,
+            updated_at=now,
+        )
+        .returning(prompts.c.next_version_number, prompts.c.active_version_id)
+    ).one()
+    return row
+
+
+def insert_prompt(conn: Connection, values: dict[str, Any]) -> int:
+    return int(conn.execute(sa.insert(prompts).values(**values).returning(prompts.c.id)).scalar_one())
+
+
+def update_prompt(conn: Connection, prompt_id: int, values: dict[str, Any]) -> None:
+    conn.execute(sa.update(prompts).where(prompts.c.id == prompt_id).values(**values))
+
+
+def set_active(
+    conn: Connection, prompt_id: int, version_id: int, now: datetime, expected_revision: int | None
+) -> bool:
+    """Compare-and-set of the active pointer; False when the revision moved on."""
+    query = (
+        sa.update(prompts)
+        .where(prompts.c.id == prompt_id)
+        .values(active_version_id=version_id, revision=prompts.c.revision + 1, updated_at=now)
+    )
+    if expected_revision is not None:
+        query = query.where(prompts.c.revision == expected_revision)
+    return conn.execute(query).rowcount == 1
+
+
+def names_with_prefix(conn: Connection, prompt_id: int, prefix: str) -> set[str]:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = conn.execute(
+        sa.select(versions.c.version_name).where(
+            versions.c.prompt_id == prompt_id,
+            versions.c.version_name.like(escaped + "%", escape="\\"),
+        )
+    )
+    return {r[0] for r in rows}
+
+
+def insert_version(conn: Connection, values: dict[str, Any]) -> int:
+    return int(
+        conn.execute(sa.insert(versions).values(**values).returning(versions.c.id)).scalar_one()
+    )
+
+
+def version_row(conn: Connection, prompt_id: int, version_id: int, *, full: bool) -> Row[Any] | None:
+    cols = [*VERSION_SUMMARY_COLS, versions.c.content, versions.c.model_config] if full else VERSION_SUMMARY_COLS
+    return conn.execute(
+        sa.select(*cols).where(versions.c.prompt_id == prompt_id, versions.c.id == version_id)
+    ).first()
+
+
+def version_by_name(conn: Connection, prompt_id: int, name: str) -> Row[Any] | None:
+    return conn.execute(
+        sa.select(*VERSION_SUMMARY_COLS).where(
+            versions.c.prompt_id == prompt_id, versions.c.version_name == name
+        )
+    ).first()
+
+
+def previous_version_id(conn: Connection, prompt_id: int, number: int) -> int | None:
+    return conn.execute(
+        sa.select(versions.c.id)
+        .where(versions.c.prompt_id == prompt_id, versions.c.number < number)
+        .order_by(versions.c.number.desc())
+        .limit(1)
+    ).scalar()
+
+
+def version_page(
+    conn: Connection, prompt_id: int, *, before_number: int | None, limit: int
+) -> list[Row[Any]]:
+    query = sa.select(*VERSION_SUMMARY_COLS).where(versions.c.prompt_id == prompt_id)
+    if before_number is not None:
+        query = query.where(versions.c.number < before_number)
+    return list(conn.execute(query.order_by(versions.c.number.desc()).limit(limit)))
+
+
+def prompt_page(
+    conn: Connection,
+    *,
+    after_id: int | None,
+    limit: int,
+    query_text: str | None,
+    tag: str | None,
+) -> list[Row[Any]]:
+    query = sa.select(prompts).where(prompts.c.deleted_at.is_(None))
+    if after_id is not None:
+        query = query.where(prompts.c.id > after_id)
+    if query_text:
+        escaped = query_text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(
+            sa.or_(
+                prompts.c.name.like(f"%{escaped}%", escape="\\"),
+                prompts.c.description.ilike(f"%{escaped}%", escape="\\"),
+            )
+        )
+    rows = list(conn.execute(query.order_by(prompts.c.id).limit(limit if not tag else limit * 20)))
+    if tag:
+        # JSON containment differs by dialect; the tag list is tiny, so filter here.
+        rows = [r for r in rows if tag in (r.tags or [])][:limit]
+    return rows
+
+
+def versions_by_ids(conn: Connection, ids: list[int]) -> dict[int, Row[Any]]:
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(*VERSION_SUMMARY_COLS).where(versions.c.id.in_(ids)))
+    return {r.id: r for r in rows}
+
+
+def insert_event(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(sa.insert(events).values(**values))
+
+
+def event_page(
+    conn: Connection, prompt_id: int, *, before_id: int | None, limit: int
+) -> list[Row[Any]]:
+    query = sa.select(events).where(events.c.prompt_id == prompt_id)
+    if before_id is not None:
+        query = query.where(events.c.id < before_id)
+    return list(conn.execute(query.order_by(events.c.id.desc()).limit(limit)))
+
+
+def find_idempotency_key(conn: Connection, scope: str, key: str) -> Row[Any] | None:
+    return conn.execute(
+        sa.select(idempotency_keys).where(
+            idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+        )
+    ).first()
+
+
+def insert_idempotency_key(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(sa.insert(idempotency_keys).values(**values))
+
+
+def purge_prompt(conn: Connection, prompt_id: int) -> None:
+    conn.execute(sa.update(prompts).where(prompts.c.id == prompt_id).values(active_version_id=None))
+    conn.execute(sa.delete(events).where(events.c.prompt_id == prompt_id))
+    conn.execute(sa.delete(versions).where(versions.c.prompt_id == prompt_id))
+    conn.execute(
+        sa.delete(idempotency_keys).where(
+            idempotency_keys.c.scope.like(f"prompt:{prompt_id}:%")
+        )
+    )
+    conn.execute(sa.delete(prompts).where(prompts.c.id == prompt_id))
+
+
+# --- row -> domain ---------------------------------------------------------------------------
+
+
+def to_version(row: Row[Any], *, active_id: int | None, previous_id: int | None = None) -> Version:
+    m = row._mapping
+    return Version(
+        id=m["id"],
+        prompt_id=m["prompt_id"],
+        number=m["number"],
+        version_name=m["version_name"],
+        description=m["description"],
+        created_at=m["created_at"],
+        created_by=m["created_by"],
+        content_hash=m["content_hash"],
+        active=m["id"] == active_id,
+        previous_version_id=previous_id,
+        content=m.get("content"),
+        model_config=m.get("model_config"),
+    )
+
+
+def to_prompt(row: Row[Any], active: Version | None = None) -> Prompt:
+    m = row._mapping
+    return Prompt(
+        id=m["id"],
+        name=m["name"],
+        description=m["description"],
+        tags=list(m["tags"] or []),
+        content=m["content"],
+        model_config=dict(m["model_config"] or {}),
+        active_version_id=m["active_version_id"],
+        version_count=m["version_count"],
+        max_versions=m["max_versions"],
+        revision=m["revision"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        deleted_at=m["deleted_at"],
+        active_version=active,
+    )
+
+
+def to_event(row: Row[Any]) -> Event:
+    m = row._mapping
+    return Event(
+        id=m["id"],
+        prompt_id=m["prompt_id"],
+        kind=m["kind"],
+        actor=m["actor"],
+        created_at=m["created_at"],
+        version_id=m["version_id"],
+        from_version_id=m["from_version_id"],
+        detail=dict(m["detail"] or {}),
+    )

@@ -1,0 +1,87 @@
+"""The tables. Invariants live here: unique names and numbers, the active pointer as a
+composite foreign key that can only name a version of the same prompt."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from promptdeck.store.types import JSONType, UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+prompts = sa.Table(
+    "prompts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(128), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("tags", JSONType, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("model_config", JSONType, nullable=False),
+    sa.Column("active_version_id", sa.Integer, nullable=True),
+    sa.Column("next_version_number", sa.Integer, nullable=False, default=0),
+    sa.Column("version_count", sa.Integer, nullable=False, default=0),
+    sa.Column("max_versions", sa.Integer, nullable=True),
+    sa.Column("revision", sa.Integer, nullable=False, default=1),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_at", UTCDateTime, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["id", "active_version_id"],
+        ["versions.prompt_id", "versions.id"],
+        name="fk_prompts_active_version",
+        use_alter=True,
+    ),
+)
+
+versions = sa.Table(
+    "versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("version_name", sa.String(128), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("content", sa.Text, nullable=True),
+    sa.Column("model_config", JSONType, nullable=True),
+    sa.Column("content_hash", sa.String(80), nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("prompt_id", "number"),
+    sa.UniqueConstraint("prompt_id", "version_name"),
+    sa.UniqueConstraint("prompt_id", "id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("version_id", sa.Integer, nullable=True),
+    sa.Column("from_version_id", sa.Integer, nullable=True),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("detail", JSONType, nullable=False),
+    sa.Index("ix_events_prompt_id_id", "prompt_id", "id"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("scope", sa.String(64), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("request_hash", sa.String(80), nullable=False),
+    sa.Column("result_id", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("scope", "key"),
+)
