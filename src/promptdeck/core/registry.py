@@ -481,6 +481,11 @@ class Registry:
                 raise VersionNotFound(f"prompt {ref!r} has no active version")
             return q.to_prompt(row), q.to_version(vrow, active_id=row.active_version_id)
 
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self._read() as conn:
+            q.ping(conn)
+
     # --- events ---------------------------------------------------------------------------
 
     def list_events(

@@ -249,3 +249,7 @@ def to_event(row: Row[Any]) -> Event:
         from_version_id=m["from_version_id"],
         detail=dict(m["detail"] or {}),
     )
+
+
+def ping(conn: Connection) -> None:
+    conn.execute(sa.text("SELECT 1"))

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Start a throwaway PostgreSQL for the tests: installs the server when it is missing, runs
+# initdb in a temporary folder, listens on a free loopback port. Source it; it exports
+# PROMPTDECK_TEST_PG_URL and PG_TMPDIR, and defines pg_stop.
+set -euo pipefail
+
+pg_bin() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -z "$d" ] || [ ! -x "$d/initdb" ]; then
+    echo "installing PostgreSQL (apt-get)…" >&2
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    else
+      sudo apt-get update -qq >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    fi
+    d=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  echo "$d"
+}
+
+as_pg() {
+  # initdb and postgres refuse to run as root: run them as the postgres user then.
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+PGBIN=$(pg_bin)
+PG_TMPDIR=$(mktemp -d /tmp/promptdeck-pg.XXXXXX)
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_TMPDIR"
+PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+as_pg "$PGBIN/initdb" -D "$PG_TMPDIR/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+as_pg "$PGBIN/pg_ctl" -D "$PG_TMPDIR/data" -l "$PG_TMPDIR/log" -w -t 60 \
+  -o "-p $PG_PORT -k $PG_TMPDIR -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" \
+  start >/dev/null
+export PG_TMPDIR PG_PORT PGBIN
+export PROMPTDECK_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/postgres"
+echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $PG_PORT ($PG_TMPDIR)" >&2
+
+pg_stop() {
+  as_pg "$PGBIN/pg_ctl" -D "$PG_TMPDIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$PG_TMPDIR"
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: makes .venv, installs promptdeck with its dev
+# tools, installs Chromium and PostgreSQL when missing, runs lint and types, then every test
+# on SQLite and again on a throwaway PostgreSQL. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing Chromium (apt-get)…" >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+
+echo "== lint and types" >&2
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+trap pg_stop EXIT
+
+status=0
+echo "== tests on SQLite" >&2
+PROMPTDECK_TEST_BACKEND=sqlite .venv/bin/python -m pytest -m "not postgresql_only" "$@" || status=$?
+echo "== tests on PostgreSQL" >&2
+PROMPTDECK_TEST_BACKEND=postgresql .venv/bin/python -m pytest -m "not sqlite_only" "$@" || status=$?
+exit $status

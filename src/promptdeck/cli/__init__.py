@@ -1,0 +1,1 @@
+"""The promptdeck command line."""

@@ -1,0 +1,217 @@
+"""Wire models (JSON in and out), shared by the server and the client.
+
+Request models forbid unknown fields, so server-owned fields (id, number, created_at,
+content_hash, active…) can never be set from input.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from promptdeck import limits
+
+T = TypeVar("T")
+
+ModelConfig = dict[str, Any]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True, protected_namespaces=())
+
+
+def _check_model_config(value: ModelConfig | None) -> ModelConfig | None:
+    import json
+
+    if value is not None and len(json.dumps(value)) > limits.MODEL_CONFIG_MAX_BYTES:
+        raise ValueError(f"model_config is larger than {limits.MODEL_CONFIG_MAX_BYTES} bytes")
+    return value
+
+
+Tag = Field(min_length=1, max_length=limits.TAG_MAX)
+
+
+class PromptCreate(_In):
+    name: str = Field(
+        min_length=1,
+        max_length=limits.PROMPT_NAME_MAX,
+        pattern=limits.PROMPT_NAME_PATTERN,
+        description="Unique slug: lowercase letters, digits, '.', '_', '-'; not all digits.",
+        examples=["support-reply"],
+    )
+    description: str = Field(default="", max_length=limits.DESCRIPTION_MAX)
+    tags: list[str] = Field(default_factory=list, max_length=limits.TAGS_MAX)
+    content: str = Field(
+        default="", max_length=limits.CONTENT_MAX, description="The prompt text (working copy)."
+    )
+    llm_config: ModelConfig = Field(
+        default_factory=dict,
+        alias="model_config",
+        description="Model settings (model name, temperature…), any JSON object.",
+    )
+    version_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=limits.VERSION_NAME_MAX,
+        description="Name of the first version; defaults to the UTC creation timestamp.",
+    )
+    version_description: str = Field(default="", max_length=limits.DESCRIPTION_MAX)
+    max_versions: int | None = Field(default=None, ge=1, le=1_000_000)
+
+    _mc = field_validator("llm_config")(_check_model_config)
+
+    @field_validator("name")
+    @classmethod
+    def _not_all_digits(cls, v: str) -> str:
+        if v.isdigit():
+            raise ValueError("name cannot be all digits (that is how ids are written)")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        for tag in v:
+            if not 1 <= len(tag) <= limits.TAG_MAX:
+                raise ValueError(f"each tag is 1 to {limits.TAG_MAX} characters")
+        return v
+
+
+class PromptPatch(_In):
+    description: str | None = Field(default=None, max_length=limits.DESCRIPTION_MAX)
+    tags: list[str] | None = Field(default=None, max_length=limits.TAGS_MAX)
+    content: str | None = Field(default=None, max_length=limits.CONTENT_MAX)
+    llm_config: ModelConfig | None = Field(default=None, alias="model_config")
+    max_versions: int | None = Field(default=None, ge=1, le=1_000_000)
+
+    _mc = field_validator("llm_config")(_check_model_config)
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the request set, under their domain names; null clears max_versions."""
+        out: dict[str, Any] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            key = "model_config" if name == "llm_config" else name
+            if value is None and key != "max_versions":
+                continue
+            out[key] = value
+        return out
+
+
+class VersionCreate(_In):
+    version_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=limits.VERSION_NAME_MAX,
+        description="Unique per prompt; defaults to the UTC timestamp (suffixed -2, -3… if taken).",
+        examples=["tone-v2"],
+    )
+    description: str | None = Field(
+        default=None, max_length=limits.DESCRIPTION_MAX, description="What changed and why."
+    )
+    content: str | None = Field(
+        default=None,
+        max_length=limits.CONTENT_MAX,
+        description="The text to snapshot; omitted: the prompt's working copy.",
+    )
+    llm_config: ModelConfig | None = Field(
+        default=None,
+        alias="model_config",
+        description="The model config to snapshot; omitted: the working copy's.",
+    )
+    activate: bool = Field(default=False, description="Also make the new version active.")
+
+    _mc = field_validator("llm_config")(_check_model_config)
+
+
+class VersionSummaryOut(_Out):
+    id: int
+    prompt_id: int
+    number: int = Field(description="1, 2, 3… per prompt, never reused.")
+    version_name: str
+    description: str
+    created_at: datetime
+    created_by: str
+    content_hash: str
+    active: bool
+
+
+class VersionOut(VersionSummaryOut):
+    content: str | None = Field(description="The prompt text of this version.")
+    llm_config: ModelConfig | None = Field(alias="model_config", serialization_alias="model_config")
+    previous_version_id: int | None = Field(
+        description="The version before this one (the base for a diff), if any."
+    )
+
+
+class ActiveOut(_Out):
+    prompt_id: int
+    prompt_name: str
+    version_id: int
+    number: int
+    version_name: str
+    description: str
+    content: str
+    llm_config: ModelConfig = Field(alias="model_config", serialization_alias="model_config")
+    content_hash: str
+    created_at: datetime
+    created_by: str
+
+
+class PromptOut(_Out):
+    id: int
+    name: str
+    description: str
+    tags: list[str]
+    content: str = Field(description="The working copy: what the next version snapshots.")
+    llm_config: ModelConfig = Field(alias="model_config", serialization_alias="model_config")
+    active_version: VersionSummaryOut | None
+    version_count: int
+    max_versions: int | None
+    etag: str = Field(description="Send it back in If-Match to guard an edit or a rollback.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventOut(_Out):
+    id: int
+    prompt_id: int
+    kind: str = Field(
+        description="prompt.created, prompt.updated, prompt.deleted, prompt.restored, "
+        "version.created, version.activated, version.rolled_back, …"
+    )
+    version_id: int | None
+    from_version_id: int | None = Field(description="The version that was active before.")
+    actor: str
+    created_at: datetime
+    detail: dict[str, Any]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= to get the next page; null on the last page."
+    )
+
+
+class RollbackOut(_Out):
+    changed: bool = Field(description="False when the version was already active (a no-op).")
+    prompt: PromptOut
+    version: VersionOut
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None

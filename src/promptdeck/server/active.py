@@ -1,0 +1,165 @@
+"""GET /prompts/{prompt_id}/active: the hot path, answered below FastAPI.
+
+Applications call this many times a second, so it skips routing, dependency injection and
+response models: a pure ASGI handler serves pre-encoded bodies from memory.
+
+Correctness across processes comes first. Versions are immutable, so a version's body never
+goes stale; what can change is which version is active. On SQLite, ``PRAGMA data_version``
+(a few microseconds) tells whether any other connection, in this process or another, committed
+since the last look; if so the cache is dropped. On PostgreSQL every request reads the
+prompt's active pointer (one indexed lookup) in the thread pool.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy.engine import make_url
+
+from promptdeck.core import Registry
+from promptdeck.domain.models import Prompt, Version
+from promptdeck.errors import PromptdeckError
+from promptdeck.schemas import ActiveOut
+from promptdeck.server.problems import MEDIA_TYPE, problem_body, status_of
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PREFIX = "/prompts/"
+SUFFIX = "/active"
+MAX_ENTRIES = 10_000
+
+
+class Entry:
+    __slots__ = ("body", "etag", "headers", "not_modified")
+
+    def __init__(self, etag: bytes, body: bytes) -> None:
+        self.etag = etag
+        self.body = body
+        common = [(b"etag", etag), (b"cache-control", b"no-cache")]
+        self.headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *common,
+        ]
+        self.not_modified = common
+
+
+def render(prompt: Prompt, version: Version) -> Entry:
+    out = ActiveOut.model_validate(
+        {
+            "prompt_id": prompt.id,
+            "prompt_name": prompt.name,
+            "version_id": version.id,
+            "number": version.number,
+            "version_name": version.version_name,
+            "description": version.description,
+            "content": version.content or "",
+            "model_config": version.model_config or {},
+            "content_hash": version.content_hash,
+            "created_at": version.created_at,
+            "created_by": version.created_by,
+        }
+    )
+    body = out.model_dump_json(by_alias=True).encode()
+    return Entry(f'"a{version.id}"'.encode(), body)
+
+
+class SQLiteChangeProbe:
+    """True when any connection has committed to the database since the last call."""
+
+    def __init__(self, database_url: str) -> None:
+        path = make_url(database_url).database or ""
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._last = -1
+
+    def changed(self) -> bool:
+        value = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if value != self._last:
+            self._last = value
+            return True
+        return False
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class ActiveEndpoint:
+    """ASGI middleware that answers GET/HEAD /prompts/{ref}/active and passes on the rest."""
+
+    def __init__(self, app: ASGIApp, registry: Registry, probe: SQLiteChangeProbe | None) -> None:
+        self.app = app
+        self.registry = registry
+        self.probe = probe
+        self.by_ref: dict[str, Entry] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            path: str = scope["path"]
+            if path.startswith(PREFIX) and path.endswith(SUFFIX):
+                ref = path[len(PREFIX) : -len(SUFFIX)]
+                if ref and "/" not in ref and len(ref) <= 128:
+                    await self.serve(ref, scope, send)
+                    return
+        await self.app(scope, receive, send)
+
+    def _lookup_sqlite(self, ref: str) -> Entry:
+        assert self.probe is not None
+        if self.probe.changed():
+            self.by_ref.clear()
+        entry = self.by_ref.get(ref)
+        if entry is None:
+            entry = render(*self.registry.get_active(ref))
+            if len(self.by_ref) >= MAX_ENTRIES:
+                self.by_ref.clear()
+            self.by_ref[ref] = entry
+        return entry
+
+    def _lookup_pointer(self, ref: str) -> Entry:
+        prompt, version = self.registry.get_active(ref)
+        return render(prompt, version)
+
+    async def serve(self, ref: str, scope: Scope, send: Send) -> None:
+        try:
+            if self.probe is not None:
+                entry = self._lookup_sqlite(ref)
+            else:
+                entry = await anyio.to_thread.run_sync(self._lookup_pointer, ref)
+        except PromptdeckError as exc:
+            status = status_of(exc)
+            body = problem_body(status, exc.code, exc.title, exc.detail, instance=scope["path"])
+            await _send(send, status, [(b"content-type", MEDIA_TYPE.encode())], body)
+            return
+        if_none_match = _header(scope, b"if-none-match")
+        if if_none_match is not None and _etag_matches(if_none_match, entry.etag):
+            await _send(send, 304, entry.not_modified, b"")
+            return
+        body = b"" if scope["method"] == "HEAD" else entry.body
+        await _send(send, 200, entry.headers, body)
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _etag_matches(header: bytes, etag: bytes) -> bool:
+    if header.strip() == b"*":
+        return True
+    return any(tag.strip().removeprefix(b"W/") == etag for tag in header.split(b","))
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    if status != 304 and not any(k == b"content-length" for k, _ in headers):
+        headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+

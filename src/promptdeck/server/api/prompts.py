@@ -1,0 +1,161 @@
+"""/prompts: create, list, read, edit, delete, restore, purge."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from promptdeck import limits
+from promptdeck.schemas import EventOut, Page, PromptCreate, PromptOut, PromptPatch
+from promptdeck.server.api.render import event_page, prompt_out, prompt_page
+from promptdeck.server.deps import ActorDep, IdempotencyKey, IfMatch, RegistryDep
+from promptdeck.server.problems import responses
+
+router = APIRouter(prefix="/prompts", tags=["prompts"], responses=responses(400, 413, 422))
+
+PromptRef = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=limits.PROMPT_NAME_MAX,
+        description="The prompt's integer id or its name.",
+        examples=["support-reply"],
+    ),
+]
+Limit = Annotated[
+    int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")
+]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="next_cursor of the previous page.")
+]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PromptOut,
+    responses=responses(409),
+    summary="Create a prompt and its first (active) version",
+)
+def create_prompt(
+    body: PromptCreate,
+    registry: RegistryDep,
+    actor: ActorDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> PromptOut:
+    created = registry.create_prompt(
+        body.name,
+        description=body.description,
+        tags=body.tags,
+        content=body.content,
+        model_config=body.llm_config,
+        version_name=body.version_name,
+        version_description=body.version_description,
+        max_versions=body.max_versions,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
+    response.headers["Location"] = f"/prompts/{created.prompt.id}"
+    response.headers["ETag"] = created.prompt.etag
+    if created.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return prompt_out(created.prompt)
+
+
+@router.get("", response_model=Page[PromptOut], summary="List prompts (oldest first)")
+def list_prompts(
+    registry: RegistryDep,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in the name or description.")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=limits.TAG_MAX, description="Has this tag.")] = None,
+) -> Page[PromptOut]:
+    return prompt_page(registry.list_prompts(limit=limit, cursor=cursor, query=q, tag=tag))
+
+
+@router.get(
+    "/{prompt_id}",
+    response_model=PromptOut,
+    responses=responses(404),
+    summary="One prompt with its active version summary",
+)
+def get_prompt(prompt_id: PromptRef, registry: RegistryDep, response: Response) -> PromptOut:
+    prompt = registry.get_prompt(prompt_id)
+    response.headers["ETag"] = prompt.etag
+    return prompt_out(prompt)
+
+
+@router.patch(
+    "/{prompt_id}",
+    response_model=PromptOut,
+    responses=responses(404, 412),
+    summary="Edit metadata or the working copy (never a version)",
+)
+def update_prompt(
+    prompt_id: PromptRef,
+    body: PromptPatch,
+    registry: RegistryDep,
+    actor: ActorDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> PromptOut:
+    prompt = registry.update_prompt(prompt_id, body.changes(), if_match=if_match, actor=actor)
+    response.headers["ETag"] = prompt.etag
+    return prompt_out(prompt)
+
+
+@router.delete(
+    "/{prompt_id}",
+    status_code=204,
+    responses=responses(404, 412),
+    summary="Soft-delete a prompt (restorable; versions kept)",
+)
+def delete_prompt(
+    prompt_id: PromptRef, registry: RegistryDep, actor: ActorDep, if_match: IfMatch = None
+) -> Response:
+    registry.delete_prompt(prompt_id, if_match=if_match, actor=actor)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{prompt_id}/restore",
+    response_model=PromptOut,
+    responses=responses(404, 409),
+    summary="Undo a soft delete",
+)
+def restore_prompt(
+    prompt_id: PromptRef, registry: RegistryDep, actor: ActorDep, response: Response
+) -> PromptOut:
+    prompt = registry.restore_prompt(prompt_id, actor=actor)
+    response.headers["ETag"] = prompt.etag
+    return prompt_out(prompt)
+
+
+@router.post(
+    "/{prompt_id}/purge",
+    status_code=204,
+    responses=responses(404, 409),
+    summary="Hard-delete a soft-deleted prompt with all its versions and events",
+)
+def purge_prompt(prompt_id: PromptRef, registry: RegistryDep) -> Response:
+    registry.purge_prompt(prompt_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{prompt_id}/events",
+    response_model=Page[EventOut],
+    responses=responses(404),
+    summary="The prompt's timeline, newest first: what happened, when, by whom",
+)
+def list_events(
+    prompt_id: PromptRef,
+    registry: RegistryDep,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
+) -> Page[EventOut]:
+    return event_page(registry.list_events(prompt_id, limit=limit, cursor=cursor))

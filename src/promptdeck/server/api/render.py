@@ -1,0 +1,49 @@
+"""Domain records to wire models: the only place the faces shape output."""
+
+from __future__ import annotations
+
+from promptdeck.domain.models import Event, Prompt, Version
+from promptdeck.domain.models import Page as DomainPage
+from promptdeck.schemas import EventOut, Page, PromptOut, VersionOut, VersionSummaryOut
+
+
+def prompt_out(prompt: Prompt) -> PromptOut:
+    return PromptOut.model_validate(
+        {
+            "id": prompt.id,
+            "name": prompt.name,
+            "description": prompt.description,
+            "tags": prompt.tags,
+            "content": prompt.content,
+            "model_config": prompt.model_config,
+            "active_version": VersionSummaryOut.model_validate(prompt.active_version)
+            if prompt.active_version
+            else None,
+            "version_count": prompt.version_count,
+            "max_versions": prompt.max_versions,
+            "etag": prompt.etag,
+            "created_at": prompt.created_at,
+            "updated_at": prompt.updated_at,
+        }
+    )
+
+
+def version_out(version: Version) -> VersionOut:
+    return VersionOut.model_validate(version)
+
+
+def summary_page(page: DomainPage[Version]) -> Page[VersionSummaryOut]:
+    return Page[VersionSummaryOut](
+        items=[VersionSummaryOut.model_validate(v) for v in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+def prompt_page(page: DomainPage[Prompt]) -> Page[PromptOut]:
+    return Page[PromptOut](items=[prompt_out(p) for p in page.items], next_cursor=page.next_cursor)
+
+
+def event_page(page: DomainPage[Event]) -> Page[EventOut]:
+    return Page[EventOut](
+        items=[EventOut.model_validate(e) for e in page.items], next_cursor=page.next_cursor
+    )

@@ -1,0 +1,97 @@
+"""/prompts/{prompt_id}/versions: the specification's endpoints, and reading one version."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from promptdeck import limits
+from promptdeck.schemas import Page, RollbackOut, VersionCreate, VersionOut, VersionSummaryOut
+from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
+from promptdeck.server.api.render import prompt_out, summary_page, version_out
+from promptdeck.server.deps import ActorDep, IdempotencyKey, IfMatch, RegistryDep
+from promptdeck.server.problems import responses
+
+router = APIRouter(
+    prefix="/prompts/{prompt_id}/versions", tags=["versions"], responses=responses(400, 404, 422)
+)
+
+VersionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The version's id.")]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=VersionOut,
+    responses=responses(409, 413),
+    summary="Create a new version (the active version does not change unless activate)",
+)
+def create_version(
+    prompt_id: PromptRef,
+    registry: RegistryDep,
+    actor: ActorDep,
+    response: Response,
+    body: VersionCreate | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> VersionOut:
+    body = body or VersionCreate()
+    created = registry.create_version(
+        prompt_id,
+        version_name=body.version_name,
+        description=body.description or "",
+        content=body.content,
+        model_config=body.llm_config,
+        activate=body.activate,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
+    version = created.version
+    response.headers["Location"] = f"/prompts/{version.prompt_id}/versions/{version.id}"
+    if created.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return version_out(version)
+
+
+@router.get(
+    "",
+    response_model=Page[VersionSummaryOut],
+    summary="Version history, newest first, with descriptions and timestamps",
+)
+def list_versions(
+    prompt_id: PromptRef,
+    registry: RegistryDep,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
+    name: Annotated[
+        str | None,
+        Query(max_length=limits.VERSION_NAME_MAX, description="Only the version with this name."),
+    ] = None,
+) -> Page[VersionSummaryOut]:
+    return summary_page(registry.list_versions(prompt_id, limit=limit, cursor=cursor, name=name))
+
+
+@router.get("/{version_id}", response_model=VersionOut, summary="One version in full")
+def get_version(prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep) -> VersionOut:
+    return version_out(registry.get_version(prompt_id, version_id))
+
+
+@router.post(
+    "/{version_id}/rollback",
+    response_model=RollbackOut,
+    responses=responses(409, 412),
+    summary="Make this version active (any version; deletes nothing)",
+)
+def rollback(
+    prompt_id: PromptRef,
+    version_id: VersionId,
+    registry: RegistryDep,
+    actor: ActorDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RollbackOut:
+    result = registry.rollback(prompt_id, version_id, if_match=if_match, actor=actor)
+    response.headers["ETag"] = result.prompt.etag
+    return RollbackOut(
+        changed=result.changed, prompt=prompt_out(result.prompt), version=version_out(result.version)
+    )

@@ -1,0 +1,107 @@
+"""create_app: the FastAPI application with its routers, problem handlers and fast path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Response
+
+from promptdeck import __version__
+from promptdeck.config import Settings
+from promptdeck.core import Registry
+from promptdeck.schemas import ActiveOut, Problem
+from promptdeck.server import problems, ui
+from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
+from promptdeck.server.api import prompts, versions
+from promptdeck.server.api.prompts import PromptRef
+from promptdeck.server.deps import RegistryDep
+from promptdeck.server.limits_mw import BodyLimit
+from promptdeck.store.engine import create_engine, is_sqlite
+
+DESCRIPTION = """\
+promptdeck keeps AI prompts as immutable, named versions: create versions, read the history
+of what changed and why, and roll the active version back in one call.
+
+Every error is an RFC 9457 `application/problem+json` document. `{prompt_id}` accepts the
+prompt's integer id or its name.
+"""
+
+
+def build_registry(settings: Settings) -> Registry:
+    engine = create_engine(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        pool_size=settings.pool_size,
+    )
+    return Registry(engine, default_max_versions=settings.default_max_versions)
+
+
+def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Any:
+    """The ASGI application. The engine is created here, after any worker fork."""
+    settings = settings or Settings()
+    registry = registry or build_registry(settings)
+    probe = SQLiteChangeProbe(settings.database_url) if is_sqlite(settings.database_url) else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if probe is not None:
+            probe.close()
+        registry.engine.dispose()
+
+    app = FastAPI(
+        title="promptdeck",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.registry = registry
+    app.state.settings = settings
+    problems.install(app)
+    app.include_router(prompts.router)
+    app.include_router(versions.router)
+
+    @app.get(
+        "/prompts/{prompt_id}/active",
+        response_model=ActiveOut,
+        tags=["versions"],
+        summary="The active version in full (the hot path; ETag, 304 on If-None-Match)",
+        responses={
+            304: {"description": "Not modified: the If-None-Match ETag is still current"},
+            **problems.responses(404),
+        },
+    )
+    def get_active(prompt_id: PromptRef, registry: RegistryDep) -> Response:
+        # Normally answered by ActiveEndpoint before routing; this route documents it.
+        entry = render(*registry.get_active(prompt_id))
+        return Response(entry.body, media_type="application/json",
+                        headers={"ETag": entry.etag.decode(), "Cache-Control": "no-cache"})
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness and database reachability")
+    def healthz(registry: RegistryDep) -> dict[str, str]:
+        registry.ping()
+        return {"status": "ok"}
+
+    ui.install(app)
+    app.openapi_schema = None
+    _add_problem_schema(app)
+    return BodyLimit(ActiveEndpoint(app, registry, probe), settings.max_body_bytes)
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+            Problem.model_json_schema()
+        )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

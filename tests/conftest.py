@@ -1,0 +1,75 @@
+"""Fixtures: a real database of the run's backend, the registry over it, the app, servers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from promptdeck.config import Settings
+from promptdeck.core import Registry
+from promptdeck.server import create_app
+from promptdeck.store import migrate
+from promptdeck.store.engine import create_engine
+from tests.support.databases import BACKEND, fresh_database_url
+from tests.support.server import ServerProcess
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: runs only in the SQLite pass")
+    config.addinivalue_line("markers", "postgresql_only: runs only in the PostgreSQL pass")
+
+
+def pytest_report_header() -> str:
+    return f"promptdeck test backend: {BACKEND}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_database_url(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def registry(database_url: str) -> Iterator[Registry]:
+    engine = create_engine(database_url)
+    migrate.upgrade(engine)
+    yield Registry(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, max_body_bytes=64 * 1024)
+
+
+@pytest.fixture
+def api(settings: Settings, registry: Registry) -> Iterator[TestClient]:
+    """The real app in-process over the real database (no server socket)."""
+    with TestClient(create_app(settings, registry), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def start_server(
+    database_url: str, tmp_path: Path
+) -> Iterator[Callable[..., ServerProcess]]:
+    """Start real `promptdeck serve` processes on the test database; all stopped at the end."""
+    started: list[ServerProcess] = []
+
+    def start(**kwargs: object) -> ServerProcess:
+        kwargs.setdefault("log_path", tmp_path / f"server-{len(started)}.log")
+        server = ServerProcess(database_url, **kwargs)  # type: ignore[arg-type]
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server: Callable[..., ServerProcess]) -> ServerProcess:
+    return start_server()
