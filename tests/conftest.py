@@ -53,9 +53,7 @@ def api(settings: Settings, registry: Registry) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def start_server(
-    database_url: str, tmp_path: Path
-) -> Iterator[Callable[..., ServerProcess]]:
+def start_server(database_url: str, tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Start real `promptdeck serve` processes on the test database; all stopped at the end."""
     started: list[ServerProcess] = []
 

@@ -25,8 +25,13 @@ class ServerProcess:
     """A server process; ``url`` is its base URL. Stop it with ``stop()`` or ``kill()``."""
 
     def __init__(
-        self, database_url: str, *, workers: int = 1, port: int | None = None,
-        log_path: Path | None = None, env: dict[str, str] | None = None,
+        self,
+        database_url: str,
+        *,
+        workers: int = 1,
+        port: int | None = None,
+        log_path: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.database_url = database_url
         self.workers = workers
@@ -39,14 +44,29 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> ServerProcess:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [PROMPTDECK, "serve", "--port", str(self.port), "--database-url", self.database_url,
-             "--workers", str(self.workers), "--log-level", "warning"],
-            stdout=log, stderr=log, env={**os.environ, **self.env}, start_new_session=True,
+            [
+                PROMPTDECK,
+                "serve",
+                "--port",
+                str(self.port),
+                "--database-url",
+                self.database_url,
+                "--workers",
+                str(self.workers),
+                "--log-level",
+                "warning",
+            ],
+            stdout=log,
+            stderr=log,
+            env={**os.environ, **self.env},
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; log {self.log_path}")
+                raise RuntimeError(
+                    f"server exited with {self.proc.returncode}; log {self.log_path}"
+                )
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self

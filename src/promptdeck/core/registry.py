@@ -225,7 +225,9 @@ class Registry:
                     )
                     if idempotency_key is not None:
                         self._remember(conn, "prompts", idempotency_key, request, prompt_id)
-                    return PromptCreated(replayed=False, prompt=self._load_prompt(conn, str(version.prompt_id)))
+                    return PromptCreated(
+                        replayed=False, prompt=self._load_prompt(conn, str(version.prompt_id))
+                    )
             except IntegrityError as exc:
                 # A concurrent request with the same idempotency key won the race: replay it.
                 if idempotency_key is not None and attempt == 1:
@@ -234,7 +236,11 @@ class Registry:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def list_prompts(
-        self, *, limit: int = 50, cursor: str | None = None, query: str | None = None,
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        query: str | None = None,
         tag: str | None = None,
     ) -> Page[Prompt]:
         _check_limit(limit)
@@ -349,7 +355,9 @@ class Registry:
                 if idempotency_key is not None:
                     replay = self._replay(conn, scope, idempotency_key, request)
                     if replay is not None:
-                        return VersionCreated(replayed=True, version=self._version(conn, row.id, replay))
+                        return VersionCreated(
+                            replayed=True, version=self._version(conn, row.id, replay)
+                        )
                 version = self._insert_version(
                     conn,
                     row.id,
@@ -400,13 +408,21 @@ class Registry:
             },
         )
         self._event(
-            conn, prompt_id, "version.created", actor, version_id=version_id,
+            conn,
+            prompt_id,
+            "version.created",
+            actor,
+            version_id=version_id,
             detail={"number": number, "version_name": version_name},
         )
         if activate:
             q.set_active(conn, prompt_id, version_id, now, None)
             self._event(
-                conn, prompt_id, "version.activated", actor, version_id=version_id,
+                conn,
+                prompt_id,
+                "version.activated",
+                actor,
+                version_id=version_id,
                 from_version_id=previous_active,
                 detail={"number": number, "version_name": version_name},
             )
@@ -462,7 +478,11 @@ class Registry:
                 if not q.set_active(conn, row.id, version_id, self.clock(), expected):
                     raise StaleEtag("the prompt changed while rolling back; fetch it and retry")
                 self._event(
-                    conn, row.id, "version.rolled_back", actor, version_id=version_id,
+                    conn,
+                    row.id,
+                    "version.rolled_back",
+                    actor,
+                    version_id=version_id,
                     from_version_id=row.active_version_id,
                     detail={"number": target.number, "version_name": target.version_name},
                 )
@@ -488,9 +508,7 @@ class Registry:
 
     # --- events ---------------------------------------------------------------------------
 
-    def list_events(
-        self, ref: str, *, limit: int = 50, cursor: str | None = None
-    ) -> Page[Event]:
+    def list_events(self, ref: str, *, limit: int = 50, cursor: str | None = None) -> Page[Event]:
         _check_limit(limit)
         before = rules.decode_cursor(cursor) if cursor else None
         with self._read() as conn:

@@ -162,4 +162,3 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
         headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-

@@ -77,8 +77,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     def get_active(prompt_id: PromptRef, registry: RegistryDep) -> Response:
         # Normally answered by ActiveEndpoint before routing; this route documents it.
         entry = render(*registry.get_active(prompt_id))
-        return Response(entry.body, media_type="application/json",
-                        headers={"ETag": entry.etag.decode(), "Cache-Control": "no-cache"})
+        return Response(
+            entry.body,
+            media_type="application/json",
+            headers={"ETag": entry.etag.decode(), "Cache-Control": "no-cache"},
+        )
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database reachability")
     def healthz(registry: RegistryDep) -> dict[str, str]:

@@ -33,8 +33,12 @@ class BodyLimit:
                     declared = 0
                 if declared > self.max_bytes:
                     body = self._too_large(scope)
-                    await _send(send, 413, [(b"content-type", MEDIA_TYPE.encode()),
-                                            (b"connection", b"close")], body)
+                    await _send(
+                        send,
+                        413,
+                        [(b"content-type", MEDIA_TYPE.encode()), (b"connection", b"close")],
+                        body,
+                    )
                     return
         seen = 0
         started = False
@@ -58,8 +62,9 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _send(send, 413, [(b"content-type", MEDIA_TYPE.encode())],
-                            self._too_large(scope))
+                await _send(
+                    send, 413, [(b"content-type", MEDIA_TYPE.encode())], self._too_large(scope)
+                )
 
 
 class _TooLarge(Exception):

@@ -32,7 +32,7 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
 def status_of(exc: errors.PromptdeckError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 
@@ -73,7 +73,7 @@ def from_error(exc: errors.PromptdeckError, instance: str | None = None) -> Resp
     )
 
 
-def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+def _field_of(loc: Any) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or str(loc[0] if loc else "body")
 
@@ -107,7 +107,10 @@ def install(app: FastAPI) -> None:
             return problem_response(
                 400,
                 problem_body(
-                    400, "malformed-json", "Malformed JSON", "the request body is not valid JSON",
+                    400,
+                    "malformed-json",
+                    "Malformed JSON",
+                    "the request body is not valid JSON",
                     instance=request.url.path,
                 ),
             )
@@ -117,8 +120,13 @@ def install(app: FastAPI) -> None:
         return problem_response(
             422,
             problem_body(
-                422, "validation-error", "Invalid input", detail,
-                instance=request.url.path, field=field, errors_=errs,
+                422,
+                "validation-error",
+                "Invalid input",
+                detail,
+                instance=request.url.path,
+                field=field,
+                errors_=errs,
             ),
         )
 
@@ -140,7 +148,9 @@ def install(app: FastAPI) -> None:
         return problem_response(
             500,
             problem_body(
-                500, "internal-error", "Internal server error",
+                500,
+                "internal-error",
+                "Internal server error",
                 "the server failed to handle the request; it has been logged",
                 instance=request.url.path,
             ),

@@ -14,7 +14,9 @@ def violated(exc: IntegrityError) -> str:
     return (name or str(exc.orig)).lower()
 
 
-def translate(exc: IntegrityError, *, prompt_name: str = "", version_name: str = "") -> PromptdeckError:
+def translate(
+    exc: IntegrityError, *, prompt_name: str = "", version_name: str = ""
+) -> PromptdeckError:
     what = violated(exc)
     if "version_name" in what:
         return VersionNameTaken(

@@ -55,7 +55,9 @@ def lock_and_bump_prompt(conn: Connection, prompt_id: int, now: datetime) -> Row
 
 
 def insert_prompt(conn: Connection, values: dict[str, Any]) -> int:
-    return int(conn.execute(sa.insert(prompts).values(**values).returning(prompts.c.id)).scalar_one())
+    return int(
+        conn.execute(sa.insert(prompts).values(**values).returning(prompts.c.id)).scalar_one()
+    )
 
 
 def update_prompt(conn: Connection, prompt_id: int, values: dict[str, Any]) -> None:
@@ -93,8 +95,14 @@ def insert_version(conn: Connection, values: dict[str, Any]) -> int:
     )
 
 
-def version_row(conn: Connection, prompt_id: int, version_id: int, *, full: bool) -> Row[Any] | None:
-    cols = [*VERSION_SUMMARY_COLS, versions.c.content, versions.c.model_config] if full else VERSION_SUMMARY_COLS
+def version_row(
+    conn: Connection, prompt_id: int, version_id: int, *, full: bool
+) -> Row[Any] | None:
+    cols = (
+        [*VERSION_SUMMARY_COLS, versions.c.content, versions.c.model_config]
+        if full
+        else VERSION_SUMMARY_COLS
+    )
     return conn.execute(
         sa.select(*cols).where(versions.c.prompt_id == prompt_id, versions.c.id == version_id)
     ).first()
@@ -189,9 +197,7 @@ def purge_prompt(conn: Connection, prompt_id: int) -> None:
     conn.execute(sa.delete(events).where(events.c.prompt_id == prompt_id))
     conn.execute(sa.delete(versions).where(versions.c.prompt_id == prompt_id))
     conn.execute(
-        sa.delete(idempotency_keys).where(
-            idempotency_keys.c.scope.like(f"prompt:{prompt_id}:%")
-        )
+        sa.delete(idempotency_keys).where(idempotency_keys.c.scope.like(f"prompt:{prompt_id}:%"))
     )
     conn.execute(sa.delete(prompts).where(prompts.c.id == prompt_id))
 

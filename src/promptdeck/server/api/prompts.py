@@ -23,9 +23,7 @@ PromptRef = Annotated[
         examples=["support-reply"],
     ),
 ]
-Limit = Annotated[
-    int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")
-]
+Limit = Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")]
 Cursor = Annotated[
     str | None, Query(max_length=200, description="next_cursor of the previous page.")
 ]
@@ -72,7 +70,9 @@ def list_prompts(
     q: Annotated[
         str | None, Query(max_length=200, description="Text in the name or description.")
     ] = None,
-    tag: Annotated[str | None, Query(max_length=limits.TAG_MAX, description="Has this tag.")] = None,
+    tag: Annotated[
+        str | None, Query(max_length=limits.TAG_MAX, description="Has this tag.")
+    ] = None,
 ) -> Page[PromptOut]:
     return prompt_page(registry.list_prompts(limit=limit, cursor=cursor, query=q, tag=tag))
 

@@ -93,5 +93,7 @@ def rollback(
     result = registry.rollback(prompt_id, version_id, if_match=if_match, actor=actor)
     response.headers["ETag"] = result.prompt.etag
     return RollbackOut(
-        changed=result.changed, prompt=prompt_out(result.prompt), version=version_out(result.version)
+        changed=result.changed,
+        prompt=prompt_out(result.prompt),
+        version=version_out(result.version),
     )

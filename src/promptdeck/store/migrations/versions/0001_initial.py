@@ -18,7 +18,6 @@ branch_labels = None
 depends_on = None
 
 
-
 def _active_fk() -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
         ["id", "active_version_id"],
@@ -66,9 +65,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_versions"),
         sa.ForeignKeyConstraint(["prompt_id"], ["prompts.id"], name="fk_versions_prompt_id"),
         sa.UniqueConstraint("prompt_id", "number", name="uq_versions_prompt_id_number"),
-        sa.UniqueConstraint(
-            "prompt_id", "version_name", name="uq_versions_prompt_id_version_name"
-        ),
+        sa.UniqueConstraint("prompt_id", "version_name", name="uq_versions_prompt_id_version_name"),
         sa.UniqueConstraint("prompt_id", "id", name="uq_versions_prompt_id_id"),
     )
     if not sqlite:
