@@ -85,3 +85,24 @@ def test_config_changes_lists_added_removed_and_changed_keys_with_dotted_paths()
         ConfigChange("temperature", "changed", old=0.2, new=0.7),
     ]
     assert diff.config_changes(new, new) == []
+
+
+def test_highlights_cover_words_not_the_spaces_around_them() -> None:
+    lines = diff.unified("Answer politely.", "Answer politely and briefly.")
+    inserted = lines[1]
+    assert isinstance(inserted, Line)
+    assert changed_words(inserted.segments) == ["and briefly"]
+    assert inserted.text == "Answer politely and briefly."
+    spaced = diff.unified("a b", "a  b")[1]
+    assert isinstance(spaced, Line) and changed_words(spaced.segments) == ["  "]
+
+
+def test_a_shared_space_alone_does_not_split_a_change_in_two() -> None:
+    ops = diff.word_diff("Hello world", "Bye you")
+    assert [(o.kind, o.text) for o in ops] == [("delete", "Hello world"), ("insert", "Bye you")]
+    kept = diff.word_diff("keep this one", "keep that two")
+    assert [(o.kind, o.text) for o in kept] == [
+        ("equal", "keep "),
+        ("delete", "this one"),
+        ("insert", "that two"),
+    ]

@@ -78,19 +78,49 @@ def words(text: str) -> list[str]:
 
 
 def word_diff(old: str, new: str) -> list[WordOp]:
-    """Word-level edit script from ``old`` to ``new``; equal, deleted and inserted runs."""
+    """Word-level edit script from ``old`` to ``new``: equal, deleted and inserted runs.
+
+    Whitespace alone between two changes does not count as a match, so "Hello world" to
+    "Bye you" is one change, not two changes around a shared space."""
     a, b = words(old), words(new)
+    codes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     ops: list[WordOp] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    dels: list[str] = []
+    ins: list[str] = []
+
+    def flush() -> None:
+        if dels and "".join(dels):
+            ops.append(WordOp("delete", "".join(dels)))
+        if ins and "".join(ins):
+            ops.append(WordOp("insert", "".join(ins)))
+        dels.clear()
+        ins.clear()
+
+    for index, (tag, i1, i2, j1, j2) in enumerate(codes):
         if tag == "equal":
-            ops.append(WordOp("equal", "".join(a[i1:i2])))
-            continue
-        if i2 > i1:
-            ops.append(WordOp("delete", "".join(a[i1:i2])))
-        if j2 > j1:
-            ops.append(WordOp("insert", "".join(b[j1:j2])))
+            text = "".join(a[i1:i2])
+            if 0 < index < len(codes) - 1 and not text.strip():
+                dels.append(text)
+                ins.append(text)
+                continue
+            flush()
+            ops.append(WordOp("equal", text))
+        else:
+            dels.append("".join(a[i1:i2]))
+            ins.append("".join(b[j1:j2]))
+    flush()
     return ops
+
+
+def _marked(text: str) -> list[Segment]:
+    """A changed run, with the whitespace at its edges left unmarked (unless it is all
+    whitespace), so a highlight covers words, not the spaces around them."""
+    core = text.strip()
+    if not core:
+        return [Segment(text, True)]
+    start = text.index(core)
+    edges = (text[:start], text[start + len(core) :])
+    return [s for s in (Segment(edges[0]), Segment(core, True), Segment(edges[1])) if s.text]
 
 
 def _pair_segments(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
@@ -104,9 +134,9 @@ def _pair_segments(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segme
             left.append(Segment(op.text))
             right.append(Segment(op.text))
         elif op.kind == "delete":
-            left.append(Segment(op.text, True))
+            left.extend(_marked(op.text))
         else:
-            right.append(Segment(op.text, True))
+            right.extend(_marked(op.text))
     return tuple(left), tuple(right)
 
 

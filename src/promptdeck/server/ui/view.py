@@ -143,6 +143,8 @@ def message_of(exc: Exception) -> str:
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         label = FIELD_LABELS.get(loc[0], loc[0]) if loc else "Input"
         msg = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+        if first.get("type") == "string_pattern_mismatch":
+            msg = "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"
         return f"{label}: {msg[:1].lower()}{msg[1:]}."
     if isinstance(exc, errors.PromptdeckError):
         detail = exc.detail.rstrip(".")
