@@ -62,7 +62,7 @@ def watch_errors(page: Any) -> list[str]:
 def fill_editor(page: Any, content: str, name: str, description: str) -> None:
     page.get_by_label("Content", exact=True).fill(content)
     page.get_by_label("Version name").fill(name)
-    page.get_by_label("What changed and why").fill(description)
+    page.get_by_label("Description").fill(description)
 
 
 def test_a_new_user_creates_versions_compares_rolls_back_deletes_and_restores(
