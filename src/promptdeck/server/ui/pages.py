@@ -140,6 +140,9 @@ def compare(
         )
     right = _version(registry, name, _ref(b, "b"))
     left = _version(registry, name, _ref(a, "a"), after=right)
+    listed = {ver.id for ver in choices}
+    older = {ver.id: ver for ver in (left, right) if ver.id not in listed}  # beyond the list
+    choices = [*choices, *older.values()]
     return render(
         request,
         "compare.html",
