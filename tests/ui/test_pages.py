@@ -303,3 +303,17 @@ def test_the_actor_comes_from_the_form_the_cookie_the_header_or_is_web(
     api.post("/ui/new", data={"name": "a4"})  # the cookie set by the previous form
     actors = [registry.list_events(n).items[-1].actor for n in ("a1", "a2", "a3", "a4")]
     assert actors == ["web", "robot", "ana", "ana"]
+
+
+def test_a_form_posted_from_another_site_is_refused(api: TestClient, registry: Registry) -> None:
+    first = make(registry)
+    registry.create_version("greet", content="two", activate=True)
+    url = f"/ui/prompts/greet/versions/{first}/rollback"
+    for headers in [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}]:
+        refused = api.post(url, headers=headers, follow_redirects=False)
+        assert refused.status_code == 403
+        assert "sent from another site" in refused.text
+    assert registry.get_active("greet")[1].content == "two"
+    same = api.post(url, headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert same.status_code == 303
+    assert registry.get_active("greet")[1].id == first

@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -173,15 +173,38 @@ def error_page(request: Request, exc: Exception) -> HTMLResponse:
     return render(request, "error.html", status, title=title, message=message)
 
 
+def cross_site(request: Request) -> bool:
+    """A form posted from another site (CSRF): the browser says so in Sec-Fetch-Site, or
+    in an Origin that is not this host."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin == "null"
+    return urlsplit(origin).netloc != request.headers.get("host", "")
+
+
 class UIRoute(APIRoute):
-    """A page route: security headers on every answer; errors become readable pages."""
+    """A page route: security headers on every answer; errors become readable pages; forms
+    posted from another site are refused."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
             try:
-                response = await original(request)
+                response: Response
+                if request.method == "POST" and cross_site(request):
+                    response = render(
+                        request,
+                        "error.html",
+                        403,
+                        title="Refused",
+                        message="This form was sent from another site, so it was not accepted. "
+                        "Open the page in promptdeck and submit it there.",
+                    )
+                else:
+                    response = await original(request)
             except (errors.PromptdeckError, RequestValidationError) as exc:
                 response = error_page(request, exc)
             response.headers.update(SECURITY_HEADERS)
