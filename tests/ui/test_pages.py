@@ -309,11 +309,16 @@ def test_a_form_posted_from_another_site_is_refused(api: TestClient, registry: R
     first = make(registry)
     registry.create_version("greet", content="two", activate=True)
     url = f"/ui/prompts/greet/versions/{first}/rollback"
-    for headers in [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}]:
+    for headers in [
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver"},
+        {"Sec-Fetch-Site": "same-site"},
+    ]:
         refused = api.post(url, headers=headers, follow_redirects=False)
         assert refused.status_code == 403
         assert "sent from another site" in refused.text
     assert registry.get_active("greet")[1].content == "two"
-    same = api.post(url, headers={"Origin": "http://testserver"}, follow_redirects=False)
+    behind_proxy = {"Sec-Fetch-Site": "same-origin", "Origin": "https://deck.example"}
+    same = api.post(url, headers=behind_proxy, follow_redirects=False)
     assert same.status_code == 303
     assert registry.get_active("greet")[1].id == first

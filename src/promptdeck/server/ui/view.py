@@ -174,14 +174,17 @@ def error_page(request: Request, exc: Exception) -> HTMLResponse:
 
 
 def cross_site(request: Request) -> bool:
-    """A form posted from another site (CSRF): the browser says so in Sec-Fetch-Site, or
-    in an Origin that is not this host."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        return True
+    """A form posted from another site (CSRF). Browsers say where a request comes from in
+    Sec-Fetch-Site, which a reverse proxy cannot garble; older ones send an Origin to compare
+    with the host the browser asked for."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin == "null"
-    return urlsplit(origin).netloc != request.headers.get("host", "")
+    if origin is None:
+        return False  # not a browser form: curl, scripts
+    hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
+    return origin == "null" or urlsplit(origin).netloc not in hosts
 
 
 class UIRoute(APIRoute):
