@@ -285,7 +285,9 @@ def test_delete_then_restore_from_the_confirmation_page(
     assert deleted.headers["location"] == "/ui/deleted/greet"
     gone = api.get("/ui/deleted/greet")
     assert 'action="/ui/prompts/greet/restore"' in gone.text
-    assert api.get("/ui/prompts/greet").status_code == 404
+    missing = api.get("/ui/prompts/greet")
+    assert missing.status_code == 404
+    assert 'href="/ui/deleted/greet"' in missing.text  # the way back, even later
     assert "greet" not in text_of(api.get("/ui/").text).replace("promptdeck", "")
     restored = api.post("/ui/prompts/greet/restore", follow_redirects=False)
     assert restored.headers["location"] == "/ui/prompts/greet?done=restored"

@@ -170,7 +170,8 @@ def error_page(request: Request, exc: Exception) -> HTMLResponse:
         status, title = (404, "Page not found") if in_path else (400, "Bad request")
         if in_path:
             message = f"There is no page at {request.url.path}."
-    return render(request, "error.html", status, title=title, message=message)
+    name = request.path_params.get("name") if isinstance(exc, errors.PromptNotFound) else None
+    return render(request, "error.html", status, title=title, message=message, deleted=name)
 
 
 def cross_site(request: Request) -> bool:
