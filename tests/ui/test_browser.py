@@ -115,7 +115,6 @@ def test_a_new_user_creates_versions_compares_rolls_back_deletes_and_restores(
     titles = page.locator(".versions .tl-title").all_inner_texts()
     assert [t.split()[0] for t in titles] == ["#3", "#2", "#1"]
     assert "active" in titles[0].lower()
-    page.screenshot(path=str(shots / "history.png"), full_page=True)
     page.locator(".versions li").nth(1).get_by_role("link", name="Compare with previous").click()
     marks = page.locator(".diff mark").all_inner_texts()
     assert marks == ["friendly", "and briefly"]
@@ -138,6 +137,7 @@ def test_a_new_user_creates_versions_compares_rolls_back_deletes_and_restores(
     page.get_by_role("link", name="History", exact=True).click()
     assert "Rolled back to #1" in page.locator(".activity").inner_text()
     assert "by ana" in page.locator(".versions").inner_text()
+    page.screenshot(path=str(shots / "history.png"), full_page=True)
 
     # Delete, then restore from the page that confirms the delete.
     page.get_by_role("link", name="Overview", exact=True).click()
