@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from promptdeck.core import transfer
 from promptdeck.domain import rules
 from promptdeck.domain.models import Event, Page, Prompt, Version
 from promptdeck.errors import (
@@ -517,6 +518,24 @@ class Registry:
         more = len(rows) > limit
         items = [q.to_event(r) for r in rows[:limit]]
         return Page(items, rules.encode_cursor(items[-1].id) if more and items else None)
+
+    # --- export and import (core/transfer.py) ---------------------------------------------
+
+    def export_prompt(self, ref: str) -> dict[str, Any]:
+        """The prompt's whole history as one record: every version in full, every event."""
+        with self._read() as conn:
+            return transfer.export_record(conn, self._prompt_row(conn, ref))
+
+    def import_prompt(self, record: dict[str, Any]) -> tuple[Prompt, bool]:
+        """Write an exported record as it is (one transaction); (prompt, created). Importing
+        an identical prompt again is a no-op; a different one of the same name is a 409."""
+        try:
+            with self._write() as conn:
+                prompt_id, created = transfer.import_record(conn, record)
+                row = q.find_prompt_row(conn, str(prompt_id), include_deleted=True)
+                return self._with_active(conn, row), created
+        except IntegrityError as exc:
+            raise translate(exc, prompt_name=str(record.get("name", ""))) from exc
 
     # --- idempotency ----------------------------------------------------------------------
 
