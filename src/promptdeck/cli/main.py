@@ -12,6 +12,7 @@ app = typer.Typer(
     "`serve` and `db` work on a database; the other commands talk to a server "
     "(--url or PROMPTDECK_URL, default http://127.0.0.1:8000).",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
 app.command()(serve)

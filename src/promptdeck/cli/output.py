@@ -48,7 +48,7 @@ Actor = Annotated[
     typer.Option(
         "--actor",
         envvar="PROMPTDECK_ACTOR",
-        help="Who makes the change, recorded in the history [default: your login name].",
+        help="Who makes the change, recorded in the history (default: your login name).",
         show_default=False,
         rich_help_panel="Connection",
     ),

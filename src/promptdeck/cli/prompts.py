@@ -33,7 +33,9 @@ from promptdeck.cli.output import (
 )
 from promptdeck.schemas import PromptOut
 
-app = typer.Typer(help="Create, read, edit and delete prompts.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create, read, edit and delete prompts.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 
 Name = Annotated[str, typer.Argument(help="The prompt's name (or id).", show_default=False)]
 Tags = Annotated[

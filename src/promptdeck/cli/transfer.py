@@ -41,9 +41,22 @@ def format_of(path: str, given: str | None) -> Format:
     return "yaml" if path.endswith((".yaml", ".yml")) else "json"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line text as readable literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value and not value.endswith((" ", "\t")) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def dump(document: dict[str, Any], fmt: Format) -> str:
     if fmt == "yaml":
-        return str(yaml.safe_dump(document, sort_keys=True, allow_unicode=True, width=100))
+        text = yaml.dump(document, Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=100)
+        return str(text)
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -82,14 +95,14 @@ def progress(total: int, what: str) -> Iterator[Progress]:
 def export(
     names: Annotated[
         list[str] | None,
-        typer.Argument(help="Prompts to export [default: every prompt].", show_default=False),
+        typer.Argument(help="Prompts to export (default: every prompt).", show_default=False),
     ] = None,
     output: Annotated[
         str, typer.Option("--output", "-o", help="The file to write ('-': standard output).")
     ] = "-",
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="json or yaml [default: from the file name, else json]."),
+        typer.Option("--format", help="json or yaml (default: from the file name, else json)."),
     ] = None,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,

@@ -31,7 +31,9 @@ from promptdeck.client import Client
 from promptdeck.schemas import EventOut, VersionOut
 
 app = typer.Typer(
-    help="Versions of a prompt: history, snapshots, rollback, diff.", no_args_is_help=True
+    help="Versions of a prompt: history, snapshots, rollback, diff.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 
 VersionRef = Annotated[
@@ -114,7 +116,7 @@ def create(
     version_name: Annotated[
         str | None,
         typer.Option(
-            "--name", "-n", help="Version name [default: the UTC time].", show_default=False
+            "--name", "-n", help="Version name (default: the UTC time).", show_default=False
         ),
     ] = None,
     description: Annotated[
