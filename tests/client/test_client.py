@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,9 +15,9 @@ from tests.support.server import ServerProcess
 
 
 @pytest.fixture
-def client(shared_server: ServerProcess) -> Client:
+def client(shared_server: ServerProcess) -> Iterator[Client]:
     with Client(shared_server.url, actor="alice") as c:
-        yield c  # type: ignore[misc]
+        yield c
 
 
 def test_create_then_read_a_prompt_with_its_first_active_version(client: Client, name: str) -> None:
