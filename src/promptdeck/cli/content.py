@@ -38,7 +38,12 @@ def stdin_is_piped() -> bool:
 
 def from_editor(initial: str) -> str:
     edited = click.edit(initial, extension=".md", require_save=False)
-    return initial if edited is None else edited
+    if edited is None:
+        return initial
+    # click (and most editors) end the file with a newline: do not count that as an edit.
+    if not initial.endswith("\n") and edited.endswith("\n"):
+        edited = edited[:-1]
+    return edited
 
 
 def read_content(
