@@ -88,8 +88,8 @@ def test_usage_errors_exit_2_and_every_command_has_help(shared_server: ServerPro
         assert "Usage" in ok(shared_server.url, *command, "--help")
     for command in (["versions", c] for c in ("list", "show", "create", "rollback", "diff")):
         assert "Usage" in ok(shared_server.url, *command, "--help")
-    for command in ("log", "export", "import", "serve", "db"):
-        assert "Usage" in ok(shared_server.url, command, "--help")
+    for top in ("log", "export", "import", "serve", "db"):
+        assert "Usage" in ok(shared_server.url, top, "--help")
 
 
 def test_the_installed_command_exits_1_when_no_server_answers() -> None:
