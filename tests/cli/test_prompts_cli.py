@@ -101,3 +101,11 @@ def test_the_installed_command_exits_1_when_no_server_answers() -> None:
     )  # fmt: skip
     assert run_.returncode == 1
     assert "Connection failed" in run_.stderr
+
+
+def test_docs_cli_md_embeds_the_current_help_of_every_command() -> None:
+    from tests.cli.cli_docs import DOC, MARKER, reference
+
+    assert DOC.read_text().split(MARKER)[1] == "\n" + reference(), (
+        "docs/cli.md is out of date: run .venv/bin/python -m tests.cli.cli_docs"
+    )
