@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -156,3 +158,28 @@ def test_many_threads_missing_at_once_send_one_request(
             t.join()
     assert results == ["hello"] * 16
     assert rec.requests == [f"/prompts/{name}/active"]
+
+
+def test_a_hung_server_costs_one_bounded_wait_then_the_stale_copy_is_served(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    server = start_server()
+    assert server.proc is not None
+    with make(server.url, Recorder(), cache_ttl=0.05, active_timeout=0.3, retry_after=30) as client:
+        client.create_prompt("support-reply", "be kind")
+        client.get_active("support-reply")
+        time.sleep(0.1)
+        os.killpg(server.proc.pid, signal.SIGSTOP)  # the server hangs: accepts, never answers
+        try:
+            started = time.monotonic()
+            stale = client.get_active("support-reply")
+            waited = time.monotonic() - started
+            quick = time.monotonic()
+            for _ in range(100):
+                client.get_active("support-reply")
+            later = time.monotonic() - quick
+        finally:
+            os.killpg(server.proc.pid, signal.SIGCONT)
+    assert (stale.source, stale.content) == ("stale", "be kind")
+    assert waited < 2.0  # two tries of 0.3 s and a short backoff, not the 5 s default
+    assert later < 0.5

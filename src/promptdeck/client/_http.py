@@ -57,6 +57,7 @@ class Call(Generic[T]):
     # rollbacks). Anything may be retried when the connection was never made.
     retry: bool = False
     ok: tuple[int, ...] = (200, 201, 204)
+    timeout: float | None = None  # None: the client's
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,7 +199,9 @@ def rollback(prompt: str | int, version_id: int, *, if_match: str | None) -> Cal
     )
 
 
-def fetch_active(prompt: str | int, *, etag: str | None) -> Call[ActiveOut | None]:
+def fetch_active(
+    prompt: str | int, *, etag: str | None, timeout: float | None = None
+) -> Call[ActiveOut | None]:
     """The active version; ``None`` when the server answers 304 to ``etag``."""
 
     def parse(response: httpx.Response) -> ActiveOut | None:
@@ -214,6 +216,7 @@ def fetch_active(prompt: str | int, *, etag: str | None) -> Call[ActiveOut | Non
         headers={"If-None-Match": etag} if etag else {},
         retry=True,
         ok=(200, 304),
+        timeout=timeout,
     )
 
 

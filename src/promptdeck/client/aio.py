@@ -60,12 +60,14 @@ class AsyncClient:
         backoff: float = 0.1,
         cache_ttl: float = 10.0,
         retry_after: float = 5.0,
+        active_timeout: float = 2.0,
         transport: httpx.AsyncBaseTransport | None = None,
         event_hooks: dict[str, list[Any]] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.retry = RetryPolicy(retries=retries, backoff=backoff)
         self.cache = ActiveCache(ttl=cache_ttl, retry_after=retry_after)
+        self.active_timeout = active_timeout
         self._inflight: dict[str, asyncio.Future[ActivePrompt]] = {}
         self._http = httpx.AsyncClient(
             base_url=self.url,
@@ -96,6 +98,7 @@ class AsyncClient:
                     params=call.params,
                     json=call.json,
                     headers=call.headers,
+                    timeout=httpx.USE_CLIENT_DEFAULT if call.timeout is None else call.timeout,
                 )
             except httpx.TransportError as exc:
                 if attempt < self.retry.retries and should_retry(call, exc, None):
@@ -127,8 +130,10 @@ class AsyncClient:
         Served from the in-process cache while younger than ``cache_ttl``; then revalidated
         with ``If-None-Match`` (a 304 renews it without a body). When the server is down,
         slow or failing, the last good copy is served and a warning logged; with no copy,
-        ``fallback`` (if given) is served as content. Only one request per prompt is in
-        flight however many tasks miss at once. A deleted prompt raises `PromptNotFound`.
+        ``fallback`` (if given) is served as content. Each try waits at most
+        ``active_timeout`` seconds. Only one request per prompt is in flight however many
+        tasks miss at once; the others get the stale copy meanwhile, if there is one. A
+        deleted prompt raises `PromptNotFound`.
 
         >>> (await client.get_active("support-reply")).content
         """
@@ -166,7 +171,9 @@ class AsyncClient:
         if cold is not None:
             return cold
         try:
-            value = await self._send(ops.fetch_active(key, etag=self.cache.etag(key)))
+            value = await self._send(
+                ops.fetch_active(key, etag=self.cache.etag(key), timeout=self.active_timeout)
+            )
         except PromptdeckError as exc:
             return self.cache.failed(key, exc, fallback, model_config=fallback_model_config)
         return self.cache.store(key, value, None)
