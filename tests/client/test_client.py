@@ -166,3 +166,17 @@ def test_the_package_exports_the_client_without_loading_the_server() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert promptdeck.PreconditionFailed is errors.StaleEtag
+
+
+def test_import_refuses_a_version_whose_hash_does_not_match_its_content(
+    client: Client, name: str
+) -> None:
+    client.create_prompt(name, "a")
+    record = client.export_prompt(name).to_record()
+    record["name"] = f"{name}-copy"
+    record["versions"][0]["content"] = "tampered"
+    with pytest.raises(errors.InvalidInput) as caught:
+        client.import_prompt(record)
+    assert caught.value.field == "versions.content_hash"
+    with pytest.raises(errors.PromptNotFound):
+        client.get_prompt(f"{name}-copy")

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from promptdeck.domain import rules
 from promptdeck.errors import InvalidInput, PromptNameTaken
 from promptdeck.store import queries as q
 from promptdeck.store import transfer as t
@@ -77,6 +78,19 @@ def _canonical(record: dict[str, Any]) -> str:
 
     plain = json.loads(to_json(record))
     return json.dumps(norm(plain), sort_keys=True)
+
+
+def _check_hash(version: dict[str, Any]) -> None:
+    """A version's hash must be its content's (when the content is there: purged versions
+    keep only their hash)."""
+    if version.get("content") is None:
+        return
+    expected = rules.content_hash(version["content"], version.get("model_config") or {})
+    if version.get("content_hash") != expected:
+        raise InvalidInput(
+            f"version {version.get('number')}: content_hash does not match its content",
+            field="versions.content_hash",
+        )
 
 
 def import_record(conn: Connection, record: dict[str, Any]) -> tuple[int, bool]:
