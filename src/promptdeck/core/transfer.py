@@ -124,7 +124,9 @@ def import_record(conn: Connection, record: dict[str, Any]) -> tuple[int, bool]:
     )
     id_of: dict[int, int] = {}
     for version in versions_in:
-        id_of[version["number"]] = t.insert_version_row(conn, {**version, "prompt_id": prompt_id})
+        _check_hash(version)
+        values = {k: v for k, v in version.items() if k not in LOCAL_VERSION_COLS}
+        id_of[version["number"]] = t.insert_version_row(conn, {**values, "prompt_id": prompt_id})
     t.set_prompt_fields(
         conn, prompt_id, {"active_version_id": id_of[record["active_version_number"]]}
     )
