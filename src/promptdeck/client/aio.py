@@ -21,7 +21,7 @@ from promptdeck.client._http import (
 from promptdeck.client._ops import UNSET, Unset
 from promptdeck.client.cache import ActiveCache, ActivePrompt, CacheStats
 from promptdeck.client.versions import version_ref
-from promptdeck.errors import PromptdeckError
+from promptdeck.errors import PromptdeckError, VersionNotFound
 from promptdeck.schemas import (
     EventOut,
     ImportOut,
@@ -342,14 +342,12 @@ class AsyncClient:
         if as_id is not None:
             try:
                 return await self._send(ops.get_version(prompt, as_id))
-            except PromptdeckError as exc:
-                if name is None or getattr(exc, "code", "") != "version-not-found":
+            except VersionNotFound:
+                if name is None:
                     raise
         assert name is not None
         page = await self.list_versions(prompt, name=name)
         if not page.items:
-            from promptdeck.errors import VersionNotFound
-
             raise VersionNotFound(f"prompt {prompt!r} has no version {name!r}", status=404)
         return await self._send(ops.get_version(prompt, page.items[0].id))
 

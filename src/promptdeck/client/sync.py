@@ -22,7 +22,7 @@ from promptdeck.client._http import (
 from promptdeck.client._ops import UNSET, Unset
 from promptdeck.client.cache import ActiveCache, ActivePrompt, CacheStats
 from promptdeck.client.versions import version_ref
-from promptdeck.errors import PromptdeckError
+from promptdeck.errors import PromptdeckError, VersionNotFound
 from promptdeck.schemas import (
     EventOut,
     ImportOut,
@@ -340,14 +340,12 @@ class Client:
         if as_id is not None:
             try:
                 return self._send(ops.get_version(prompt, as_id))
-            except PromptdeckError as exc:
-                if name is None or getattr(exc, "code", "") != "version-not-found":
+            except VersionNotFound:
+                if name is None:
                     raise
         assert name is not None
         page = self.list_versions(prompt, name=name)
         if not page.items:
-            from promptdeck.errors import VersionNotFound
-
             raise VersionNotFound(f"prompt {prompt!r} has no version {name!r}", status=404)
         return self._send(ops.get_version(prompt, page.items[0].id))
 
