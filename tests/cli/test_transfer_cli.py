@@ -39,6 +39,8 @@ def fill(url: str) -> None:
     with Client(url, actor="bob") as c:
         c.create_prompt("summarize", "Summarize: {{text}}")
         c.create_prompt("translate", "Translate to {{lang}}")
+        c.create_prompt("gone", "deleted, not forgotten")
+        c.delete_prompt("gone")
 
 
 @pytest.mark.parametrize("suffix", ["json", "yaml"])
@@ -50,18 +52,21 @@ def test_export_then_import_into_a_fresh_server_then_export_gives_the_same_file(
     first = tmp_path / f"backup.{suffix}"
     ok(source.url, "export", "-o", str(first))
     with another_server(tmp_path) as target:
-        assert "imported 3 prompts" in ok(target.url, "import", str(first))
+        assert "imported 4 prompts" in ok(target.url, "import", str(first))
         second = tmp_path / f"again.{suffix}"
         ok(target.url, "export", "-o", str(second))
         assert second.read_text() == first.read_text()
         # Importing again changes nothing.
         assert js(target.url, "import", str(first)) == [
-            {"name": n, "created": False} for n in ("summarize", "support-reply", "translate")
+            {"name": n, "created": False}
+            for n in ("gone", "summarize", "support-reply", "translate")
         ]
         third = tmp_path / f"third.{suffix}"
         ok(target.url, "export", "-o", str(third))
         assert third.read_text() == first.read_text()
         with Client(target.url) as c:
+            assert [p.name for p in c.iter_prompts()] == ["summarize", "support-reply", "translate"]
+            assert c.restore_prompt("gone").content == "deleted, not forgotten"
             active = c.get_active("support-reply")
             history = c.list_versions("support-reply").items
             events = list(c.iter_events("support-reply"))

@@ -74,7 +74,7 @@ def load(text: str) -> dict[str, Any]:
 
 
 @contextmanager
-def progress(total: int, what: str) -> Iterator[Progress]:
+def progress(total: int | None, what: str) -> Iterator[Progress]:
     """A progress bar on stderr, shown on a terminal only."""
     bar = Progress(
         TextColumn(what),
@@ -84,7 +84,7 @@ def progress(total: int, what: str) -> Iterator[Progress]:
         TextColumn("{task.description}"),
         console=err_console,
         transient=True,
-        disable=not err_console.is_terminal or total < 2,
+        disable=not err_console.is_terminal or (total is not None and total < 2),
     )
     with bar:
         bar.add_task("", total=total)
@@ -115,12 +115,19 @@ def export(
     chosen = format_of(output, fmt)
     records: list[dict[str, Any]] = []
     with client(url, api_key) as c:
-        wanted = sorted(names) if names else sorted(p.name for p in c.iter_prompts())
-        with progress(len(wanted), "exporting") as bar:
-            for name in wanted:
-                bar.update(bar.task_ids[0], description=name)
-                records.append(c.export_prompt(name).model_dump(mode="json", by_alias=True))
-                bar.advance(bar.task_ids[0])
+        if names:
+            with progress(len(names), "exporting") as bar:
+                for name in names:
+                    bar.update(bar.task_ids[0], description=name)
+                    records.append(c.export_prompt(name).model_dump(mode="json", by_alias=True))
+                    bar.advance(bar.task_ids[0])
+        else:  # everything, soft-deleted prompts included: a backup of the whole server
+            with progress(None, "exporting") as bar:
+                for record in c.iter_export():
+                    bar.update(bar.task_ids[0], description=record.name)
+                    records.append(record.model_dump(mode="json", by_alias=True))
+                    bar.advance(bar.task_ids[0])
+    records.sort(key=lambda r: str(r["name"]))
     document = {"format": FILE_FORMAT, "version": FILE_VERSION, "prompts": records}
     text = dump(document, chosen)
     if output == "-":

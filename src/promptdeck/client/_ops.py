@@ -224,6 +224,16 @@ def export_prompt(prompt: str | int) -> Call[PromptRecord]:
     return Call("GET", f"/prompts/{seg(prompt)}/export", _model(PromptRecord), retry=True)
 
 
+def export_prompts(*, limit: int | None, cursor: str | None) -> Call[Page[PromptRecord]]:
+    return Call(
+        "GET",
+        "/export",
+        _model(Page[PromptRecord]),
+        params=_params(limit=limit, cursor=cursor),
+        retry=True,
+    )
+
+
 def import_prompt(record: PromptRecord | dict[str, Any]) -> Call[ImportOut]:
     body = record.to_record() if isinstance(record, PromptRecord) else record
     from pydantic_core import to_jsonable_python

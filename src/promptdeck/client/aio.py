@@ -366,6 +366,23 @@ class AsyncClient:
         """The prompt's whole history: every version in full, every event."""
         return await self._send(ops.export_prompt(prompt))
 
+    async def export_prompts(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[PromptRecord]:
+        """A page of every prompt's whole history, soft-deleted prompts included."""
+        return await self._send(ops.export_prompts(limit=limit, cursor=cursor))
+
+    async def iter_export(self, *, page_size: int = 20) -> AsyncIterator[PromptRecord]:
+        """Every prompt's whole history (a full backup), page after page."""
+        cursor: str | None = None
+        while True:
+            page = await self.export_prompts(limit=page_size, cursor=cursor)
+            for item in page.items:
+                yield item
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
     async def import_prompt(self, record: PromptRecord | dict[str, Any]) -> ImportOut:
         """Write an exported history as it is; a no-op if an identical prompt exists."""
         return await self._send(ops.import_prompt(record))

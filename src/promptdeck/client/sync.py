@@ -362,6 +362,22 @@ class Client:
         """The prompt's whole history: every version in full, every event."""
         return self._send(ops.export_prompt(prompt))
 
+    def export_prompts(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[PromptRecord]:
+        """A page of every prompt's whole history, soft-deleted prompts included."""
+        return self._send(ops.export_prompts(limit=limit, cursor=cursor))
+
+    def iter_export(self, *, page_size: int = 20) -> Iterator[PromptRecord]:
+        """Every prompt's whole history (a full backup), page after page."""
+        cursor: str | None = None
+        while True:
+            page = self.export_prompts(limit=page_size, cursor=cursor)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
     def import_prompt(self, record: PromptRecord | dict[str, Any]) -> ImportOut:
         """Write an exported history as it is; a no-op if an identical prompt exists."""
         return self._send(ops.import_prompt(record))

@@ -15,6 +15,14 @@ from promptdeck.store.types import UTCDateTime
 LOCAL_VERSION_COLS = {"id", "prompt_id"}
 
 
+def prompt_rows(conn: Connection, *, after_id: int | None, limit: int) -> list[Any]:
+    """Prompts by id, soft-deleted ones included (a backup keeps them)."""
+    query = sa.select(prompts)
+    if after_id is not None:
+        query = query.where(prompts.c.id > after_id)
+    return list(conn.execute(query.order_by(prompts.c.id).limit(limit)))
+
+
 def all_versions(conn: Connection, prompt_id: int) -> list[dict[str, Any]]:
     """Every version of the prompt in full, oldest first, with every column (so columns added
     later, such as archive state, pass through export and import untouched)."""
