@@ -14,6 +14,7 @@ import pytest
 
 from promptdeck import errors
 from promptdeck.client import Client
+from tests.support.databases import BACKEND
 from tests.support.server import ServerProcess, free_port
 
 
@@ -183,3 +184,31 @@ def test_a_hung_server_costs_one_bounded_wait_then_the_stale_copy_is_served(
     assert (stale.source, stale.content) == ("stale", "be kind")
     assert waited < 2.0  # two tries of 0.3 s and a short backoff, not the 5 s default
     assert later < 0.5
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.skipif(BACKEND != "postgresql", reason="needs a database that can vanish")
+def test_server_errors_are_retried_then_the_stale_copy_is_served(
+    start_server: Callable[..., ServerProcess], database_url: str
+) -> None:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    from tests.support.databases import PG_ADMIN_URL
+
+    server = start_server()
+    rec = Recorder()
+    with make(server.url, rec, cache_ttl=0.05, retries=2) as client:
+        client.create_prompt("support-reply", "be kind")
+        client.get_active("support-reply")
+        # The database goes away under the running server: it answers 500 problems.
+        admin = sa.create_engine(str(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            name = make_url(database_url).database
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
+        time.sleep(0.1)
+        rec.statuses.clear()
+        stale = client.get_active("support-reply")
+    assert stale.source == "stale" and stale.content == "be kind"
+    assert rec.statuses == [500, 500, 500]  # one try and two retries, 5xx only
