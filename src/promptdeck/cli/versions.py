@@ -28,6 +28,7 @@ from promptdeck.cli.output import (
 )
 from promptdeck.cli.prompts import ModelConfig, Name, parse_model_config
 from promptdeck.client import Client
+from promptdeck.errors import NotFound
 from promptdeck.schemas import EventOut, VersionOut
 
 app = typer.Typer(
@@ -267,7 +268,10 @@ def version_names(c: Client, name: str, events: list[EventOut]) -> dict[int, str
     ids = {e.from_version_id for e in events if e.from_version_id is not None}
     names = {}
     for version_id in ids:
-        v = c.get_version(name, version_id)
+        try:
+            v = c.get_version(name, version_id)
+        except NotFound:  # gone (purged): the log still prints, with the id
+            continue
         names[version_id] = f"{v.version_name} (#{v.number})"
     return names
 
