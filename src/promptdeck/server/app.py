@@ -14,7 +14,7 @@ from promptdeck.core import Registry
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import problems, ui
 from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
-from promptdeck.server.api import prompts, versions
+from promptdeck.server.api import prompts, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.limits_mw import BodyLimit
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.registry = registry
     app.state.settings = settings
     problems.install(app)
+    app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
 
