@@ -53,7 +53,7 @@ def test_eight_writers_on_one_hot_prompt_and_many_prompts_lose_nothing(
         with client(urls[i % len(urls)]) as http:
             for n in range(per_writer):
                 body = {"content": f"w{i}-{n}", "description": f"writer {i} #{n}"}
-                response = tally.timed(lambda: http.post("/prompts/hot/versions", json=body))
+                response = tally.timed(http.post, "/prompts/hot/versions", json=body)
                 assert response.status_code == 201, response.text
 
     def spread_writer(i: int) -> None:
@@ -61,7 +61,7 @@ def test_eight_writers_on_one_hot_prompt_and_many_prompts_lose_nothing(
             for n in range(per_writer):
                 prompt = f"p{(i * per_writer + n) % spread_prompts}"
                 body = {"content": f"s{i}-{n}"}
-                response = tally.timed(lambda: http.post(f"/prompts/{prompt}/versions", json=body))
+                response = tally.timed(http.post, f"/prompts/{prompt}/versions", json=body)
                 assert response.status_code == 201, response.text
 
     started = time.monotonic()

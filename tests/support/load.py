@@ -87,9 +87,12 @@ class Tally:
             if response.status_code >= 500:
                 self.errors[response.text[:200]] += 1
 
-    def timed(self, call: Callable[[], httpx.Response]) -> httpx.Response:
+    def timed(
+        self, call: Callable[..., httpx.Response], *args: Any, **kwargs: Any
+    ) -> httpx.Response:
+        """``call(*args, **kwargs)``, timed and counted."""
         started = time.perf_counter()
-        response = call()
+        response = call(*args, **kwargs)
         self.record(response, time.perf_counter() - started)
         return response
 
