@@ -7,12 +7,14 @@ file; on PostgreSQL they are two separate ``promptdeck serve`` processes on one 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.databases import BACKEND
 from tests.support.load import (
@@ -119,3 +121,49 @@ def test_server_processes_answer_writes_on_both_sides(
         r = http.post(servers[-1].url + "/prompts/both/versions", json={"content": "x"})
         assert r.status_code == 201
         assert http.get(servers[0].url + "/prompts/both/active").json()["number"] == 1
+
+
+@pytest.mark.sqlite_only
+def test_one_sqlite_process_takes_a_storm_of_named_and_default_versions_on_one_prompt(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    """Test 1 of the plan: one process, 8 asyncio clients, half the versions named."""
+    clients = 8
+    per_client = scale("storm_async", 250)
+    server = start_server()
+    with client(server.url) as http:
+        assert http.post("/prompts", json={"name": "one"}).status_code == 201
+    tally = Tally()
+
+    async def writer(i: int) -> None:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+            for n in range(per_client):
+                body: dict[str, object] = {"content": f"{i}-{n}"}
+                if n % 2:
+                    body["version_name"] = f"c{i}-n{n}"
+                started = time.perf_counter()
+                r = await http.post("/prompts/one/versions", json=body)
+                tally.record(r, time.perf_counter() - started)
+                assert r.status_code == 201, r.text
+
+    async def storm() -> None:
+        await asyncio.gather(*(writer(i) for i in range(clients)))
+
+    started = time.monotonic()
+    asyncio.run(storm())
+    elapsed = time.monotonic() - started
+    with client(server.url) as http:
+        history = check_history(http, "one")
+    locked = locked_errors_in_logs([server.log_path] if server.log_path else [])
+    figure(
+        "write storm, one process",
+        f"{clients} async clients x {per_client} on one prompt (half named): {tally.summary()}; "
+        f"{history['count']} versions, contiguous={history['contiguous']}, "
+        f"{history['duplicate_numbers']} duplicate numbers, {history['duplicate_names']} "
+        f"duplicate names, {tally.server_errors} 5xx, {locked} 'database is locked', p99 "
+        f"{tally.p99_ms():.0f} ms, {elapsed:.1f} s",
+    )
+    assert tally.statuses == {201: clients * per_client}
+    assert history["count"] == clients * per_client + 1 and history["contiguous"]
+    assert history["duplicate_numbers"] == 0 and history["duplicate_names"] == 0
+    assert history["creation_events_ok"] and locked == 0
