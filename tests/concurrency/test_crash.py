@@ -25,7 +25,7 @@ from tests.support.databases import can_control_postgresql, pg_ctl
 from tests.support.load import check_history, client, figure, scale
 from tests.support.server import ServerProcess
 
-WRITERS = 3  # plus one client that rolls back
+WRITERS = 3  # plus one client that rolls back and one that reads the active version
 
 
 @dataclass
@@ -34,6 +34,8 @@ class Outcome:
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> body, unanswered
     replayed: int = 0  # pending keys whose replay found the first result (committed, unacked)
     server_errors: list[float] = field(default_factory=list)  # when each 5xx was requested
+    not_problem: int = 0  # 5xx answers that were not application/problem+json
+    reads: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -61,6 +63,7 @@ def write_burst(
                     out.acked[key] = r.json()["id"]
                 elif r.status_code >= 500:
                     out.server_errors.append(sent)
+                    out.not_problem += not is_problem(r)
                     out.pending[key] = body  # the outcome is unknown: replay it
                 else:
                     raise AssertionError(f"{r.status_code} {r.text}")
@@ -86,9 +89,35 @@ def rollback_burst(url: str, prompt: str, stop: threading.Event, out: Outcome) -
             if r.status_code >= 500:
                 with out.lock:
                     out.server_errors.append(sent)
+                    out.not_problem += not is_problem(r)
                 time.sleep(0.05)
             else:
                 assert r.status_code == 200, r.text
+
+
+def read_burst(url: str, prompt: str, stop: threading.Event, out: Outcome) -> None:
+    """The hot path: GET /active, which on PostgreSQL reads the pointer on every request."""
+    with httpx.Client(base_url=url, timeout=10) as http:
+        while not stop.is_set():
+            sent = time.monotonic()
+            try:
+                r = http.get(f"/prompts/{prompt}/active")
+            except httpx.TransportError:
+                time.sleep(0.05)
+                continue
+            with out.lock:
+                out.reads += 1
+                if r.status_code >= 500:
+                    out.server_errors.append(sent)
+                    out.not_problem += not is_problem(r)
+            if r.status_code >= 500:
+                time.sleep(0.05)
+            else:
+                assert r.status_code == 200, r.text
+
+
+def is_problem(response: httpx.Response) -> bool:
+    return response.headers.get("content-type") == "application/problem+json"
 
 
 def replay(url: str, prompt: str, out: Outcome) -> None:
@@ -115,6 +144,7 @@ def run_burst(
         for w in range(WRITERS)
     ]
     threads.append(threading.Thread(target=rollback_burst, args=(urls[-1], prompt, stop, out)))
+    threads.append(threading.Thread(target=read_burst, args=(urls[0], prompt, stop, out)))
     for t in threads:
         t.start()
     try:
@@ -154,6 +184,7 @@ def test_sigkill_during_write_bursts_loses_no_acknowledged_version_on_sqlite(
     out = Outcome()
     seq = [0] * WRITERS
     integrity: list[str] = []
+    active_after_restart = 0
     started = time.monotonic()
 
     def crash() -> None:
@@ -165,6 +196,8 @@ def test_sigkill_during_write_bursts_loses_no_acknowledged_version_on_sqlite(
         with sqlite3.connect(path) as db:
             integrity.append(db.execute("PRAGMA integrity_check").fetchone()[0])
         server.start()
+        with client(server.url) as http:
+            active_after_restart += http.get("/prompts/crash/active").status_code == 200
         replay(server.url, "crash", out)
     with client(server.url) as http:
         result = verify(http, "crash", out)
@@ -177,13 +210,15 @@ def test_sigkill_during_write_bursts_loses_no_acknowledged_version_on_sqlite(
         f"committed-but-unacked found by key replay {out.replayed}, duplicates "
         f"{result['duplicates']}, unexplained versions {result['extra']}, numbers contiguous="
         f"{history['contiguous']}, integrity_check ok {integrity.count('ok')}/{cycles}, active "
-        f"valid={result['active_ok']}, write after restart {after.status_code}; "
+        f"served after {active_after_restart}/{cycles} restarts, {out.reads} hot-path reads, "
+        f"write after restart {after.status_code}; "
         f"{time.monotonic() - started:.1f} s",
     )
     assert result["lost"] == 0 and result["duplicates"] == 0 and result["extra"] == 0
     assert history["contiguous"] and history["duplicate_numbers"] == 0
     assert history["creation_events_ok"]
-    assert integrity == ["ok"] * cycles
+    assert integrity == ["ok"] * cycles and active_after_restart == cycles
+    assert out.not_problem == 0
     assert result["active_ok"] and after.status_code == 201
 
 
@@ -239,7 +274,9 @@ def test_database_crashes_and_api_sigkills_lose_nothing_and_the_pool_recovers_on
         f"versions acknowledged (after replays), lost {result['lost']}, committed-but-unacked "
         f"found by key replay {out.replayed}, duplicates {result['duplicates']}, unexplained "
         f"{result['extra']}, numbers contiguous={history['contiguous']}; 5xx during outages "
-        f"{len(out.server_errors) - len(after_recovery)}, after recovery {len(after_recovery)} "
+        f"{len(out.server_errors) - len(after_recovery)} (all problem+json: "
+        f"{out.not_problem == 0}), after recovery {len(after_recovery)}, {out.reads} hot-path "
+        "reads "
         f"(outages {min(outage_ms):.0f}-{max(outage_ms):.0f} ms; the pool recovered without "
         f"restarting the API); active valid={result['active_ok']}, write after "
         f"{after.status_code}; {time.monotonic() - started:.1f} s",
@@ -248,4 +285,5 @@ def test_database_crashes_and_api_sigkills_lose_nothing_and_the_pool_recovers_on
     assert history["contiguous"] and history["duplicate_numbers"] == 0
     assert history["creation_events_ok"]
     assert after_recovery == []
+    assert out.not_problem == 0  # the hot path included
     assert result["active_ok"] and after.status_code == 201
