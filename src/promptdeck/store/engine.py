@@ -15,8 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
-_QUEUED = "promptdeck_write_queue"
-
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -59,16 +57,18 @@ def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) ->
     # order); 40 polling threads made tail latency seconds long. Other processes still meet
     # at SQLite's own lock. After busy_timeout the writer goes on without the queue.
     write_queue = threading.Lock()
+    holder = threading.local()  # .conn: the Connection of this thread that holds the queue
 
     def _leave_queue(conn: sa.Connection) -> None:
-        if conn.info.pop(_QUEUED, False):
+        if getattr(holder, "conn", None) is conn:
+            holder.conn = None
             write_queue.release()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode == "IMMEDIATE" and write_queue.acquire(timeout=busy_timeout_ms / 1000):
-            conn.info[_QUEUED] = True
+            holder.conn = conn
         try:
             conn.exec_driver_sql(f"BEGIN {mode}")
         except BaseException:
@@ -76,7 +76,7 @@ def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) ->
             raise
 
     # Both fire just before COMMIT/ROLLBACK is sent: the next writer may then wait a few
-    # milliseconds in the busy handler, never longer.
+    # milliseconds in the busy handler (the COMMIT's fsync).
     event.listen(engine, "commit", _leave_queue)
     event.listen(engine, "rollback", _leave_queue)
 
