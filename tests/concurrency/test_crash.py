@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.support.databases import can_control_postgresql, pg_ctl
-from tests.support.load import check_history, client, figure, scale
+from tests.support.load import Threads, check_history, client, figure, scale
 from tests.support.server import ServerProcess
 
 WRITERS = 3  # plus one client that rolls back and one that reads the active version
@@ -139,20 +139,16 @@ def run_burst(
     urls: list[str], prompt: str, seq: list[int], out: Outcome, crash: Callable[[], None]
 ) -> None:
     stop = threading.Event()
-    threads = [
-        threading.Thread(target=write_burst, args=(urls[w % len(urls)], prompt, w, seq, stop, out))
-        for w in range(WRITERS)
-    ]
-    threads.append(threading.Thread(target=rollback_burst, args=(urls[-1], prompt, stop, out)))
-    threads.append(threading.Thread(target=read_burst, args=(urls[0], prompt, stop, out)))
-    for t in threads:
-        t.start()
+    threads = Threads()
+    for w in range(WRITERS):
+        threads.start(write_burst, urls[w % len(urls)], prompt, w, seq, stop, out)
+    threads.start(rollback_burst, urls[-1], prompt, stop, out)
+    threads.start(read_burst, urls[0], prompt, stop, out)
     try:
         crash()
     finally:
         stop.set()
-        for t in threads:
-            t.join(60)
+        threads.join()
 
 
 def verify(http: httpx.Client, prompt: str, out: Outcome) -> dict[str, Any]:

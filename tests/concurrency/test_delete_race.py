@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from tests.support.load import Tally, check_history, client, figure, scale
+from tests.support.load import Tally, Threads, check_history, client, figure, scale
 from tests.support.server import ServerProcess
 
 WRITERS = 8
@@ -52,10 +52,10 @@ def test_creates_racing_delete_and_restore_are_201_before_the_delete_or_404_and_
                 r = tally.timed(http.post, f"/prompts/doomed/versions/{rng.choice(ids)}/rollback")
                 assert r.status_code in (200, 404), r.text
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
-    threads.append(threading.Thread(target=rollbacker))
-    for t in threads:
-        t.start()
+    threads = Threads()
+    for i in range(WRITERS):
+        threads.start(writer, i)
+    threads.start(rollbacker)
     try:
         with client(urls[0]) as a, client(urls[1]) as b:
             for c in range(cycles):
@@ -71,8 +71,7 @@ def test_creates_racing_delete_and_restore_are_201_before_the_delete_or_404_and_
                 visible_while_deleted += side.get("/prompts/doomed/active").status_code != 200
     finally:
         stop.set()
-        for t in threads:
-            t.join(60)
+        threads.join()
 
     with client(urls[0]) as http:
         history = check_history(http, "doomed")

@@ -14,7 +14,15 @@ from datetime import UTC, datetime, timedelta
 
 from promptdeck.core import Registry
 from promptdeck.domain.rules import default_version_name
-from tests.support.load import Tally, check_history, client, figure, run_concurrently, scale
+from tests.support.load import (
+    Tally,
+    Threads,
+    check_history,
+    client,
+    figure,
+    run_concurrently,
+    scale,
+)
 from tests.support.server import ServerProcess
 
 CLIENTS = 8
@@ -34,7 +42,7 @@ def test_concurrent_creates_with_one_explicit_name_give_one_201_and_the_rest_409
     tally = Tally()
     problem_types: set[str] = set()
     per_round: list[list[int]] = [[] for _ in range(rounds)]
-    barrier = threading.Barrier(CLIENTS)
+    barrier = threading.Barrier(CLIENTS, timeout=120)
 
     def creator(i: int) -> None:
         with client(urls[i % 2]) as http:
@@ -176,7 +184,7 @@ def test_concurrent_rollbacks_with_one_if_match_have_one_winner_seen_at_once_els
     propagation: list[float] = []
     winners_per_round: list[int] = []
     shared: dict[str, object] = {}
-    barrier = threading.Barrier(CLIENTS + 1)
+    barrier = threading.Barrier(CLIENTS + 1, timeout=120)
 
     def contender(i: int) -> None:
         with client(urls[i % 2]) as http:
@@ -217,12 +225,11 @@ def test_concurrent_rollbacks_with_one_if_match_have_one_winner_seen_at_once_els
                 propagation.append(time.perf_counter() - started)
                 stale_reads += seen != target
 
-    threads = [threading.Thread(target=contender, args=(i,)) for i in range(CLIENTS)]
-    threads.append(threading.Thread(target=coordinator))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(300)
+    threads = Threads()
+    for i in range(CLIENTS):
+        threads.start(contender, i)
+    threads.start(coordinator)
+    threads.join()
 
     # Free-form phase: every client reads the ETag and rolls back, racing as it likes.
     free = Tally()

@@ -15,7 +15,7 @@ def test_processes_started_together_on_an_empty_database_all_come_up(
     start_server: Callable[..., ServerProcess],
 ) -> None:
     count = 3
-    barrier = threading.Barrier(count)
+    barrier = threading.Barrier(count, timeout=120)
     started: list[ServerProcess] = []
     failures: list[str] = []
 

@@ -41,7 +41,7 @@ def figure(test: str, text: str) -> str:
 
 def run_concurrently(workers: int, job: Callable[[int], Any]) -> list[Any]:
     """Run ``job(i)`` for i in 0..workers-1 in that many threads, all released at once."""
-    barrier = threading.Barrier(workers)
+    barrier = threading.Barrier(workers, timeout=120)
 
     def start(i: int) -> Any:
         barrier.wait()
@@ -137,3 +137,29 @@ def check_history(http: httpx.Client, prompt: str | int) -> dict[str, Any]:
         "creation_events_ok": set(created) == ids and all(n == 1 for n in created.values()),
         "creation_events": sum(created.values()),
     }
+
+
+class Threads:
+    """Threads whose first exception is raised again by ``join``: a failed assertion in a
+    client thread fails the test instead of vanishing with the thread."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+
+    def start(self, target: Callable[..., Any], *args: Any) -> None:
+        def run() -> None:
+            try:
+                target(*args)
+            except BaseException as exc:
+                self.errors.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        self.threads.append(thread)
+
+    def join(self, timeout: float = 300) -> None:
+        for thread in self.threads:
+            thread.join(timeout)
+        if self.errors:
+            raise self.errors[0]
