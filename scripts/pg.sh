@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start a throwaway PostgreSQL for the tests: installs the server when it is missing, runs
 # initdb in a temporary folder, listens on a free loopback port. Source it; it exports
-# PROMPTDECK_TEST_PG_URL and PG_TMPDIR, and defines pg_stop.
+# PROMPTDECK_TEST_PG_URL, PGBIN, PG_TMPDIR (data in $PG_TMPDIR/data), PG_PORT and
+# PG_START_OPTS (tests/support/databases.py restarts the cluster with them), and defines pg_stop.
 set -euo pipefail
 
 pg_bin() {
@@ -29,10 +30,11 @@ PG_TMPDIR=$(mktemp -d /tmp/promptdeck-pg.XXXXXX)
 [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_TMPDIR"
 PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 as_pg "$PGBIN/initdb" -D "$PG_TMPDIR/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$PG_TMPDIR/data" -l "$PG_TMPDIR/log" -w -t 60 \
-  -o "-p $PG_PORT -k $PG_TMPDIR -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300" \
+# The crash tests stop this cluster with -m immediate and start it again with the same options.
+PG_START_OPTS="-p $PG_PORT -k $PG_TMPDIR -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=300"
+as_pg "$PGBIN/pg_ctl" -D "$PG_TMPDIR/data" -l "$PG_TMPDIR/log" -w -t 60 -o "$PG_START_OPTS" \
   start >/dev/null
-export PG_TMPDIR PG_PORT PGBIN
+export PG_TMPDIR PG_PORT PGBIN PG_START_OPTS
 export PROMPTDECK_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/postgres"
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $PG_PORT ($PG_TMPDIR)" >&2
 

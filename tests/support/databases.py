@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,3 +39,25 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    # pg_ctl refuses to run as root: scripts/pg.sh runs the cluster as the postgres user.
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+def pg_ctl(action: str) -> None:
+    """Stop (``-m immediate``: a crash) or start the run's PostgreSQL cluster, same port."""
+    pgbin, tmpdir = os.environ["PGBIN"], os.environ["PG_TMPDIR"]
+    argv = [f"{pgbin}/pg_ctl", "-D", f"{tmpdir}/data", "-w", "-t", "60"]
+    if action == "stop":
+        argv += ["-m", "immediate", "stop"]
+    elif action == "start":
+        argv += ["-l", f"{tmpdir}/log", "-o", os.environ["PG_START_OPTS"], "start"]
+    else:
+        raise ValueError(action)
+    subprocess.run(_as_postgres(argv), check=True, stdout=subprocess.DEVNULL)
+
+
+def can_control_postgresql() -> bool:
+    return all(os.environ.get(k) for k in ("PGBIN", "PG_TMPDIR", "PG_START_OPTS"))

@@ -23,7 +23,7 @@ from promptdeck.core import Registry
 from promptdeck.domain.models import Prompt, Version
 from promptdeck.errors import PromptdeckError
 from promptdeck.schemas import ActiveOut
-from promptdeck.server.problems import MEDIA_TYPE, problem_body, status_of
+from promptdeck.server.problems import MEDIA_TYPE, log, problem_body, status_of
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -135,6 +135,19 @@ class ActiveEndpoint:
             status = status_of(exc)
             body = problem_body(status, exc.code, exc.title, exc.detail, instance=scope["path"])
             await _send(send, status, [(b"content-type", MEDIA_TYPE.encode())], body)
+            return
+        except Exception:
+            # This handler sits outside FastAPI's error handling: without this, a database
+            # outage reached the client as uvicorn's text/plain 500 instead of a problem.
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            body = problem_body(
+                500,
+                "internal-error",
+                "Internal server error",
+                "the server failed to handle the request; it has been logged",
+                instance=scope["path"],
+            )
+            await _send(send, 500, [(b"content-type", MEDIA_TYPE.encode())], body)
             return
         if_none_match = _header(scope, b"if-none-match")
         if if_none_match is not None and _etag_matches(if_none_match, entry.etag):

@@ -6,7 +6,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
+
+from promptdeck.store.engine import writer
+
+# pg_advisory_xact_lock key of the migrations ("promptde" in ASCII); released at commit.
+MIGRATION_LOCK_KEY = 0x70726F6D70746465
 
 
 def _config(engine: Engine) -> Config:
@@ -16,17 +22,27 @@ def _config(engine: Engine) -> Config:
     return cfg
 
 
+def _serialized(conn: Connection) -> Connection:
+    """One migrating process at a time: processes started together on an empty database
+    would otherwise all see no tables and race to create them (a duplicate-table error on
+    PostgreSQL, "database is locked" on SQLite). The loser waits, then finds nothing to do.
+    SQLite: ``writer`` begins the transaction IMMEDIATE, which takes the write lock."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+    return conn
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = _config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
+    with writer(engine).begin() as conn:
+        cfg.attributes["connection"] = _serialized(conn)
         command.upgrade(cfg, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     cfg = _config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
+    with writer(engine).begin() as conn:
+        cfg.attributes["connection"] = _serialized(conn)
         command.downgrade(cfg, revision)
 
 
