@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 
 from promptdeck.domain.models import Event, Prompt, Version
-from promptdeck.store.tables import events, idempotency_keys, prompts, versions
+from promptdeck.store.tables import blobs, events, idempotency_keys, prompts, versions
 
 VERSION_SUMMARY_COLS = [
     versions.c.id,
@@ -20,6 +20,20 @@ VERSION_SUMMARY_COLS = [
     versions.c.created_at,
     versions.c.created_by,
     versions.c.content_hash,
+    versions.c.archived,
+    versions.c.archived_at,
+    versions.c.purged_at,
+    versions.c.purged_by,
+    versions.c.purge_reason,
+]
+
+# A full version row carries its blob's stored form; core decodes it (domain.storage).
+BLOB_COLS = [
+    blobs.c.hash.label("blob_hash"),
+    blobs.c.codec.label("blob_codec"),
+    blobs.c.base_id.label("blob_base_id"),
+    blobs.c.raw_size.label("blob_raw_size"),
+    blobs.c.data.label("blob_data"),
 ]
 
 
@@ -46,10 +60,16 @@ def lock_and_bump_prompt(conn: Connection, prompt_id: int, now: datetime) -> Row
         .values(
             next_version_number=prompts.c.next_version_number + 1,
             version_count=prompts.c.version_count + 1,
+            live_count=prompts.c.live_count + 1,
             revision=prompts.c.revision + 1,
             updated_at=now,
         )
-        .returning(prompts.c.next_version_number, prompts.c.active_version_id)
+        .returning(
+            prompts.c.next_version_number,
+            prompts.c.active_version_id,
+            prompts.c.live_count,
+            prompts.c.max_versions,
+        )
     ).one()
     return row
 
@@ -98,13 +118,16 @@ def insert_version(conn: Connection, values: dict[str, Any]) -> int:
 def version_row(
     conn: Connection, prompt_id: int, version_id: int, *, full: bool
 ) -> Row[Any] | None:
-    cols = (
-        [*VERSION_SUMMARY_COLS, versions.c.content, versions.c.model_config]
-        if full
-        else VERSION_SUMMARY_COLS
-    )
+    if not full:
+        return conn.execute(
+            sa.select(*VERSION_SUMMARY_COLS).where(
+                versions.c.prompt_id == prompt_id, versions.c.id == version_id
+            )
+        ).first()
     return conn.execute(
-        sa.select(*cols).where(versions.c.prompt_id == prompt_id, versions.c.id == version_id)
+        sa.select(*VERSION_SUMMARY_COLS, versions.c.model_config, versions.c.blob_id, *BLOB_COLS)
+        .select_from(versions.outerjoin(blobs, blobs.c.id == versions.c.blob_id))
+        .where(versions.c.prompt_id == prompt_id, versions.c.id == version_id)
     ).first()
 
 
@@ -126,9 +149,16 @@ def previous_version_id(conn: Connection, prompt_id: int, number: int) -> int | 
 
 
 def version_page(
-    conn: Connection, prompt_id: int, *, before_number: int | None, limit: int
+    conn: Connection,
+    prompt_id: int,
+    *,
+    before_number: int | None,
+    limit: int,
+    archived: bool | None = None,
 ) -> list[Row[Any]]:
     query = sa.select(*VERSION_SUMMARY_COLS).where(versions.c.prompt_id == prompt_id)
+    if archived is not None:
+        query = query.where(versions.c.archived == archived)
     if before_number is not None:
         query = query.where(versions.c.number < before_number)
     return list(conn.execute(query.order_by(versions.c.number.desc()).limit(limit)))
@@ -205,7 +235,13 @@ def purge_prompt(conn: Connection, prompt_id: int) -> None:
 # --- row -> domain ---------------------------------------------------------------------------
 
 
-def to_version(row: Row[Any], *, active_id: int | None, previous_id: int | None = None) -> Version:
+def to_version(
+    row: Row[Any],
+    *,
+    active_id: int | None,
+    previous_id: int | None = None,
+    content: str | None = None,
+) -> Version:
     m = row._mapping
     return Version(
         id=m["id"],
@@ -217,8 +253,14 @@ def to_version(row: Row[Any], *, active_id: int | None, previous_id: int | None 
         created_by=m["created_by"],
         content_hash=m["content_hash"],
         active=m["id"] == active_id,
+        archived=bool(m["archived"]),
+        archived_at=m["archived_at"],
+        purged=m["purged_at"] is not None,
+        purged_at=m["purged_at"],
+        purged_by=m["purged_by"],
+        purge_reason=m["purge_reason"],
         previous_version_id=previous_id,
-        content=m.get("content"),
+        content=content,
         model_config=m.get("model_config"),
     )
 
