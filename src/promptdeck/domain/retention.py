@@ -22,9 +22,7 @@ def check_purge_reason(reason: str | None) -> str:
     if not reason:
         raise InvalidInput("a purge needs a reason (why the content must go)", field="reason")
     if len(reason) > PURGE_REASON_MAX:
-        raise InvalidInput(
-            f"reason is longer than {PURGE_REASON_MAX} characters", field="reason"
-        )
+        raise InvalidInput(f"reason is longer than {PURGE_REASON_MAX} characters", field="reason")
     return reason
 
 

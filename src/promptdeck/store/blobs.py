@@ -19,9 +19,8 @@ from promptdeck.store.tables import blobs, prompts, versions
 
 
 def blob_by_hash(conn: Connection, key: bytes) -> Row[Any] | None:
-    return conn.execute(
-        sa.select(blobs.c.id, blobs.c.depth).where(blobs.c.hash == key)
-    ).first()
+    query: sa.Select[Any] = sa.select(blobs.c.id, blobs.c.depth).where(blobs.c.hash == key)
+    return conn.execute(query).first()
 
 
 def insert_blob(conn: Connection, values: dict[str, Any]) -> int:
@@ -56,34 +55,36 @@ def blob_chain(conn: Connection, blob_id: int) -> list[StoredBlob]:
     )
     rows = conn.execute(
         sa.select(
-            blobs.c.id, blobs.c.hash, blobs.c.codec, blobs.c.base_id, blobs.c.raw_size,
+            blobs.c.id,
+            blobs.c.hash,
+            blobs.c.codec,
+            blobs.c.base_id,
+            blobs.c.raw_size,
             blobs.c.data,
         )
         .join(chain, chain.c.id == blobs.c.id)
         .order_by(chain.c.step)
     ).all()
     return [
-        StoredBlob(r.id, bytes(r.hash), r.codec, r.base_id, r.raw_size, bytes(r.data))
-        for r in rows
+        StoredBlob(r.id, bytes(r.hash), r.codec, r.base_id, r.raw_size, bytes(r.data)) for r in rows
     ]
 
 
 def previous_blob(conn: Connection, prompt_id: int, number: int) -> Row[Any] | None:
     """The blob of the prompt's version just before ``number`` (the delta base), if any."""
-    return conn.execute(
+    query: sa.Select[Any] = (
         sa.select(blobs.c.id, blobs.c.hash, blobs.c.depth)
         .select_from(versions.join(blobs, blobs.c.id == versions.c.blob_id))
         .where(versions.c.prompt_id == prompt_id, versions.c.number < number)
         .order_by(versions.c.number.desc())
         .limit(1)
-    ).first()
+    )
+    return conn.execute(query).first()
 
 
 def dependants(conn: Connection, blob_id: int) -> list[Row[Any]]:
     """Blobs stored as deltas against ``blob_id`` (a purge re-encodes them first)."""
-    return list(
-        conn.execute(sa.select(blobs.c.id, blobs.c.hash).where(blobs.c.base_id == blob_id))
-    )
+    return list(conn.execute(sa.select(blobs.c.id, blobs.c.hash).where(blobs.c.base_id == blob_id)))
 
 
 def rewrite_blob(conn: Connection, blob_id: int, values: dict[str, Any]) -> None:
@@ -149,9 +150,7 @@ def set_archived(
     )
 
 
-def mark_purged(
-    conn: Connection, prompt_id: int, version_id: int, values: dict[str, Any]
-) -> None:
+def mark_purged(conn: Connection, prompt_id: int, version_id: int, values: dict[str, Any]) -> None:
     conn.execute(
         sa.update(versions)
         .where(versions.c.prompt_id == prompt_id, versions.c.id == version_id)
@@ -179,8 +178,9 @@ def storage_report(conn: Connection, prompt_id: int) -> StorageReport:
     ).one()
     ids = sa.select(versions.c.blob_id).where(versions.c.prompt_id == prompt_id)
     stored = conn.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.func.length(blobs.c.data)), 0))
-        .where(blobs.c.id.in_(ids))
+        sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.sum(sa.func.length(blobs.c.data)), 0)
+        ).where(blobs.c.id.in_(ids))
     ).one()
     return StorageReport(
         prompt_id=prompt_id,
@@ -202,7 +202,9 @@ def database_bytes(engine: Engine) -> int:
         path = engine.url.database or ""
         return sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
     with engine.connect() as conn:
-        return int(conn.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one())
+        return int(
+            conn.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
+        )
 
 
 def compact(engine: Engine) -> None:

@@ -124,11 +124,12 @@ def version_row(
                 versions.c.prompt_id == prompt_id, versions.c.id == version_id
             )
         ).first()
-    return conn.execute(
+    query: sa.Select[Any] = (
         sa.select(*VERSION_SUMMARY_COLS, versions.c.model_config, versions.c.blob_id, *BLOB_COLS)
         .select_from(versions.outerjoin(blobs, blobs.c.id == versions.c.blob_id))
         .where(versions.c.prompt_id == prompt_id, versions.c.id == version_id)
-    ).first()
+    )
+    return conn.execute(query).first()
 
 
 def version_by_name(conn: Connection, prompt_id: int, name: str) -> Row[Any] | None:

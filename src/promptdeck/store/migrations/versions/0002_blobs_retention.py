@@ -65,9 +65,7 @@ def upgrade() -> None:
         op.execute("ALTER TABLE versions ADD COLUMN blob_id INTEGER REFERENCES blobs (id)")
     else:
         op.add_column("versions", sa.Column("blob_id", sa.Integer, nullable=True))
-        op.create_foreign_key(
-            "fk_versions_blob_id", "versions", "blobs", ["blob_id"], ["id"]
-        )
+        op.create_foreign_key("fk_versions_blob_id", "versions", "blobs", ["blob_id"], ["id"])
     op.add_column(
         "versions",
         sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
