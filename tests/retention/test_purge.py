@@ -67,24 +67,29 @@ def test_versions_stored_as_deltas_against_a_purged_one_are_rewritten_and_read_e
     registry.create_prompt("p", content="hello")
     leaked = registry.create_version("p", content=f"{BASE} key={SECRET}").version
     after = [
-        registry.create_version("p", content=f"{BASE} key=<removed> {i}").version
-        for i in range(5)
+        registry.create_version("p", content=f"{BASE} key=<removed> {i}").version for i in range(5)
     ]
     with registry.engine.connect() as conn:
         leaked_blob = conn.execute(
             sa.text("SELECT blob_id FROM versions WHERE id = :id"), {"id": leaked.id}
         ).scalar_one()
-        assert conn.execute(
-            sa.select(sa.func.count()).select_from(blobs).where(blobs.c.base_id == leaked_blob)
-        ).scalar_one() == 1
+        assert (
+            conn.execute(
+                sa.select(sa.func.count()).select_from(blobs).where(blobs.c.base_id == leaked_blob)
+            ).scalar_one()
+            == 1
+        )
     registry.purge_version("p", leaked.id, reason="leak")
     fresh = Registry(registry.engine)  # no cached contents
     for i, v in enumerate(after):
         assert fresh.get_version("p", v.id).content == f"{BASE} key=<removed> {i}"
     with registry.engine.connect() as conn:
-        assert conn.execute(
-            sa.select(sa.func.count()).select_from(blobs).where(blobs.c.id == leaked_blob)
-        ).scalar_one() == 0
+        assert (
+            conn.execute(
+                sa.select(sa.func.count()).select_from(blobs).where(blobs.c.id == leaked_blob)
+            ).scalar_one()
+            == 0
+        )
 
 
 def test_shared_content_goes_with_the_last_version_that_uses_it(registry: Registry) -> None:

@@ -17,8 +17,10 @@ BASE = "Answer the customer's question using the policy below. Be concise. " * 6
 texts = st.one_of(
     st.text(max_size=3000),
     st.just(""),
-    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF,
-                                   exclude_categories=("Cs",)), max_size=2000),
+    st.text(
+        alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=("Cs",)),
+        max_size=2000,
+    ),
     st.binary(max_size=3000).map(lambda b: b.decode("latin-1")),  # binary-looking
     st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=50), st.integers(1, 4000)),
 )
