@@ -21,18 +21,18 @@ def test_0002_upgrades_existing_contents_and_downgrades_them_back(database_url: 
         with engine.begin() as conn:
             conn.execute(
                 sa.text(
-                    "INSERT INTO prompts (id, name, description, tags, content, model_config, "
+                    "INSERT INTO prompts (name, description, tags, content, model_config, "
                     "next_version_number, version_count, max_versions, revision, created_at, "
-                    "updated_at) VALUES (1, 'p', '', '[]', 'wc', '{}', 3, 3, NULL, 1, :t, :t)"
+                    "updated_at) VALUES ('p', '', '[]', 'wc', '{}', 3, 3, NULL, 1, :t, :t)"
                 ),
                 {"t": NOW},
             )
             for number, content in ((1, LONG), (2, "short \u00e9 \U0001f600"), (3, LONG)):
                 conn.execute(
                     sa.text(
-                        "INSERT INTO versions (id, prompt_id, number, version_name, description, "
+                        "INSERT INTO versions (prompt_id, number, version_name, description, "
                         "content, model_config, content_hash, created_by, created_at) VALUES "
-                        "(:n, 1, :n, :name, '', :c, '{}', 'sha256:x', 'a', :t)"
+                        "(1, :n, :name, '', :c, '{}', 'sha256:x', 'a', :t)"
                     ),
                     {"n": number, "name": f"v{number}", "c": content, "t": NOW},
                 )

@@ -83,14 +83,17 @@ def test_delta_chains_stay_below_k_and_every_version_reads_fast(registry: Regist
         codecs = [r[0] for r in conn.execute(sa.select(blobs.c.codec))]
     assert max(depths) == storage.CHAIN_MAX - 1
     assert codecs.count(storage.DELTA) > n * 0.9
-    fresh = Registry(registry.engine)
     slowest = 0.0
     for i, version_id in enumerate(ids):
-        start = time.perf_counter()
-        content = fresh.get_version("p", version_id).content
-        slowest = max(slowest, time.perf_counter() - start)
+        best = 1.0
+        for _ in range(3):  # best of 3: a busy shared machine adds noise, not the chain
+            fresh = Registry(registry.engine)  # no cached contents: decode the whole chain
+            start = time.perf_counter()
+            content = fresh.get_version("p", version_id).content
+            best = min(best, time.perf_counter() - start)
+        slowest = max(slowest, best)
         assert content == (BASE if i == 0 else f"{BASE} step {i - 1}")
-    assert slowest < 0.05  # generous for a shared CI box; bench/storage measures the real figure
+    assert slowest < 0.02  # loose for CI; bench/storage measures the real figure (< 5 ms)
 
 
 def test_the_storage_report_counts_versions_archived_and_bytes(registry: Registry) -> None:
