@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,15 +32,29 @@ texts = st.one_of(
 def test_a_delta_round_trips_any_text_byte_exact(base: str, text: str) -> None:
     data, base_data = text.encode("utf-8"), base.encode("utf-8")
     enc = storage.encode(data, base_data, 0)
-    ref = base_data if enc.codec == storage.DELTA else None
+    ref = base_data if enc.depth else None
     assert storage.decode(enc.codec, enc.data, len(data), ref) == data
+
+
+@given(base=texts, text=texts)
+@settings(max_examples=300, deadline=None)
+def test_a_splice_and_a_zstd_delta_each_round_trip_any_text(base: str, text: str) -> None:
+    data, base_data = text.encode("utf-8"), base.encode("utf-8")
+    assert storage.unsplice(base_data, storage.splice(base_data, data)) == data
+    if base_data:
+        frame = storage.zstd_delta(base_data, data)
+        assert storage.decode(storage.DELTA, frame, len(data), base_data) == data
 
 
 def test_a_huge_content_round_trips_byte_exact() -> None:
     data = ("\u00e9t\u00e9 \U0001f600 " * 200_000).encode()
     enc = storage.encode(data + b"!", data, 3)
-    assert enc.codec == storage.DELTA and len(enc.data) < 1000  # 2.8 MB: blocks of 128 KB
+    assert enc.depth == 4 and len(enc.data) < 16
     assert storage.decode(enc.codec, enc.data, len(data) + 1, data) == data + b"!"
+    edited = data[:1000] + b"two" + data[2000:-1000] + b"edits" + data[-900:]
+    enc = storage.encode(edited, data, 0)
+    assert enc.codec == storage.DELTA and len(enc.data) < 1000  # 2.8 MB: blocks of 128 KB
+    assert storage.decode(enc.codec, enc.data, len(edited), data) == edited
 
 
 @given(contents=st.lists(texts, min_size=1, max_size=6))
@@ -82,7 +97,7 @@ def test_delta_chains_stay_below_k_and_every_version_reads_fast(registry: Regist
         depths = [r[0] for r in conn.execute(sa.select(blobs.c.depth))]
         codecs = [r[0] for r in conn.execute(sa.select(blobs.c.codec))]
     assert max(depths) == storage.CHAIN_MAX - 1
-    assert codecs.count(storage.DELTA) > n * 0.9
+    assert codecs.count(storage.SPLICE) + codecs.count(storage.DELTA) > n * 0.9
     slowest = 0.0
     for i, version_id in enumerate(ids):
         best = 1.0
@@ -103,3 +118,19 @@ def test_the_storage_report_counts_versions_archived_and_bytes(registry: Registr
     report = registry.storage("p")
     assert (report.versions, report.archived, report.purged) == (5, 3, 0)
     assert report.stored_bytes < report.raw_bytes / 5
+
+
+def test_contents_whose_64_bit_ids_collide_are_still_told_apart(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage, "blob_id", lambda data: 42)  # every content collides
+    monkeypatch.setattr(storage, "probe_ids", lambda home: list(range(home, home + 16)))
+    registry.create_prompt("p", content="first text")
+    a = registry.create_version("p", content="second text").version
+    b = registry.create_version("p", content="first text").version
+    fresh = Registry(registry.engine)
+    assert fresh.get_version("p", a.id).content == "second text"
+    assert fresh.get_version("p", b.id).content == "first text"
+    with registry.engine.connect() as conn:
+        ids = sorted(r[0] for r in conn.execute(sa.select(blobs.c.id)))
+    assert ids == [42, 43]

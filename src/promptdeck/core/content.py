@@ -12,49 +12,55 @@ from promptdeck.store import blobs as b
 
 
 class ContentStore:
-    """Blobs plus a process-local cache of decoded contents (keyed by hash: never stale)."""
+    """Blobs plus a process-local cache of decoded contents (keyed by content-derived id)."""
 
     def __init__(self, cache: storage.ContentCache | None = None) -> None:
         self.cache = cache or storage.ContentCache()
 
     def put(self, conn: Connection, prompt_id: int, number: int, content: str) -> int:
-        """The blob id for ``content``: an existing blob with the same hash, or a new one
-        stored as a delta against the prompt's previous version when that is smaller.
-        O(1) in history: one index lookup for the base, at most K rows to decode it."""
+        """The blob id for ``content``: the blob already holding it, or a new one stored as a
+        delta against the prompt's previous version when that is smaller. O(1) in history:
+        a primary-key probe, one index lookup for the base, at most K rows to decode it."""
         data = content.encode("utf-8")
-        key = storage.content_key(data)
-        found = b.blob_by_hash(conn, key)
-        if found is not None:
-            return int(found.id)
-        base_row = b.previous_blob(conn, prompt_id, number)
-        base: bytes | None = None
-        base_depth = 0
-        if base_row is not None and base_row.depth + 1 < storage.CHAIN_MAX:
-            base = self.read(conn, int(base_row.id), bytes(base_row.hash))
-            base_depth = int(base_row.depth)
-        enc = storage.encode(data, base, base_depth)
-        blob_id = b.insert_blob(
-            conn,
-            {
-                "hash": key,
-                "codec": enc.codec,
-                "base_id": base_row.id if enc.codec == storage.DELTA and base_row else None,
-                "depth": enc.depth,
-                "raw_size": len(data),
-                "data": enc.data,
-            },
-        )
-        self.cache.put(key, data)
-        return blob_id
+        encoded: storage.Encoded | None = None
+        base_id: int | None = None
+        for blob_id in storage.probe_ids(storage.blob_id(data)):
+            existing = b.blob_row(conn, blob_id)
+            if existing is None:
+                if encoded is None:
+                    encoded, base_id = self._encode(conn, prompt_id, number, data)
+                values = {
+                    "id": blob_id,
+                    "codec": encoded.codec,
+                    "base_id": base_id if encoded.depth else None,
+                    "depth": encoded.depth,
+                    "raw_size": len(data),
+                    "data": encoded.data,
+                }
+                if b.insert_blob(conn, values):
+                    self.cache.put(blob_id, data)
+                    return blob_id
+                existing = b.blob_row(conn, blob_id)  # a concurrent writer took the id
+                assert existing is not None
+            if existing.raw_size == len(data) and self.read(conn, blob_id) == data:
+                return blob_id  # identical content: stored once
+        raise RuntimeError("no free blob id for a content (64-bit hash prefix collisions)")
 
-    def read(self, conn: Connection, blob_id: int, key: bytes | None = None) -> bytes:
-        if key is not None:
-            cached = self.cache.get(key)
-            if cached is not None:
-                return cached
-        chain = b.blob_chain(conn, blob_id)
-        data = storage.decode_chain(chain)
-        self.cache.put(chain[0].hash, data)
+    def _encode(
+        self, conn: Connection, prompt_id: int, number: int, data: bytes
+    ) -> tuple[storage.Encoded, int | None]:
+        base_row = b.previous_blob(conn, prompt_id, number)
+        if base_row is None or base_row.depth + 1 >= storage.CHAIN_MAX:
+            return storage.encode_full(data), None
+        base = self.read(conn, int(base_row.id))
+        return storage.encode(data, base, int(base_row.depth)), int(base_row.id)
+
+    def read(self, conn: Connection, blob_id: int) -> bytes:
+        cached = self.cache.get(blob_id)
+        if cached is not None:
+            return cached
+        data = storage.decode_chain(b.blob_chain(conn, blob_id))
+        self.cache.put(blob_id, data)
         return data
 
     def text_of(self, conn: Connection, row: Any) -> str | None:
@@ -63,10 +69,10 @@ class ContentStore:
         if m["blob_id"] is None:
             return None
         codec = m["blob_codec"]
-        if codec == storage.DELTA:
-            data = self.read(conn, int(m["blob_id"]), bytes(m["blob_hash"]))
-        else:
+        if codec in (storage.RAW, storage.ZSTD):
             data = storage.decode(codec, bytes(m["blob_data"]), int(m["blob_raw_size"]))
+        else:
+            data = self.read(conn, int(m["blob_id"]))
         return data.decode("utf-8")
 
     def release(self, conn: Connection, blob_id: int) -> bool:
@@ -77,14 +83,13 @@ class ContentStore:
         if b.blob_references(conn, blob_id) > 0:
             return False
         for dep in b.dependants(conn, blob_id):
-            data = self.read(conn, int(dep.id), bytes(dep.hash))
+            data = self.read(conn, int(dep.id))
             enc = storage.encode_full(data)
             b.rewrite_blob(
                 conn,
                 int(dep.id),
                 {"codec": enc.codec, "data": enc.data, "base_id": None, "depth": 0},
             )
-        chain = b.blob_chain(conn, blob_id)
         b.delete_blob(conn, blob_id)
-        self.cache.discard(chain[0].hash)
+        self.cache.discard(blob_id)
         return True

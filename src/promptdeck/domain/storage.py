@@ -1,16 +1,22 @@
-"""Content-addressed blobs: hashing, zstd full copies and zstd deltas, chain decoding.
+"""Content-addressed blobs: naming, zstd full copies, deltas, chain decoding.
 
-A blob is one distinct content (UTF-8 bytes), named by its SHA-256. It is stored as:
+A blob is one distinct content (UTF-8 bytes). Its id is its name: the first 64 bits of its
+SHA-256 as a signed integer (the table's primary key, so no separate hash index; a collision
+of 64-bit prefixes, ~never, probes the next ids and is told apart by comparing contents).
+It is stored as:
 
 - ``RAW``: the bytes as they are (tiny contents, where zstd's frame costs more than it saves);
 - ``ZSTD``: a zstd frame of the whole content (a keyframe);
-- ``DELTA``: a zstd frame compressed with another blob's content as a raw-content
-  dictionary, so the frame holds only what changed (~40 bytes for a sentence edit of 4 KB).
+- ``DELTA``: a zstd frame compressed with its base's content as a raw-content dictionary, so
+  the frame holds only what changed (~40 bytes for a sentence edit of 4 KB);
+- ``SPLICE``: the base with one span replaced: varint prefix length, varint suffix length,
+  then the new middle bytes. The common edit (one sentence reworded, inserted or dropped) is
+  about as small as a zstd delta and decodes with two slices instead of loading a dictionary.
 
-Chains are bounded: a delta's ``depth`` is its base's depth + 1, and a blob is stored whole
-once that would reach ``CHAIN_MAX``, so reading any version decodes at most ``CHAIN_MAX - 1``
-deltas (~30 us each for 4 KB). Frames are magic-less, with no checksum, content size or
-dictionary id: the blob row already holds the size and the hash checks the result.
+The encoder keeps the smallest. Chains are bounded: a delta's ``depth`` is its base's depth
++ 1, and a blob is stored whole once that would reach ``CHAIN_MAX``, so reading any version
+applies at most ``CHAIN_MAX - 1`` deltas. zstd frames are magic-less, with no checksum,
+content size or dictionary id: the blob row holds the size, and the id checks the result.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import zstandard as zstd
@@ -26,15 +32,76 @@ import zstandard as zstd
 RAW = 0
 ZSTD = 1
 DELTA = 2
+SPLICE = 3
 
 CHAIN_MAX = 32  # K: a full copy at least every 32 blobs of a chain (measured in bench/storage)
 RAW_BELOW = 64  # bytes: smaller contents are stored as they are
 LEVEL = 19  # zstd level: 4 KB compress in ~0.1 ms even at 19; reading does not depend on it
 
 
-def content_key(data: bytes) -> bytes:
-    """The blob's name: the raw 32-byte SHA-256 of its content."""
-    return hashlib.sha256(data).digest()
+PROBE_MAX = 16  # ids tried after the home id when 64-bit hash prefixes collide
+
+
+def blob_id(data: bytes) -> int:
+    """The blob's home id: the first 8 bytes of the content's SHA-256, as a signed int64."""
+    return int.from_bytes(hashlib.sha256(data).digest()[:8], "big", signed=True)
+
+
+def probe_ids(home: int) -> list[int]:
+    """The ids a content may live at, in order (wrapping inside the int64 range)."""
+    return [((home + i + 2**63) % 2**64) - 2**63 for i in range(PROBE_MAX)]
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    n = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        n |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return n, pos
+
+
+def _common(same: Callable[[int], bool], limit: int) -> int:
+    """The largest n <= limit with same(n), by bisection (slice compares run in C)."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if same(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def splice(base: bytes, data: bytes) -> bytes:
+    """``data`` as ``base`` with one span replaced (common prefix and suffix kept)."""
+    limit = min(len(base), len(data))
+    prefix = _common(lambda n: base[:n] == data[:n], limit)
+    rest = limit - prefix
+    suffix = _common(lambda n: base[len(base) - n :] == data[len(data) - n :], rest)
+    return _varint(prefix) + _varint(suffix) + data[prefix : len(data) - suffix]
+
+
+def unsplice(base: bytes, payload: bytes) -> bytes:
+    prefix, pos = _read_varint(payload, 0)
+    suffix, pos = _read_varint(payload, pos)
+    if prefix + suffix > len(base):
+        raise ValueError("splice does not fit its base")
+    return base[:prefix] + payload[pos:] + base[len(base) - suffix :]
 
 
 def _params(level: int) -> zstd.ZstdCompressionParameters:
@@ -70,16 +137,26 @@ def encode_full(data: bytes) -> Encoded:
     return Encoded(ZSTD, frame, 0)
 
 
+def zstd_delta(base: bytes, data: bytes) -> bytes:
+    """A zstd frame of ``data`` with ``base`` as a raw-content dictionary."""
+    compressor = zstd.ZstdCompressor(dict_data=_dictionary(base), compression_params=_PARAMS)
+    return compressor.compress(data)
+
+
 def encode(data: bytes, base: bytes | None = None, base_depth: int = 0) -> Encoded:
     """The smallest of a full copy and a delta against ``base`` (if the chain has room)."""
     full = encode_full(data)
     if base is None or not base or base_depth + 1 >= CHAIN_MAX or full.codec == RAW:
         return full
-    compressor = zstd.ZstdCompressor(dict_data=_dictionary(base), compression_params=_PARAMS)
-    frame = compressor.compress(data)
-    if len(frame) < len(full.data):
-        return Encoded(DELTA, frame, base_depth + 1)
-    return full
+    best = full
+    spliced = splice(base, data)
+    if len(spliced) < len(best.data):
+        best = Encoded(SPLICE, spliced, base_depth + 1)
+    if len(spliced) > 24:  # a zstd delta may beat a splice that carries a long middle
+        frame = zstd_delta(base, data)
+        if len(frame) < len(best.data):
+            best = Encoded(DELTA, frame, base_depth + 1)
+    return best
 
 
 def decode(codec: int, data: bytes, raw_size: int, base: bytes | None = None) -> bytes:
@@ -90,12 +167,15 @@ def decode(codec: int, data: bytes, raw_size: int, base: bytes | None = None) ->
         out = zstd.ZstdDecompressor(format=zstd.FORMAT_ZSTD1_MAGICLESS).decompress(
             bytes(data), max_output_size=max(raw_size, 1)
         )
-    elif codec == DELTA:
+    elif codec in (DELTA, SPLICE):
         if base is None:
             raise ValueError("a delta blob needs its base's content")
-        out = zstd.ZstdDecompressor(
-            dict_data=_dictionary(base), format=zstd.FORMAT_ZSTD1_MAGICLESS
-        ).decompress(bytes(data), max_output_size=max(raw_size, 1))
+        if codec == SPLICE:
+            out = unsplice(base, bytes(data))
+        else:
+            out = zstd.ZstdDecompressor(
+                dict_data=_dictionary(base), format=zstd.FORMAT_ZSTD1_MAGICLESS
+            ).decompress(bytes(data), max_output_size=max(raw_size, 1))
     else:
         raise ValueError(f"unknown blob codec {codec}")
     if len(out) != raw_size:
@@ -108,7 +188,6 @@ class StoredBlob:
     """A blob row as read from the store (the fields decoding needs)."""
 
     id: int
-    hash: bytes
     codec: int
     base_id: int | None
     raw_size: int
@@ -123,32 +202,32 @@ def decode_chain(chain: Sequence[StoredBlob]) -> bytes:
     for blob in reversed(chain):
         content = decode(blob.codec, blob.data, blob.raw_size, content)
     assert content is not None
-    if content_key(content) != bytes(chain[0].hash):
-        raise ValueError(f"blob {chain[0].id} does not match its hash")
+    if chain[0].id not in probe_ids(blob_id(content)):
+        raise ValueError(f"blob {chain[0].id} does not match its content's hash")
     return content
 
 
 class ContentCache:
-    """Decoded contents by hash, least recently used out, bounded in bytes.
+    """Decoded contents by blob id, least recently used out, bounded in bytes.
 
-    Safe across processes: a hash names one content forever. Thread-safe for the server's
-    thread pool.
+    Safe across processes: an id is derived from the content's hash, so it names one
+    content forever. Thread-safe for the server's thread pool.
     """
 
     def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[bytes, bytes] = OrderedDict()
+        self._items: OrderedDict[int, bytes] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: bytes) -> bytes | None:
+    def get(self, key: int) -> bytes | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: bytes, value: bytes) -> None:
+    def put(self, key: int, value: bytes) -> None:
         if len(value) > self.max_bytes // 8:
             return
         with self._lock:
@@ -160,7 +239,7 @@ class ContentCache:
                 _, old = self._items.popitem(last=False)
                 self._size -= len(old)
 
-    def discard(self, key: bytes) -> None:
+    def discard(self, key: int) -> None:
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:

@@ -18,26 +18,32 @@ from promptdeck.store.tables import blobs, prompts, versions
 # --- blobs ----------------------------------------------------------------------------------
 
 
-def blob_by_hash(conn: Connection, key: bytes) -> Row[Any] | None:
-    query: sa.Select[Any] = sa.select(blobs.c.id, blobs.c.depth).where(blobs.c.hash == key)
-    return conn.execute(query).first()
+def blob_row(conn: Connection, blob_id: int) -> StoredBlob | None:
+    r = conn.execute(
+        sa.select(
+            blobs.c.id,
+            blobs.c.codec,
+            blobs.c.base_id,
+            blobs.c.raw_size,
+            blobs.c.data,
+            blobs.c.depth,
+        ).where(blobs.c.id == blob_id)
+    ).first()
+    return None if r is None else StoredBlob(r.id, r.codec, r.base_id, r.raw_size, bytes(r.data))
 
 
-def insert_blob(conn: Connection, values: dict[str, Any]) -> int:
-    """Insert a blob, or find the one a concurrent writer stored with the same hash."""
+def insert_blob(conn: Connection, values: dict[str, Any]) -> bool:
+    """Insert a blob at its id; False when the id is taken (maybe by a concurrent writer
+    storing the same content: the caller compares contents)."""
     dialect = conn.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    blob_id = conn.execute(
+    inserted = conn.execute(
         insert(blobs)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["hash"])
+        .on_conflict_do_nothing(index_elements=["id"])
         .returning(blobs.c.id)
     ).scalar()
-    if blob_id is None:
-        blob_id = conn.execute(
-            sa.select(blobs.c.id).where(blobs.c.hash == values["hash"])
-        ).scalar_one()
-    return int(blob_id)
+    return inserted is not None
 
 
 def blob_chain(conn: Connection, blob_id: int) -> list[StoredBlob]:
@@ -54,26 +60,17 @@ def blob_chain(conn: Connection, blob_id: int) -> list[StoredBlob]:
         )
     )
     rows = conn.execute(
-        sa.select(
-            blobs.c.id,
-            blobs.c.hash,
-            blobs.c.codec,
-            blobs.c.base_id,
-            blobs.c.raw_size,
-            blobs.c.data,
-        )
+        sa.select(blobs.c.id, blobs.c.codec, blobs.c.base_id, blobs.c.raw_size, blobs.c.data)
         .join(chain, chain.c.id == blobs.c.id)
         .order_by(chain.c.step)
     ).all()
-    return [
-        StoredBlob(r.id, bytes(r.hash), r.codec, r.base_id, r.raw_size, bytes(r.data)) for r in rows
-    ]
+    return [StoredBlob(r.id, r.codec, r.base_id, r.raw_size, bytes(r.data)) for r in rows]
 
 
 def previous_blob(conn: Connection, prompt_id: int, number: int) -> Row[Any] | None:
     """The blob of the prompt's version just before ``number`` (the delta base), if any."""
     query: sa.Select[Any] = (
-        sa.select(blobs.c.id, blobs.c.hash, blobs.c.depth)
+        sa.select(blobs.c.id, blobs.c.depth)
         .select_from(versions.join(blobs, blobs.c.id == versions.c.blob_id))
         .where(versions.c.prompt_id == prompt_id, versions.c.number < number)
         .order_by(versions.c.number.desc())
@@ -84,7 +81,7 @@ def previous_blob(conn: Connection, prompt_id: int, number: int) -> Row[Any] | N
 
 def dependants(conn: Connection, blob_id: int) -> list[Row[Any]]:
     """Blobs stored as deltas against ``blob_id`` (a purge re-encodes them first)."""
-    return list(conn.execute(sa.select(blobs.c.id, blobs.c.hash).where(blobs.c.base_id == blob_id)))
+    return list(conn.execute(sa.select(blobs.c.id).where(blobs.c.base_id == blob_id)))
 
 
 def rewrite_blob(conn: Connection, blob_id: int, values: dict[str, Any]) -> None:

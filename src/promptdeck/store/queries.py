@@ -29,7 +29,6 @@ VERSION_SUMMARY_COLS = [
 
 # A full version row carries its blob's stored form; core decodes it (domain.storage).
 BLOB_COLS = [
-    blobs.c.hash.label("blob_hash"),
     blobs.c.codec.label("blob_codec"),
     blobs.c.base_id.label("blob_base_id"),
     blobs.c.raw_size.label("blob_raw_size"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from promptdeck.store.types import JSONType, UTCDateTime
+from promptdeck.store.types import BlobId, ContentHash, JSONType, UTCDateTime
 
 metadata = sa.MetaData(
     naming_convention={
@@ -53,11 +53,11 @@ versions = sa.Table(
     sa.Column("version_name", sa.String(128), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("model_config", JSONType, nullable=True),
-    sa.Column("content_hash", sa.String(80), nullable=False),
+    sa.Column("content_hash", ContentHash, nullable=False),
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     # The content, in blobs; NULL once purged.
-    sa.Column("blob_id", sa.Integer, sa.ForeignKey("blobs.id"), nullable=True),
+    sa.Column("blob_id", BlobId, sa.ForeignKey("blobs.id"), nullable=True),
     sa.Column("archived", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     sa.Column("archived_at", UTCDateTime, nullable=True),
     sa.Column("purged_at", UTCDateTime, nullable=True),
@@ -73,11 +73,11 @@ versions = sa.Table(
 blobs = sa.Table(
     "blobs",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    # Raw SHA-256 of the content: 32 bytes, not 71 characters of "sha256:hex".
-    sa.Column("hash", sa.LargeBinary(32), nullable=False, unique=True),
-    sa.Column("codec", sa.SmallInteger, nullable=False),  # domain.storage.RAW, ZSTD, DELTA
-    sa.Column("base_id", sa.Integer, sa.ForeignKey("blobs.id"), nullable=True),
+    # The content's name: the first 64 bits of its SHA-256 (domain.storage.blob_id), so the
+    # primary key is the hash index and no separate one is needed.
+    sa.Column("id", BlobId, primary_key=True, autoincrement=False),
+    sa.Column("codec", sa.SmallInteger, nullable=False),  # domain.storage RAW, ZSTD, DELTA…
+    sa.Column("base_id", BlobId, sa.ForeignKey("blobs.id"), nullable=True),
     sa.Column("depth", sa.SmallInteger, nullable=False),
     sa.Column("raw_size", sa.Integer, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),

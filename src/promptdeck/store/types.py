@@ -33,3 +33,34 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 
 JSONType: sa.types.TypeEngine[Any] = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+# A 64-bit integer key; on SQLite plain INTEGER, so a primary key is the rowid itself.
+BlobId: sa.types.TypeEngine[int] = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class ContentHash(sa.TypeDecorator[str]):
+    """``sha256:<hex>`` in and out, stored as the 32 raw bytes (39 bytes less per version)."""
+
+    impl = sa.LargeBinary(32)
+    cache_ok = True
+    PREFIX = "sha256:"
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        if value is None:
+            return None
+        hexa = value.removeprefix(self.PREFIX)
+        if value.startswith(self.PREFIX) and len(hexa) == 64:
+            try:
+                return bytes.fromhex(hexa)
+            except ValueError:
+                pass
+        return value.encode("utf-8")  # not a sha256: kept as it is
+
+    def process_result_value(self, value: bytes | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        raw = bytes(value)
+        return self.PREFIX + raw.hex() if len(raw) == 32 else raw.decode("utf-8")

@@ -1,9 +1,10 @@
 """Content-addressed blobs, archiving and purge tombstones.
 
 Moves every version's content into ``blobs`` (one row per distinct content, stored whole:
-new versions are stored as deltas from then on), adds the archive and purge columns and the
-prompts' unarchived-version counter. The downgrade decodes the blobs back into
-``versions.content`` (NULL for purged versions, whose content is gone).
+new versions are stored as deltas from then on), stores ``content_hash`` as its 32 raw bytes,
+adds the archive and purge columns and the prompts' unarchived-version counter. The
+downgrade decodes the blobs back into ``versions.content`` (NULL for purged versions, whose
+content is gone) and the hashes back into ``sha256:<hex>`` text.
 
 Revision ID: 0002
 Revises: 0001
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from promptdeck.domain import storage
-from promptdeck.store.types import UTCDateTime
+from promptdeck.store.types import BlobId, ContentHash, UTCDateTime
 
 revision = "0002"
 down_revision = "0001"
@@ -29,14 +30,15 @@ _versions = sa.table(
     "versions",
     sa.column("id", sa.Integer),
     sa.column("content", sa.Text),
-    sa.column("blob_id", sa.Integer),
+    sa.column("content_hash", sa.String),
+    sa.column("blob_id", sa.BigInteger),
 )
+_hashes = sa.table("versions", sa.column("id", sa.Integer), sa.column("content_hash", ContentHash))
 _blobs = sa.table(
     "blobs",
-    sa.column("id", sa.Integer),
-    sa.column("hash", sa.LargeBinary),
+    sa.column("id", sa.BigInteger),
     sa.column("codec", sa.SmallInteger),
-    sa.column("base_id", sa.Integer),
+    sa.column("base_id", sa.BigInteger),
     sa.column("depth", sa.SmallInteger),
     sa.column("raw_size", sa.Integer),
     sa.column("data", sa.LargeBinary),
@@ -48,15 +50,13 @@ def upgrade() -> None:
     sqlite = bind.dialect.name == "sqlite"
     op.create_table(
         "blobs",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("hash", sa.LargeBinary(32), nullable=False),
+        sa.Column("id", BlobId, primary_key=True, autoincrement=False),
         sa.Column("codec", sa.SmallInteger, nullable=False),
-        sa.Column("base_id", sa.Integer, nullable=True),
+        sa.Column("base_id", BlobId, nullable=True),
         sa.Column("depth", sa.SmallInteger, nullable=False),
         sa.Column("raw_size", sa.Integer, nullable=False),
         sa.Column("data", sa.LargeBinary, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_blobs"),
-        sa.UniqueConstraint("hash", name="uq_blobs_hash"),
         sa.ForeignKeyConstraint(["base_id"], ["blobs.id"], name="fk_blobs_base_id"),
     )
     if sqlite:
@@ -64,7 +64,7 @@ def upgrade() -> None:
         # foreign key from prompts would refuse); SQLite takes the REFERENCES inline.
         op.execute("ALTER TABLE versions ADD COLUMN blob_id INTEGER REFERENCES blobs (id)")
     else:
-        op.add_column("versions", sa.Column("blob_id", sa.Integer, nullable=True))
+        op.add_column("versions", sa.Column("blob_id", sa.BigInteger, nullable=True))
         op.create_foreign_key("fk_versions_blob_id", "versions", "blobs", ["blob_id"], ["id"])
     op.add_column(
         "versions",
@@ -82,42 +82,58 @@ def upgrade() -> None:
     )
     op.execute("UPDATE prompts SET live_count = version_count")
 
-    # Move the contents, in batches by id.
+    # Move the contents, in batches by id; hashes to raw bytes on SQLite (PostgreSQL below).
     last = 0
-    by_hash: dict[bytes, int] = {}
     while True:
         rows = bind.execute(
-            sa.select(_versions.c.id, _versions.c.content)
+            sa.select(_versions.c.id, _versions.c.content, _versions.c.content_hash)
             .where(_versions.c.id > last)
             .order_by(_versions.c.id)
             .limit(BATCH)
         ).all()
         if not rows:
             break
-        for version_id, content in rows:
-            data = (content or "").encode("utf-8")
-            key = storage.content_key(data)
-            blob_id = by_hash.get(key)
-            if blob_id is None:
-                enc = storage.encode_full(data)
-                blob_id = bind.execute(
-                    sa.insert(_blobs)
-                    .values(
-                        hash=key,
-                        codec=enc.codec,
-                        base_id=None,
-                        depth=0,
-                        raw_size=len(data),
-                        data=enc.data,
-                    )
-                    .returning(_blobs.c.id)
-                ).scalar_one()
-                by_hash[key] = blob_id
+        for version_id, content, content_hash in rows:
+            blob_id = _store(bind, (content or "").encode("utf-8"))
             bind.execute(
                 sa.update(_versions).where(_versions.c.id == version_id).values(blob_id=blob_id)
             )
+            if sqlite:
+                bind.execute(
+                    sa.update(_hashes)
+                    .where(_hashes.c.id == version_id)
+                    .values(content_hash=content_hash)
+                )
         last = rows[-1][0]
+    if not sqlite:
+        op.execute(
+            "ALTER TABLE versions ALTER COLUMN content_hash TYPE bytea USING CASE "
+            "WHEN content_hash ~ '^sha256:[0-9a-f]{64}$' THEN decode(substr(content_hash, 8), "
+            "'hex') ELSE convert_to(content_hash, 'UTF8') END"
+        )
     op.execute("ALTER TABLE versions DROP COLUMN content")
+
+
+def _store(bind: sa.Connection, data: bytes) -> int:
+    """The id of ``data``'s blob, stored whole (deltas start with the next new version)."""
+    for blob_id in storage.probe_ids(storage.blob_id(data)):
+        row = bind.execute(sa.select(_blobs).where(_blobs.c.id == blob_id)).first()
+        if row is None:
+            enc = storage.encode_full(data)
+            bind.execute(
+                sa.insert(_blobs).values(
+                    id=blob_id,
+                    codec=enc.codec,
+                    base_id=None,
+                    depth=0,
+                    raw_size=len(data),
+                    data=enc.data,
+                )
+            )
+            return blob_id
+        if storage.decode(row.codec, row.data, row.raw_size) == data:
+            return blob_id
+    raise RuntimeError("no free blob id for a content (64-bit hash prefix collisions)")
 
 
 def _content(bind: sa.Connection, blob_id: int, cache: dict[int, bytes]) -> bytes:
@@ -132,7 +148,14 @@ def _content(bind: sa.Connection, blob_id: int, cache: dict[int, bytes]) -> byte
 
 def downgrade() -> None:
     bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
     op.add_column("versions", sa.Column("content", sa.Text, nullable=True))
+    if not sqlite:
+        op.execute(
+            "ALTER TABLE versions ALTER COLUMN content_hash TYPE VARCHAR(80) USING CASE "
+            "WHEN length(content_hash) = 32 THEN 'sha256:' || encode(content_hash, 'hex') "
+            "ELSE convert_from(content_hash, 'UTF8') END"
+        )
     last = 0
     cache: dict[int, bytes] = {}
     while True:
@@ -145,6 +168,15 @@ def downgrade() -> None:
         if not rows:
             break
         for version_id, blob_id in rows:
+            if sqlite:  # raw hash bytes back to text
+                content_hash = bind.execute(
+                    sa.select(_hashes.c.content_hash).where(_hashes.c.id == version_id)
+                ).scalar_one()
+                bind.execute(
+                    sa.update(_versions)
+                    .where(_versions.c.id == version_id)
+                    .values(content_hash=content_hash)
+                )
             if blob_id is None:
                 continue  # purged: its content is gone for good
             text = _content(bind, blob_id, cache).decode("utf-8")
