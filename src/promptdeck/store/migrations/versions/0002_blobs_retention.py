@@ -2,9 +2,10 @@
 
 Moves every version's content into ``blobs`` (one row per distinct content, stored whole:
 new versions are stored as deltas from then on), stores ``content_hash`` as its 32 raw bytes,
-adds the archive and purge columns and the prompts' unarchived-version counter. The
+adds the archive and purge columns and the prompts' unarchived-version counter, and on
+SQLite turns timestamps from ISO text (26 bytes) into integer microseconds (8 bytes). The
 downgrade decodes the blobs back into ``versions.content`` (NULL for purged versions, whose
-content is gone) and the hashes back into ``sha256:<hex>`` text.
+content is gone), the hashes back into ``sha256:<hex>`` text and the timestamps into text.
 
 Revision ID: 0002
 Revises: 0001
@@ -25,6 +26,33 @@ branch_labels = None
 depends_on = None
 
 BATCH = 500
+
+# SQLite timestamp columns of revision 0001 (text "YYYY-MM-DD HH:MM:SS.ffffff").
+TIMESTAMPS = {
+    "prompts": ("created_at", "updated_at", "deleted_at"),
+    "versions": ("created_at",),
+    "events": ("created_at",),
+    "idempotency_keys": ("created_at",),
+}
+
+
+def _timestamps_to_integers() -> None:
+    for table, columns in TIMESTAMPS.items():
+        for c in columns:
+            op.execute(
+                f"UPDATE {table} SET {c} = CAST(strftime('%s', substr({c}, 1, 19)) AS INTEGER) "
+                f"* 1000000 + CAST(substr({c}, 21, 6) AS INTEGER) WHERE typeof({c}) = 'text'"
+            )
+
+
+def _timestamps_to_text() -> None:
+    for table, columns in TIMESTAMPS.items():
+        for c in columns:
+            op.execute(
+                f"UPDATE {table} SET {c} = strftime('%Y-%m-%d %H:%M:%S', {c} / 1000000, "
+                f"'unixepoch') || '.' || printf('%06d', {c} % 1000000) "
+                f"WHERE typeof({c}) = 'integer'"
+            )
 
 _versions = sa.table(
     "versions",
@@ -112,6 +140,8 @@ def upgrade() -> None:
             "'hex') ELSE convert_to(content_hash, 'UTF8') END"
         )
     op.execute("ALTER TABLE versions DROP COLUMN content")
+    if sqlite:
+        _timestamps_to_integers()
 
 
 def _store(bind: sa.Connection, data: bytes) -> int:
@@ -150,7 +180,9 @@ def downgrade() -> None:
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     op.add_column("versions", sa.Column("content", sa.Text, nullable=True))
-    if not sqlite:
+    if sqlite:
+        _timestamps_to_text()
+    else:
         op.execute(
             "ALTER TABLE versions ALTER COLUMN content_hash TYPE VARCHAR(80) USING CASE "
             "WHEN length(content_hash) = 32 THEN 'sha256:' || encode(content_hash, 'hex') "
