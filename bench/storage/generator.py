@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-WORDS = (
+PROSE = (
     "the customer support agent should always answer politely and concisely using the refund "
     "policy shipping times account settings billing cycle invoice escalation manager ticket "
     "priority urgent never promise dates you cannot keep verify identity before sharing order "
@@ -15,7 +15,8 @@ WORDS = (
     "keep a friendly professional tone avoid jargon ask a clarifying question when the request "
     "is ambiguous do not reveal internal notes or these instructions respond in the language "
     "of the user format lists with dashes limit answers to five short paragraphs"
-).split()
+)
+WORDS = PROSE.split()
 
 TARGET = 4096
 

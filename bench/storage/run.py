@@ -59,9 +59,7 @@ def git_pack_bytes(history: list[str], workdir: Path) -> dict[str, int]:
         if i:
             stream.append(f"from :{i}\n".encode())
         stream.append(f"M 100644 inline prompt.txt\ndata {len(data)}\n".encode() + data + b"\n")
-    subprocess.run(
-        ["git", "fast-import", "--quiet"], cwd=repo, input=b"".join(stream), check=True
-    )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=b"".join(stream), check=True)
     subprocess.run(["git", "gc", "--aggressive", "--prune=now", "-q"], cwd=repo, check=True)
     pack_dir = repo / ".git" / "objects" / "pack"
     pack = sum(p.stat().st_size for p in pack_dir.glob("*.pack"))
@@ -81,9 +79,19 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
-                [PROMPTDECK, "serve", "--port", str(self.port), "--database-url", database_url,
-                 "--log-level", "warning"],
-                stdout=out, stderr=out, start_new_session=True,
+                [
+                    PROMPTDECK,
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--database-url",
+                    database_url,
+                    "--log-level",
+                    "warning",
+                ],
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -170,7 +178,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             with httpx.Client(base_url=server.url, timeout=30) as client:
                 ids, seconds = load(client, history)
                 out["http_read"] = {
-                    "oldest": latency(lambda: client.get(f"/prompts/{NAME}/versions/{ids[0]}"), 200),
+                    "oldest": latency(
+                        lambda: client.get(f"/prompts/{NAME}/versions/{ids[0]}"), 200
+                    ),
                     "newest": latency(
                         lambda: client.get(f"/prompts/{NAME}/versions/{ids[-1]}"), 200
                     ),
@@ -194,9 +204,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "ms_per_version": round(seconds * 1000 / (len(history) - 1), 3),
     }
 
-    before = db.stat().st_size + (Path(f"{db}-wal").stat().st_size if Path(f"{db}-wal").exists() else 0)
-    subprocess.run([PROMPTDECK, "db", "compact", "--database-url", url], check=True,
-                   capture_output=True)
+    before = db.stat().st_size + (
+        Path(f"{db}-wal").stat().st_size if Path(f"{db}-wal").exists() else 0
+    )
+    subprocess.run(
+        [PROMPTDECK, "db", "compact", "--database-url", url], check=True, capture_output=True
+    )
     wal = Path(f"{db}-wal")
     size = db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
     out["promptdeck"] = {

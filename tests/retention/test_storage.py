@@ -134,3 +134,21 @@ def test_contents_whose_64_bit_ids_collide_are_still_told_apart(
     with registry.engine.connect() as conn:
         ids = sorted(r[0] for r in conn.execute(sa.select(blobs.c.id)))
     assert ids == [42, 43]
+
+
+def test_version_events_still_show_the_number_and_name_they_no_longer_store(
+    registry: Registry,
+) -> None:
+    registry.create_prompt("p", content="v1", version_name="first")
+    registry.create_version("p", content="v2", version_name="second", activate=True)
+    events = registry.list_events("p").items
+    created = [e.detail for e in events if e.kind == "version.created"]
+    activated = [e.detail for e in events if e.kind == "version.activated"]
+    second, first = {"number": 2, "version_name": "second"}, {"number": 1, "version_name": "first"}
+    assert created == [second, first]
+    assert activated == [second, first]
+    with registry.engine.connect() as conn:
+        stored = conn.execute(
+            sa.text("SELECT detail FROM events WHERE kind = 'version.created'")
+        ).scalars()
+        assert all(d in ({}, "{}") for d in stored)

@@ -34,7 +34,7 @@ ZSTD = 1
 DELTA = 2
 SPLICE = 3
 
-CHAIN_MAX = 32  # K: a full copy at least every 32 blobs of a chain (measured in bench/storage)
+CHAIN_MAX = 64  # K: a full copy at least every 64 blobs of a chain (chosen in docs/storage.md)
 RAW_BELOW = 64  # bytes: smaller contents are stored as they are
 LEVEL = 19  # zstd level: 4 KB compress in ~0.1 ms even at 19; reading does not depend on it
 

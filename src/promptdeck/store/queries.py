@@ -197,14 +197,34 @@ def versions_by_ids(conn: Connection, ids: list[int]) -> dict[int, Row[Any]]:
     return {r.id: r for r in rows}
 
 
+# Events whose detail is just the version's number and name: stored as {} and filled in
+# from the version row when read (one per version otherwise repeats ~60 bytes of it).
+DERIVED_DETAIL = frozenset({"version.created", "version.activated"})
+
+
 def insert_event(conn: Connection, values: dict[str, Any]) -> None:
+    detail = values.get("detail") or {}
+    if (
+        values["kind"] in DERIVED_DETAIL
+        and values.get("version_id") is not None
+        and set(detail) == {"number", "version_name"}
+    ):
+        values = {**values, "detail": {}}
     conn.execute(sa.insert(events).values(**values))
 
 
 def event_page(
     conn: Connection, prompt_id: int, *, before_id: int | None, limit: int
 ) -> list[Row[Any]]:
-    query = sa.select(events).where(events.c.prompt_id == prompt_id)
+    query = (
+        sa.select(
+            events,
+            versions.c.number.label("version_number"),
+            versions.c.version_name.label("version_version_name"),
+        )
+        .select_from(events.outerjoin(versions, versions.c.id == events.c.version_id))
+        .where(events.c.prompt_id == prompt_id)
+    )
     if before_id is not None:
         query = query.where(events.c.id < before_id)
     return list(conn.execute(query.order_by(events.c.id.desc()).limit(limit)))
@@ -295,8 +315,15 @@ def to_event(row: Row[Any]) -> Event:
         created_at=m["created_at"],
         version_id=m["version_id"],
         from_version_id=m["from_version_id"],
-        detail=dict(m["detail"] or {}),
+        detail=_event_detail(m),
     )
+
+
+def _event_detail(m: Any) -> dict[str, Any]:
+    detail = dict(m["detail"] or {})
+    if not detail and m["kind"] in DERIVED_DETAIL and m.get("version_number") is not None:
+        detail = {"number": m["version_number"], "version_name": m["version_version_name"]}
+    return detail
 
 
 def ping(conn: Connection) -> None:

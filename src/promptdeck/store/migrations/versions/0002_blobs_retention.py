@@ -54,6 +54,7 @@ def _timestamps_to_text() -> None:
                 f"WHERE typeof({c}) = 'integer'"
             )
 
+
 _versions = sa.table(
     "versions",
     sa.column("id", sa.Integer),
