@@ -145,3 +145,36 @@ def test_purging_a_deleted_prompt_destroys_the_contents_only_it_used(registry: R
     registry.purge_prompt("a")
     assert blob_count(registry) == before - 1
     assert registry.get_active("b")[1].content == "shared text"
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="reads PostgreSQL's table files")
+def test_purge_leaves_no_trace_in_postgresql_table_files_after_compaction(
+    registry: Registry,
+) -> None:
+    def table_files() -> bytes:
+        with registry.engine.connect() as conn:
+            conn.exec_driver_sql("CHECKPOINT")  # flush pages to the files
+            root = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
+            out = b""
+            for table in ("blobs", "versions", "events"):
+                for rel in (
+                    f"pg_relation_filepath('{table}')",
+                    f"pg_relation_filepath((SELECT reltoastrelid FROM pg_class "
+                    f"WHERE oid = '{table}'::regclass))",
+                ):
+                    path = conn.exec_driver_sql(f"SELECT {rel}").scalar()
+                    if path and (root / path).exists():
+                        out += (root / path).read_bytes()
+            return out
+
+    registry.create_prompt("p", content="hello")
+    leaked = registry.create_version("p", content=f"key {SECRET}").version
+    registry.create_version("p", content="key rotated")
+    try:
+        before = table_files()
+    except (PermissionError, OSError) as exc:  # pragma: no cover - data directory not ours
+        pytest.skip(f"cannot read PostgreSQL's files: {exc}")
+    assert SECRET.encode() in before
+    registry.purge_version("p", leaked.id, reason="leaked key")
+    registry.compact()
+    assert SECRET.encode() not in table_files()
