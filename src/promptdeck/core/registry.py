@@ -589,19 +589,23 @@ class Registry:
         """Destroy a version's content for good (a leaked secret); the row stays as a
         tombstone with who, when and why. Run ``compact`` to clear the freed pages."""
         reason = retention_rules.check_purge_reason(reason)
-        with self._write() as conn:
-            row, target = self._target(conn, ref, version_id)
-            changed = ret.purge(
-                self,
-                conn,
-                row.id,
-                target,
-                target.blob_id,
-                actor=actor,
-                reason=reason,
-                active_id=row.active_version_id,
-            )
-            return Changed(self._version(conn, row.id, version_id), changed)
+        try:
+            with self._write() as conn:
+                row, target = self._target(conn, ref, version_id)
+                changed = ret.purge(
+                    self,
+                    conn,
+                    row.id,
+                    target,
+                    target.blob_id,
+                    actor=actor,
+                    reason=reason,
+                    active_id=row.active_version_id,
+                )
+                return Changed(self._version(conn, row.id, version_id), changed)
+        except IntegrityError as exc:
+            # Another prompt took up the same content while it was being destroyed.
+            raise translate(exc) from exc
 
     def storage(self, ref: str) -> StorageReport:
         with self._read() as conn:
