@@ -219,6 +219,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "tables": table_bytes(db),
     }
     out["ratio_promptdeck_to_git"] = round(size / out["git"]["total"], 3)
+    out["ratio_promptdeck_to_git_pack_only"] = round(size / out["git"]["pack"], 3)
 
     engine = create_engine(url)
     try:
@@ -254,6 +255,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # What storing every version as a whole zstd copy (no deltas) would take, for content alone.
     c = zstd.ZstdCompressor(level=storage.LEVEL)
     out["whole_copies_content_bytes"] = sum(len(c.compress(t.encode())) for t in history)
+    out["load_average"] = os.getloadavg()  # the machine is shared: context for the latencies
     if not args.keep:
         subprocess.run(["rm", "-rf", str(work)], check=True)
     else:
