@@ -61,7 +61,7 @@ def test_a_huge_content_round_trips_byte_exact() -> None:
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-def test_versions_read_back_byte_exact_whatever_the_text(
+def test_versions_read_archive_and_restore_byte_exact_whatever_the_text(
     registry: Registry, contents: list[str]
 ) -> None:
     name = f"p{time.monotonic_ns()}"
@@ -71,6 +71,8 @@ def test_versions_read_back_byte_exact_whatever_the_text(
     fresh = Registry(registry.engine)  # no cache: decode from the database
     for version_id, text in zip(created, contents, strict=True):
         assert fresh.get_version(name, version_id).content == text
+        assert fresh.archive_version(name, version_id).version.content == text
+        assert Registry(registry.engine).restore_version(name, version_id).version.content == text
 
 
 def test_identical_content_is_stored_once_across_versions_and_prompts(registry: Registry) -> None:
