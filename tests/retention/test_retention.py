@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from promptdeck.core import Registry
 from promptdeck.errors import ActiveVersionProtected, VersionUnavailable
+from promptdeck.store.tables import prompts
 
 BASE = "You are a support agent. Answer politely and briefly. " * 60
 
@@ -158,3 +163,45 @@ def test_the_limit_holds_under_concurrent_creation(registry: Registry) -> None:
     assert len(live) == 3
     assert registry.get_prompt("p").active_version_id in [v.id for v in live]
     assert registry.storage("p").archived == 30
+
+
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["create", "create+activate", "rollback", "archive", "restore"]),
+        st.integers(0, 50),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@given(max_versions=st.integers(2, 5), steps=ops)
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_whatever_the_operations_the_active_version_is_never_archived_and_the_limit_holds(
+    registry: Registry, max_versions: int, steps: list[tuple[str, int]]
+) -> None:
+    name = f"p{time.monotonic_ns()}"
+    registry.create_prompt(name, content="v0", max_versions=max_versions)
+    for i, (op, pick) in enumerate(steps):
+        history = registry.list_versions(name, limit=200).items
+        target = history[pick % len(history)]
+        if op.startswith("create"):
+            registry.create_version(name, content=f"v{i + 1}", activate=op == "create+activate")
+        elif op == "rollback":
+            registry.rollback(name, target.id)
+        elif op == "archive" and not target.active:
+            registry.archive_version(name, target.id)
+        elif op == "restore":
+            registry.restore_version(name, target.id)
+        history = registry.list_versions(name, limit=200).items
+        live = [v for v in history if not v.archived]
+        active = [v for v in history if v.active]
+        assert len(active) == 1 and not active[0].archived
+        assert len(live) <= max_versions
+        with registry.engine.connect() as conn:
+            counter = conn.execute(
+                sa.select(prompts.c.live_count).where(prompts.c.name == name)
+            ).scalar_one()
+        assert counter == len(live)
