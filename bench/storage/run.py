@@ -33,6 +33,9 @@ from typing import Any
 import httpx
 import zstandard as zstd
 
+if __package__ in (None, ""):  # run as a file: bench/storage/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from bench.storage.generator import generate
 from promptdeck.core import Registry
 from promptdeck.domain import storage
