@@ -151,14 +151,17 @@ class VersionSummaryOut(_Out):
     content_hash: str
     active: bool
     archived: bool = Field(
+        default=False,
         description="Out of the prompt's max_versions window: kept in history, content "
-        "restorable (POST …/restore, or a rollback restores it)."
+        "restorable (POST …/restore, or a rollback restores it).",
     )
-    archived_at: datetime | None
-    purged: bool = Field(description="Content destroyed for good; the row is a tombstone.")
-    purged_at: datetime | None
-    purged_by: str | None
-    purge_reason: str | None
+    archived_at: datetime | None = None
+    purged: bool = Field(
+        default=False, description="Content destroyed for good; the row is a tombstone."
+    )
+    purged_at: datetime | None = None
+    purged_by: str | None = Field(default=None, description="Who purged it (X-Actor).")
+    purge_reason: str | None = Field(default=None, description="Why it was purged.")
 
 
 class VersionOut(VersionSummaryOut):
