@@ -5,9 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+source scripts/venv.sh "[dev]"
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "installing Chromium (apt-get)…" >&2

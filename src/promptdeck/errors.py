@@ -14,12 +14,25 @@ class PromptdeckError(Exception):
     """Base class. ``code`` is stable; ``title`` is the same for every occurrence."""
 
     code: ClassVar[str] = "promptdeck-error"
-    title: ClassVar[str] = "Promptdeck error"
+    title: str = "Promptdeck error"
+    status: int | None = None  # the HTTP status, when the error came over HTTP (client side)
 
-    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        status: int | None = None,
+        title: str | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        if status is not None:
+            self.status = status
+        if title is not None:
+            self.title = title
         self.extra = extra
 
 
@@ -88,3 +101,39 @@ class InvalidInput(PromptdeckError):
 class PayloadTooLarge(PromptdeckError):
     code = "payload-too-large"
     title = "Payload too large"
+
+
+# Aliases under the names HTTP users expect.
+PreconditionFailed = StaleEtag
+
+
+class ApiError(PromptdeckError):
+    """An HTTP error answer with no more specific class (the client raises it)."""
+
+    code = "api-error"
+    title = "API error"
+
+
+class ServerError(ApiError):
+    """The server failed (5xx), after the client's retries."""
+
+    code = "internal-error"
+    title = "Internal server error"
+
+
+class ConnectionFailed(PromptdeckError):
+    """The server could not be reached or did not answer in time, after retries."""
+
+    code = "connection-failed"
+    title = "Connection failed"
+
+
+def error_classes() -> dict[str, type[PromptdeckError]]:
+    """Every error class by its code (subclasses declared anywhere included)."""
+    found: dict[str, type[PromptdeckError]] = {}
+    pending: list[type[PromptdeckError]] = [PromptdeckError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found

@@ -261,3 +261,58 @@ class Problem(BaseModel):
     instance: str | None = None
     field: str | None = None
     errors: list[dict[str, Any]] | None = None
+
+
+class _Record(BaseModel):
+    """Export records let unknown fields through, so newer columns survive a round trip."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
+
+
+class VersionRecord(_Record):
+    number: int = Field(ge=1)
+    version_name: str = Field(min_length=1, max_length=limits.VERSION_NAME_MAX)
+    description: str = Field(max_length=limits.DESCRIPTION_MAX)
+    content: str | None = Field(max_length=limits.CONTENT_MAX)
+    llm_config: ModelConfig | None = Field(alias="model_config", serialization_alias="model_config")
+    content_hash: str
+    created_by: str
+    created_at: datetime
+
+
+class EventRecord(_Record):
+    kind: str
+    actor: str
+    created_at: datetime
+    detail: dict[str, Any]
+    version_number: int | None = None
+    from_version_number: int | None = None
+
+
+class PromptRecord(_Record):
+    """A prompt's whole history (GET /prompts/{prompt_id}/export, POST /prompts/import)."""
+
+    format: int = 1
+    name: str = Field(
+        min_length=1, max_length=limits.PROMPT_NAME_MAX, pattern=limits.PROMPT_NAME_PATTERN
+    )
+    description: str
+    tags: list[str]
+    content: str
+    llm_config: ModelConfig = Field(alias="model_config", serialization_alias="model_config")
+    max_versions: int | None
+    next_version_number: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+    active_version_number: int
+    versions: list[VersionRecord] = Field(description="Every version in full, oldest first.")
+    events: list[EventRecord] = Field(description="The timeline, oldest first.")
+
+    def to_record(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True)
+
+
+class ImportOut(_Out):
+    created: bool = Field(description="False when an identical prompt was already there.")
+    prompt: PromptOut

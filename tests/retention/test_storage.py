@@ -154,3 +154,30 @@ def test_version_events_still_show_the_number_and_name_they_no_longer_store(
             sa.text("SELECT detail FROM events WHERE kind = 'version.created'")
         ).scalars()
         assert all(d in ({}, "{}") for d in stored)
+
+
+def test_export_and_import_carry_contents_archive_state_and_tombstones(
+    registry: Registry,
+) -> None:
+    registry.create_prompt("p", content=BASE, max_versions=3)
+    for i in range(5):
+        registry.create_version("p", content=f"{BASE} {i}")
+    leaked = registry.create_version("p", content=f"{BASE} secret").version
+    registry.purge_version("p", leaked.id, reason="leak")
+    record = registry.export_prompt("p")
+    assert all("blob_id" not in v for v in record["versions"])
+    assert [v["content"] for v in record["versions"]][-2:] == [f"{BASE} 4", None]
+
+    _, created = Registry(registry.engine).import_prompt({**record, "name": "copy"})
+    assert created
+    assert registry.import_prompt({**record, "name": "copy"})[1] is False  # same record: no-op
+    original = registry.list_versions("p", limit=50).items
+    imported = registry.list_versions("copy", limit=50).items
+    assert [(v.number, v.archived, v.purged) for v in imported] == [
+        (v.number, v.archived, v.purged) for v in original
+    ]
+    fresh = Registry(registry.engine)
+    for a, b in zip(original, imported, strict=True):
+        assert fresh.get_version("copy", b.id).content == fresh.get_version("p", a.id).content
+    registry.create_version("copy", content="next")  # the limit still holds after import
+    assert len(registry.list_versions("copy", archived=False).items) == 3

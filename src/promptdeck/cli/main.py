@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import typer
 
+from promptdeck.cli import prompts, transfer, versions
 from promptdeck.cli.server import db_app, serve
 
 app = typer.Typer(
-    help="promptdeck: a self-hosted prompt registry.",
+    help="promptdeck: a self-hosted prompt registry.\n\n"
+    "`serve` and `db` work on a database; the other commands talk to a server "
+    "(--url or PROMPTDECK_URL, default http://127.0.0.1:8000).",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
 app.command()(serve)
 app.add_typer(db_app, name="db")
+app.add_typer(prompts.app, name="prompts")
+app.add_typer(versions.app, name="versions")
+app.command("log")(versions.log)
+app.command("export")(transfer.export)
+app.command("import")(transfer.import_)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -59,9 +59,24 @@ class ContentStore:
         cached = self.cache.get(blob_id)
         if cached is not None:
             return cached
-        data = storage.decode_chain(b.blob_chain(conn, blob_id))
+        chain = b.blob_chain(conn, blob_id)
+        # Decode from the nearest base already decoded (reading a history in order decodes
+        # one delta a version, not the whole chain each time).
+        for depth, blob in enumerate(chain[1:], start=1):
+            base = self.cache.get(blob.id)
+            if base is not None:
+                data = base
+                for step in reversed(chain[:depth]):
+                    data = storage.decode(step.codec, step.data, step.raw_size, data)
+                break
+        else:
+            data = storage.decode_chain(chain)
         self.cache.put(blob_id, data)
         return data
+
+    def text(self, conn: Connection, blob_id: int | None) -> str | None:
+        """The content of blob ``blob_id`` as text; None for a purged version's None."""
+        return None if blob_id is None else self.read(conn, blob_id).decode("utf-8")
 
     def text_of(self, conn: Connection, row: Any) -> str | None:
         """The content of a full version row (see queries.version_row); None once purged."""

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import retention as ret
+from promptdeck.core import transfer
 from promptdeck.core.content import ContentStore
 from promptdeck.domain import retention as retention_rules
 from promptdeck.domain import rules
@@ -35,6 +36,7 @@ from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.store import blobs as store_blobs
 from promptdeck.store import engine as store_engine
 from promptdeck.store import queries as q
+from promptdeck.store import transfer as t_store
 from promptdeck.store.constraints import translate
 
 Clock = Callable[[], datetime]
@@ -635,6 +637,38 @@ class Registry:
         more = len(rows) > limit
         items = [q.to_event(r) for r in rows[:limit]]
         return Page(items, rules.encode_cursor(items[-1].id) if more and items else None)
+
+    # --- export and import (core/transfer.py) ---------------------------------------------
+
+    def export_prompt(self, ref: str) -> dict[str, Any]:
+        """The prompt's whole history as one record: every version in full, every event.
+        A soft-deleted prompt is exported too (with its ``deleted_at``)."""
+        with self._read() as conn:
+            return transfer.export_record(
+                conn, self._prompt_row(conn, ref, include_deleted=True), self.contents
+            )
+
+    def export_prompts(self, *, limit: int = 20, cursor: str | None = None) -> Page[dict[str, Any]]:
+        """Every prompt's record, soft-deleted ones included, a page at a time (by id)."""
+        _check_limit(limit)
+        after = rules.decode_cursor(cursor) if cursor else None
+        with self._read() as conn:
+            rows = t_store.prompt_rows(conn, after_id=after, limit=limit + 1)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            items = [transfer.export_record(conn, row, self.contents) for row in rows]
+        return Page(items, rules.encode_cursor(rows[-1].id) if more and rows else None)
+
+    def import_prompt(self, record: dict[str, Any]) -> tuple[Prompt, bool]:
+        """Write an exported record as it is (one transaction); (prompt, created). Importing
+        an identical prompt again is a no-op; a different one of the same name is a 409."""
+        try:
+            with self._write() as conn:
+                prompt_id, created = transfer.import_record(conn, record, self.contents)
+                row = q.find_prompt_row(conn, str(prompt_id), include_deleted=True)
+                return self._with_active(conn, row), created
+        except IntegrityError as exc:
+            raise translate(exc, prompt_name=str(record.get("name", ""))) from exc
 
     # --- idempotency ----------------------------------------------------------------------
 

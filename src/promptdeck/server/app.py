@@ -14,7 +14,7 @@ from promptdeck.core import Registry
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import problems, ui
 from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
-from promptdeck.server.api import prompts, versions
+from promptdeck.server.api import prompts, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.limits_mw import BodyLimit
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.registry = registry
     app.state.settings = settings
     problems.install(app)
+    app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
 
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     ui.install(app)
     app.openapi_schema = None
     _add_problem_schema(app)
-    return BodyLimit(ActiveEndpoint(app, registry, probe), settings.max_body_bytes)
+    return ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), registry, probe)
 
 
 def _add_problem_schema(app: FastAPI) -> None:
@@ -101,9 +102,17 @@ def _add_problem_schema(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = original()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-            Problem.model_json_schema()
-        )
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = Problem.model_json_schema()
+        problem = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        # Every error is problem+json, FastAPI's default 422 included.
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    if code.startswith(("4", "5")):
+                        response["content"] = problem
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
         app.openapi_schema = schema
         return schema
 

@@ -25,47 +25,43 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for key, value in scope["headers"]:
-            if key == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = 0
-                if declared > self.max_bytes:
-                    body = self._too_large(scope)
-                    await _send(
-                        send,
-                        413,
-                        [(b"content-type", MEDIA_TYPE.encode()), (b"connection", b"close")],
-                        body,
-                    )
-                    return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None or b"transfer-encoding" not in headers:
+            # No body, or a declared length that the HTTP parser enforces.
+            if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
                 await _send(
-                    send, 413, [(b"content-type", MEDIA_TYPE.encode())], self._too_large(scope)
+                    send,
+                    413,
+                    [(b"content-type", MEDIA_TYPE.encode()), (b"connection", b"close")],
+                    self._too_large(scope),
                 )
+                return
+            await self.app(scope, receive, send)
+            return
+        # No declared length (chunked): read up to the limit first, then replay.
+        messages: list[Message] = []
+        seen = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                await _send(
+                    send,
+                    413,
+                    [(b"content-type", MEDIA_TYPE.encode()), (b"connection", b"close")],
+                    self._too_large(scope),
+                )
+                return
+            if not message.get("more_body", False):
+                break
 
+        async def replay() -> Message:
+            if messages:
+                return messages.pop(0)
+            return await receive()
 
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)

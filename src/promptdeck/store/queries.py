@@ -213,18 +213,19 @@ def insert_event(conn: Connection, values: dict[str, Any]) -> None:
     conn.execute(sa.insert(events).values(**values))
 
 
+def events_with_versions() -> sa.Select[Any]:
+    """Events with the number and name of their version (see DERIVED_DETAIL)."""
+    return sa.select(
+        events,
+        versions.c.number.label("version_number"),
+        versions.c.version_name.label("version_version_name"),
+    ).select_from(events.outerjoin(versions, versions.c.id == events.c.version_id))
+
+
 def event_page(
     conn: Connection, prompt_id: int, *, before_id: int | None, limit: int
 ) -> list[Row[Any]]:
-    query = (
-        sa.select(
-            events,
-            versions.c.number.label("version_number"),
-            versions.c.version_name.label("version_version_name"),
-        )
-        .select_from(events.outerjoin(versions, versions.c.id == events.c.version_id))
-        .where(events.c.prompt_id == prompt_id)
-    )
+    query = events_with_versions().where(events.c.prompt_id == prompt_id)
     if before_id is not None:
         query = query.where(events.c.id < before_id)
     return list(conn.execute(query.order_by(events.c.id.desc()).limit(limit)))
@@ -315,11 +316,13 @@ def to_event(row: Row[Any]) -> Event:
         created_at=m["created_at"],
         version_id=m["version_id"],
         from_version_id=m["from_version_id"],
-        detail=_event_detail(m),
+        detail=event_detail(m),
     )
 
 
-def _event_detail(m: Any) -> dict[str, Any]:
+def event_detail(m: Any) -> dict[str, Any]:
+    """An event row's detail, with what DERIVED_DETAIL leaves out filled in (the row must
+    carry version_number and version_version_name, as event_page's do)."""
     detail = dict(m["detail"] or {})
     if not detail and m["kind"] in DERIVED_DETAIL and m.get("version_number") is not None:
         detail = {"number": m["version_number"], "version_name": m["version_version_name"]}

@@ -1,9 +1,46 @@
-"""The web UI (server-rendered pages under /ui/). Placeholder until the UI lands."""
+"""The web UI: server-rendered pages under /ui/, over the same Registry as the API.
+
+Pages mirror the API's paths (``/ui/prompts/{name}/versions/{version_id}``…) so they can be
+shared. Everything they need ships in this package: templates/ and static/.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+
+from promptdeck.server.ui import actions, pages
+from promptdeck.server.ui.view import HERE, UIRoute, render
+
+STATIC = {
+    "app.css": "text/css; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+
+tail = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
+
+
+@tail.get("/static/{filename}")
+def static(filename: str) -> Response:
+    if filename not in STATIC:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return Response(
+        (HERE / "static" / filename).read_bytes(),
+        media_type=STATIC[filename],
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@tail.get("/{rest:path}", response_class=HTMLResponse)
+def not_found(request: Request, rest: str) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        404,
+        title="Page not found",
+        message=f"There is no page at {request.url.path}.",
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -11,6 +48,10 @@ def install(app: FastAPI) -> None:
     def root() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
-    @app.get("/ui/", include_in_schema=False, response_class=HTMLResponse)
-    def home() -> str:
-        return "<!doctype html><title>promptdeck</title><p>promptdeck</p>"
+    @app.get("/ui", include_in_schema=False)
+    def ui_root() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
+    app.include_router(pages.router)
+    app.include_router(actions.router)
+    app.include_router(tail)

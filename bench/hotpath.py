@@ -1,0 +1,105 @@
+"""The hot path against the ceiling, side by side in one run.
+
+    python -m bench.hotpath [--seconds 10] [--workers 1]
+
+Starts, on this machine and with the same server settings (uvicorn, uvloop, httptools, no
+access log): a pure-ASGI constant response (the ceiling) and `promptdeck serve` on a fresh
+SQLite file. Measures with wrk (2 threads, 64 connections): GET /prompts/{name}/active, the
+same with If-None-Match (304), the ceiling; then, with one httpx client: keep-alive latency of
+the active fetch, and version creation latency. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.common import BIN, free_port, start, stop, wrk
+
+CONTENT = "You are a helpful support agent. Answer {{customer}} briefly and kindly."
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--creates", type=int, default=300)
+    args = parser.parse_args()
+
+    rows: list[str] = []
+    port = free_port()
+    ceiling = start(
+        [str(BIN / "uvicorn"), "bench.constant_app:app", "--port", str(port), "--workers",
+         str(args.workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+         "--log-level", "warning"],
+        f"http://127.0.0.1:{port}/",
+    )
+    try:
+        result = wrk(f"http://127.0.0.1:{port}/x", seconds=args.seconds)
+        ceiling_rps = result.rps
+        rows.append(f"| pure-ASGI constant response (ceiling) | {result.row()} |")
+    finally:
+        stop(ceiling)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        server = start(
+            [str(BIN / "promptdeck"), "serve", "--port", str(port), "--workers",
+             str(args.workers), "--database-url", f"sqlite:///{Path(tmp) / 'bench.db'}",
+             "--log-level", "warning"],
+            url + "/healthz",
+        )
+        try:
+            with httpx.Client(base_url=url, timeout=30) as client:
+                client.post("/prompts", json={"name": "support-reply", "content": CONTENT,
+                                              "model_config": {"model": "gpt-4o"}})
+                etag = client.get("/prompts/support-reply/active").headers["etag"]
+            result = wrk(f"{url}/prompts/support-reply/active", seconds=args.seconds)
+            rows.append(f"| promptdeck GET /prompts/{{name}}/active (200) | {result.row()} |")
+            active_rps = result.rps
+            result = wrk(f"{url}/prompts/support-reply/active", seconds=args.seconds,
+                         headers=[f"If-None-Match: {etag}"])
+            rows.append(f"| promptdeck GET …/active with If-None-Match (304) | {result.row()} |")
+
+            with httpx.Client(base_url=url, timeout=30) as client:
+                samples = []
+                for _ in range(2000):
+                    t = time.perf_counter()
+                    client.get("/prompts/support-reply/active")
+                    samples.append((time.perf_counter() - t) * 1000)
+                keepalive = (statistics.median(samples), percentile(samples, 0.99))
+                creates = []
+                for i in range(args.creates):
+                    t = time.perf_counter()
+                    r = client.post("/prompts/support-reply/versions",
+                                    json={"content": f"{CONTENT} ({i})", "description": "bench"})
+                    creates.append((time.perf_counter() - t) * 1000)
+                    assert r.status_code == 201, r.text
+        finally:
+            stop(server)
+
+    print(f"workers: {args.workers}; wrk -t2 -c64 -d{args.seconds}s; uvicorn + uvloop + httptools\n")
+    print("| what | req/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|")
+    print("\n".join(rows))
+    print(f"\nactive / ceiling: {active_rps / ceiling_rps:.2f} (goal ≥ 0.50)")
+    print(f"keep-alive GET …/active, one connection, 2,000 requests: p50 {keepalive[0]:.2f} ms, "
+          f"p99 {keepalive[1]:.2f} ms")
+    print(f"create version (POST …/versions, synchronous=FULL), {args.creates} sequential: "
+          f"p50 {statistics.median(creates):.2f} ms, p99 {percentile(creates, 0.99):.2f} ms "
+          f"(MLflow 3.17.2: p50 168 ms → {168 / statistics.median(creates):.0f}x)")
+
+
+if __name__ == "__main__":
+    main()

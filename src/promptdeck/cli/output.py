@@ -1,0 +1,123 @@
+"""How commands talk to people and scripts: shared options, Rich output, JSON, exit codes."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from promptdeck.client import Client
+from promptdeck.errors import PromptdeckError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+Url = Annotated[
+    str,
+    typer.Option(
+        "--url",
+        envvar="PROMPTDECK_URL",
+        help="The promptdeck server.",
+        rich_help_panel="Connection",
+    ),
+]
+ApiKey = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        envvar="PROMPTDECK_API_KEY",
+        help="Sent as a Bearer token.",
+        show_default=False,
+        rich_help_panel="Connection",
+    ),
+]
+Actor = Annotated[
+    str | None,
+    typer.Option(
+        "--actor",
+        envvar="PROMPTDECK_ACTOR",
+        help="Who makes the change, recorded in the history (default: your login name).",
+        show_default=False,
+        rich_help_panel="Connection",
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def client(url: str, api_key: str | None = None, actor: str | None = None) -> Client:
+    if actor is None:
+        try:
+            actor = getpass.getuser()
+        except (KeyError, OSError):
+            actor = "cli"
+    return Client(url, api_key, actor=actor, timeout=30.0)
+
+
+def api_command(fn: Callable[P, R]) -> Callable[P, R]:
+    """Exit 1 with the problem's title and detail on stderr when the API says no."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with api_errors():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@contextmanager
+def api_errors() -> Iterator[None]:
+    try:
+        yield
+    except PromptdeckError as exc:
+        fail(exc)
+
+
+def fail(exc: PromptdeckError) -> None:
+    where = f" (field: {exc.field})" if exc.field else ""
+    status = f" [{exc.status}]" if exc.status else ""
+    err_console.print(f"[bold red]Error{status}: {exc.title}[/]: {exc.detail}{where}")
+    raise typer.Exit(1)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(jsonable(value), indent=2, ensure_ascii=False) + "\n")
+
+
+def relative(when: datetime, now: datetime | None = None) -> str:
+    """ "3 minutes ago", like git."""
+    seconds = int(((now or datetime.now(UTC)) - when).total_seconds())
+    if seconds < 0:
+        return "in the future"
+    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),
+                       ("hour", 3600), ("minute", 60)):  # fmt: skip
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n > 1 else ''} ago"
+    return "just now" if seconds < 5 else f"{seconds} seconds ago"
+
+
+def stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

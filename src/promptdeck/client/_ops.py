@@ -1,0 +1,256 @@
+"""Every API operation as a `Call`: written once, sent by `Client` and `AsyncClient`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from promptdeck.client._http import Call, seg
+from promptdeck.schemas import (
+    ActiveOut,
+    EventOut,
+    ImportOut,
+    Page,
+    PromptOut,
+    PromptRecord,
+    RollbackOut,
+    VersionOut,
+    VersionSummaryOut,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Unset:
+    """Marks an argument that was not given (``None`` can mean "clear")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = Unset()
+
+
+def _model(cls: type[M]) -> Any:
+    def parse(response: httpx.Response) -> M:
+        return cls.model_validate_json(response.content)
+
+    return parse
+
+
+def _none(_response: httpx.Response) -> None:
+    return None
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _if_match(etag: str | None) -> dict[str, str]:
+    return {"If-Match": etag} if etag else {}
+
+
+def create_prompt(
+    name: str,
+    *,
+    content: str,
+    description: str,
+    tags: list[str] | None,
+    model_config: dict[str, Any] | None,
+    version_name: str | None,
+    version_description: str,
+    max_versions: int | None,
+    idempotency_key: str | None,
+) -> Call[PromptOut]:
+    body = {
+        "name": name,
+        "content": content,
+        "description": description,
+        "tags": tags or [],
+        "model_config": model_config or {},
+        "version_name": version_name,
+        "version_description": version_description,
+        "max_versions": max_versions,
+    }
+    return Call(
+        "POST",
+        "/prompts",
+        _model(PromptOut),
+        json=body,
+        headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())},
+        retry=True,
+    )
+
+
+def list_prompts(
+    *, limit: int | None, cursor: str | None, q: str | None, tag: str | None
+) -> Call[Page[PromptOut]]:
+    return Call(
+        "GET",
+        "/prompts",
+        _model(Page[PromptOut]),
+        params=_params(limit=limit, cursor=cursor, q=q, tag=tag),
+        retry=True,
+    )
+
+
+def get_prompt(prompt: str | int) -> Call[PromptOut]:
+    return Call("GET", f"/prompts/{seg(prompt)}", _model(PromptOut), retry=True)
+
+
+def update_prompt(
+    prompt: str | int, changes: dict[str, Any], *, if_match: str | None
+) -> Call[PromptOut]:
+    return Call(
+        "PATCH",
+        f"/prompts/{seg(prompt)}",
+        _model(PromptOut),
+        json=changes,
+        headers=_if_match(if_match),
+    )
+
+
+def patch_body(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if not isinstance(v, Unset)}
+
+
+def delete_prompt(prompt: str | int, *, if_match: str | None) -> Call[None]:
+    return Call("DELETE", f"/prompts/{seg(prompt)}", _none, headers=_if_match(if_match))
+
+
+def restore_prompt(prompt: str | int) -> Call[PromptOut]:
+    return Call("POST", f"/prompts/{seg(prompt)}/restore", _model(PromptOut))
+
+
+def purge_prompt(prompt: str | int) -> Call[None]:
+    return Call("POST", f"/prompts/{seg(prompt)}/purge", _none)
+
+
+def list_events(
+    prompt: str | int, *, limit: int | None, cursor: str | None
+) -> Call[Page[EventOut]]:
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}/events",
+        _model(Page[EventOut]),
+        params=_params(limit=limit, cursor=cursor),
+        retry=True,
+    )
+
+
+def create_version(
+    prompt: str | int,
+    *,
+    content: str | None,
+    model_config: dict[str, Any] | None,
+    version_name: str | None,
+    description: str | None,
+    activate: bool,
+    idempotency_key: str | None,
+) -> Call[VersionOut]:
+    body: dict[str, Any] = {"activate": activate}
+    for key, value in (
+        ("content", content),
+        ("model_config", model_config),
+        ("version_name", version_name),
+        ("description", description),
+    ):
+        if value is not None:
+            body[key] = value
+    return Call(
+        "POST",
+        f"/prompts/{seg(prompt)}/versions",
+        _model(VersionOut),
+        json=body,
+        headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())},
+        retry=True,
+    )
+
+
+def list_versions(
+    prompt: str | int, *, limit: int | None, cursor: str | None, name: str | None
+) -> Call[Page[VersionSummaryOut]]:
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}/versions",
+        _model(Page[VersionSummaryOut]),
+        params=_params(limit=limit, cursor=cursor, name=name),
+        retry=True,
+    )
+
+
+def get_version(prompt: str | int, version_id: int) -> Call[VersionOut]:
+    return Call(
+        "GET", f"/prompts/{seg(prompt)}/versions/{int(version_id)}", _model(VersionOut), retry=True
+    )
+
+
+def rollback(prompt: str | int, version_id: int, *, if_match: str | None) -> Call[RollbackOut]:
+    # Rolling back twice to one version is a no-op, so a retry is safe.
+    return Call(
+        "POST",
+        f"/prompts/{seg(prompt)}/versions/{int(version_id)}/rollback",
+        _model(RollbackOut),
+        headers=_if_match(if_match),
+        retry=True,
+    )
+
+
+def fetch_active(
+    prompt: str | int, *, etag: str | None, timeout: float | None = None
+) -> Call[ActiveOut | None]:
+    """The active version; ``None`` when the server answers 304 to ``etag``."""
+
+    def parse(response: httpx.Response) -> ActiveOut | None:
+        if response.status_code == 304:
+            return None
+        return ActiveOut.model_validate_json(response.content)
+
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}/active",
+        parse,
+        headers={"If-None-Match": etag} if etag else {},
+        retry=True,
+        ok=(200, 304),
+        timeout=timeout,
+    )
+
+
+def export_prompt(prompt: str | int) -> Call[PromptRecord]:
+    return Call("GET", f"/prompts/{seg(prompt)}/export", _model(PromptRecord), retry=True)
+
+
+def export_prompts(*, limit: int | None, cursor: str | None) -> Call[Page[PromptRecord]]:
+    return Call(
+        "GET",
+        "/export",
+        _model(Page[PromptRecord]),
+        params=_params(limit=limit, cursor=cursor),
+        retry=True,
+    )
+
+
+def import_prompt(record: PromptRecord | dict[str, Any]) -> Call[ImportOut]:
+    body = record.to_record() if isinstance(record, PromptRecord) else record
+    from pydantic_core import to_jsonable_python
+
+    # Importing the same record twice is a no-op, so a retry is safe.
+    return Call(
+        "POST",
+        "/prompts/import",
+        _model(ImportOut),
+        json=to_jsonable_python(body),
+        retry=True,
+    )
+
+
+def health() -> Call[dict[str, Any]]:
+    def parse(response: httpx.Response) -> dict[str, Any]:
+        data: dict[str, Any] = response.json()
+        return data
+
+    return Call("GET", "/healthz", parse, retry=True)

@@ -1,0 +1,165 @@
+"""The in-process cache behind `get_active`: TTL, 304 revalidation, stale-if-error, fallback.
+
+The cache itself is plain data; `Client` and `AsyncClient` add the one-request-per-key
+coordination (threads or tasks) around it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from promptdeck.errors import ConnectionFailed, NotFound, PromptdeckError, ServerError
+from promptdeck.schemas import ActiveOut
+
+log = logging.getLogger("promptdeck.client")
+
+Source = Literal["server", "cache", "revalidated", "stale", "fallback"]
+# Failures that stale-if-error covers: the server is down, slow or broken. A 404 is an
+# answer, not a failure: it is raised (and the cached copy dropped).
+UNAVAILABLE: tuple[type[PromptdeckError], ...] = (ConnectionFailed, ServerError)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class ActivePrompt(ActiveOut):
+    """The active version of a prompt, as `get_active` returns it (immutable).
+
+    ``source`` says where it came from: ``server`` (just fetched), ``cache`` (fresh in the
+    cache), ``revalidated`` (the server said 304), ``stale`` (the server failed; the last good
+    copy) or ``fallback`` (no server and no copy: the ``fallback=`` content).
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, protected_namespaces=())
+
+    source: Source = Field(default="server", exclude=True)
+
+    @property
+    def text(self) -> str:
+        return self.content
+
+
+@dataclass(slots=True)
+class CacheStats:
+    """Counters, for tests and metrics."""
+
+    hits: int = 0
+    fetched: int = 0  # 200 answers
+    revalidated: int = 0  # 304 answers
+    stale: int = 0  # served the last good copy after a failure
+    fallbacks: int = 0
+
+
+@dataclass(slots=True)
+class Entry:
+    etag: str
+    fresh_until: float
+    copies: dict[str, ActivePrompt]
+
+
+@dataclass
+class ActiveCache:
+    ttl: float = 10.0
+    # After a failure, callers get the stale copy (or fallback) for this long before the
+    # next attempt, so a dead server costs one timeout per key per period, not one per call.
+    retry_after: float = 5.0
+    max_entries: int = 10_000
+    stats: CacheStats = field(default_factory=CacheStats)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    down_until: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fresh(self, key: str) -> ActivePrompt | None:
+        entry = self.entries.get(key)
+        if entry is not None and time.monotonic() < entry.fresh_until:
+            self.stats.hits += 1
+            return entry.copies["cache"]
+        return None
+
+    def stale(self, key: str) -> ActivePrompt | None:
+        entry = self.entries.get(key)
+        return entry.copies["stale"] if entry is not None else None
+
+    def etag(self, key: str) -> str | None:
+        entry = self.entries.get(key)
+        return entry.etag if entry is not None else None
+
+    def cold_fallback(self, key: str, fallback: str | None, **kw: Any) -> ActivePrompt | None:
+        """The fallback, without asking, while a recent failure says the server is down."""
+        if fallback is None or time.monotonic() >= self.down_until.get(key, 0.0):
+            return None
+        return self._fallback(key, fallback, **kw)
+
+    def store(self, key: str, value: ActiveOut | None, etag: str | None) -> ActivePrompt:
+        """Record a 200 (``value``) or a 304 (``value`` None) answer."""
+        now = time.monotonic()
+        self.down_until.pop(key, None)
+        entry = self.entries.get(key)
+        if value is None:
+            if entry is None:  # 304 with nothing cached: cannot happen with our If-None-Match
+                raise ConnectionFailed(f"unexpected 304 for {key!r} with no cached copy")
+            entry.fresh_until = now + self.ttl
+            self.stats.revalidated += 1
+            return entry.copies["revalidated"]
+        data = value.model_dump()
+        copies = {s: ActivePrompt(**data, source=s) for s in ("server", "cache", "revalidated")}
+        copies["stale"] = ActivePrompt(**data, source="stale")
+        if len(self.entries) >= self.max_entries and key not in self.entries:
+            self.entries.pop(next(iter(self.entries)))
+        self.entries[key] = Entry(etag or f'"a{value.version_id}"', now + self.ttl, copies)
+        self.stats.fetched += 1
+        return copies["server"]
+
+    def failed(
+        self, key: str, exc: PromptdeckError, fallback: str | None, **kw: Any
+    ) -> ActivePrompt:
+        """What to return when a fetch failed with ``exc``; raises when nothing can be."""
+        if isinstance(exc, NotFound):
+            self.entries.pop(key, None)
+            raise exc
+        if not isinstance(exc, UNAVAILABLE):
+            raise exc
+        now = time.monotonic()
+        entry = self.entries.get(key)
+        if entry is not None:
+            entry.fresh_until = now + self.retry_after
+            self.stats.stale += 1
+            log.warning("promptdeck: serving the last good copy of %r: %s", key, exc.detail)
+            return entry.copies["stale"]
+        if fallback is not None:
+            self.down_until[key] = now + self.retry_after
+            log.warning("promptdeck: serving the fallback for %r: %s", key, exc.detail)
+            return self._fallback(key, fallback, **kw)
+        raise exc
+
+    def _fallback(
+        self, key: str, content: str, model_config: dict[str, Any] | None = None
+    ) -> ActivePrompt:
+        self.stats.fallbacks += 1
+        return ActivePrompt(
+            prompt_id=0,
+            prompt_name=key,
+            version_id=0,
+            number=0,
+            version_name="fallback",
+            description="fallback content given to get_active",
+            content=content,
+            llm_config=model_config or {},
+            content_hash="",
+            created_at=EPOCH,
+            created_by="",
+            source="fallback",
+        )
+
+    def clear(self, key: str | None = None) -> None:
+        if key is None:
+            self.entries.clear()
+            self.down_until.clear()
+        else:
+            self.entries.pop(key, None)
+            self.down_until.pop(key, None)

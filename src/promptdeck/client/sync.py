@@ -1,0 +1,386 @@
+"""`Client`: the blocking Python client (thread-safe)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+import httpx
+
+from promptdeck.client import _ops as ops
+from promptdeck.client._http import (
+    DEFAULT_URL,
+    Call,
+    RetryPolicy,
+    headers,
+    result,
+    should_retry,
+    transport_error,
+)
+from promptdeck.client._ops import UNSET, Unset
+from promptdeck.client.cache import ActiveCache, ActivePrompt, CacheStats
+from promptdeck.client.versions import version_ref
+from promptdeck.errors import PromptdeckError, VersionNotFound
+from promptdeck.schemas import (
+    EventOut,
+    ImportOut,
+    Page,
+    PromptOut,
+    PromptRecord,
+    RollbackOut,
+    VersionOut,
+    VersionSummaryOut,
+)
+
+T = TypeVar("T")
+
+
+class Client:
+    """A promptdeck server, from Python.
+
+    >>> import promptdeck
+    >>> client = promptdeck.Client("http://127.0.0.1:8000")
+    >>> prompt = client.get_active("support-reply", fallback="You are a helpful agent.")
+    >>> prompt.content  # served from an in-process cache, revalidated with the server
+
+    Every method raises the server's error as the matching `promptdeck.errors` class
+    (`PromptNotFound`, `VersionNameTaken`, `PreconditionFailed`…) with the problem's
+    ``status``, ``title``, ``detail`` and ``field``; a server that cannot be reached raises
+    `ConnectionFailed` and a 5xx `ServerError`, after ``retries`` retries with backoff.
+    One client may be shared by many threads.
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        api_key: str | None = None,
+        *,
+        actor: str | None = None,
+        timeout: float = 5.0,
+        retries: int = 2,
+        backoff: float = 0.1,
+        cache_ttl: float = 10.0,
+        retry_after: float = 5.0,
+        active_timeout: float = 2.0,
+        transport: httpx.BaseTransport | None = None,
+        event_hooks: dict[str, list[Any]] | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.retry = RetryPolicy(retries=retries, backoff=backoff)
+        self.cache = ActiveCache(ttl=cache_ttl, retry_after=retry_after)
+        self.active_timeout = active_timeout
+        self._inflight: dict[str, Future[ActivePrompt]] = {}
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers=headers(api_key, actor),
+            timeout=timeout,
+            transport=transport,
+            event_hooks=event_hooks,
+        )
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _send(self, call: Call[T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(
+                    call.method,
+                    call.path,
+                    params=call.params,
+                    json=call.json,
+                    headers=call.headers,
+                    timeout=httpx.USE_CLIENT_DEFAULT if call.timeout is None else call.timeout,
+                )
+            except httpx.TransportError as exc:
+                if attempt < self.retry.retries and should_retry(call, exc, None):
+                    time.sleep(self.retry.delay(attempt))
+                    attempt += 1
+                    continue
+                raise transport_error(call, self.url, exc) from exc
+            if attempt < self.retry.retries and should_retry(call, None, response):
+                time.sleep(self.retry.delay(attempt))
+                attempt += 1
+                continue
+            return result(call, response)
+
+    # --- the hot path ---------------------------------------------------------------------
+
+    @property
+    def stats(self) -> CacheStats:
+        return self.cache.stats
+
+    def get_active(
+        self,
+        prompt: str | int,
+        *,
+        fallback: str | None = None,
+        fallback_model_config: dict[str, Any] | None = None,
+    ) -> ActivePrompt:
+        """The prompt's active version, for production use.
+
+        Served from the in-process cache while younger than ``cache_ttl``; then revalidated
+        with ``If-None-Match`` (a 304 renews it without a body). When the server is down,
+        slow or failing, the last good copy is served and a warning logged; with no copy,
+        ``fallback`` (if given) is served as content. Each try waits at most
+        ``active_timeout`` seconds. Only one request per prompt is in flight however many
+        threads miss at once; the others get the stale copy meanwhile, if there is one. A
+        deleted prompt raises `PromptNotFound`.
+
+        >>> client.get_active("support-reply").content
+        """
+        key = str(prompt)
+        hit = self.cache.fresh(key)
+        if hit is not None:
+            return hit
+        with self.cache.lock:
+            future = self._inflight.get(key)
+            leader = future is None
+            if future is None:
+                future = self._inflight[key] = Future()
+        if not leader:
+            # Someone is already asking: serve the last copy now if there is one, else wait.
+            stale = self.cache.stale(key)
+            return stale if stale is not None else future.result()
+        try:
+            value = self._refresh(key, fallback, fallback_model_config)
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            with self.cache.lock:
+                del self._inflight[key]
+
+    def _refresh(
+        self, key: str, fallback: str | None, fallback_model_config: dict[str, Any] | None
+    ) -> ActivePrompt:
+        hit = self.cache.fresh(key)  # another thread may have just refreshed it
+        if hit is not None:
+            return hit
+        cold = self.cache.cold_fallback(key, fallback, model_config=fallback_model_config)
+        if cold is not None:
+            return cold
+        try:
+            value = self._send(
+                ops.fetch_active(key, etag=self.cache.etag(key), timeout=self.active_timeout)
+            )
+        except PromptdeckError as exc:
+            return self.cache.failed(key, exc, fallback, model_config=fallback_model_config)
+        return self.cache.store(key, value, None)
+
+    # --- prompts --------------------------------------------------------------------------
+
+    def create_prompt(
+        self,
+        name: str,
+        content: str = "",
+        *,
+        description: str = "",
+        tags: list[str] | None = None,
+        model_config: dict[str, Any] | None = None,
+        version_name: str | None = None,
+        version_description: str = "",
+        max_versions: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> PromptOut:
+        """Create a prompt and its first version (active). Retries are safe: each call sends
+        an ``Idempotency-Key`` (a fresh one unless given)."""
+        return self._send(
+            ops.create_prompt(
+                name,
+                content=content,
+                description=description,
+                tags=tags,
+                model_config=model_config,
+                version_name=version_name,
+                version_description=version_description,
+                max_versions=max_versions,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def list_prompts(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        q: str | None = None,
+        tag: str | None = None,
+    ) -> Page[PromptOut]:
+        """One page of prompts (oldest first); pass ``next_cursor`` back for the next."""
+        return self._send(ops.list_prompts(limit=limit, cursor=cursor, q=q, tag=tag))
+
+    def iter_prompts(self, *, q: str | None = None, tag: str | None = None) -> Iterator[PromptOut]:
+        """Every prompt, page after page."""
+        cursor: str | None = None
+        while True:
+            page = self.list_prompts(limit=200, cursor=cursor, q=q, tag=tag)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def get_prompt(self, prompt: str | int) -> PromptOut:
+        """One prompt (by id or name) with its active version summary and ``etag``."""
+        return self._send(ops.get_prompt(prompt))
+
+    def update_prompt(
+        self,
+        prompt: str | int,
+        *,
+        description: str | Unset = UNSET,
+        tags: list[str] | Unset = UNSET,
+        content: str | Unset = UNSET,
+        model_config: dict[str, Any] | Unset = UNSET,
+        max_versions: int | Unset | None = UNSET,
+        if_match: str | None = None,
+    ) -> PromptOut:
+        """Edit metadata or the working copy. Pass ``if_match=prompt.etag`` to refuse the
+        edit (`PreconditionFailed`) when someone changed the prompt since you read it."""
+        changes = ops.patch_body(
+            description=description,
+            tags=tags,
+            content=content,
+            model_config=model_config,
+            max_versions=max_versions,
+        )
+        return self._send(ops.update_prompt(prompt, changes, if_match=if_match))
+
+    def delete_prompt(self, prompt: str | int, *, if_match: str | None = None) -> None:
+        """Soft delete: the prompt disappears but keeps its versions; `restore_prompt` undoes."""
+        self._send(ops.delete_prompt(prompt, if_match=if_match))
+        self.cache.clear(str(prompt))
+
+    def restore_prompt(self, prompt: str | int) -> PromptOut:
+        return self._send(ops.restore_prompt(prompt))
+
+    def purge_prompt(self, prompt: str | int) -> None:
+        """Hard delete of a soft-deleted prompt, with all its versions and events."""
+        self._send(ops.purge_prompt(prompt))
+
+    def list_events(
+        self, prompt: str | int, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[EventOut]:
+        """The prompt's timeline, newest first."""
+        return self._send(ops.list_events(prompt, limit=limit, cursor=cursor))
+
+    def iter_events(self, prompt: str | int) -> Iterator[EventOut]:
+        cursor: str | None = None
+        while True:
+            page = self.list_events(prompt, limit=200, cursor=cursor)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    # --- versions -------------------------------------------------------------------------
+
+    def create_version(
+        self,
+        prompt: str | int,
+        content: str | None = None,
+        *,
+        model_config: dict[str, Any] | None = None,
+        version_name: str | None = None,
+        description: str | None = None,
+        activate: bool = False,
+        idempotency_key: str | None = None,
+    ) -> VersionOut:
+        """Snapshot ``content`` (default: the working copy) as a new, immutable version. The
+        active version stays unless ``activate=True``."""
+        return self._send(
+            ops.create_version(
+                prompt,
+                content=content,
+                model_config=model_config,
+                version_name=version_name,
+                description=description,
+                activate=activate,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def list_versions(
+        self,
+        prompt: str | int,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        name: str | None = None,
+    ) -> Page[VersionSummaryOut]:
+        """Version history, newest first."""
+        return self._send(ops.list_versions(prompt, limit=limit, cursor=cursor, name=name))
+
+    def iter_versions(self, prompt: str | int) -> Iterator[VersionSummaryOut]:
+        cursor: str | None = None
+        while True:
+            page = self.list_versions(prompt, limit=200, cursor=cursor)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def get_version(self, prompt: str | int, version: int | str) -> VersionOut:
+        """One version in full, by id, or by version name (a string that is not all digits;
+        an all-digit string is tried as an id, then as a name)."""
+        as_id, name = version_ref(version)
+        if as_id is not None:
+            try:
+                return self._send(ops.get_version(prompt, as_id))
+            except VersionNotFound:
+                if name is None:
+                    raise
+        assert name is not None
+        page = self.list_versions(prompt, name=name)
+        if not page.items:
+            raise VersionNotFound(f"prompt {prompt!r} has no version {name!r}", status=404)
+        return self._send(ops.get_version(prompt, page.items[0].id))
+
+    def rollback(
+        self, prompt: str | int, version: int | str, *, if_match: str | None = None
+    ) -> RollbackOut:
+        """Make ``version`` (id or name) the active one. A no-op when it already is."""
+        version_id = self.get_version(prompt, version).id if isinstance(version, str) else version
+        return self._send(ops.rollback(prompt, version_id, if_match=if_match))
+
+    # --- export and import ----------------------------------------------------------------
+
+    def export_prompt(self, prompt: str | int) -> PromptRecord:
+        """The prompt's whole history: every version in full, every event."""
+        return self._send(ops.export_prompt(prompt))
+
+    def export_prompts(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[PromptRecord]:
+        """A page of every prompt's whole history, soft-deleted prompts included."""
+        return self._send(ops.export_prompts(limit=limit, cursor=cursor))
+
+    def iter_export(self, *, page_size: int = 20) -> Iterator[PromptRecord]:
+        """Every prompt's whole history (a full backup), page after page."""
+        cursor: str | None = None
+        while True:
+            page = self.export_prompts(limit=page_size, cursor=cursor)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def import_prompt(self, record: PromptRecord | dict[str, Any]) -> ImportOut:
+        """Write an exported history as it is; a no-op if an identical prompt exists."""
+        return self._send(ops.import_prompt(record))
+
+    def health(self) -> dict[str, Any]:
+        return self._send(ops.health())

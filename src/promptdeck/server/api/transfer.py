@@ -1,0 +1,56 @@
+"""Export and import of whole prompt histories (backups, moving between servers)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from promptdeck import limits
+from promptdeck.schemas import ImportOut, Page, PromptRecord
+from promptdeck.server.api.prompts import Cursor, PromptRef
+from promptdeck.server.api.render import prompt_out
+from promptdeck.server.deps import RegistryDep
+from promptdeck.server.problems import responses
+
+router = APIRouter(tags=["transfer"], responses=responses(400, 413, 422))
+
+
+@router.get(
+    "/prompts/{prompt_id}/export",
+    response_model=PromptRecord,
+    response_model_by_alias=True,
+    responses=responses(404),
+    summary="The prompt's whole history: every version in full, every event",
+)
+def export_prompt(prompt_id: PromptRef, registry: RegistryDep) -> PromptRecord:
+    return PromptRecord.model_validate(registry.export_prompt(prompt_id))
+
+
+@router.post(
+    "/prompts/import",
+    response_model=ImportOut,
+    responses=responses(409),
+    summary="Write an exported history as it is (201 created, 200 if already identical)",
+)
+def import_prompt(body: PromptRecord, registry: RegistryDep, response: Response) -> ImportOut:
+    prompt, created = registry.import_prompt(body.to_record())
+    response.status_code = 201 if created else 200
+    return ImportOut(created=created, prompt=prompt_out(prompt))
+
+
+@router.get(
+    "/export",
+    response_model=Page[PromptRecord],
+    response_model_by_alias=True,
+    summary="Every prompt's whole history (deleted ones included), a page at a time",
+)
+def export_prompts(
+    registry: RegistryDep,
+    limit: Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")] = 20,
+    cursor: Cursor = None,
+) -> Page[PromptRecord]:
+    page = registry.export_prompts(limit=limit, cursor=cursor)
+    return Page[PromptRecord](
+        items=[PromptRecord.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+    )

@@ -1,0 +1,293 @@
+"""The forms that change things: create, edit and save versions, roll back, delete, restore.
+
+POST-redirect-GET; when the registry refuses, the form comes back with what was typed, a
+readable message and a 4xx status. The prompt's ETag travels in the form as ``If-Match``, so a
+stale page cannot silently overwrite someone else's change.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from promptdeck import errors
+from promptdeck.schemas import PromptCreate, PromptPatch, VersionCreate
+from promptdeck.server.deps import RegistryDep
+from promptdeck.server.ui.pages import changes
+from promptdeck.server.ui.view import (
+    UIRoute,
+    actor_of,
+    message_of,
+    redirect,
+    remember_actor,
+    render,
+    status_for,
+)
+
+router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
+
+Text = Annotated[str, Form()]
+# A field called model_config would clash with pydantic's own attribute: alias it.
+ConfigText = Annotated[str, Form(alias="model_config")]
+
+
+def _config(text: str) -> dict[str, Any]:
+    """The model config typed as JSON; an empty box is an empty config."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise errors.InvalidInput(
+            f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+            field="model_config",
+        ) from exc
+    if not isinstance(value, dict):
+        raise errors.InvalidInput("must be a JSON object, like {}", field="model_config")
+    return value
+
+
+def _tags(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+# --- new prompt ---------------------------------------------------------------------------
+
+EMPTY_NEW = {
+    "name": "",
+    "description": "",
+    "tags": "",
+    "content": "",
+    "model_config": "{}",
+    "version_name": "",
+    "version_description": "",
+}
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_prompt(request: Request) -> HTMLResponse:
+    return render(request, "new.html", form=EMPTY_NEW, error=None)
+
+
+@router.post("/new", response_class=HTMLResponse)
+def create_prompt(
+    request: Request,
+    registry: RegistryDep,
+    name: Text = "",
+    description: Text = "",
+    tags: Text = "",
+    content: Text = "",
+    config_text: ConfigText = "",
+    version_name: Text = "",
+    version_description: Text = "",
+    actor: Text = "",
+) -> Response:
+    typed = {
+        "name": name,
+        "description": description,
+        "tags": tags,
+        "content": content,
+        "model_config": config_text,
+        "version_name": version_name,
+        "version_description": version_description,
+    }
+    try:
+        body = PromptCreate.model_validate(
+            {
+                "name": name.strip(),
+                "description": description,
+                "tags": _tags(tags),
+                "content": content,
+                "model_config": _config(config_text),
+                "version_name": version_name.strip() or None,
+                "version_description": version_description,
+            }
+        )
+        created = registry.create_prompt(
+            body.name,
+            description=body.description,
+            tags=body.tags,
+            content=body.content,
+            model_config=body.llm_config,
+            version_name=body.version_name,
+            version_description=body.version_description,
+            actor=actor_of(request, actor),
+        )
+    except (errors.PromptdeckError, ValidationError) as exc:
+        return render(
+            request, "new.html", status_for(exc), form=typed, error=message_of(exc), actor=actor
+        )
+    done = redirect(f"/ui/prompts/{created.prompt.name}", done="created")
+    return remember_actor(done, actor)
+
+
+# --- the editor: save the working copy, save a version, save and activate ----------------
+
+
+@router.post("/prompts/{name}", response_class=HTMLResponse)
+def save(
+    request: Request,
+    registry: RegistryDep,
+    name: str,
+    action: Text = "save",
+    etag: Text = "",
+    content: Text = "",
+    config_text: ConfigText = "",
+    version_name: Text = "",
+    description: Text = "",
+    actor: Text = "",
+) -> Response:
+    typed = {
+        "content": content,
+        "model_config": config_text,
+        "version_name": version_name,
+        "description": description,
+    }
+    who = actor_of(request, actor)
+    saved = False
+    try:
+        patch = PromptPatch.model_validate(
+            {"content": content, "model_config": _config(config_text)}
+        )
+        if action != "save":
+            meta = VersionCreate.model_validate(
+                {"version_name": version_name.strip() or None, "description": description}
+            )
+        registry.update_prompt(name, patch.changes(), if_match=etag or None, actor=who)
+        saved = True
+        if action == "save":
+            return remember_actor(redirect(f"/ui/prompts/{name}", done="saved"), actor)
+        created = registry.create_version(
+            name,
+            version_name=meta.version_name,
+            description=meta.description or "",
+            content=patch.content,
+            model_config=patch.llm_config,
+            activate=action == "activate",
+            actor=who,
+        )
+    except (errors.PromptdeckError, ValidationError) as exc:
+        if isinstance(exc, errors.PromptNotFound):
+            raise
+        current, active = registry.get_active(name)
+        stale = isinstance(exc, errors.StaleEtag)
+        message = message_of(exc)
+        if saved:
+            message += " Your text was kept as the working copy."
+        return render(
+            request,
+            "prompt.html",
+            status_for(exc),
+            prompt=current,
+            active=active,
+            form=typed,
+            etag=current.etag if stale or saved else etag,
+            error=message,
+            notice=None,
+            new_version_id=None,
+            actor=actor,
+        )
+    done = "activated" if action == "activate" else "version"
+    return remember_actor(redirect(f"/ui/prompts/{name}", done=done, v=created.version.id), actor)
+
+
+# --- rollback -----------------------------------------------------------------------------
+
+
+def _rollback_page(
+    request: Request,
+    registry: RegistryDep,
+    name: str,
+    version_id: int,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    actor: str = "",
+) -> HTMLResponse:
+    current, active = registry.get_active(name)
+    target = registry.get_version(name, version_id)
+    return render(
+        request,
+        "rollback.html",
+        status,
+        name=name,
+        prompt=current,
+        active=active,
+        target=target,
+        error=error,
+        **({"actor": actor} if actor else {}),
+        **changes(active, target),
+    )
+
+
+@router.get("/prompts/{name}/versions/{version_id}/rollback", response_class=HTMLResponse)
+def confirm_rollback(
+    request: Request, registry: RegistryDep, name: str, version_id: int
+) -> HTMLResponse:
+    return _rollback_page(request, registry, name, version_id)
+
+
+@router.post("/prompts/{name}/versions/{version_id}/rollback", response_class=HTMLResponse)
+def rollback(
+    request: Request,
+    registry: RegistryDep,
+    name: str,
+    version_id: int,
+    etag: Text = "",
+    actor: Text = "",
+) -> Response:
+    try:
+        result = registry.rollback(
+            name, version_id, if_match=etag or None, actor=actor_of(request, actor)
+        )
+    except (errors.StaleEtag, errors.Conflict) as exc:
+        return _rollback_page(
+            request,
+            registry,
+            name,
+            version_id,
+            status=status_for(exc),
+            error=message_of(exc),
+            actor=actor,
+        )
+    done = "rolled-back" if result.changed else "already-active"
+    return remember_actor(redirect(f"/ui/prompts/{name}", done=done), actor)
+
+
+# --- delete and restore -------------------------------------------------------------------
+
+
+@router.get("/prompts/{name}/delete", response_class=HTMLResponse)
+def confirm_delete(request: Request, registry: RegistryDep, name: str) -> HTMLResponse:
+    found = registry.get_prompt(name)
+    return render(request, "delete.html", prompt=found, error=None)
+
+
+@router.post("/prompts/{name}/delete", response_class=HTMLResponse)
+def delete(
+    request: Request, registry: RegistryDep, name: str, etag: Text = "", actor: Text = ""
+) -> Response:
+    try:
+        registry.delete_prompt(name, if_match=etag or None, actor=actor_of(request, actor))
+    except errors.StaleEtag as exc:
+        found = registry.get_prompt(name)
+        return render(request, "delete.html", status_for(exc), prompt=found, error=message_of(exc))
+    return remember_actor(redirect(f"/ui/deleted/{name}"), actor)
+
+
+@router.get("/deleted/{name}", response_class=HTMLResponse)
+def deleted(request: Request, name: str) -> HTMLResponse:
+    return render(request, "deleted.html", name=name, error=None)
+
+
+@router.post("/prompts/{name}/restore", response_class=HTMLResponse)
+def restore(request: Request, registry: RegistryDep, name: str, actor: Text = "") -> Response:
+    try:
+        restored = registry.restore_prompt(name, actor=actor_of(request, actor))
+    except errors.PromptNotDeleted:
+        return redirect(f"/ui/prompts/{name}")
+    return remember_actor(redirect(f"/ui/prompts/{restored.name}", done="restored"), actor)

@@ -1,0 +1,57 @@
+// promptdeck UI: small progressive enhancements; every page works without this file.
+(function () {
+  "use strict";
+  var VAR = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+  // Keep the list of {{ variables }} next to an editor up to date while typing.
+  function liveVariables(editor) {
+    var list = document.getElementById(editor.getAttribute("data-vars"));
+    if (!list) return;
+    function update() {
+      var seen = [], m;
+      VAR.lastIndex = 0;
+      while ((m = VAR.exec(editor.value)) !== null) {
+        if (seen.indexOf(m[1]) < 0) seen.push(m[1]);
+      }
+      list.textContent = "";
+      if (!seen.length) {
+        var none = document.createElement("li");
+        none.className = "muted";
+        none.textContent = "none";
+        list.appendChild(none);
+      }
+      seen.forEach(function (name) {
+        var li = document.createElement("li"), code = document.createElement("code");
+        code.textContent = "{{ " + name + " }}";
+        li.appendChild(code);
+        list.appendChild(li);
+      });
+    }
+    editor.addEventListener("input", update);
+  }
+
+  // Ctrl/Cmd+Enter in an editor submits its form with the first (primary) button.
+  function submitShortcut(editor) {
+    editor.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && editor.form) {
+        event.preventDefault();
+        var primary = editor.form.querySelector("button.primary");
+        if (editor.form.requestSubmit) editor.form.requestSubmit(primary || undefined);
+        else if (primary) primary.click();
+      }
+    });
+  }
+
+  // Submitting a form twice by a double click would save twice: disable its buttons.
+  function oneSubmit(form) {
+    form.addEventListener("submit", function () {
+      window.setTimeout(function () {
+        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      }, 0);
+    });
+  }
+
+  document.querySelectorAll("textarea[data-vars]").forEach(liveVariables);
+  document.querySelectorAll("textarea.editor").forEach(submitShortcut);
+  document.querySelectorAll("form[method=post]").forEach(oneSubmit);
+})();

@@ -1,0 +1,79 @@
+"""Queries for export and import: whole histories, read and written as they are."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from promptdeck.store import queries as q
+from promptdeck.store.tables import events, prompts, versions
+from promptdeck.store.types import UTCDateTime
+
+# Columns that belong to one database, not to the history: never exported. (A version's
+# content is exported as text in place of its blob_id; see core/transfer.py.)
+LOCAL_VERSION_COLS = {"id", "prompt_id", "blob_id"}
+# Columns that are derived from the versions on import.
+DERIVED_PROMPT_COLS = {"live_count"}
+
+
+def prompt_rows(conn: Connection, *, after_id: int | None, limit: int) -> list[Any]:
+    """Prompts by id, soft-deleted ones included (a backup keeps them)."""
+    query = sa.select(prompts)
+    if after_id is not None:
+        query = query.where(prompts.c.id > after_id)
+    return list(conn.execute(query.order_by(prompts.c.id).limit(limit)))
+
+
+def all_versions(conn: Connection, prompt_id: int) -> list[dict[str, Any]]:
+    """Every version of the prompt in full, oldest first, with every column (so columns added
+    later, such as archive state, pass through export and import untouched)."""
+    rows = conn.execute(
+        sa.select(versions).where(versions.c.prompt_id == prompt_id).order_by(versions.c.number)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def all_events(conn: Connection, prompt_id: int) -> list[dict[str, Any]]:
+    """Every event, oldest first, with its detail as the events API shows it."""
+    rows = conn.execute(
+        q.events_with_versions().where(events.c.prompt_id == prompt_id).order_by(events.c.id)
+    )
+    return [
+        {**{c.name: r._mapping[c.name] for c in events.c}, "detail": q.event_detail(r._mapping)}
+        for r in rows
+    ]
+
+
+def _coerce(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Keep the table's columns only; parse ISO times given as text."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in table.c:
+            continue
+        if isinstance(table.c[key].type, UTCDateTime) and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        out[key] = value
+    return out
+
+
+def insert_prompt_row(conn: Connection, values: dict[str, Any]) -> int:
+    query = sa.insert(prompts).values(**_coerce(prompts, values)).returning(prompts.c.id)
+    return int(conn.execute(query).scalar_one())
+
+
+def insert_version_row(conn: Connection, values: dict[str, Any]) -> int:
+    query = sa.insert(versions).values(**_coerce(versions, values)).returning(versions.c.id)
+    return int(conn.execute(query).scalar_one())
+
+
+def insert_event_row(conn: Connection, values: dict[str, Any]) -> None:
+    q.insert_event(conn, _coerce(events, values))
+
+
+def set_prompt_fields(conn: Connection, prompt_id: int, values: dict[str, Any]) -> None:
+    conn.execute(
+        sa.update(prompts).where(prompts.c.id == prompt_id).values(**_coerce(prompts, values))
+    )

@@ -1,0 +1,163 @@
+"""Rules that need an injected clock or direct access to the core."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from promptdeck.core import Registry
+from promptdeck.errors import (
+    IdempotencyKeyReused,
+    InvalidInput,
+    PromptNameTaken,
+    PromptNotDeleted,
+    PromptNotFound,
+    StaleEtag,
+    VersionNameTaken,
+)
+
+FROZEN = datetime(2026, 11, 24, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen(registry: Registry) -> Registry:
+    return Registry(registry.engine, clock=lambda: FROZEN)
+
+
+def test_default_names_in_one_millisecond_get_dash_suffixes(frozen: Registry) -> None:
+    frozen.create_prompt("p")
+    names = [frozen.create_version("p").version.version_name for _ in range(3)]
+    assert names == [
+        "2026-11-24T09:30:15.123Z-2",
+        "2026-11-24T09:30:15.123Z-3",
+        "2026-11-24T09:30:15.123Z-4",
+    ]
+    first = frozen.list_versions("p").items[-1]
+    assert first.version_name == "2026-11-24T09:30:15.123Z"
+
+
+def test_an_explicit_name_equal_to_the_next_default_pushes_the_default_to_a_suffix(
+    frozen: Registry,
+) -> None:
+    frozen.create_prompt("p", version_name="first")
+    frozen.create_version("p", version_name="2026-11-24T09:30:15.123Z")
+    assert frozen.create_version("p").version.version_name == "2026-11-24T09:30:15.123Z-2"
+
+
+def test_explicit_duplicate_name_raises_version_name_taken(registry: Registry) -> None:
+    registry.create_prompt("p", version_name="v1")
+    with pytest.raises(VersionNameTaken):
+        registry.create_version("p", version_name="v1")
+    # the failed attempt used no number: the next one is 2
+    assert registry.create_version("p").version.number == 2
+
+
+def test_numbers_come_from_the_prompt_counter_and_are_never_reused(registry: Registry) -> None:
+    registry.create_prompt("p")
+    numbers = [registry.create_version("p").version.number for _ in range(5)]
+    assert numbers == [2, 3, 4, 5, 6]
+
+
+def test_prompt_names_are_unique_even_when_the_holder_is_deleted(registry: Registry) -> None:
+    registry.create_prompt("p")
+    registry.delete_prompt("p")
+    with pytest.raises(PromptNameTaken):
+        registry.create_prompt("p")
+
+
+def test_names_that_are_all_digits_are_refused(registry: Registry) -> None:
+    with pytest.raises(InvalidInput):
+        registry.create_prompt("123")
+
+
+def test_stale_if_match_is_refused_and_changes_nothing(registry: Registry) -> None:
+    prompt = registry.create_prompt("p", description="one").prompt
+    registry.update_prompt("p", {"description": "two"}, if_match=prompt.etag)
+    with pytest.raises(StaleEtag):
+        registry.update_prompt("p", {"description": "three"}, if_match=prompt.etag)
+    assert registry.get_prompt("p").description == "two"
+
+
+def test_patch_never_changes_versions_or_the_active_pointer(registry: Registry) -> None:
+    prompt = registry.create_prompt("p", content="v1").prompt
+    registry.update_prompt("p", {"content": "edited", "model_config": {"t": 1}})
+    after = registry.get_prompt("p")
+    assert after.active_version_id == prompt.active_version_id
+    assert after.version_count == 1
+    assert registry.get_active("p")[1].content == "v1"
+
+
+def test_delete_hides_the_prompt_and_restore_brings_it_back_whole(registry: Registry) -> None:
+    registry.create_prompt("p")
+    registry.create_version("p", version_name="b", activate=True)
+    registry.delete_prompt("p")
+    for call in (
+        lambda: registry.get_prompt("p"),
+        lambda: registry.get_active("p"),
+        lambda: registry.list_versions("p"),
+        lambda: registry.create_version("p"),
+    ):
+        with pytest.raises(PromptNotFound):
+            call()
+    assert [p.name for p in registry.list_prompts().items] == []
+    restored = registry.restore_prompt("p")
+    assert restored.version_count == 2
+    assert registry.get_active("p")[1].version_name == "b"
+    kinds = [e.kind for e in registry.list_events("p").items][:2]
+    assert kinds == ["prompt.restored", "prompt.deleted"]
+
+
+def test_restoring_a_live_prompt_is_a_conflict(registry: Registry) -> None:
+    registry.create_prompt("p")
+    with pytest.raises(PromptNotDeleted):
+        registry.restore_prompt("p")
+
+
+def test_purge_needs_a_soft_delete_first_and_then_removes_everything(registry: Registry) -> None:
+    registry.create_prompt("p")
+    with pytest.raises(PromptNotDeleted):
+        registry.purge_prompt("p")
+    registry.delete_prompt("p")
+    registry.purge_prompt("p")
+    with pytest.raises(PromptNotFound):
+        registry.restore_prompt("p")
+    registry.create_prompt("p")  # the name is free again
+
+
+def test_idempotency_key_replays_the_first_version(registry: Registry) -> None:
+    registry.create_prompt("p")
+    first = registry.create_version("p", content="x", idempotency_key="k1")
+    again = registry.create_version("p", content="x", idempotency_key="k1")
+    assert not first.replayed and again.replayed
+    assert again.version.id == first.version.id
+    assert registry.get_prompt("p").version_count == 2
+
+
+def test_idempotency_key_with_a_different_body_is_refused(registry: Registry) -> None:
+    registry.create_prompt("p")
+    registry.create_version("p", content="x", idempotency_key="k1")
+    with pytest.raises(IdempotencyKeyReused):
+        registry.create_version("p", content="y", idempotency_key="k1")
+
+
+def test_idempotency_key_on_prompt_creation_replays(registry: Registry) -> None:
+    first = registry.create_prompt("p", idempotency_key="k")
+    again = registry.create_prompt("p", idempotency_key="k")
+    assert again.replayed and again.prompt.id == first.prompt.id
+
+
+def test_every_change_is_an_event_with_actor(registry: Registry) -> None:
+    registry.create_prompt("p", actor="ana")
+    v2 = registry.create_version("p", actor="bo").version
+    registry.rollback("p", v2.id, actor="cy")
+    registry.update_prompt("p", {"description": "d"}, actor="di")
+    events = registry.list_events("p").items
+    assert [(e.kind, e.actor) for e in events] == [
+        ("prompt.updated", "di"),
+        ("version.rolled_back", "cy"),
+        ("version.created", "bo"),
+        ("version.activated", "ana"),
+        ("version.created", "ana"),
+        ("prompt.created", "ana"),
+    ]

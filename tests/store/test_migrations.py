@@ -1,0 +1,52 @@
+"""Migrations go up and down on the run's database, and foreign keys are enforced."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from promptdeck.core import Registry
+from promptdeck.store import migrate
+from promptdeck.store.engine import create_engine, writer
+
+
+def test_upgrade_downgrade_upgrade_round_trips(database_url: str) -> None:
+    engine = create_engine(database_url)
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == migrate.head(engine)
+    migrate.downgrade(engine, "base")
+    assert migrate.current(engine) is None
+    assert "versions" not in sa.inspect(engine).get_table_names()
+    migrate.upgrade(engine)
+    assert {"prompts", "versions", "events"} <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_active_pointer_cannot_name_another_prompts_version(registry: Registry) -> None:
+    a = registry.create_prompt("a").prompt
+    b = registry.create_prompt("b").prompt
+    with (
+        pytest.raises(IntegrityError),
+        writer(registry.engine).begin() as conn,
+    ):
+        conn.execute(
+            sa.text("UPDATE prompts SET active_version_id = :v WHERE id = :p"),
+            {"v": b.active_version_id, "p": a.id},
+        )
+
+
+def test_duplicate_numbers_are_refused_by_the_database(registry: Registry) -> None:
+    p = registry.create_prompt("a").prompt
+    with (
+        pytest.raises(IntegrityError),
+        writer(registry.engine).begin() as conn,
+    ):
+        conn.execute(
+            sa.text(
+                "INSERT INTO versions (prompt_id, number, version_name, description,"
+                " model_config, content_hash, created_by, created_at)"
+                " VALUES (:p, 1, 'other', '', '{}', 'h', 'x', CURRENT_TIMESTAMP)"
+            ),
+            {"p": p.id},
+        )
