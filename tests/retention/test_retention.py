@@ -205,3 +205,17 @@ def test_whatever_the_operations_the_active_version_is_never_archived_and_the_li
                 sa.select(prompts.c.live_count).where(prompts.c.name == name)
             ).scalar_one()
         assert counter == len(live)
+
+
+def test_thirty_default_names_in_one_millisecond_get_suffixes_2_to_30(
+    registry: Registry,
+) -> None:
+    from datetime import UTC, datetime
+
+    frozen = Registry(registry.engine, clock=lambda: datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    frozen.create_prompt("p", content="v1")
+    for i in range(29):
+        frozen.create_version("p", content=f"v{i + 2}")
+    names = [v.version_name for v in frozen.list_versions("p", limit=50).items]
+    base = "2026-11-24T09:30:00.000Z"
+    assert names == [f"{base}-{n}" for n in range(30, 1, -1)] + [base]
