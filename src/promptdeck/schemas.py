@@ -62,7 +62,13 @@ class PromptCreate(_In):
         description="Name of the first version; defaults to the UTC creation timestamp.",
     )
     version_description: str = Field(default="", max_length=limits.DESCRIPTION_MAX)
-    max_versions: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_versions: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Keep at most this many unarchived versions; older ones (never the active "
+        "one) are archived. Omitted: the server default (PROMPTDECK_DEFAULT_MAX_VERSIONS).",
+    )
 
     _mc = field_validator("llm_config")(_check_model_config)
 
@@ -87,7 +93,12 @@ class PromptPatch(_In):
     tags: list[str] | None = Field(default=None, max_length=limits.TAGS_MAX)
     content: str | None = Field(default=None, max_length=limits.CONTENT_MAX)
     llm_config: ModelConfig | None = Field(default=None, alias="model_config")
-    max_versions: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_versions: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="New retention limit (applied at once); null: unlimited.",
+    )
 
     _mc = field_validator("llm_config")(_check_model_config)
 
@@ -139,13 +150,47 @@ class VersionSummaryOut(_Out):
     created_by: str
     content_hash: str
     active: bool
+    archived: bool = Field(
+        default=False,
+        description="Out of the prompt's max_versions window: kept in history, content "
+        "restorable (POST …/restore, or a rollback restores it).",
+    )
+    archived_at: datetime | None = None
+    purged: bool = Field(
+        default=False, description="Content destroyed for good; the row is a tombstone."
+    )
+    purged_at: datetime | None = None
+    purged_by: str | None = Field(default=None, description="Who purged it (X-Actor).")
+    purge_reason: str | None = Field(default=None, description="Why it was purged.")
 
 
 class VersionOut(VersionSummaryOut):
-    content: str | None = Field(description="The prompt text of this version.")
+    content: str | None = Field(description="The prompt text of this version (null once purged).")
     llm_config: ModelConfig | None = Field(alias="model_config", serialization_alias="model_config")
     previous_version_id: int | None = Field(
         description="The version before this one (the base for a diff), if any."
+    )
+
+
+class VersionPurge(_In):
+    reason: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="Why the content must go (recorded in history; do not repeat the secret).",
+        examples=["an API key was pasted into the prompt"],
+    )
+
+
+class StorageOut(_Out):
+    prompt_id: int
+    versions: int = Field(description="Versions in history (archived and purged included).")
+    archived: int = Field(description="Archived versions (purged tombstones included).")
+    purged: int
+    blobs: int = Field(description="Distinct contents the versions use (identical: stored once).")
+    raw_bytes: int = Field(description="UTF-8 bytes of every version's content, per version.")
+    stored_bytes: int = Field(
+        description="Bytes those contents take as stored (zstd copies and deltas), before "
+        "table and index overhead."
     )
 
 
@@ -183,7 +228,8 @@ class EventOut(_Out):
     prompt_id: int
     kind: str = Field(
         description="prompt.created, prompt.updated, prompt.deleted, prompt.restored, "
-        "version.created, version.activated, version.rolled_back, …"
+        "version.created, version.activated, version.rolled_back, version.archived, "
+        "version.restored, version.purged, …"
     )
     version_id: int | None
     from_version_id: int | None = Field(description="The version that was active before.")

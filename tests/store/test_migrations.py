@@ -44,9 +44,9 @@ def test_duplicate_numbers_are_refused_by_the_database(registry: Registry) -> No
     ):
         conn.execute(
             sa.text(
-                "INSERT INTO versions (prompt_id, number, version_name, description, content,"
+                "INSERT INTO versions (prompt_id, number, version_name, description,"
                 " model_config, content_hash, created_by, created_at)"
-                " VALUES (:p, 1, 'other', '', '', '{}', 'h', 'x', CURRENT_TIMESTAMP)"
+                " VALUES (:p, 1, 'other', '', '{}', 'h', 'x', CURRENT_TIMESTAMP)"
             ),
             {"p": p.id},
         )

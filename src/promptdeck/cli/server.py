@@ -11,7 +11,7 @@ from promptdeck.config import Settings
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
 
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations and compaction.", no_args_is_help=True)
 
 DatabaseUrl = Annotated[
     str | None,
@@ -96,3 +96,22 @@ def db_current(database_url: DatabaseUrl = None) -> None:
     settings = _settings(database_url)
     engine = create_engine(settings.database_url)
     typer.echo(f"current: {migrate.current(engine)}  head: {migrate.head(engine)}")
+
+
+@db_app.command("compact")
+def db_compact(database_url: DatabaseUrl = None) -> None:
+    """Reclaim free space: VACUUM on SQLite (WAL checkpointed), VACUUM FULL on PostgreSQL.
+
+    Run it after purging versions: afterwards no copy of purged content is left in the
+    database files. It takes an exclusive lock while it runs; run it when writes are quiet.
+    """
+    from promptdeck.core import Registry
+
+    settings = _settings(database_url)
+    engine = create_engine(settings.database_url)
+    report = Registry(engine).compact()
+    engine.dispose()
+    typer.echo(
+        f"compacted {report.backend} database: {report.bytes_before:,} -> "
+        f"{report.bytes_after:,} bytes"
+    )

@@ -17,9 +17,13 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from promptdeck.core import retention as ret
 from promptdeck.core import transfer
+from promptdeck.core.content import ContentStore
+from promptdeck.domain import retention as retention_rules
 from promptdeck.domain import rules
 from promptdeck.domain.models import Event, Page, Prompt, Version
+from promptdeck.domain.retention import CompactReport, StorageReport
 from promptdeck.errors import (
     IdempotencyKeyReused,
     InvalidInput,
@@ -29,6 +33,7 @@ from promptdeck.errors import (
     VersionNotFound,
 )
 from promptdeck.limits import PAGE_LIMIT_MAX
+from promptdeck.store import blobs as store_blobs
 from promptdeck.store import engine as store_engine
 from promptdeck.store import queries as q
 from promptdeck.store import transfer as t_store
@@ -61,6 +66,14 @@ class VersionCreated(Created):
 
 
 @dataclass(frozen=True, slots=True)
+class Changed:
+    """A version after an archive, restore or purge; ``changed`` False for a no-op."""
+
+    version: Version
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RolledBack:
     prompt: Prompt
     version: Version
@@ -87,6 +100,7 @@ class Registry:
         self._writer = store_engine.writer(engine)
         self.clock = clock
         self.default_max_versions = default_max_versions
+        self.contents = ContentStore()
 
     # --- transactions ---------------------------------------------------------------------
 
@@ -292,6 +306,8 @@ class Registry:
                 self._event(
                     conn, row.id, "prompt.updated", actor, detail={"fields": sorted(values)}
                 )
+                if "max_versions" in values:  # rule 8: a lower limit applies at once
+                    ret.sweep(self, conn, row.id, protect={row.active_version_id}, actor=actor)
             return self._load_prompt(conn, str(row.id))
 
     def delete_prompt(
@@ -325,7 +341,10 @@ class Registry:
             row = self._prompt_row(conn, ref, include_deleted=True, for_update=True)
             if row.deleted_at is None:
                 raise PromptNotDeleted(f"prompt {ref!r} must be deleted before it is purged")
+            blob_ids = ret.prompt_blob_ids(conn, row.id)
             q.purge_prompt(conn, row.id)
+            for blob_id in blob_ids:  # contents no other prompt shares go for good
+                self.contents.release(conn, blob_id)
 
     # --- versions -------------------------------------------------------------------------
 
@@ -402,7 +421,7 @@ class Registry:
                 "number": number,
                 "version_name": version_name,
                 "description": description,
-                "content": content,
+                "blob_id": self.contents.put(conn, prompt_id, number, content),
                 "model_config": model_config,
                 "content_hash": rules.content_hash(content, model_config),
                 "created_by": actor,
@@ -428,6 +447,16 @@ class Registry:
                 from_version_id=previous_active,
                 detail={"number": number, "version_name": version_name},
             )
+        # Rule 8: over max_versions, archive the oldest; never the active nor the new one.
+        ret.sweep(
+            self,
+            conn,
+            prompt_id,
+            protect={version_id, version_id if activate else previous_active},
+            actor=actor,
+            live=int(locked.live_count),
+            max_versions=locked.max_versions,
+        )
         return self._version(conn, prompt_id, version_id)
 
     def _version(self, conn: Connection, prompt_id: int, version_id: int) -> Version:
@@ -437,13 +466,23 @@ class Registry:
         prompt = q.find_prompt_row(conn, str(prompt_id), include_deleted=True)
         active_id = prompt.active_version_id if prompt is not None else None
         return q.to_version(
-            row, active_id=active_id, previous_id=q.previous_version_id(conn, prompt_id, row.number)
+            row,
+            active_id=active_id,
+            previous_id=q.previous_version_id(conn, prompt_id, row.number),
+            content=self.contents.text_of(conn, row),
         )
 
     def list_versions(
-        self, ref: str, *, limit: int = 50, cursor: str | None = None, name: str | None = None
+        self,
+        ref: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        name: str | None = None,
+        archived: bool | None = None,
     ) -> Page[Version]:
-        """History, newest first, keyset-paginated on the version number."""
+        """History, newest first, keyset-paginated on the version number; ``archived``
+        filters (None: all, each marked)."""
         _check_limit(limit)
         before = rules.decode_cursor(cursor) if cursor else None
         with self._read() as conn:
@@ -451,9 +490,13 @@ class Registry:
             if name is not None:
                 found = q.version_by_name(conn, prompt.id, name)
                 rows = [found] if found is not None else []
+                if archived is not None:
+                    rows = [r for r in rows if bool(r.archived) == archived]
                 more = False
             else:
-                rows = q.version_page(conn, prompt.id, before_number=before, limit=limit + 1)
+                rows = q.version_page(
+                    conn, prompt.id, before_number=before, limit=limit + 1, archived=archived
+                )
                 more = len(rows) > limit
                 rows = rows[:limit]
         items = [q.to_version(r, active_id=prompt.active_version_id) for r in rows]
@@ -477,8 +520,13 @@ class Registry:
                 raise VersionNotFound(f"prompt {ref!r} has no version {version_id}")
             changed = row.active_version_id != version_id
             if changed:
+                ret.check_usable(target)
+                restored = bool(target.archived)
+                if restored:  # rule 8: restore first, then keep the limit (see docs/storage.md)
+                    ret.restore(self, conn, row.id, target, actor=actor, reason="rollback")
                 if not q.set_active(conn, row.id, version_id, self.clock(), expected):
                     raise StaleEtag("the prompt changed while rolling back; fetch it and retry")
+                detail = {"number": target.number, "version_name": target.version_name}
                 self._event(
                     conn,
                     row.id,
@@ -486,8 +534,10 @@ class Registry:
                     actor,
                     version_id=version_id,
                     from_version_id=row.active_version_id,
-                    detail={"number": target.number, "version_name": target.version_name},
+                    detail={**detail, "restored": True} if restored else detail,
                 )
+                if restored:
+                    ret.sweep(self, conn, row.id, protect={version_id}, actor=actor)
             return RolledBack(
                 prompt=self._load_prompt(conn, str(row.id)),
                 version=self._version(conn, row.id, version_id),
@@ -501,7 +551,75 @@ class Registry:
             vrow = q.version_row(conn, row.id, row.active_version_id, full=True)
             if vrow is None:  # impossible while the foreign key holds
                 raise VersionNotFound(f"prompt {ref!r} has no active version")
-            return q.to_prompt(row), q.to_version(vrow, active_id=row.active_version_id)
+            return q.to_prompt(row), q.to_version(
+                vrow, active_id=row.active_version_id, content=self.contents.text_of(conn, vrow)
+            )
+
+    # --- retention (rule 8) ---------------------------------------------------------------
+
+    def _target(self, conn: Connection, ref: str, version_id: int) -> tuple[Any, Any]:
+        row = self._prompt_row(conn, ref, for_update=True)
+        target = q.version_row(conn, row.id, version_id, full=True)
+        if target is None:
+            raise VersionNotFound(f"prompt {ref!r} has no version {version_id}")
+        return row, target
+
+    def archive_version(self, ref: str, version_id: int, *, actor: str = "anonymous") -> Changed:
+        """Archive by hand: out of the unarchived set, content kept; never the active one."""
+        with self._write() as conn:
+            row, target = self._target(conn, ref, version_id)
+            changed = ret.archive(
+                self, conn, row.id, target, actor=actor, active_id=row.active_version_id
+            )
+            return Changed(self._version(conn, row.id, version_id), changed)
+
+    def restore_version(self, ref: str, version_id: int, *, actor: str = "anonymous") -> Changed:
+        """Bring an archived version back (exact content); over max_versions, the oldest other
+        unarchived versions (never the active one) are archived in its place."""
+        with self._write() as conn:
+            row, target = self._target(conn, ref, version_id)
+            changed = ret.restore(self, conn, row.id, target, actor=actor, reason="manual")
+            if changed:
+                ret.sweep(
+                    self, conn, row.id, protect={version_id, row.active_version_id}, actor=actor
+                )
+            return Changed(self._version(conn, row.id, version_id), changed)
+
+    def purge_version(
+        self, ref: str, version_id: int, *, reason: str | None, actor: str = "anonymous"
+    ) -> Changed:
+        """Destroy a version's content for good (a leaked secret); the row stays as a
+        tombstone with who, when and why. Run ``compact`` to clear the freed pages."""
+        reason = retention_rules.check_purge_reason(reason)
+        try:
+            with self._write() as conn:
+                row, target = self._target(conn, ref, version_id)
+                changed = ret.purge(
+                    self,
+                    conn,
+                    row.id,
+                    target,
+                    target.blob_id,
+                    actor=actor,
+                    reason=reason,
+                    active_id=row.active_version_id,
+                )
+                return Changed(self._version(conn, row.id, version_id), changed)
+        except IntegrityError as exc:
+            # Another prompt took up the same content while it was being destroyed.
+            raise translate(exc) from exc
+
+    def storage(self, ref: str) -> StorageReport:
+        with self._read() as conn:
+            row = self._prompt_row(conn, ref)
+            return store_blobs.storage_report(conn, row.id)
+
+    def compact(self) -> CompactReport:
+        """Reclaim freed space; afterwards no purged content remains in the database files."""
+        before = store_blobs.database_bytes(self.engine)
+        store_blobs.compact(self.engine)
+        after = store_blobs.database_bytes(self.engine)
+        return CompactReport(self.engine.dialect.name, before, after)
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
@@ -526,7 +644,9 @@ class Registry:
         """The prompt's whole history as one record: every version in full, every event.
         A soft-deleted prompt is exported too (with its ``deleted_at``)."""
         with self._read() as conn:
-            return transfer.export_record(conn, self._prompt_row(conn, ref, include_deleted=True))
+            return transfer.export_record(
+                conn, self._prompt_row(conn, ref, include_deleted=True), self.contents
+            )
 
     def export_prompts(self, *, limit: int = 20, cursor: str | None = None) -> Page[dict[str, Any]]:
         """Every prompt's record, soft-deleted ones included, a page at a time (by id)."""
@@ -536,7 +656,7 @@ class Registry:
             rows = t_store.prompt_rows(conn, after_id=after, limit=limit + 1)
             more = len(rows) > limit
             rows = rows[:limit]
-            items = [transfer.export_record(conn, row) for row in rows]
+            items = [transfer.export_record(conn, row, self.contents) for row in rows]
         return Page(items, rules.encode_cursor(rows[-1].id) if more and rows else None)
 
     def import_prompt(self, record: dict[str, Any]) -> tuple[Prompt, bool]:
@@ -544,7 +664,7 @@ class Registry:
         an identical prompt again is a no-op; a different one of the same name is a 409."""
         try:
             with self._write() as conn:
-                prompt_id, created = transfer.import_record(conn, record)
+                prompt_id, created = transfer.import_record(conn, record, self.contents)
                 row = q.find_prompt_row(conn, str(prompt_id), include_deleted=True)
                 return self._with_active(conn, row), created
         except IntegrityError as exc:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from promptdeck.core.content import ContentStore
 from promptdeck.domain import rules
 from promptdeck.errors import InvalidInput, PromptNameTaken
 from promptdeck.store import queries as q
@@ -35,10 +36,12 @@ PROMPT_KEYS = (
 EVENT_KEYS = ("kind", "actor", "created_at", "detail")
 
 
-def export_record(conn: Connection, row: Any) -> dict[str, Any]:
+def export_record(conn: Connection, row: Any, contents: ContentStore) -> dict[str, Any]:
     """The prompt ``row``'s full record: the prompt, every version in full, every event."""
     m = row._mapping
-    version_rows = t.all_versions(conn, row.id)
+    version_rows = [
+        {**v, "content": contents.text(conn, v["blob_id"])} for v in t.all_versions(conn, row.id)
+    ]
     number_of = {v["id"]: v["number"] for v in version_rows}
     return {
         "format": RECORD_FORMAT,
@@ -93,13 +96,15 @@ def _check_hash(version: dict[str, Any]) -> None:
         )
 
 
-def import_record(conn: Connection, record: dict[str, Any]) -> tuple[int, bool]:
+def import_record(
+    conn: Connection, record: dict[str, Any], contents: ContentStore
+) -> tuple[int, bool]:
     """Write ``record``; returns (prompt id, created). An identical existing prompt is a
     no-op; a different one under the same name is a conflict."""
     name = record["name"]
     existing = q.find_prompt_row(conn, name, include_deleted=True, for_update=True)
     if existing is not None:
-        if _canonical(export_record(conn, existing)) == _canonical(record):
+        if _canonical(export_record(conn, existing, contents)) == _canonical(record):
             return int(existing.id), False
         raise PromptNameTaken(
             f"a prompt named {name!r} already exists with a different history", field="name"
@@ -126,9 +131,17 @@ def import_record(conn: Connection, record: dict[str, Any]) -> tuple[int, bool]:
     for version in versions_in:
         _check_hash(version)
         values = {k: v for k, v in version.items() if k not in LOCAL_VERSION_COLS}
+        text = values.pop("content", None)  # None: a purged version's tombstone
+        if text is not None:
+            values["blob_id"] = contents.put(conn, prompt_id, version["number"], text)
         id_of[version["number"]] = t.insert_version_row(conn, {**values, "prompt_id": prompt_id})
     t.set_prompt_fields(
-        conn, prompt_id, {"active_version_id": id_of[record["active_version_number"]]}
+        conn,
+        prompt_id,
+        {
+            "active_version_id": id_of[record["active_version_number"]],
+            "live_count": sum(not v.get("archived") for v in versions_in),
+        },
     )
     for event in record.get("events") or []:
         t.insert_event_row(

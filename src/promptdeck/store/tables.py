@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from promptdeck.store.types import JSONType, UTCDateTime
+from promptdeck.store.types import BlobId, ContentHash, JSONType, UTCDateTime
 
 metadata = sa.MetaData(
     naming_convention={
@@ -29,6 +29,8 @@ prompts = sa.Table(
     sa.Column("active_version_id", sa.Integer, nullable=True),
     sa.Column("next_version_number", sa.Integer, nullable=False, default=0),
     sa.Column("version_count", sa.Integer, nullable=False, default=0),
+    # Unarchived versions: the retention sweep compares it with max_versions, no counting.
+    sa.Column("live_count", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("max_versions", sa.Integer, nullable=True),
     sa.Column("revision", sa.Integer, nullable=False, default=1),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -50,14 +52,35 @@ versions = sa.Table(
     sa.Column("number", sa.Integer, nullable=False),
     sa.Column("version_name", sa.String(128), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
-    sa.Column("content", sa.Text, nullable=True),
     sa.Column("model_config", JSONType, nullable=True),
-    sa.Column("content_hash", sa.String(80), nullable=False),
+    sa.Column("content_hash", ContentHash, nullable=False),
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # The content, in blobs; NULL once purged.
+    sa.Column("blob_id", BlobId, sa.ForeignKey("blobs.id"), nullable=True),
+    sa.Column("archived", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    sa.Column("archived_at", UTCDateTime, nullable=True),
+    sa.Column("purged_at", UTCDateTime, nullable=True),
+    sa.Column("purged_by", sa.String(128), nullable=True),
+    sa.Column("purge_reason", sa.Text, nullable=True),
     sa.UniqueConstraint("prompt_id", "number"),
     sa.UniqueConstraint("prompt_id", "version_name"),
     sa.UniqueConstraint("prompt_id", "id"),
+    # The retention sweep (oldest unarchived) and ?archived= history pages.
+    sa.Index("ix_versions_prompt_id_archived_number", "prompt_id", "archived", "number"),
+)
+
+blobs = sa.Table(
+    "blobs",
+    metadata,
+    # The content's name: the first 64 bits of its SHA-256 (domain.storage.blob_id), so the
+    # primary key is the hash index and no separate one is needed.
+    sa.Column("id", BlobId, primary_key=True, autoincrement=False),
+    sa.Column("codec", sa.SmallInteger, nullable=False),  # domain.storage RAW, ZSTD, DELTA…
+    sa.Column("base_id", BlobId, sa.ForeignKey("blobs.id"), nullable=True),
+    sa.Column("depth", sa.SmallInteger, nullable=False),
+    sa.Column("raw_size", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
 events = sa.Table(

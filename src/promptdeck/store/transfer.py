@@ -8,11 +8,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from promptdeck.store import queries as q
 from promptdeck.store.tables import events, prompts, versions
 from promptdeck.store.types import UTCDateTime
 
-# Columns that belong to one database, not to the history: never exported.
-LOCAL_VERSION_COLS = {"id", "prompt_id"}
+# Columns that belong to one database, not to the history: never exported. (A version's
+# content is exported as text in place of its blob_id; see core/transfer.py.)
+LOCAL_VERSION_COLS = {"id", "prompt_id", "blob_id"}
+# Columns that are derived from the versions on import.
+DERIVED_PROMPT_COLS = {"live_count"}
 
 
 def prompt_rows(conn: Connection, *, after_id: int | None, limit: int) -> list[Any]:
@@ -33,10 +37,14 @@ def all_versions(conn: Connection, prompt_id: int) -> list[dict[str, Any]]:
 
 
 def all_events(conn: Connection, prompt_id: int) -> list[dict[str, Any]]:
+    """Every event, oldest first, with its detail as the events API shows it."""
     rows = conn.execute(
-        sa.select(events).where(events.c.prompt_id == prompt_id).order_by(events.c.id)
+        q.events_with_versions().where(events.c.prompt_id == prompt_id).order_by(events.c.id)
     )
-    return [dict(r._mapping) for r in rows]
+    return [
+        {**{c.name: r._mapping[c.name] for c in events.c}, "detail": q.event_detail(r._mapping)}
+        for r in rows
+    ]
 
 
 def _coerce(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +70,7 @@ def insert_version_row(conn: Connection, values: dict[str, Any]) -> int:
 
 
 def insert_event_row(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(sa.insert(events).values(**_coerce(events, values)))
+    q.insert_event(conn, _coerce(events, values))
 
 
 def set_prompt_fields(conn: Connection, prompt_id: int, values: dict[str, Any]) -> None:

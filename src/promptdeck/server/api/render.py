@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from promptdeck.domain.models import Event, Prompt, Version
 from promptdeck.domain.models import Page as DomainPage
-from promptdeck.schemas import EventOut, Page, PromptOut, VersionOut, VersionSummaryOut
+from promptdeck.domain.retention import StorageReport
+from promptdeck.schemas import EventOut, Page, PromptOut, StorageOut, VersionOut, VersionSummaryOut
 
 
 def prompt_out(prompt: Prompt) -> PromptOut:
@@ -47,3 +48,7 @@ def event_page(page: DomainPage[Event]) -> Page[EventOut]:
     return Page[EventOut](
         items=[EventOut.model_validate(e) for e in page.items], next_cursor=page.next_cursor
     )
+
+
+def storage_out(report: StorageReport) -> StorageOut:
+    return StorageOut.model_validate(report)

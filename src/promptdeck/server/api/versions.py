@@ -1,4 +1,5 @@
-"""/prompts/{prompt_id}/versions: the specification's endpoints, and reading one version."""
+"""/prompts/{prompt_id}/versions: the specification's endpoints, reading one version, and
+retention (archive, restore, purge) with the prompt's storage report."""
 
 from __future__ import annotations
 
@@ -7,21 +8,29 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from promptdeck import limits
-from promptdeck.schemas import Page, RollbackOut, VersionCreate, VersionOut, VersionSummaryOut
+from promptdeck.schemas import (
+    Page,
+    RollbackOut,
+    StorageOut,
+    VersionCreate,
+    VersionOut,
+    VersionPurge,
+    VersionSummaryOut,
+)
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
-from promptdeck.server.api.render import prompt_out, summary_page, version_out
+from promptdeck.server.api.render import prompt_out, storage_out, summary_page, version_out
 from promptdeck.server.deps import ActorDep, IdempotencyKey, IfMatch, RegistryDep
 from promptdeck.server.problems import responses
 
 router = APIRouter(
-    prefix="/prompts/{prompt_id}/versions", tags=["versions"], responses=responses(400, 404, 422)
+    prefix="/prompts/{prompt_id}", tags=["versions"], responses=responses(400, 404, 422)
 )
 
 VersionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The version's id.")]
 
 
 @router.post(
-    "",
+    "/versions",
     status_code=201,
     response_model=VersionOut,
     responses=responses(409, 413),
@@ -54,7 +63,7 @@ def create_version(
 
 
 @router.get(
-    "",
+    "/versions",
     response_model=Page[VersionSummaryOut],
     summary="Version history, newest first, with descriptions and timestamps",
 )
@@ -67,17 +76,23 @@ def list_versions(
         str | None,
         Query(max_length=limits.VERSION_NAME_MAX, description="Only the version with this name."),
     ] = None,
+    archived: Annotated[
+        bool | None,
+        Query(description="true: only archived versions; false: only unarchived; omitted: all."),
+    ] = None,
 ) -> Page[VersionSummaryOut]:
-    return summary_page(registry.list_versions(prompt_id, limit=limit, cursor=cursor, name=name))
+    return summary_page(
+        registry.list_versions(prompt_id, limit=limit, cursor=cursor, name=name, archived=archived)
+    )
 
 
-@router.get("/{version_id}", response_model=VersionOut, summary="One version in full")
+@router.get("/versions/{version_id}", response_model=VersionOut, summary="One version in full")
 def get_version(prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep) -> VersionOut:
     return version_out(registry.get_version(prompt_id, version_id))
 
 
 @router.post(
-    "/{version_id}/rollback",
+    "/versions/{version_id}/rollback",
     response_model=RollbackOut,
     responses=responses(409, 412),
     summary="Make this version active (any version; deletes nothing)",
@@ -97,3 +112,59 @@ def rollback(
         prompt=prompt_out(result.prompt),
         version=version_out(result.version),
     )
+
+
+@router.post(
+    "/versions/{version_id}/archive",
+    response_model=VersionOut,
+    responses=responses(409),
+    summary="Archive a version by hand (kept in history, restorable; never the active one)",
+)
+def archive_version(
+    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, actor: ActorDep
+) -> VersionOut:
+    return version_out(registry.archive_version(prompt_id, version_id, actor=actor).version)
+
+
+@router.post(
+    "/versions/{version_id}/restore",
+    response_model=VersionOut,
+    responses=responses(409),
+    summary="Restore an archived version (exact content; the limit archives the oldest others)",
+)
+def restore_version(
+    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, actor: ActorDep
+) -> VersionOut:
+    return version_out(registry.restore_version(prompt_id, version_id, actor=actor).version)
+
+
+@router.delete(
+    "/versions/{version_id}",
+    response_model=VersionOut,
+    responses=responses(409),
+    summary="Purge a version: destroy its content for good, keep a tombstone (who, when, why)",
+)
+def purge_version(
+    prompt_id: PromptRef,
+    version_id: VersionId,
+    registry: RegistryDep,
+    actor: ActorDep,
+    body: VersionPurge | None = None,
+    reason: Annotated[
+        str | None,
+        Query(max_length=1000, description='Why (or send {"reason": …} as the body).'),
+    ] = None,
+) -> VersionOut:
+    why = body.reason if body is not None else reason
+    return version_out(
+        registry.purge_version(prompt_id, version_id, reason=why, actor=actor).version
+    )
+
+
+@router.get(
+    "/storage",
+    response_model=StorageOut,
+    summary="Storage of the prompt's history: versions, archived, raw and stored bytes",
+)
+def storage(prompt_id: PromptRef, registry: RegistryDep) -> StorageOut:
+    return storage_out(registry.storage(prompt_id))
