@@ -37,7 +37,9 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> 
     raise RuntimeError(f"{url} did not answer")
 
 
-def start(cmd: list[str], ready_url: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start(
+    cmd: list[str], ready_url: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.DEVNULL,
@@ -77,7 +79,9 @@ def _ms(value: str) -> float:
     return number / 1000 if unit == "us" else number * 1000 if unit == "s" else number
 
 
-def wrk(url: str, *, seconds: int, connections: int = 64, headers: list[str] | None = None) -> WrkResult:
+def wrk(
+    url: str, *, seconds: int, connections: int = 64, headers: list[str] | None = None
+) -> WrkResult:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     extra: list[str] = []

@@ -39,9 +39,21 @@ def main() -> None:
     rows: list[str] = []
     port = free_port()
     ceiling = start(
-        [str(BIN / "uvicorn"), "bench.constant_app:app", "--port", str(port), "--workers",
-         str(args.workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-         "--log-level", "warning"],
+        [
+            str(BIN / "uvicorn"),
+            "bench.constant_app:app",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
         f"http://127.0.0.1:{port}/",
     )
     try:
@@ -55,21 +67,39 @@ def main() -> None:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = start(
-            [str(BIN / "promptdeck"), "serve", "--port", str(port), "--workers",
-             str(args.workers), "--database-url", f"sqlite:///{Path(tmp) / 'bench.db'}",
-             "--log-level", "warning"],
+            [
+                str(BIN / "promptdeck"),
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--database-url",
+                f"sqlite:///{Path(tmp) / 'bench.db'}",
+                "--log-level",
+                "warning",
+            ],
             url + "/healthz",
         )
         try:
             with httpx.Client(base_url=url, timeout=30) as client:
-                client.post("/prompts", json={"name": "support-reply", "content": CONTENT,
-                                              "model_config": {"model": "gpt-4o"}})
+                client.post(
+                    "/prompts",
+                    json={
+                        "name": "support-reply",
+                        "content": CONTENT,
+                        "model_config": {"model": "gpt-4o"},
+                    },
+                )
                 etag = client.get("/prompts/support-reply/active").headers["etag"]
             result = wrk(f"{url}/prompts/support-reply/active", seconds=args.seconds)
             rows.append(f"| promptdeck GET /prompts/{{name}}/active (200) | {result.row()} |")
             active_rps = result.rps
-            result = wrk(f"{url}/prompts/support-reply/active", seconds=args.seconds,
-                         headers=[f"If-None-Match: {etag}"])
+            result = wrk(
+                f"{url}/prompts/support-reply/active",
+                seconds=args.seconds,
+                headers=[f"If-None-Match: {etag}"],
+            )
             rows.append(f"| promptdeck GET …/active with If-None-Match (304) | {result.row()} |")
 
             with httpx.Client(base_url=url, timeout=30) as client:
@@ -82,23 +112,31 @@ def main() -> None:
                 creates = []
                 for i in range(args.creates):
                     t = time.perf_counter()
-                    r = client.post("/prompts/support-reply/versions",
-                                    json={"content": f"{CONTENT} ({i})", "description": "bench"})
+                    r = client.post(
+                        "/prompts/support-reply/versions",
+                        json={"content": f"{CONTENT} ({i})", "description": "bench"},
+                    )
                     creates.append((time.perf_counter() - t) * 1000)
                     assert r.status_code == 201, r.text
         finally:
             stop(server)
 
-    print(f"workers: {args.workers}; wrk -t2 -c64 -d{args.seconds}s; uvicorn + uvloop + httptools\n")
+    print(
+        f"workers: {args.workers}; wrk -t2 -c64 -d{args.seconds}s; uvicorn + uvloop + httptools\n"
+    )
     print("| what | req/s | p50 ms | p99 ms |")
     print("|---|---|---|---|")
     print("\n".join(rows))
     print(f"\nactive / ceiling: {active_rps / ceiling_rps:.2f} (goal ≥ 0.50)")
-    print(f"keep-alive GET …/active, one connection, 2,000 requests: p50 {keepalive[0]:.2f} ms, "
-          f"p99 {keepalive[1]:.2f} ms")
-    print(f"create version (POST …/versions, synchronous=FULL), {args.creates} sequential: "
-          f"p50 {statistics.median(creates):.2f} ms, p99 {percentile(creates, 0.99):.2f} ms "
-          f"(MLflow 3.17.2: p50 168 ms → {168 / statistics.median(creates):.0f}x)")
+    print(
+        f"keep-alive GET …/active, one connection, 2,000 requests: p50 {keepalive[0]:.2f} ms, "
+        f"p99 {keepalive[1]:.2f} ms"
+    )
+    print(
+        f"create version (POST …/versions, synchronous=FULL), {args.creates} sequential: "
+        f"p50 {statistics.median(creates):.2f} ms, p99 {percentile(creates, 0.99):.2f} ms "
+        f"(MLflow 3.17.2: p50 168 ms → {168 / statistics.median(creates):.0f}x)"
+    )
 
 
 if __name__ == "__main__":

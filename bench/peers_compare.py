@@ -50,8 +50,16 @@ def promptdeck_side(versions: int, seconds: float, clients: int) -> dict[str, fl
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = start(
-            [str(BIN / "promptdeck"), "serve", "--port", str(port), "--database-url",
-             f"sqlite:///{Path(tmp) / 'pd.db'}", "--log-level", "warning"],
+            [
+                str(BIN / "promptdeck"),
+                "serve",
+                "--port",
+                str(port),
+                "--database-url",
+                f"sqlite:///{Path(tmp) / 'pd.db'}",
+                "--log-level",
+                "warning",
+            ],
             url + "/healthz",
         )
         try:
@@ -61,9 +69,10 @@ def promptdeck_side(versions: int, seconds: float, clients: int) -> dict[str, fl
                 ids = []
                 for n in range(versions):
                     t = time.perf_counter()
-                    r = client.post("/prompts/bench/versions",
-                                    json={"content": TEMPLATE.replace("{n}", str(n)),
-                                          "description": f"v{n}"})
+                    r = client.post(
+                        "/prompts/bench/versions",
+                        json={"content": TEMPLATE.replace("{n}", str(n)), "description": f"v{n}"},
+                    )
                     creates.append((time.perf_counter() - t) * 1000)
                     ids.append(r.json()["id"])
                 for vid in ids[:20]:
@@ -73,8 +82,10 @@ def promptdeck_side(versions: int, seconds: float, clients: int) -> dict[str, fl
             ctx = mp.get_context("fork")
             queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
             start_at = time.time() + 2
-            procs = [ctx.Process(target=_fetch_worker, args=(url, seconds, start_at, queue))
-                     for _ in range(clients)]
+            procs = [
+                ctx.Process(target=_fetch_worker, args=(url, seconds, start_at, queue))
+                for _ in range(clients)
+            ]
             for p in procs:
                 p.start()
             results = [queue.get() for _ in procs]
@@ -95,17 +106,34 @@ def mlflow_side(venv: Path, versions: int, seconds: float, clients: int) -> dict
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = start(
-            [str(venv / "bin" / "mlflow"), "server", "--backend-store-uri",
-             f"sqlite:///{Path(tmp) / 'mlflow.db'}", "--default-artifact-root",
-             str(Path(tmp) / "artifacts"), "--host", "127.0.0.1", "--port", str(port)],
+            [
+                str(venv / "bin" / "mlflow"),
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{Path(tmp) / 'mlflow.db'}",
+                "--default-artifact-root",
+                str(Path(tmp) / "artifacts"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             url + "/health",
         )
         try:
             time.sleep(20)  # its job runner imports for ~20 s after /health answers
             out = subprocess.run(
-                [str(venv / "bin" / "python"), str(Path(__file__).parent / "peers" / "mlflow_side.py"),
-                 url, str(versions), str(seconds), str(clients)],
-                capture_output=True, text=True, check=True,
+                [
+                    str(venv / "bin" / "python"),
+                    str(Path(__file__).parent / "peers" / "mlflow_side.py"),
+                    url,
+                    str(versions),
+                    str(seconds),
+                    str(clients),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
         finally:
             stop(server)
@@ -122,11 +150,19 @@ def main() -> None:
     args = parser.parse_args()
     ours = promptdeck_side(args.versions, args.seconds, args.clients)
     theirs = mlflow_side(args.mlflow_venv, args.versions, args.seconds, args.clients)
-    version = subprocess.run([str(args.mlflow_venv / "bin" / "python"), "-c",
-                              "import mlflow; print(mlflow.__version__)"],
-                             capture_output=True, text=True).stdout.strip()
-    print(f"MLflow {version} (default `mlflow server`, SQLite) vs promptdeck (SQLite, 1 worker); "
-          f"{args.versions} versions; {args.clients} client processes × {args.seconds:.0f} s\n")
+    version = subprocess.run(
+        [
+            str(args.mlflow_venv / "bin" / "python"),
+            "-c",
+            "import mlflow; print(mlflow.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(
+        f"MLflow {version} (default `mlflow server`, SQLite) vs promptdeck (SQLite, 1 worker); "
+        f"{args.versions} versions; {args.clients} client processes x {args.seconds:.0f} s\n"
+    )
     print("| operation | MLflow | promptdeck | factor |")
     print("|---|---|---|---|")
     for key, label, higher_better in [

@@ -1,6 +1,6 @@
 """The MLflow side of bench/peers.py. Runs inside a venv that has MLflow; prints JSON.
 
-    python mlflow_side.py URI VERSIONS SECONDS CLIENTS
+python mlflow_side.py URI VERSIONS SECONDS CLIENTS
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _load_worker(uri: str, name: str, seconds: float, start_at: float, out: mp.Q
         try:
             mlflow.genai.load_prompt(name, version=max(1, VERSION), cache_ttl_seconds=0)
             count += 1
-        except Exception:  # noqa: BLE001 - count every failure
+        except Exception:
             errors += 1
     out.put((count, errors))
 
@@ -41,7 +41,12 @@ VERSION = 1
 
 def main() -> None:
     global VERSION
-    uri, versions, seconds, clients = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+    uri, versions, seconds, clients = (
+        sys.argv[1],
+        int(sys.argv[2]),
+        float(sys.argv[3]),
+        int(sys.argv[4]),
+    )
     import mlflow
 
     mlflow.set_tracking_uri(uri)
@@ -61,20 +66,26 @@ def main() -> None:
     ctx = mp.get_context("fork")
     queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
     start_at = time.time() + 3
-    procs = [ctx.Process(target=_load_worker, args=(uri, name, seconds, start_at, queue))
-             for _ in range(clients)]
+    procs = [
+        ctx.Process(target=_load_worker, args=(uri, name, seconds, start_at, queue))
+        for _ in range(clients)
+    ]
     for p in procs:
         p.start()
     results = [queue.get() for _ in procs]
     for p in procs:
         p.join(30)
     loads = sum(r[0] for r in results)
-    print(json.dumps({
-        "create_p50_ms": statistics.median(creates),
-        "rollback_p50_ms": statistics.median(rollback),
-        "loads_per_s": loads / seconds,
-        "load_errors": sum(r[1] for r in results),
-    }))
+    print(
+        json.dumps(
+            {
+                "create_p50_ms": statistics.median(creates),
+                "rollback_p50_ms": statistics.median(rollback),
+                "loads_per_s": loads / seconds,
+                "load_errors": sum(r[1] for r in results),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
