@@ -27,7 +27,7 @@ trap pg_stop EXIT
 
 status=0
 echo "== tests on SQLite" >&2
-PROMPTDECK_TEST_BACKEND=sqlite .venv/bin/python -m pytest -m "not postgresql_only" "$@" || status=$?
+PROMPTDECK_TEST_BACKEND=sqlite .venv/bin/python -m pytest "$@" || status=$?
 echo "== tests on PostgreSQL" >&2
-PROMPTDECK_TEST_BACKEND=postgresql .venv/bin/python -m pytest -m "not sqlite_only" "$@" || status=$?
+PROMPTDECK_TEST_BACKEND=postgresql .venv/bin/python -m pytest "$@" || status=$?
 exit $status

@@ -22,6 +22,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql_only: runs only in the PostgreSQL pass")
 
 
+OTHER_BACKEND_MARK = {"sqlite": "postgresql_only", "postgresql": "sqlite_only"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run each backend-specific test only in its own pass (scripts/test.sh runs both)."""
+    other = OTHER_BACKEND_MARK.get(BACKEND)
+    keep = [item for item in items if not (other and item.get_closest_marker(other))]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
 def pytest_report_header() -> str:
     return f"promptdeck test backend: {BACKEND}"
 

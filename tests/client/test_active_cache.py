@@ -14,7 +14,6 @@ import pytest
 
 from promptdeck import errors
 from promptdeck.client import Client
-from tests.support.databases import BACKEND
 from tests.support.server import ServerProcess, free_port
 
 
@@ -187,7 +186,6 @@ def test_a_hung_server_costs_one_bounded_wait_then_the_stale_copy_is_served(
 
 
 @pytest.mark.postgresql_only
-@pytest.mark.skipif(BACKEND != "postgresql", reason="needs a database that can vanish")
 def test_server_errors_are_retried_then_the_stale_copy_is_served(
     start_server: Callable[..., ServerProcess], database_url: str
 ) -> None:
