@@ -83,10 +83,14 @@ def test_usage_errors_exit_2_and_every_command_has_help(shared_server: ServerPro
     assert run(shared_server.url, "prompts", "list", "--no-such-flag").exit_code == 2
     assert run(shared_server.url, "prompts", "create").exit_code == 2
     for command in (
-        ["prompts", c] for c in ("list", "create", "show", "edit", "delete", "restore", "purge")
+        ["prompts", c]
+        for c in ("list", "create", "show", "edit", "delete", "restore", "purge", "storage")
     ):
         assert "Usage" in ok(shared_server.url, *command, "--help")
-    for command in (["versions", c] for c in ("list", "show", "create", "rollback", "diff")):
+    for command in (
+        ["versions", c]
+        for c in ("list", "show", "create", "rollback", "diff", "archive", "restore", "purge")
+    ):
         assert "Usage" in ok(shared_server.url, *command, "--help")
     for top in ("log", "export", "import", "serve", "db"):
         assert "Usage" in ok(shared_server.url, top, "--help")
@@ -109,3 +113,27 @@ def test_docs_cli_md_embeds_the_current_help_of_every_command() -> None:
     assert DOC.read_text().split(MARKER)[1] == "\n" + reference(), (
         "docs/cli.md is out of date: run .venv/bin/python -m tests.cli.cli_docs"
     )
+
+
+def test_prompts_max_versions_on_create_and_edit_and_storage(
+    shared_server: ServerProcess, name: str
+) -> None:
+    url = shared_server.url
+    created = js(url, "prompts", "create", name, "-c", "one " * 40, "--max-versions", "3")
+    assert created["max_versions"] == 3
+    for i in (2, 3, 4):
+        ok(url, "versions", "create", name, "-c", f"{i} " * 80, "--activate")
+    assert "(max 3)" in ok(url, "prompts", "show", name)
+    assert js(url, "prompts", "storage", name)["archived"] == 1
+    assert js(url, "prompts", "edit", name, "--max-versions", "2")["max_versions"] == 2
+    report = js(url, "prompts", "storage", name)
+    assert (report["versions"], report["archived"], report["purged"]) == (4, 2, 0)
+    assert report["raw_bytes"] > report["stored_bytes"] > 0
+    out = ok(url, "prompts", "storage", name)
+    assert "versions: 4 (2 archived, 0 purged)" in out and "% of raw" in out
+    assert js(url, "prompts", "edit", name, "--unlimited")["max_versions"] is None
+    both = run(url, "prompts", "edit", name, "--unlimited", "--max-versions", "2")
+    assert both.exit_code == 2
+    assert run(url, "prompts", "edit", name, "--max-versions", "0").exit_code == 2
+    missing = run(url, "prompts", "storage", f"{name}-missing")
+    assert missing.exit_code == 1 and "Prompt not found" in missing.stderr

@@ -75,3 +75,64 @@ def test_log_shows_the_timeline_newest_first_with_rollbacks(
     assert "by tester" in out
     kinds = [e["kind"] for e in js(url, "log", name)]
     assert kinds[0] == "version.rolled_back" and "version.created" in kinds
+
+
+def test_versions_archive_and_restore_and_list_filtered_with_the_state_shown(
+    shared_server: ServerProcess, name: str
+) -> None:
+    url = shared_server.url
+    _prompt(url, name)
+    assert "archived v2 (#2)" in ok(url, "versions", "archive", name, "v2")
+    assert "already archived" in ok(url, "versions", "archive", name, "v2")
+    listed = js(url, "versions", "list", name)
+    assert [(v["version_name"], v["archived"]) for v in listed] == [("v2", True), ("v1", False)]
+    assert [v["version_name"] for v in js(url, "versions", "list", name, "--archived")] == ["v2"]
+    assert [v["version_name"] for v in js(url, "versions", "list", name, "--unarchived")] == ["v1"]
+    row = next(line for line in ok(url, "versions", "list", name).splitlines() if " v2 " in line)
+    assert "archived" in row
+    shown = ok(url, "versions", "show", name, "v2")
+    assert "(archived)" in shown and "restorable" in shown and "line 2" in shown
+    refused = run(url, "versions", "archive", name, "v1")
+    assert refused.exit_code == 1 and "[409]" in refused.stderr
+    restored = js(url, "versions", "restore", name, "v2")
+    assert restored["archived"] is False and restored["content"] == "line one\nline 2\n"
+    assert "not archived" in ok(url, "versions", "restore", name, "v2")
+    assert "archived" not in ok(url, "versions", "show", name, "v2").splitlines()[0]
+    log = ok(url, "log", name)
+    assert "restored" in log and "archived" in log and "manual" in log
+
+
+def test_versions_purge_needs_a_reason_asks_first_and_leaves_a_tombstone(
+    shared_server: ServerProcess, name: str
+) -> None:
+    url = shared_server.url
+    _prompt(url, name)
+    assert run(url, "versions", "purge", name, "v2").exit_code == 2  # no --reason
+    declined = run(url, "versions", "purge", name, "v2", "--reason", "leak", input="n\n")
+    assert declined.exit_code == 1 and "Destroy the content" in declined.stderr
+    assert js(url, "versions", "show", name, "v2")["purged"] is False
+    out = ok(url, "versions", "purge", name, "v2", "--reason", "leaked key", input="y\n")
+    assert "purged v2 (#2)" in out
+    tomb = js(url, "versions", "show", name, "v2")
+    assert (tomb["purged"], tomb["content"], tomb["purged_by"], tomb["purge_reason"]) == (
+        True, None, "tester", "leaked key",
+    )  # fmt: skip
+    shown = ok(url, "versions", "show", name, "v2")
+    assert "(purged)" in shown and "by tester: leaked key" in shown and "destroyed" in shown
+    row = next(line for line in ok(url, "versions", "list", name).splitlines() if " v2 " in line)
+    assert "purged" in row
+    assert "already purged" in ok(url, "versions", "purge", name, "v2", "-r", "again")
+    active = run(url, "versions", "purge", name, "v1", "--reason", "x", "--yes")
+    assert active.exit_code == 1 and "active" in active.stderr
+    gone = run(url, "versions", "restore", name, "v2")
+    assert gone.exit_code == 1 and "Version unavailable" in gone.stderr
+    assert "purged" in ok(url, "log", name).splitlines()[0]
+
+
+def test_versions_purge_with_yes_and_json_prints_only_the_tombstone(
+    shared_server: ServerProcess, name: str
+) -> None:
+    url = shared_server.url
+    _prompt(url, name)
+    tomb = js(url, "versions", "purge", name, "v2", "--reason", "leak", "--yes")
+    assert tomb["purged"] and tomb["purge_reason"] == "leak" and tomb["content"] is None

@@ -81,3 +81,29 @@ def test_async_stale_if_error_and_fallback(start_server: Callable[..., ServerPro
                 await cold.get_active("greeting")
 
     asyncio.run(scenario())
+
+
+def test_async_client_archives_restores_purges_and_reports_storage(
+    shared_server: ServerProcess, name: str
+) -> None:
+    async def scenario() -> None:
+        async with AsyncClient(shared_server.url, actor="bot") as client:
+            created = await client.create_prompt(name, "one", version_name="v1", max_versions=5)
+            assert created.max_versions == 5
+            await client.create_version(name, "two", version_name="v2", activate=True)
+            await client.create_version(name, "three", version_name="v3")
+            assert (await client.archive_version(name, "v1")).archived
+            only = [v.version_name async for v in client.iter_versions(name, archived=True)]
+            assert only == ["v1"]
+            page = await client.list_versions(name, archived=False)
+            assert [v.version_name for v in page.items] == ["v3", "v2"]
+            assert not (await client.restore_version(name, "v1")).archived
+            tomb = await client.purge_version(name, "v3", reason="leak")
+            assert (tomb.purged, tomb.purged_by, tomb.content) == (True, "bot", None)
+            with pytest.raises(errors.ActiveVersionProtected):
+                await client.purge_version(name, "v2", reason="no")
+            storage = await client.get_storage(name)
+            assert (storage.versions, storage.purged) == (3, 1)
+            assert (await client.update_prompt(name, max_versions=None)).max_versions is None
+
+    asyncio.run(scenario())

@@ -180,3 +180,75 @@ def test_import_refuses_a_version_whose_hash_does_not_match_its_content(
     assert caught.value.field == "versions.content_hash"
     with pytest.raises(errors.PromptNotFound):
         client.get_prompt(f"{name}-copy")
+
+
+def test_archive_restore_and_list_versions_filtered_on_archived(client: Client, name: str) -> None:
+    client.create_prompt(name, "one", version_name="v1")
+    v2 = client.create_version(name, "two", version_name="v2")
+    client.create_version(name, "three", version_name="v3", activate=True)
+    archived = client.archive_version(name, "v1")
+    assert archived.archived and archived.archived_at is not None and archived.content == "one"
+    assert client.archive_version(name, archived.id).archived  # again: a no-op
+    assert [v.version_name for v in client.list_versions(name, archived=True).items] == ["v1"]
+    assert [v.version_name for v in client.list_versions(name, archived=False).items] == [
+        "v3", "v2",
+    ]  # fmt: skip
+    assert [v.archived for v in client.iter_versions(name)] == [False, False, True]
+    assert [v.version_name for v in client.iter_versions(name, archived=True)] == ["v1"]
+    with pytest.raises(errors.ActiveVersionProtected) as caught:
+        client.archive_version(name, "v3")
+    assert caught.value.status == 409
+    restored = client.restore_version(name, "v1")
+    assert not restored.archived and restored.archived_at is None and restored.content == "one"
+    assert client.restore_version(name, v2.id).archived is False  # not archived: a no-op
+    kinds = [e.kind for e in client.iter_events(name)]
+    assert kinds[:2] == ["version.restored", "version.archived"]
+
+
+def test_purge_version_keeps_a_tombstone_and_needs_a_reason(client: Client, name: str) -> None:
+    client.create_prompt(name, "one", version_name="v1")
+    client.create_version(name, "secret sk-123", version_name="leak", model_config={"k": "x"})
+    client.create_version(name, "three", version_name="v3", activate=True)
+    with pytest.raises(errors.InvalidInput) as invalid:
+        client.purge_version(name, "leak", reason="")
+    assert invalid.value.field == "reason"
+    tomb = client.purge_version(name, "leak", reason="an API key was pasted")
+    assert (tomb.purged, tomb.purged_by, tomb.purge_reason) == (
+        True,
+        "alice",
+        "an API key was pasted",
+    )
+    assert tomb.purged_at is not None and tomb.archived
+    assert tomb.content is None and tomb.llm_config is None
+    assert client.get_version(name, tomb.id).purged  # the row stays, by id or name
+    assert (
+        client.purge_version(name, tomb.id, reason="again").purge_reason == "an API key was pasted"
+    )
+    with pytest.raises(errors.VersionUnavailable):
+        client.restore_version(name, "leak")
+    with pytest.raises(errors.ActiveVersionProtected):
+        client.purge_version(name, "v3", reason="no")
+    with pytest.raises(errors.VersionNotFound):
+        client.purge_version(name, "v9", reason="no")
+    event = next(client.iter_events(name))
+    assert event.kind == "version.purged" and event.detail["reason"] == "an API key was pasted"
+
+
+def test_get_storage_and_max_versions_on_create_and_update(client: Client, name: str) -> None:
+    prompt = client.create_prompt(name, "one " * 50, version_name="v1", max_versions=2)
+    assert prompt.max_versions == 2
+    for i in (2, 3):
+        client.create_version(name, f"one {i} " * 50, version_name=f"v{i}", activate=True)
+    storage = client.get_storage(name)
+    assert storage.prompt_id == prompt.id
+    assert (storage.versions, storage.archived, storage.purged) == (3, 1, 0)
+    assert storage.raw_bytes > 0 and 0 < storage.stored_bytes < storage.raw_bytes
+    assert [v.version_name for v in client.list_versions(name, archived=True).items] == ["v1"]
+    assert client.update_prompt(name, max_versions=1).max_versions == 1
+    assert client.get_storage(prompt.id).archived == 2
+    assert client.update_prompt(name, max_versions=None).max_versions is None
+    with pytest.raises(errors.InvalidInput) as invalid:
+        client.update_prompt(name, max_versions=0)
+    assert invalid.value.field == "max_versions"
+    with pytest.raises(errors.PromptNotFound):
+        client.get_storage(f"{name}-missing")

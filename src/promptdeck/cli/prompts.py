@@ -1,4 +1,4 @@
-"""`promptdeck prompts …`: list, create, show, edit, delete, restore, purge."""
+"""`promptdeck prompts …`: list, create, show, edit, delete, restore, purge, storage."""
 
 from __future__ import annotations
 
@@ -52,7 +52,13 @@ ModelConfig = Annotated[
 ]
 MaxVersions = Annotated[
     int | None,
-    typer.Option("--max-versions", min=1, help="Keep at most this many versions unarchived."),
+    typer.Option(
+        "--max-versions",
+        min=1,
+        help="Keep at most this many versions unarchived; older ones (never the active one) "
+        "are archived.",
+        show_default=False,
+    ),
 ]
 
 
@@ -202,6 +208,9 @@ def edit(
     tags: Tags = None,
     model_config: ModelConfig = None,
     max_versions: MaxVersions = None,
+    unlimited: Annotated[
+        bool, typer.Option("--unlimited", help="Remove the --max-versions limit.")
+    ] = False,
     as_json: Json = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
@@ -210,12 +219,17 @@ def edit(
     """Edit a prompt's metadata or working copy (not a version: see `versions create`).
 
     With no option, the working copy is read from standard input when it is piped, or else
-    edited in $EDITOR. The edit is refused if someone else changed the prompt meanwhile.
+    edited in $EDITOR. The edit is refused if someone else changed the prompt meanwhile. A
+    lower --max-versions archives the oldest versions at once.
     """
+    if unlimited and max_versions is not None:
+        raise typer.BadParameter("give --max-versions or --unlimited, not both")
     with client(url, api_key, actor) as c:
         prompt = c.get_prompt(name)
         text = read_content(file, content, editor, initial=prompt.content)
-        nothing = all(v is None for v in (description, tags, model_config, max_versions))
+        nothing = not unlimited and all(
+            v is None for v in (description, tags, model_config, max_versions)
+        )
         if text is None and nothing:
             if stdin_is_piped():
                 text = typer.get_text_stream("stdin").read()
@@ -232,6 +246,8 @@ def edit(
             changes["model_config"] = parse_model_config(model_config)
         if max_versions is not None:
             changes["max_versions"] = max_versions
+        if unlimited:
+            changes["max_versions"] = None
         updated = c.update_prompt(prompt.id, if_match=prompt.etag, **changes)
     if as_json:
         print_json(updated)
@@ -297,3 +313,36 @@ def purge(
         print_json({"purged": name})
     else:
         console.print(f"purged prompt [bold]{escape(name)}[/]")
+
+
+def size(n: int) -> str:
+    """Bytes for people: 512 B, 4.2 KB, 1.3 MB."""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError  # pragma: no cover
+
+
+@app.command("storage")
+@api_command
+def storage(
+    name: Name, as_json: Json = False, url: Url = DEFAULT_URL, api_key: ApiKey = None
+) -> None:
+    """How much a prompt's history takes: versions, archived and purged ones, distinct
+    contents, raw bytes and bytes as stored (compressed, deltas)."""
+    with client(url, api_key) as c:
+        report = c.get_storage(name)
+    if as_json:
+        print_json(report)
+        return
+    share = (
+        f" ({100 * report.stored_bytes / report.raw_bytes:.0f}% of raw)" if report.raw_bytes else ""
+    )
+    console.print(
+        f"versions: {report.versions} ({report.archived} archived, {report.purged} purged)\n"
+        f"distinct contents: {report.blobs}\n"
+        f"raw: {size(report.raw_bytes)}\n"
+        f"stored: {size(report.stored_bytes)}{share}"
+    )

@@ -29,10 +29,10 @@ from promptdeck.cli.output import (
 from promptdeck.cli.prompts import ModelConfig, Name, parse_model_config
 from promptdeck.client import Client
 from promptdeck.errors import NotFound
-from promptdeck.schemas import EventOut, VersionOut
+from promptdeck.schemas import EventOut, VersionOut, VersionSummaryOut
 
 app = typer.Typer(
-    help="Versions of a prompt: history, snapshots, rollback, diff.",
+    help="Versions of a prompt: history, snapshots, rollback, diff, archive, purge.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
@@ -43,17 +43,45 @@ VersionRef = Annotated[
 ]
 
 
+def state(version: VersionSummaryOut) -> str:
+    """ "purged", "archived" or "" (Rich markup)."""
+    if version.purged:
+        return "[red]purged[/]"
+    if version.archived:
+        return "[yellow]archived[/]"
+    return ""
+
+
 def show_version(version: VersionOut) -> None:
-    flag = " [green](active)[/]" if version.active else ""
-    console.print(
-        f"[bold]{escape(version.version_name)}[/]{flag}  #{version.number}, id {version.id}\n"
+    flags = [f for f in ("[green]active[/]" if version.active else "", state(version)) if f]
+    flag = f" ({', '.join(flags)})" if flags else ""
+    lines = [
+        f"[bold]{escape(version.version_name)}[/]{flag}  #{version.number}, id {version.id}",
         f"created: {stamp(version.created_at)} ({relative(version.created_at)}) "
-        f"by {escape(version.created_by)}\n"
-        f"description: {escape(version.description) or '-'}\n"
-        f"model_config: {json.dumps(version.llm_config, ensure_ascii=False)}\n"
-        f"hash: {version.content_hash}"
-    )
-    console.print(Panel(escape(version.content or ""), title="content", title_align="left"))
+        f"by {escape(version.created_by)}",
+        f"description: {escape(version.description) or '-'}",
+    ]
+    if version.purged and version.purged_at is not None:
+        lines.append(
+            f"purged: {stamp(version.purged_at)} ({relative(version.purged_at)}) "
+            f"by {escape(version.purged_by or '-')}: {escape(version.purge_reason or '-')}"
+        )
+    elif version.archived and version.archived_at is not None:
+        lines.append(
+            f"archived: {stamp(version.archived_at)} ({relative(version.archived_at)}); "
+            "content kept, restorable"
+        )
+    lines += [
+        f"model_config: {json.dumps(version.llm_config, ensure_ascii=False)}",
+        f"hash: {version.content_hash}",
+    ]
+    console.print("\n".join(lines))
+    if version.purged:
+        console.print(
+            Panel("[dim](destroyed by the purge)[/]", title="content", title_align="left")
+        )
+    else:
+        console.print(Panel(escape(version.content or ""), title="content", title_align="left"))
 
 
 @app.command("list")
@@ -61,32 +89,42 @@ def show_version(version: VersionOut) -> None:
 def list_versions(
     name: Name,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    archived: Annotated[
+        bool | None,
+        typer.Option(
+            "--archived/--unarchived",
+            help="Only archived versions (purged ones included), or only unarchived ones "
+            "(default: all).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Json = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """The version history, newest first."""
+    """The version history, newest first, with each version's state (archived, purged)."""
     with client(url, api_key) as c:
         items = []
-        for version in c.iter_versions(name):
+        for version in c.iter_versions(name, archived=archived):
             items.append(version)
             if len(items) >= limit:
                 break
     if as_json:
         print_json(items)
         return
-    table = Table("", "#", "NAME", "ID", "CREATED", "BY", "DESCRIPTION", box=None)
+    table = Table("", "#", "NAME", "ID", "STATE", "CREATED", "BY", "DESCRIPTION", box=None)
     for v in items:
         table.add_row(
             "[green]*[/]" if v.active else "",
             str(v.number),
             escape(v.version_name),
             str(v.id),
+            state(v),
             relative(v.created_at),
             escape(v.created_by),
             escape(v.description),
         )
-    console.print(table)
+    console.print(table if items else "no versions")
 
 
 @app.command("show")
@@ -184,6 +222,102 @@ def rollback(
         console.print(f"{escape(result.version.version_name)} was already active: nothing to do")
 
 
+@app.command("archive")
+@api_command
+def archive(
+    name: Name,
+    version: VersionRef,
+    as_json: Json = False,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    actor: Actor = None,
+) -> None:
+    """Archive VERSION by hand: it stays in history with its content, and `restore` brings it
+    back. Never the active version; archiving an archived version does nothing."""
+    with client(url, api_key, actor) as c:
+        before = c.get_version(name, version)
+        after = c.archive_version(name, before.id)
+    if as_json:
+        print_json(after)
+    elif before.archived:
+        console.print(f"{escape(after.version_name)} was already archived: nothing to do")
+    else:
+        console.print(f"archived [bold]{escape(after.version_name)}[/] (#{after.number})")
+
+
+@app.command("restore")
+@api_command
+def restore(
+    name: Name,
+    version: VersionRef,
+    as_json: Json = False,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    actor: Actor = None,
+) -> None:
+    """Restore an archived VERSION with its exact content (over the prompt's --max-versions,
+    the oldest other versions are archived instead). A purged version cannot come back."""
+    with client(url, api_key, actor) as c:
+        before = c.get_version(name, version)
+        after = c.restore_version(name, before.id)
+    if as_json:
+        print_json(after)
+    elif not before.archived:
+        console.print(f"{escape(after.version_name)} is not archived: nothing to do")
+    else:
+        console.print(f"restored [bold]{escape(after.version_name)}[/] (#{after.number})")
+
+
+@app.command("purge")
+@api_command
+def purge(
+    name: Name,
+    version: VersionRef,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            "-r",
+            help="Why the content must go (kept in the history; do not repeat the secret).",
+            show_default=False,
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    as_json: Json = False,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    actor: Actor = None,
+) -> None:
+    """Destroy VERSION's content for good (a leaked secret, say).
+
+    The version stays in the history as a tombstone: who purged it, when and why. The active
+    version cannot be purged: roll back to another first. Run `promptdeck db compact` on the
+    server to clear the freed pages from the database files.
+    """
+    with client(url, api_key, actor) as c:
+        target = c.get_version(name, version)
+        if target.purged:
+            tomb = target
+        else:
+            if not yes:
+                typer.confirm(
+                    f"Destroy the content of {name} {target.version_name} "
+                    f"(#{target.number}) for good?",
+                    abort=True,
+                    err=True,  # stdout stays clean for --json
+                )
+            tomb = c.purge_version(name, target.id, reason=reason)
+    if as_json:
+        print_json(tomb)
+    elif target.purged:
+        console.print(f"{escape(tomb.version_name)} was already purged: nothing to do")
+    else:
+        console.print(
+            f"purged [bold]{escape(tomb.version_name)}[/] (#{tomb.number}): content destroyed, "
+            "tombstone kept"
+        )
+
+
 def unified_diff(a: VersionOut, b: VersionOut, context: int = 3) -> str:
     def lines(v: VersionOut) -> list[str]:
         config = json.dumps(v.llm_config or {}, indent=2, sort_keys=True, ensure_ascii=False)
@@ -248,6 +382,9 @@ KIND_STYLE = {
     "prompt.updated": ("prompt edited", "cyan"),
     "prompt.deleted": ("prompt deleted", "red"),
     "prompt.restored": ("prompt restored", "cyan"),
+    "version.archived": ("archived", "dim"),
+    "version.restored": ("restored", "yellow"),
+    "version.purged": ("purged", "bold red"),
 }
 
 
@@ -258,6 +395,9 @@ def describe(event: EventOut, names: dict[int, str]) -> str:
         if event.from_version_id is not None and event.kind != "version.created":
             prior = names.get(event.from_version_id, f"id {event.from_version_id}")
             what += f" (was {escape(prior)})"
+        retention = event.kind in ("version.archived", "version.restored", "version.purged")
+        if retention and detail.get("reason"):
+            what += f": {escape(str(detail['reason']))}"
         return what
     if "fields" in detail:
         return "fields: " + ", ".join(map(str, detail["fields"]))
@@ -286,7 +426,8 @@ def log(
 ) -> None:
     """The prompt's timeline, newest first, like `git log`.
 
-    Versions created, activations, rollbacks, edits, deletes and restores: what, who, when.
+    Versions created, activations, rollbacks, archives, purges, edits, deletes and restores:
+    what, who, when.
     """
     with client(url, api_key) as c:
         events = []

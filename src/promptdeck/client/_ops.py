@@ -17,6 +17,7 @@ from promptdeck.schemas import (
     PromptOut,
     PromptRecord,
     RollbackOut,
+    StorageOut,
     VersionOut,
     VersionSummaryOut,
 )
@@ -171,13 +172,19 @@ def create_version(
 
 
 def list_versions(
-    prompt: str | int, *, limit: int | None, cursor: str | None, name: str | None
+    prompt: str | int,
+    *,
+    limit: int | None,
+    cursor: str | None,
+    name: str | None,
+    archived: bool | None = None,
 ) -> Call[Page[VersionSummaryOut]]:
+    flag = None if archived is None else ("true" if archived else "false")
     return Call(
         "GET",
         f"/prompts/{seg(prompt)}/versions",
         _model(Page[VersionSummaryOut]),
-        params=_params(limit=limit, cursor=cursor, name=name),
+        params=_params(limit=limit, cursor=cursor, name=name, archived=flag),
         retry=True,
     )
 
@@ -197,6 +204,42 @@ def rollback(prompt: str | int, version_id: int, *, if_match: str | None) -> Cal
         headers=_if_match(if_match),
         retry=True,
     )
+
+
+# Archive, restore and purge are no-ops when repeated (the server answers with the version as
+# it now is), so a retry is safe.
+
+
+def archive_version(prompt: str | int, version_id: int) -> Call[VersionOut]:
+    return Call(
+        "POST",
+        f"/prompts/{seg(prompt)}/versions/{int(version_id)}/archive",
+        _model(VersionOut),
+        retry=True,
+    )
+
+
+def restore_version(prompt: str | int, version_id: int) -> Call[VersionOut]:
+    return Call(
+        "POST",
+        f"/prompts/{seg(prompt)}/versions/{int(version_id)}/restore",
+        _model(VersionOut),
+        retry=True,
+    )
+
+
+def purge_version(prompt: str | int, version_id: int, *, reason: str) -> Call[VersionOut]:
+    return Call(
+        "DELETE",
+        f"/prompts/{seg(prompt)}/versions/{int(version_id)}",
+        _model(VersionOut),
+        json={"reason": reason},
+        retry=True,
+    )
+
+
+def get_storage(prompt: str | int) -> Call[StorageOut]:
+    return Call("GET", f"/prompts/{seg(prompt)}/storage", _model(StorageOut), retry=True)
 
 
 def fetch_active(

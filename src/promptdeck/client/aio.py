@@ -29,6 +29,7 @@ from promptdeck.schemas import (
     PromptOut,
     PromptRecord,
     RollbackOut,
+    StorageOut,
     VersionOut,
     VersionSummaryOut,
 )
@@ -194,7 +195,8 @@ class AsyncClient:
         idempotency_key: str | None = None,
     ) -> PromptOut:
         """Create a prompt and its first version (active). Retries are safe: each call sends
-        an ``Idempotency-Key`` (a fresh one unless given)."""
+        an ``Idempotency-Key`` (a fresh one unless given). ``max_versions``: keep at most this
+        many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``)."""
         return await self._send(
             ops.create_prompt(
                 name,
@@ -249,7 +251,8 @@ class AsyncClient:
         if_match: str | None = None,
     ) -> PromptOut:
         """Edit metadata or the working copy. Pass ``if_match=prompt.etag`` to refuse the
-        edit (`PreconditionFailed`) when someone changed the prompt since you read it."""
+        edit (`PreconditionFailed`) when someone changed the prompt since you read it.
+        ``max_versions`` applies at once; ``max_versions=None`` removes the limit."""
         changes = ops.patch_body(
             description=description,
             tags=tags,
@@ -321,14 +324,20 @@ class AsyncClient:
         limit: int | None = None,
         cursor: str | None = None,
         name: str | None = None,
+        archived: bool | None = None,
     ) -> Page[VersionSummaryOut]:
-        """Version history, newest first."""
-        return await self._send(ops.list_versions(prompt, limit=limit, cursor=cursor, name=name))
+        """Version history, newest first. ``archived=True``: only archived versions (purged
+        tombstones included); ``False``: only unarchived ones; ``None``: all, each marked."""
+        return await self._send(
+            ops.list_versions(prompt, limit=limit, cursor=cursor, name=name, archived=archived)
+        )
 
-    async def iter_versions(self, prompt: str | int) -> AsyncIterator[VersionSummaryOut]:
+    async def iter_versions(
+        self, prompt: str | int, *, archived: bool | None = None
+    ) -> AsyncIterator[VersionSummaryOut]:
         cursor: str | None = None
         while True:
-            page = await self.list_versions(prompt, limit=200, cursor=cursor)
+            page = await self.list_versions(prompt, limit=200, cursor=cursor, archived=archived)
             for item in page.items:
                 yield item
             if not page.next_cursor:
@@ -359,6 +368,39 @@ class AsyncClient:
             (await self.get_version(prompt, version)).id if isinstance(version, str) else version
         )
         return await self._send(ops.rollback(prompt, version_id, if_match=if_match))
+
+    async def _version_id(self, prompt: str | int, version: int | str) -> int:
+        if isinstance(version, int):
+            return version
+        return (await self.get_version(prompt, version)).id
+
+    async def archive_version(self, prompt: str | int, version: int | str) -> VersionOut:
+        """Archive ``version`` (id or name) by hand: it stays in history with its content,
+        restorable. A no-op on an archived version; the active one raises
+        `ActiveVersionProtected`."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.archive_version(prompt, version_id))
+
+    async def restore_version(self, prompt: str | int, version: int | str) -> VersionOut:
+        """Bring an archived ``version`` (id or name) back, with its exact content; over
+        ``max_versions``, the oldest other versions are archived instead. A no-op when it is
+        not archived; a purged version raises `VersionUnavailable`."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.restore_version(prompt, version_id))
+
+    async def purge_version(
+        self, prompt: str | int, version: int | str, *, reason: str
+    ) -> VersionOut:
+        """Destroy ``version``'s (id or name) content for good, keeping a tombstone with who,
+        when and ``reason`` (required). Returns the tombstone. The active version raises
+        `ActiveVersionProtected`; purging a tombstone again is a no-op."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.purge_version(prompt, version_id, reason=reason))
+
+    async def get_storage(self, prompt: str | int) -> StorageOut:
+        """How much the prompt's history takes: versions, archived, purged, distinct
+        contents, raw and stored bytes."""
+        return await self._send(ops.get_storage(prompt))
 
     # --- export and import ----------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from promptdeck.schemas import (
     PromptOut,
     PromptRecord,
     RollbackOut,
+    StorageOut,
     VersionOut,
     VersionSummaryOut,
 )
@@ -197,7 +198,8 @@ class Client:
         idempotency_key: str | None = None,
     ) -> PromptOut:
         """Create a prompt and its first version (active). Retries are safe: each call sends
-        an ``Idempotency-Key`` (a fresh one unless given)."""
+        an ``Idempotency-Key`` (a fresh one unless given). ``max_versions``: keep at most this
+        many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``)."""
         return self._send(
             ops.create_prompt(
                 name,
@@ -249,7 +251,8 @@ class Client:
         if_match: str | None = None,
     ) -> PromptOut:
         """Edit metadata or the working copy. Pass ``if_match=prompt.etag`` to refuse the
-        edit (`PreconditionFailed`) when someone changed the prompt since you read it."""
+        edit (`PreconditionFailed`) when someone changed the prompt since you read it.
+        ``max_versions`` applies at once; ``max_versions=None`` removes the limit."""
         changes = ops.patch_body(
             description=description,
             tags=tags,
@@ -320,14 +323,20 @@ class Client:
         limit: int | None = None,
         cursor: str | None = None,
         name: str | None = None,
+        archived: bool | None = None,
     ) -> Page[VersionSummaryOut]:
-        """Version history, newest first."""
-        return self._send(ops.list_versions(prompt, limit=limit, cursor=cursor, name=name))
+        """Version history, newest first. ``archived=True``: only archived versions (purged
+        tombstones included); ``False``: only unarchived ones; ``None``: all, each marked."""
+        return self._send(
+            ops.list_versions(prompt, limit=limit, cursor=cursor, name=name, archived=archived)
+        )
 
-    def iter_versions(self, prompt: str | int) -> Iterator[VersionSummaryOut]:
+    def iter_versions(
+        self, prompt: str | int, *, archived: bool | None = None
+    ) -> Iterator[VersionSummaryOut]:
         cursor: str | None = None
         while True:
-            page = self.list_versions(prompt, limit=200, cursor=cursor)
+            page = self.list_versions(prompt, limit=200, cursor=cursor, archived=archived)
             yield from page.items
             if not page.next_cursor:
                 return
@@ -355,6 +364,37 @@ class Client:
         """Make ``version`` (id or name) the active one. A no-op when it already is."""
         version_id = self.get_version(prompt, version).id if isinstance(version, str) else version
         return self._send(ops.rollback(prompt, version_id, if_match=if_match))
+
+    def _version_id(self, prompt: str | int, version: int | str) -> int:
+        if isinstance(version, int):
+            return version
+        return self.get_version(prompt, version).id
+
+    def archive_version(self, prompt: str | int, version: int | str) -> VersionOut:
+        """Archive ``version`` (id or name) by hand: it stays in history with its content,
+        restorable. A no-op on an archived version; the active one raises
+        `ActiveVersionProtected`."""
+        version_id = self._version_id(prompt, version)
+        return self._send(ops.archive_version(prompt, version_id))
+
+    def restore_version(self, prompt: str | int, version: int | str) -> VersionOut:
+        """Bring an archived ``version`` (id or name) back, with its exact content; over
+        ``max_versions``, the oldest other versions are archived instead. A no-op when it is
+        not archived; a purged version raises `VersionUnavailable`."""
+        version_id = self._version_id(prompt, version)
+        return self._send(ops.restore_version(prompt, version_id))
+
+    def purge_version(self, prompt: str | int, version: int | str, *, reason: str) -> VersionOut:
+        """Destroy ``version``'s (id or name) content for good, keeping a tombstone with who,
+        when and ``reason`` (required). Returns the tombstone. The active version raises
+        `ActiveVersionProtected`; purging a tombstone again is a no-op."""
+        version_id = self._version_id(prompt, version)
+        return self._send(ops.purge_version(prompt, version_id, reason=reason))
+
+    def get_storage(self, prompt: str | int) -> StorageOut:
+        """How much the prompt's history takes: versions, archived, purged, distinct
+        contents, raw and stored bytes."""
+        return self._send(ops.get_storage(prompt))
 
     # --- export and import ----------------------------------------------------------------
 
