@@ -4,18 +4,28 @@ through real server processes (two on PostgreSQL, one with two workers on SQLite
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from promptdeck.domain.rules import content_hash
 from tests.support.databases import BACKEND
-from tests.support.load import Tally, Threads, check_history, client, figure, scale
+from tests.support.load import (
+    Tally,
+    Threads,
+    check_history,
+    client,
+    figure,
+    locked_errors_in_logs,
+    scale,
+)
 from tests.support.server import ServerProcess
 
 WRITERS = 8
@@ -54,11 +64,12 @@ def joins_previous(event: dict[str, Any]) -> bool:
 
 
 def test_retention_holds_under_creates_rollbacks_archives_restores_and_purges(
-    start_server: Callable[..., ServerProcess],
+    start_server: Callable[..., ServerProcess], tmp_path: Path
 ) -> None:
     per_writer = scale("retention_creates", 50)
     max_purges = scale("retention_purges", 20)
-    seed = random.randrange(1 << 30)
+    # The clients' random choices; PROMPTDECK_RETENTION_SEED replays them (not the timing).
+    seed = int(os.environ.get("PROMPTDECK_RETENTION_SEED") or random.randrange(1 << 30))
     urls = servers(start_server)
     started = time.monotonic()
     with client(urls[0]) as http:
@@ -256,6 +267,9 @@ def test_retention_holds_under_creates_rollbacks_archives_restores_and_purges(
     actual_live = {vid for vid, v in versions.items() if not v["archived"]}
     actual_purged = {vid for vid, v in versions.items() if v["purged"]}
     total = 1 + WRITERS * per_writer
+    logs = sorted(tmp_path.glob("server-*.log"))
+    tracebacks = sum(p.read_text(errors="replace").count("Traceback") for p in logs)
+    locked = locked_errors_in_logs(logs)
     statuses_4xx = sum(n for s, n in tally.statuses.items() if 400 <= s < 500)
     figure(
         "retention race",
@@ -272,11 +286,13 @@ def test_retention_holds_under_creates_rollbacks_archives_restores_and_purges(
         f"{mismatched} mismatched; {tally.server_errors} 5xx, {statuses_4xx} 4xx "
         f"({', '.join(f'{k}: {n}' for k, n in sorted(outcomes.items()) if ' 4' in k)}; "
         f"{', '.join(f'{k}: {n}' for k, n in sorted(outcomes.items()) if ' 200' in k)}), "
-        f"{len(unexpected)} unexpected; {race_seconds:.1f} s race",
+        f"{len(unexpected)} unexpected; {tracebacks} tracebacks and {locked} 'database is "
+        f"locked' in server logs; {race_seconds:.1f} s race",
     )
     assert tally.server_errors == 0, tally.errors
     assert not unexpected, unexpected[:5]
     assert tally.statuses[404] == 0
+    assert tracebacks == 0 and locked == 0
     assert history["count"] == total and len(sent) == total
     assert history["contiguous"] and history["duplicate_numbers"] == 0
     assert history["duplicate_names"] == 0 and history["creation_events_ok"]
