@@ -161,3 +161,16 @@ def test_every_change_is_an_event_with_actor(registry: Registry) -> None:
         ("version.created", "ana"),
         ("prompt.created", "ana"),
     ]
+
+
+def test_save_working_copy_snapshots_and_saves_in_one_transaction(registry: Registry) -> None:
+    prompt = registry.create_prompt("p", content="one").prompt
+    created = registry.create_version(
+        "p", content="two", save_working_copy=True, if_match=prompt.etag
+    ).version
+    assert created.content == "two"
+    assert registry.get_prompt("p").content == "two"
+    with pytest.raises(StaleEtag):
+        registry.create_version("p", content="three", save_working_copy=True, if_match=prompt.etag)
+    assert registry.get_prompt("p").content == "two"
+    assert registry.get_prompt("p").version_count == 2

@@ -190,8 +190,26 @@ def test_a_taken_version_name_is_refused_and_the_text_kept(
     assert refused.status_code == 409
     message = text_of(refused.text)
     assert "Version name: version name 'one' is already used" in message
-    assert "Your text was kept as the working copy" in message
-    assert "new</textarea>" in refused.text
+    assert "new</textarea>" in refused.text  # the form keeps what was typed
+    assert registry.get_prompt("greet").content != "new"  # and nothing was half-saved
+    assert len(registry.list_versions("greet").items) == 1
+
+
+def test_save_as_version_saves_the_working_copy_in_the_same_step(
+    api: TestClient, registry: Registry
+) -> None:
+    make(registry)
+    page = api.get("/ui/prompts/greet").text
+    done = api.post(
+        "/ui/prompts/greet",
+        data={"etag": etag_of(page), "content": "fresh", "model_config": "{}", "action": "version"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert registry.get_prompt("greet").content == "fresh"
+    assert registry.list_versions("greet").items[0].number == 2
+    kinds = [e.kind for e in registry.list_events("greet").items]
+    assert "prompt.updated" not in kinds
 
 
 def test_history_version_and_compare_pages(api: TestClient, registry: Registry) -> None:

@@ -359,19 +359,28 @@ class Registry:
         activate: bool = False,
         actor: str = "anonymous",
         idempotency_key: str | None = None,
+        if_match: str | None = None,
+        save_working_copy: bool = False,
     ) -> VersionCreated:
         """Rule 2: snapshot the body (or the working copy); the active version stays unless
-        ``activate``. Rule 3: names unique per prompt, numbers from the prompt's counter."""
-        request = {
+        ``activate``. Rule 3: names unique per prompt, numbers from the prompt's counter.
+
+        ``save_working_copy`` also makes the given content and model config the prompt's
+        working copy, in the same transaction (an editor's "save as new version");
+        ``if_match`` guards it with the prompt's ETag."""
+        request: dict[str, Any] = {
             "version_name": version_name,
             "description": description,
             "content": content,
             "model_config": model_config,
             "activate": activate,
         }
+        if save_working_copy:
+            request["save_working_copy"] = True
         try:
             with self._write() as conn:
                 row = self._prompt_row(conn, ref, for_update=True)
+                self._check_etag(row, if_match)
                 scope = f"prompt:{row.id}:versions"
                 if idempotency_key is not None:
                     replay = self._replay(conn, scope, idempotency_key, request)
@@ -379,16 +388,22 @@ class Registry:
                         return VersionCreated(
                             replayed=True, version=self._version(conn, row.id, replay)
                         )
+                snapshot = row.content if content is None else content
+                snapshot_config = row.model_config if model_config is None else model_config
                 version = self._insert_version(
                     conn,
                     row.id,
                     version_name=version_name,
                     description=description,
-                    content=row.content if content is None else content,
-                    model_config=row.model_config if model_config is None else model_config,
+                    content=snapshot,
+                    model_config=snapshot_config,
                     activate=activate,
                     actor=actor,
                 )
+                if save_working_copy:
+                    q.update_prompt(
+                        conn, row.id, {"content": snapshot, "model_config": snapshot_config}
+                    )
                 if idempotency_key is not None:
                     self._remember(conn, scope, idempotency_key, request, version.id)
                 return VersionCreated(replayed=False, version=version)

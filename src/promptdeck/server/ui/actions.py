@@ -148,7 +148,6 @@ def save(
         "description": description,
     }
     who = actor_of(request, actor)
-    saved = False
     try:
         patch = PromptPatch.model_validate(
             {"content": content, "model_config": _config(config_text)}
@@ -157,10 +156,10 @@ def save(
             meta = VersionCreate.model_validate(
                 {"version_name": version_name.strip() or None, "description": description}
             )
-        registry.update_prompt(name, patch.changes(), if_match=etag or None, actor=who)
-        saved = True
         if action == "save":
+            registry.update_prompt(name, patch.changes(), if_match=etag or None, actor=who)
             return remember_actor(redirect(f"/ui/prompts/{name}", done="saved"), actor)
+        # One transaction: the text becomes the working copy and the new version together.
         created = registry.create_version(
             name,
             version_name=meta.version_name,
@@ -169,6 +168,8 @@ def save(
             model_config=patch.llm_config,
             activate=action == "activate",
             actor=who,
+            if_match=etag or None,
+            save_working_copy=True,
         )
     except (errors.PromptdeckError, ValidationError) as exc:
         if isinstance(exc, errors.PromptNotFound):
@@ -176,8 +177,6 @@ def save(
         current, active = registry.get_active(name)
         stale = isinstance(exc, errors.StaleEtag)
         message = message_of(exc)
-        if saved:
-            message += " Your text was kept as the working copy."
         return render(
             request,
             "prompt.html",
@@ -185,7 +184,7 @@ def save(
             prompt=current,
             active=active,
             form=typed,
-            etag=current.etag if stale or saved else etag,
+            etag=current.etag if stale else etag,
             error=message,
             notice=None,
             new_version_id=None,
