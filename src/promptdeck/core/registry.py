@@ -429,6 +429,7 @@ class Registry:
         if version_name is None:
             base = rules.default_version_name(now)
             version_name = rules.next_free_name(base, q.names_with_prefix(conn, prompt_id, base))
+        content_hash = rules.content_hash(content, model_config)
         version_id = q.insert_version(
             conn,
             {
@@ -438,7 +439,7 @@ class Registry:
                 "description": description,
                 "blob_id": self.contents.put(conn, prompt_id, number, content),
                 "model_config": model_config,
-                "content_hash": rules.content_hash(content, model_config),
+                "content_hash": content_hash,
                 "created_by": actor,
                 "created_at": now,
             },
@@ -472,7 +473,21 @@ class Registry:
             live=int(locked.live_count),
             max_versions=locked.max_versions,
         )
-        return self._version(conn, prompt_id, version_id)
+        # Everything about the new version is known here: no need to read it back.
+        return Version(
+            id=version_id,
+            prompt_id=prompt_id,
+            number=number,
+            version_name=version_name,
+            description=description,
+            created_at=now,
+            created_by=actor,
+            content_hash=content_hash,
+            active=activate,
+            previous_version_id=q.previous_version_id(conn, prompt_id, number),
+            content=content,
+            model_config=model_config,
+        )
 
     def _version(self, conn: Connection, prompt_id: int, version_id: int) -> Version:
         row = q.version_row(conn, prompt_id, version_id, full=True)

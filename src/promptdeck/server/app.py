@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's built-in OpenTelemetry hooks run on every request even with no provider.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.registry = registry
     app.state.settings = settings

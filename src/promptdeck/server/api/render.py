@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from fastapi import Response
+from pydantic import BaseModel
+
 from promptdeck.domain.models import Event, Prompt, Version
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.domain.retention import StorageReport
@@ -52,3 +55,16 @@ def event_page(page: DomainPage[Event]) -> Page[EventOut]:
 
 def storage_out(report: StorageReport) -> StorageOut:
     return StorageOut.model_validate(report)
+
+
+def json_response(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """The model serialized once. A route that returns a Response skips FastAPI's second
+    validation of its response_model, which then only documents the shape."""
+    return Response(
+        model.model_dump_json(by_alias=True),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )

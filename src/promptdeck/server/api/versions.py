@@ -18,7 +18,13 @@ from promptdeck.schemas import (
     VersionSummaryOut,
 )
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
-from promptdeck.server.api.render import prompt_out, storage_out, summary_page, version_out
+from promptdeck.server.api.render import (
+    json_response,
+    prompt_out,
+    storage_out,
+    summary_page,
+    version_out,
+)
 from promptdeck.server.deps import ActorDep, IdempotencyKey, IfMatch, RegistryDep
 from promptdeck.server.problems import responses
 
@@ -40,10 +46,9 @@ def create_version(
     prompt_id: PromptRef,
     registry: RegistryDep,
     actor: ActorDep,
-    response: Response,
     body: VersionCreate | None = None,
     idempotency_key: IdempotencyKey = None,
-) -> VersionOut:
+) -> Response:
     body = body or VersionCreate()
     created = registry.create_version(
         prompt_id,
@@ -56,10 +61,10 @@ def create_version(
         idempotency_key=idempotency_key,
     )
     version = created.version
-    response.headers["Location"] = f"/prompts/{version.prompt_id}/versions/{version.id}"
+    headers = {"Location": f"/prompts/{version.prompt_id}/versions/{version.id}"}
     if created.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return version_out(version)
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(version_out(version), status_code=201, headers=headers)
 
 
 @router.get(
@@ -80,15 +85,19 @@ def list_versions(
         bool | None,
         Query(description="true: only archived versions; false: only unarchived; omitted: all."),
     ] = None,
-) -> Page[VersionSummaryOut]:
-    return summary_page(
-        registry.list_versions(prompt_id, limit=limit, cursor=cursor, name=name, archived=archived)
+) -> Response:
+    return json_response(
+        summary_page(
+            registry.list_versions(
+                prompt_id, limit=limit, cursor=cursor, name=name, archived=archived
+            )
+        )
     )
 
 
 @router.get("/versions/{version_id}", response_model=VersionOut, summary="One version in full")
-def get_version(prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep) -> VersionOut:
-    return version_out(registry.get_version(prompt_id, version_id))
+def get_version(prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep) -> Response:
+    return json_response(version_out(registry.get_version(prompt_id, version_id)))
 
 
 @router.post(
