@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import BIN, free_port, start, stop
+from bench.common import BIN, free_port, start, stop, wrk
 
 TEMPLATE = (
     "You are a support triage assistant for {{product}}. Read the ticket and choose one of "
@@ -79,6 +79,7 @@ def promptdeck_side(versions: int, seconds: float, clients: int) -> dict[str, fl
                     t = time.perf_counter()
                     client.post(f"/prompts/bench/versions/{vid}/rollback")
                     rollbacks.append((time.perf_counter() - t) * 1000)
+            served = wrk(f"{url}/prompts/bench/active", seconds=int(seconds), connections=clients)
             ctx = mp.get_context("fork")
             queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
             start_at = time.time() + 2
@@ -98,6 +99,7 @@ def promptdeck_side(versions: int, seconds: float, clients: int) -> dict[str, fl
         "rollback_p50_ms": statistics.median(rollbacks),
         "loads_per_s": sum(r[0] for r in results) / seconds,
         "load_errors": sum(r[1] for r in results),
+        "wrk_rps": served.rps,
     }
 
 
@@ -135,9 +137,17 @@ def mlflow_side(venv: Path, versions: int, seconds: float, clients: int) -> dict
                 text=True,
                 check=True,
             ).stdout
+            name = json.loads(out.strip().splitlines()[-1])["name"]
+            # the cheapest of the requests one load_prompt makes: an upper bound on its rate
+            served = wrk(
+                f"{url}/api/2.0/mlflow/model-versions/get?name={name}&version={versions // 2}",
+                seconds=int(seconds),
+                connections=clients,
+            )
         finally:
             stop(server)
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    result["wrk_rps"] = served.rps
     return result
 
 
@@ -168,7 +178,12 @@ def main() -> None:
     for key, label, higher_better in [
         ("create_p50_ms", "create a version, p50 ms", False),
         ("rollback_p50_ms", "roll back (MLflow: move the alias), p50 ms", False),
-        ("loads_per_s", f"uncached fetches/s, {args.clients} processes", True),
+        ("loads_per_s", f"uncached fetches/s, {args.clients} Python client processes", True),
+        (
+            "wrk_rps",
+            f"server: wrk, {args.clients} connections, req/s (MLflow: model-versions/get)",
+            True,
+        ),
     ]:
         a, b = theirs[key], ours[key]
         factor = b / a if higher_better else a / b

@@ -83,6 +83,7 @@ def main() -> None:
                 "rollback_p50_ms": statistics.median(rollback),
                 "loads_per_s": loads / seconds,
                 "load_errors": sum(r[1] for r in results),
+                "name": name,
             }
         )
     )
