@@ -121,6 +121,14 @@ class ServerError(ApiError):
     title = "Internal server error"
 
 
+class DatabaseUnavailable(ServerError):
+    """The server's database cannot be reached or is busy beyond its timeout (503, with
+    Retry-After): worth a retry, and the client's stale-if-error covers it."""
+
+    code = "database-unavailable"
+    title = "Database unavailable"
+
+
 class ConnectionFailed(PromptdeckError):
     """The server could not be reached or did not answer in time, after retries."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from promptdeck.core import retention as ret
 from promptdeck.core import transfer
@@ -25,6 +25,7 @@ from promptdeck.domain import rules
 from promptdeck.domain.models import Event, Page, Prompt, Version
 from promptdeck.domain.retention import CompactReport, StorageReport
 from promptdeck.errors import (
+    DatabaseUnavailable,
     IdempotencyKeyReused,
     InvalidInput,
     PromptNotDeleted,
@@ -42,6 +43,16 @@ from promptdeck.store.constraints import translate
 Clock = Callable[[], datetime]
 
 PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
+
+
+@contextmanager
+def unavailable_as_error() -> Iterator[None]:
+    """A lost connection, a database that is down, or a lock held past the busy timeout is
+    DatabaseUnavailable (retryable), not a bug. Constraint violations pass through."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable("the database is unavailable or busy; retry in a moment") from exc
 
 
 def utcnow() -> datetime:
@@ -106,12 +117,12 @@ class Registry:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._writer.begin() as conn:
+        with unavailable_as_error(), self._writer.begin() as conn:
             yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with unavailable_as_error(), self.engine.connect() as conn:
             yield conn
 
     def _prompt_row(self, conn: Connection, ref: str, **kw: Any) -> Any:

@@ -23,7 +23,7 @@ from promptdeck.core import Registry
 from promptdeck.domain.models import Prompt, Version
 from promptdeck.errors import PromptdeckError
 from promptdeck.schemas import ActiveOut
-from promptdeck.server.problems import MEDIA_TYPE, log, problem_body, status_of
+from promptdeck.server.problems import MEDIA_TYPE, headers_of, log, problem_body, status_of
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -134,7 +134,11 @@ class ActiveEndpoint:
         except PromptdeckError as exc:
             status = status_of(exc)
             body = problem_body(status, exc.code, exc.title, exc.detail, instance=scope["path"])
-            await _send(send, status, [(b"content-type", MEDIA_TYPE.encode())], body)
+            headers = [(b"content-type", MEDIA_TYPE.encode())]
+            headers += [
+                (k.lower().encode(), v.encode()) for k, v in (headers_of(status) or {}).items()
+            ]
+            await _send(send, status, headers, body)
             return
         except Exception:
             # This handler sits outside FastAPI's error handling: without this, a database

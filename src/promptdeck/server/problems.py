@@ -26,7 +26,14 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.InvalidInput: 422,
     errors.IdempotencyKeyReused: 422,
     errors.PayloadTooLarge: 413,
+    errors.DatabaseUnavailable: 503,
 }
+
+RETRY_AFTER_SECONDS = "1"  # sent with every 503
+
+
+def headers_of(status: int) -> dict[str, str] | None:
+    return {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
 
 
 def status_of(exc: errors.PromptdeckError) -> int:
@@ -70,6 +77,7 @@ def from_error(exc: errors.PromptdeckError, instance: str | None = None) -> Resp
     return problem_response(
         status,
         problem_body(status, exc.code, exc.title, exc.detail, instance=instance, field=exc.field),
+        headers=headers_of(status),
     )
 
 
@@ -163,6 +171,7 @@ RESPONSE_DESCRIPTIONS = {
     409: "Conflict (name taken, version unavailable…)",
     412: "If-Match does not match the current ETag",
     413: "Request body larger than the configured limit",
+    503: "The database is unavailable or busy; retry after Retry-After seconds",
     422: "Invalid input; `field` names the failing field",
 }
 
