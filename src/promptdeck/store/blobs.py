@@ -18,32 +18,29 @@ from promptdeck.store.tables import blobs, prompts, versions
 # --- blobs ----------------------------------------------------------------------------------
 
 
+_BLOB_ROW = sa.select(
+    blobs.c.id, blobs.c.codec, blobs.c.base_id, blobs.c.raw_size, blobs.c.data, blobs.c.depth
+).where(blobs.c.id == sa.bindparam("id"))
+
+
 def blob_row(conn: Connection, blob_id: int) -> StoredBlob | None:
-    r = conn.execute(
-        sa.select(
-            blobs.c.id,
-            blobs.c.codec,
-            blobs.c.base_id,
-            blobs.c.raw_size,
-            blobs.c.data,
-            blobs.c.depth,
-        ).where(blobs.c.id == blob_id)
-    ).first()
+    r = conn.execute(_BLOB_ROW, {"id": blob_id}).first()
     return None if r is None else StoredBlob(r.id, r.codec, r.base_id, r.raw_size, bytes(r.data))
 
 
 def insert_blob(conn: Connection, values: dict[str, Any]) -> bool:
     """Insert a blob at its id; False when the id is taken (maybe by a concurrent writer
     storing the same content: the caller compares contents)."""
-    dialect = conn.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = conn.execute(
-        insert(blobs)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(blobs.c.id)
-    ).scalar()
+    inserted = conn.execute(_INSERT_BLOB[conn.dialect.name == "postgresql"], values).scalar()
     return inserted is not None
+
+
+_INSERT_BLOB = {
+    is_pg: (postgresql.insert if is_pg else sqlite.insert)(blobs)
+    .on_conflict_do_nothing(index_elements=["id"])
+    .returning(blobs.c.id)
+    for is_pg in (True, False)
+}
 
 
 # Written as text: SQLAlchemy compiles a constructed recursive CTE on every call (~1 ms),
@@ -69,14 +66,16 @@ def blob_chain(conn: Connection, blob_id: int) -> list[StoredBlob]:
 
 def previous_blob(conn: Connection, prompt_id: int, number: int) -> Row[Any] | None:
     """The blob of the prompt's version just before ``number`` (the delta base), if any."""
-    query: sa.Select[Any] = (
-        sa.select(blobs.c.id, blobs.c.depth)
-        .select_from(versions.join(blobs, blobs.c.id == versions.c.blob_id))
-        .where(versions.c.prompt_id == prompt_id, versions.c.number < number)
-        .order_by(versions.c.number.desc())
-        .limit(1)
-    )
-    return conn.execute(query).first()
+    return conn.execute(_PREVIOUS_BLOB, {"pid": prompt_id, "n": number}).first()
+
+
+_PREVIOUS_BLOB: sa.Select[Any] = (
+    sa.select(blobs.c.id, blobs.c.depth)
+    .select_from(versions.join(blobs, blobs.c.id == versions.c.blob_id))
+    .where(versions.c.prompt_id == sa.bindparam("pid"), versions.c.number < sa.bindparam("n"))
+    .order_by(versions.c.number.desc())
+    .limit(1)
+)
 
 
 def dependants(conn: Connection, blob_id: int) -> list[Row[Any]]:

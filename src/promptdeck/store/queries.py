@@ -40,37 +40,54 @@ def _ref_clause(ref: str) -> sa.ColumnElement[bool]:
     return prompts.c.id == int(ref) if ref.isdigit() else prompts.c.name == ref
 
 
+def _find_prompt(by_id: bool, include_deleted: bool, for_update: bool) -> sa.Select[Any]:
+    ref = sa.bindparam("ref", type_=sa.Integer if by_id else sa.String)
+    query = sa.select(prompts).where((prompts.c.id if by_id else prompts.c.name) == ref)
+    if not include_deleted:
+        query = query.where(prompts.c.deleted_at.is_(None))
+    return query.with_for_update() if for_update else query
+
+
+# Built once: statements on the write path are executed, not rebuilt, on every call
+# (building a statement costs more in Python than SQLite takes to run it).
+_FIND_PROMPT = {
+    (by_id, deleted, update): _find_prompt(by_id, deleted, update)
+    for by_id in (True, False)
+    for deleted in (True, False)
+    for update in (True, False)
+}
+
+
 def find_prompt_row(
     conn: Connection, ref: str, *, include_deleted: bool = False, for_update: bool = False
 ) -> Row[Any] | None:
-    query = sa.select(prompts).where(_ref_clause(ref))
-    if not include_deleted:
-        query = query.where(prompts.c.deleted_at.is_(None))
-    if for_update:
-        query = query.with_for_update()
-    return conn.execute(query).first()
+    by_id = ref.isdigit()
+    query = _FIND_PROMPT[(by_id, include_deleted, for_update)]
+    return conn.execute(query, {"ref": int(ref) if by_id else ref}).first()
+
+
+_LOCK_AND_BUMP = (
+    sa.update(prompts)
+    .where(prompts.c.id == sa.bindparam("pid"))
+    .values(
+        next_version_number=prompts.c.next_version_number + 1,
+        version_count=prompts.c.version_count + 1,
+        live_count=prompts.c.live_count + 1,
+        revision=prompts.c.revision + 1,
+        updated_at=sa.bindparam("now", type_=prompts.c.updated_at.type),
+    )
+    .returning(
+        prompts.c.next_version_number,
+        prompts.c.active_version_id,
+        prompts.c.live_count,
+        prompts.c.max_versions,
+    )
+)
 
 
 def lock_and_bump_prompt(conn: Connection, prompt_id: int, now: datetime) -> Row[Any]:
     """Allocate the next version number; the UPDATE also locks the prompt row until commit."""
-    row = conn.execute(
-        sa.update(prompts)
-        .where(prompts.c.id == prompt_id)
-        .values(
-            next_version_number=prompts.c.next_version_number + 1,
-            version_count=prompts.c.version_count + 1,
-            live_count=prompts.c.live_count + 1,
-            revision=prompts.c.revision + 1,
-            updated_at=now,
-        )
-        .returning(
-            prompts.c.next_version_number,
-            prompts.c.active_version_id,
-            prompts.c.live_count,
-            prompts.c.max_versions,
-        )
-    ).one()
-    return row
+    return conn.execute(_LOCK_AND_BUMP, {"pid": prompt_id, "now": now}).one()
 
 
 def insert_prompt(conn: Connection, values: dict[str, Any]) -> int:
@@ -97,6 +114,12 @@ def set_active(
     return conn.execute(query).rowcount == 1
 
 
+_TAKEN_NAMES = sa.select(versions.c.version_name).where(
+    versions.c.prompt_id == sa.bindparam("pid"),
+    versions.c.version_name.in_(sa.bindparam("names", expanding=True)),
+)
+
+
 def names_with_prefix(conn: Connection, prompt_id: int, prefix: str) -> set[str]:
     """The taken names among ``prefix``, ``prefix-2``, ``prefix-3``… (what
     rules.next_free_name chooses from), up to the first free one.
@@ -108,24 +131,18 @@ def names_with_prefix(conn: Connection, prompt_id: int, prefix: str) -> set[str]
     start, batch = 1, 8
     while True:
         candidates = [prefix if n == 1 else f"{prefix}-{n}" for n in range(start, start + batch)]
-        found = {
-            r[0]
-            for r in conn.execute(
-                sa.select(versions.c.version_name).where(
-                    versions.c.prompt_id == prompt_id, versions.c.version_name.in_(candidates)
-                )
-            )
-        }
+        found = {r[0] for r in conn.execute(_TAKEN_NAMES, {"pid": prompt_id, "names": candidates})}
         taken |= found
         if len(found) < len(candidates):
             return taken
         start, batch = start + batch, batch * 2
 
 
+_INSERT_VERSION = sa.insert(versions).returning(versions.c.id)
+
+
 def insert_version(conn: Connection, values: dict[str, Any]) -> int:
-    return int(
-        conn.execute(sa.insert(versions).values(**values).returning(versions.c.id)).scalar_one()
-    )
+    return int(conn.execute(_INSERT_VERSION, values).scalar_one())
 
 
 def version_row(
@@ -153,13 +170,16 @@ def version_by_name(conn: Connection, prompt_id: int, name: str) -> Row[Any] | N
     ).first()
 
 
+_PREVIOUS_VERSION_ID = (
+    sa.select(versions.c.id)
+    .where(versions.c.prompt_id == sa.bindparam("pid"), versions.c.number < sa.bindparam("n"))
+    .order_by(versions.c.number.desc())
+    .limit(1)
+)
+
+
 def previous_version_id(conn: Connection, prompt_id: int, number: int) -> int | None:
-    return conn.execute(
-        sa.select(versions.c.id)
-        .where(versions.c.prompt_id == prompt_id, versions.c.number < number)
-        .order_by(versions.c.number.desc())
-        .limit(1)
-    ).scalar()
+    return conn.execute(_PREVIOUS_VERSION_ID, {"pid": prompt_id, "n": number}).scalar()
 
 
 def version_page(
@@ -216,6 +236,9 @@ def versions_by_ids(conn: Connection, ids: list[int]) -> dict[int, Row[Any]]:
 DERIVED_DETAIL = frozenset({"version.created", "version.activated"})
 
 
+_INSERT_EVENT = sa.insert(events)
+
+
 def insert_event(conn: Connection, values: dict[str, Any]) -> None:
     detail = values.get("detail") or {}
     if (
@@ -224,7 +247,7 @@ def insert_event(conn: Connection, values: dict[str, Any]) -> None:
         and set(detail) == {"number", "version_name"}
     ):
         values = {**values, "detail": {}}
-    conn.execute(sa.insert(events).values(**values))
+    conn.execute(_INSERT_EVENT, values)
 
 
 def events_with_versions() -> sa.Select[Any]:
