@@ -199,7 +199,7 @@ def test_server_errors_are_retried_then_the_stale_copy_is_served(
     with make(server.url, rec, cache_ttl=0.05, retries=2) as client:
         client.create_prompt("support-reply", "be kind")
         client.get_active("support-reply")
-        # The database goes away under the running server: it answers 500 problems.
+        # The database goes away under the running server: it answers 503 problems.
         admin = sa.create_engine(str(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             name = make_url(database_url).database
@@ -209,4 +209,4 @@ def test_server_errors_are_retried_then_the_stale_copy_is_served(
         rec.statuses.clear()
         stale = client.get_active("support-reply")
     assert stale.source == "stale" and stale.content == "be kind"
-    assert rec.statuses == [500, 500, 500]  # one try and two retries, 5xx only
+    assert rec.statuses == [503, 503, 503]  # one try and two retries, 5xx only
