@@ -32,10 +32,14 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option(envvar="PROMPTDECK_HOST", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PROMPTDECK_PORT", help="Port to listen on.")] = 8000,
     database_url: DatabaseUrl = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    workers: Annotated[
+        int, typer.Option(envvar="PROMPTDECK_WORKERS", help="Worker processes.", min=1)
+    ] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (slower).")] = False,
     log_level: Annotated[str, typer.Option(help="Server log level.")] = "info",
 ) -> None:
