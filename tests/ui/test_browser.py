@@ -197,3 +197,30 @@ def test_pages_fit_a_phone_and_work_from_the_keyboard(
     page.get_by_text("New version saved").wait_for()
     assert problems == []
     context.close()
+
+
+def test_a_form_too_large_to_save_says_so_and_keeps_the_text(
+    browser: Any, start_server: Any, registry: Registry
+) -> None:
+    server = start_server(env={"PROMPTDECK_MAX_BODY_BYTES": "2048"})
+    registry.create_prompt("support-reply", content=FIRST)
+    page = browser.new_page(viewport=LAPTOP)
+    problems = watch_errors(page)
+    page.goto(server.url + "/ui/prompts/support-reply")
+    big = FIRST + "\n" + "Be thorough. " * 300
+    fill_editor(page, big, "too-big", "")
+    page.get_by_role("button", name="Save as new version").click()
+    alert = page.locator(".size-error")
+    alert.wait_for()
+    assert "at most 2,048 bytes" in alert.inner_text()
+    assert page.get_by_label("Content", exact=True).input_value() == big
+    assert page.url.endswith("/ui/prompts/support-reply")
+    assert len(registry.list_versions("support-reply").items) == 1
+    # Trimmed under the limit, the same form saves.
+    page.get_by_label("Content", exact=True).fill(SECOND)
+    page.get_by_role("button", name="Save as new version").click()
+    page.get_by_text("New version saved").wait_for()
+    assert page.locator(".size-error").count() == 0
+    assert len(registry.list_versions("support-reply").items) == 2
+    assert problems == []
+    page.close()

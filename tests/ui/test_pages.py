@@ -344,3 +344,29 @@ def test_a_form_posted_from_another_site_is_refused(api: TestClient, registry: R
     same = api.post(url, headers=behind_proxy, follow_redirects=False)
     assert same.status_code == 303
     assert registry.get_active("greet")[1].id == first
+
+
+def test_a_form_over_the_body_limit_gets_a_readable_page_not_json(
+    api: TestClient, registry: Registry
+) -> None:
+    make(registry)
+    before = len(registry.list_versions("greet").items)
+    response = api.post(
+        "/ui/prompts/greet",
+        data={"content": "x" * (70 * 1024), "model_config": "{}", "action": "save"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    text = text_of(response.text)
+    assert "Too large to save" in text and "65,536 bytes" in text
+    assert "your text is still in the form" in text
+    assert len(registry.list_versions("greet").items) == before
+    # The API keeps answering with a problem document.
+    api_response = api.post("/prompts/greet/versions", json={"content": "x" * (70 * 1024)})
+    assert api_response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_pages_tell_the_browser_the_body_limit(api: TestClient, registry: Registry) -> None:
+    make(registry)
+    assert 'data-max-body="65536"' in api.get("/ui/prompts/greet").text

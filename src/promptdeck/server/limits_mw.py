@@ -1,9 +1,16 @@
-"""Refuse request bodies over the configured size with 413, before they are read whole."""
+"""Refuse request bodies over the configured size with 413, before they are read whole.
+
+The API answers with a problem document; the UI's forms (paths under ``/ui/``) get a readable
+page instead, which tells people their text is still in the form they came from.
+"""
 
 from __future__ import annotations
 
 from promptdeck.server.active import ASGIApp, Message, Receive, Scope, Send, _send
 from promptdeck.server.problems import MEDIA_TYPE, problem_body
+from promptdeck.server.ui.view import SECURITY_HEADERS, env
+
+Headers = list[tuple[bytes, bytes]]
 
 
 class BodyLimit:
@@ -11,15 +18,33 @@ class BodyLimit:
         self.app = app
         self.max_bytes = max_bytes
 
-    def _too_large(self, scope: Scope) -> bytes:
-        return problem_body(
+    def _too_large(self, scope: Scope) -> tuple[Headers, bytes]:
+        path = str(scope.get("path", ""))
+        if path.startswith("/ui/"):
+            page = env.get_template("error.html").render(
+                path=path,
+                actor="",
+                max_body_bytes=self.max_bytes,
+                title="Too large to save",
+                message=f"What you sent is larger than {self.max_bytes:,} bytes, the most this "
+                "server accepts (its setting PROMPTDECK_MAX_BODY_BYTES). Nothing was saved. "
+                "Go back with your browser: your text is still in the form.",
+            )
+            headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+            return [(b"content-type", b"text/html; charset=utf-8"), *headers], page.encode()
+        body = problem_body(
             413,
             "payload-too-large",
             "Payload too large",
             f"the request body is larger than {self.max_bytes} bytes "
             "(setting PROMPTDECK_MAX_BODY_BYTES)",
-            instance=scope.get("path"),
+            instance=path,
         )
+        return [(b"content-type", MEDIA_TYPE.encode())], body
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        headers, body = self._too_large(scope)
+        await _send(send, 413, [*headers, (b"connection", b"close")], body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -30,12 +55,7 @@ class BodyLimit:
         if declared is not None or b"transfer-encoding" not in headers:
             # No body, or a declared length that the HTTP parser enforces.
             if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-                await _send(
-                    send,
-                    413,
-                    [(b"content-type", MEDIA_TYPE.encode()), (b"connection", b"close")],
-                    self._too_large(scope),
-                )
+                await self._refuse(scope, send)
                 return
             await self.app(scope, receive, send)
             return
@@ -49,12 +69,7 @@ class BodyLimit:
                 break
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                await _send(
-                    send,
-                    413,
-                    [(b"content-type", MEDIA_TYPE.encode()), (b"connection", b"close")],
-                    self._too_large(scope),
-                )
+                await self._refuse(scope, send)
                 return
             if not message.get("more_body", False):
                 break

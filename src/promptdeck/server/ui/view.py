@@ -103,6 +103,7 @@ env.tests.update(skip=lambda value: isinstance(value, Skip))
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("actor", actor_cookie(request))
+    context.setdefault("max_body_bytes", request.app.state.settings.max_body_bytes)
     html = env.get_template(template).render(request=request, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)
 

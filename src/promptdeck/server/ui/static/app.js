@@ -42,9 +42,36 @@
     });
   }
 
+  // A form larger than the server accepts would be refused (413) and its text left behind:
+  // say so here instead, before sending, and keep what was typed.
+  var maxBody = parseInt(document.body.getAttribute("data-max-body") || "0", 10);
+  function tooLarge(form) {
+    if (!maxBody || !window.FormData || !window.URLSearchParams) return false;
+    var size = new URLSearchParams(new FormData(form)).toString().length;
+    var note = form.querySelector(".size-error");
+    if (size <= maxBody) {
+      if (note) note.remove();
+      return false;
+    }
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "error size-error";
+      note.setAttribute("role", "alert");
+      form.insertBefore(note, form.firstChild);
+    }
+    note.textContent = "This is too large to save: the server accepts at most " +
+      maxBody.toLocaleString("en") + " bytes per form, and this one has " +
+      size.toLocaleString("en") + ". Nothing was sent; your text is still here.";
+    return true;
+  }
+
   // Submitting a form twice by a double click would save twice: disable its buttons.
   function oneSubmit(form) {
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      if (tooLarge(form)) {
+        event.preventDefault();
+        return;
+      }
       window.setTimeout(function () {
         form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
       }, 0);
