@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -68,9 +69,12 @@ def api(settings: Settings, registry: Registry) -> Iterator[TestClient]:
 def start_server(database_url: str, tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Start real `promptdeck serve` processes on the test database; all stopped at the end."""
     started: list[ServerProcess] = []
+    numbers = (
+        itertools.count()
+    )  # thread-safe in CPython: servers started together get their own log
 
     def start(**kwargs: object) -> ServerProcess:
-        kwargs.setdefault("log_path", tmp_path / f"server-{len(started)}.log")
+        kwargs.setdefault("log_path", tmp_path / f"server-{next(numbers)}.log")
         server = ServerProcess(database_url, **kwargs)  # type: ignore[arg-type]
         started.append(server)
         return server.start()

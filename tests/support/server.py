@@ -64,8 +64,9 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path else ""
                 raise RuntimeError(
-                    f"server exited with {self.proc.returncode}; log {self.log_path}"
+                    f"server exited with {self.proc.returncode}; log {self.log_path}:\n{tail}"
                 )
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
