@@ -221,6 +221,10 @@ class PromptOut(_Out):
     etag: str = Field(description="Send it back in If-Match to guard an edit or a rollback.")
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = Field(
+        default=None,
+        description="When it was soft-deleted (in GET /prompts?deleted=true); null when live.",
+    )
 
 
 class EventOut(_Out):

@@ -45,3 +45,14 @@ def test_spec_status_codes_are_declared(api: TestClient) -> None:
 
 def test_docs_page_is_served(api: TestClient) -> None:
     assert api.get("/docs").status_code == 200
+
+
+def test_the_deleted_filter_of_the_prompt_list_is_documented_with_an_example(
+    api: TestClient,
+) -> None:
+    params = api.get("/openapi.json").json()["paths"]["/prompts"]["get"]["parameters"]
+    deleted = next(p for p in params if p["name"] == "deleted")
+    assert deleted["in"] == "query" and deleted["required"] is False
+    assert "soft-deleted" in deleted["description"]
+    assert deleted["schema"]["type"] == "boolean" and deleted["schema"]["default"] is False
+    assert deleted["examples"]["deleted"]["value"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from starlette.testclient import TestClient
 
 from tests.api.helpers import assert_problem, create_prompt, create_version
@@ -156,3 +157,64 @@ def test_events_timeline_is_newest_first_and_paginated(api: TestClient) -> None:
     assert len(page["items"]) == 2 and page["next_cursor"]
     ids = [e["id"] for e in page["items"]]
     assert ids == sorted(ids, reverse=True)
+
+
+def names(response: httpx.Response) -> list[str]:
+    return [p["name"] for p in response.json()["items"]]
+
+
+def test_deleted_true_lists_only_deleted_prompts_each_with_its_deleted_at(
+    api: TestClient,
+) -> None:
+    for name in ("keep", "gone-a", "gone-b"):
+        create_prompt(api, name)
+    api.delete("/prompts/gone-b")
+    api.delete("/prompts/gone-a")
+    response = api.get("/prompts", params={"deleted": "true"})
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert [p["name"] for p in items] == ["gone-a", "gone-b"]  # by id, like the live list
+    assert all(p["deleted_at"] is not None for p in items)
+    assert items[0]["active_version"]["number"] == 1
+    # The default list is unchanged: live prompts only, and they carry no deleted_at.
+    live = api.get("/prompts").json()["items"]
+    assert [p["name"] for p in live] == ["keep"] and live[0]["deleted_at"] is None
+    assert names(api.get("/prompts", params={"deleted": "false"})) == ["keep"]
+
+
+def test_deleted_list_paginates_with_a_cursor_and_filters_on_text_and_tag(
+    api: TestClient,
+) -> None:
+    for i in range(5):
+        create_prompt(api, f"d{i}", tags=["odd"] if i % 2 else [], description=f"number {i}")
+        create_prompt(api, f"live{i}", tags=["odd"], description=f"number {i}")
+        api.delete(f"/prompts/d{i}")
+    first = api.get("/prompts", params={"deleted": "true", "limit": 2}).json()
+    assert [p["name"] for p in first["items"]] == ["d0", "d1"] and first["next_cursor"]
+    params = {"deleted": "true", "limit": 2, "cursor": first["next_cursor"]}
+    second = api.get("/prompts", params=params).json()
+    assert [p["name"] for p in second["items"]] == ["d2", "d3"]
+    params["cursor"] = second["next_cursor"]
+    last = api.get("/prompts", params=params).json()
+    assert [p["name"] for p in last["items"]] == ["d4"] and last["next_cursor"] is None
+    assert names(api.get("/prompts", params={"deleted": "true", "tag": "odd"})) == ["d1", "d3"]
+    assert names(api.get("/prompts", params={"deleted": "true", "q": "number 4"})) == ["d4"]
+
+
+def test_a_restored_prompt_leaves_the_deleted_list_and_returns_to_the_live_one(
+    api: TestClient,
+) -> None:
+    create_prompt(api)
+    api.delete("/prompts/support-reply")
+    assert names(api.get("/prompts?deleted=true")) == ["support-reply"]
+    assert api.post("/prompts/support-reply/restore").status_code == 200
+    assert names(api.get("/prompts?deleted=true")) == []
+    assert names(api.get("/prompts")) == ["support-reply"]
+    api.delete("/prompts/support-reply")
+    api.post("/prompts/support-reply/purge")
+    assert names(api.get("/prompts?deleted=true")) == []  # purged: gone from both lists
+
+
+def test_a_deleted_value_that_is_not_a_boolean_is_a_422_problem(api: TestClient) -> None:
+    body = assert_problem(api.get("/prompts?deleted=maybe"), 422, "validation-error")
+    assert body["field"] == "deleted"

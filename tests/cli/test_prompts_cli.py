@@ -69,6 +69,23 @@ def test_prompts_delete_then_restore(shared_server: ServerProcess, name: str) ->
     assert "purged" in ok(shared_server.url, "prompts", "purge", name, "--yes")
 
 
+def test_prompts_list_deleted_shows_deleted_prompts_with_when_as_a_table_and_as_json(
+    shared_server: ServerProcess, name: str
+) -> None:
+    url = shared_server.url
+    for suffix in ("live", "gone"):
+        ok(url, "prompts", "create", f"{name}-{suffix}", "-c", "a", "-t", name)
+    ok(url, "prompts", "delete", f"{name}-gone")
+    table = ok(url, "prompts", "list", "--deleted", "--tag", name)
+    assert f"{name}-gone" in table and f"{name}-live" not in table
+    assert "DELETED" in table and "just now" in table
+    data = js(url, "prompts", "list", "--deleted", "--tag", name)
+    assert [p["name"] for p in data] == [f"{name}-gone"] and data[0]["deleted_at"]
+    assert [p["name"] for p in js(url, "prompts", "list", "--tag", name)] == [f"{name}-live"]
+    ok(url, "prompts", "restore", f"{name}-gone")
+    assert "no deleted prompts" in ok(url, "prompts", "list", "--deleted", "--tag", name)
+
+
 def test_an_api_error_exits_1_with_the_problem_title_and_detail_on_stderr(
     shared_server: ServerProcess, name: str
 ) -> None:

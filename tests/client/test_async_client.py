@@ -36,6 +36,10 @@ def test_async_client_covers_prompts_versions_and_rollback(
             await client.delete_prompt(name)
             with pytest.raises(errors.PromptNotFound):
                 await client.get_prompt(name)
+            deleted = await client.list_prompts(q=name, deleted=True)
+            assert [p.name for p in deleted.items] == [name] and deleted.items[0].deleted_at
+            assert [p.name async for p in client.iter_prompts(q=name, deleted=True)] == [name]
+            assert [p.name async for p in client.iter_prompts(q=name)] == []
 
     asyncio.run(scenario())
 

@@ -75,6 +75,23 @@ def test_delete_restore_and_purge(client: Client, name: str) -> None:
         client.restore_prompt(name)
 
 
+def test_list_prompts_with_deleted_finds_deleted_prompts_to_restore(
+    client: Client, name: str
+) -> None:
+    for i in range(3):
+        client.create_prompt(f"{name}-{i}", "x", tags=[name])
+    client.delete_prompt(f"{name}-2")
+    client.delete_prompt(f"{name}-0")
+    page = client.list_prompts(tag=name, deleted=True, limit=1)
+    assert [p.name for p in page.items] == [f"{name}-0"] and page.next_cursor
+    assert page.items[0].deleted_at is not None
+    gone = [p.name for p in client.iter_prompts(tag=name, deleted=True)]
+    assert gone == [f"{name}-0", f"{name}-2"]
+    assert [p.name for p in client.iter_prompts(tag=name)] == [f"{name}-1"]
+    client.restore_prompt(gone[0])
+    assert [p.name for p in client.list_prompts(tag=name, deleted=True).items] == [f"{name}-2"]
+
+
 def test_versions_create_list_get_by_id_or_name_and_rollback(client: Client, name: str) -> None:
     client.create_prompt(name, "one", version_name="v1")
     v2 = client.create_version(name, "two", version_name="v2", description="why")

@@ -108,6 +108,17 @@ def test_delete_hides_the_prompt_and_restore_brings_it_back_whole(registry: Regi
     assert kinds == ["prompt.restored", "prompt.deleted"]
 
 
+def test_deleted_prompts_are_listed_apart_with_the_time_of_their_delete(
+    frozen: Registry,
+) -> None:
+    frozen.create_prompt("live")
+    frozen.create_prompt("gone")
+    frozen.delete_prompt("gone")
+    deleted = frozen.list_prompts(deleted=True).items
+    assert [(p.name, p.deleted_at) for p in deleted] == [("gone", FROZEN)]
+    assert [(p.name, p.deleted_at) for p in frozen.list_prompts().items] == [("live", None)]
+
+
 def test_restoring_a_live_prompt_is_a_conflict(registry: Registry) -> None:
     registry.create_prompt("p")
     with pytest.raises(PromptNotDeleted):

@@ -1,5 +1,6 @@
 """End to end in a real headless Chromium against a real `promptdeck serve`: a new user's
-flows (create, save versions, compare, roll back, delete and restore), and screenshots."""
+flows (create, save versions, compare, roll back, delete and restore, find a deleted prompt
+and restore it), and screenshots."""
 
 from __future__ import annotations
 
@@ -148,6 +149,35 @@ def test_a_new_user_creates_versions_compares_rolls_back_deletes_and_restores(
     page.get_by_text("Prompt restored").wait_for()
     assert "#1" in active.locator(".vlink").inner_text()
 
+    # Delete it again and, later, find it in the deleted prompts and restore it from there.
+    page.get_by_role("link", name="Delete prompt…").click()
+    page.get_by_role("button", name="Delete prompt").click()
+    page.get_by_role("heading", name="support-reply was deleted").wait_for()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Prompts").click()
+    assert "support-reply" not in page.locator(".prompt-list").inner_text()
+    tab = page.get_by_role("navigation", name="Prompt lists").get_by_role(
+        "link", name="Deleted prompts"
+    )
+    tab.focus()  # a link in the tab order: reachable and usable from the keyboard
+    page.keyboard.press("Enter")
+    page.wait_for_url(server.url + "/ui/?deleted=1")
+    assert tab.get_attribute("aria-current") == "page"
+    row = page.locator(".prompt-item", has_text="support-reply")
+    assert "deleted\njust now" in row.inner_text().lower()  # when it was deleted
+    assert page.locator(".prompt-item h2").all_inner_texts() == ["support-reply"]
+    page.get_by_label("Search deleted prompts").fill("nothing like it")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text("No deleted prompt matches").wait_for()
+    page.get_by_label("Search deleted prompts").fill("support")
+    page.get_by_role("button", name="Search").click()
+    page.screenshot(path=str(shots / "deleted.png"), full_page=True)
+    row.get_by_role("button", name="Restore support-reply").click()
+    page.get_by_text("Prompt restored").wait_for()
+    assert page.url.startswith(server.url + "/ui/prompts/support-reply")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Prompts").click()
+    page.get_by_role("link", name="Deleted prompts").click()
+    page.get_by_role("heading", name="No deleted prompts").wait_for()
+
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Prompts").click()
     assert page.locator(".prompt-item h2").all_inner_texts() == [
         "order-summary",
@@ -167,17 +197,23 @@ def test_pages_fit_a_phone_and_work_from_the_keyboard(
     registry.create_version(
         "support-reply", content=SECOND, model_config={"temperature": 0.7}, description="Warmer"
     )
+    registry.create_prompt("old-greeting", description="Replaced by support-reply", content=FIRST)
+    registry.delete_prompt("old-greeting")
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     problems = watch_errors(page)
     for path, shot in [
         ("/ui/", "prompts-phone"),
+        ("/ui/?deleted=1", "deleted-phone"),
         ("/ui/prompts/support-reply", "prompt-phone"),
         ("/ui/prompts/support-reply/versions", "history-phone"),
         ("/ui/prompts/support-reply/compare", "compare-phone"),
     ]:
         page.goto(server.url + path)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        # clientWidth: on a mobile browser innerWidth grows with content that is too wide.
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
         page.screenshot(path=str(shots / f"{shot}.png"), full_page=True)
     assert page.locator(".diff mark").count() > 0

@@ -316,6 +316,58 @@ def test_delete_then_restore_from_the_confirmation_page(
     assert api.post("/ui/prompts/nope/restore").status_code == 404
 
 
+def test_the_deleted_view_lists_deleted_prompts_with_when_and_a_restore_button(
+    api: TestClient, registry: Registry
+) -> None:
+    empty = api.get("/ui/", params={"deleted": "1"})
+    assert empty.status_code == 200 and "No deleted prompts" in empty.text
+    live = api.get("/ui/").text
+    assert 'href="/ui/?deleted=1">Deleted prompts</a>' in live  # the way there, from the list
+    make(registry, "greet", description="Says hello")
+    make(registry, "farewell", description="Says goodbye")
+    make(registry, "kept")
+    registry.delete_prompt("greet")
+    registry.delete_prompt("farewell")
+    page = api.get("/ui/", params={"deleted": "1"})
+    assert page.status_code == 200
+    assert 'href="/ui/?deleted=1" aria-current="page"' in page.text
+    shown = text_of(page.text)
+    assert "greet" in shown and "farewell" in shown and "kept" not in shown
+    assert "Deleted just now" in shown
+    for name in ("greet", "farewell"):
+        assert f'action="/ui/prompts/{name}/restore"' in page.text
+    assert 'href="/ui/prompts/greet"' not in page.text  # a deleted prompt's page is a 404
+    assert "greet" not in text_of(api.get("/ui/").text).replace("promptdeck", "")
+    # Search stays in the deleted view.
+    assert '<input type="hidden" name="deleted" value="1">' in page.text
+    found = text_of(api.get("/ui/", params={"deleted": "1", "q": "hello"}).text)
+    assert "greet" in found and "farewell" not in found
+    none = api.get("/ui/", params={"deleted": "1", "q": "kept"}).text
+    assert "No deleted prompt matches" in none
+    # Restore from the list: the existing action, which leads to the restored prompt.
+    restored = api.post("/ui/prompts/greet/restore", follow_redirects=False)
+    assert restored.headers["location"] == "/ui/prompts/greet?done=restored"
+    after = text_of(api.get("/ui/", params={"deleted": "1"}).text)
+    assert "farewell" in after and "greet" not in after.replace("promptdeck", "")
+    assert api.get("/ui/", params={"deleted": "perhaps"}).status_code == 400
+
+
+def test_the_deleted_view_pages_and_its_links_stay_in_the_deleted_view(
+    api: TestClient, registry: Registry
+) -> None:
+    for i in range(21):
+        make(registry, f"p{i:02d}")
+        registry.delete_prompt(f"p{i:02d}")
+    first = api.get("/ui/", params={"deleted": "1"}).text
+    assert "p19" in first and "p20" not in first
+    next_link = re.search(r'href="([^"]+)">Next page', first)
+    assert next_link is not None and "deleted=1" in html.unescape(next_link.group(1))
+    second = api.get(html.unescape(next_link.group(1))).text
+    assert "p20" in second and "p19" not in second
+    first_link = re.search(r'href="([^"]+)">← First page', second)
+    assert first_link is not None and html.unescape(first_link.group(1)) == "/ui/?deleted=1"
+
+
 def test_the_actor_comes_from_the_form_the_cookie_the_header_or_is_web(
     api: TestClient, registry: Registry
 ) -> None:

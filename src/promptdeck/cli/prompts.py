@@ -105,21 +105,29 @@ def list_prompts(
         str | None, typer.Option("--tag", "-t", help="Only prompts with this tag.")
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many.")] = None,
+    deleted: Annotated[
+        bool,
+        typer.Option("--deleted", help="List deleted prompts instead, with when each was deleted."),
+    ] = False,
     as_json: Json = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """List prompts (oldest first) with their active version."""
+    """List prompts (oldest first) with their active version.
+
+    With --deleted, only the deleted ones: `promptdeck prompts restore NAME` brings one back.
+    """
     with client(url, api_key) as c:
         items = []
-        for prompt in c.iter_prompts(q=q, tag=tag):
+        for prompt in c.iter_prompts(q=q, tag=tag, deleted=deleted):
             items.append(prompt)
             if limit is not None and len(items) >= limit:
                 break
     if as_json:
         print_json(items)
         return
-    table = Table("NAME", "ACTIVE VERSION", "VERSIONS", "TAGS", "UPDATED", box=None)
+    when = "DELETED" if deleted else "UPDATED"
+    table = Table("NAME", "ACTIVE VERSION", "VERSIONS", "TAGS", when, box=None)
     for p in items:
         active = p.active_version
         table.add_row(
@@ -127,9 +135,9 @@ def list_prompts(
             f"{escape(active.version_name)} (#{active.number})" if active else "-",
             str(p.version_count),
             ", ".join(p.tags),
-            relative(p.updated_at),
+            relative((p.deleted_at or p.updated_at) if deleted else p.updated_at),
         )
-    console.print(table if items else "no prompts")
+    console.print(table if items else ("no deleted prompts" if deleted else "no prompts"))
 
 
 @app.command("create")

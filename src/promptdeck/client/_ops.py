@@ -87,13 +87,20 @@ def create_prompt(
 
 
 def list_prompts(
-    *, limit: int | None, cursor: str | None, q: str | None, tag: str | None
+    *,
+    limit: int | None,
+    cursor: str | None,
+    q: str | None,
+    tag: str | None,
+    deleted: bool = False,
 ) -> Call[Page[PromptOut]]:
     return Call(
         "GET",
         "/prompts",
         _model(Page[PromptOut]),
-        params=_params(limit=limit, cursor=cursor, q=q, tag=tag),
+        params=_params(
+            limit=limit, cursor=cursor, q=q, tag=tag, deleted="true" if deleted else None
+        ),
         retry=True,
     )
 

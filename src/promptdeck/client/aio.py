@@ -218,17 +218,22 @@ class AsyncClient:
         cursor: str | None = None,
         q: str | None = None,
         tag: str | None = None,
+        deleted: bool = False,
     ) -> Page[PromptOut]:
-        """One page of prompts (oldest first); pass ``next_cursor`` back for the next."""
-        return await self._send(ops.list_prompts(limit=limit, cursor=cursor, q=q, tag=tag))
+        """One page of prompts (oldest first); pass ``next_cursor`` back for the next.
+        ``deleted=True``: only soft-deleted prompts, each with ``deleted_at`` (bring one back
+        with ``restore_prompt``)."""
+        return await self._send(
+            ops.list_prompts(limit=limit, cursor=cursor, q=q, tag=tag, deleted=deleted)
+        )
 
     async def iter_prompts(
-        self, *, q: str | None = None, tag: str | None = None
+        self, *, q: str | None = None, tag: str | None = None, deleted: bool = False
     ) -> AsyncIterator[PromptOut]:
-        """Every prompt, page after page."""
+        """Every prompt (with ``deleted``: every soft-deleted one), page after page."""
         cursor: str | None = None
         while True:
-            page = await self.list_prompts(limit=200, cursor=cursor, q=q, tag=tag)
+            page = await self.list_prompts(limit=200, cursor=cursor, q=q, tag=tag, deleted=deleted)
             for item in page.items:
                 yield item
             if not page.next_cursor:

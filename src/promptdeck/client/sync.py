@@ -221,15 +221,22 @@ class Client:
         cursor: str | None = None,
         q: str | None = None,
         tag: str | None = None,
+        deleted: bool = False,
     ) -> Page[PromptOut]:
-        """One page of prompts (oldest first); pass ``next_cursor`` back for the next."""
-        return self._send(ops.list_prompts(limit=limit, cursor=cursor, q=q, tag=tag))
+        """One page of prompts (oldest first); pass ``next_cursor`` back for the next.
+        ``deleted=True``: only soft-deleted prompts, each with ``deleted_at`` (bring one back
+        with ``restore_prompt``)."""
+        return self._send(
+            ops.list_prompts(limit=limit, cursor=cursor, q=q, tag=tag, deleted=deleted)
+        )
 
-    def iter_prompts(self, *, q: str | None = None, tag: str | None = None) -> Iterator[PromptOut]:
-        """Every prompt, page after page."""
+    def iter_prompts(
+        self, *, q: str | None = None, tag: str | None = None, deleted: bool = False
+    ) -> Iterator[PromptOut]:
+        """Every prompt (with ``deleted``: every soft-deleted one), page after page."""
         cursor: str | None = None
         while True:
-            page = self.list_prompts(limit=200, cursor=cursor, q=q, tag=tag)
+            page = self.list_prompts(limit=200, cursor=cursor, q=q, tag=tag, deleted=deleted)
             yield from page.items
             if not page.next_cursor:
                 return

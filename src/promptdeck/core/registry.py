@@ -269,11 +269,16 @@ class Registry:
         cursor: str | None = None,
         query: str | None = None,
         tag: str | None = None,
+        deleted: bool = False,
     ) -> Page[Prompt]:
+        """Live prompts, oldest first; ``deleted=True``: only soft-deleted ones (each with its
+        ``deleted_at``), so they can be found and restored. Same cursor, limit and filters."""
         _check_limit(limit)
         after = rules.decode_cursor(cursor) if cursor else None
         with self._read() as conn:
-            rows = q.prompt_page(conn, after_id=after, limit=limit + 1, query_text=query, tag=tag)
+            rows = q.prompt_page(
+                conn, after_id=after, limit=limit + 1, query_text=query, tag=tag, deleted=deleted
+            )
             more = len(rows) > limit
             rows = rows[:limit]
             actives = q.versions_by_ids(conn, [r.active_version_id for r in rows])

@@ -205,8 +205,11 @@ def prompt_page(
     limit: int,
     query_text: str | None,
     tag: str | None,
+    deleted: bool = False,
 ) -> list[Row[Any]]:
-    query = sa.select(prompts).where(prompts.c.deleted_at.is_(None))
+    """Live prompts by id; with ``deleted``, only the soft-deleted ones instead."""
+    gone = prompts.c.deleted_at.is_not(None) if deleted else prompts.c.deleted_at.is_(None)
+    query = sa.select(prompts).where(gone)
     if after_id is not None:
         query = query.where(prompts.c.id > after_id)
     if query_text:

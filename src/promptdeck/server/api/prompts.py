@@ -62,7 +62,11 @@ def create_prompt(
     return prompt_out(created.prompt)
 
 
-@router.get("", response_model=Page[PromptOut], summary="List prompts (oldest first)")
+@router.get(
+    "",
+    response_model=Page[PromptOut],
+    summary="List prompts (oldest first): live ones, or with ?deleted=true the deleted ones",
+)
 def list_prompts(
     registry: RegistryDep,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
@@ -73,8 +77,19 @@ def list_prompts(
     tag: Annotated[
         str | None, Query(max_length=limits.TAG_MAX, description="Has this tag.")
     ] = None,
+    deleted: Annotated[
+        bool,
+        Query(
+            description="true: only soft-deleted prompts, each with its deleted_at (restore one "
+            "with POST /prompts/{prompt_id}/restore); false: only live prompts.",
+            examples=[True],
+            openapi_examples={"deleted": {"summary": "Only deleted prompts", "value": True}},
+        ),
+    ] = False,
 ) -> Page[PromptOut]:
-    return prompt_page(registry.list_prompts(limit=limit, cursor=cursor, query=q, tag=tag))
+    return prompt_page(
+        registry.list_prompts(limit=limit, cursor=cursor, query=q, tag=tag, deleted=deleted)
+    )
 
 
 @router.get(

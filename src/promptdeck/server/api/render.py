@@ -28,6 +28,7 @@ def prompt_out(prompt: Prompt) -> PromptOut:
             "etag": prompt.etag,
             "created_at": prompt.created_at,
             "updated_at": prompt.updated_at,
+            "deleted_at": prompt.deleted_at,
         }
     )
 

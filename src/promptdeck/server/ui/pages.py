@@ -43,9 +43,13 @@ def prompts(
     registry: RegistryDep,
     q: Annotated[str, Query(max_length=200)] = "",
     cursor: Cursor = None,
+    deleted: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    page = registry.list_prompts(limit=PAGE_SIZE, cursor=cursor, query=q.strip() or None)
-    return render(request, "prompts.html", page=page, q=q, cursor=cursor)
+    """The live prompts, or with ``?deleted=1`` the deleted ones, each with a Restore button."""
+    page = registry.list_prompts(
+        limit=PAGE_SIZE, cursor=cursor, query=q.strip() or None, deleted=deleted
+    )
+    return render(request, "prompts.html", page=page, q=q, cursor=cursor, deleted=deleted)
 
 
 @router.get("/prompts/{name}", response_class=HTMLResponse)
