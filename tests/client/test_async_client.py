@@ -11,6 +11,7 @@ import pytest
 
 from promptdeck import errors
 from promptdeck.client import AsyncClient
+from tests.support import aio
 from tests.support.server import ServerProcess, free_port
 
 
@@ -41,7 +42,7 @@ def test_async_client_covers_prompts_versions_and_rollback(
             assert [p.name async for p in client.iter_prompts(q=name, deleted=True)] == [name]
             assert [p.name async for p in client.iter_prompts(q=name)] == []
 
-    asyncio.run(scenario())
+    aio.run(scenario())
 
 
 def test_async_get_active_caches_revalidates_and_sends_one_request_for_many_tasks(
@@ -65,7 +66,7 @@ def test_async_get_active_caches_revalidates_and_sends_one_request_for_many_task
             assert (await client.get_active(name)).source == "revalidated"
             assert statuses == [200, 304]
 
-    asyncio.run(scenario())
+    aio.run(scenario())
 
 
 def test_async_stale_if_error_and_fallback(start_server: Callable[..., ServerProcess]) -> None:
@@ -84,7 +85,7 @@ def test_async_stale_if_error_and_fallback(start_server: Callable[..., ServerPro
             with pytest.raises(errors.ConnectionFailed):
                 await cold.get_active("greeting")
 
-    asyncio.run(scenario())
+    aio.run(scenario())
 
 
 def test_async_client_archives_restores_purges_and_reports_storage(
@@ -110,4 +111,4 @@ def test_async_client_archives_restores_purges_and_reports_storage(
             assert (storage.versions, storage.purged) == (3, 1)
             assert (await client.update_prompt(name, max_versions=None)).max_versions is None
 
-    asyncio.run(scenario())
+    aio.run(scenario())

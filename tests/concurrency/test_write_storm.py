@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import aio
 from tests.support.databases import BACKEND
 from tests.support.load import (
     Tally,
@@ -150,7 +151,7 @@ def test_one_sqlite_process_takes_a_storm_of_named_and_default_versions_on_one_p
         await asyncio.gather(*(writer(i) for i in range(clients)))
 
     started = time.monotonic()
-    asyncio.run(storm())
+    aio.run(storm())
     elapsed = time.monotonic() - started
     with client(server.url) as http:
         history = check_history(http, "one")

@@ -422,3 +422,13 @@ def test_a_form_over_the_body_limit_gets_a_readable_page_not_json(
 def test_pages_tell_the_browser_the_body_limit(api: TestClient, registry: Registry) -> None:
     make(registry)
     assert 'data-max-body="65536"' in api.get("/ui/prompts/greet").text
+
+
+def test_ui_prompts_mirrors_the_api_path_and_leads_to_the_list(
+    api: TestClient, registry: Registry
+) -> None:
+    make(registry)
+    response = api.get("/ui/prompts", params={"deleted": 1}, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/ui/?deleted=1"
+    assert "greet" in api.get("/ui/prompts").text

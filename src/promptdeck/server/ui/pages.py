@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from promptdeck.domain import diff
 from promptdeck.domain.models import Version
@@ -50,6 +50,13 @@ def prompts(
         limit=PAGE_SIZE, cursor=cursor, query=q.strip() or None, deleted=deleted
     )
     return render(request, "prompts.html", page=page, q=q, cursor=cursor, deleted=deleted)
+
+
+@router.get("/prompts", include_in_schema=False)
+def prompts_path(request: Request) -> RedirectResponse:
+    """``/ui/prompts`` mirrors the API's ``/prompts``: the list, with the same parameters."""
+    query = request.url.query
+    return RedirectResponse("/ui/" + (f"?{query}" if query else ""), status_code=307)
 
 
 @router.get("/prompts/{name}", response_class=HTMLResponse)
