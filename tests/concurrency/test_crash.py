@@ -171,7 +171,7 @@ def verify(http: httpx.Client, prompt: str, out: Outcome) -> dict[str, Any]:
 def test_sigkill_during_write_bursts_loses_no_acknowledged_version_on_sqlite(
     start_server: Callable[..., ServerProcess], database_url: str
 ) -> None:
-    cycles = scale("crash_cycles", 15)
+    cycles = scale("crash_cycles", 20)
     rng = random.Random(6)
     server = start_server()
     path = database_url.removeprefix("sqlite:///")
@@ -224,7 +224,7 @@ def test_database_crashes_and_api_sigkills_lose_nothing_and_the_pool_recovers_on
 ) -> None:
     if not can_control_postgresql():
         pytest.fail("needs PGBIN, PG_TMPDIR and PG_START_OPTS from scripts/pg.sh")
-    cycles = scale("pg_crash_cycles", 5)  # each cycle: one database crash, one API SIGKILL
+    cycles = scale("pg_crash_cycles", 10)  # each cycle: one database crash, one API SIGKILL
     rng = random.Random(7)
     servers = [start_server(), start_server()]
     urls = [s.url for s in servers]

@@ -169,7 +169,7 @@ def test_concurrent_rollbacks_with_one_if_match_have_one_winner_seen_at_once_els
 ) -> None:
     urls = two_servers(start_server)
     rounds = scale("rollback_rounds", 40)
-    free_rounds = scale("rollback_free", 50)
+    free_rounds = scale("rollback_free", 100)
     versions = 12
     with client(urls[0]) as http:
         assert http.post("/prompts", json={"name": "live", "content": "c0"}).status_code == 201

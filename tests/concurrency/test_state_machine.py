@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -253,9 +254,10 @@ def make_machine(api: TestClient) -> type[RuleBasedStateMachine]:
     return Registry
 
 
+@pytest.mark.timeout(900)  # 200 x 40 steps: about 2 minutes on SQLite, 3 on PostgreSQL
 def test_random_operation_sequences_keep_every_rule_of_the_design(api: TestClient) -> None:
-    examples = scale("stateful_examples", 50)
-    steps = scale("stateful_steps", 30)
+    examples = scale("stateful_examples", 200)
+    steps = scale("stateful_steps", 40)
     machine = make_machine(api)
     started = time.monotonic()
     run_state_machine_as_test(
