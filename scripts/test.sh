@@ -25,9 +25,18 @@ echo "== lint and types" >&2
 source scripts/pg.sh
 trap pg_stop EXIT
 
+# Each load test writes one "figure:" line (what it did and what held) to this file; they
+# are printed after each pass, so CI's log carries them.
+PROMPTDECK_FIGURES_FILE=$(mktemp /tmp/promptdeck-figures.XXXXXX)
+export PROMPTDECK_FIGURES_FILE
+
 status=0
-echo "== tests on SQLite" >&2
-PROMPTDECK_TEST_BACKEND=sqlite .venv/bin/python -m pytest "$@" || status=$?
-echo "== tests on PostgreSQL" >&2
-PROMPTDECK_TEST_BACKEND=postgresql .venv/bin/python -m pytest "$@" || status=$?
+for backend in sqlite postgresql; do
+  echo "== tests on $backend" >&2
+  : >"$PROMPTDECK_FIGURES_FILE"
+  PROMPTDECK_TEST_BACKEND=$backend .venv/bin/python -m pytest "$@" || status=$?
+  echo "== figures on $backend" >&2
+  cat "$PROMPTDECK_FIGURES_FILE"
+done
+rm -f "$PROMPTDECK_FIGURES_FILE"
 exit $status
