@@ -185,3 +185,14 @@ def test_save_working_copy_snapshots_and_saves_in_one_transaction(registry: Regi
         registry.create_version("p", content="three", save_working_copy=True, if_match=prompt.etag)
     assert registry.get_prompt("p").content == "two"
     assert registry.get_prompt("p").version_count == 2
+
+
+def test_a_rare_tag_does_not_end_the_pages_early(registry: Registry) -> None:
+    # Two tagged prompts 500 ids apart, a page of one: the second must still be found.
+    for i in range(502):
+        registry.create_prompt(f"p{i:03d}", tags=["rare"] if i in (0, 501) else ["common"])
+    first = registry.list_prompts(tag="rare", limit=1)
+    assert [p.name for p in first.items] == ["p000"] and first.next_cursor
+    second = registry.list_prompts(tag="rare", limit=1, cursor=first.next_cursor)
+    assert [p.name for p in second.items] == ["p501"] and second.next_cursor is None
+    assert len(registry.list_prompts(tag="common", limit=200).items) == 200

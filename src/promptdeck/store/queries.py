@@ -220,11 +220,22 @@ def prompt_page(
                 prompts.c.description.ilike(f"%{escaped}%", escape="\\"),
             )
         )
-    rows = list(conn.execute(query.order_by(prompts.c.id).limit(limit if not tag else limit * 20)))
-    if tag:
-        # JSON containment differs by dialect; the tag list is tiny, so filter here.
-        rows = [r for r in rows if tag in (r.tags or [])][:limit]
-    return rows
+    if not tag:
+        return list(conn.execute(query.order_by(prompts.c.id).limit(limit)))
+    # JSON containment differs by dialect and the tag lists are tiny, so filter here, reading
+    # batches in id order until the page is full or the prompts run out: a rare tag must not
+    # end the pages early.
+    found: list[Row[Any]] = []
+    scanned = after_id
+    batch = max(4 * limit, 200)
+    while len(found) < limit:
+        window = query if scanned is None else query.where(prompts.c.id > scanned)
+        rows = list(conn.execute(window.order_by(prompts.c.id).limit(batch)))
+        found.extend(r for r in rows if tag in (r.tags or []))
+        if len(rows) < batch:
+            break
+        scanned = rows[-1].id
+    return found[:limit]
 
 
 def versions_by_ids(conn: Connection, ids: list[int]) -> dict[int, Row[Any]]:
