@@ -72,6 +72,12 @@ class PromptCreate(_In):
 
     _mc = field_validator("llm_config")(_check_model_config)
 
+    def create_args(self) -> dict[str, Any]:
+        """The arguments of ``Registry.create_prompt``, under their domain names."""
+        args = self.model_dump(exclude={"llm_config"})
+        args["model_config"] = self.llm_config
+        return args
+
     @field_validator("name")
     @classmethod
     def _not_all_digits(cls, v: str) -> str:

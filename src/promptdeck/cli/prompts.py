@@ -135,7 +135,7 @@ def list_prompts(
             f"{escape(active.version_name)} (#{active.number})" if active else "-",
             str(p.version_count),
             ", ".join(p.tags),
-            relative((p.deleted_at or p.updated_at) if deleted else p.updated_at),
+            relative(p.deleted_at or p.updated_at),
         )
     console.print(table if items else ("no deleted prompts" if deleted else "no prompts"))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from promptdeck.server.active import ASGIApp, Message, Receive, Scope, Send, _send
 from promptdeck.server.problems import MEDIA_TYPE, problem_body
-from promptdeck.server.ui.view import SECURITY_HEADERS, env
+from promptdeck.server.ui.view import SECURITY_HEADERS, page_html
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -21,7 +21,8 @@ class BodyLimit:
     def _too_large(self, scope: Scope) -> tuple[Headers, bytes]:
         path = str(scope.get("path", ""))
         if path.startswith("/ui/"):
-            page = env.get_template("error.html").render(
+            page = page_html(
+                "error.html",
                 path=path,
                 actor="",
                 max_body_bytes=self.max_bytes,

@@ -44,16 +44,7 @@ def create_prompt(
     idempotency_key: IdempotencyKey = None,
 ) -> PromptOut:
     created = registry.create_prompt(
-        body.name,
-        description=body.description,
-        tags=body.tags,
-        content=body.content,
-        model_config=body.llm_config,
-        version_name=body.version_name,
-        version_description=body.version_description,
-        max_versions=body.max_versions,
-        actor=actor,
-        idempotency_key=idempotency_key,
+        **body.create_args(), actor=actor, idempotency_key=idempotency_key
     )
     response.headers["Location"] = f"/prompts/{created.prompt.id}"
     response.headers["ETag"] = created.prompt.etag

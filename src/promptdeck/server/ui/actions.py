@@ -107,16 +107,7 @@ def create_prompt(
                 "version_description": version_description,
             }
         )
-        created = registry.create_prompt(
-            body.name,
-            description=body.description,
-            tags=body.tags,
-            content=body.content,
-            model_config=body.llm_config,
-            version_name=body.version_name,
-            version_description=body.version_description,
-            actor=actor_of(request, actor),
-        )
+        created = registry.create_prompt(**body.create_args(), actor=actor_of(request, actor))
     except (errors.PromptdeckError, ValidationError) as exc:
         return render(
             request, "new.html", status_for(exc), form=typed, error=message_of(exc), actor=actor

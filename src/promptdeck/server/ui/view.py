@@ -101,10 +101,17 @@ env.globals.update(variables=variables)
 env.tests.update(skip=lambda value: isinstance(value, Skip))
 
 
+def page_html(template: str, *, path: str, actor: str, max_body_bytes: int, **context: Any) -> str:
+    """A page's HTML; ``max_body_bytes`` lets the page's script stop over-large forms."""
+    return env.get_template(template).render(
+        path=path, actor=actor, max_body_bytes=max_body_bytes, **context
+    )
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("actor", actor_cookie(request))
     context.setdefault("max_body_bytes", request.app.state.settings.max_body_bytes)
-    html = env.get_template(template).render(request=request, path=request.url.path, **context)
+    html = page_html(template, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)
 
 
