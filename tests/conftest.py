@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -87,3 +88,19 @@ def start_server(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Se
 @pytest.fixture
 def server(start_server: Callable[..., ServerProcess]) -> ServerProcess:
     return start_server()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real server shared by one test module's tests (each uses its own prompt names)."""
+    tmp = tmp_path_factory.mktemp("server")
+    with fresh_database_url(tmp) as url:
+        server = ServerProcess(url, log_path=tmp / "server.log").start()
+        yield server
+        server.stop()
+
+
+@pytest.fixture
+def name() -> str:
+    """A prompt name no other test uses."""
+    return f"p-{uuid.uuid4().hex[:10]}"
