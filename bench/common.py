@@ -51,6 +51,15 @@ def start(
     return proc
 
 
+def serve_promptdeck(database_url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    """`promptdeck serve` on a free port, ready; returns the process and its base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [str(BIN / "promptdeck"), "serve", "--port", str(port), "--workers", str(workers)]
+    cmd += ["--database-url", database_url, "--log-level", "warning"]
+    return start(cmd, url + "/healthz"), url
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import BIN, free_port, start, stop, wrk
+from bench.common import BIN, free_port, serve_promptdeck, start, stop, wrk
 
 CONTENT = "You are a helpful support agent. Answer {{customer}} briefly and kindly."
 
@@ -64,23 +64,7 @@ def main() -> None:
         stop(ceiling)
 
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = start(
-            [
-                str(BIN / "promptdeck"),
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--database-url",
-                f"sqlite:///{Path(tmp) / 'bench.db'}",
-                "--log-level",
-                "warning",
-            ],
-            url + "/healthz",
-        )
+        server, url = serve_promptdeck(f"sqlite:///{Path(tmp) / 'bench.db'}", args.workers)
         try:
             with httpx.Client(base_url=url, timeout=30) as client:
                 client.post(

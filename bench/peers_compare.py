@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import BIN, free_port, start, stop, wrk
+from bench.common import free_port, serve_promptdeck, start, stop, wrk
 
 TEMPLATE = (
     "You are a support triage assistant for {{product}}. Read the ticket and choose one of "
@@ -47,21 +47,7 @@ def _fetch_worker(url: str, seconds: float, start_at: float, out: mp.Queue) -> N
 
 def promptdeck_side(versions: int, seconds: float, clients: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = start(
-            [
-                str(BIN / "promptdeck"),
-                "serve",
-                "--port",
-                str(port),
-                "--database-url",
-                f"sqlite:///{Path(tmp) / 'pd.db'}",
-                "--log-level",
-                "warning",
-            ],
-            url + "/healthz",
-        )
+        server, url = serve_promptdeck(f"sqlite:///{Path(tmp) / 'pd.db'}")
         try:
             creates, rollbacks = [], []
             with httpx.Client(base_url=url) as client:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import BIN, free_port, start, stop
+from bench.common import serve_promptdeck, stop
 from promptdeck.core import Registry
 from promptdeck.domain.rules import encode_cursor
 from promptdeck.store import migrate
@@ -67,24 +67,11 @@ def main() -> None:
         full.dispose()
         loader.engine.dispose()
 
-        port = free_port()
-        server = start(
-            [
-                str(BIN / "promptdeck"),
-                "serve",
-                "--port",
-                str(port),
-                "--database-url",
-                url,
-                "--log-level",
-                "warning",
-            ],
-            f"http://127.0.0.1:{port}/healthz",
-        )
+        server, base_url = serve_promptdeck(url)
         try:
             pages: list[float] = []
             rng = random.Random(7)
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            with httpx.Client(base_url=base_url) as client:
                 client.get("/prompts/big/versions")
                 for _ in range(500):
                     before = rng.randint(2, total + 1)
