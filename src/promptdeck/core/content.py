@@ -3,12 +3,11 @@ caller's transaction (the Registry's); no commits here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection
 
 from promptdeck.domain import storage
 from promptdeck.store import blobs as b
+from promptdeck.store.records import VersionRow
 
 
 class ContentStore:
@@ -52,8 +51,8 @@ class ContentStore:
         base_row = b.previous_blob(conn, prompt_id, number)
         if base_row is None or base_row.depth + 1 >= storage.CHAIN_MAX:
             return storage.encode_full(data), None
-        base = self.read(conn, int(base_row.id))
-        return storage.encode(data, base, int(base_row.depth)), int(base_row.id)
+        base = self.read(conn, base_row.id)
+        return storage.encode(data, base, base_row.depth), base_row.id
 
     def read(self, conn: Connection, blob_id: int) -> bytes:
         cached = self.cache.get(blob_id)
@@ -78,16 +77,15 @@ class ContentStore:
         """The content of blob ``blob_id`` as text; None for a purged version's None."""
         return None if blob_id is None else self.read(conn, blob_id).decode("utf-8")
 
-    def text_of(self, conn: Connection, row: Any) -> str | None:
+    def text_of(self, conn: Connection, row: VersionRow) -> str | None:
         """The content of a full version row (see queries.version_row); None once purged."""
-        m = row._mapping
-        if m["blob_id"] is None:
+        stored = row.stored
+        if stored is None:
             return None
-        codec = m["blob_codec"]
-        if codec in (storage.RAW, storage.ZSTD):
-            data = storage.decode(codec, bytes(m["blob_data"]), int(m["blob_raw_size"]))
+        if stored.codec in (storage.RAW, storage.ZSTD):
+            data = storage.decode(stored.codec, stored.data, stored.raw_size)
         else:
-            data = self.read(conn, int(m["blob_id"]))
+            data = self.read(conn, stored.blob_id)
         return data.decode("utf-8")
 
     def release(self, conn: Connection, blob_id: int) -> bool:
@@ -98,11 +96,11 @@ class ContentStore:
         if b.blob_references(conn, blob_id) > 0:
             return False
         for dep in b.dependants(conn, blob_id):
-            data = self.read(conn, int(dep.id))
+            data = self.read(conn, dep)
             enc = storage.encode_full(data)
             b.rewrite_blob(
                 conn,
-                int(dep.id),
+                dep,
                 {"codec": enc.codec, "data": enc.data, "base_id": None, "depth": 0},
             )
         b.delete_blob(conn, blob_id)

@@ -1,25 +1,21 @@
-"""Rule 8 inside a Registry transaction: the retention sweep, archive, restore, purge.
-
-Functions here run in the caller's transaction, with the prompt row already locked.
-"""
+"""Rule 8: the retention sweep, archive, restore and purge of versions, and the storage
+report. Helpers (``sweep``, ``archive``…) run in the caller's ``Tx`` with the prompt row
+already locked; the operations (``archive_version``…) are what ``Registry`` calls."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import Connection
-
+from promptdeck.core import load
+from promptdeck.core.tx import Tx
 from promptdeck.domain import retention as rules
+from promptdeck.domain.models import Version
+from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
+from promptdeck.domain.retention import StorageReport
 from promptdeck.errors import ActiveVersionProtected, VersionUnavailable
 from promptdeck.store import blobs as b
-
-if TYPE_CHECKING:
-    from promptdeck.core.registry import Registry
-
-prompt_blob_ids = b.prompt_blob_ids
+from promptdeck.store.records import VersionRow
 
 
-def check_usable(version: Any) -> None:
+def check_usable(version: VersionRow) -> None:
     """A purged version has no content left: it cannot be activated or restored."""
     if version.purged_at is not None:
         raise VersionUnavailable(
@@ -28,12 +24,10 @@ def check_usable(version: Any) -> None:
 
 
 def sweep(
-    reg: Registry,
-    conn: Connection,
+    tx: Tx,
     prompt_id: int,
     *,
     protect: set[int | None],
-    actor: str,
     live: int | None = None,
     max_versions: int | None = None,
 ) -> list[int]:
@@ -41,20 +35,17 @@ def sweep(
     ``protect`` (the active version, the one just created or restored). Reads a counter,
     then at most ``excess + len(protect)`` index entries: O(1) in the length of history."""
     if live is None:
-        live, max_versions = b.live_count(conn, prompt_id)
+        live, max_versions = b.live_count(tx.conn, prompt_id)
     over = rules.excess(live, max_versions)
     if over == 0:
         return []
     keep = {v for v in protect if v is not None}
-    rows = b.oldest_unarchived(conn, prompt_id, exclude=keep, limit=over)
-    now = reg.clock()
-    b.set_archived(conn, prompt_id, [r.id for r in rows], True, now)
+    rows = b.oldest_unarchived(tx.conn, prompt_id, exclude=keep, limit=over)
+    b.set_archived(tx.conn, prompt_id, [r.id for r in rows], True, tx.clock())
     for r in rows:
-        reg._event(
-            conn,
+        tx.record(
+            EventKind.VERSION_ARCHIVED,
             prompt_id,
-            "version.archived",
-            actor,
             version_id=r.id,
             detail={
                 "number": r.number,
@@ -66,45 +57,31 @@ def sweep(
     return [r.id for r in rows]
 
 
-def archive(
-    reg: Registry,
-    conn: Connection,
-    prompt_id: int,
-    version: Any,
-    *,
-    actor: str,
-    active_id: int | None,
-) -> bool:
+def archive(tx: Tx, prompt_id: int, version: VersionRow, *, active_id: int | None) -> bool:
     if version.id == active_id:
         raise ActiveVersionProtected(
             f"version {version.id} is active: roll back to another version before archiving it"
         )
     if version.archived:
         return False
-    b.set_archived(conn, prompt_id, [version.id], True, reg.clock())
-    reg._event(
-        conn,
+    b.set_archived(tx.conn, prompt_id, [version.id], True, tx.clock())
+    tx.record(
+        EventKind.VERSION_ARCHIVED,
         prompt_id,
-        "version.archived",
-        actor,
         version_id=version.id,
         detail={"number": version.number, "version_name": version.version_name, "reason": "manual"},
     )
     return True
 
 
-def restore(
-    reg: Registry, conn: Connection, prompt_id: int, version: Any, *, actor: str, reason: str
-) -> bool:
+def restore(tx: Tx, prompt_id: int, version: VersionRow, *, reason: str) -> bool:
     check_usable(version)
     if not version.archived:
         return False
-    b.set_archived(conn, prompt_id, [version.id], False, reg.clock())
-    reg._event(
-        conn,
+    b.set_archived(tx.conn, prompt_id, [version.id], False, tx.clock())
+    tx.record(
+        EventKind.VERSION_RESTORED,
         prompt_id,
-        "version.restored",
-        actor,
         version_id=version.id,
         detail={"number": version.number, "version_name": version.version_name, "reason": reason},
     )
@@ -112,15 +89,7 @@ def restore(
 
 
 def purge(
-    reg: Registry,
-    conn: Connection,
-    prompt_id: int,
-    version: Any,
-    blob_id: int | None,
-    *,
-    actor: str,
-    reason: str,
-    active_id: int | None,
+    tx: Tx, prompt_id: int, version: VersionRow, *, reason: str, active_id: int | None
 ) -> bool:
     """Destroy a version's content and keep its row as a tombstone; True if it was purged
     now (False: already purged). The content's blob goes unless another version has the
@@ -131,18 +100,20 @@ def purge(
         )
     if version.purged_at is not None:
         return False
-    now = reg.clock()
+    now = tx.clock()
     if not version.archived:  # a tombstone counts as archived: it has nothing to restore
-        b.set_archived(conn, prompt_id, [version.id], True, now)
+        b.set_archived(tx.conn, prompt_id, [version.id], True, now)
     b.mark_purged(
-        conn, prompt_id, version.id, {"purged_at": now, "purged_by": actor, "purge_reason": reason}
-    )
-    destroyed = reg.contents.release(conn, blob_id) if blob_id is not None else False
-    reg._event(
-        conn,
+        tx.conn,
         prompt_id,
-        "version.purged",
-        actor,
+        version.id,
+        {"purged_at": now, "purged_by": tx.actor, "purge_reason": reason},
+    )
+    blob_id = version.blob_id
+    destroyed = tx.contents.release(tx.conn, blob_id) if blob_id is not None else False
+    tx.record(
+        EventKind.VERSION_PURGED,
+        prompt_id,
         version_id=version.id,
         detail={
             "number": version.number,
@@ -152,3 +123,40 @@ def purge(
         },
     )
     return True
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+def _target(tx: Tx, ref: VersionRef) -> tuple[int, int | None, VersionRow]:
+    row = load.prompt_row(tx, ref.prompt, for_update=True)
+    return row.id, row.active_version_id, load.version_row(tx, row, ref, full=True)
+
+
+def archive_version(tx: Tx, ref: VersionRef) -> tuple[Version, bool]:
+    """Archive by hand: out of the unarchived set, content kept; never the active one."""
+    prompt_id, active_id, target = _target(tx, ref)
+    changed = archive(tx, prompt_id, target, active_id=active_id)
+    return load.version(tx, prompt_id, ref.version_id), changed
+
+
+def restore_version(tx: Tx, ref: VersionRef) -> tuple[Version, bool]:
+    """Bring an archived version back (exact content); over max_versions, the oldest other
+    unarchived versions (never the active one) are archived in its place."""
+    prompt_id, active_id, target = _target(tx, ref)
+    changed = restore(tx, prompt_id, target, reason="manual")
+    if changed:
+        sweep(tx, prompt_id, protect={ref.version_id, active_id})
+    return load.version(tx, prompt_id, ref.version_id), changed
+
+
+def purge_version(tx: Tx, ref: VersionRef, reason: str) -> tuple[Version, bool]:
+    """Destroy a version's content for good (a leaked secret); the row stays as a
+    tombstone with who, when and why."""
+    prompt_id, active_id, target = _target(tx, ref)
+    changed = purge(tx, prompt_id, target, reason=reason, active_id=active_id)
+    return load.version(tx, prompt_id, ref.version_id), changed
+
+
+def storage(tx: Tx, ref: PromptRef) -> StorageReport:
+    return b.storage_report(tx.conn, load.prompt_row(tx, ref).id)

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection
-
-from promptdeck.core.content import ContentStore
+from promptdeck.core import load
+from promptdeck.core.tx import Tx
 from promptdeck.domain import rules
+from promptdeck.domain.models import Page, Prompt
+from promptdeck.domain.refs import PromptRef
 from promptdeck.errors import InvalidInput, PromptNameTaken
 from promptdeck.store import queries as q
 from promptdeck.store import transfer as t
+from promptdeck.store.records import PromptRow
 from promptdeck.store.transfer import LOCAL_VERSION_COLS
 
 RECORD_FORMAT = 1
@@ -36,17 +38,17 @@ PROMPT_KEYS = (
 EVENT_KEYS = ("kind", "actor", "created_at", "detail")
 
 
-def export_record(conn: Connection, row: Any, contents: ContentStore) -> dict[str, Any]:
+def export_record(tx: Tx, row: PromptRow) -> dict[str, Any]:
     """The prompt ``row``'s full record: the prompt, every version in full, every event."""
-    m = row._mapping
+    conn = tx.conn
     version_rows = [
-        {**v, "content": contents.text(conn, v["blob_id"])} for v in t.all_versions(conn, row.id)
+        {**v, "content": tx.contents.text(conn, v["blob_id"])} for v in t.all_versions(conn, row.id)
     ]
     number_of = {v["id"]: v["number"] for v in version_rows}
     return {
         "format": RECORD_FORMAT,
-        **{key: m[key] for key in PROMPT_KEYS},
-        "active_version_number": number_of.get(m["active_version_id"]),
+        **{key: getattr(row, key) for key in PROMPT_KEYS},
+        "active_version_number": number_of.get(row.active_version_id),
         "versions": [
             {k: v for k, v in vrow.items() if k not in LOCAL_VERSION_COLS} for vrow in version_rows
         ],
@@ -96,16 +98,15 @@ def _check_hash(version: dict[str, Any]) -> None:
         )
 
 
-def import_record(
-    conn: Connection, record: dict[str, Any], contents: ContentStore
-) -> tuple[int, bool]:
+def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
     """Write ``record``; returns (prompt id, created). An identical existing prompt is a
     no-op; a different one under the same name is a conflict."""
+    conn, contents = tx.conn, tx.contents
     name = record["name"]
-    existing = q.find_prompt_row(conn, name, include_deleted=True, for_update=True)
+    existing = q.find_prompt_row(conn, PromptRef(name=name), include_deleted=True, for_update=True)
     if existing is not None:
-        if _canonical(export_record(conn, existing, contents)) == _canonical(record):
-            return int(existing.id), False
+        if _canonical(export_record(tx, existing)) == _canonical(record):
+            return existing.id, False
         raise PromptNameTaken(
             f"a prompt named {name!r} already exists with a different history", field="name"
         )
@@ -155,3 +156,28 @@ def import_record(
             },
         )
     return prompt_id, True
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+def export_one(tx: Tx, ref: PromptRef) -> dict[str, Any]:
+    """The prompt's whole history as one record (a soft-deleted prompt too)."""
+    return export_record(tx, load.prompt_row(tx, ref, include_deleted=True))
+
+
+def export_page(tx: Tx, *, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
+    """Every prompt's record, soft-deleted ones included, a page at a time (by id)."""
+    rules.check_limit(limit)
+    after = rules.decode_cursor(cursor) if cursor else None
+    rows = t.prompt_rows(tx.conn, after_id=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [export_record(tx, row) for row in rows]
+    return Page(items, rules.encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def import_one(tx: Tx, record: dict[str, Any]) -> tuple[Prompt, bool]:
+    """Write an exported record as it is; (prompt, created)."""
+    prompt_id, created = import_record(tx, record)
+    return load.reload(tx, prompt_id, include_deleted=True), created

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from promptdeck.domain.etag import prompt_etag
+
 T = TypeVar("T")
 
 
@@ -50,7 +52,7 @@ class Prompt:
 
     @property
     def etag(self) -> str:
-        return f'"{self.id}-{self.revision}"'
+        return prompt_etag(self.id, self.revision)
 
 
 @dataclass(frozen=True, slots=True)

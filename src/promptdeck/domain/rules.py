@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from promptdeck.errors import InvalidInput
-from promptdeck.limits import PROMPT_NAME_MAX, PROMPT_NAME_PATTERN
+from promptdeck.limits import PAGE_LIMIT_MAX, PROMPT_NAME_MAX, PROMPT_NAME_PATTERN
 
 _NAME_RE = re.compile(PROMPT_NAME_PATTERN)
 
@@ -72,3 +72,10 @@ def decode_cursor(cursor: str) -> int:
         return int(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
+
+
+def check_limit(limit: int) -> int:
+    """A page size the server accepts."""
+    if not 1 <= limit <= PAGE_LIMIT_MAX:
+        raise InvalidInput(f"limit must be between 1 and {PAGE_LIMIT_MAX}", field="limit")
+    return limit

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from promptdeck.domain.retention import StorageReport
 from promptdeck.domain.storage import StoredBlob
+from promptdeck.store.records import BlobBase, OldVersion
 from promptdeck.store.tables import blobs, prompts, versions
 
 # --- blobs ----------------------------------------------------------------------------------
@@ -64,9 +65,10 @@ def blob_chain(conn: Connection, blob_id: int) -> list[StoredBlob]:
     return [StoredBlob(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
 
-def previous_blob(conn: Connection, prompt_id: int, number: int) -> Row[Any] | None:
+def previous_blob(conn: Connection, prompt_id: int, number: int) -> BlobBase | None:
     """The blob of the prompt's version just before ``number`` (the delta base), if any."""
-    return conn.execute(_PREVIOUS_BLOB, {"pid": prompt_id, "n": number}).first()
+    row = conn.execute(_PREVIOUS_BLOB, {"pid": prompt_id, "n": number}).first()
+    return None if row is None else BlobBase(int(row.id), int(row.depth))
 
 
 _PREVIOUS_BLOB: sa.Select[Any] = (
@@ -78,9 +80,10 @@ _PREVIOUS_BLOB: sa.Select[Any] = (
 )
 
 
-def dependants(conn: Connection, blob_id: int) -> list[Row[Any]]:
+def dependants(conn: Connection, blob_id: int) -> list[int]:
     """Blobs stored as deltas against ``blob_id`` (a purge re-encodes them first)."""
-    return list(conn.execute(sa.select(blobs.c.id).where(blobs.c.base_id == blob_id)))
+    rows = conn.execute(sa.select(blobs.c.id).where(blobs.c.base_id == blob_id))
+    return [int(r[0]) for r in rows]
 
 
 def rewrite_blob(conn: Connection, blob_id: int, values: dict[str, Any]) -> None:
@@ -102,7 +105,7 @@ def blob_references(conn: Connection, blob_id: int) -> int:
 
 def prompt_blob_ids(conn: Connection, prompt_id: int) -> list[int]:
     return [
-        r[0]
+        int(r[0])
         for r in conn.execute(
             sa.select(versions.c.blob_id)
             .where(versions.c.prompt_id == prompt_id, versions.c.blob_id.is_not(None))
@@ -116,7 +119,7 @@ def prompt_blob_ids(conn: Connection, prompt_id: int) -> list[int]:
 
 def oldest_unarchived(
     conn: Connection, prompt_id: int, *, exclude: set[int], limit: int
-) -> list[Row[Any]]:
+) -> list[OldVersion]:
     """The ``limit`` oldest unarchived versions not in ``exclude``: an index range scan on
     (prompt_id, archived, number) that stops after ``limit + len(exclude)`` entries."""
     query = sa.select(versions.c.id, versions.c.number, versions.c.version_name).where(
@@ -124,7 +127,8 @@ def oldest_unarchived(
     )
     if exclude:
         query = query.where(versions.c.id.not_in(sorted(exclude)))
-    return list(conn.execute(query.order_by(versions.c.number).limit(limit)))
+    rows = conn.execute(query.order_by(versions.c.number).limit(limit))
+    return [OldVersion(int(r.id), int(r.number), r.version_name) for r in rows]
 
 
 def set_archived(

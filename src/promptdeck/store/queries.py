@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 
 from promptdeck.domain.models import Event, Prompt, Version
+from promptdeck.domain.refs import PromptRef
+from promptdeck.store.records import Allocated, IdempotencyRecord, PromptRow, VersionRow
 from promptdeck.store.tables import blobs, events, idempotency_keys, prompts, versions
 
 VERSION_SUMMARY_COLS = [
@@ -36,10 +38,6 @@ BLOB_COLS = [
 ]
 
 
-def _ref_clause(ref: str) -> sa.ColumnElement[bool]:
-    return prompts.c.id == int(ref) if ref.isdigit() else prompts.c.name == ref
-
-
 def _find_prompt(by_id: bool, include_deleted: bool, for_update: bool) -> sa.Select[Any]:
     ref = sa.bindparam("ref", type_=sa.Integer if by_id else sa.String)
     query = sa.select(prompts).where((prompts.c.id if by_id else prompts.c.name) == ref)
@@ -59,11 +57,12 @@ _FIND_PROMPT = {
 
 
 def find_prompt_row(
-    conn: Connection, ref: str, *, include_deleted: bool = False, for_update: bool = False
-) -> Row[Any] | None:
-    by_id = ref.isdigit()
+    conn: Connection, ref: PromptRef, *, include_deleted: bool = False, for_update: bool = False
+) -> PromptRow | None:
+    by_id = ref.id is not None
     query = _FIND_PROMPT[(by_id, include_deleted, for_update)]
-    return conn.execute(query, {"ref": int(ref) if by_id else ref}).first()
+    row = conn.execute(query, {"ref": ref.id if by_id else ref.name}).first()
+    return None if row is None else PromptRow.of(row)
 
 
 _LOCK_AND_BUMP = (
@@ -85,9 +84,15 @@ _LOCK_AND_BUMP = (
 )
 
 
-def lock_and_bump_prompt(conn: Connection, prompt_id: int, now: datetime) -> Row[Any]:
+def lock_and_bump_prompt(conn: Connection, prompt_id: int, now: datetime) -> Allocated:
     """Allocate the next version number; the UPDATE also locks the prompt row until commit."""
-    return conn.execute(_LOCK_AND_BUMP, {"pid": prompt_id, "now": now}).one()
+    row = conn.execute(_LOCK_AND_BUMP, {"pid": prompt_id, "now": now}).one()
+    return Allocated(
+        int(row.next_version_number),
+        row.active_version_id,
+        int(row.live_count),
+        row.max_versions,
+    )
 
 
 def insert_prompt(conn: Connection, values: dict[str, Any]) -> int:
@@ -147,27 +152,35 @@ def insert_version(conn: Connection, values: dict[str, Any]) -> int:
 
 def version_row(
     conn: Connection, prompt_id: int, version_id: int, *, full: bool
-) -> Row[Any] | None:
+) -> VersionRow | None:
     if not full:
-        return conn.execute(
-            sa.select(*VERSION_SUMMARY_COLS).where(
-                versions.c.prompt_id == prompt_id, versions.c.id == version_id
-            )
-        ).first()
+        return _version_row(
+            conn.execute(
+                sa.select(*VERSION_SUMMARY_COLS).where(
+                    versions.c.prompt_id == prompt_id, versions.c.id == version_id
+                )
+            ).first()
+        )
     query: sa.Select[Any] = (
         sa.select(*VERSION_SUMMARY_COLS, versions.c.model_config, versions.c.blob_id, *BLOB_COLS)
         .select_from(versions.outerjoin(blobs, blobs.c.id == versions.c.blob_id))
         .where(versions.c.prompt_id == prompt_id, versions.c.id == version_id)
     )
-    return conn.execute(query).first()
+    return _version_row(conn.execute(query).first())
 
 
-def version_by_name(conn: Connection, prompt_id: int, name: str) -> Row[Any] | None:
-    return conn.execute(
-        sa.select(*VERSION_SUMMARY_COLS).where(
-            versions.c.prompt_id == prompt_id, versions.c.version_name == name
-        )
-    ).first()
+def _version_row(row: Row[Any] | None) -> VersionRow | None:
+    return None if row is None else VersionRow.of(row)
+
+
+def version_by_name(conn: Connection, prompt_id: int, name: str) -> VersionRow | None:
+    return _version_row(
+        conn.execute(
+            sa.select(*VERSION_SUMMARY_COLS).where(
+                versions.c.prompt_id == prompt_id, versions.c.version_name == name
+            )
+        ).first()
+    )
 
 
 _PREVIOUS_VERSION_ID = (
@@ -189,13 +202,14 @@ def version_page(
     before_number: int | None,
     limit: int,
     archived: bool | None = None,
-) -> list[Row[Any]]:
+) -> list[VersionRow]:
     query = sa.select(*VERSION_SUMMARY_COLS).where(versions.c.prompt_id == prompt_id)
     if archived is not None:
         query = query.where(versions.c.archived == archived)
     if before_number is not None:
         query = query.where(versions.c.number < before_number)
-    return list(conn.execute(query.order_by(versions.c.number.desc()).limit(limit)))
+    rows = conn.execute(query.order_by(versions.c.number.desc()).limit(limit))
+    return [VersionRow.of(r) for r in rows]
 
 
 def prompt_page(
@@ -206,7 +220,7 @@ def prompt_page(
     query_text: str | None,
     tag: str | None,
     deleted: bool = False,
-) -> list[Row[Any]]:
+) -> list[PromptRow]:
     """Live prompts by id; with ``deleted``, only the soft-deleted ones instead."""
     gone = prompts.c.deleted_at.is_not(None) if deleted else prompts.c.deleted_at.is_(None)
     query = sa.select(prompts).where(gone)
@@ -221,28 +235,28 @@ def prompt_page(
             )
         )
     if not tag:
-        return list(conn.execute(query.order_by(prompts.c.id).limit(limit)))
+        return [PromptRow.of(r) for r in conn.execute(query.order_by(prompts.c.id).limit(limit))]
     # JSON containment differs by dialect and the tag lists are tiny, so filter here, reading
     # batches in id order until the page is full or the prompts run out: a rare tag must not
     # end the pages early.
-    found: list[Row[Any]] = []
+    found: list[PromptRow] = []
     scanned = after_id
     batch = max(4 * limit, 200)
     while len(found) < limit:
         window = query if scanned is None else query.where(prompts.c.id > scanned)
         rows = list(conn.execute(window.order_by(prompts.c.id).limit(batch)))
-        found.extend(r for r in rows if tag in (r.tags or []))
+        found.extend(PromptRow.of(r) for r in rows if tag in (r.tags or []))
         if len(rows) < batch:
             break
-        scanned = rows[-1].id
+        scanned = int(rows[-1].id)
     return found[:limit]
 
 
-def versions_by_ids(conn: Connection, ids: list[int]) -> dict[int, Row[Any]]:
+def versions_by_ids(conn: Connection, ids: list[int]) -> dict[int, VersionRow]:
     if not ids:
         return {}
     rows = conn.execute(sa.select(*VERSION_SUMMARY_COLS).where(versions.c.id.in_(ids)))
-    return {r.id: r for r in rows}
+    return {int(r.id): VersionRow.of(r) for r in rows}
 
 
 # Events whose detail is just the version's number and name: stored as {} and filled in
@@ -275,19 +289,20 @@ def events_with_versions() -> sa.Select[Any]:
 
 def event_page(
     conn: Connection, prompt_id: int, *, before_id: int | None, limit: int
-) -> list[Row[Any]]:
+) -> list[Event]:
     query = events_with_versions().where(events.c.prompt_id == prompt_id)
     if before_id is not None:
         query = query.where(events.c.id < before_id)
-    return list(conn.execute(query.order_by(events.c.id.desc()).limit(limit)))
+    return [to_event(r) for r in conn.execute(query.order_by(events.c.id.desc()).limit(limit))]
 
 
-def find_idempotency_key(conn: Connection, scope: str, key: str) -> Row[Any] | None:
-    return conn.execute(
-        sa.select(idempotency_keys).where(
+def find_idempotency_key(conn: Connection, scope: str, key: str) -> IdempotencyRecord | None:
+    row = conn.execute(
+        sa.select(idempotency_keys.c.request_hash, idempotency_keys.c.result_id).where(
             idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
         )
     ).first()
+    return None if row is None else IdempotencyRecord(row.request_hash, int(row.result_id))
 
 
 def insert_idempotency_key(conn: Connection, values: dict[str, Any]) -> None:
@@ -308,51 +323,50 @@ def purge_prompt(conn: Connection, prompt_id: int) -> None:
 
 
 def to_version(
-    row: Row[Any],
+    row: VersionRow,
     *,
     active_id: int | None,
     previous_id: int | None = None,
     content: str | None = None,
 ) -> Version:
-    m = row._mapping
     return Version(
-        id=m["id"],
-        prompt_id=m["prompt_id"],
-        number=m["number"],
-        version_name=m["version_name"],
-        description=m["description"],
-        created_at=m["created_at"],
-        created_by=m["created_by"],
-        content_hash=m["content_hash"],
-        active=m["id"] == active_id,
-        archived=bool(m["archived"]),
-        archived_at=m["archived_at"],
-        purged=m["purged_at"] is not None,
-        purged_at=m["purged_at"],
-        purged_by=m["purged_by"],
-        purge_reason=m["purge_reason"],
+        id=row.id,
+        prompt_id=row.prompt_id,
+        number=row.number,
+        version_name=row.version_name,
+        description=row.description,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        content_hash=row.content_hash,
+        active=row.id == active_id,
+        archived=row.archived,
+        archived_at=row.archived_at,
+        purged=row.purged_at is not None,
+        purged_at=row.purged_at,
+        purged_by=row.purged_by,
+        purge_reason=row.purge_reason,
         previous_version_id=previous_id,
         content=content,
-        model_config=m.get("model_config"),
+        model_config=row.model_config,
     )
 
 
-def to_prompt(row: Row[Any], active: Version | None = None) -> Prompt:
-    m = row._mapping
+def to_prompt(row: PromptRow, active: Version | None = None) -> Prompt:
+    assert row.active_version_id is not None  # only while a prompt is being created or purged
     return Prompt(
-        id=m["id"],
-        name=m["name"],
-        description=m["description"],
-        tags=list(m["tags"] or []),
-        content=m["content"],
-        model_config=dict(m["model_config"] or {}),
-        active_version_id=m["active_version_id"],
-        version_count=m["version_count"],
-        max_versions=m["max_versions"],
-        revision=m["revision"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-        deleted_at=m["deleted_at"],
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        tags=list(row.tags),
+        content=row.content,
+        model_config=dict(row.model_config),
+        active_version_id=row.active_version_id,
+        version_count=row.version_count,
+        max_versions=row.max_versions,
+        revision=row.revision,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
         active_version=active,
     )
 

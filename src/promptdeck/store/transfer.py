@@ -9,22 +9,21 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from promptdeck.store import queries as q
+from promptdeck.store.records import PromptRow
 from promptdeck.store.tables import events, prompts, versions
 from promptdeck.store.types import UTCDateTime
 
 # Columns that belong to one database, not to the history: never exported. (A version's
 # content is exported as text in place of its blob_id; see core/transfer.py.)
 LOCAL_VERSION_COLS = {"id", "prompt_id", "blob_id"}
-# Columns that are derived from the versions on import.
-DERIVED_PROMPT_COLS = {"live_count"}
 
 
-def prompt_rows(conn: Connection, *, after_id: int | None, limit: int) -> list[Any]:
+def prompt_rows(conn: Connection, *, after_id: int | None, limit: int) -> list[PromptRow]:
     """Prompts by id, soft-deleted ones included (a backup keeps them)."""
     query = sa.select(prompts)
     if after_id is not None:
         query = query.where(prompts.c.id > after_id)
-    return list(conn.execute(query.order_by(prompts.c.id).limit(limit)))
+    return [PromptRow.of(r) for r in conn.execute(query.order_by(prompts.c.id).limit(limit))]
 
 
 def all_versions(conn: Connection, prompt_id: int) -> list[dict[str, Any]]:

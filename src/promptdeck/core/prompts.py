@@ -1,0 +1,142 @@
+"""Operations on prompts (rules 1, 6, 7): create with a first version, list, read, edit the
+metadata and working copy, soft delete, restore, purge, and the prompt's timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promptdeck.core import load, retention, versions
+from promptdeck.core.tx import Tx
+from promptdeck.domain import rules
+from promptdeck.domain.models import Event, Page, Prompt
+from promptdeck.domain.refs import EventKind, PromptRef
+from promptdeck.errors import InvalidInput, PromptNotDeleted
+from promptdeck.store import blobs as b
+from promptdeck.store import queries as q
+
+PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
+
+
+def create(tx: Tx, request: dict[str, Any], idempotency_key: str | None) -> tuple[Prompt, bool]:
+    """Rule 1: a prompt is created with its first version, which is active. ``request``
+    holds the arguments of ``Registry.create_prompt``; returns (prompt, replayed)."""
+    replay = tx.claim("prompts", idempotency_key, request)
+    if replay is not None:
+        return load.reload(tx, replay), True
+    now = tx.clock()
+    max_versions = request["max_versions"]
+    prompt_id = q.insert_prompt(
+        tx.conn,
+        {
+            "name": request["name"],
+            "description": request["description"],
+            "tags": request["tags"],
+            "content": request["content"],
+            "model_config": request["model_config"],
+            "active_version_id": None,
+            "next_version_number": 0,
+            "version_count": 0,
+            "max_versions": max_versions if max_versions is not None else tx.default_max_versions,
+            "revision": 1,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    tx.record(EventKind.PROMPT_CREATED, prompt_id, detail={"name": request["name"]})
+    versions.insert(
+        tx,
+        prompt_id,
+        version_name=request["version_name"],
+        description=request["version_description"],
+        content=request["content"],
+        model_config=request["model_config"],
+        activate=True,
+    )
+    tx.remember(prompt_id)
+    return load.reload(tx, prompt_id), False
+
+
+def page(
+    tx: Tx, *, limit: int, cursor: str | None, query: str | None, tag: str | None, deleted: bool
+) -> Page[Prompt]:
+    rules.check_limit(limit)
+    after = rules.decode_cursor(cursor) if cursor else None
+    rows = q.prompt_page(
+        tx.conn, after_id=after, limit=limit + 1, query_text=query, tag=tag, deleted=deleted
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    actives = q.versions_by_ids(tx.conn, [r.active_version_id for r in rows if r.active_version_id])
+    items = [
+        q.to_prompt(
+            r,
+            q.to_version(actives[r.active_version_id], active_id=r.active_version_id)
+            if r.active_version_id in actives
+            else None,
+        )
+        for r in rows
+    ]
+    return Page(items, rules.encode_cursor(items[-1].id) if more and items else None)
+
+
+def update(tx: Tx, ref: PromptRef, changes: dict[str, Any], if_match: str | None) -> Prompt:
+    """Rule 6: metadata and working copy only; never a version or the active pointer."""
+    unknown = set(changes) - set(PROMPT_FIELDS)
+    if unknown:
+        raise InvalidInput(f"cannot change {sorted(unknown)}", field=sorted(unknown)[0])
+    row = load.prompt_row(tx, ref, for_update=True)
+    load.check_etag(row, if_match)
+    values = {k: v for k, v in changes.items() if getattr(row, k) != v}
+    if values:
+        q.update_prompt(
+            tx.conn, row.id, {**values, "revision": row.revision + 1, "updated_at": tx.clock()}
+        )
+        tx.record(EventKind.PROMPT_UPDATED, row.id, detail={"fields": sorted(values)})
+        if "max_versions" in values:  # rule 8: a lower limit applies at once
+            retention.sweep(tx, row.id, protect={row.active_version_id})
+    return load.reload(tx, row.id)
+
+
+def delete(tx: Tx, ref: PromptRef, if_match: str | None) -> None:
+    """Rule 7: a soft delete; every version stays and the prompt can be restored."""
+    row = load.prompt_row(tx, ref, for_update=True)
+    load.check_etag(row, if_match)
+    now = tx.clock()
+    q.update_prompt(
+        tx.conn, row.id, {"deleted_at": now, "revision": row.revision + 1, "updated_at": now}
+    )
+    tx.record(EventKind.PROMPT_DELETED, row.id)
+
+
+def restore(tx: Tx, ref: PromptRef) -> Prompt:
+    row = load.prompt_row(tx, ref, include_deleted=True, for_update=True)
+    if row.deleted_at is None:
+        raise PromptNotDeleted(f"prompt {str(ref)!r} is not deleted")
+    now = tx.clock()
+    q.update_prompt(
+        tx.conn, row.id, {"deleted_at": None, "revision": row.revision + 1, "updated_at": now}
+    )
+    tx.record(EventKind.PROMPT_RESTORED, row.id)
+    return load.reload(tx, row.id)
+
+
+def purge(tx: Tx, ref: PromptRef) -> None:
+    """Hard delete: only a prompt already soft-deleted, and only on explicit request."""
+    row = load.prompt_row(tx, ref, include_deleted=True, for_update=True)
+    if row.deleted_at is None:
+        raise PromptNotDeleted(f"prompt {str(ref)!r} must be deleted before it is purged")
+    blob_ids = b.prompt_blob_ids(tx.conn, row.id)
+    q.purge_prompt(tx.conn, row.id)
+    for blob_id in blob_ids:  # contents no other prompt shares go for good
+        tx.contents.release(tx.conn, blob_id)
+
+
+def events(tx: Tx, ref: PromptRef, *, limit: int, cursor: str | None) -> Page[Event]:
+    """The prompt's timeline, newest first."""
+    rules.check_limit(limit)
+    before = rules.decode_cursor(cursor) if cursor else None
+    prompt_id = load.prompt_row(tx, ref).id
+    found = q.event_page(tx.conn, prompt_id, before_id=before, limit=limit + 1)
+    more = len(found) > limit
+    items = found[:limit]
+    return Page(items, rules.encode_cursor(items[-1].id) if more and items else None)

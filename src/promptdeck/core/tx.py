@@ -1,0 +1,148 @@
+"""One operation's unit of work: the connection, the clock, the actor, the events to write
+and the idempotency record, committed together or not at all.
+
+``Registry`` opens a ``Tx`` (``writing`` or ``reading``) and passes it to an operation in
+``core/prompts.py``, ``core/versions.py``, ``core/retention.py`` or ``core/transfer.py``.
+Events are buffered on the ``Tx`` and written just before the commit, in the order they
+were recorded; an operation that raises writes none of them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from promptdeck.core.content import ContentStore
+from promptdeck.domain import rules
+from promptdeck.domain.refs import EventKind
+from promptdeck.errors import DatabaseUnavailable, IdempotencyKeyReused
+from promptdeck.store import engine as store_engine
+from promptdeck.store import queries as q
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def unavailable_as_error() -> Iterator[None]:
+    """A lost connection, a database that is down, or a lock held past the busy timeout is
+    DatabaseUnavailable (retryable), not a bug. Constraint violations pass through."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable("the database is unavailable or busy; retry in a moment") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    """An Idempotency-Key claimed by this operation, with the hash of the request it names."""
+
+    scope: str
+    key: str
+    request_hash: str
+
+
+@dataclass(slots=True)
+class Tx:
+    conn: Connection
+    clock: Clock
+    contents: ContentStore
+    actor: str = "anonymous"
+    default_max_versions: int | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    idempotency: Idempotency | None = None
+
+    def record(
+        self,
+        kind: EventKind,
+        prompt_id: int,
+        *,
+        version_id: int | None = None,
+        from_version_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """An event to write with this transaction, by this transaction's actor, now."""
+        self.events.append(
+            {
+                "prompt_id": prompt_id,
+                "kind": str(kind),
+                "actor": self.actor,
+                "created_at": self.clock(),
+                "version_id": version_id,
+                "from_version_id": from_version_id,
+                "detail": detail or {},
+            }
+        )
+
+    def claim(self, scope: str, key: str | None, request: dict[str, Any]) -> int | None:
+        """Claim ``key`` for ``request``: the id the key already names (replay), or None
+        (the key is remembered with the result at ``remember``). A key reused for another
+        request is an error."""
+        if key is None:
+            return None
+        digest = hashlib.sha256(rules.canonical_json(request).encode()).hexdigest()
+        found = q.find_idempotency_key(self.conn, scope, key)
+        if found is not None:
+            if found.request_hash != digest:
+                raise IdempotencyKeyReused(
+                    f"Idempotency-Key {key!r} was used for a different request",
+                    field="Idempotency-Key",
+                )
+            return found.result_id
+        self.idempotency = Idempotency(scope, key, digest)
+        return None
+
+    def remember(self, result_id: int) -> None:
+        """Store the claimed key (if any) with the id of what the request created."""
+        if self.idempotency is not None:
+            q.insert_idempotency_key(
+                self.conn,
+                {
+                    "scope": self.idempotency.scope,
+                    "key": self.idempotency.key,
+                    "request_hash": self.idempotency.request_hash,
+                    "result_id": result_id,
+                    "created_at": self.clock(),
+                },
+            )
+
+    def flush(self) -> None:
+        for event in self.events:
+            q.insert_event(self.conn, event)
+        self.events.clear()
+
+
+class Database:
+    """Opens transactions on one engine: writes through the store's write queue."""
+
+    def __init__(
+        self, engine: Engine, clock: Clock, contents: ContentStore, default_max_versions: int | None
+    ) -> None:
+        self.engine = engine
+        self._writer = store_engine.writer(engine)
+        self.clock = clock
+        self.contents = contents
+        self.default_max_versions = default_max_versions
+
+    @contextmanager
+    def writing(self, actor: str = "anonymous") -> Iterator[Tx]:
+        """One write transaction; commits (events included) unless the block raises."""
+        with unavailable_as_error(), self._writer.begin() as conn:
+            tx = Tx(conn, self.clock, self.contents, actor, self.default_max_versions)
+            yield tx
+            tx.flush()
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        with unavailable_as_error(), self.engine.connect() as conn:
+            yield Tx(conn, self.clock, self.contents)

@@ -1,0 +1,192 @@
+"""Operations on versions (rules 2-5): create, read the history, roll back, the active one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promptdeck.core import load, retention
+from promptdeck.core.tx import Tx
+from promptdeck.domain import rules
+from promptdeck.domain.models import Page, Prompt, Version
+from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
+from promptdeck.errors import StaleEtag, VersionNotFound
+from promptdeck.store import queries as q
+
+
+def insert(
+    tx: Tx,
+    prompt_id: int,
+    *,
+    version_name: str | None,
+    description: str,
+    content: str,
+    model_config: dict[str, Any],
+    activate: bool,
+) -> Version:
+    """Rule 3: the number from the prompt's counter (the UPDATE locks the prompt row), the
+    name given or the creation time; rule 8 applied after."""
+    now = tx.clock()
+    allocated = q.lock_and_bump_prompt(tx.conn, prompt_id, now)
+    number = allocated.number
+    previous_active = allocated.active_version_id
+    if version_name is None:
+        base = rules.default_version_name(now)
+        version_name = rules.next_free_name(base, q.names_with_prefix(tx.conn, prompt_id, base))
+    content_hash = rules.content_hash(content, model_config)
+    version_id = q.insert_version(
+        tx.conn,
+        {
+            "prompt_id": prompt_id,
+            "number": number,
+            "version_name": version_name,
+            "description": description,
+            "blob_id": tx.contents.put(tx.conn, prompt_id, number, content),
+            "model_config": model_config,
+            "content_hash": content_hash,
+            "created_by": tx.actor,
+            "created_at": now,
+        },
+    )
+    named = {"number": number, "version_name": version_name}
+    tx.record(EventKind.VERSION_CREATED, prompt_id, version_id=version_id, detail=named)
+    if activate:
+        q.set_active(tx.conn, prompt_id, version_id, now, None)
+        tx.record(
+            EventKind.VERSION_ACTIVATED,
+            prompt_id,
+            version_id=version_id,
+            from_version_id=previous_active,
+            detail=named,
+        )
+    # Rule 8: over max_versions, archive the oldest; never the active nor the new one.
+    retention.sweep(
+        tx,
+        prompt_id,
+        protect={version_id, version_id if activate else previous_active},
+        live=allocated.live_count,
+        max_versions=allocated.max_versions,
+    )
+    # Everything about the new version is known here: no need to read it back.
+    return Version(
+        id=version_id,
+        prompt_id=prompt_id,
+        number=number,
+        version_name=version_name,
+        description=description,
+        created_at=now,
+        created_by=tx.actor,
+        content_hash=content_hash,
+        active=activate,
+        previous_version_id=q.previous_version_id(tx.conn, prompt_id, number),
+        content=content,
+        model_config=model_config,
+    )
+
+
+def create(
+    tx: Tx,
+    ref: PromptRef,
+    request: dict[str, Any],
+    *,
+    idempotency_key: str | None,
+    if_match: str | None,
+    save_working_copy: bool,
+) -> tuple[Version, bool]:
+    """Rule 2: snapshot the body (or the working copy); returns (version, replayed)."""
+    row = load.prompt_row(tx, ref, for_update=True)
+    load.check_etag(row, if_match)
+    replay = tx.claim(f"prompt:{row.id}:versions", idempotency_key, request)
+    if replay is not None:
+        return load.version(tx, row.id, replay), True
+    content = request["content"]
+    model_config = request["model_config"]
+    snapshot = row.content if content is None else content
+    snapshot_config = row.model_config if model_config is None else model_config
+    version = insert(
+        tx,
+        row.id,
+        version_name=request["version_name"],
+        description=request["description"],
+        content=snapshot,
+        model_config=snapshot_config,
+        activate=request["activate"],
+    )
+    if save_working_copy:
+        q.update_prompt(tx.conn, row.id, {"content": snapshot, "model_config": snapshot_config})
+    tx.remember(version.id)
+    return version, False
+
+
+def page(
+    tx: Tx,
+    ref: PromptRef,
+    *,
+    limit: int,
+    cursor: str | None,
+    name: str | None,
+    archived: bool | None,
+) -> Page[Version]:
+    rules.check_limit(limit)
+    before = rules.decode_cursor(cursor) if cursor else None
+    prompt = load.prompt_row(tx, ref)
+    if name is not None:
+        found = q.version_by_name(tx.conn, prompt.id, name)
+        rows = [found] if found is not None else []
+        if archived is not None:
+            rows = [r for r in rows if r.archived == archived]
+        more = False
+    else:
+        rows = q.version_page(
+            tx.conn, prompt.id, before_number=before, limit=limit + 1, archived=archived
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+    items = [q.to_version(r, active_id=prompt.active_version_id) for r in rows]
+    return Page(items, rules.encode_cursor(items[-1].number) if more and items else None)
+
+
+def get(tx: Tx, ref: VersionRef) -> Version:
+    """Rule 5: a version of another prompt is exactly as missing as one that never was."""
+    return load.version(tx, load.prompt_row(tx, ref.prompt).id, ref.version_id)
+
+
+def rollback(tx: Tx, ref: VersionRef, if_match: str | None) -> tuple[Prompt, Version, bool]:
+    """Rule 4: make any version of the prompt active; deletes nothing; a no-op if active."""
+    row = load.prompt_row(tx, ref.prompt, for_update=True)
+    expected = load.check_etag(row, if_match)
+    target = load.version_row(tx, row, ref, full=False)
+    version_id = ref.version_id
+    changed = row.active_version_id != version_id
+    if changed:
+        retention.check_usable(target)
+        restored = target.archived
+        if restored:  # rule 8: restore first, then keep the limit (see docs/storage.md)
+            retention.restore(tx, row.id, target, reason="rollback")
+        if not q.set_active(tx.conn, row.id, version_id, tx.clock(), expected):
+            raise StaleEtag("the prompt changed while rolling back; fetch it and retry")
+        detail: dict[str, Any] = {"number": target.number, "version_name": target.version_name}
+        tx.record(
+            EventKind.VERSION_ROLLED_BACK,
+            row.id,
+            version_id=version_id,
+            from_version_id=row.active_version_id,
+            detail={**detail, "restored": True} if restored else detail,
+        )
+        if restored:
+            retention.sweep(tx, row.id, protect={version_id})
+    return load.reload(tx, row.id), load.version(tx, row.id, version_id), changed
+
+
+def active(tx: Tx, ref: PromptRef) -> tuple[Prompt, Version]:
+    """The active version in full, with its prompt: the hot path's slow path."""
+    row = load.prompt_row(tx, ref)
+    vrow = (
+        None
+        if row.active_version_id is None
+        else q.version_row(tx.conn, row.id, row.active_version_id, full=True)
+    )
+    if vrow is None:  # impossible while the foreign key holds
+        raise VersionNotFound(f"prompt {str(ref)!r} has no active version")
+    return q.to_prompt(row), q.to_version(
+        vrow, active_id=row.active_version_id, content=tx.contents.text_of(tx.conn, vrow)
+    )

@@ -1,0 +1,55 @@
+"""The vocabulary every layer shares: how a prompt, a version and an event are named.
+
+A path gives a prompt as text; ``PromptRef.parse`` is the one place that decides whether
+that text is an id or a name (digits are ids: names cannot be all digits, see
+``rules.check_prompt_name``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRef:
+    """A prompt by its integer id or by its name (exactly one of them is set)."""
+
+    id: int | None = None
+    name: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | int | PromptRef) -> PromptRef:
+        if isinstance(text, PromptRef):
+            return text
+        if isinstance(text, int):
+            return cls(id=text)
+        return cls(id=int(text)) if text.isdigit() else cls(name=text)
+
+    def __str__(self) -> str:
+        return str(self.id) if self.id is not None else str(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    """A version by its id, within one prompt (rule 5: another prompt's version is missing)."""
+
+    prompt: PromptRef
+    version_id: int
+
+    def __str__(self) -> str:
+        return f"{self.prompt}/versions/{self.version_id}"
+
+
+class EventKind(StrEnum):
+    """What an event records (``events.kind``; the timeline shows them)."""
+
+    PROMPT_CREATED = "prompt.created"
+    PROMPT_UPDATED = "prompt.updated"
+    PROMPT_DELETED = "prompt.deleted"
+    PROMPT_RESTORED = "prompt.restored"
+    VERSION_CREATED = "version.created"
+    VERSION_ACTIVATED = "version.activated"
+    VERSION_ROLLED_BACK = "version.rolled_back"
+    VERSION_ARCHIVED = "version.archived"
+    VERSION_RESTORED = "version.restored"
+    VERSION_PURGED = "version.purged"

@@ -1,0 +1,148 @@
+"""What the store returns: typed, frozen records of its rows (never SQLAlchemy's ``Row``).
+
+The core reads these; the domain's ``Prompt`` and ``Version`` are built from them in
+``store/queries.py`` (``to_prompt``, ``to_version``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRow:
+    """A row of ``prompts``, every column."""
+
+    id: int
+    name: str
+    description: str
+    tags: list[str]
+    content: str
+    model_config: dict[str, Any]
+    active_version_id: int | None
+    next_version_number: int
+    version_count: int
+    live_count: int
+    max_versions: int | None
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> PromptRow:
+        m = row._mapping
+        return cls(
+            id=int(m["id"]),
+            name=m["name"],
+            description=m["description"],
+            tags=list(m["tags"] or []),
+            content=m["content"],
+            model_config=dict(m["model_config"] or {}),
+            active_version_id=m["active_version_id"],
+            next_version_number=int(m["next_version_number"]),
+            version_count=int(m["version_count"]),
+            live_count=int(m["live_count"]),
+            max_versions=m["max_versions"],
+            revision=int(m["revision"]),
+            created_at=m["created_at"],
+            updated_at=m["updated_at"],
+            deleted_at=m["deleted_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContent:
+    """A full version row's blob in its stored form (the core decodes it)."""
+
+    blob_id: int
+    codec: int
+    raw_size: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    """A row of ``versions``: the summary columns; a full read adds the model config and the
+    stored content (None once purged)."""
+
+    id: int
+    prompt_id: int
+    number: int
+    version_name: str
+    description: str
+    created_at: datetime
+    created_by: str
+    content_hash: str
+    archived: bool
+    archived_at: datetime | None
+    purged_at: datetime | None
+    purged_by: str | None
+    purge_reason: str | None
+    blob_id: int | None = None
+    model_config: dict[str, Any] | None = None
+    stored: StoredContent | None = None
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> VersionRow:
+        m = row._mapping
+        stored = None
+        blob_id = m.get("blob_id")
+        if blob_id is not None and m.get("blob_codec") is not None:
+            stored = StoredContent(
+                int(blob_id), int(m["blob_codec"]), int(m["blob_raw_size"]), bytes(m["blob_data"])
+            )
+        return cls(
+            id=int(m["id"]),
+            prompt_id=int(m["prompt_id"]),
+            number=int(m["number"]),
+            version_name=m["version_name"],
+            description=m["description"],
+            created_at=m["created_at"],
+            created_by=m["created_by"],
+            content_hash=m["content_hash"],
+            archived=bool(m["archived"]),
+            archived_at=m["archived_at"],
+            purged_at=m["purged_at"],
+            purged_by=m["purged_by"],
+            purge_reason=m["purge_reason"],
+            blob_id=blob_id,
+            model_config=m.get("model_config"),
+            stored=stored,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Allocated:
+    """What allocating a version number returns (the prompt row is locked until commit)."""
+
+    number: int
+    active_version_id: int | None
+    live_count: int
+    max_versions: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    request_hash: str
+    result_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlobBase:
+    """The blob a new delta would be stored against."""
+
+    id: int
+    depth: int
+
+
+@dataclass(frozen=True, slots=True)
+class OldVersion:
+    """An unarchived version the retention sweep may archive."""
+
+    id: int
+    number: int
+    version_name: str
