@@ -16,10 +16,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-echo "== lint and types" >&2
+echo "== lint, types and layer contracts" >&2
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/lint-imports
 
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh

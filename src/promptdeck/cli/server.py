@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from promptdeck.config import Settings
-from promptdeck.store import migrate
-from promptdeck.store.engine import create_engine
+from promptdeck.core import setup
 
 db_app = typer.Typer(help="Database migrations and compaction.", no_args_is_help=True)
 
@@ -47,9 +46,7 @@ def serve(
     import uvicorn
 
     settings = _settings(database_url, host=host, port=port, workers=workers)
-    engine = create_engine(settings.database_url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    setup.migrate_to(settings.database_url)
     # Workers read their settings from the environment: pass on what the flags chose.
     os.environ["PROMPTDECK_DATABASE_URL"] = settings.database_url
     typer.echo(
@@ -77,9 +74,7 @@ def db_upgrade(
 ) -> None:
     """Apply pending migrations (serve does this at start)."""
     settings = _settings(database_url)
-    engine = create_engine(settings.database_url)
-    migrate.upgrade(engine, revision)
-    typer.echo(f"database at revision {migrate.current(engine)}")
+    typer.echo(f"database at revision {setup.migrate_to(settings.database_url, revision)}")
 
 
 @db_app.command("downgrade")
@@ -89,17 +84,15 @@ def db_downgrade(
 ) -> None:
     """Undo migrations down to REVISION."""
     settings = _settings(database_url)
-    engine = create_engine(settings.database_url)
-    migrate.downgrade(engine, revision)
-    typer.echo(f"database at revision {migrate.current(engine)}")
+    typer.echo(f"database at revision {setup.undo_to(settings.database_url, revision)}")
 
 
 @db_app.command("current")
 def db_current(database_url: DatabaseUrl = None) -> None:
     """Show the database's migration revision and the newest one."""
     settings = _settings(database_url)
-    engine = create_engine(settings.database_url)
-    typer.echo(f"current: {migrate.current(engine)}  head: {migrate.head(engine)}")
+    current, head = setup.revisions(settings.database_url)
+    typer.echo(f"current: {current}  head: {head}")
 
 
 @db_app.command("compact")
@@ -109,12 +102,8 @@ def db_compact(database_url: DatabaseUrl = None) -> None:
     Run it after purging versions: afterwards no copy of purged content is left in the
     database files. It takes an exclusive lock while it runs; run it when writes are quiet.
     """
-    from promptdeck.core import Registry
-
     settings = _settings(database_url)
-    engine = create_engine(settings.database_url)
-    report = Registry(engine).compact()
-    engine.dispose()
+    report = setup.compact(settings.database_url)
     typer.echo(
         f"compacted {report.backend} database: {report.bytes_before:,} -> "
         f"{report.bytes_after:,} bytes"

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Response
 from promptdeck import __version__
 from promptdeck.config import Settings
 from promptdeck.core import Registry
+from promptdeck.core.setup import is_sqlite, open_registry
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import problems, ui
 from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
@@ -18,7 +19,6 @@ from promptdeck.server.api import prompts, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.limits_mw import BodyLimit
-from promptdeck.store.engine import create_engine, is_sqlite
 
 DESCRIPTION = """\
 promptdeck keeps AI prompts as immutable, named versions: create versions, read the history
@@ -29,20 +29,10 @@ prompt's integer id or its name.
 """
 
 
-def build_registry(settings: Settings) -> Registry:
-    engine = create_engine(
-        settings.database_url,
-        sqlite_synchronous=settings.sqlite_synchronous,
-        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-        pool_size=settings.pool_size,
-    )
-    return Registry(engine, default_max_versions=settings.default_max_versions)
-
-
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Any:
     """The ASGI application. The engine is created here, after any worker fork."""
     settings = settings or Settings()
-    registry = registry or build_registry(settings)
+    registry = registry or open_registry(settings)
     probe = SQLiteChangeProbe(settings.database_url) if is_sqlite(settings.database_url) else None
 
     @asynccontextmanager

@@ -1,0 +1,61 @@
+"""Opening a database for the faces: the engine from the settings, the Registry over it,
+and the schema migrations (``promptdeck serve`` and ``promptdeck db``). Faces call these
+instead of reaching into the store."""
+
+from __future__ import annotations
+
+from promptdeck.config import Settings
+from promptdeck.core.registry import Registry
+from promptdeck.domain.retention import CompactReport
+from promptdeck.store import migrate
+from promptdeck.store.engine import create_engine, is_sqlite
+
+__all__ = ["compact", "is_sqlite", "migrate_to", "open_registry", "revisions", "undo_to"]
+
+
+def open_registry(settings: Settings) -> Registry:
+    """The Registry over the database the settings name (engine tuned by them)."""
+    engine = create_engine(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        pool_size=settings.pool_size,
+    )
+    return Registry(engine, default_max_versions=settings.default_max_versions)
+
+
+def migrate_to(database_url: str, revision: str = "head") -> str:
+    """Apply migrations up to ``revision``; the revision the database is at afterwards."""
+    engine = create_engine(database_url)
+    try:
+        migrate.upgrade(engine, revision)
+        return str(migrate.current(engine))
+    finally:
+        engine.dispose()
+
+
+def undo_to(database_url: str, revision: str) -> str:
+    """Undo migrations down to ``revision`` (``base``: empty)."""
+    engine = create_engine(database_url)
+    try:
+        migrate.downgrade(engine, revision)
+        return str(migrate.current(engine))
+    finally:
+        engine.dispose()
+
+
+def revisions(database_url: str) -> tuple[str | None, str | None]:
+    """(the database's revision, the newest one)."""
+    engine = create_engine(database_url)
+    try:
+        return migrate.current(engine), migrate.head(engine)
+    finally:
+        engine.dispose()
+
+
+def compact(database_url: str) -> CompactReport:
+    engine = create_engine(database_url)
+    try:
+        return Registry(engine).compact()
+    finally:
+        engine.dispose()
