@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from promptdeck.core import load, retention, versions
+from promptdeck.core.results import PromptCreated
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules
 from promptdeck.domain.models import Event, Page, Prompt
@@ -17,12 +18,12 @@ from promptdeck.store import queries as q
 PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
 
 
-def create(tx: Tx, request: dict[str, Any], idempotency_key: str | None) -> tuple[Prompt, bool]:
+def create(tx: Tx, request: dict[str, Any], idempotency_key: str | None) -> PromptCreated:
     """Rule 1: a prompt is created with its first version, which is active. ``request``
-    holds the arguments of ``Registry.create_prompt``; returns (prompt, replayed)."""
+    holds the arguments of ``Registry.create_prompt``."""
     replay = tx.claim("prompts", idempotency_key, request)
     if replay is not None:
-        return load.reload(tx, replay), True
+        return PromptCreated(replayed=True, prompt=load.reload(tx, replay))
     now = tx.clock()
     max_versions = request["max_versions"]
     prompt_id = q.insert_prompt(
@@ -53,7 +54,7 @@ def create(tx: Tx, request: dict[str, Any], idempotency_key: str | None) -> tupl
         activate=True,
     )
     tx.remember(prompt_id)
-    return load.reload(tx, prompt_id), False
+    return PromptCreated(replayed=False, prompt=load.reload(tx, prompt_id))
 
 
 def page(

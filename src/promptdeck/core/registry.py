@@ -9,7 +9,6 @@ they return.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -17,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import load, prompts, retention, transfer, versions
 from promptdeck.core.content import ContentStore
+from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionCreated
 from promptdeck.core.tx import Clock, Database, unavailable_as_error, utcnow
 from promptdeck.domain import retention as retention_rules
 from promptdeck.domain import rules
@@ -27,39 +27,16 @@ from promptdeck.store import blobs as store_blobs
 from promptdeck.store import queries as q
 from promptdeck.store.constraints import translate
 
-__all__ = ["Clock", "Registry", "unavailable_as_error", "utcnow"]
-
-
-@dataclass(frozen=True, slots=True)
-class Created:
-    """What a creating operation returns: the resource, and whether it was a replay."""
-
-    replayed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class PromptCreated(Created):
-    prompt: Prompt
-
-
-@dataclass(frozen=True, slots=True)
-class VersionCreated(Created):
-    version: Version
-
-
-@dataclass(frozen=True, slots=True)
-class Changed:
-    """A version after an archive, restore or purge; ``changed`` False for a no-op."""
-
-    version: Version
-    changed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RolledBack:
-    prompt: Prompt
-    version: Version
-    changed: bool
+__all__ = [
+    "Changed",
+    "Clock",
+    "PromptCreated",
+    "Registry",
+    "RolledBack",
+    "VersionCreated",
+    "unavailable_as_error",
+    "utcnow",
+]
 
 
 class Registry:
@@ -104,8 +81,7 @@ class Registry:
         for attempt in (1, 2):
             try:
                 with self.db.writing(actor) as tx:
-                    prompt, replayed = prompts.create(tx, request, idempotency_key)
-                return PromptCreated(replayed=replayed, prompt=prompt)
+                    return prompts.create(tx, request, idempotency_key)
             except IntegrityError as exc:
                 # A concurrent request with the same idempotency key won the race: replay it.
                 if idempotency_key is not None and attempt == 1:
@@ -192,7 +168,7 @@ class Registry:
             request["save_working_copy"] = True
         try:
             with self.db.writing(actor) as tx:
-                version, replayed = versions.create(
+                return versions.create(
                     tx,
                     PromptRef.parse(ref),
                     request,
@@ -200,7 +176,6 @@ class Registry:
                     if_match=if_match,
                     save_working_copy=save_working_copy,
                 )
-            return VersionCreated(replayed=replayed, version=version)
         except IntegrityError as exc:
             raise translate(exc, version_name=version_name or "") from exc
 
@@ -228,10 +203,7 @@ class Registry:
         self, ref: str, version_id: int, *, if_match: str | None = None, actor: str = "anonymous"
     ) -> RolledBack:
         with self.db.writing(actor) as tx:
-            prompt, version, changed = versions.rollback(
-                tx, VersionRef(PromptRef.parse(ref), version_id), if_match
-            )
-        return RolledBack(prompt=prompt, version=version, changed=changed)
+            return versions.rollback(tx, VersionRef(PromptRef.parse(ref), version_id), if_match)
 
     def get_active(self, ref: str) -> tuple[Prompt, Version]:
         with self.db.reading() as tx:
@@ -241,17 +213,11 @@ class Registry:
 
     def archive_version(self, ref: str, version_id: int, *, actor: str = "anonymous") -> Changed:
         with self.db.writing(actor) as tx:
-            version, changed = retention.archive_version(
-                tx, VersionRef(PromptRef.parse(ref), version_id)
-            )
-        return Changed(version, changed)
+            return retention.archive_version(tx, VersionRef(PromptRef.parse(ref), version_id))
 
     def restore_version(self, ref: str, version_id: int, *, actor: str = "anonymous") -> Changed:
         with self.db.writing(actor) as tx:
-            version, changed = retention.restore_version(
-                tx, VersionRef(PromptRef.parse(ref), version_id)
-            )
-        return Changed(version, changed)
+            return retention.restore_version(tx, VersionRef(PromptRef.parse(ref), version_id))
 
     def purge_version(
         self, ref: str, version_id: int, *, reason: str | None, actor: str = "anonymous"
@@ -260,10 +226,9 @@ class Registry:
         reason = retention_rules.check_purge_reason(reason)
         try:
             with self.db.writing(actor) as tx:
-                version, changed = retention.purge_version(
+                return retention.purge_version(
                     tx, VersionRef(PromptRef.parse(ref), version_id), reason
                 )
-            return Changed(version, changed)
         except IntegrityError as exc:
             # Another prompt took up the same content while it was being destroyed.
             raise translate(exc) from exc

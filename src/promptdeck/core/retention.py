@@ -5,9 +5,9 @@ already locked; the operations (``archive_version``…) are what ``Registry`` ca
 from __future__ import annotations
 
 from promptdeck.core import load
+from promptdeck.core.results import Changed
 from promptdeck.core.tx import Tx
 from promptdeck.domain import retention as rules
-from promptdeck.domain.models import Version
 from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
 from promptdeck.domain.retention import StorageReport
 from promptdeck.errors import ActiveVersionProtected, VersionUnavailable
@@ -133,29 +133,29 @@ def _target(tx: Tx, ref: VersionRef) -> tuple[int, int | None, VersionRow]:
     return row.id, row.active_version_id, load.version_row(tx, row, ref, full=True)
 
 
-def archive_version(tx: Tx, ref: VersionRef) -> tuple[Version, bool]:
+def archive_version(tx: Tx, ref: VersionRef) -> Changed:
     """Archive by hand: out of the unarchived set, content kept; never the active one."""
     prompt_id, active_id, target = _target(tx, ref)
     changed = archive(tx, prompt_id, target, active_id=active_id)
-    return load.version(tx, prompt_id, ref.version_id), changed
+    return Changed(load.version(tx, prompt_id, ref.version_id), changed)
 
 
-def restore_version(tx: Tx, ref: VersionRef) -> tuple[Version, bool]:
+def restore_version(tx: Tx, ref: VersionRef) -> Changed:
     """Bring an archived version back (exact content); over max_versions, the oldest other
     unarchived versions (never the active one) are archived in its place."""
     prompt_id, active_id, target = _target(tx, ref)
     changed = restore(tx, prompt_id, target, reason="manual")
     if changed:
         sweep(tx, prompt_id, protect={ref.version_id, active_id})
-    return load.version(tx, prompt_id, ref.version_id), changed
+    return Changed(load.version(tx, prompt_id, ref.version_id), changed)
 
 
-def purge_version(tx: Tx, ref: VersionRef, reason: str) -> tuple[Version, bool]:
+def purge_version(tx: Tx, ref: VersionRef, reason: str) -> Changed:
     """Destroy a version's content for good (a leaked secret); the row stays as a
     tombstone with who, when and why."""
     prompt_id, active_id, target = _target(tx, ref)
     changed = purge(tx, prompt_id, target, reason=reason, active_id=active_id)
-    return load.version(tx, prompt_id, ref.version_id), changed
+    return Changed(load.version(tx, prompt_id, ref.version_id), changed)
 
 
 def storage(tx: Tx, ref: PromptRef) -> StorageReport:

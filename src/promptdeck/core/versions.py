@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from promptdeck.core import load, retention
+from promptdeck.core.results import RolledBack, VersionCreated
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules
 from promptdeck.domain.models import Page, Prompt, Version
@@ -91,13 +92,13 @@ def create(
     idempotency_key: str | None,
     if_match: str | None,
     save_working_copy: bool,
-) -> tuple[Version, bool]:
-    """Rule 2: snapshot the body (or the working copy); returns (version, replayed)."""
+) -> VersionCreated:
+    """Rule 2: snapshot the body (or the working copy)."""
     row = load.prompt_row(tx, ref, for_update=True)
     load.check_etag(row, if_match)
     replay = tx.claim(f"prompt:{row.id}:versions", idempotency_key, request)
     if replay is not None:
-        return load.version(tx, row.id, replay), True
+        return VersionCreated(replayed=True, version=load.version(tx, row.id, replay))
     content = request["content"]
     model_config = request["model_config"]
     snapshot = row.content if content is None else content
@@ -114,7 +115,7 @@ def create(
     if save_working_copy:
         q.update_prompt(tx.conn, row.id, {"content": snapshot, "model_config": snapshot_config})
     tx.remember(version.id)
-    return version, False
+    return VersionCreated(replayed=False, version=version)
 
 
 def page(
@@ -150,7 +151,7 @@ def get(tx: Tx, ref: VersionRef) -> Version:
     return load.version(tx, load.prompt_row(tx, ref.prompt).id, ref.version_id)
 
 
-def rollback(tx: Tx, ref: VersionRef, if_match: str | None) -> tuple[Prompt, Version, bool]:
+def rollback(tx: Tx, ref: VersionRef, if_match: str | None) -> RolledBack:
     """Rule 4: make any version of the prompt active; deletes nothing; a no-op if active."""
     row = load.prompt_row(tx, ref.prompt, for_update=True)
     expected = load.check_etag(row, if_match)
@@ -174,7 +175,11 @@ def rollback(tx: Tx, ref: VersionRef, if_match: str | None) -> tuple[Prompt, Ver
         )
         if restored:
             retention.sweep(tx, row.id, protect={version_id})
-    return load.reload(tx, row.id), load.version(tx, row.id, version_id), changed
+    return RolledBack(
+        prompt=load.reload(tx, row.id),
+        version=load.version(tx, row.id, version_id),
+        changed=changed,
+    )
 
 
 def active(tx: Tx, ref: PromptRef) -> tuple[Prompt, Version]:
