@@ -34,9 +34,6 @@ def _check_model_config(value: ModelConfig | None) -> ModelConfig | None:
     return value
 
 
-Tag = Field(min_length=1, max_length=limits.TAG_MAX)
-
-
 class PromptCreate(_In):
     name: str = Field(
         min_length=1,
