@@ -59,7 +59,7 @@ class Prompt:
 class Event:
     id: int
     prompt_id: int
-    kind: str
+    kind: str  # an EventKind's value (imported histories may carry others)
     actor: str
     created_at: datetime
     version_id: int | None = None

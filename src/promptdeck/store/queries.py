@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 
 from promptdeck.domain.models import Event, Prompt, Version
-from promptdeck.domain.refs import PromptRef
+from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.store.records import Allocated, IdempotencyRecord, PromptRow, VersionRow
 from promptdeck.store.tables import blobs, events, idempotency_keys, prompts, versions
 
@@ -261,7 +261,7 @@ def versions_by_ids(conn: Connection, ids: list[int]) -> dict[int, VersionRow]:
 
 # Events whose detail is just the version's number and name: stored as {} and filled in
 # from the version row when read (one per version otherwise repeats ~60 bytes of it).
-DERIVED_DETAIL = frozenset({"version.created", "version.activated"})
+DERIVED_DETAIL = frozenset({EventKind.VERSION_CREATED, EventKind.VERSION_ACTIVATED})
 
 
 _INSERT_EVENT = sa.insert(events)
