@@ -3,6 +3,7 @@ metadata and working copy, soft delete, restore, purge, and the prompt's timelin
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from promptdeck.core import load, retention, versions
@@ -18,22 +19,39 @@ from promptdeck.store import queries as q
 PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
 
 
-def create(tx: Tx, request: dict[str, Any], idempotency_key: str | None) -> PromptCreated:
-    """Rule 1: a prompt is created with its first version, which is active. ``request``
-    holds the arguments of ``Registry.create_prompt``."""
-    replay = tx.claim("prompts", idempotency_key, request)
+@dataclass(frozen=True, slots=True)
+class NewPrompt:
+    """A prompt to create, with its first version (the arguments of create_prompt)."""
+
+    name: str
+    description: str
+    tags: list[str]
+    content: str
+    model_config: dict[str, Any]
+    version_name: str | None
+    version_description: str
+    max_versions: int | None
+
+    def request(self) -> dict[str, Any]:
+        """What an Idempotency-Key's hash covers (stored: keep these keys as they are)."""
+        return asdict(self)
+
+
+def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated:
+    """Rule 1: a prompt is created with its first version, which is active."""
+    replay = tx.claim("prompts", idempotency_key, new.request())
     if replay is not None:
         return PromptCreated(replayed=True, prompt=load.reload(tx, replay))
     now = tx.clock()
-    max_versions = request["max_versions"]
+    max_versions = new.max_versions
     prompt_id = q.insert_prompt(
         tx.conn,
         {
-            "name": request["name"],
-            "description": request["description"],
-            "tags": request["tags"],
-            "content": request["content"],
-            "model_config": request["model_config"],
+            "name": new.name,
+            "description": new.description,
+            "tags": new.tags,
+            "content": new.content,
+            "model_config": new.model_config,
             "active_version_id": None,
             "next_version_number": 0,
             "version_count": 0,
@@ -43,14 +61,14 @@ def create(tx: Tx, request: dict[str, Any], idempotency_key: str | None) -> Prom
             "updated_at": now,
         },
     )
-    tx.record(EventKind.PROMPT_CREATED, prompt_id, detail={"name": request["name"]})
+    tx.record(EventKind.PROMPT_CREATED, prompt_id, detail={"name": new.name})
     versions.insert(
         tx,
         prompt_id,
-        version_name=request["version_name"],
-        description=request["version_description"],
-        content=request["content"],
-        model_config=request["model_config"],
+        version_name=new.version_name,
+        description=new.version_description,
+        content=new.content,
+        model_config=new.model_config,
         activate=True,
     )
     tx.remember(prompt_id)

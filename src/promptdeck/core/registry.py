@@ -68,20 +68,20 @@ class Registry:
         idempotency_key: str | None = None,
     ) -> PromptCreated:
         rules.check_prompt_name(name)
-        request = {
-            "name": name,
-            "description": description,
-            "tags": tags or [],
-            "content": content,
-            "model_config": model_config or {},
-            "version_name": version_name,
-            "version_description": version_description,
-            "max_versions": max_versions,
-        }
+        new = prompts.NewPrompt(
+            name,
+            description,
+            tags or [],
+            content,
+            model_config or {},
+            version_name,
+            version_description,
+            max_versions,
+        )
         for attempt in (1, 2):
             try:
                 with self.db.writing(actor) as tx:
-                    return prompts.create(tx, request, idempotency_key)
+                    return prompts.create(tx, new, idempotency_key)
             except IntegrityError as exc:
                 # A concurrent request with the same idempotency key won the race: replay it.
                 if idempotency_key is not None and attempt == 1:
@@ -157,24 +157,17 @@ class Registry:
         """The active version stays unless ``activate``. ``save_working_copy`` also makes the
         content and model config the prompt's working copy, in the same transaction (an
         editor's "save as new version"); ``if_match`` guards it with the prompt's ETag."""
-        request: dict[str, Any] = {
-            "version_name": version_name,
-            "description": description,
-            "content": content,
-            "model_config": model_config,
-            "activate": activate,
-        }
-        if save_working_copy:
-            request["save_working_copy"] = True
+        new = versions.NewVersion(
+            version_name, description, content, model_config, activate, save_working_copy
+        )
         try:
             with self.db.writing(actor) as tx:
                 return versions.create(
                     tx,
                     PromptRef.parse(ref),
-                    request,
+                    new,
                     idempotency_key=idempotency_key,
                     if_match=if_match,
-                    save_working_copy=save_working_copy,
                 )
         except IntegrityError as exc:
             raise translate(exc, version_name=version_name or "") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from promptdeck.core import load, retention
@@ -12,6 +13,32 @@ from promptdeck.domain.models import Page, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
 from promptdeck.errors import StaleEtag, VersionNotFound
 from promptdeck.store import queries as q
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """A version to create (the arguments of create_version); None content or model config:
+    the prompt's working copy's."""
+
+    version_name: str | None
+    description: str
+    content: str | None
+    model_config: dict[str, Any] | None
+    activate: bool
+    save_working_copy: bool
+
+    def request(self) -> dict[str, Any]:
+        """What an Idempotency-Key's hash covers (stored: keep these keys as they are)."""
+        request: dict[str, Any] = {
+            "version_name": self.version_name,
+            "description": self.description,
+            "content": self.content,
+            "model_config": self.model_config,
+            "activate": self.activate,
+        }
+        if self.save_working_copy:
+            request["save_working_copy"] = True
+        return request
 
 
 def insert(
@@ -85,34 +112,27 @@ def insert(
 
 
 def create(
-    tx: Tx,
-    ref: PromptRef,
-    request: dict[str, Any],
-    *,
-    idempotency_key: str | None,
-    if_match: str | None,
-    save_working_copy: bool,
+    tx: Tx, ref: PromptRef, new: NewVersion, *, idempotency_key: str | None, if_match: str | None
 ) -> VersionCreated:
-    """Rule 2: snapshot the body (or the working copy)."""
+    """Rule 2: snapshot the body (or the working copy); ``save_working_copy`` also makes it
+    the prompt's working copy, in the same transaction."""
     row = load.prompt_row(tx, ref, for_update=True)
     load.check_etag(row, if_match)
-    replay = tx.claim(f"prompt:{row.id}:versions", idempotency_key, request)
+    replay = tx.claim(f"prompt:{row.id}:versions", idempotency_key, new.request())
     if replay is not None:
         return VersionCreated(replayed=True, version=load.version(tx, row.id, replay))
-    content = request["content"]
-    model_config = request["model_config"]
-    snapshot = row.content if content is None else content
-    snapshot_config = row.model_config if model_config is None else model_config
+    snapshot = row.content if new.content is None else new.content
+    snapshot_config = row.model_config if new.model_config is None else new.model_config
     version = insert(
         tx,
         row.id,
-        version_name=request["version_name"],
-        description=request["description"],
+        version_name=new.version_name,
+        description=new.description,
         content=snapshot,
         model_config=snapshot_config,
-        activate=request["activate"],
+        activate=new.activate,
     )
-    if save_working_copy:
+    if new.save_working_copy:
         q.update_prompt(tx.conn, row.id, {"content": snapshot, "model_config": snapshot_config})
     tx.remember(version.id)
     return VersionCreated(replayed=False, version=version)
