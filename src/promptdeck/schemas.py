@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from promptdeck import limits
+from promptdeck.domain.refs import is_id
 
 T = TypeVar("T")
 
@@ -78,7 +79,7 @@ class PromptCreate(_In):
     @field_validator("name")
     @classmethod
     def _not_all_digits(cls, v: str) -> str:
-        if v.isdigit():
+        if is_id(v):
             raise ValueError("name cannot be all digits (that is how ids are written)")
         return v
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 from promptdeck.domain import etag
 from promptdeck.domain.models import Prompt, Version
-from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
+from promptdeck.domain.refs import EventKind, PromptRef, VersionRef, is_id
+from promptdeck.domain.rules import check_prompt_name
+from promptdeck.errors import InvalidInput
 from promptdeck.server.active import render
 
 
@@ -15,6 +17,17 @@ def test_digits_are_an_id_and_anything_else_is_a_name() -> None:
     assert PromptRef.parse(42) == PromptRef(id=42)
     assert PromptRef.parse("support-reply") == PromptRef(name="support-reply")
     assert PromptRef.parse("v2") == PromptRef(name="v2")
+
+
+def test_a_name_that_would_read_as_an_id_is_refused() -> None:
+    assert is_id("123") and not is_id("1a")
+    check_prompt_name("1a")
+    try:
+        check_prompt_name("123")
+    except InvalidInput as exc:
+        assert exc.field == "name"
+    else:
+        raise AssertionError("an all-digit name was accepted")
 
 
 def test_a_parsed_ref_parses_to_itself_and_prints_as_it_was_given() -> None:

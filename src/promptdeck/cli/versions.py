@@ -28,6 +28,7 @@ from promptdeck.cli.output import (
 )
 from promptdeck.cli.prompts import ModelConfig, Name, parse_model_config
 from promptdeck.client import Client
+from promptdeck.domain.refs import EventKind
 from promptdeck.errors import NotFound
 from promptdeck.schemas import EventOut, VersionOut, VersionSummaryOut
 
@@ -374,28 +375,29 @@ def diff(
         console.print("no differences")
 
 
-KIND_STYLE = {
-    "version.created": ("created", "yellow"),
-    "version.activated": ("activated", "green"),
-    "version.rolled_back": ("rollback", "bold magenta"),
-    "prompt.created": ("prompt created", "cyan"),
-    "prompt.updated": ("prompt edited", "cyan"),
-    "prompt.deleted": ("prompt deleted", "red"),
-    "prompt.restored": ("prompt restored", "cyan"),
-    "version.archived": ("archived", "dim"),
-    "version.restored": ("restored", "yellow"),
-    "version.purged": ("purged", "bold red"),
+KIND_STYLE: dict[str, tuple[str, str]] = {
+    EventKind.VERSION_CREATED: ("created", "yellow"),
+    EventKind.VERSION_ACTIVATED: ("activated", "green"),
+    EventKind.VERSION_ROLLED_BACK: ("rollback", "bold magenta"),
+    EventKind.PROMPT_CREATED: ("prompt created", "cyan"),
+    EventKind.PROMPT_UPDATED: ("prompt edited", "cyan"),
+    EventKind.PROMPT_DELETED: ("prompt deleted", "red"),
+    EventKind.PROMPT_RESTORED: ("prompt restored", "cyan"),
+    EventKind.VERSION_ARCHIVED: ("archived", "dim"),
+    EventKind.VERSION_RESTORED: ("restored", "yellow"),
+    EventKind.VERSION_PURGED: ("purged", "bold red"),
 }
+RETENTION_KINDS = (EventKind.VERSION_ARCHIVED, EventKind.VERSION_RESTORED, EventKind.VERSION_PURGED)
 
 
 def describe(event: EventOut, names: dict[int, str]) -> str:
     detail = event.detail
     if event.kind.startswith("version.") and "version_name" in detail:
         what = f"{escape(str(detail['version_name']))} (#{detail.get('number', '?')})"
-        if event.from_version_id is not None and event.kind != "version.created":
+        if event.from_version_id is not None and event.kind != EventKind.VERSION_CREATED:
             prior = names.get(event.from_version_id, f"id {event.from_version_id}")
             what += f" (was {escape(prior)})"
-        retention = event.kind in ("version.archived", "version.restored", "version.purged")
+        retention = event.kind in RETENTION_KINDS
         if retention and detail.get("reason"):
             what += f": {escape(str(detail['reason']))}"
         return what

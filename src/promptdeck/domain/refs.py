@@ -1,13 +1,18 @@
 """The vocabulary every layer shares: how a prompt, a version and an event are named.
 
 A path gives a prompt as text; ``PromptRef.parse`` is the one place that decides whether
-that text is an id or a name (digits are ids: names cannot be all digits, see
-``rules.check_prompt_name``)."""
+that text is an id or a name, by ``is_id`` (digits are ids: names cannot be all digits)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+
+def is_id(text: str) -> bool:
+    """Whether a prompt reference written as text is an id (all digits) rather than a name.
+    The one rule: ``PromptRef.parse`` reads by it, and names are refused when they match it."""
+    return text.isdigit()
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +28,7 @@ class PromptRef:
             return text
         if isinstance(text, int):
             return cls(id=text)
-        return cls(id=int(text)) if text.isdigit() else cls(name=text)
+        return cls(id=int(text)) if is_id(text) else cls(name=text)
 
     def __str__(self) -> str:
         return str(self.id) if self.id is not None else str(self.name)

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from promptdeck.domain import refs
 from promptdeck.errors import InvalidInput
 from promptdeck.limits import PAGE_LIMIT_MAX, PROMPT_NAME_MAX, PROMPT_NAME_PATTERN
 
@@ -25,7 +26,7 @@ def check_prompt_name(name: str) -> str:
             "or digit",
             field="name",
         )
-    if name.isdigit():
+    if refs.is_id(name):
         raise InvalidInput("name cannot be all digits (that is how ids are written)", field="name")
     return name
 
