@@ -23,8 +23,6 @@ from promptdeck.domain import rules
 from promptdeck.domain.models import Event, Page, Prompt, Version
 from promptdeck.domain.refs import PromptRef, VersionRef
 from promptdeck.domain.retention import CompactReport, StorageReport
-from promptdeck.store import blobs as store_blobs
-from promptdeck.store import queries as q
 from promptdeck.store.constraints import translate
 
 __all__ = [
@@ -231,16 +229,11 @@ class Registry:
             return retention.storage(tx, PromptRef.parse(ref))
 
     def compact(self) -> CompactReport:
-        """Reclaim freed space; afterwards no purged content remains in the database files."""
-        before = store_blobs.database_bytes(self.engine)
-        store_blobs.compact(self.engine)
-        after = store_blobs.database_bytes(self.engine)
-        return CompactReport(self.engine.dialect.name, before, after)
+        return retention.compact(self.engine)
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
-        with self.db.reading() as tx:
-            q.ping(tx.conn)
+        self.db.ping()
 
     # --- export and import (core/transfer.py) ---------------------------------------------
 

@@ -4,12 +4,14 @@ already locked; the operations (``archive_version``…) are what ``Registry`` ca
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Engine
+
 from promptdeck.core import load
 from promptdeck.core.results import Changed
 from promptdeck.core.tx import Tx
 from promptdeck.domain import retention as rules
 from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
-from promptdeck.domain.retention import StorageReport
+from promptdeck.domain.retention import CompactReport, StorageReport
 from promptdeck.errors import ActiveVersionProtected, VersionUnavailable
 from promptdeck.store import blobs as b
 from promptdeck.store.records import VersionRow
@@ -160,3 +162,12 @@ def purge_version(tx: Tx, ref: VersionRef, reason: str) -> Changed:
 
 def storage(tx: Tx, ref: PromptRef) -> StorageReport:
     return b.storage_report(tx.conn, load.prompt_row(tx, ref).id)
+
+
+def compact(engine: Engine) -> CompactReport:
+    """Reclaim freed space; afterwards no purged content remains in the database files.
+    Outside any transaction: VACUUM cannot run inside one."""
+    before = b.database_bytes(engine)
+    b.compact(engine)
+    after = b.database_bytes(engine)
+    return CompactReport(engine.dialect.name, before, after)

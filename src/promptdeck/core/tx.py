@@ -146,3 +146,8 @@ class Database:
     def reading(self) -> Iterator[Tx]:
         with unavailable_as_error(), self.engine.connect() as conn:
             yield Tx(conn, self.clock, self.contents)
+
+    def ping(self) -> None:
+        """Raise DatabaseUnavailable if the database cannot be reached."""
+        with self.reading() as tx:
+            q.ping(tx.conn)
