@@ -20,6 +20,7 @@ echo "== lint and types" >&2
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/python scripts/unasync.py --check # client/sync.py is generated from client/aio.py
 
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
