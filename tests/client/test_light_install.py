@@ -33,11 +33,11 @@ import importlib.util, sys
 missing = [m for m in sys.argv[3:] if importlib.util.find_spec(m) is None]
 print("absent:", ",".join(missing))
 import promptdeck
-loaded = sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[3:]))
-assert not loaded, loaded
-with promptdeck.Client(sys.argv[1]) as client:
+from promptdeck import Client
+with Client(sys.argv[1]) as client:
     client.create_prompt(sys.argv[2], "from a light install")
     print("content:", client.get_active(sys.argv[2]).content)
+print("loaded:", ",".join(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[3:]))))
 """
 
 
@@ -73,6 +73,7 @@ def test_the_client_alone_installs_without_the_server_packages_and_reads_prompts
     assert done.returncode == 0, done.stderr
     assert f"absent: {','.join(SERVER_PACKAGES)}" in done.stdout
     assert "content: from a light install" in done.stdout
+    assert "loaded: \n" in done.stdout
 
 
 @pytest.mark.sqlite_only
@@ -95,8 +96,5 @@ def test_the_client_alone_runs_the_cli_and_serve_says_to_install_the_server(
     for command in (["serve"], ["db", "current"]):
         refused = run(cli, *command, cwd=light_venv)
         assert refused.returncode == 2
-        assert refused.stderr.strip().splitlines() == [
-            refused.stderr.strip()
-        ]  # one line, no traceback
-        assert "pip install 'promptdeck[server]'" in refused.stderr
-        assert "Traceback" not in refused.stderr
+        (line,) = refused.stderr.splitlines()  # one line: no traceback
+        assert line.endswith("pip install 'promptdeck[server]'")
