@@ -122,6 +122,17 @@ class AsyncClient:
                 continue
             return result(call, response)
 
+    async def _items(self, page_at: Callable[[str | None], Call[Page[T]]]) -> AsyncIterator[T]:
+        """Every item of a list, page after page: ``page_at(cursor)`` asks for one page."""
+        cursor: str | None = None
+        while True:
+            page = await self._send(page_at(cursor))
+            for item in page.items:
+                yield item
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
     # --- the hot path ---------------------------------------------------------------------
 
     @property
@@ -223,18 +234,13 @@ class AsyncClient:
             ops.list_prompts(limit=limit, cursor=cursor, q=q, tag=tag, deleted=deleted)
         )
 
-    async def iter_prompts(
+    def iter_prompts(
         self, *, q: str | None = None, tag: str | None = None, deleted: bool = False
     ) -> AsyncIterator[PromptOut]:
         """Every prompt (with ``deleted``: every soft-deleted one), page after page."""
-        cursor: str | None = None
-        while True:
-            page = await self.list_prompts(limit=200, cursor=cursor, q=q, tag=tag, deleted=deleted)
-            for item in page.items:
-                yield item
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return self._items(
+            lambda cursor: ops.list_prompts(limit=200, cursor=cursor, q=q, tag=tag, deleted=deleted)
+        )
 
     async def get_prompt(self, prompt: str | int) -> PromptOut:
         """One prompt (by id or name) with its active version summary and ``etag``."""
@@ -281,15 +287,8 @@ class AsyncClient:
         """The prompt's timeline, newest first."""
         return await self._send(ops.list_events(prompt, limit=limit, cursor=cursor))
 
-    async def iter_events(self, prompt: str | int) -> AsyncIterator[EventOut]:
-        cursor: str | None = None
-        while True:
-            page = await self.list_events(prompt, limit=200, cursor=cursor)
-            for item in page.items:
-                yield item
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+    def iter_events(self, prompt: str | int) -> AsyncIterator[EventOut]:
+        return self._items(lambda cursor: ops.list_events(prompt, limit=200, cursor=cursor))
 
     # --- versions -------------------------------------------------------------------------
 
@@ -333,17 +332,14 @@ class AsyncClient:
             ops.list_versions(prompt, limit=limit, cursor=cursor, name=name, archived=archived)
         )
 
-    async def iter_versions(
+    def iter_versions(
         self, prompt: str | int, *, archived: bool | None = None
     ) -> AsyncIterator[VersionSummaryOut]:
-        cursor: str | None = None
-        while True:
-            page = await self.list_versions(prompt, limit=200, cursor=cursor, archived=archived)
-            for item in page.items:
-                yield item
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return self._items(
+            lambda cursor: ops.list_versions(
+                prompt, limit=200, cursor=cursor, name=None, archived=archived
+            )
+        )
 
     async def get_version(self, prompt: str | int, version: int | str) -> VersionOut:
         """One version in full, by id, or by version name (a string that is not all digits;
@@ -414,16 +410,9 @@ class AsyncClient:
         """A page of every prompt's whole history, soft-deleted prompts included."""
         return await self._send(ops.export_prompts(limit=limit, cursor=cursor))
 
-    async def iter_export(self, *, page_size: int = 20) -> AsyncIterator[PromptRecord]:
+    def iter_export(self, *, page_size: int = 20) -> AsyncIterator[PromptRecord]:
         """Every prompt's whole history (a full backup), page after page."""
-        cursor: str | None = None
-        while True:
-            page = await self.export_prompts(limit=page_size, cursor=cursor)
-            for item in page.items:
-                yield item
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return self._items(lambda cursor: ops.export_prompts(limit=page_size, cursor=cursor))
 
     async def import_prompt(self, record: PromptRecord | dict[str, Any]) -> ImportOut:
         """Write an exported history as it is; a no-op if an identical prompt exists."""

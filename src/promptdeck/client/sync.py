@@ -121,6 +121,16 @@ class Client:
                 continue
             return result(call, response)
 
+    def _items(self, page_at: Callable[[str | None], Call[Page[T]]]) -> Iterator[T]:
+        """Every item of a list, page after page: ``page_at(cursor)`` asks for one page."""
+        cursor: str | None = None
+        while True:
+            page = self._send(page_at(cursor))
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
     # --- the hot path ---------------------------------------------------------------------
 
     @property
@@ -226,13 +236,9 @@ class Client:
         self, *, q: str | None = None, tag: str | None = None, deleted: bool = False
     ) -> Iterator[PromptOut]:
         """Every prompt (with ``deleted``: every soft-deleted one), page after page."""
-        cursor: str | None = None
-        while True:
-            page = self.list_prompts(limit=200, cursor=cursor, q=q, tag=tag, deleted=deleted)
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return self._items(
+            lambda cursor: ops.list_prompts(limit=200, cursor=cursor, q=q, tag=tag, deleted=deleted)
+        )
 
     def get_prompt(self, prompt: str | int) -> PromptOut:
         """One prompt (by id or name) with its active version summary and ``etag``."""
@@ -280,13 +286,7 @@ class Client:
         return self._send(ops.list_events(prompt, limit=limit, cursor=cursor))
 
     def iter_events(self, prompt: str | int) -> Iterator[EventOut]:
-        cursor: str | None = None
-        while True:
-            page = self.list_events(prompt, limit=200, cursor=cursor)
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return self._items(lambda cursor: ops.list_events(prompt, limit=200, cursor=cursor))
 
     # --- versions -------------------------------------------------------------------------
 
@@ -333,13 +333,11 @@ class Client:
     def iter_versions(
         self, prompt: str | int, *, archived: bool | None = None
     ) -> Iterator[VersionSummaryOut]:
-        cursor: str | None = None
-        while True:
-            page = self.list_versions(prompt, limit=200, cursor=cursor, archived=archived)
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return self._items(
+            lambda cursor: ops.list_versions(
+                prompt, limit=200, cursor=cursor, name=None, archived=archived
+            )
+        )
 
     def get_version(self, prompt: str | int, version: int | str) -> VersionOut:
         """One version in full, by id, or by version name (a string that is not all digits;
@@ -410,13 +408,7 @@ class Client:
 
     def iter_export(self, *, page_size: int = 20) -> Iterator[PromptRecord]:
         """Every prompt's whole history (a full backup), page after page."""
-        cursor: str | None = None
-        while True:
-            page = self.export_prompts(limit=page_size, cursor=cursor)
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return self._items(lambda cursor: ops.export_prompts(limit=page_size, cursor=cursor))
 
     def import_prompt(self, record: PromptRecord | dict[str, Any]) -> ImportOut:
         """Write an exported history as it is; a no-op if an identical prompt exists."""
