@@ -21,6 +21,7 @@ echo "== lint, types and layer contracts" >&2
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports
+.venv/bin/python scripts/unasync.py --check # client/sync.py is generated from client/aio.py
 
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh

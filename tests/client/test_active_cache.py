@@ -14,6 +14,7 @@ import pytest
 
 from promptdeck import errors
 from promptdeck.client import Client
+from tests.support.clock import FakeClock
 from tests.support.server import ServerProcess, free_port
 
 
@@ -61,29 +62,55 @@ def test_get_active_within_the_ttl_is_served_from_the_cache_without_a_request(
 def test_an_expired_entry_is_revalidated_and_the_server_answers_304_without_a_body(
     shared_server: ServerProcess, name: str
 ) -> None:
-    rec = Recorder()
-    with make(shared_server.url, rec, cache_ttl=0.05) as client:
+    rec, clock = Recorder(), FakeClock()
+    with make(shared_server.url, rec, cache_ttl=10, clock=clock) as client:
         client.create_prompt(name, "hello")
         rec.statuses.clear()
         client.get_active(name)
-        time.sleep(0.1)
+        clock.advance(10)
         again = client.get_active(name)
+        clock.advance(9.9)
         assert client.get_active(name).source == "cache"  # the 304 renewed the TTL
     assert rec.statuses == [200, 304]
     assert again.source == "revalidated" and again.content == "hello"
     assert client.stats.revalidated == 1
 
 
+def test_revalidation_sends_back_the_etag_header_the_server_gave(
+    shared_server: ServerProcess, name: str
+) -> None:
+    sent: list[str | None] = []
+    given: list[str | None] = []
+    hooks: dict[str, list[Callable[..., None]]] = {
+        "request": [lambda request: sent.append(request.headers.get("if-none-match"))],
+        "response": [lambda response: given.append(response.headers.get("etag"))],
+    }
+    clock = FakeClock()
+    with Client(shared_server.url, cache_ttl=10, clock=clock, event_hooks=hooks) as client:
+        client.create_prompt(name, "hello")
+        sent.clear()
+        given.clear()
+        client.get_active(name)
+        clock.advance(10)
+        client.get_active(name)
+    assert given[0] and sent == [None, given[0]]
+    assert client.cache.etag(name) == given[0]
+
+
 def test_a_rollback_on_the_server_is_seen_once_the_ttl_has_passed(
     shared_server: ServerProcess, name: str
 ) -> None:
-    with Client(shared_server.url, cache_ttl=0.05) as client:
+    clock = FakeClock()
+    with Client(shared_server.url, cache_ttl=10, clock=clock) as client:
         client.create_prompt(name, "one", version_name="v1")
         client.create_version(name, "two", activate=True)
         assert client.get_active(name).content == "two"
         client.rollback(name, "v1")
-        time.sleep(0.1)
+        clock.advance(9.9)
+        before = client.get_active(name)
+        clock.advance(0.1)
         now = client.get_active(name)
+    assert (before.content, before.source) == ("two", "cache")
     assert (now.content, now.version_name, now.source) == ("one", "v1", "server")
 
 
@@ -91,15 +118,16 @@ def test_the_last_good_copy_is_served_with_a_warning_after_the_server_stops(
     start_server: Callable[..., ServerProcess], caplog: pytest.LogCaptureFixture
 ) -> None:
     server = start_server()
-    rec = Recorder()
-    with make(server.url, rec, cache_ttl=0.05, retry_after=30) as client:
+    rec, clock = Recorder(), FakeClock()
+    with make(server.url, rec, cache_ttl=10, retry_after=30, clock=clock) as client:
         client.create_prompt("support-reply", "be kind")
         client.get_active("support-reply")
         server.stop()
-        time.sleep(0.1)
+        clock.advance(10)
         with caplog.at_level(logging.WARNING, logger="promptdeck.client"):
             stale = client.get_active("support-reply")
         sent = len(rec.requests)
+        clock.advance(29)
         after = client.get_active("support-reply")  # within retry_after: no new attempt
     assert (stale.source, stale.content) == ("stale", "be kind")
     assert "last good copy" in caplog.text
@@ -108,12 +136,16 @@ def test_the_last_good_copy_is_served_with_a_warning_after_the_server_stops(
 
 
 def test_a_cold_start_with_no_server_serves_the_fallback_and_without_one_raises() -> None:
-    rec = Recorder()
-    with make(f"http://127.0.0.1:{free_port()}", rec, retry_after=30) as client:
+    rec, clock = Recorder(), FakeClock()
+    with make(f"http://127.0.0.1:{free_port()}", rec, retry_after=30, clock=clock) as client:
         got = client.get_active("support-reply", fallback="You are helpful.")
         tries = len(rec.requests)
+        clock.advance(29)
         again = client.get_active("support-reply", fallback="You are helpful.")
         assert len(rec.requests) == tries  # the server was just found down: no new attempt
+        clock.advance(1)
+        client.get_active("support-reply", fallback="You are helpful.")
+        assert len(rec.requests) == 2 * tries  # retry_after has passed: it asks again
         with pytest.raises(errors.ConnectionFailed):
             client.get_active("other-prompt")
     assert (got.source, got.content, got.prompt_name) == (
@@ -127,11 +159,12 @@ def test_a_cold_start_with_no_server_serves_the_fallback_and_without_one_raises(
 def test_a_deleted_prompt_raises_prompt_not_found_even_with_a_fallback(
     shared_server: ServerProcess, name: str
 ) -> None:
-    with Client(shared_server.url, cache_ttl=0.05) as client:
+    clock = FakeClock()
+    with Client(shared_server.url, cache_ttl=10, clock=clock) as client:
         client.create_prompt(name, "x")
         client.get_active(name)
         Client(shared_server.url).delete_prompt(name)
-        time.sleep(0.1)
+        clock.advance(10)
         with pytest.raises(errors.PromptNotFound) as caught:
             client.get_active(name, fallback="y")
     assert caught.value.status == 404
@@ -163,12 +196,14 @@ def test_many_threads_missing_at_once_send_one_request(
 def test_a_hung_server_costs_one_bounded_wait_then_the_stale_copy_is_served(
     start_server: Callable[..., ServerProcess],
 ) -> None:
-    server = start_server()
+    server, clock = start_server(), FakeClock()
     assert server.proc is not None
-    with make(server.url, Recorder(), cache_ttl=0.05, active_timeout=0.3, retry_after=30) as client:
+    with make(
+        server.url, Recorder(), cache_ttl=10, active_timeout=0.3, retry_after=30, clock=clock
+    ) as client:
         client.create_prompt("support-reply", "be kind")
         client.get_active("support-reply")
-        time.sleep(0.1)
+        clock.advance(10)
         os.killpg(server.proc.pid, signal.SIGSTOP)  # the server hangs: accepts, never answers
         try:
             started = time.monotonic()
@@ -194,9 +229,8 @@ def test_server_errors_are_retried_then_the_stale_copy_is_served(
 
     from tests.support.databases import PG_ADMIN_URL
 
-    server = start_server()
-    rec = Recorder()
-    with make(server.url, rec, cache_ttl=0.05, retries=2) as client:
+    server, rec, clock = start_server(), Recorder(), FakeClock()
+    with make(server.url, rec, cache_ttl=10, retries=2, clock=clock) as client:
         client.create_prompt("support-reply", "be kind")
         client.get_active("support-reply")
         # The database goes away under the running server: it answers 503 problems.
@@ -205,7 +239,7 @@ def test_server_errors_are_retried_then_the_stale_copy_is_served(
             name = make_url(database_url).database
             conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.dispose()
-        time.sleep(0.1)
+        clock.advance(10)
         rec.statuses.clear()
         stale = client.get_active("support-reply")
     assert stale.source == "stale" and stale.content == "be kind"

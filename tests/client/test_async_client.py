@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 
 import httpx
@@ -12,6 +11,7 @@ import pytest
 from promptdeck import errors
 from promptdeck.client import AsyncClient
 from tests.support import aio
+from tests.support.clock import FakeClock
 from tests.support.server import ServerProcess, free_port
 
 
@@ -49,20 +49,21 @@ def test_async_get_active_caches_revalidates_and_sends_one_request_for_many_task
     shared_server: ServerProcess, name: str
 ) -> None:
     statuses: list[int] = []
+    clock = FakeClock()
 
     async def hook(response: httpx.Response) -> None:
         statuses.append(response.status_code)
 
     async def scenario() -> None:
         async with AsyncClient(
-            shared_server.url, cache_ttl=0.1, event_hooks={"response": [hook]}
+            shared_server.url, cache_ttl=10, event_hooks={"response": [hook]}, clock=clock
         ) as client:
             await client.create_prompt(name, "hello")
             statuses.clear()
             got = await asyncio.gather(*(client.get_active(name) for _ in range(20)))
             assert {g.content for g in got} == {"hello"}
             assert statuses == [200]
-            await asyncio.sleep(0.15)
+            clock.advance(10)
             assert (await client.get_active(name)).source == "revalidated"
             assert statuses == [200, 304]
 
@@ -70,14 +71,16 @@ def test_async_get_active_caches_revalidates_and_sends_one_request_for_many_task
 
 
 def test_async_stale_if_error_and_fallback(start_server: Callable[..., ServerProcess]) -> None:
-    server = start_server()
+    server, clock = start_server(), FakeClock()
 
     async def scenario() -> None:
-        async with AsyncClient(server.url, cache_ttl=0.05, retries=1, backoff=0.01) as client:
+        async with AsyncClient(
+            server.url, cache_ttl=10, retries=1, backoff=0.01, clock=clock
+        ) as client:
             await client.create_prompt("greeting", "hi")
             await client.get_active("greeting")
             server.stop()
-            time.sleep(0.1)
+            clock.advance(10)
             assert (await client.get_active("greeting")).source == "stale"
         async with AsyncClient(f"http://127.0.0.1:{free_port()}", retries=0) as cold:
             got = await cold.get_active("greeting", fallback="hello")

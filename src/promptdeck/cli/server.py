@@ -1,14 +1,21 @@
-"""`promptdeck serve` and `promptdeck db …`: the commands that use the core directly."""
+"""`promptdeck serve` and `promptdeck db …`: the commands that use the core directly.
+
+They need the server's packages (``pip install 'promptdeck[server]'``). A client-only install
+has every other command, and these say in one line what to install: the core is imported
+inside each command, never when the CLI starts.
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from promptdeck.config import Settings
-from promptdeck.core import setup
+if TYPE_CHECKING:
+    from promptdeck.config import Settings
 
 db_app = typer.Typer(help="Database migrations and compaction.", no_args_is_help=True)
 
@@ -23,7 +30,24 @@ DatabaseUrl = Annotated[
 ]
 
 
+@contextmanager
+def server_needed() -> Iterator[None]:
+    """Around the imports of the server's modules: a client-only install exits 2 with what
+    to install, not a traceback."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        typer.echo(
+            f"promptdeck: this command needs the server (no module {exc.name!r}): "
+            "pip install 'promptdeck[server]'",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+
+
 def _settings(database_url: str | None, **overrides: object) -> Settings:
+    with server_needed():
+        from promptdeck.config import Settings
     values = {k: v for k, v in overrides.items() if v is not None}
     if database_url:
         values["database_url"] = database_url
@@ -43,7 +67,11 @@ def serve(
     log_level: Annotated[str, typer.Option(help="Server log level.")] = "info",
 ) -> None:
     """Apply pending migrations, then serve the API and the UI (uvicorn, uvloop, httptools)."""
-    import uvicorn
+    with server_needed():
+        import uvicorn
+
+        import promptdeck.server  # noqa: F401  (FastAPI missing: say so here, not in a worker)
+        from promptdeck.core import setup
 
     settings = _settings(database_url, host=host, port=port, workers=workers)
     setup.migrate_to(settings.database_url)
@@ -73,6 +101,9 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply pending migrations (serve does this at start)."""
+    with server_needed():
+        from promptdeck.core import setup
+
     settings = _settings(database_url)
     typer.echo(f"database at revision {setup.migrate_to(settings.database_url, revision)}")
 
@@ -83,6 +114,9 @@ def db_downgrade(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Undo migrations down to REVISION."""
+    with server_needed():
+        from promptdeck.core import setup
+
     settings = _settings(database_url)
     typer.echo(f"database at revision {setup.undo_to(settings.database_url, revision)}")
 
@@ -90,6 +124,9 @@ def db_downgrade(
 @db_app.command("current")
 def db_current(database_url: DatabaseUrl = None) -> None:
     """Show the database's migration revision and the newest one."""
+    with server_needed():
+        from promptdeck.core import setup
+
     settings = _settings(database_url)
     current, head = setup.revisions(settings.database_url)
     typer.echo(f"current: {current}  head: {head}")
@@ -102,6 +139,9 @@ def db_compact(database_url: DatabaseUrl = None) -> None:
     Run it after purging versions: afterwards no copy of purged content is left in the
     database files. It takes an exclusive lock while it runs; run it when writes are quiet.
     """
+    with server_needed():
+        from promptdeck.core import setup
+
     settings = _settings(database_url)
     report = setup.compact(settings.database_url)
     typer.echo(

@@ -251,13 +251,15 @@ def get_storage(prompt: str | int) -> Call[StorageOut]:
 
 def fetch_active(
     prompt: str | int, *, etag: str | None, timeout: float | None = None
-) -> Call[ActiveOut | None]:
-    """The active version; ``None`` when the server answers 304 to ``etag``."""
+) -> Call[tuple[ActiveOut | None, str | None]]:
+    """The active version and the server's ETag for it; ``None`` for the version when the
+    server answers 304 to ``etag``."""
 
-    def parse(response: httpx.Response) -> ActiveOut | None:
+    def parse(response: httpx.Response) -> tuple[ActiveOut | None, str | None]:
         if response.status_code == 304:
-            return None
-        return ActiveOut.model_validate_json(response.content)
+            return None, etag
+        value = ActiveOut.model_validate_json(response.content)
+        return value, response.headers.get("etag")
 
     return Call(
         "GET",

@@ -1,14 +1,20 @@
-"""`AsyncClient`: the asyncio Python client (one event loop; the same API as `Client`)."""
+"""`AsyncClient`: the Python client for asyncio code.
+
+This file is the source of `Client` too: scripts/unasync.py writes sync.py from it (and the
+test command fails when sync.py is out of date). Edit this file, then run the script.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import httpx
 
 from promptdeck.client import _ops as ops
+from promptdeck.client._flight import AsyncSingleFlight
 from promptdeck.client._http import (
     DEFAULT_URL,
     Call,
@@ -38,16 +44,17 @@ T = TypeVar("T")
 
 
 class AsyncClient:
-    """A promptdeck server, from asyncio code: `Client`'s methods, awaited.
+    """A promptdeck server, from Python.
 
     >>> async with promptdeck.AsyncClient("http://127.0.0.1:8000") as client:
     ...     prompt = await client.get_active("support-reply", fallback="You are helpful.")
+    ...     prompt.content  # served from an in-process cache, revalidated with the server
 
     Every method raises the server's error as the matching `promptdeck.errors` class
     (`PromptNotFound`, `VersionNameTaken`, `PreconditionFailed`…) with the problem's
     ``status``, ``title``, ``detail`` and ``field``; a server that cannot be reached raises
     `ConnectionFailed` and a 5xx `ServerError`, after ``retries`` retries with backoff.
-    Use one client from one event loop.
+    Share one client among the tasks of one event loop.
     """
 
     def __init__(
@@ -64,12 +71,14 @@ class AsyncClient:
         active_timeout: float = 2.0,
         transport: httpx.AsyncBaseTransport | None = None,
         event_hooks: dict[str, list[Any]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url.rstrip("/")
         self.retry = RetryPolicy(retries=retries, backoff=backoff)
-        self.cache = ActiveCache(ttl=cache_ttl, retry_after=retry_after)
+        # ``clock``: seconds from any fixed point, for the cache's TTLs (tests move one by hand).
+        self.cache = ActiveCache(ttl=cache_ttl, retry_after=retry_after, clock=clock)
         self.active_timeout = active_timeout
-        self._inflight: dict[str, asyncio.Future[ActivePrompt]] = {}
+        self._flight: AsyncSingleFlight[ActivePrompt] = AsyncSingleFlight()
         self._http = httpx.AsyncClient(
             base_url=self.url,
             headers=headers(api_key, actor),
@@ -113,6 +122,17 @@ class AsyncClient:
                 continue
             return result(call, response)
 
+    async def _items(self, page_at: Callable[[str | None], Call[Page[T]]]) -> AsyncIterator[T]:
+        """Every item of a list, page after page: ``page_at(cursor)`` asks for one page."""
+        cursor: str | None = None
+        while True:
+            page = await self._send(page_at(cursor))
+            for item in page.items:
+                yield item
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
     # --- the hot path ---------------------------------------------------------------------
 
     @property
@@ -136,48 +156,35 @@ class AsyncClient:
         tasks miss at once; the others get the stale copy meanwhile, if there is one. A
         deleted prompt raises `PromptNotFound`.
 
-        >>> (await client.get_active("support-reply")).content
+        >>> prompt = await client.get_active("support-reply")
         """
         key = str(prompt)
         hit = self.cache.fresh(key)
         if hit is not None:
             return hit
-        future = self._inflight.get(key)
-        if future is not None:
-            # Someone is already asking: serve the last copy now if there is one, else wait.
-            stale = self.cache.stale(key)
-            return stale if stale is not None else await asyncio.shield(future)
-        future = self._inflight[key] = asyncio.get_running_loop().create_future()
-        try:
-            value = await self._refresh(key, fallback, fallback_model_config)
-            future.set_result(value)
-            return value
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark it retrieved: nobody may be waiting
-            raise
-        finally:
-            del self._inflight[key]
+        # Someone already asking? Serve the last copy now if there is one, else wait.
+        return await self._flight.run(
+            key,
+            lambda: self._refresh(key, fallback, fallback_model_config),
+            lambda: self.cache.stale(key),
+        )
 
     async def _refresh(
         self, key: str, fallback: str | None, fallback_model_config: dict[str, Any] | None
     ) -> ActivePrompt:
-        hit = self.cache.fresh(key)  # another thread may have just refreshed it
+        hit = self.cache.fresh(key)  # another caller may have just refreshed it
         if hit is not None:
             return hit
         cold = self.cache.cold_fallback(key, fallback, model_config=fallback_model_config)
         if cold is not None:
             return cold
         try:
-            value = await self._send(
+            value, etag = await self._send(
                 ops.fetch_active(key, etag=self.cache.etag(key), timeout=self.active_timeout)
             )
         except PromptdeckError as exc:
             return self.cache.failed(key, exc, fallback, model_config=fallback_model_config)
-        return self.cache.store(key, value, None)
+        return self.cache.store(key, value, etag)
 
     # --- prompts --------------------------------------------------------------------------
 
@@ -227,18 +234,13 @@ class AsyncClient:
             ops.list_prompts(limit=limit, cursor=cursor, q=q, tag=tag, deleted=deleted)
         )
 
-    async def iter_prompts(
+    def iter_prompts(
         self, *, q: str | None = None, tag: str | None = None, deleted: bool = False
     ) -> AsyncIterator[PromptOut]:
         """Every prompt (with ``deleted``: every soft-deleted one), page after page."""
-        cursor: str | None = None
-        while True:
-            page = await self.list_prompts(limit=200, cursor=cursor, q=q, tag=tag, deleted=deleted)
-            for item in page.items:
-                yield item
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return self._items(
+            lambda cursor: ops.list_prompts(limit=200, cursor=cursor, q=q, tag=tag, deleted=deleted)
+        )
 
     async def get_prompt(self, prompt: str | int) -> PromptOut:
         """One prompt (by id or name) with its active version summary and ``etag``."""
@@ -285,15 +287,8 @@ class AsyncClient:
         """The prompt's timeline, newest first."""
         return await self._send(ops.list_events(prompt, limit=limit, cursor=cursor))
 
-    async def iter_events(self, prompt: str | int) -> AsyncIterator[EventOut]:
-        cursor: str | None = None
-        while True:
-            page = await self.list_events(prompt, limit=200, cursor=cursor)
-            for item in page.items:
-                yield item
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+    def iter_events(self, prompt: str | int) -> AsyncIterator[EventOut]:
+        return self._items(lambda cursor: ops.list_events(prompt, limit=200, cursor=cursor))
 
     # --- versions -------------------------------------------------------------------------
 
@@ -337,17 +332,14 @@ class AsyncClient:
             ops.list_versions(prompt, limit=limit, cursor=cursor, name=name, archived=archived)
         )
 
-    async def iter_versions(
+    def iter_versions(
         self, prompt: str | int, *, archived: bool | None = None
     ) -> AsyncIterator[VersionSummaryOut]:
-        cursor: str | None = None
-        while True:
-            page = await self.list_versions(prompt, limit=200, cursor=cursor, archived=archived)
-            for item in page.items:
-                yield item
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return self._items(
+            lambda cursor: ops.list_versions(
+                prompt, limit=200, cursor=cursor, name=None, archived=archived
+            )
+        )
 
     async def get_version(self, prompt: str | int, version: int | str) -> VersionOut:
         """One version in full, by id, or by version name (a string that is not all digits;
@@ -369,15 +361,14 @@ class AsyncClient:
         self, prompt: str | int, version: int | str, *, if_match: str | None = None
     ) -> RollbackOut:
         """Make ``version`` (id or name) the active one. A no-op when it already is."""
-        version_id = (
-            (await self.get_version(prompt, version)).id if isinstance(version, str) else version
-        )
+        version_id = await self._version_id(prompt, version)
         return await self._send(ops.rollback(prompt, version_id, if_match=if_match))
 
     async def _version_id(self, prompt: str | int, version: int | str) -> int:
         if isinstance(version, int):
             return version
-        return (await self.get_version(prompt, version)).id
+        found = await self.get_version(prompt, version)
+        return found.id
 
     async def archive_version(self, prompt: str | int, version: int | str) -> VersionOut:
         """Archive ``version`` (id or name) by hand: it stays in history with its content,
@@ -419,16 +410,9 @@ class AsyncClient:
         """A page of every prompt's whole history, soft-deleted prompts included."""
         return await self._send(ops.export_prompts(limit=limit, cursor=cursor))
 
-    async def iter_export(self, *, page_size: int = 20) -> AsyncIterator[PromptRecord]:
+    def iter_export(self, *, page_size: int = 20) -> AsyncIterator[PromptRecord]:
         """Every prompt's whole history (a full backup), page after page."""
-        cursor: str | None = None
-        while True:
-            page = await self.export_prompts(limit=page_size, cursor=cursor)
-            for item in page.items:
-                yield item
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        return self._items(lambda cursor: ops.export_prompts(limit=page_size, cursor=cursor))
 
     async def import_prompt(self, record: PromptRecord | dict[str, Any]) -> ImportOut:
         """Write an exported history as it is; a no-op if an identical prompt exists."""

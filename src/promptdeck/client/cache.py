@@ -1,14 +1,14 @@
 """The in-process cache behind `get_active`: TTL, 304 revalidation, stale-if-error, fallback.
 
 The cache itself is plain data; `Client` and `AsyncClient` add the one-request-per-key
-coordination (threads or tasks) around it.
+coordination (threads or tasks, `_flight.py`) around it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -57,7 +57,7 @@ class CacheStats:
 
 @dataclass(slots=True)
 class Entry:
-    etag: str
+    etag: str | None  # the server's ETag header, sent back in If-None-Match
     fresh_until: float
     copies: dict[str, ActivePrompt]
 
@@ -72,11 +72,12 @@ class ActiveCache:
     stats: CacheStats = field(default_factory=CacheStats)
     entries: dict[str, Entry] = field(default_factory=dict)
     down_until: dict[str, float] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # Seconds from any fixed point; tests pass a clock they move by hand.
+    clock: Callable[[], float] = time.monotonic
 
     def fresh(self, key: str) -> ActivePrompt | None:
         entry = self.entries.get(key)
-        if entry is not None and time.monotonic() < entry.fresh_until:
+        if entry is not None and self.clock() < entry.fresh_until:
             self.stats.hits += 1
             return entry.copies["cache"]
         return None
@@ -91,13 +92,13 @@ class ActiveCache:
 
     def cold_fallback(self, key: str, fallback: str | None, **kw: Any) -> ActivePrompt | None:
         """The fallback, without asking, while a recent failure says the server is down."""
-        if fallback is None or time.monotonic() >= self.down_until.get(key, 0.0):
+        if fallback is None or self.clock() >= self.down_until.get(key, 0.0):
             return None
         return self._fallback(key, fallback, **kw)
 
     def store(self, key: str, value: ActiveOut | None, etag: str | None) -> ActivePrompt:
         """Record a 200 (``value``) or a 304 (``value`` None) answer."""
-        now = time.monotonic()
+        now = self.clock()
         self.down_until.pop(key, None)
         entry = self.entries.get(key)
         if value is None:
@@ -111,7 +112,7 @@ class ActiveCache:
         copies["stale"] = ActivePrompt(**data, source="stale")
         if len(self.entries) >= self.max_entries and key not in self.entries:
             self.entries.pop(next(iter(self.entries)))
-        self.entries[key] = Entry(etag or f'"a{value.version_id}"', now + self.ttl, copies)
+        self.entries[key] = Entry(etag, now + self.ttl, copies)
         self.stats.fetched += 1
         return copies["server"]
 
@@ -124,7 +125,7 @@ class ActiveCache:
             raise exc
         if not isinstance(exc, UNAVAILABLE):
             raise exc
-        now = time.monotonic()
+        now = self.clock()
         entry = self.entries.get(key)
         if entry is not None:
             entry.fresh_until = now + self.retry_after
