@@ -11,13 +11,15 @@ from fastapi import FastAPI, Response
 from promptdeck import __version__
 from promptdeck.config import Settings
 from promptdeck.core import Registry
+from promptdeck.core.access import Access
 from promptdeck.schemas import ActiveOut, Problem
-from promptdeck.server import problems, ui
+from promptdeck.server import docs, problems, ui
 from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
 from promptdeck.server.api import prompts, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.limits_mw import BodyLimit
+from promptdeck.server.security import Gate, is_loopback
 from promptdeck.store.engine import create_engine, is_sqlite
 
 DESCRIPTION = """\
@@ -44,12 +46,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     settings = settings or Settings()
     registry = registry or build_registry(settings)
     probe = SQLiteChangeProbe(settings.database_url) if is_sqlite(settings.database_url) else None
+    closing: list[Gate] = []
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         if probe is not None:
             probe.close()
+        for gate in closing:
+            gate.close()
         registry.engine.dispose()
 
     app = FastAPI(
@@ -59,6 +64,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         lifespan=lifespan,
         # FastAPI's built-in OpenTelemetry hooks run on every request even with no provider.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # /docs is served from the package (server/docs.py): no CDN, the UI's headers.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.registry = registry
     app.state.settings = settings
@@ -92,9 +100,40 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         return {"status": "ok"}
 
     ui.install(app)
+    docs.install(app)
     app.openapi_schema = None
     _add_problem_schema(app)
-    return ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), registry, probe)
+    access = Access(registry.engine, clock=registry.clock)
+    app.state.access = access
+    gate = Gate(
+        ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), registry, probe),
+        access,
+        database_url=settings.database_url,
+        allowed_hosts=settings.host_list(),
+        cors_origins=settings.origin_list(),
+        open_allowed=settings.insecure or is_loopback(settings.host),
+        max_body_bytes=settings.max_body_bytes,
+        clock=registry.clock,
+    )
+    closing.append(gate)
+    if not settings.origin_list():
+        return gate
+    from starlette.middleware.cors import CORSMiddleware
+
+    return CORSMiddleware(
+        gate,
+        allow_origins=settings.origin_list(),
+        allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+        ],
+        expose_headers=["ETag", "Location", "Idempotent-Replayed"],
+        max_age=600,
+    )
 
 
 def _add_problem_schema(app: FastAPI) -> None:
