@@ -15,6 +15,7 @@ from promptdeck.core.access import Access
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import docs, problems, ui
 from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
+from promptdeck.server.api import access as access_api
 from promptdeck.server.api import prompts, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
+    app.include_router(access_api.router)
 
     @app.get(
         "/prompts/{prompt_id}/active",

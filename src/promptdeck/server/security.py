@@ -90,7 +90,10 @@ def need_of(method: str, path: str, body: dict[str, Any] | None = None) -> Role:
             return Role.admin
         if len(parts) == 4 and parts[2] == "versions" and method == "DELETE":  # purge version
             return Role.admin
-        if body is not None and "max_versions" in body:  # retention settings
+        # Retention settings: a limit given at creation, or any change of it.
+        if body is not None and (
+            body.get("max_versions") is not None or (method == "PATCH" and "max_versions" in body)
+        ):
             return Role.admin
     return Role.write
 
