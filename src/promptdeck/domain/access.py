@@ -13,7 +13,7 @@ from enum import IntEnum
 
 from promptdeck.errors import InvalidInput
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+NAME = re.compile(r"^[^\W_][\w.@-]{0,63}$")  # letters of any script
 DURATION = re.compile(r"^(\d{1,5})([mhdw])$")
 KEY_PREFIX = "pdk_"  # every key starts with it, so a leaked one is easy to grep for
 KEY_ID_CHARS = 8  # the visible part after KEY_PREFIX that tells keys apart
@@ -95,7 +95,8 @@ class NewKey:
 def check_name(name: str) -> str:
     if not NAME.match(name):
         raise InvalidInput(
-            "a name is 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit",
+            "a name is 1-64 letters of any script, digits, '.', '_', '@' or '-', starting "
+            "with a letter or digit",
             field="name",
         )
     return name

@@ -25,9 +25,8 @@ from promptdeck.core.access import Access
 from promptdeck.domain.access import OPEN, Principal, Role
 from promptdeck.server.active import ASGIApp, Message, Receive, Scope, Send, _send
 from promptdeck.server.problems import MEDIA_TYPE, problem_body, status_of
-from promptdeck.server.ui.view import SECURITY_HEADERS, page_html
+from promptdeck.server.ui.view import SECURITY_HEADERS, SESSION_COOKIE, page_html
 
-SESSION_COOKIE = "promptdeck_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 CACHE_MAX = 10_000
@@ -317,19 +316,24 @@ class Gate:
         """Refuse an unsafe request a browser sent for another site: CSRF by form, by fetch
         with a simple content type, from a sandboxed frame (Origin: null)."""
         origin = headers.get("origin")
-        allowed_origin = origin is not None and origin.rstrip("/") in self.cors_origins
-        fetch_site = headers.get("sec-fetch-site")
-        if fetch_site not in (None, "same-origin", "none") and not allowed_origin:
-            return errors.CrossSiteRefused(f"a {fetch_site} request may not change anything")
-        if (
-            origin is not None
-            and not allowed_origin
-            and (
-                origin == "null"
-                or urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
+        if origin is not None and origin.rstrip("/") in self.cors_origins:
+            foreign = False
+        elif (fetch_site := headers.get("sec-fetch-site")) is not None:
+            # Set by the browser itself (pages cannot forge it) and not garbled by proxies.
+            foreign = fetch_site not in ("same-origin", "none")
+        elif origin is not None:
+            hosts = {headers.get("host", "").lower(), headers.get("x-forwarded-host", "").lower()}
+            foreign = origin == "null" or urlsplit(origin).netloc.lower() not in hosts
+        else:
+            foreign = False  # not a browser: curl, scripts, the client
+        if foreign:
+            return errors.CrossSiteRefused(
+                "This form was sent from another site, so it was not accepted. Open the page "
+                "in promptdeck and submit it there"
+                if ui
+                else f"a request from another site ({origin or 'unknown origin'}) may not "
+                "change anything"
             )
-        ):
-            return errors.CrossSiteRefused(f"requests from {origin} may not change anything")
         if not ui:
             has_body = headers.get("content-length", "0") not in ("0", "") or (
                 "transfer-encoding" in headers
