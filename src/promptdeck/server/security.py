@@ -293,24 +293,24 @@ class Gate:
     async def _authorize(
         self, principal: Principal, method: str, path: str, body: dict[str, Any] | None
     ) -> None:
-        if principal.limited:
-            ref = prompt_of(path)
-            name: str | None = None
-            if ref is not None:
-                name = ref
-                if ref.isascii() and ref.isdigit():
-                    name = await anyio.to_thread.run_sync(self.access.prompt_name, ref)
-            elif body is not None and isinstance(body.get("name"), str):
-                name = body["name"]  # a new prompt, or an imported one
-            if name is not None and not principal.may_see(name):
+        ref = prompt_of(path) if principal.limited else None
+        if ref is not None:
+            name = ref
+            if ref.isascii() and ref.isdigit():
+                name = await anyio.to_thread.run_sync(self.access.prompt_name, ref) or ref
+            if not principal.may_see(name):
                 # Outside its prefixes a prompt is as missing as one that never was.
-                raise errors.PromptNotFound(f"no prompt {ref or name!r}")
+                raise errors.PromptNotFound(f"no prompt {ref!r}")
         need = need_of(method, path, body)
         if not principal.may(need):
             raise errors.Forbidden(
                 f"{principal.kind} {principal.name!r} has the {principal.role.name} role; "
                 f"this needs {need.name}"
             )
+        new_name = body.get("name") if body is not None and principal.limited else None
+        if isinstance(new_name, str) and not principal.may_see(new_name):
+            # A prompt to create or import outside the prefixes: the same answer as reading.
+            raise errors.PromptNotFound(f"no prompt {new_name!r} within this key's prompts")
 
     def _cross_site(self, headers: dict[str, str], ui: bool) -> errors.PromptdeckError | None:
         """Refuse an unsafe request a browser sent for another site: CSRF by form, by fetch
