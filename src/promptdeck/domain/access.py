@@ -7,13 +7,13 @@ UI); each has one role and may be limited to prompts whose names start with give
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 
 from promptdeck.errors import InvalidInput
 
-NAME = re.compile(r"^[^\W_][\w.@-]{0,63}$")  # letters of any script
 DURATION = re.compile(r"^(\d{1,5})([mhdw])$")
 KEY_PREFIX = "pdk_"  # every key starts with it, so a leaked one is easy to grep for
 KEY_ID_CHARS = 8  # the visible part after KEY_PREFIX that tells keys apart
@@ -93,10 +93,14 @@ class NewKey:
 
 
 def check_name(name: str) -> str:
-    if not NAME.match(name):
+    """Letters and marks of any script, digits, and ``. _ @ -`` or single spaces inside."""
+    ok = 1 <= len(name) <= 64 and name == name.strip() and "  " not in name
+    ok = ok and unicodedata.category(name[0])[0] in "LN"
+    ok = ok and all(unicodedata.category(c)[0] in "LMN" or c in "._@- " for c in name)
+    if not ok or unicodedata.normalize("NFC", name) != name:
         raise InvalidInput(
-            "a name is 1-64 letters of any script, digits, '.', '_', '@' or '-', starting "
-            "with a letter or digit",
+            "a name is 1-64 letters of any script, digits, '.', '_', '@', '-' or single "
+            "spaces, starting with a letter or digit",
             field="name",
         )
     return name
