@@ -104,8 +104,14 @@ class Access:
 
     # --- what every request asks -----------------------------------------------------------
 
+    def generation(self) -> int:
+        """Goes up with every change to keys, people and sessions; 0 until the first key or
+        person is created (the server is open until then)."""
+        with self._read() as conn:
+            return store.generation(conn)
+
     def state(self) -> tuple[int, bool]:
-        """(generation, whether any key or person was ever created): one short read."""
+        """(generation, whether any key or person was ever created)."""
         with self._read() as conn:
             return store.generation(conn), store.any_principal(conn)
 

@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         if probe is not None:
             probe.close()
         for gate in closing:
-            gate.close()
+            await gate.close()
         registry.engine.dispose()
 
     app = FastAPI(

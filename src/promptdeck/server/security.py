@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,8 +23,9 @@ from promptdeck import errors
 from promptdeck.core.access import Access
 from promptdeck.domain.access import OPEN, Principal, Role
 from promptdeck.server.active import ASGIApp, Message, Receive, Scope, Send, _send
-from promptdeck.server.problems import MEDIA_TYPE, problem_body, status_of
+from promptdeck.server.problems import MEDIA_TYPE, headers_of, problem_body, status_of
 from promptdeck.server.ui.view import SECURITY_HEADERS, SESSION_COOKIE, page_html
+from promptdeck.store.access import PostgresGeneration, SQLiteDataVersion
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -109,41 +109,41 @@ def _needs_body(method: str, path: str) -> bool:
 
 
 class AccessChanges:
-    """Whether keys, people or sessions may have changed since the last look."""
+    """Whether keys, people or sessions may have changed since the last look. Every change
+    bumps the generation; it is above 0 once any key or person was ever created."""
 
     def __init__(self, access: Access, database_url: str) -> None:
         self.access = access
         self.generation: int | None = None
-        self.closed = False
-        self._sqlite: sqlite3.Connection | None = None
-        self._data_version = -1
+        self._sqlite: SQLiteDataVersion | None = None
+        self._postgres: PostgresGeneration | None = None
         if make_url(database_url).get_backend_name() == "sqlite":
-            path = make_url(database_url).database or ""
-            self._sqlite = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._sqlite = SQLiteDataVersion(database_url)
+        else:
+            self._postgres = PostgresGeneration(database_url)
 
-    def _sqlite_unchanged(self) -> bool:
-        assert self._sqlite is not None
-        value = self._sqlite.execute("PRAGMA data_version").fetchone()[0]
-        if value == self._data_version:
-            return True
-        self._data_version = value
-        return False
+    @property
+    def closed(self) -> bool:
+        return bool(self.generation)
 
     async def refresh(self) -> bool:
         """True when the caches must be dropped."""
-        if self._sqlite is not None and self.generation is not None and self._sqlite_unchanged():
-            return False
         if self._sqlite is not None:
-            generation, closed = self.access.state()
+            if not self._sqlite.changed() and self.generation is not None:
+                return False
+            generation = self.access.generation()
         else:
-            generation, closed = await anyio.to_thread.run_sync(self.access.state)
-        changed = generation != self.generation or closed != self.closed
-        self.generation, self.closed = generation, closed
+            assert self._postgres is not None
+            generation = await self._postgres.read()
+        changed = generation != self.generation
+        self.generation = generation
         return changed
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._sqlite is not None:
             self._sqlite.close()
+        if self._postgres is not None:
+            await self._postgres.close()
 
 
 class Gate:
@@ -173,8 +173,8 @@ class Gate:
         self.keys: dict[str, Principal | None] = {}  # SHA-256 of the key -> its principal
         self.sessions: dict[str, tuple[Principal, datetime] | None] = {}
 
-    def close(self) -> None:
-        self.changes.close()
+    async def close(self) -> None:
+        await self.changes.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -203,13 +203,16 @@ class Gate:
             if refusal is not None:
                 await self._refuse(scope, send, refusal, ui)
                 return
-        if await self.changes.refresh():
-            self.keys.clear()
-            self.sessions.clear()
         try:
+            if await self.changes.refresh():
+                self.keys.clear()
+                self.sessions.clear()
             principal = await self._principal(headers)
         except errors.Unauthorized as exc:
             await self._unauthorized(scope, send, exc, ui, path)
+            return
+        except errors.DatabaseUnavailable as exc:
+            await self._refuse(scope, send, exc, ui)
             return
         if principal is None and path not in PUBLIC:
             await self._unauthorized(
@@ -297,7 +300,8 @@ class Gate:
         if ref is not None:
             name = ref
             if ref.isascii() and ref.isdigit():
-                name = await anyio.to_thread.run_sync(self.access.prompt_name, ref) or ref
+                found = await anyio.to_thread.run_sync(self.access.prompt_name, ref)
+                name = found or ref
             if not principal.may_see(name):
                 # Outside its prefixes a prompt is as missing as one that never was.
                 raise errors.PromptNotFound(f"no prompt {ref!r}")
@@ -383,6 +387,7 @@ class Gate:
         headers = [(b"content-type", MEDIA_TYPE.encode())]
         if status == 401:
             headers.append((b"www-authenticate", b'Bearer realm="promptdeck"'))
+        headers += [(k.lower().encode(), v.encode()) for k, v in (headers_of(status) or {}).items()]
         body = problem_body(status, exc.code, exc.title, exc.detail, instance=path, field=exc.field)
         await _send(send, status, headers, body)
 
