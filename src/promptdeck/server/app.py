@@ -138,6 +138,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     )
 
 
+ACCESS_RESPONSES = {
+    "401": "No key, or a key that is unknown, revoked or expired",
+    "403": "The key's role does not allow this, or a write from another site",
+}
+
+
 def _add_problem_schema(app: FastAPI) -> None:
     original = app.openapi
 
@@ -148,9 +154,19 @@ def _add_problem_schema(app: FastAPI) -> None:
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = Problem.model_json_schema()
         problem = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        # Keys: "Authorize" in /docs. Every route but /healthz may answer 401 and 403.
+        schema["components"]["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "An API key, pdk_…"}
+        }
+        schema["security"] = [{"bearer": []}]
         # Every error is problem+json, FastAPI's default 422 included.
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
+                if path == "/healthz":
+                    operation["security"] = []
+                else:
+                    for code, description in ACCESS_RESPONSES.items():
+                        operation["responses"].setdefault(code, {"description": description})
                 for code, response in operation.get("responses", {}).items():
                     if code.startswith(("4", "5")):
                         response["content"] = problem

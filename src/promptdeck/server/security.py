@@ -74,6 +74,11 @@ def need_of(method: str, path: str, body: dict[str, Any] | None = None) -> Role:
     if parts[0] in ("keys", "users") or path == "/ui/audit":
         return Role.admin
     if method in SAFE_METHODS:
+        # The UI's pages that are only a form for a change need what the change needs.
+        if parts[0] == "ui" and (path == "/ui/new" or path.endswith("/rollback")):
+            return Role.write
+        if parts[0] == "ui" and path.endswith("/delete"):
+            return Role.admin
         return Role.read
     ui = parts[0] == "ui"
     if ui:

@@ -170,11 +170,14 @@ class SQLiteDataVersion:
     connection, of this process or another, has committed (a few microseconds to ask)."""
 
     def __init__(self, database_url: str) -> None:
-        path = make_url(database_url).database or ""
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._path = make_url(database_url).database or ""
+        self._conn: sqlite3.Connection | None = None
         self._last = -1
 
     def changed(self) -> bool:
+        if self._conn is None:  # opened on first use, again after close (a new lifespan)
+            self._conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+            self._last = -1
         value = self._conn.execute("PRAGMA data_version").fetchone()[0]
         if value == self._last:
             return False
@@ -182,7 +185,9 @@ class SQLiteDataVersion:
         return True
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
 
 
 class PostgresGeneration:
