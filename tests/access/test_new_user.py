@@ -162,3 +162,35 @@ def test_a_new_user_secures_a_server_on_the_network_and_every_change_names_its_k
     )
     assert found == 0
     assert "GET /prompts/greet/active" in log.read_text()  # the log was on, and was read
+
+
+def test_an_open_server_says_so_at_start_and_insecure_serves_open_off_loopback(
+    database_url: str, tmp_path: Path
+) -> None:
+    for extra, bound in (((), "127.0.0.1"), (("--insecure",), "0.0.0.0")):
+        port = free_port()
+        log = tmp_path / f"{bound}.log"
+        out = open(log, "ab")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [
+                PROMPTDECK,
+                "serve",
+                "--host",
+                bound,
+                "--port",
+                str(port),
+                "--database-url",
+                database_url,
+                *extra,
+            ],
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", proc)
+            assert httpx.get(f"http://127.0.0.1:{port}/prompts").status_code == 200
+        finally:
+            os.killpg(proc.pid, 15)
+            proc.wait(15)
+        assert "OPEN: no key or user" in log.read_text()

@@ -93,8 +93,9 @@ def serve(
     os.environ["PROMPTDECK_DATABASE_URL"] = settings.database_url
     os.environ["PROMPTDECK_HOST"] = host
     os.environ["PROMPTDECK_INSECURE"] = "true" if settings.insecure else "false"
+    hosts = settings.host_list() or default_allowed_hosts(host)
     if settings.allowed_hosts is None:
-        os.environ["PROMPTDECK_ALLOWED_HOSTS"] = ",".join(default_allowed_hosts(host))
+        os.environ["PROMPTDECK_ALLOWED_HOSTS"] = ",".join(hosts)
     mode = (
         "keys and users required"
         if closed
@@ -102,7 +103,8 @@ def serve(
     )
     typer.echo(
         f"promptdeck serving {settings.database_url} on http://{host}:{port}/ "
-        f"(UI /ui/, API docs /docs); {mode}",
+        f"(UI /ui/, API docs /docs); {mode}; answers to Host {', '.join(hosts)} "
+        "(PROMPTDECK_ALLOWED_HOSTS)",
         err=True,
     )
     uvicorn.run(

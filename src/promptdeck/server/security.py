@@ -233,11 +233,19 @@ class Gate:
             await self.app(scope, receive, send)
             return
         body: dict[str, Any] | None = None
+        raw = b""
         if _needs_body(method, path):
             messages, raw = await _read_body(receive, self.max_body_bytes)
             receive = _replay(messages, receive)
             body = _parse(raw, headers.get("content-type", ""))
         try:
+            if body is None and raw and principal.limited:
+                # A body that decides access but cannot be read (multipart, bad JSON):
+                # refused rather than let through unchecked.
+                raise errors.Forbidden(
+                    "a key or person limited to prompt prefixes sends this as JSON (or a "
+                    "URL-encoded form), so the prompt's name can be checked"
+                )
             await self._authorize(principal, method, path, body)
         except errors.PromptdeckError as exc:
             await self._refuse(scope, send, exc, ui)
