@@ -177,6 +177,7 @@ class Gate:
         self.clock = clock
         self.keys: dict[str, Principal | None] = {}  # SHA-256 of the key -> its principal
         self.sessions: dict[str, tuple[Principal, datetime] | None] = {}
+        self._hosts_seen: dict[str, bool] = {}
 
     async def close(self) -> None:
         await self.changes.close()
@@ -189,7 +190,7 @@ class Gate:
         path: str = scope["path"]
         method: str = scope["method"]
         ui = path.startswith("/ui/") or path in ("/", "/ui", "/docs")
-        if not self.any_host and host_of(headers.get("host", "")) not in self.allowed_hosts:
+        if not self.any_host and not self._host_allowed(headers.get("host", "")):
             await self._refuse(
                 scope,
                 send,
@@ -251,6 +252,14 @@ class Gate:
             await self._refuse(scope, send, exc, ui)
             return
         await self.app(scope, receive, send)
+
+    def _host_allowed(self, host: str) -> bool:
+        allowed = self._hosts_seen.get(host)
+        if allowed is None:
+            allowed = host_of(host) in self.allowed_hosts
+            if len(self._hosts_seen) < 1000:  # a bounded memo: Host is the client's to choose
+                self._hosts_seen[host] = allowed
+        return allowed
 
     # --- who ---------------------------------------------------------------------------------
 
