@@ -103,6 +103,56 @@ class PayloadTooLarge(PromptdeckError):
     title = "Payload too large"
 
 
+class Unauthorized(PromptdeckError):
+    """No credentials, or ones the server does not know (a bad, revoked or expired key)."""
+
+    code = "unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(PromptdeckError):
+    """Known credentials whose role or prompt prefixes do not allow this."""
+
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class CrossSiteRefused(Forbidden):
+    """A write from another site, a foreign Host, or a form without its CSRF token."""
+
+    code = "cross-site-refused"
+    title = "Cross-site request refused"
+
+
+class HostNotAllowed(PromptdeckError):
+    """A Host header outside the server's names (DNS rebinding)."""
+
+    code = "host-not-allowed"
+    title = "Host not allowed"
+
+
+class UnsupportedMediaType(PromptdeckError):
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class TooManyAttempts(PromptdeckError):
+    """Repeated wrong passwords: wait ``retry_after`` seconds."""
+
+    code = "too-many-attempts"
+    title = "Too many failed sign-ins"
+
+
+class AccountNotFound(NotFound):
+    code = "account-not-found"
+    title = "Key or user not found"
+
+
+class AccountNameTaken(Conflict):
+    code = "account-name-taken"
+    title = "Key or user name taken"
+
+
 # Aliases under the names HTTP users expect.
 PreconditionFailed = StaleEtag
 

@@ -34,6 +34,13 @@ COMMANDS = [
     ["log"],
     ["export"],
     ["import"],
+    ["events"],
+    ["keys", "create"],
+    ["keys", "list"],
+    ["keys", "revoke"],
+    ["users", "create"],
+    ["users", "list"],
+    ["users", "revoke"],
 ]  # fmt: skip  (serve and db are documented with the server)
 
 

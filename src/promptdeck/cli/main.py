@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from promptdeck.cli import prompts, transfer, versions
+from promptdeck.cli import events, keys, prompts, transfer, versions
 from promptdeck.cli.server import db_app, serve
 
 app = typer.Typer(
@@ -22,6 +22,9 @@ app.add_typer(versions.app, name="versions")
 app.command("log")(versions.log)
 app.command("export")(transfer.export)
 app.command("import")(transfer.import_)
+app.add_typer(keys.keys_app, name="keys")
+app.add_typer(keys.users_app, name="users")
+app.command("events")(events.events)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -65,21 +65,69 @@ def serve(
     ] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (slower).")] = False,
     log_level: Annotated[str, typer.Option(help="Server log level.")] = "info",
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            envvar="PROMPTDECK_INSECURE",
+            help="Serve with no key and no user on a non-loopback address: anyone who can "
+            "reach the port can change or destroy everything.",
+        ),
+    ] = False,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            help="Trust X-Forwarded-Proto/-For from --forwarded-allow-ips (behind TLS).",
+        ),
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            envvar="PROMPTDECK_FORWARDED_ALLOW_IPS",
+            help="The proxy addresses trusted with --proxy-headers.",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
-    """Apply pending migrations, then serve the API and the UI (uvicorn, uvloop, httptools)."""
+    """Apply pending migrations, then serve the API and the UI (uvicorn, uvloop, httptools).
+
+    With no key and no user it serves open on a loopback address (one person on a laptop)
+    and refuses to start on any other address unless --insecure. Once a key or a user
+    exists, every route but /healthz needs one.
+    """
     with server_needed():
         import uvicorn
 
         import promptdeck.server  # noqa: F401  (FastAPI missing: say so here, not in a worker)
         from promptdeck.core import setup
+        from promptdeck.server.security import default_allowed_hosts, is_loopback
 
-    settings = _settings(database_url, host=host, port=port, workers=workers)
+    settings = _settings(database_url, host=host, port=port, workers=workers, insecure=insecure)
     setup.migrate_to(settings.database_url)
+    closed = setup.access_closed(settings.database_url)
+    if not closed and not is_loopback(host) and not settings.insecure:
+        typer.echo(
+            f"promptdeck: refusing to serve {host} with no API key and no user (anyone could "
+            "change everything); create an admin key with `promptdeck keys create --name "
+            "admin --role admin --database-url …`, or pass --insecure",
+            err=True,
+        )
+        raise typer.Exit(2)
     # Workers read their settings from the environment: pass on what the flags chose.
     os.environ["PROMPTDECK_DATABASE_URL"] = settings.database_url
+    os.environ["PROMPTDECK_HOST"] = host
+    os.environ["PROMPTDECK_INSECURE"] = "true" if settings.insecure else "false"
+    hosts = settings.host_list() or default_allowed_hosts(host)
+    if settings.allowed_hosts is None:
+        os.environ["PROMPTDECK_ALLOWED_HOSTS"] = ",".join(hosts)
+    mode = (
+        "keys and users required"
+        if closed
+        else "OPEN: no key or user, anyone who reaches the port may change everything"
+    )
     typer.echo(
         f"promptdeck serving {settings.database_url} on http://{host}:{port}/ "
-        f"(UI /ui/, API docs /docs)",
+        f"(UI /ui/, API docs /docs); {mode}; answers to Host {', '.join(hosts)} "
+        "(PROMPTDECK_ALLOWED_HOSTS)",
         err=True,
     )
     uvicorn.run(
@@ -92,6 +140,8 @@ def serve(
         http="httptools",
         access_log=access_log,
         log_level=log_level,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 

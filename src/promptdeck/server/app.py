@@ -11,14 +11,17 @@ from fastapi import FastAPI, Response
 from promptdeck import __version__
 from promptdeck.config import Settings
 from promptdeck.core import Registry
+from promptdeck.core.access import Access
 from promptdeck.core.setup import is_sqlite, open_registry
 from promptdeck.schemas import ActiveOut, Problem
-from promptdeck.server import problems, ui
+from promptdeck.server import docs, problems, ui
 from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
+from promptdeck.server.api import access as access_api
 from promptdeck.server.api import prompts, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.limits_mw import BodyLimit
+from promptdeck.server.security import Gate, is_loopback
 
 DESCRIPTION = """\
 promptdeck keeps AI prompts as immutable, named versions: create versions, read the history
@@ -34,12 +37,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     settings = settings or Settings()
     registry = registry or open_registry(settings)
     probe = SQLiteChangeProbe(settings.database_url) if is_sqlite(settings.database_url) else None
+    closing: list[Gate] = []
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         if probe is not None:
             probe.close()
+        for gate in closing:
+            await gate.close()
         registry.engine.dispose()
 
     app = FastAPI(
@@ -49,6 +55,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         lifespan=lifespan,
         # FastAPI's built-in OpenTelemetry hooks run on every request even with no provider.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # /docs is served from the package (server/docs.py): no CDN, the UI's headers.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.registry = registry
     app.state.settings = settings
@@ -56,6 +65,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
+    app.include_router(access_api.router)
 
     @app.get(
         "/prompts/{prompt_id}/active",
@@ -82,9 +92,46 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         return {"status": "ok"}
 
     ui.install(app)
+    docs.install(app)
     app.openapi_schema = None
     _add_problem_schema(app)
-    return ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), registry, probe)
+    access = Access(registry.engine, clock=registry.clock)
+    app.state.access = access
+    gate = Gate(
+        ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), registry, probe),
+        access,
+        database_url=settings.database_url,
+        allowed_hosts=settings.host_list(),
+        cors_origins=settings.origin_list(),
+        open_allowed=settings.insecure or is_loopback(settings.host),
+        max_body_bytes=settings.max_body_bytes,
+        clock=registry.clock,
+    )
+    closing.append(gate)
+    if not settings.origin_list():
+        return gate
+    from starlette.middleware.cors import CORSMiddleware
+
+    return CORSMiddleware(
+        gate,
+        allow_origins=settings.origin_list(),
+        allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+        ],
+        expose_headers=["ETag", "Location", "Idempotent-Replayed"],
+        max_age=600,
+    )
+
+
+ACCESS_RESPONSES = {
+    "401": "No key, or a key that is unknown, revoked or expired",
+    "403": "The key's role does not allow this, or a write from another site",
+}
 
 
 def _add_problem_schema(app: FastAPI) -> None:
@@ -97,9 +144,19 @@ def _add_problem_schema(app: FastAPI) -> None:
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = Problem.model_json_schema()
         problem = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        # Keys: "Authorize" in /docs. Every route but /healthz may answer 401 and 403.
+        schema["components"]["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "An API key, pdk_…"}
+        }
+        schema["security"] = [{"bearer": []}]
         # Every error is problem+json, FastAPI's default 422 included.
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
+                if path == "/healthz":
+                    operation["security"] = []
+                else:
+                    for code, description in ACCESS_RESPONSES.items():
+                        operation["responses"].setdefault(code, {"description": description})
                 for code, response in operation.get("responses", {}).items():
                     if code.startswith(("4", "5")):
                         response["content"] = problem

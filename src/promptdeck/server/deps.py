@@ -7,7 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from promptdeck.core import Registry
+from promptdeck.core.access import Access
+from promptdeck.domain.access import Principal
 from promptdeck.limits import ACTOR_MAX, IDEMPOTENCY_KEY_MAX
+from promptdeck.server.security import principal_of
 
 
 def get_registry(request: Request) -> Registry:
@@ -16,15 +19,34 @@ def get_registry(request: Request) -> Registry:
 
 
 def get_actor(
+    request: Request,
     x_actor: Annotated[
         str | None,
-        Header(max_length=ACTOR_MAX, description="Who makes the change (recorded in events)."),
+        Header(
+            max_length=ACTOR_MAX,
+            description="On an open server (no keys or users): who makes the change, recorded "
+            "in events. With keys, events name the key or person and this header is ignored.",
+        ),
     ] = None,
 ) -> str:
+    principal = principal_of(request.state)
+    if principal.kind != "open":
+        return principal.name
     return x_actor or "anonymous"
 
 
+def get_principal(request: Request) -> Principal:
+    return principal_of(request.state)
+
+
+def get_access(request: Request) -> Access:
+    access: Access = request.app.state.access
+    return access
+
+
 RegistryDep = Annotated[Registry, Depends(get_registry)]
+AccessDep = Annotated[Access, Depends(get_access)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ActorDep = Annotated[str, Depends(get_actor)]
 IfMatch = Annotated[
     str | None,

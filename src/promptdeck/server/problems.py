@@ -27,6 +27,11 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.IdempotencyKeyReused: 422,
     errors.PayloadTooLarge: 413,
     errors.DatabaseUnavailable: 503,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.UnsupportedMediaType: 415,
+    errors.TooManyAttempts: 429,
+    errors.HostNotAllowed: 400,
 }
 
 RETRY_AFTER_SECONDS = "1"  # sent with every 503
@@ -171,6 +176,9 @@ RESPONSE_DESCRIPTIONS = {
     409: "Conflict (name taken, version unavailable…)",
     412: "If-Match does not match the current ETag",
     413: "Request body larger than the configured limit",
+    401: "No key, or a key that is unknown, revoked or expired",
+    403: "The key's role does not allow this, or a cross-site write",
+    415: "The body is not application/json",
     503: "The database is unavailable or busy; retry after Retry-After seconds",
     422: "Invalid input; `field` names the failing field",
 }

@@ -108,3 +108,56 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("scope", "key"),
 )
+
+# --- access (migration 0004) --------------------------------------------------------------
+
+# API keys and people share one table, so one name never means two actors in the history.
+# A revoked key keeps its row (events still name it); no row is ever reused.
+principals = sa.Table(
+    "principals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # "key" or "user"
+    sa.Column("role", sa.String(8), nullable=False),
+    sa.Column("prefixes", JSONType, nullable=False),
+    # Keys: the visible "pdk_XXXXXXXX" and the SHA-256 of the whole key (keys are random,
+    # 256 bits: a slow hash adds nothing). People: an argon2id hash of the password.
+    sa.Column("key_id", sa.String(16), nullable=True, unique=True),
+    sa.Column("secret_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.Column("failed_sign_ins", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("locked_until", UTCDateTime, nullable=True),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # SHA-256 of the cookie's random token: a database dump holds no usable session.
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "principal_id",
+        sa.Integer,
+        sa.ForeignKey("principals.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# One row. ``generation`` goes up whenever a key, person or session is revoked, changed or
+# ended: every process compares it on each request, so a revocation takes effect everywhere
+# at the next request while an unchanged generation lets a process trust its cache.
+access_state = sa.Table(
+    "access_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+)
+
+# GET /events across prompts, newest first, and ?actor= on it.
+events_by_actor = sa.Index("ix_events_actor_id", events.c.actor, events.c.id)

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
 
 from promptdeck import limits
+from promptdeck.domain.access import Principal
+from promptdeck.domain.models import Page as DomainPage
 from promptdeck.schemas import EventOut, Page, PromptCreate, PromptOut, PromptPatch
 from promptdeck.server.api.render import event_page, prompt_out, prompt_page
-from promptdeck.server.deps import ActorDep, IdempotencyKey, IfMatch, RegistryDep
+from promptdeck.server.deps import ActorDep, IdempotencyKey, IfMatch, PrincipalDep, RegistryDep
 from promptdeck.server.problems import responses
+
+T = TypeVar("T")
+
+
+def visible(page: DomainPage[T], principal: Principal, name: Callable[[T], str]) -> DomainPage[T]:
+    """The page without the prompts outside the principal's prefixes (same cursor)."""
+    if not principal.limited:
+        return page
+    return DomainPage([i for i in page.items if principal.may_see(name(i))], page.next_cursor)
+
 
 router = APIRouter(prefix="/prompts", tags=["prompts"], responses=responses(400, 413, 422))
 
@@ -60,6 +73,7 @@ def create_prompt(
 )
 def list_prompts(
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     q: Annotated[
@@ -78,9 +92,9 @@ def list_prompts(
         ),
     ] = False,
 ) -> Page[PromptOut]:
-    return prompt_page(
-        registry.list_prompts(limit=limit, cursor=cursor, query=q, tag=tag, deleted=deleted)
-    )
+    page = registry.list_prompts(limit=limit, cursor=cursor, query=q, tag=tag, deleted=deleted)
+    # A key limited to prefixes sees only its prompts: a page may then hold fewer items.
+    return prompt_page(visible(page, principal, lambda p: p.name))
 
 
 @router.get(

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Response
 
 from promptdeck import limits
 from promptdeck.schemas import ImportOut, Page, PromptRecord
-from promptdeck.server.api.prompts import Cursor, PromptRef
+from promptdeck.server.api.prompts import Cursor, PromptRef, visible
 from promptdeck.server.api.render import prompt_out
-from promptdeck.server.deps import RegistryDep
+from promptdeck.server.deps import PrincipalDep, RegistryDep
 from promptdeck.server.problems import responses
 
 router = APIRouter(tags=["transfer"], responses=responses(400, 413, 422))
@@ -47,10 +47,13 @@ def import_prompt(body: PromptRecord, registry: RegistryDep, response: Response)
 )
 def export_prompts(
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")] = 20,
     cursor: Cursor = None,
 ) -> Page[PromptRecord]:
-    page = registry.export_prompts(limit=limit, cursor=cursor)
+    page = visible(
+        registry.export_prompts(limit=limit, cursor=cursor), principal, lambda r: str(r["name"])
+    )
     return Page[PromptRecord](
         items=[PromptRecord.model_validate(r) for r in page.items], next_cursor=page.next_cursor
     )

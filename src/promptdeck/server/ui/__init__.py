@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from promptdeck.server.ui import actions, pages
+from promptdeck.server.ui import actions, pages, session
 from promptdeck.server.ui.view import HERE, UIRoute, render
 
 STATIC = {
@@ -52,6 +52,7 @@ def install(app: FastAPI) -> None:
     def ui_root() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
+    app.include_router(session.router)
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.include_router(tail)

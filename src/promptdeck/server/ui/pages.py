@@ -15,8 +15,9 @@ from promptdeck.domain import diff
 from promptdeck.domain.models import Version
 from promptdeck.errors import InvalidInput
 from promptdeck.limits import PAGE_LIMIT_MAX
+from promptdeck.server.api.prompts import visible
 from promptdeck.server.deps import RegistryDep
-from promptdeck.server.ui.view import UIRoute, pretty_json, render
+from promptdeck.server.ui.view import UIRoute, pretty_json, principal, render
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
@@ -46,8 +47,12 @@ def prompts(
     deleted: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     """The live prompts, or with ``?deleted=1`` the deleted ones, each with a Restore button."""
-    page = registry.list_prompts(
-        limit=PAGE_SIZE, cursor=cursor, query=q.strip() or None, deleted=deleted
+    page = visible(
+        registry.list_prompts(
+            limit=PAGE_SIZE, cursor=cursor, query=q.strip() or None, deleted=deleted
+        ),
+        principal(request),
+        lambda p: p.name,
     )
     return render(request, "prompts.html", page=page, q=q, cursor=cursor, deleted=deleted)
 
