@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from promptdeck.core import load, retention, versions
+from promptdeck.core import includes, load, retention, versions
 from promptdeck.core.results import PromptCreated
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules
@@ -14,6 +14,7 @@ from promptdeck.domain.models import Event, Page, Prompt
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.errors import InvalidInput, PromptNotDeleted
 from promptdeck.store import blobs as b
+from promptdeck.store import includes as inc
 from promptdeck.store import queries as q
 
 PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
@@ -116,10 +117,12 @@ def update(tx: Tx, ref: PromptRef, changes: dict[str, Any], if_match: str | None
     return load.reload(tx, row.id)
 
 
-def delete(tx: Tx, ref: PromptRef, if_match: str | None) -> None:
-    """Rule 7: a soft delete; every version stays and the prompt can be restored."""
+def delete(tx: Tx, ref: PromptRef, if_match: str | None, *, force: bool = False) -> None:
+    """Rule 7: a soft delete; every version stays and the prompt can be restored. A prompt
+    other prompts include goes only with ``force``."""
     row = load.prompt_row(tx, ref, for_update=True)
     load.check_etag(row, if_match)
+    includes.check_prompt_deletable(tx, row, force)
     now = tx.clock()
     q.update_prompt(
         tx.conn, row.id, {"deleted_at": now, "revision": row.revision + 1, "updated_at": now}
@@ -145,6 +148,7 @@ def purge(tx: Tx, ref: PromptRef) -> None:
     if row.deleted_at is None:
         raise PromptNotDeleted(f"prompt {str(ref)!r} must be deleted before it is purged")
     blob_ids = b.prompt_blob_ids(tx.conn, row.id)
+    inc.delete_for_prompt(tx.conn, row.id)
     q.purge_prompt(tx.conn, row.id)
     for blob_id in blob_ids:  # contents no other prompt shares go for good
         tx.contents.release(tx.conn, blob_id)
