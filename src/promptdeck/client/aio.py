@@ -31,9 +31,11 @@ from promptdeck.errors import PromptdeckError, VersionNotFound
 from promptdeck.schemas import (
     EventOut,
     ImportOut,
+    IncludeOut,
     Page,
     PromptOut,
     PromptRecord,
+    RenderOut,
     RollbackOut,
     StorageOut,
     VersionOut,
@@ -269,9 +271,12 @@ class AsyncClient:
         )
         return await self._send(ops.update_prompt(prompt, changes, if_match=if_match))
 
-    async def delete_prompt(self, prompt: str | int, *, if_match: str | None = None) -> None:
-        """Soft delete: the prompt disappears but keeps its versions; `restore_prompt` undoes."""
-        await self._send(ops.delete_prompt(prompt, if_match=if_match))
+    async def delete_prompt(
+        self, prompt: str | int, *, if_match: str | None = None, force: bool = False
+    ) -> None:
+        """Soft delete: the prompt disappears but keeps its versions; `restore_prompt` undoes.
+        A prompt other prompts include raises `StillIncluded` (409) unless ``force=True``."""
+        await self._send(ops.delete_prompt(prompt, if_match=if_match, force=force))
         self.cache.clear(str(prompt))
 
     async def restore_prompt(self, prompt: str | int) -> PromptOut:
@@ -302,9 +307,14 @@ class AsyncClient:
         description: str | None = None,
         activate: bool = False,
         idempotency_key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str | None = None,
+        if_changed: bool = False,
     ) -> VersionOut:
         """Snapshot ``content`` (default: the working copy) as a new, immutable version. The
-        active version stays unless ``activate=True``."""
+        active version stays unless ``activate=True``. ``messages`` makes a chat version;
+        ``template_format="jinja"`` opts into sandboxed sections; ``if_changed=True`` returns
+        the latest version instead when nothing changed."""
         return await self._send(
             ops.create_version(
                 prompt,
@@ -314,8 +324,29 @@ class AsyncClient:
                 description=description,
                 activate=activate,
                 idempotency_key=idempotency_key,
+                messages=messages,
+                template_format=template_format,
+                if_changed=if_changed,
             )
         )
+
+    async def render(
+        self, prompt: str | int, variables: dict[str, Any], *, version: int | str | None = None
+    ) -> RenderOut:
+        """Render on the server (includes resolved there): the active version, or
+        ``version`` (a number, label or version name). To render with no request, use
+        ``(await get_active(prompt)).render(**variables)``."""
+        return await self._send(ops.render(prompt, variables, version=version))
+
+    async def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
+        """What a version includes."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.includes(prompt, version_id, "dependencies"))
+
+    async def dependents(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
+        """Unpurged versions that include this version."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.includes(prompt, version_id, "dependents"))
 
     async def list_versions(
         self,

@@ -30,9 +30,11 @@ from promptdeck.errors import PromptdeckError, VersionNotFound
 from promptdeck.schemas import (
     EventOut,
     ImportOut,
+    IncludeOut,
     Page,
     PromptOut,
     PromptRecord,
+    RenderOut,
     RollbackOut,
     StorageOut,
     VersionOut,
@@ -267,9 +269,12 @@ class Client:
         )
         return self._send(ops.update_prompt(prompt, changes, if_match=if_match))
 
-    def delete_prompt(self, prompt: str | int, *, if_match: str | None = None) -> None:
-        """Soft delete: the prompt disappears but keeps its versions; `restore_prompt` undoes."""
-        self._send(ops.delete_prompt(prompt, if_match=if_match))
+    def delete_prompt(
+        self, prompt: str | int, *, if_match: str | None = None, force: bool = False
+    ) -> None:
+        """Soft delete: the prompt disappears but keeps its versions; `restore_prompt` undoes.
+        A prompt other prompts include raises `StillIncluded` (409) unless ``force=True``."""
+        self._send(ops.delete_prompt(prompt, if_match=if_match, force=force))
         self.cache.clear(str(prompt))
 
     def restore_prompt(self, prompt: str | int) -> PromptOut:
@@ -300,9 +305,14 @@ class Client:
         description: str | None = None,
         activate: bool = False,
         idempotency_key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str | None = None,
+        if_changed: bool = False,
     ) -> VersionOut:
         """Snapshot ``content`` (default: the working copy) as a new, immutable version. The
-        active version stays unless ``activate=True``."""
+        active version stays unless ``activate=True``. ``messages`` makes a chat version;
+        ``template_format="jinja"`` opts into sandboxed sections; ``if_changed=True`` returns
+        the latest version instead when nothing changed."""
         return self._send(
             ops.create_version(
                 prompt,
@@ -312,8 +322,29 @@ class Client:
                 description=description,
                 activate=activate,
                 idempotency_key=idempotency_key,
+                messages=messages,
+                template_format=template_format,
+                if_changed=if_changed,
             )
         )
+
+    def render(
+        self, prompt: str | int, variables: dict[str, Any], *, version: int | str | None = None
+    ) -> RenderOut:
+        """Render on the server (includes resolved there): the active version, or
+        ``version`` (a number, label or version name). To render with no request, use
+        ``(get_active(prompt)).render(**variables)``."""
+        return self._send(ops.render(prompt, variables, version=version))
+
+    def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
+        """What a version includes."""
+        version_id = self._version_id(prompt, version)
+        return self._send(ops.includes(prompt, version_id, "dependencies"))
+
+    def dependents(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
+        """Unpurged versions that include this version."""
+        version_id = self._version_id(prompt, version)
+        return self._send(ops.includes(prompt, version_id, "dependents"))
 
     def list_versions(
         self,

@@ -15,7 +15,7 @@ from promptdeck.core.setup import is_sqlite, open_registry
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import problems, ui
 from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
-from promptdeck.server.api import prompts, transfer, versions
+from promptdeck.server.api import prompts, templates, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.limits_mw import BodyLimit
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
+    app.include_router(templates.router)
 
     @app.get(
         "/prompts/{prompt_id}/active",

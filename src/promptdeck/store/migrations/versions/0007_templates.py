@@ -67,6 +67,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("version_includes")
-    with op.batch_alter_table("versions") as batch:
-        batch.drop_column("template_format")
-        batch.drop_column("kind")
+    op.execute("ALTER TABLE versions DROP COLUMN template_format")
+    op.execute("ALTER TABLE versions DROP COLUMN kind")
