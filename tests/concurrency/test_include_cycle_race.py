@@ -20,25 +20,30 @@ def test_two_processes_closing_one_cycle_at_once_one_wins_and_one_is_refused(
             for side in "xy":
                 assert http.post("/prompts", json={"name": f"{side}{r}"}).status_code == 201
     for r in range(rounds):
-        barrier = threading.Barrier(2)
-        answers: dict[str, tuple[int, str]] = {}
-
-        def create(side: str, other: str, url: str, r: int = r) -> None:
-            with client(url) as http:
-                barrier.wait()
-                body = {"content": f"{{{{> {other}{r}}}}}"}
-                response = http.post(f"/prompts/{side}{r}/versions", json=body)
-                answers[side] = (response.status_code, response.text)
-
-        threads = [
-            threading.Thread(target=create, args=("x", "y", urls[0])),
-            threading.Thread(target=create, args=("y", "x", urls[1])),
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        answers = race(
+            (f"/prompts/x{r}/versions", f"{{{{> y{r}}}}}", urls[0]),
+            (f"/prompts/y{r}/versions", f"{{{{> x{r}}}}}", urls[1]),
+        )
         statuses = sorted(status for status, _ in answers.values())
         assert statuses == [201, 422], answers
         refused = next(text for status, text in answers.values() if status == 422)
         assert "include-cycle" in refused
+
+
+def race(*posts: tuple[str, str, str]) -> dict[str, tuple[int, str]]:
+    """POST each (path, content, server) from its own thread, released together."""
+    barrier = threading.Barrier(len(posts))
+    answers: dict[str, tuple[int, str]] = {}
+
+    def post(path: str, content: str, url: str) -> None:
+        with client(url) as http:
+            barrier.wait()
+            response = http.post(path, json={"content": content})
+            answers[path] = (response.status_code, response.text)
+
+    threads = [threading.Thread(target=post, args=p) for p in posts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers

@@ -3,6 +3,8 @@ composition (cycles, dependencies, purge and delete protection) and migration 00
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import sqlalchemy as sa
 
@@ -28,7 +30,10 @@ def test_a_chat_version_keeps_its_messages_and_lists_its_variables(registry: Reg
     version = registry.get_version("support", created.version.id)
     assert (version.kind, version.messages) == ("chat", SYSTEM_USER)
     assert version.variables == ["company", "question"]
-    assert registry.get_version("support", registry.get_prompt("support").active_version_id).kind == "text"
+    assert (
+        registry.get_version("support", registry.get_prompt("support").active_version_id).kind
+        == "text"
+    )
 
 
 def test_a_chat_version_refuses_content_and_a_text_one_refuses_messages(registry: Registry) -> None:
@@ -74,7 +79,7 @@ def test_a_cycle_of_includes_is_refused_at_creation_naming_its_path(
     names = [f"p{i}" for i in range(length)]
     for name in names:
         registry.create_prompt(name, content="plain")
-    for a, b in zip(names, names[1:], strict=False):  # p0 -> p1 -> … -> p(n-1)
+    for a, b in itertools.pairwise(names):  # p0 -> p1 -> … -> p(n-1)
         registry.create_version(a, content=f"{{{{> {b}}}}}", activate=True)
     with pytest.raises(IncludeCycle) as refused:
         registry.create_version(names[-1], content=f"x {{{{> {names[0]}@1}}}}")

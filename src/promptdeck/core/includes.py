@@ -51,6 +51,15 @@ def target_row(tx: Tx, ref: IncludeRef) -> PromptRow:
         raise TemplateInvalid(f"{{{{> {ref}}}}}: no prompt {ref.prompt!r}") from exc
 
 
+def lock_first(tx: Tx, text: str | None) -> None:
+    """Take the graph lock before any prompt row when the new content may include (None:
+    the working copy, unknown yet). Taken later, after the prompt's row lock, two writers
+    deadlock on PostgreSQL: each holds its prompt row, one waits for the graph lock and the
+    other's include row waits (foreign key check) for that prompt row."""
+    if text is None or "{{" in text:
+        inc.lock_graph(tx.conn)
+
+
 def record(tx: Tx, includer_id: int, version_id: int, kind: str, content: str) -> None:
     """Write the new version's edges; refuse one that closes a cycle (IncludeCycle with the
     path). The graph lock makes two concurrent creations see each other's edges."""

@@ -43,6 +43,7 @@ def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated
     replay = tx.claim("prompts", idempotency_key, new.request())
     if replay is not None:
         return PromptCreated(replayed=True, prompt=load.reload(tx, replay))
+    includes.lock_first(tx, new.content)
     now = tx.clock()
     max_versions = new.max_versions
     prompt_id = q.insert_prompt(
@@ -120,6 +121,7 @@ def update(tx: Tx, ref: PromptRef, changes: dict[str, Any], if_match: str | None
 def delete(tx: Tx, ref: PromptRef, if_match: str | None, *, force: bool = False) -> None:
     """Rule 7: a soft delete; every version stays and the prompt can be restored. A prompt
     other prompts include goes only with ``force``."""
+    includes.lock_first(tx, None)  # no version may start including it meanwhile
     row = load.prompt_row(tx, ref, for_update=True)
     load.check_etag(row, if_match)
     includes.check_prompt_deletable(tx, row, force)

@@ -155,6 +155,7 @@ def restore_version(tx: Tx, ref: VersionRef) -> Changed:
 def purge_version(tx: Tx, ref: VersionRef, reason: str) -> Changed:
     """Destroy a version's content for good (a leaked secret); the row stays as a
     tombstone with who, when and why."""
+    includes.lock_first(tx, None)  # no version may start pinning it meanwhile
     prompt_id, active_id, target = _target(tx, ref)
     if target.purged_at is None:
         includes.check_version_purgeable(tx, target.id)

@@ -151,6 +151,7 @@ def create(
 ) -> VersionCreated:
     """Rule 2: snapshot the body (or the working copy); ``save_working_copy`` also makes it
     the prompt's working copy, in the same transaction."""
+    includes.lock_first(tx, new.content if new.messages is None else str(new.messages))
     row = load.prompt_row(tx, ref, for_update=True)
     load.check_etag(row, if_match)
     replay = tx.claim(f"prompt:{row.id}:versions", idempotency_key, new.request())
