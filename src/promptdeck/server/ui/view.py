@@ -7,7 +7,6 @@ compiled as a template (research/reliability.md 6.2).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +21,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import ValidationError
 
 from promptdeck import errors
+from promptdeck.domain import templates
 from promptdeck.domain.diff import Skip
 from promptdeck.limits import ACTOR_MAX
 from promptdeck.server.problems import status_of
 
 HERE = Path(__file__).parent
 ACTOR_COOKIE = "promptdeck_actor"
-VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -55,7 +54,7 @@ FIELD_LABELS = {
 
 def variables(content: str | None) -> list[str]:
     """The ``{{ name }}`` placeholders of a prompt, each once, in order of appearance."""
-    return list(dict.fromkeys(VARIABLE.findall(content or "")))
+    return templates.variables("text", "plain", content or "")
 
 
 def when(value: datetime | None) -> str:
