@@ -153,3 +153,22 @@ def test_migration_0007_goes_down_and_up_keeping_versions(database_url: str) -> 
         assert Registry(engine).get_version("a", 2).kind == "text"
     finally:
         engine.dispose()
+
+
+def test_export_and_import_keep_chat_versions_and_their_includes(registry: Registry) -> None:
+    registry.create_prompt("tone", content="Be kind.")
+    registry.create_prompt("support", content="x")
+    chat = [{"role": "system", "content": "{{> tone}} {{q}}"}]
+    registry.create_version("support", kind="chat", messages=chat, activate=True)
+    record = registry.export_prompt("support")
+    registry.delete_prompt("support")
+    registry.purge_prompt("support")
+    imported, created = registry.import_prompt(record)
+    assert created
+    active = registry.get_version("support", imported.active_version_id)
+    assert (active.kind, active.messages) == ("chat", chat)
+    assert registry.render("support", {"q": "?"}).rendered.value() == [
+        {"role": "system", "content": "Be kind. ?"}
+    ]
+    with pytest.raises(StillIncluded):
+        registry.delete_prompt("tone")

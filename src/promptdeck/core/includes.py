@@ -60,18 +60,28 @@ def lock_first(tx: Tx, text: str | None) -> None:
         inc.lock_graph(tx.conn)
 
 
-def record(tx: Tx, includer_id: int, version_id: int, kind: str, content: str) -> None:
+def record(
+    tx: Tx, includer_id: int, version_id: int, kind: str, content: str, *, strict: bool = True
+) -> None:
     """Write the new version's edges; refuse one that closes a cycle (IncludeCycle with the
-    path). The graph lock makes two concurrent creations see each other's edges."""
+    path). The graph lock makes two concurrent creations see each other's edges. Not
+    ``strict`` (an import): edges to prompts or versions this database lacks are left out,
+    and cycles are left to the render's own guard."""
     refs = templates.includes(kind, content)
     if not refs:
         return
     inc.lock_graph(tx.conn)
     rows = []
     for ref in refs:
-        target = target_row(tx, ref)
-        pinned_id, pinned = resolve(tx, target, ref)
-        _refuse_cycle(tx, includer_id, target)
+        try:
+            target = target_row(tx, ref)
+            pinned_id, pinned = resolve(tx, target, ref)
+        except TemplateInvalid:
+            if strict:
+                raise
+            continue
+        if strict:
+            _refuse_cycle(tx, includer_id, target)
         rows.append(
             {
                 "version_id": version_id,
