@@ -166,6 +166,11 @@ def check(kind: str, template_format: str, content: str) -> None:
         raise TemplateInvalid(
             f"template_format must be one of {', '.join(FORMATS)}", field="template_format"
         )
+    if kind == "chat":
+        try:
+            check_messages(json.loads(content))
+        except json.JSONDecodeError as exc:
+            raise TemplateInvalid("a chat version's content is its messages as JSON") from exc
     if template_format == "jinja":
         for text in _texts(kind, content):
             _jinja_template(_INCLUDE_JINJA.sub("", text))
