@@ -57,6 +57,18 @@ def test_if_changed_answers_200_with_the_latest_version_when_nothing_changed(
     )
     assert r.status_code == 200, r.text
     assert r.json()["id"] == created["active_version"]["id"]
+    retry = api.post(
+        "/prompts/support-reply/versions",
+        json={"content": "Hello {{name}}", "if_changed": True},
+        headers={"Idempotency-Key": "k1"},
+    )
+    again = api.post(
+        "/prompts/support-reply/versions",
+        json={"content": "Hello {{name}}", "if_changed": True},
+        headers={"Idempotency-Key": "k1"},
+    )
+    assert (retry.status_code, again.status_code) == (200, 200)
+    assert "Idempotent-Replayed" not in again.headers
     r = api.post(
         "/prompts/support-reply/versions", json={"content": "Hi {{name}}", "if_changed": True}
     )

@@ -162,7 +162,7 @@ def create(
     if new.if_changed:
         same = unchanged(tx, row.id, new, snapshot, snapshot_config)
         if same is not None:
-            tx.remember(same.id)
+            # The key is not stored: a retry asks again, and is answered 200 the same way.
             return VersionCreated(replayed=False, version=same, unchanged=True)
     version = insert(
         tx,
