@@ -59,3 +59,25 @@ def test_a_chat_version_renders_locally_to_openai_messages_and_anthropic_argumen
             client.create_version("support-reply", messages=MESSAGES, if_changed=True).id
             == created.id
         )
+
+
+def test_includes_render_from_the_cache_too_and_a_pinned_one_needs_the_server(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    server = start_server()
+    sent: list[str] = []
+    hooks = {"request": [lambda request: sent.append(str(request.url))]}
+    with Client(server.url, cache_ttl=60, clock=FakeClock(), event_hooks=hooks) as client:
+        client.create_prompt("tone", "Be {{mood}}.")
+        client.create_prompt("reply", "{{> tone}} Answer {{q}}.")
+        client.create_prompt("pinned", "{{> tone@1}}")
+        first = client.render_active("reply", {"mood": "kind", "q": "{{mood}}"})
+        with pytest.raises(errors.TemplateInvalid, match="pinned"):
+            client.render_active("pinned", {"mood": "kind"})
+        server.stop()
+        before = len(sent)
+        assert client.render_active("reply", {"mood": "kind", "q": "{{mood}}"}) == first
+        assert first == "Be kind. Answer {{mood}}."
+        assert len(sent) == before
+        with pytest.raises(errors.TemplateInvalid, match="needs the server"):
+            client.get_active("reply").render(mood="kind", q="?")  # no includes without the client

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from promptdeck import limits
 from promptdeck.client import _ops as ops
 from promptdeck.client._flight import AsyncSingleFlight
 from promptdeck.client._http import (
@@ -27,7 +28,9 @@ from promptdeck.client._http import (
 from promptdeck.client._ops import UNSET, Unset
 from promptdeck.client.cache import ActiveCache, ActivePrompt, CacheStats
 from promptdeck.client.versions import version_ref
-from promptdeck.errors import PromptdeckError, VersionNotFound
+from promptdeck.domain import templates
+from promptdeck.domain.templates import IncludeRef
+from promptdeck.errors import PromptdeckError, TemplateInvalid, VersionNotFound
 from promptdeck.schemas import (
     EventOut,
     ImportOut,
@@ -170,6 +173,42 @@ class AsyncClient:
             lambda: self._refresh(key, fallback, fallback_model_config),
             lambda: self.cache.stale(key),
         )
+
+    async def render_active(
+        self, prompt: str | int, variables: dict[str, Any]
+    ) -> str | list[dict[str, Any]]:
+        """Render the active version here, with its ``{{> includes}}`` taken from the active
+        versions of the included prompts, all through `get_active`'s cache (so with no
+        request within the TTL, and from the last good copies while the server is down).
+        Includes pinned to a version or a label other than ``active`` need the server:
+        `render`."""
+        top = await self.get_active(prompt)
+        texts: dict[IncludeRef, str] = {}
+        pending = [(top.kind, top.content)]
+        while pending:
+            kind, content = pending.pop()
+            for ref in templates.includes(kind, content):
+                if ref in texts:
+                    continue
+                if ref.label != "active" or ref.number is not None:
+                    raise TemplateInvalid(
+                        f"{{{{> {ref}}}}} is pinned: render it on the server (client.render)"
+                    )
+                if len(texts) >= limits.INCLUDES_MAX:
+                    raise TemplateInvalid(f"more than {limits.INCLUDES_MAX} includes")
+                included = await self.get_active(ref.prompt)
+                if included.kind != "text":
+                    raise TemplateInvalid(f"{{{{> {ref}}}}}: only text prompts can be included")
+                texts[ref] = included.content
+                pending.append(("text", included.content))
+        return templates.render(
+            top.kind,
+            top.template_format,
+            top.content,
+            variables,
+            resolve=texts.__getitem__,
+            path=(top.prompt_name,),
+        ).value()
 
     async def _refresh(
         self, key: str, fallback: str | None, fallback_model_config: dict[str, Any] | None
