@@ -70,6 +70,13 @@ class PromptCreate(_In):
         description="Keep at most this many unarchived versions; older ones (never the active "
         "one) are archived. Omitted: the server default (PROMPTDECK_DEFAULT_MAX_VERSIONS).",
     )
+    messages: list[dict[str, Any]] | None = Field(
+        default=None,
+        max_length=limits.MESSAGES_MAX,
+        description="Make the first version a chat one with these messages (see "
+        "VersionCreate.messages); the working copy stays content.",
+    )
+    template_format: TemplateFormat = Field(default="plain", description="See VersionCreate.")
 
     _mc = field_validator("llm_config")(_check_model_config)
 

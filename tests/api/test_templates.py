@@ -41,6 +41,14 @@ def test_render_returns_the_filled_messages_with_the_version_and_its_model_confi
     assert first.json()["text"] == "Hello <b>"
 
 
+def test_a_prompt_created_with_messages_starts_as_chat(api: TestClient) -> None:
+    created = create_prompt(api, "support", content="", messages=MESSAGES[:1])
+    version = api.get(f"/prompts/support/versions/{created['active_version']['id']}").json()
+    assert (version["kind"], version["messages"]) == ("chat", MESSAGES[:1])
+    r = api.post("/prompts", json={"name": "bad", "messages": [{"role": "robot", "content": ""}]})
+    assert_problem(r, 422, "template-invalid")
+
+
 def test_a_missing_variable_is_a_422_naming_it(api: TestClient) -> None:
     create_prompt(api)
     r = api.post("/prompts/support-reply/render", json={"variables": {}})

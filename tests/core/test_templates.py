@@ -172,3 +172,22 @@ def test_export_and_import_keep_chat_versions_and_their_includes(registry: Regis
     ]
     with pytest.raises(StillIncluded):
         registry.delete_prompt("tone")
+
+
+def test_a_prompt_can_start_as_chat_and_a_text_prompts_key_hashes_as_before(
+    registry: Registry,
+) -> None:
+    created = registry.create_prompt("support", messages=SYSTEM_USER, idempotency_key="k")
+    first = registry.get_version("support", created.prompt.active_version_id)
+    assert (first.kind, first.messages, created.prompt.content) == ("chat", SYSTEM_USER, "")
+    again = registry.create_prompt("support", messages=SYSTEM_USER, idempotency_key="k")
+    assert again.replayed and again.prompt.id == created.prompt.id
+    plain = registry.create_prompt("other", content="x", idempotency_key="k2")
+    # A text prompt's request hashes as before templates: the template fields are left out.
+    assert "messages" not in prompts_request(plain.prompt.name)
+
+
+def prompts_request(name: str) -> dict[str, object]:
+    from promptdeck.core.prompts import NewPrompt
+
+    return NewPrompt(name, "", [], "x", {}, None, "", None).request()

@@ -103,3 +103,18 @@ def test_the_preview_follows_the_typing_in_a_browser(
     page.locator("#preview-out").get_by_text("Be brief.").wait_for()
     page.locator("#preview-out").get_by_text("{{tone}}?").wait_for()
     page.close()
+
+
+def test_a_new_chat_prompt_starts_with_its_system_message_in_the_chat_editor(
+    api: TestClient, registry: Registry
+) -> None:
+    form = {"name": "support", "content": "You answer for {{company}}.", "chat": "on"}
+    r = api.post("/ui/new", data=form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/ui/prompts/support/chat")
+    editor = api.get(r.headers["location"]).text
+    assert "You answer for {{company}}." in editor
+    rows = chat_form(("system", "You answer for {{company}}."), ("user", "{{question}}"))
+    api.post("/ui/prompts/support/chat", data=rows)
+    _, active = registry.get_active("support")
+    assert active.kind == "chat" and active.variables == ["company", "question"]
+    assert registry.get_prompt("support").version_count == 2

@@ -77,8 +77,10 @@ def create_prompt(
     version_description: str,
     max_versions: int | None,
     idempotency_key: str | None,
+    messages: list[dict[str, Any]] | None = None,
+    template_format: str | None = None,
 ) -> Call[PromptOut]:
-    body = {
+    body: dict[str, Any] = {
         "name": name,
         "content": content,
         "description": description,
@@ -88,6 +90,10 @@ def create_prompt(
         "version_description": version_description,
         "max_versions": max_versions,
     }
+    if messages is not None:
+        body["messages"] = messages
+    if template_format is not None:
+        body["template_format"] = template_format
     return Call(
         "POST",
         "/prompts",

@@ -239,10 +239,13 @@ class Client:
         version_description: str = "",
         max_versions: int | None = None,
         idempotency_key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str | None = None,
     ) -> PromptOut:
         """Create a prompt and its first version (active). Retries are safe: each call sends
         an ``Idempotency-Key`` (a fresh one unless given). ``max_versions``: keep at most this
-        many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``)."""
+        many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``).
+        ``messages``: the first version is a chat one."""
         return self._send(
             ops.create_prompt(
                 name,
@@ -254,6 +257,8 @@ class Client:
                 version_description=version_description,
                 max_versions=max_versions,
                 idempotency_key=idempotency_key,
+                messages=messages,
+                template_format=template_format,
             )
         )
 

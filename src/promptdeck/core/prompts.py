@@ -9,7 +9,7 @@ from typing import Any
 from promptdeck.core import includes, load, retention, versions
 from promptdeck.core.results import PromptCreated
 from promptdeck.core.tx import Tx
-from promptdeck.domain import rules
+from promptdeck.domain import rules, templates
 from promptdeck.domain.models import Event, Page, Prompt
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.errors import InvalidInput, PromptNotDeleted
@@ -32,10 +32,28 @@ class NewPrompt:
     version_name: str | None
     version_description: str
     max_versions: int | None
+    messages: list[dict[str, Any]] | None = None  # a chat prompt: its first version's
+    template_format: str = "plain"
 
     def request(self) -> dict[str, Any]:
-        """What an Idempotency-Key's hash covers (stored: keep these keys as they are)."""
-        return asdict(self)
+        """What an Idempotency-Key's hash covers (stored: keep these keys as they are; the
+        template fields only when not the default)."""
+        request = asdict(self)
+        if self.messages is None:
+            del request["messages"]
+        if self.template_format == "plain":
+            del request["template_format"]
+        return request
+
+    def first_version(self) -> tuple[str, str]:
+        """(kind, content) of the first version, checked."""
+        if self.messages is None:
+            kind, content = "text", self.content
+        else:
+            kind = "chat"
+            content = templates.encode_messages(templates.check_messages(self.messages))
+        templates.check(kind, self.template_format, content)
+        return kind, content
 
 
 def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated:
@@ -43,7 +61,8 @@ def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated
     replay = tx.claim("prompts", idempotency_key, new.request())
     if replay is not None:
         return PromptCreated(replayed=True, prompt=load.reload(tx, replay))
-    includes.lock_first(tx, new.content)
+    kind, first = new.first_version()
+    includes.lock_first(tx, first)
     now = tx.clock()
     max_versions = new.max_versions
     prompt_id = q.insert_prompt(
@@ -69,9 +88,11 @@ def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated
         prompt_id,
         version_name=new.version_name,
         description=new.version_description,
-        content=new.content,
+        content=first,
         model_config=new.model_config,
         activate=True,
+        kind=kind,
+        template_format=new.template_format,
     )
     tx.remember(prompt_id)
     return PromptCreated(replayed=False, prompt=load.reload(tx, prompt_id))

@@ -65,7 +65,10 @@ class Registry:
         max_versions: int | None = None,
         actor: str = "anonymous",
         idempotency_key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str = "plain",
     ) -> PromptCreated:
+        """``messages``: the first version is a chat one (the working copy stays ``content``)."""
         rules.check_prompt_name(name)
         new = prompts.NewPrompt(
             name,
@@ -76,6 +79,8 @@ class Registry:
             version_name,
             version_description,
             max_versions,
+            messages=messages,
+            template_format=template_format,
         )
         for attempt in (1, 2):
             try:

@@ -115,9 +115,7 @@ def _messages(form: dict[str, str]) -> list[dict[str, str]]:
 @router.get("/prompts/{name}/chat", response_class=HTMLResponse)
 def chat_editor(request: Request, registry: RegistryDep, name: str) -> HTMLResponse:
     prompt, active = registry.get_active(name)
-    start = active.messages or [
-        {"role": "system", "content": active.content or ""},
-    ]
+    start = active.messages or [{"role": "system", "content": active.content or ""}]
     return render(
         request,
         "chat.html",
