@@ -195,3 +195,36 @@ def error_classes() -> dict[str, type[PromptdeckError]]:
         found.setdefault(cls.code, cls)
         pending.extend(cls.__subclasses__())
     return found
+
+
+class TemplateInvalid(InvalidInput):
+    """A template that cannot be parsed or rendered (bad message, bad include, bad Jinja)."""
+
+    code = "template-invalid"
+    title = "Invalid template"
+
+
+class MissingVariables(InvalidInput):
+    """Rendering needs variables the request did not give (``detail`` names them)."""
+
+    code = "missing-variables"
+    title = "Missing template variables"
+
+
+class RenderTooLarge(InvalidInput):
+    code = "render-too-large"
+    title = "Rendered output too large"
+
+
+class IncludeCycle(InvalidInput):
+    """A version whose includes would lead back to its own prompt (``detail`` is the path)."""
+
+    code = "include-cycle"
+    title = "Include cycle"
+
+
+class StillIncluded(Conflict):
+    """A prompt or version that live versions include (``detail`` lists them)."""
+
+    code = "still-included"
+    title = "Included by other prompts"

@@ -13,3 +13,7 @@ IDEMPOTENCY_KEY_MAX = 255
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
 DEFAULT_MAX_BODY_BYTES = 2_000_000
+RENDER_MAX = 2_000_000  # characters of rendered text (all messages together)
+INCLUDE_DEPTH_MAX = 8  # nested includes followed when rendering
+INCLUDES_MAX = 64  # include tags expanded in one render
+MESSAGES_MAX = 500  # messages in a chat version

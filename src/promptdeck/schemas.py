@@ -12,7 +12,10 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from promptdeck import limits
+from promptdeck.domain import templates
 from promptdeck.domain.refs import is_id
+from promptdeck.domain.templates import Kind, TemplateFormat
+from promptdeck.errors import VersionUnavailable
 
 T = TypeVar("T")
 
@@ -67,6 +70,13 @@ class PromptCreate(_In):
         description="Keep at most this many unarchived versions; older ones (never the active "
         "one) are archived. Omitted: the server default (PROMPTDECK_DEFAULT_MAX_VERSIONS).",
     )
+    messages: list[dict[str, Any]] | None = Field(
+        default=None,
+        max_length=limits.MESSAGES_MAX,
+        description="Make the first version a chat one with these messages (see "
+        "VersionCreate.messages); the working copy stays content.",
+    )
+    template_format: TemplateFormat = Field(default="plain", description="See VersionCreate.")
 
     _mc = field_validator("llm_config")(_check_model_config)
 
@@ -140,8 +150,70 @@ class VersionCreate(_In):
         description="The model config to snapshot; omitted: the working copy's.",
     )
     activate: bool = Field(default=False, description="Also make the new version active.")
+    kind: Kind = Field(
+        default="text",
+        description='"text" (content) or "chat" (messages); the kind is part of the version.',
+    )
+    messages: list[dict[str, Any]] | None = Field(
+        default=None,
+        max_length=limits.MESSAGES_MAX,
+        description='A chat version\'s messages: {"role": "system"|"user"|"assistant"|"tool", '
+        '"content": template} or {"role": "placeholder", "name": variable} (filled at render '
+        "time with a list of messages).",
+        examples=[[{"role": "system", "content": "You are {{persona}}."}]],
+    )
+    template_format: TemplateFormat = Field(
+        default="plain",
+        description='"plain": {{variables}} and {{> includes}} only; "jinja": also {% if %} and '
+        "{% for %} sections, rendered in Jinja2's sandbox.",
+    )
+    if_changed: bool = Field(
+        default=False,
+        description="Return the latest version (200, not 201) when it has the same content, "
+        "kind, format and model_config: nothing is created.",
+    )
 
     _mc = field_validator("llm_config")(_check_model_config)
+
+    @field_validator("messages")
+    @classmethod
+    def _messages_size(cls, v: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        import json
+
+        if v is not None and len(json.dumps(v)) > limits.CONTENT_MAX:
+            raise ValueError(f"messages are larger than {limits.CONTENT_MAX} characters")
+        return v
+
+
+class _Renderable:
+    """Local rendering of a fetched version (the client's cache): no request."""
+
+    kind: str
+    template_format: str
+    content: str | None
+
+    def render(self, **variables: Any) -> str | list[dict[str, Any]]:
+        """The filled template: a string for a text version, a list of messages for a chat
+        one, as OpenAI's ``messages=`` takes it. Missing variables raise MissingVariables."""
+        return self.rendered(variables).value()
+
+    def rendered(self, variables: dict[str, Any]) -> templates.Rendered:
+        if self.content is None:
+            raise VersionUnavailable("this version was purged: nothing to render")
+        return templates.render(self.kind, self.template_format, self.content, variables)
+
+    def render_anthropic(self, **variables: Any) -> dict[str, Any]:
+        """``{"system": …, "messages": […]}`` for ``anthropic.messages.create(**…)``: the
+        system messages joined, the others as they are."""
+        out = self.rendered(variables)
+        messages = (
+            out.messages
+            if out.messages is not None
+            else [{"role": "user", "content": out.text or ""}]
+        )
+        system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+        rest = [m for m in messages if m["role"] != "system"]
+        return {"system": system, "messages": rest} if system else {"messages": rest}
 
 
 class VersionSummaryOut(_Out):
@@ -166,10 +238,23 @@ class VersionSummaryOut(_Out):
     purged_at: datetime | None = None
     purged_by: str | None = Field(default=None, description="Who purged it (X-Actor).")
     purge_reason: str | None = Field(default=None, description="Why it was purged.")
+    kind: Kind = "text"
+    template_format: TemplateFormat = "plain"
 
 
-class VersionOut(VersionSummaryOut):
-    content: str | None = Field(description="The prompt text of this version (null once purged).")
+class VersionOut(_Renderable, VersionSummaryOut):
+    content: str | None = Field(
+        description="The prompt text of this version (null once purged); for a chat version, "
+        "its messages as JSON."
+    )
+    messages: list[dict[str, Any]] | None = Field(
+        default=None, description="A chat version's messages (null for text)."
+    )
+    variables: list[str] | None = Field(
+        default=None,
+        description="The variables its template uses, in order (placeholders included); "
+        "included prompts' variables are not listed.",
+    )
     llm_config: ModelConfig | None = Field(alias="model_config", serialization_alias="model_config")
     previous_version_id: int | None = Field(
         description="The version before this one (the base for a diff), if any."
@@ -198,7 +283,7 @@ class StorageOut(_Out):
     )
 
 
-class ActiveOut(_Out):
+class ActiveOut(_Renderable, _Out):
     prompt_id: int
     prompt_name: str
     version_id: int
@@ -210,6 +295,50 @@ class ActiveOut(_Out):
     content_hash: str
     created_at: datetime
     created_by: str
+    kind: Kind = "text"
+    template_format: TemplateFormat = "plain"
+    messages: list[dict[str, Any]] | None = None
+
+
+class RenderIn(_In):
+    variables: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values by name: text inserted as is (numbers, booleans and JSON as "
+        "JSON); for a placeholder, a list of messages.",
+        examples=[{"customer": "Ada", "question": "Where is my parcel?"}],
+    )
+    version_id: int | None = Field(default=None, ge=1, description="Render this version.")
+    version: str | None = Field(
+        default=None,
+        max_length=limits.VERSION_NAME_MAX,
+        description="Or a version number, a label (active) or a version name, as after @ in "
+        "an include. Neither: the active version.",
+        examples=["3", "active"],
+    )
+
+
+class RenderOut(_Out):
+    prompt_id: int
+    prompt_name: str
+    version: VersionSummaryOut
+    kind: Kind
+    text: str | None = Field(description="The filled text (text versions).")
+    messages: list[dict[str, Any]] | None = Field(description="The filled messages (chat).")
+    llm_config: ModelConfig = Field(alias="model_config", serialization_alias="model_config")
+    unused_variables: list[str] = Field(description="Variables given that the template never uses.")
+
+
+class IncludeOut(_Out):
+    version_id: int = Field(description="The including version.")
+    prompt_id: int
+    prompt_name: str
+    number: int
+    target_prompt_id: int
+    target_prompt_name: str
+    at: str | None = Field(description="As written after @ (null: the active version).")
+    target_version_id: int | None = Field(
+        description="The version pinned (by number or version name); null for a label."
+    )
 
 
 class PromptOut(_Out):

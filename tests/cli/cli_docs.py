@@ -32,6 +32,7 @@ COMMANDS = [
     ["versions", "restore"],
     ["versions", "purge"],
     ["log"],
+    ["render"],
     ["export"],
     ["import"],
     ["events"],

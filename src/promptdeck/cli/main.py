@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from promptdeck.cli import events, keys, prompts, transfer, versions
+from promptdeck.cli import events, keys, prompts, render, transfer, versions
 from promptdeck.cli.server import db_app, serve
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(versions.app, name="versions")
 app.command("log")(versions.log)
+app.command("render")(render.render)
 app.command("export")(transfer.export)
 app.command("import")(transfer.import_)
 app.add_typer(keys.keys_app, name="keys")

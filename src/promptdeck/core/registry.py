@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from promptdeck.core import load, prompts, retention, transfer, versions
+from promptdeck.core import includes, load, prompts, render, retention, transfer, versions
 from promptdeck.core.content import ContentStore
+from promptdeck.core.render import RenderResult
 from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionCreated
 from promptdeck.core.tx import Clock, Database, unavailable_as_error, utcnow
 from promptdeck.domain import retention as retention_rules
 from promptdeck.domain import rules
-from promptdeck.domain.models import Event, Page, Prompt, Version
+from promptdeck.domain.models import Event, Include, Page, Prompt, Version
 from promptdeck.domain.refs import PromptRef, VersionRef
 from promptdeck.domain.retention import CompactReport, StorageReport
 from promptdeck.store.constraints import translate
@@ -64,7 +65,10 @@ class Registry:
         max_versions: int | None = None,
         actor: str = "anonymous",
         idempotency_key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str = "plain",
     ) -> PromptCreated:
+        """``messages``: the first version is a chat one (the working copy stays ``content``)."""
         rules.check_prompt_name(name)
         new = prompts.NewPrompt(
             name,
@@ -75,6 +79,8 @@ class Registry:
             version_name,
             version_description,
             max_versions,
+            messages=messages,
+            template_format=template_format,
         )
         for attempt in (1, 2):
             try:
@@ -119,10 +125,15 @@ class Registry:
             return prompts.update(tx, PromptRef.parse(ref), changes, if_match)
 
     def delete_prompt(
-        self, ref: str, *, if_match: str | None = None, actor: str = "anonymous"
+        self,
+        ref: str,
+        *,
+        if_match: str | None = None,
+        actor: str = "anonymous",
+        force: bool = False,
     ) -> None:
         with self.db.writing(actor) as tx:
-            prompts.delete(tx, PromptRef.parse(ref), if_match)
+            prompts.delete(tx, PromptRef.parse(ref), if_match, force=force)
 
     def restore_prompt(self, ref: str, *, actor: str = "anonymous") -> Prompt:
         with self.db.writing(actor) as tx:
@@ -151,12 +162,25 @@ class Registry:
         idempotency_key: str | None = None,
         if_match: str | None = None,
         save_working_copy: bool = False,
+        kind: str = "text",
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str = "plain",
+        if_changed: bool = False,
     ) -> VersionCreated:
         """The active version stays unless ``activate``. ``save_working_copy`` also makes the
         content and model config the prompt's working copy, in the same transaction (an
         editor's "save as new version"); ``if_match`` guards it with the prompt's ETag."""
         new = versions.NewVersion(
-            version_name, description, content, model_config, activate, save_working_copy
+            version_name,
+            description,
+            content,
+            model_config,
+            activate,
+            save_working_copy,
+            kind=kind,
+            messages=messages,
+            template_format=template_format,
+            if_changed=if_changed,
         )
         try:
             with self.db.writing(actor) as tx:
@@ -223,6 +247,33 @@ class Registry:
         except IntegrityError as exc:
             # Another prompt took up the same content while it was being destroyed.
             raise translate(exc) from exc
+
+    # --- templates (core/render.py, core/includes.py) ---------------------------------------
+
+    def render(
+        self,
+        ref: str,
+        values: dict[str, Any],
+        *,
+        version_id: int | None = None,
+        at: str | None = None,
+    ) -> RenderResult:
+        with self.db.reading() as tx:
+            return render.render(tx, PromptRef.parse(ref), values, version_id=version_id, at=at)
+
+    def dependencies(self, ref: str, version_id: int) -> list[Include]:
+        """What the version includes."""
+        with self.db.reading() as tx:
+            load.version(tx, load.prompt_row(tx, PromptRef.parse(ref)).id, version_id)
+            return includes.dependencies(tx, version_id)
+
+    def dependents(self, ref: str, version_id: int, *, limit: int = 50) -> list[Include]:
+        """Unpurged versions that include this version (pinned, or through a label)."""
+        rules.check_limit(limit)
+        with self.db.reading() as tx:
+            prompt_id = load.prompt_row(tx, PromptRef.parse(ref), include_deleted=True).id
+            load.version(tx, prompt_id, version_id)
+            return includes.dependents(tx, prompt_id, version_id, limit)
 
     def storage(self, ref: str) -> StorageReport:
         with self.db.reading() as tx:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from promptdeck.core import load
+from promptdeck.core import includes, load
 from promptdeck.core.tx import Tx
-from promptdeck.domain import rules
+from promptdeck.domain import rules, templates
 from promptdeck.domain.models import Page, Prompt
 from promptdeck.domain.refs import PromptRef
 from promptdeck.errors import InvalidInput, PromptNameTaken
@@ -85,12 +85,20 @@ def _canonical(record: dict[str, Any]) -> str:
     return json.dumps(norm(plain), sort_keys=True)
 
 
+def _template_of(version: dict[str, Any]) -> tuple[str, str]:
+    """A record's kind and format (records written before templates have neither)."""
+    return str(version.get("kind") or "text"), str(version.get("template_format") or "plain")
+
+
 def _check_hash(version: dict[str, Any]) -> None:
     """A version's hash must be its content's (when the content is there: purged versions
     keep only their hash)."""
     if version.get("content") is None:
         return
-    expected = rules.content_hash(version["content"], version.get("model_config") or {})
+    kind, template_format = _template_of(version)
+    templates.check(kind, template_format, version["content"])
+    hashed = templates.hashed(kind, template_format, version["content"])
+    expected = rules.content_hash(hashed, version.get("model_config") or {})
     if version.get("content_hash") != expected:
         raise InvalidInput(
             f"version {version.get('number')}: content_hash does not match its content",
@@ -136,6 +144,10 @@ def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
         if text is not None:
             values["blob_id"] = contents.put(conn, prompt_id, version["number"], text)
         id_of[version["number"]] = t.insert_version_row(conn, {**values, "prompt_id": prompt_id})
+        if text is not None:
+            # Edges to prompts this server has; others are left out (see docs/api.md).
+            kind = _template_of(version)[0]
+            includes.record(tx, prompt_id, id_of[version["number"]], kind, text, strict=False)
     t.set_prompt_fields(
         conn,
         prompt_id,

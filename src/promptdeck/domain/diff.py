@@ -250,3 +250,60 @@ def config_changes(old: dict[str, Any], new: dict[str, Any]) -> list[ConfigChang
         elif json.dumps(a[key], sort_keys=True) != json.dumps(b[key], sort_keys=True):
             changes.append(ConfigChange(key, "changed", old=a[key], new=b[key]))
     return changes
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChange:
+    """One message of a chat diff: kept, changed (role or content), added or removed; a
+    changed, added or removed message carries the line diff of its content."""
+
+    kind: Literal["equal", "changed", "added", "removed"]
+    old_index: int | None
+    new_index: int | None
+    role: str
+    old_role: str | None
+    lines: list[Line | Skip]
+
+
+def _message_text(message: dict[str, str]) -> str:
+    return message.get("content", "{{" + message.get("name", "") + "}} (placeholder)")
+
+
+def messages(
+    old: list[dict[str, str]], new: list[dict[str, str]], *, context: int | None = 3
+) -> list[MessageChange]:
+    """Chat versions compared message by message: messages are aligned on (role, content),
+    then those replaced in place are paired and their contents diffed line by line."""
+    keys_old = [(m["role"], _message_text(m)) for m in old]
+    keys_new = [(m["role"], _message_text(m)) for m in new]
+    out: list[MessageChange] = []
+    matcher = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out += [
+                MessageChange("equal", i, j, keys_new[j][0], None, [])
+                for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+            ]
+            continue
+        paired = min(i2 - i1, j2 - j1)
+        for k in range(paired):
+            (old_role, old_text), (role, text) = keys_old[i1 + k], keys_new[j1 + k]
+            out.append(
+                MessageChange(
+                    "changed",
+                    i1 + k,
+                    j1 + k,
+                    role,
+                    old_role if old_role != role else None,
+                    unified(old_text, text, context=context),
+                )
+            )
+        for i in range(i1 + paired, i2):
+            out.append(
+                MessageChange("removed", i, None, keys_old[i][0], None, unified(keys_old[i][1], ""))
+            )
+        for j in range(j1 + paired, j2):
+            out.append(
+                MessageChange("added", None, j, keys_new[j][0], None, unified("", keys_new[j][1]))
+            )
+    return out

@@ -17,7 +17,7 @@ from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import docs, problems, ui
 from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
 from promptdeck.server.api import access as access_api
-from promptdeck.server.api import prompts, transfer, versions
+from promptdeck.server.api import prompts, templates, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.limits_mw import BodyLimit
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(prompts.router)
     app.include_router(versions.router)
     app.include_router(access_api.router)
+    app.include_router(templates.router)
 
     @app.get(
         "/prompts/{prompt_id}/active",

@@ -85,6 +85,12 @@ def need_of(method: str, path: str, body: dict[str, Any] | None = None) -> Role:
     if path in ("/ui/sign-out",):
         return Role.read
     if parts[:1] == ["prompts"]:
+        # Rendering reads: the API's render and the UI's live preview of a version.
+        if method == "POST" and (
+            (len(parts) == 3 and parts[2] == "render")
+            or (ui and len(parts) == 4 and parts[2] == "versions")
+        ):
+            return Role.read
         if parts[1:2] == ["import"]:
             return Role.admin
         if len(parts) == 2 and method == "DELETE":  # soft delete

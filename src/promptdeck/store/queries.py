@@ -27,6 +27,8 @@ VERSION_SUMMARY_COLS = [
     versions.c.purged_at,
     versions.c.purged_by,
     versions.c.purge_reason,
+    versions.c.kind,
+    versions.c.template_format,
 ]
 
 # A full version row carries its blob's stored form; core decodes it (domain.storage).
@@ -345,6 +347,8 @@ def to_version(
         purged_at=row.purged_at,
         purged_by=row.purged_by,
         purge_reason=row.purge_reason,
+        kind=row.kind,
+        template_format=row.template_format,
         previous_version_id=previous_id,
         content=content,
         model_config=row.model_config,

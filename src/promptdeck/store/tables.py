@@ -63,6 +63,12 @@ versions = sa.Table(
     sa.Column("purged_at", UTCDateTime, nullable=True),
     sa.Column("purged_by", sa.String(128), nullable=True),
     sa.Column("purge_reason", sa.Text, nullable=True),
+    # Templates (domain/templates.py): "text" or "chat" (content: the messages as JSON);
+    # "plain" ({{variables}} only) or "jinja" (sandboxed sections, opted into).
+    sa.Column("kind", sa.String(8), nullable=False, default="text", server_default="text"),
+    sa.Column(
+        "template_format", sa.String(8), nullable=False, default="plain", server_default="plain"
+    ),
     sa.UniqueConstraint("prompt_id", "number"),
     sa.UniqueConstraint("prompt_id", "version_name"),
     sa.UniqueConstraint("prompt_id", "id"),
@@ -161,3 +167,21 @@ access_state = sa.Table(
 
 # GET /events across prompts, newest first, and ?actor= on it.
 events_by_actor = sa.Index("ix_events_actor_id", events.c.actor, events.c.id)
+
+# One row per include tag of a version ({{> target@at}}): the graph that refuses cycles at
+# creation, protects what is included from purge and delete, and answers dependencies.
+version_includes = sa.Table(
+    "version_includes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("versions.id"), nullable=False),
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    sa.Column("target_prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    # As written after the @ (None: the active version); a number or version name is also
+    # resolved to target_version_id, which purge protection reads.
+    sa.Column("at", sa.String(128), nullable=True),
+    sa.Column("target_version_id", sa.Integer, sa.ForeignKey("versions.id"), nullable=True),
+    sa.Index("ix_version_includes_version_id", "version_id"),
+    sa.Index("ix_version_includes_target_prompt_id", "target_prompt_id"),
+    sa.Index("ix_version_includes_target_version_id", "target_version_id"),
+)

@@ -131,13 +131,19 @@ def update_prompt(
 @router.delete(
     "/{prompt_id}",
     status_code=204,
-    responses=responses(404, 412),
-    summary="Soft-delete a prompt (restorable; versions kept)",
+    responses=responses(404, 409, 412),
+    summary="Soft-delete a prompt (restorable; versions kept); 409 if others include it",
 )
 def delete_prompt(
-    prompt_id: PromptRef, registry: RegistryDep, actor: ActorDep, if_match: IfMatch = None
+    prompt_id: PromptRef,
+    registry: RegistryDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+    force: Annotated[
+        bool, Query(description="Delete it even though other prompts include it.")
+    ] = False,
 ) -> Response:
-    registry.delete_prompt(prompt_id, if_match=if_match, actor=actor)
+    registry.delete_prompt(prompt_id, if_match=if_match, actor=actor, force=force)
     return Response(status_code=204)
 
 

@@ -41,6 +41,8 @@ VersionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The version's i
     response_model=VersionOut,
     responses=responses(409, 413),
     summary="Create a new version (the active version does not change unless activate)",
+    description="201 with the new version; with if_changed and nothing changed, 200 with "
+    "the latest version.",
 )
 def create_version(
     prompt_id: PromptRef,
@@ -59,12 +61,17 @@ def create_version(
         activate=body.activate,
         actor=actor,
         idempotency_key=idempotency_key,
+        kind=body.kind,
+        messages=body.messages,
+        template_format=body.template_format,
+        if_changed=body.if_changed,
     )
     version = created.version
     headers = {"Location": f"/prompts/{version.prompt_id}/versions/{version.id}"}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return json_response(version_out(version), status_code=201, headers=headers)
+    status = 200 if created.unchanged else 201
+    return json_response(version_out(version), status_code=status, headers=headers)
 
 
 @router.get(
@@ -152,6 +159,7 @@ def restore_version(
     response_model=VersionOut,
     responses=responses(409),
     summary="Purge a version: destroy its content for good, keep a tombstone (who, when, why)",
+    description="409 while an unpurged version includes it pinned (by number or name).",
 )
 def purge_version(
     prompt_id: PromptRef,

@@ -58,6 +58,7 @@ def _tags(text: str) -> list[str]:
 # --- new prompt ---------------------------------------------------------------------------
 
 EMPTY_NEW = {
+    "chat": "",
     "name": "",
     "description": "",
     "tags": "",
@@ -85,8 +86,11 @@ def create_prompt(
     version_name: Text = "",
     version_description: Text = "",
     actor: Text = "",
+    chat: Text = "",
 ) -> Response:
+    is_chat = chat == "on"
     typed = {
+        "chat": "on" if is_chat else "",
         "name": name,
         "description": description,
         "tags": tags,
@@ -101,10 +105,11 @@ def create_prompt(
                 "name": name.strip(),
                 "description": description,
                 "tags": _tags(tags),
-                "content": content,
+                "content": "" if is_chat else content,
                 "model_config": _config(config_text),
                 "version_name": version_name.strip() or None,
                 "version_description": version_description,
+                "messages": [{"role": "system", "content": content}] if is_chat else None,
             }
         )
         created = registry.create_prompt(**body.create_args(), actor=actor_of(request, actor))
@@ -112,7 +117,8 @@ def create_prompt(
         return render(
             request, "new.html", status_for(exc), form=typed, error=message_of(exc), actor=actor
         )
-    done = redirect(f"/ui/prompts/{created.prompt.name}", done="created")
+    where = f"/ui/prompts/{created.prompt.name}" + ("/chat" if is_chat else "")
+    done = redirect(where, done="created")
     return remember_actor(done, actor)
 
 

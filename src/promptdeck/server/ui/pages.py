@@ -17,6 +17,7 @@ from promptdeck.errors import InvalidInput
 from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.server.api.prompts import visible
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.ui.templating import version_page
 from promptdeck.server.ui.view import UIRoute, pretty_json, principal, render
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
@@ -116,8 +117,7 @@ def history(
 
 @router.get("/prompts/{name}/versions/{version_id}", response_class=HTMLResponse)
 def version(request: Request, registry: RegistryDep, name: str, version_id: int) -> HTMLResponse:
-    found = registry.get_version(name, version_id)
-    return render(request, "version.html", name=name, version=found)
+    return version_page(request, registry, name, version_id)
 
 
 def _json(value: object) -> str:
@@ -186,7 +186,11 @@ def changes(old: Version, new: Version) -> dict[str, Any]:
     """What the templates need to show the change from ``old`` to ``new``."""
     comparable = old.content is not None and new.content is not None
     old_text, new_text = old.content or "", new.content or ""
+    old_messages, new_messages = old.messages, new.messages
     return {
+        "message_changes": diff.messages(old_messages, new_messages)
+        if comparable and old_messages is not None and new_messages is not None
+        else None,
         "comparable": comparable,
         "rows": diff.side_by_side(old_text, new_text, context=CONTEXT_LINES) if comparable else [],
         "lines": diff.unified(old_text, new_text, context=CONTEXT_LINES) if comparable else [],

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import ValidationError
 
 from promptdeck import errors
+from promptdeck.domain import templates
 from promptdeck.domain.access import OPEN, Principal, Role
 from promptdeck.domain.diff import Skip
 from promptdeck.limits import ACTOR_MAX
@@ -34,7 +34,6 @@ NOBODY = Principal(name="", role=Role.read, kind="nobody")  # not signed in, ser
 ACTOR_COOKIE = "promptdeck_actor"
 SESSION_COOKIE = "promptdeck_session"
 CSRF_COOKIE = "promptdeck_csrf"  # the sign-in form's token, before there is a session
-VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -61,7 +60,7 @@ FIELD_LABELS = {
 
 def variables(content: str | None) -> list[str]:
     """The ``{{ name }}`` placeholders of a prompt, each once, in order of appearance."""
-    return list(dict.fromkeys(VARIABLE.findall(content or "")))
+    return templates.variables("text", "plain", content or "")
 
 
 def when(value: datetime | None) -> str:
