@@ -13,3 +13,12 @@ IDEMPOTENCY_KEY_MAX = 255
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
 DEFAULT_MAX_BODY_BYTES = 2_000_000
+
+# What a stored JSON value may be (domain/values.py; docs/api.md "What a value may be").
+JSON_DEPTH_MAX = 32  # containers inside containers; the top-level object is depth 1
+JSON_INT_MAX = 2**53 - 1  # exact in every JSON reader (JavaScript's Number included)
+JSON_FLOAT_ABS_LIMIT = 1e15  # jsonb prints numbers without exponent: 1e16 would return as int
+PURGE_REASON_MAX = 1000
+SEARCH_TEXT_MAX = 200  # ?q=
+CURSOR_MAX = 200
+DIFF_EXACT_MAX_LINES = 2_000  # per side; past it the compare page shows a coarser diff

@@ -7,11 +7,12 @@ content_hash, active…) can never be set from input.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from promptdeck import limits
+from promptdeck.domain import values
 
 T = TypeVar("T")
 
@@ -27,14 +28,32 @@ class _Out(BaseModel):
 
 
 def _check_model_config(value: ModelConfig | None) -> ModelConfig | None:
-    import json
-
-    if value is not None and len(json.dumps(value)) > limits.MODEL_CONFIG_MAX_BYTES:
-        raise ValueError(f"model_config is larger than {limits.MODEL_CONFIG_MAX_BYTES} bytes")
-    return value
+    return None if value is None else values.check_model_config(value)
 
 
-Tag = Field(min_length=1, max_length=limits.TAG_MAX)
+def _name_of_at_most(most: int) -> Any:
+    def check(value: str) -> str:
+        value = values.check_name(value)
+        if not 1 <= len(value) <= most:
+            raise ValueError(f"must be 1 to {most} characters (after NFC normalization)")
+        return value
+
+    return AfterValidator(check)
+
+
+# Every text a request can store goes through domain/values.py (one validation point for
+# the API, the UI, the CLI through the API, and import).
+Text = Annotated[str, AfterValidator(values.check_text)]
+VersionName = Annotated[
+    str,
+    Field(min_length=1, max_length=limits.VERSION_NAME_MAX),
+    _name_of_at_most(limits.VERSION_NAME_MAX),
+]
+TagName = Annotated[
+    str, Field(min_length=1, max_length=limits.TAG_MAX), _name_of_at_most(limits.TAG_MAX)
+]
+Description = Annotated[Text, Field(max_length=limits.DESCRIPTION_MAX)]
+Content = Annotated[Text, Field(max_length=limits.CONTENT_MAX)]
 
 
 class PromptCreate(_In):
@@ -45,9 +64,9 @@ class PromptCreate(_In):
         description="Unique slug: lowercase letters, digits, '.', '_', '-'; not all digits.",
         examples=["support-reply"],
     )
-    description: str = Field(default="", max_length=limits.DESCRIPTION_MAX)
-    tags: list[str] = Field(default_factory=list, max_length=limits.TAGS_MAX)
-    content: str = Field(
+    description: Description = ""
+    tags: list[TagName] = Field(default_factory=list, max_length=limits.TAGS_MAX)
+    content: Text = Field(
         default="", max_length=limits.CONTENT_MAX, description="The prompt text (working copy)."
     )
     llm_config: ModelConfig = Field(
@@ -55,13 +74,13 @@ class PromptCreate(_In):
         alias="model_config",
         description="Model settings (model name, temperature…), any JSON object.",
     )
-    version_name: str | None = Field(
+    version_name: VersionName | None = Field(
         default=None,
         min_length=1,
         max_length=limits.VERSION_NAME_MAX,
         description="Name of the first version; defaults to the UTC creation timestamp.",
     )
-    version_description: str = Field(default="", max_length=limits.DESCRIPTION_MAX)
+    version_description: Description = ""
     max_versions: int | None = Field(
         default=None,
         ge=1,
@@ -95,9 +114,9 @@ class PromptCreate(_In):
 
 
 class PromptPatch(_In):
-    description: str | None = Field(default=None, max_length=limits.DESCRIPTION_MAX)
-    tags: list[str] | None = Field(default=None, max_length=limits.TAGS_MAX)
-    content: str | None = Field(default=None, max_length=limits.CONTENT_MAX)
+    description: Description | None = None
+    tags: list[TagName] | None = Field(default=None, max_length=limits.TAGS_MAX)
+    content: Content | None = None
     llm_config: ModelConfig | None = Field(default=None, alias="model_config")
     max_versions: int | None = Field(
         default=None,
@@ -121,17 +140,17 @@ class PromptPatch(_In):
 
 
 class VersionCreate(_In):
-    version_name: str | None = Field(
+    version_name: VersionName | None = Field(
         default=None,
         min_length=1,
         max_length=limits.VERSION_NAME_MAX,
         description="Unique per prompt; defaults to the UTC timestamp (suffixed -2, -3… if taken).",
         examples=["tone-v2"],
     )
-    description: str | None = Field(
+    description: Text | None = Field(
         default=None, max_length=limits.DESCRIPTION_MAX, description="What changed and why."
     )
-    content: str | None = Field(
+    content: Text | None = Field(
         default=None,
         max_length=limits.CONTENT_MAX,
         description="The text to snapshot; omitted: the prompt's working copy.",
@@ -179,9 +198,9 @@ class VersionOut(VersionSummaryOut):
 
 
 class VersionPurge(_In):
-    reason: str = Field(
+    reason: Text = Field(
         min_length=1,
-        max_length=1000,
+        max_length=limits.PURGE_REASON_MAX,
         description="Why the content must go (recorded in history; do not repeat the secret).",
         examples=["an API key was pasted into the prompt"],
     )

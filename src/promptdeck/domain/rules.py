@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from promptdeck.domain import values
 from promptdeck.errors import InvalidInput
 from promptdeck.limits import PROMPT_NAME_MAX, PROMPT_NAME_PATTERN
 
@@ -69,6 +70,6 @@ def decode_cursor(cursor: str) -> int:
         prefix, _, value = raw.partition(":")
         if prefix != "k":
             raise ValueError(raw)
-        return int(value)
+        return values.parse_cursor_value(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from exc

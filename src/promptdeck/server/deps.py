@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from pydantic import AfterValidator, BeforeValidator
 
 from promptdeck.core import Registry
+from promptdeck.domain import values
 from promptdeck.limits import ACTOR_MAX, IDEMPOTENCY_KEY_MAX
 
 
@@ -15,10 +17,24 @@ def get_registry(request: Request) -> Registry:
     return registry
 
 
+def _canonical_id(value: object) -> object:
+    """A path id is a canonical ASCII decimal ("007", "+7", an Arabic-Indic 7 are not ids)."""
+    if isinstance(value, str) and values.parse_id(value) is None:
+        raise ValueError("an id is a decimal number without sign, spaces or leading zeros")
+    return value
+
+
+# An integer path segment, canonical spelling only (domain/values.py parse_id).
+CanonicalId = Annotated[int, BeforeValidator(_canonical_id)]
+# Query or header text that reaches the database: valid Unicode, no NUL.
+CheckedText = AfterValidator(values.check_text)
+
+
 def get_actor(
     x_actor: Annotated[
         str | None,
         Header(max_length=ACTOR_MAX, description="Who makes the change (recorded in events)."),
+        CheckedText,
     ] = None,
 ) -> str:
     return x_actor or "anonymous"
@@ -37,4 +53,5 @@ IdempotencyKey = Annotated[
         max_length=IDEMPOTENCY_KEY_MAX,
         description="A retry with the same key returns the first result instead of creating twice.",
     ),
+    CheckedText,
 ]

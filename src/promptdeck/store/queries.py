@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 
+from promptdeck.domain import values
 from promptdeck.domain.models import Event, Prompt, Version
 from promptdeck.store.tables import blobs, events, idempotency_keys, prompts, versions
 
@@ -61,9 +62,12 @@ _FIND_PROMPT = {
 def find_prompt_row(
     conn: Connection, ref: str, *, include_deleted: bool = False, for_update: bool = False
 ) -> Row[Any] | None:
-    by_id = ref.isdigit()
-    query = _FIND_PROMPT[(by_id, include_deleted, for_update)]
-    return conn.execute(query, {"ref": int(ref) if by_id else ref}).first()
+    # One spelling: only a canonical decimal in range is an id; "007" or "²" are names.
+    as_id = values.parse_id(ref)
+    if as_id is None and not values.is_text(ref):
+        return None  # no stored name has a NUL or a lone surrogate (PostgreSQL would refuse it)
+    query = _FIND_PROMPT[(as_id is not None, include_deleted, for_update)]
+    return conn.execute(query, {"ref": ref if as_id is None else as_id}).first()
 
 
 _LOCK_AND_BUMP = (

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from promptdeck import limits
 from promptdeck.schemas import EventOut, Page, PromptCreate, PromptOut, PromptPatch
 from promptdeck.server.api.render import event_page, prompt_out, prompt_page
-from promptdeck.server.deps import ActorDep, IdempotencyKey, IfMatch, RegistryDep
+from promptdeck.server.deps import ActorDep, CheckedText, IdempotencyKey, IfMatch, RegistryDep
 from promptdeck.server.problems import responses
 
 router = APIRouter(prefix="/prompts", tags=["prompts"], responses=responses(400, 413, 422))
@@ -25,7 +25,7 @@ PromptRef = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")]
 Cursor = Annotated[
-    str | None, Query(max_length=200, description="next_cursor of the previous page.")
+    str | None, Query(max_length=limits.CURSOR_MAX, description="next_cursor of the previous page.")
 ]
 
 
@@ -63,10 +63,12 @@ def list_prompts(
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Text in the name or description.")
+        str | None,
+        Query(max_length=limits.SEARCH_TEXT_MAX, description="Text in the name or description."),
+        CheckedText,
     ] = None,
     tag: Annotated[
-        str | None, Query(max_length=limits.TAG_MAX, description="Has this tag.")
+        str | None, Query(max_length=limits.TAG_MAX, description="Has this tag."), CheckedText
     ] = None,
     deleted: Annotated[
         bool,

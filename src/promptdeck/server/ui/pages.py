@@ -11,10 +11,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from promptdeck.domain import diff
+from promptdeck.domain import diff, values
 from promptdeck.domain.models import Version
 from promptdeck.errors import InvalidInput
 from promptdeck.limits import PAGE_LIMIT_MAX
+from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.ui.view import UIRoute, pretty_json, render
 
@@ -110,7 +111,9 @@ def history(
 
 
 @router.get("/prompts/{name}/versions/{version_id}", response_class=HTMLResponse)
-def version(request: Request, registry: RegistryDep, name: str, version_id: int) -> HTMLResponse:
+def version(
+    request: Request, registry: RegistryDep, name: str, version_id: VersionId
+) -> HTMLResponse:
     found = registry.get_version(name, version_id)
     return render(request, "version.html", name=name, version=found)
 
@@ -125,8 +128,9 @@ Ref = int | Literal["active", "prev"]
 def _ref(value: str, what: str) -> Ref:
     if value in ("active", "prev"):
         return value  # type: ignore[return-value]
-    if value.isdigit() and len(value) < 19:
-        return int(value)
+    number = values.parse_id(value)
+    if number is not None:
+        return number
     raise InvalidInput(f"{what} must be a version id, 'active' or 'prev'", field=what)
 
 
