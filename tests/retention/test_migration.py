@@ -40,7 +40,7 @@ def test_0002_upgrades_existing_contents_and_downgrades_them_back(database_url: 
                 )
             conn.execute(sa.text("UPDATE prompts SET active_version_id = 3"))
 
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, "0002")
         assert migrate.current(engine) == "0002"
         registry = Registry(engine)
         assert registry.get_version("p", 1).created_at == NOW
