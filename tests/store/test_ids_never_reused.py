@@ -81,9 +81,7 @@ def test_migration_0003_keeps_every_row_and_index_and_goes_down_and_up_again(
                 tuple(conn.execute(sa.text(f"SELECT * FROM {t} ORDER BY id")).all())
                 for t in ("prompts", "versions", "events")
             )
-        indexes = tuple(
-            sorted(str(i["name"]) for i in sa.inspect(engine).get_indexes("versions"))
-        )
+        indexes = tuple(sorted(str(i["name"]) for i in sa.inspect(engine).get_indexes("versions")))
         return rows, indexes
 
     before = snapshot()
