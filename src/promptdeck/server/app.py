@@ -17,6 +17,7 @@ from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
 from promptdeck.server.api import prompts, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.head import HeadAsGet
 from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.store.engine import create_engine, is_sqlite
 
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     ui.install(app)
     app.openapi_schema = None
     _add_problem_schema(app)
-    return ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), registry, probe)
+    return ActiveEndpoint(BodyLimit(HeadAsGet(app), settings.max_body_bytes), registry, probe)
 
 
 def _add_problem_schema(app: FastAPI) -> None:

@@ -24,8 +24,8 @@ def _canonical_id(value: object) -> object:
     return value
 
 
-# An integer path segment, canonical spelling only (domain/values.py parse_id).
-CanonicalId = Annotated[int, BeforeValidator(_canonical_id)]
+# For an integer path segment: canonical spelling only (domain/values.py parse_id).
+CanonicalId = BeforeValidator(_canonical_id)
 # Query or header text that reaches the database: valid Unicode, no NUL.
 CheckedText = AfterValidator(values.check_text)
 

@@ -41,7 +41,7 @@ router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["versions"], responses=responses(400, 404, 422)
 )
 
-VersionId = Annotated[CanonicalId, Path(ge=1, le=2**31 - 1, description="The version's id.")]
+VersionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The version's id."), CanonicalId]
 
 
 @router.post(
