@@ -14,6 +14,8 @@ PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
 DEFAULT_MAX_BODY_BYTES = 2_000_000
 
+ID_MAX = 2**31 - 1  # ids are 32-bit columns (INTEGER on PostgreSQL); larger is no id
+
 # What a stored JSON value may be (domain/values.py; docs/api.md "What a value may be").
 JSON_DEPTH_MAX = 32  # containers inside containers; the top-level object is depth 1
 JSON_INT_MAX = 2**53 - 1  # exact in every JSON reader (JavaScript's Number included)

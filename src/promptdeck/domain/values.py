@@ -29,8 +29,7 @@ from typing import Any
 
 from promptdeck import limits
 
-_INT64_MAX = 2**63 - 1
-_CANONICAL_ID = re.compile(r"(?:0|[1-9][0-9]{0,18})")
+_CANONICAL_ID = re.compile(r"(?:0|[1-9][0-9]{0,9})")
 # Cc: controls; Cf: invisible format characters; Zl/Zp: line and paragraph separators;
 # Co/Cn: private use and unassigned code points (they may look like anything later).
 _REFUSED_IN_NAMES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cn", "Cs"})
@@ -143,13 +142,13 @@ def check_model_config(value: dict[str, Any]) -> dict[str, Any]:
 def parse_id(segment: str) -> int | None:
     """The id a path segment spells, or None when it is not an id (then it is a name).
 
-    Only a canonical ASCII decimal in the 64-bit range is an id: ``007``, ``+7``, ``²``,
+    Only a canonical ASCII decimal up to ``ID_MAX`` is an id: ``007``, ``+7``, ``²``,
     other scripts' digits or ``7 `` are not, so one resource has one spelling and no
     spelling reaches the database as an out-of-range integer."""
     if _CANONICAL_ID.fullmatch(segment) is None:
         return None
     number = int(segment)
-    return number if number <= _INT64_MAX else None
+    return number if number <= limits.ID_MAX else None
 
 
 def parse_cursor_value(text: str) -> int:

@@ -41,7 +41,9 @@ router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["versions"], responses=responses(400, 404, 422)
 )
 
-VersionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The version's id."), CanonicalId]
+VersionId = Annotated[
+    int, Path(ge=1, le=limits.ID_MAX, description="The version's id."), CanonicalId
+]
 
 
 @router.post(

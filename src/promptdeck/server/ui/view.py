@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import ValidationError
 
 from promptdeck import errors
+from promptdeck.domain import values
 from promptdeck.domain.diff import Skip
 from promptdeck.limits import ACTOR_MAX
 from promptdeck.server.problems import status_of
@@ -122,19 +123,24 @@ def redirect(path: str, **params: str | int | None) -> RedirectResponse:
 
 
 def actor_cookie(request: Request) -> str:
-    return request.cookies.get(ACTOR_COOKIE, "")[:ACTOR_MAX]
+    return unquote(request.cookies.get(ACTOR_COOKIE, ""))[:ACTOR_MAX]
 
 
 def actor_of(request: Request, typed: str = "") -> str:
     """Who makes a change: the name typed in the form, the remembered one, X-Actor, or web."""
     name = typed.strip() or actor_cookie(request) or request.headers.get("x-actor", "")
+    try:
+        values.check_text(name)
+    except ValueError as exc:
+        raise errors.InvalidInput(str(exc), field="actor") from exc
     return name.strip()[:ACTOR_MAX] or "web"
 
 
 def remember_actor(response: Response, typed: str) -> Response:
     if typed.strip():
+        # Percent-encoded: a cookie is Latin-1 on the wire, a name may be any text.
         response.set_cookie(
-            ACTOR_COOKIE, typed.strip()[:ACTOR_MAX], max_age=365 * 86400, samesite="lax"
+            ACTOR_COOKIE, quote(typed.strip()[:ACTOR_MAX]), max_age=365 * 86400, samesite="lax"
         )
     return response
 
