@@ -7,9 +7,9 @@ content_hash, active…) can never be set from input.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from promptdeck import limits
 from promptdeck.domain import values
@@ -337,6 +337,76 @@ class PromptRecord(_Record):
     active_version_number: int
     versions: list[VersionRecord] = Field(description="Every version in full, oldest first.")
     events: list[EventRecord] = Field(description="The timeline, oldest first.")
+
+    def to_record(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True)
+
+
+ConfigIn = Annotated[dict[str, Any], AfterValidator(values.check_model_config)]
+Actor = Annotated[Text, Field(max_length=limits.ACTOR_MAX)]
+
+
+class _Import(BaseModel):
+    """An imported record obeys exactly the API's rules. Fields this server does not know
+    (from a newer server) are dropped: they could not be stored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, protected_namespaces=())
+
+
+class VersionImport(_Import):
+    number: int = Field(ge=1, le=limits.ID_MAX)
+    version_name: VersionName
+    description: Description = ""
+    content: Content | None
+    llm_config: ConfigIn | None = Field(alias="model_config", serialization_alias="model_config")
+    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    created_by: Actor
+    created_at: AwareDatetime
+    archived: bool = False
+    archived_at: AwareDatetime | None = None
+    purged_at: AwareDatetime | None = None
+    purged_by: Actor | None = None
+    purge_reason: Annotated[Text, Field(max_length=limits.PURGE_REASON_MAX)] | None = None
+
+
+class EventImport(_Import):
+    kind: str = Field(min_length=1, max_length=32, pattern=r"^[a-z_]+\.[a-z_]+$")
+    actor: Actor
+    created_at: AwareDatetime
+    detail: ConfigIn
+    version_number: int | None = Field(default=None, ge=1, le=limits.ID_MAX)
+    from_version_number: int | None = Field(default=None, ge=1, le=limits.ID_MAX)
+
+
+class PromptImport(_Import):
+    """POST /prompts/import and `promptdeck import`: a PromptRecord, checked like the API
+    checks a create (every bound, every value), then as a whole (domain/history.py)."""
+
+    format: Literal[1] = 1
+    name: str = Field(
+        min_length=1, max_length=limits.PROMPT_NAME_MAX, pattern=limits.PROMPT_NAME_PATTERN
+    )
+    description: Description = ""
+    tags: list[TagName] = Field(default_factory=list, max_length=limits.TAGS_MAX)
+    content: Content = ""
+    llm_config: ConfigIn = Field(
+        default_factory=dict, alias="model_config", serialization_alias="model_config"
+    )
+    max_versions: int | None = Field(default=None, ge=1, le=1_000_000)
+    next_version_number: int = Field(ge=0, le=limits.ID_MAX)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    deleted_at: AwareDatetime | None = None
+    active_version_number: int = Field(ge=1, le=limits.ID_MAX)
+    versions: list[VersionImport] = Field(min_length=1)
+    events: list[EventImport] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _not_all_digits(cls, v: str) -> str:
+        if v.isdigit():
+            raise ValueError("name cannot be all digits (that is how ids are written)")
+        return v
 
     def to_record(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)

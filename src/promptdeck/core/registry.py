@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from promptdeck.core import retention as ret
 from promptdeck.core import transfer
 from promptdeck.core.content import ContentStore
+from promptdeck.domain import history, rules
 from promptdeck.domain import retention as retention_rules
-from promptdeck.domain import rules
 from promptdeck.domain.models import Event, Page, Prompt, Version
 from promptdeck.domain.retention import CompactReport, StorageReport
 from promptdeck.errors import (
@@ -707,7 +707,11 @@ class Registry:
 
     def import_prompt(self, record: dict[str, Any]) -> tuple[Prompt, bool]:
         """Write an exported record as it is (one transaction); (prompt, created). Importing
-        an identical prompt again is a no-op; a different one of the same name is a 409."""
+        an identical prompt again is a no-op; a different one of the same name is a 409.
+        ``record`` is a validated ``schemas.PromptImport``; its parts must also agree."""
+        found = history.problem(record)  # before the transaction: a refusal writes nothing
+        if found is not None:
+            raise InvalidInput(f"{found[0]}: {found[1]}", field=found[0])
         try:
             with self._write() as conn:
                 prompt_id, created = transfer.import_record(conn, record, self.contents)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from promptdeck import limits
-from promptdeck.schemas import ImportOut, Page, PromptRecord
+from promptdeck.schemas import ImportOut, Page, PromptImport, PromptRecord
 from promptdeck.server.api.prompts import Cursor, PromptRef
 from promptdeck.server.api.render import prompt_out
 from promptdeck.server.deps import RegistryDep
@@ -33,7 +33,7 @@ def export_prompt(prompt_id: PromptRef, registry: RegistryDep) -> PromptRecord:
     responses=responses(409),
     summary="Write an exported history as it is (201 created, 200 if already identical)",
 )
-def import_prompt(body: PromptRecord, registry: RegistryDep, response: Response) -> ImportOut:
+def import_prompt(body: PromptImport, registry: RegistryDep, response: Response) -> ImportOut:
     prompt, created = registry.import_prompt(body.to_record())
     response.status_code = 201 if created else 200
     return ImportOut(created=created, prompt=prompt_out(prompt))
