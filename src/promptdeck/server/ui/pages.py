@@ -192,4 +192,5 @@ def changes(old: Version, new: Version) -> dict[str, Any]:
         "stats": diff.stats(old_text, new_text),
         "config_changes": diff.config_changes(old.model_config or {}, new.model_config or {}),
         "same_content": comparable and old_text == new_text,
+        "coarse": comparable and diff.is_coarse(old_text, new_text),
     }
