@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+import socket
+from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
 from promptdeck.config import Settings
 from promptdeck.store import migrate
@@ -31,6 +35,58 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def _startup_error(message: str) -> NoReturn:
+    """A startup error is one clear line on stderr and exit status 2, no traceback."""
+    typer.echo(f"promptdeck: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _shown(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparsable URL)"
+
+
+def _startup_settings(database_url: str | None, **overrides: object) -> Settings:
+    try:
+        return _settings(database_url, **overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"])
+        _startup_error(f"bad setting {name} (PROMPTDECK_{name.upper()}): {first['msg']}")
+
+
+def _migrate_or_exit(url: str) -> None:
+    try:
+        engine = create_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        _startup_error(f"bad database URL {_shown(url)}: {exc}")
+    try:
+        migrate.upgrade(engine)
+    except (OperationalError, InterfaceError) as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        _startup_error(f"cannot open the database {_shown(url)}: {reason}")
+    finally:
+        engine.dispose()
+
+
+def _port_free_or_exit(host: str, port: int) -> None:
+    """Refuse at once, in one line, a port that another process holds (uvicorn would log
+    a traceback-like error and exit 1 or 3)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        _startup_error(f"cannot listen on {host}:{port}: {exc}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            _startup_error(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
 def serve(
     host: Annotated[
         str, typer.Option(envvar="PROMPTDECK_HOST", help="Address to listen on.")
@@ -46,10 +102,9 @@ def serve(
     """Apply pending migrations, then serve the API and the UI (uvicorn, uvloop, httptools)."""
     import uvicorn
 
-    settings = _settings(database_url, host=host, port=port, workers=workers)
-    engine = create_engine(settings.database_url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    settings = _startup_settings(database_url, host=host, port=port, workers=workers)
+    _migrate_or_exit(settings.database_url)
+    _port_free_or_exit(host, port)
     # Workers read their settings from the environment: pass on what the flags chose.
     os.environ["PROMPTDECK_DATABASE_URL"] = settings.database_url
     typer.echo(
