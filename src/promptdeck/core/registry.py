@@ -694,6 +694,15 @@ class Registry:
                 conn, self._prompt_row(conn, ref, include_deleted=True), self.contents
             )
 
+    def export_prompt_stream(
+        self, ref: str, encode: Callable[[str, dict[str, Any]], bytes]
+    ) -> Iterator[bytes]:
+        """``export_prompt`` as JSON pieces, a batch of versions at a time (bounded memory
+        whatever the history's size). Raises PromptNotFound before the first piece."""
+        with self._read() as conn:
+            row = self._prompt_row(conn, ref, include_deleted=True)
+        return transfer.stream_record(self._read, row, self.contents, encode)
+
     def export_prompts(self, *, limit: int = 20, cursor: str | None = None) -> Page[dict[str, Any]]:
         """Every prompt's record, soft-deleted ones included, a page at a time (by id)."""
         _check_limit(limit)

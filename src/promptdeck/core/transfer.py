@@ -9,6 +9,8 @@ history, and importing the same record again changes nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -59,6 +61,59 @@ def export_record(conn: Connection, row: Any, contents: ContentStore) -> dict[st
             for e in t.all_events(conn, row.id)
         ],
     }
+
+
+EXPORT_BATCH = 20  # versions (each up to CONTENT_MAX) or events read and written at a time
+
+
+def stream_record(
+    read: Callable[[], AbstractContextManager[Connection]],
+    row: Any,
+    contents: ContentStore,
+    encode: Callable[[str, dict[str, Any]], bytes],
+) -> Iterator[bytes]:
+    """The same record as ``export_record``, as JSON pieces, a batch of versions or events
+    at a time (each batch in its own short read), so memory stays bounded by one batch
+    whatever the history's size. ``encode(part, values)`` writes the prompt ("head"), a
+    version or an event as JSON; the head must end with ``"versions":[],"events":[]}``."""
+    m = row._mapping
+    with read() as conn:
+        active = t.active_number(conn, m["active_version_id"])
+    head = {"format": RECORD_FORMAT, **{key: m[key] for key in PROMPT_KEYS}}
+    tail = b'[],"events":[]}'
+    head_json = encode("head", {**head, "active_version_number": active})
+    if not head_json.endswith(b'"versions":' + tail):
+        raise AssertionError("the record's head must end with its versions and events")
+    yield head_json[: -len(tail)] + b"["
+    after, first = 0, True
+    while True:
+        with read() as conn:
+            batch = t.version_batch(conn, row.id, after_number=after, limit=EXPORT_BATCH)
+            for version in batch:
+                text = contents.text(conn, version["blob_id"])
+                values = {k: v for k, v in version.items() if k not in LOCAL_VERSION_COLS}
+                yield (b"" if first else b",") + encode("version", {**values, "content": text})
+                first = False
+        if len(batch) < EXPORT_BATCH:
+            break
+        after = batch[-1]["number"]
+    yield b'],"events":['
+    after, first = 0, True
+    while True:
+        with read() as conn:
+            events = t.event_batch(conn, row.id, after_id=after, limit=EXPORT_BATCH * 10)
+        for event in events:
+            values = {
+                **{key: event[key] for key in EVENT_KEYS},
+                "version_number": event["version_number"],
+                "from_version_number": event["from_version_number"],
+            }
+            yield (b"" if first else b",") + encode("event", values)
+            first = False
+        if len(events) < EXPORT_BATCH * 10:
+            break
+        after = events[-1]["id"]
+    yield b"]}"
 
 
 def _canonical(record: dict[str, Any]) -> str:

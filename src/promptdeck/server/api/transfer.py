@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
 from promptdeck import limits
-from promptdeck.schemas import ImportOut, Page, PromptImport, PromptRecord
+from promptdeck.schemas import (
+    EventRecord,
+    ImportOut,
+    Page,
+    PromptImport,
+    PromptRecord,
+    VersionRecord,
+)
 from promptdeck.server.api.prompts import Cursor, PromptRef
 from promptdeck.server.api.render import prompt_out
 from promptdeck.server.deps import RegistryDep
@@ -23,8 +32,24 @@ router = APIRouter(tags=["transfer"], responses=responses(400, 413, 422))
     responses=responses(404),
     summary="The prompt's whole history: every version in full, every event",
 )
-def export_prompt(prompt_id: PromptRef, registry: RegistryDep) -> PromptRecord:
-    return PromptRecord.model_validate(registry.export_prompt(prompt_id))
+def export_prompt(prompt_id: PromptRef, registry: RegistryDep) -> Response:
+    # Streamed a batch of versions at a time: memory stays bounded whatever the history.
+    pieces = registry.export_prompt_stream(prompt_id, encode_record_part)
+    return StreamingResponse(pieces, media_type="application/json")
+
+
+_PARTS: dict[str, type[BaseModel]] = {
+    "head": PromptRecord,
+    "version": VersionRecord,
+    "event": EventRecord,
+}
+
+
+def encode_record_part(part: str, values: dict[str, Any]) -> bytes:
+    """A part of an export record as the non-streamed record would write it."""
+    if part == "head":
+        values = {**values, "versions": [], "events": []}
+    return _PARTS[part].model_validate(values).model_dump_json(by_alias=True).encode()
 
 
 @router.post(
