@@ -35,3 +35,24 @@ def test_the_export_of_a_missing_prompt_is_a_404_problem(api: TestClient) -> Non
     answer = api.get("/prompts/nothing/export")
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_the_streamed_export_pages_are_the_whole_records_with_the_same_cursor(
+    api: TestClient, registry: Registry
+) -> None:
+    for name in ("a", "b", "c"):
+        registry.create_prompt(name, content=name)
+    registry.delete_prompt("b")
+    page = registry.export_prompts(limit=2)
+    expected = {
+        "items": [
+            PromptRecord.model_validate(r).model_dump(mode="json", by_alias=True)
+            for r in page.items
+        ],
+        "next_cursor": page.next_cursor,
+    }
+    first = api.get("/export", params={"limit": 2}).json()
+    assert first == expected
+    last = api.get("/export", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [r["name"] for r in last["items"]] == ["c"]
+    assert last["next_cursor"] is None

@@ -703,6 +703,43 @@ class Registry:
             row = self._prompt_row(conn, ref, include_deleted=True)
         return transfer.stream_record(self._read, row, self.contents, encode)
 
+    def export_prompts_stream(
+        self,
+        encode: Callable[[str, dict[str, Any]], bytes],
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> Iterator[bytes]:
+        """``export_prompts`` as JSON pieces (``{"items": […], "next_cursor": …}``), one
+        prompt row and one batch of its versions at a time."""
+        _check_limit(limit)
+        after = rules.decode_cursor(cursor) if cursor else None
+        with self._read() as conn:
+            ids = t_store.prompt_ids(conn, after_id=after, limit=limit + 1)
+        more = len(ids) > limit
+        ids = ids[:limit]
+        next_cursor = rules.encode_cursor(ids[-1]) if more and ids else None
+        return self._export_page(ids, next_cursor, encode)
+
+    def _export_page(
+        self,
+        ids: list[int],
+        next_cursor: str | None,
+        encode: Callable[[str, dict[str, Any]], bytes],
+    ) -> Iterator[bytes]:
+        yield b'{"items":['
+        first = True
+        for prompt_id in ids:
+            with self._read() as conn:
+                row = q.find_prompt_row(conn, str(prompt_id), include_deleted=True)
+            if row is None:  # purged since the page began
+                continue
+            if not first:
+                yield b","
+            first = False
+            yield from transfer.stream_record(self._read, row, self.contents, encode)
+        yield b'],"next_cursor":' + rules.canonical_json(next_cursor).encode() + b"}"
+
     def export_prompts(self, *, limit: int = 20, cursor: str | None = None) -> Page[dict[str, Any]]:
         """Every prompt's record, soft-deleted ones included, a page at a time (by id)."""
         _check_limit(limit)

@@ -47,6 +47,14 @@ def all_events(conn: Connection, prompt_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def prompt_ids(conn: Connection, *, after_id: int | None, limit: int) -> list[int]:
+    """Ids of prompts by id, soft-deleted ones included (the rows are read one at a time)."""
+    query = sa.select(prompts.c.id)
+    if after_id is not None:
+        query = query.where(prompts.c.id > after_id)
+    return [int(i) for i in conn.execute(query.order_by(prompts.c.id).limit(limit)).scalars()]
+
+
 def version_batch(
     conn: Connection, prompt_id: int, *, after_number: int, limit: int
 ) -> list[dict[str, Any]]:

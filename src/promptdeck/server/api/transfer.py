@@ -74,8 +74,7 @@ def export_prompts(
     registry: RegistryDep,
     limit: Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")] = 20,
     cursor: Cursor = None,
-) -> Page[PromptRecord]:
-    page = registry.export_prompts(limit=limit, cursor=cursor)
-    return Page[PromptRecord](
-        items=[PromptRecord.model_validate(r) for r in page.items], next_cursor=page.next_cursor
-    )
+) -> Response:
+    # Streamed one prompt and one batch of its versions at a time (bounded memory).
+    pieces = registry.export_prompts_stream(encode_record_part, limit=limit, cursor=cursor)
+    return StreamingResponse(pieces, media_type="application/json")
