@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -44,6 +45,7 @@ def _send(client: httpx.Client, request: Request) -> httpx.Response:
     )
 
 
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 def test_generated_hostile_requests_get_no_5xx_and_refused_ones_write_nothing(
     server: ServerProcess, database_url: str
 ) -> None:
