@@ -210,8 +210,10 @@ def import_(
 
     Prompts that are not on the server are written exactly as exported (version numbers,
     names, times, authors, active version, events); identical ones are left alone, so
-    importing twice is harmless. A prompt that exists with a different history is an error
-    (exit 1); the others are still imported.
+    importing twice is harmless. Every record is checked by the server's rules first: a
+    file with one bad record imports nothing (exit 2, naming the record and the field).
+    A prompt that exists with a different history is an error (exit 1); the others are
+    still imported. YAML aliases and keys given twice are refused.
     """
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
