@@ -61,3 +61,11 @@ def test_invisible_characters_and_surrounding_spaces_in_names_are_refused(
     )
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == "version_name"
+
+
+def test_tags_are_nfc_and_found_by_any_spelling_that_looks_the_same(api: TestClient) -> None:
+    created = api.post("/prompts", json={"name": "tagged", "tags": ["cafe\u0301"]})
+    assert created.json()["tags"] == ["caf\u00e9"]
+    for spelling in ("cafe\u0301", "caf\u00e9"):
+        found = api.get("/prompts", params={"tag": spelling}).json()["items"]
+        assert [p["name"] for p in found] == ["tagged"]

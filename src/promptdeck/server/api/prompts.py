@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import AfterValidator
 
 from promptdeck import limits
+from promptdeck.domain import values
 from promptdeck.schemas import EventOut, Page, PromptCreate, PromptOut, PromptPatch
 from promptdeck.server.api.render import event_page, prompt_out, prompt_page
 from promptdeck.server.deps import ActorDep, CheckedText, IdempotencyKey, IfMatch, RegistryDep
@@ -68,7 +70,9 @@ def list_prompts(
         CheckedText,
     ] = None,
     tag: Annotated[
-        str | None, Query(max_length=limits.TAG_MAX, description="Has this tag."), CheckedText
+        str | None,
+        Query(max_length=limits.TAG_MAX, description="Has this tag (compared after NFC)."),
+        AfterValidator(values.lookup_name),
     ] = None,
     deleted: Annotated[
         bool,
