@@ -6,14 +6,23 @@ content_hash, active…) can never be set from input.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from promptdeck import limits
-from promptdeck.domain import templates
-from promptdeck.domain.refs import is_id
+from promptdeck.domain import templates, values
+from promptdeck.domain.refs import looks_like_id
 from promptdeck.domain.templates import Kind, TemplateFormat
 from promptdeck.errors import VersionUnavailable
 
@@ -31,11 +40,32 @@ class _Out(BaseModel):
 
 
 def _check_model_config(value: ModelConfig | None) -> ModelConfig | None:
-    import json
+    return None if value is None else values.check_model_config(value)
 
-    if value is not None and len(json.dumps(value)) > limits.MODEL_CONFIG_MAX_BYTES:
-        raise ValueError(f"model_config is larger than {limits.MODEL_CONFIG_MAX_BYTES} bytes")
-    return value
+
+def _name_of_at_most(most: int) -> Any:
+    def check(value: str) -> str:
+        value = values.check_name(value)
+        if not 1 <= len(value) <= most:
+            raise ValueError(f"must be 1 to {most} characters (after NFC normalization)")
+        return value
+
+    return AfterValidator(check)
+
+
+# Every text a request can store goes through domain/values.py (one validation point for
+# the API, the UI, the CLI through the API, and import).
+Text = Annotated[str, AfterValidator(values.check_text)]
+VersionName = Annotated[
+    str,
+    Field(min_length=1, max_length=limits.VERSION_NAME_MAX),
+    _name_of_at_most(limits.VERSION_NAME_MAX),
+]
+TagName = Annotated[
+    str, Field(min_length=1, max_length=limits.TAG_MAX), _name_of_at_most(limits.TAG_MAX)
+]
+Description = Annotated[Text, Field(max_length=limits.DESCRIPTION_MAX)]
+Content = Annotated[Text, Field(max_length=limits.CONTENT_MAX)]
 
 
 class PromptCreate(_In):
@@ -46,9 +76,9 @@ class PromptCreate(_In):
         description="Unique slug: lowercase letters, digits, '.', '_', '-'; not all digits.",
         examples=["support-reply"],
     )
-    description: str = Field(default="", max_length=limits.DESCRIPTION_MAX)
-    tags: list[str] = Field(default_factory=list, max_length=limits.TAGS_MAX)
-    content: str = Field(
+    description: Description = ""
+    tags: list[TagName] = Field(default_factory=list, max_length=limits.TAGS_MAX)
+    content: Text = Field(
         default="", max_length=limits.CONTENT_MAX, description="The prompt text (working copy)."
     )
     llm_config: ModelConfig = Field(
@@ -56,13 +86,13 @@ class PromptCreate(_In):
         alias="model_config",
         description="Model settings (model name, temperature…), any JSON object.",
     )
-    version_name: str | None = Field(
+    version_name: VersionName | None = Field(
         default=None,
         min_length=1,
         max_length=limits.VERSION_NAME_MAX,
         description="Name of the first version; defaults to the UTC creation timestamp.",
     )
-    version_description: str = Field(default="", max_length=limits.DESCRIPTION_MAX)
+    version_description: Description = ""
     max_versions: int | None = Field(
         default=None,
         ge=1,
@@ -89,7 +119,7 @@ class PromptCreate(_In):
     @field_validator("name")
     @classmethod
     def _not_all_digits(cls, v: str) -> str:
-        if is_id(v):
+        if looks_like_id(v):
             raise ValueError("name cannot be all digits (that is how ids are written)")
         return v
 
@@ -103,9 +133,9 @@ class PromptCreate(_In):
 
 
 class PromptPatch(_In):
-    description: str | None = Field(default=None, max_length=limits.DESCRIPTION_MAX)
-    tags: list[str] | None = Field(default=None, max_length=limits.TAGS_MAX)
-    content: str | None = Field(default=None, max_length=limits.CONTENT_MAX)
+    description: Description | None = None
+    tags: list[TagName] | None = Field(default=None, max_length=limits.TAGS_MAX)
+    content: Content | None = None
     llm_config: ModelConfig | None = Field(default=None, alias="model_config")
     max_versions: int | None = Field(
         default=None,
@@ -129,17 +159,17 @@ class PromptPatch(_In):
 
 
 class VersionCreate(_In):
-    version_name: str | None = Field(
+    version_name: VersionName | None = Field(
         default=None,
         min_length=1,
         max_length=limits.VERSION_NAME_MAX,
         description="Unique per prompt; defaults to the UTC timestamp (suffixed -2, -3… if taken).",
         examples=["tone-v2"],
     )
-    description: str | None = Field(
+    description: Text | None = Field(
         default=None, max_length=limits.DESCRIPTION_MAX, description="What changed and why."
     )
-    content: str | None = Field(
+    content: Text | None = Field(
         default=None,
         max_length=limits.CONTENT_MAX,
         description="The text to snapshot; omitted: the prompt's working copy.",
@@ -262,9 +292,9 @@ class VersionOut(_Renderable, VersionSummaryOut):
 
 
 class VersionPurge(_In):
-    reason: str = Field(
+    reason: Text = Field(
         min_length=1,
-        max_length=1000,
+        max_length=limits.PURGE_REASON_MAX,
         description="Why the content must go (recorded in history; do not repeat the secret).",
         examples=["an API key was pasted into the prompt"],
     )
@@ -400,6 +430,18 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
+def _iso_8601_only(value: Any) -> Any:
+    """A time in a query is ISO 8601 text: pydantic would also read a bare number as seconds
+    since 1970, which the schema (format date-time) does not allow."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 time, e.g. 2026-11-25T10:00:00Z")
+    return value
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601_only)]
+
+
 class _Record(BaseModel):
     """Export records let unknown fields through, so newer columns survive a round trip."""
 
@@ -445,6 +487,78 @@ class PromptRecord(_Record):
     active_version_number: int
     versions: list[VersionRecord] = Field(description="Every version in full, oldest first.")
     events: list[EventRecord] = Field(description="The timeline, oldest first.")
+
+    def to_record(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True)
+
+
+ConfigIn = Annotated[dict[str, Any], AfterValidator(values.check_model_config)]
+Actor = Annotated[Text, Field(max_length=limits.ACTOR_MAX)]
+
+
+class _Import(BaseModel):
+    """An imported record obeys exactly the API's rules. Fields this server does not know
+    (from a newer server) are dropped: they could not be stored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, protected_namespaces=())
+
+
+class VersionImport(_Import):
+    number: int = Field(ge=1, le=limits.ID_MAX)
+    version_name: VersionName
+    description: Description = ""
+    content: Content | None
+    llm_config: ConfigIn | None = Field(alias="model_config", serialization_alias="model_config")
+    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    created_by: Actor
+    created_at: AwareDatetime
+    archived: bool = False
+    archived_at: AwareDatetime | None = None
+    purged_at: AwareDatetime | None = None
+    purged_by: Actor | None = None
+    purge_reason: Annotated[Text, Field(max_length=limits.PURGE_REASON_MAX)] | None = None
+    kind: Kind = "text"  # records written before templates have neither
+    template_format: TemplateFormat = "plain"
+
+
+class EventImport(_Import):
+    kind: str = Field(min_length=1, max_length=32, pattern=r"^[a-z_]+\.[a-z_]+$")
+    actor: Actor
+    created_at: AwareDatetime
+    detail: ConfigIn
+    version_number: int | None = Field(default=None, ge=1, le=limits.ID_MAX)
+    from_version_number: int | None = Field(default=None, ge=1, le=limits.ID_MAX)
+
+
+class PromptImport(_Import):
+    """POST /prompts/import and `promptdeck import`: a PromptRecord, checked like the API
+    checks a create (every bound, every value), then as a whole (domain/history.py)."""
+
+    format: Literal[1] = 1
+    name: str = Field(
+        min_length=1, max_length=limits.PROMPT_NAME_MAX, pattern=limits.PROMPT_NAME_PATTERN
+    )
+    description: Description = ""
+    tags: list[TagName] = Field(default_factory=list, max_length=limits.TAGS_MAX)
+    content: Content = ""
+    llm_config: ConfigIn = Field(
+        default_factory=dict, alias="model_config", serialization_alias="model_config"
+    )
+    max_versions: int | None = Field(default=None, ge=1, le=1_000_000)
+    next_version_number: int = Field(ge=0, le=limits.ID_MAX)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    deleted_at: AwareDatetime | None = None
+    active_version_number: int = Field(ge=1, le=limits.ID_MAX)
+    versions: list[VersionImport] = Field(min_length=1)
+    events: list[EventImport] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _not_all_digits(cls, v: str) -> str:
+        if v.isdigit():
+            raise ValueError("name cannot be all digits (that is how ids are written)")
+        return v
 
     def to_record(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)

@@ -9,8 +9,7 @@ from promptdeck.core.access import Access
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
 
-
-BEFORE_0004 = "0002"
+BEFORE_0004 = "0003"
 
 
 def test_0004_adds_the_access_tables_and_takes_them_away_again(database_url: str) -> None:

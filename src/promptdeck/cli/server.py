@@ -8,11 +8,13 @@ inside each command, never when the CLI starts.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 
 if TYPE_CHECKING:
     from promptdeck.config import Settings
@@ -52,6 +54,69 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
     if database_url:
         values["database_url"] = database_url
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _startup_error(message: str) -> NoReturn:
+    """A startup error is one clear line on stderr and exit status 2, no traceback."""
+    typer.echo(f"promptdeck: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparsable URL)"
+
+
+def _startup_settings(database_url: str | None, **overrides: object) -> Settings:
+    try:
+        return _settings(database_url, **overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"])
+        _startup_error(f"bad setting {name} (PROMPTDECK_{name.upper()}): {first['msg']}")
+
+
+def _migrate_or_exit(url: str) -> bool:
+    """Migrate the database; whether any key or user exists (else the server is open). A
+    bad URL or a database that cannot be opened is one line and exit 2."""
+    with server_needed():
+        from sqlalchemy.exc import (
+            ArgumentError,
+            InterfaceError,
+            NoSuchModuleError,
+            OperationalError,
+        )
+
+        from promptdeck.core import setup
+    try:
+        setup.migrate_to(url)
+        return setup.access_closed(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        _startup_error(f"bad database URL {_shown(url)}: {exc}")
+    except (OperationalError, InterfaceError) as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        _startup_error(f"cannot open the database {_shown(url)}: {reason}")
+
+
+def _port_free_or_exit(host: str, port: int) -> None:
+    """Refuse at once, in one line, a port that another process holds (uvicorn would log
+    a traceback-like error and exit 1 or 3)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        _startup_error(f"cannot listen on {host}:{port}: {exc}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            _startup_error(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def serve(
@@ -98,20 +163,19 @@ def serve(
         import uvicorn
 
         import promptdeck.server  # noqa: F401  (FastAPI missing: say so here, not in a worker)
-        from promptdeck.core import setup
         from promptdeck.server.security import default_allowed_hosts, is_loopback
 
-    settings = _settings(database_url, host=host, port=port, workers=workers, insecure=insecure)
-    setup.migrate_to(settings.database_url)
-    closed = setup.access_closed(settings.database_url)
+    settings = _startup_settings(
+        database_url, host=host, port=port, workers=workers, insecure=insecure
+    )
+    closed = _migrate_or_exit(settings.database_url)
     if not closed and not is_loopback(host) and not settings.insecure:
-        typer.echo(
-            f"promptdeck: refusing to serve {host} with no API key and no user (anyone could "
-            "change everything); create an admin key with `promptdeck keys create --name "
-            "admin --role admin --database-url …`, or pass --insecure",
-            err=True,
+        _startup_error(
+            f"refusing to serve {host} with no API key and no user (anyone could change "
+            "everything); create an admin key with `promptdeck keys create --name admin "
+            "--role admin --database-url …`, or pass --insecure"
         )
-        raise typer.Exit(2)
+    _port_free_or_exit(host, port)
     # Workers read their settings from the environment: pass on what the flags chose.
     os.environ["PROMPTDECK_DATABASE_URL"] = settings.database_url
     os.environ["PROMPTDECK_HOST"] = host

@@ -9,6 +9,7 @@ they return.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -19,11 +20,12 @@ from promptdeck.core.content import ContentStore
 from promptdeck.core.render import RenderResult
 from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionCreated
 from promptdeck.core.tx import Clock, Database, unavailable_as_error, utcnow
+from promptdeck.domain import history, rules
 from promptdeck.domain import retention as retention_rules
-from promptdeck.domain import rules
 from promptdeck.domain.models import Event, Include, Page, Prompt, Version
 from promptdeck.domain.refs import PromptRef, VersionRef
 from promptdeck.domain.retention import CompactReport, StorageReport
+from promptdeck.errors import InvalidInput
 from promptdeck.store.constraints import translate
 
 __all__ = [
@@ -292,13 +294,38 @@ class Registry:
         with self.db.reading() as tx:
             return transfer.export_one(tx, PromptRef.parse(ref))
 
+    def export_prompt_stream(
+        self, ref: str, encode: Callable[[str, dict[str, Any]], bytes]
+    ) -> Iterator[bytes]:
+        """``export_prompt`` as JSON pieces, a batch of versions at a time (bounded memory
+        whatever the history's size). Raises PromptNotFound before the first piece."""
+        return transfer.stream_one(self.db.reading, PromptRef.parse(ref), encode)
+
+    def export_prompts_stream(
+        self,
+        encode: Callable[[str, dict[str, Any]], bytes],
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        visible: Callable[[str], bool] | None = None,
+    ) -> Iterator[bytes]:
+        """``export_prompts`` as JSON pieces (``{"items": […], "next_cursor": …}``), one
+        prompt row and one batch of its versions at a time."""
+        return transfer.stream_page(
+            self.db.reading, encode, limit=limit, cursor=cursor, visible=visible
+        )
+
     def export_prompts(self, *, limit: int = 20, cursor: str | None = None) -> Page[dict[str, Any]]:
         with self.db.reading() as tx:
             return transfer.export_page(tx, limit=limit, cursor=cursor)
 
     def import_prompt(self, record: dict[str, Any]) -> tuple[Prompt, bool]:
-        """Importing an identical prompt again is a no-op; a different one of the same name
-        is a 409."""
+        """Write an exported record as it is (one transaction); (prompt, created). Importing
+        an identical prompt again is a no-op; a different one of the same name is a 409.
+        ``record`` is a validated ``schemas.PromptImport``; its parts must also agree."""
+        found = history.problem(record)  # before the transaction: a refusal writes nothing
+        if found is not None:
+            raise InvalidInput(f"{found[0]}: {found[1]}", field=found[0])
         try:
             with self.db.writing() as tx:
                 return transfer.import_one(tx, record)

@@ -20,6 +20,7 @@ from promptdeck.server.api import access as access_api
 from promptdeck.server.api import prompts, templates, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.head import HeadAsGet
 from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.server.security import Gate, is_loopback
 
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     access = Access(registry.engine, clock=registry.clock)
     app.state.access = access
     gate = Gate(
-        ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), registry, probe),
+        ActiveEndpoint(BodyLimit(HeadAsGet(app), settings.max_body_bytes), registry, probe),
         access,
         database_url=settings.database_url,
         allowed_hosts=settings.host_list(),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from pydantic import AfterValidator, BeforeValidator
 
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain import values
 from promptdeck.domain.access import Principal
 from promptdeck.limits import ACTOR_MAX, IDEMPOTENCY_KEY_MAX
 from promptdeck.server.security import principal_of
@@ -16,6 +18,19 @@ from promptdeck.server.security import principal_of
 def get_registry(request: Request) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
+
+
+def _canonical_id(value: object) -> object:
+    """A path id is a canonical ASCII decimal ("007", "+7", an Arabic-Indic 7 are not ids)."""
+    if isinstance(value, str) and values.parse_id(value) is None:
+        raise ValueError("an id is a decimal number without sign, spaces or leading zeros")
+    return value
+
+
+# For an integer path segment: canonical spelling only (domain/values.py parse_id).
+CanonicalId = BeforeValidator(_canonical_id)
+# Query or header text that reaches the database: valid Unicode, no NUL.
+CheckedText = AfterValidator(values.check_text)
 
 
 def get_actor(
@@ -27,6 +42,7 @@ def get_actor(
             description="On an open server (no keys or users): who makes the change, recorded "
             "in events. With keys, events name the key or person and this header is ignored.",
         ),
+        CheckedText,
     ] = None,
 ) -> str:
     principal = principal_of(request.state)
@@ -59,4 +75,5 @@ IdempotencyKey = Annotated[
         max_length=IDEMPOTENCY_KEY_MAX,
         description="A retry with the same key returns the first result instead of creating twice.",
     ),
+    CheckedText,
 ]

@@ -42,6 +42,7 @@ prompts = sa.Table(
         name="fk_prompts_active_version",
         use_alter=True,
     ),
+    sqlite_autoincrement=True,  # ids never reused after a purge (migration 0003)
 )
 
 versions = sa.Table(
@@ -74,6 +75,7 @@ versions = sa.Table(
     sa.UniqueConstraint("prompt_id", "id"),
     # The retention sweep (oldest unarchived) and ?archived= history pages.
     sa.Index("ix_versions_prompt_id_archived_number", "prompt_id", "archived", "number"),
+    sqlite_autoincrement=True,
 )
 
 blobs = sa.Table(
@@ -101,6 +103,7 @@ events = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("detail", JSONType, nullable=False),
     sa.Index("ix_events_prompt_id_id", "prompt_id", "id"),
+    sqlite_autoincrement=True,
 )
 
 idempotency_keys = sa.Table(
@@ -113,6 +116,7 @@ idempotency_keys = sa.Table(
     sa.Column("result_id", sa.Integer, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("scope", "key"),
+    sqlite_autoincrement=True,
 )
 
 # --- access (migration 0004) --------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -14,6 +13,7 @@ from promptdeck.domain.models import Page as DomainPage
 from promptdeck.schemas import (
     AccountOut,
     AuditEventOut,
+    IsoDatetime,
     KeyCreate,
     KeyCreated,
     Page,
@@ -153,8 +153,8 @@ def list_all_events(
         str | None,
         Query(max_length=40, description="An event kind; ending in '.' (version.) a family."),
     ] = None,
-    since: Annotated[datetime | None, Query(description="At or after (ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(description="Before (ISO 8601).")] = None,
+    since: Annotated[IsoDatetime | None, Query(description="At or after (ISO 8601).")] = None,
+    until: Annotated[IsoDatetime | None, Query(description="Before (ISO 8601).")] = None,
 ) -> Page[AuditEventOut]:
     return audit_page(
         access.list_events(

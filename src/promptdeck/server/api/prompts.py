@@ -6,13 +6,22 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import AfterValidator
 
 from promptdeck import limits
+from promptdeck.domain import values
 from promptdeck.domain.access import Principal
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.schemas import EventOut, Page, PromptCreate, PromptOut, PromptPatch
 from promptdeck.server.api.render import event_page, prompt_out, prompt_page
-from promptdeck.server.deps import ActorDep, IdempotencyKey, IfMatch, PrincipalDep, RegistryDep
+from promptdeck.server.deps import (
+    ActorDep,
+    CheckedText,
+    IdempotencyKey,
+    IfMatch,
+    PrincipalDep,
+    RegistryDep,
+)
 from promptdeck.server.problems import responses
 
 T = TypeVar("T")
@@ -38,7 +47,7 @@ PromptRef = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")]
 Cursor = Annotated[
-    str | None, Query(max_length=200, description="next_cursor of the previous page.")
+    str | None, Query(max_length=limits.CURSOR_MAX, description="next_cursor of the previous page.")
 ]
 
 
@@ -77,10 +86,14 @@ def list_prompts(
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Text in the name or description.")
+        str | None,
+        Query(max_length=limits.SEARCH_TEXT_MAX, description="Text in the name or description."),
+        CheckedText,
     ] = None,
     tag: Annotated[
-        str | None, Query(max_length=limits.TAG_MAX, description="Has this tag.")
+        str | None,
+        Query(max_length=limits.TAG_MAX, description="Has this tag (compared after NFC)."),
+        AfterValidator(values.lookup_name),
     ] = None,
     deleted: Annotated[
         bool,

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import AfterValidator
 
 from promptdeck import limits
+from promptdeck.domain import values
 from promptdeck.schemas import (
     Page,
     RollbackOut,
@@ -25,14 +27,23 @@ from promptdeck.server.api.render import (
     summary_page,
     version_out,
 )
-from promptdeck.server.deps import ActorDep, IdempotencyKey, IfMatch, RegistryDep
+from promptdeck.server.deps import (
+    ActorDep,
+    CanonicalId,
+    CheckedText,
+    IdempotencyKey,
+    IfMatch,
+    RegistryDep,
+)
 from promptdeck.server.problems import responses
 
 router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["versions"], responses=responses(400, 404, 422)
 )
 
-VersionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The version's id.")]
+VersionId = Annotated[
+    int, Path(ge=1, le=limits.ID_MAX, description="The version's id."), CanonicalId
+]
 
 
 @router.post(
@@ -87,6 +98,7 @@ def list_versions(
     name: Annotated[
         str | None,
         Query(max_length=limits.VERSION_NAME_MAX, description="Only the version with this name."),
+        AfterValidator(values.lookup_name),
     ] = None,
     archived: Annotated[
         bool | None,
@@ -169,7 +181,11 @@ def purge_version(
     body: VersionPurge | None = None,
     reason: Annotated[
         str | None,
-        Query(max_length=1000, description='Why (or send {"reason": …} as the body).'),
+        Query(
+            max_length=limits.PURGE_REASON_MAX,
+            description='Why (or send {"reason": …} as the body).',
+        ),
+        CheckedText,
     ] = None,
 ) -> VersionOut:
     why = body.reason if body is not None else reason

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from promptdeck import errors
 from promptdeck.schemas import PromptCreate, PromptPatch, VersionCreate
+from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.ui.pages import changes
 from promptdeck.server.ui.view import (
@@ -46,6 +47,8 @@ def _config(text: str) -> dict[str, Any]:
             f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
             field="model_config",
         ) from exc
+    except RecursionError as exc:  # thousands of nested brackets: refused like any deep JSON
+        raise errors.InvalidInput("JSON nested too deep", field="model_config") from exc
     if not isinstance(value, dict):
         raise errors.InvalidInput("must be a JSON object, like {}", field="model_config")
     return value
@@ -198,7 +201,7 @@ def _rollback_page(
     request: Request,
     registry: RegistryDep,
     name: str,
-    version_id: int,
+    version_id: VersionId,
     *,
     status: int = 200,
     error: str | None = None,
@@ -222,7 +225,7 @@ def _rollback_page(
 
 @router.get("/prompts/{name}/versions/{version_id}/rollback", response_class=HTMLResponse)
 def confirm_rollback(
-    request: Request, registry: RegistryDep, name: str, version_id: int
+    request: Request, registry: RegistryDep, name: str, version_id: VersionId
 ) -> HTMLResponse:
     return _rollback_page(request, registry, name, version_id)
 
@@ -232,7 +235,7 @@ def rollback(
     request: Request,
     registry: RegistryDep,
     name: str,
-    version_id: int,
+    version_id: VersionId,
     etag: Text = "",
     actor: Text = "",
 ) -> Response:

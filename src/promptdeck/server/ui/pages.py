@@ -11,11 +11,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from promptdeck.domain import diff
+from promptdeck.domain import diff, values
 from promptdeck.domain.models import Version
 from promptdeck.errors import InvalidInput
 from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.server.api.prompts import visible
+from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.ui.templating import version_page
 from promptdeck.server.ui.view import UIRoute, pretty_json, principal, render
@@ -116,7 +117,9 @@ def history(
 
 
 @router.get("/prompts/{name}/versions/{version_id}", response_class=HTMLResponse)
-def version(request: Request, registry: RegistryDep, name: str, version_id: int) -> HTMLResponse:
+def version(
+    request: Request, registry: RegistryDep, name: str, version_id: VersionId
+) -> HTMLResponse:
     return version_page(request, registry, name, version_id)
 
 
@@ -130,8 +133,9 @@ Ref = int | Literal["active", "prev"]
 def _ref(value: str, what: str) -> Ref:
     if value in ("active", "prev"):
         return value  # type: ignore[return-value]
-    if value.isdigit() and len(value) < 19:
-        return int(value)
+    number = values.parse_id(value)
+    if number is not None:
+        return number
     raise InvalidInput(f"{what} must be a version id, 'active' or 'prev'", field=what)
 
 
@@ -197,4 +201,5 @@ def changes(old: Version, new: Version) -> dict[str, Any]:
         "stats": diff.stats(old_text, new_text),
         "config_changes": diff.config_changes(old.model_config or {}, new.model_config or {}),
         "same_content": comparable and old_text == new_text,
+        "coarse": comparable and diff.is_coarse(old_text, new_text),
     }

@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import ValidationError
 
 from promptdeck import errors
-from promptdeck.domain import templates
+from promptdeck.domain import templates, values
 from promptdeck.domain.access import OPEN, Principal, Role
 from promptdeck.domain.diff import Skip
 from promptdeck.limits import ACTOR_MAX
@@ -162,11 +162,16 @@ def actor_of(request: Request, typed: str = "") -> str:
     if me.kind != "open":
         return me.name
     name = typed.strip() or actor_cookie(request) or request.headers.get("x-actor", "")
+    try:
+        values.check_text(name)
+    except ValueError as exc:
+        raise errors.InvalidInput(str(exc), field="actor") from exc
     return name.strip()[:ACTOR_MAX] or "web"
 
 
 def remember_actor(response: Response, typed: str) -> Response:
     if typed.strip():
+        # Percent-encoded: a cookie is Latin-1 on the wire, a name may be any text.
         response.set_cookie(
             ACTOR_COOKIE,
             quote(typed.strip()[:ACTOR_MAX], safe=""),

@@ -14,7 +14,7 @@ from alembic import op
 from promptdeck.store.types import JSONType, UTCDateTime
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
