@@ -35,6 +35,7 @@ from promptdeck.errors import (
 )
 from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.store import blobs as store_blobs
+from promptdeck.store import changes as store_changes
 from promptdeck.store import engine as store_engine
 from promptdeck.store import queries as q
 from promptdeck.store import transfer as t_store
@@ -154,6 +155,8 @@ class Registry:
         from_version_id: int | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
+        if kind in store_changes.MOVE_KINDS:  # GET /changes: see store/changes.py
+            store_changes.announce(conn)
         q.insert_event(
             conn,
             {

@@ -1,25 +1,19 @@
 """GET /prompts/{prompt_id}/active: the hot path, answered below FastAPI.
 
 Applications call this many times a second, so it skips routing, dependency injection and
-response models: a pure ASGI handler serves pre-encoded bodies from memory.
-
-Correctness across processes comes first. Versions are immutable, so a version's body never
-goes stale; what can change is which version is active. On SQLite, ``PRAGMA data_version``
-(a few microseconds) tells whether any other connection, in this process or another, committed
-since the last look; if so the cache is dropped. On PostgreSQL every request reads the
-prompt's active pointer (one indexed lookup) in the thread pool.
+response models: a pure ASGI handler serves pre-encoded bodies from memory. Which body, and
+why it is never stale across processes, is core/live.py's ``ActiveCache``: the body of a
+version is rendered once (versions are immutable) and only the pointer is checked, with
+``PRAGMA data_version`` on SQLite and one coalesced pointer read (async, shared by the
+requests waiting at that moment) on PostgreSQL.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import anyio.to_thread
-from sqlalchemy.engine import make_url
-
-from promptdeck.core import Registry
+from promptdeck.core.live import ActiveCache
 from promptdeck.domain.models import Prompt, Version
 from promptdeck.errors import PromptdeckError
 from promptdeck.schemas import ActiveOut
@@ -33,7 +27,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PREFIX = "/prompts/"
 SUFFIX = "/active"
-MAX_ENTRIES = 10_000
 
 
 class Entry:
@@ -71,33 +64,12 @@ def render(prompt: Prompt, version: Version) -> Entry:
     return Entry(f'"a{version.id}"'.encode(), body)
 
 
-class SQLiteChangeProbe:
-    """True when any connection has committed to the database since the last call."""
-
-    def __init__(self, database_url: str) -> None:
-        path = make_url(database_url).database or ""
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._last = -1
-
-    def changed(self) -> bool:
-        value = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        if value != self._last:
-            self._last = value
-            return True
-        return False
-
-    def close(self) -> None:
-        self._conn.close()
-
-
 class ActiveEndpoint:
     """ASGI middleware that answers GET/HEAD /prompts/{ref}/active and passes on the rest."""
 
-    def __init__(self, app: ASGIApp, registry: Registry, probe: SQLiteChangeProbe | None) -> None:
+    def __init__(self, app: ASGIApp, cache: ActiveCache[Entry]) -> None:
         self.app = app
-        self.registry = registry
-        self.probe = probe
-        self.by_ref: dict[str, Entry] = {}
+        self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -109,28 +81,9 @@ class ActiveEndpoint:
                     return
         await self.app(scope, receive, send)
 
-    def _lookup_sqlite(self, ref: str) -> Entry:
-        assert self.probe is not None
-        if self.probe.changed():
-            self.by_ref.clear()
-        entry = self.by_ref.get(ref)
-        if entry is None:
-            entry = render(*self.registry.get_active(ref))
-            if len(self.by_ref) >= MAX_ENTRIES:
-                self.by_ref.clear()
-            self.by_ref[ref] = entry
-        return entry
-
-    def _lookup_pointer(self, ref: str) -> Entry:
-        prompt, version = self.registry.get_active(ref)
-        return render(prompt, version)
-
     async def serve(self, ref: str, scope: Scope, send: Send) -> None:
         try:
-            if self.probe is not None:
-                entry = self._lookup_sqlite(ref)
-            else:
-                entry = await anyio.to_thread.run_sync(self._lookup_pointer, ref)
+            entry = await self.cache.get(ref)
         except PromptdeckError as exc:
             status = status_of(exc)
             body = problem_body(status, exc.code, exc.title, exc.detail, instance=scope["path"])

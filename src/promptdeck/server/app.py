@@ -11,14 +11,18 @@ from fastapi import FastAPI, Response
 from promptdeck import __version__
 from promptdeck.config import Settings
 from promptdeck.core import Registry
+from promptdeck.core.live import ActiveCache, ChangeFeed
+from promptdeck.core.ops import readiness
+from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
-from promptdeck.server import problems, ui
-from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
+from promptdeck.server import changes, problems, ui
+from promptdeck.server.active import ActiveEndpoint, Entry, render
 from promptdeck.server.api import prompts, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.limits_mw import BodyLimit
-from promptdeck.store.engine import create_engine, is_sqlite
+from promptdeck.server.observe import Observe
+from promptdeck.store.engine import create_engine
 
 DESCRIPTION = """\
 promptdeck keeps AI prompts as immutable, named versions: create versions, read the history
@@ -43,13 +47,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     """The ASGI application. The engine is created here, after any worker fork."""
     settings = settings or Settings()
     registry = registry or build_registry(settings)
-    probe = SQLiteChangeProbe(settings.database_url) if is_sqlite(settings.database_url) else None
+    cache: ActiveCache[Entry] = ActiveCache(settings.database_url, registry.get_active, render)
+    feed = ChangeFeed(registry.engine, settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        if probe is not None:
-            probe.close()
+        await feed.close()
+        await cache.close()
         registry.engine.dispose()
 
     app = FastAPI(
@@ -62,10 +67,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     )
     app.state.registry = registry
     app.state.settings = settings
+    app.state.feed = feed
     problems.install(app)
     app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
+    app.include_router(changes.router)
 
     @app.get(
         "/prompts/{prompt_id}/active",
@@ -91,10 +98,37 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         registry.ping()
         return {"status": "ok"}
 
+    @app.get(
+        "/readyz",
+        tags=["meta"],
+        summary="Ready for traffic: the database answers and its schema is at the newest migration",
+        responses=problems.responses(503),
+    )
+    def readyz(registry: RegistryDep) -> dict[str, str]:
+        ready = readiness(registry.engine)
+        if not ready.at_head:
+            raise DatabaseUnavailable(
+                f"the database schema is at {ready.current}, this server needs {ready.head}; "
+                "run promptdeck db upgrade"
+            )
+        return {"status": "ready", "schema": ready.head or ""}
+
+    @app.get(
+        "/metrics",
+        tags=["meta"],
+        summary="Prometheus metrics of this process (text exposition format)",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    def metrics() -> Response:
+        # Normally answered by Observe before routing; this route documents it.
+        return Response(b"", media_type="text/plain")
+
     ui.install(app)
     app.openapi_schema = None
     _add_problem_schema(app)
-    return ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), registry, probe)
+    hot = ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), cache)
+    return Observe(hot, registry.engine, cache, feed)
 
 
 def _add_problem_schema(app: FastAPI) -> None:
