@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from typing import Annotated
 
@@ -10,6 +11,14 @@ import typer
 from promptdeck.config import Settings
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
+
+GRACEFUL_SHUTDOWN_S = 3
+
+
+class LogFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
 
 db_app = typer.Typer(help="Database migrations and compaction.", no_args_is_help=True)
 
@@ -42,16 +51,28 @@ def serve(
     ] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (slower).")] = False,
     log_level: Annotated[str, typer.Option(help="Server log level.")] = "info",
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            envvar="PROMPTDECK_LOG_FORMAT",
+            help="text, or json: one JSON object a line, each with its request_id.",
+        ),
+    ] = LogFormat.text,
 ) -> None:
     """Apply pending migrations, then serve the API and the UI (uvicorn, uvloop, httptools)."""
     import uvicorn
 
-    settings = _settings(database_url, host=host, port=port, workers=workers)
+    from promptdeck.server.logs import log_config
+
+    settings = _settings(
+        database_url, host=host, port=port, workers=workers, log_format=log_format.value
+    )
     engine = create_engine(settings.database_url)
     migrate.upgrade(engine)
     engine.dispose()
     # Workers read their settings from the environment: pass on what the flags chose.
     os.environ["PROMPTDECK_DATABASE_URL"] = settings.database_url
+    os.environ["PROMPTDECK_LOG_FORMAT"] = settings.log_format
     typer.echo(
         f"promptdeck serving {settings.database_url} on http://{host}:{port}/ "
         f"(UI /ui/, API docs /docs)",
@@ -67,6 +88,10 @@ def serve(
         http="httptools",
         access_log=access_log,
         log_level=log_level,
+        log_config=log_config(settings.log_format, log_level),
+        # Open GET /changes streams never end by themselves: past this, a shutdown closes
+        # them (their clients reconnect elsewhere with Last-Event-ID).
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
 
 
