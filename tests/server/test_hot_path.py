@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import event
 from starlette.testclient import TestClient
@@ -11,11 +18,12 @@ from starlette.testclient import TestClient
 from promptdeck.core import Registry
 from tests.api.helpers import assert_problem, create_prompt, create_version
 from tests.support.databases import BACKEND
+from tests.support.server import PROMPTDECK, free_port
 
 
 def _cache(api: TestClient) -> Any:
-    """The app's ActiveCache (Observe -> ActiveEndpoint -> cache)."""
-    return api.app.app.cache  # type: ignore[attr-defined]
+    """The app's ActiveCache (the outermost layer is the ActiveEndpoint)."""
+    return api.app.cache  # type: ignore[attr-defined]
 
 
 def _statements_per_hit(api: TestClient, registry: Registry, hits: int) -> tuple[int, int]:
@@ -110,10 +118,45 @@ def test_metrics_count_hot_path_hits_latency_by_route_versions_and_rollbacks(
     assert "promptdeck_db_pool_in_use" in text
 
 
-def test_every_response_carries_a_request_id_and_keeps_the_callers(api: TestClient) -> None:
-    create_prompt(api)
-    first = api.get("/prompts/support-reply/active").headers["x-request-id"]
+def test_responses_carry_a_request_id_and_keep_the_callers(api: TestClient) -> None:
+    first = api.get("/prompts").headers["x-request-id"]
     second = api.get("/prompts").headers["x-request-id"]
     assert first and second and first != second
     given = api.get("/prompts", headers={"X-Request-ID": "abc-123"})
     assert given.headers["x-request-id"] == "abc-123"
+
+
+def test_log_format_json_writes_one_json_object_a_line_each_request_with_its_id(
+    database_url: str, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "server.log"
+    port = free_port()
+    argv = [PROMPTDECK, "serve", "--port", str(port), "--database-url", database_url]
+    argv += ["--log-format", "json", "--access-log", "--log-level", "info"]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        httpx.post(url + "/prompts", json={"name": "logged"}, headers={"X-Request-ID": "r-1"})
+        httpx.get(url + "/prompts/logged/active", headers={"X-Request-ID": "r-2"})
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(15)
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    access = {
+        line["request_id"]: line["message"] for line in lines if line["logger"] == "uvicorn.access"
+    }
+    assert "POST /prompts" in access["r-1"]
+    assert "GET /prompts/logged/active" in access["r-2"]

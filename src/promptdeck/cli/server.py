@@ -62,7 +62,7 @@ def serve(
     """Apply pending migrations, then serve the API and the UI (uvicorn, uvloop, httptools)."""
     import uvicorn
 
-    from promptdeck.server.logs import log_config
+    from promptdeck.server.logs import line, log_config
 
     settings = _settings(
         database_url, host=host, port=port, workers=workers, log_format=log_format.value
@@ -73,11 +73,12 @@ def serve(
     # Workers read their settings from the environment: pass on what the flags chose.
     os.environ["PROMPTDECK_DATABASE_URL"] = settings.database_url
     os.environ["PROMPTDECK_LOG_FORMAT"] = settings.log_format
-    typer.echo(
+    os.environ["PROMPTDECK_ACCESS_LOG"] = "true" if access_log else "false"
+    message = (
         f"promptdeck serving {settings.database_url} on http://{host}:{port}/ "
-        f"(UI /ui/, API docs /docs)",
-        err=True,
+        f"(UI /ui/, API docs /docs)"
     )
+    typer.echo(line(settings.log_format, message), err=True)
     uvicorn.run(
         "promptdeck.server.asgi:make_app",
         factory=True,

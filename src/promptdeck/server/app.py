@@ -16,7 +16,7 @@ from promptdeck.core.ops import readiness
 from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import changes, problems, ui
-from promptdeck.server.active import ActiveEndpoint, Entry, render
+from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
 from promptdeck.server.api import prompts, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
@@ -127,8 +127,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     ui.install(app)
     app.openapi_schema = None
     _add_problem_schema(app)
-    hot = ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), cache)
-    return Observe(hot, registry.engine, cache, feed)
+    # Outermost the hot path (it counts its own metrics), then metrics and request ids.
+    latency = Latency()
+    observed = Observe(
+        BodyLimit(app, settings.max_body_bytes), registry.engine, cache, feed, latency
+    )
+    return ActiveEndpoint(observed, cache, latency, request_ids=settings.access_log)
 
 
 def _add_problem_schema(app: FastAPI) -> None:
