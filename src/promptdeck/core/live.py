@@ -127,6 +127,7 @@ class ActiveCache(Generic[T]):
         self._render = render
         self._bodies: dict[int, T] = {}
         self._pointers: dict[str, int] = {}  # SQLite only: ref -> version id
+        self._loading: dict[int, asyncio.Task[T]] = {}  # PostgreSQL: misses being read
         self.hits = 0
         self.misses = 0
         self.sqlite: changes.SQLiteDataVersion | None = None
@@ -157,9 +158,21 @@ class ActiveCache(Generic[T]):
             self.hits += 1
             return body
         self.misses += 1
-        # Read after the pointer: at least as new as it. Blocking I/O: in the thread pool.
-        prompt, version = await anyio.to_thread.run_sync(self._get_active, ref)
-        return self._remember(prompt, version)
+        # Requests that miss the same version together share one read (after a rollback
+        # under load, 64 of them would otherwise fill the thread pool with the same read).
+        loading = self._loading.get(version_id)
+        if loading is None:
+            loading = asyncio.get_running_loop().create_task(self._load(ref, version_id))
+            self._loading[version_id] = loading
+        return await asyncio.shield(loading)
+
+    async def _load(self, ref: str, version_id: int) -> T:
+        try:
+            # Read after the pointer: at least as new. Blocking I/O: in the thread pool.
+            prompt, version = await anyio.to_thread.run_sync(self._get_active, ref)
+            return self._remember(prompt, version)
+        finally:
+            del self._loading[version_id]
 
     def _get_sqlite(self, ref: str) -> T:
         assert self.sqlite is not None
