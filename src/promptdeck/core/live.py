@@ -266,6 +266,7 @@ class ChangeFeed:
         self.last = 0  # the newest move seen
         self._floor = 0  # every move at or below it is older than the buffer
         self._wake: asyncio.Event | None = None
+        self._starting: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self.subscribers = 0
 
@@ -278,10 +279,18 @@ class ChangeFeed:
             return changes.last_move_id(conn)
 
     async def start(self) -> None:
-        """Read where the moves stand and start following them."""
-        if self._task is not None:
-            return
-        self.last = self._floor = await anyio.to_thread.run_sync(self._last_move)
+        """Read where the moves stand and start following them (once, however many
+        subscribers arrive together: a second start would orphan the first one's waiters)."""
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._begin())
+        await asyncio.shield(self._starting)
+
+    async def _begin(self) -> None:
+        try:
+            self.last = self._floor = await anyio.to_thread.run_sync(self._last_move)
+        except BaseException:
+            self._starting = None  # the next subscriber tries again
+            raise
         self._wake = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._follow())
 
@@ -337,8 +346,7 @@ class ChangeFeed:
         """The moves after ``cursor`` (of ``names`` only, when given), waiting up to
         ``timeout`` seconds for one; and the cursor to resume from. ``cursor`` None: from
         now (the newest move this process has seen)."""
-        if self._task is None:
-            await self.start()
+        await self.start()
         after = self.last if cursor is None else cursor
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
