@@ -8,7 +8,8 @@ httptools and no access log, wrk -t2 -c64 after a 2 s warm-up:
 
 - the ceiling (bench/constant_app.py, a pure-ASGI constant response), 1 and 2 processes;
 - GET /prompts/{name}/active on SQLite and on PostgreSQL (1 process), and on PostgreSQL with
-  2 processes (``--workers 2``) over the same database;
+  2 processes (``--workers 2``) over the same database; ``--rounds`` rounds (default 3)
+  interleave all five servers, and each row reports its median round;
 - sequential create-version and rollback latency over HTTP on each database;
 - push latency: 50 subscribers of GET /changes in 5 client processes, on a 2-process server,
   from each rollback's 200 (as the client that made it saw it) to each subscriber's event.
@@ -50,16 +51,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def ceiling(workers: int, seconds: int) -> WrkResult:
+def ceiling_server(workers: int) -> tuple[Any, str]:
     port = free_port()
     cmd = [str(BIN / "uvicorn"), "bench.constant_app:app", "--port", str(port)]
     cmd += ["--workers", str(workers), "--loop", "uvloop", "--http", "httptools"]
     cmd += ["--no-access-log", "--log-level", "warning"]
-    proc = start(cmd, f"http://127.0.0.1:{port}/")
-    try:
-        return wrk(f"http://127.0.0.1:{port}/x", seconds=seconds)
-    finally:
-        stop(proc)
+    return start(cmd, f"http://127.0.0.1:{port}/"), f"http://127.0.0.1:{port}"
+
+
+def median_run(runs: list[WrkResult]) -> WrkResult:
+    return sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
 
 
 def fresh_postgres(admin_url: str) -> str:
@@ -192,6 +193,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", required=True, help="admin URL of a PostgreSQL server")
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--writes", type=int, default=200)
     parser.add_argument("--moves", type=int, default=20)
     parser.add_argument("--write-docs", action="store_true")
@@ -203,43 +205,72 @@ def main() -> None:
     push_rows: list[str] = []
     write_rows: list[str] = []
 
-    def hot_row(what: str, r: WrkResult, ceiling_rps: float) -> str:
-        return f"| {what} | {r.row()} | {r.rps / ceiling_rps:.2f} | {r.non_2xx} |"
-
-    c1 = ceiling(1, args.seconds)
-    rows.append(hot_row("pure-ASGI constant response (ceiling), 1 process", c1, c1.rps))
-
     with tempfile.TemporaryDirectory() as tmp:
-        databases = [
-            ("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}"),
-            ("PostgreSQL", fresh_postgres(args.postgres)),
-        ]
-        for label, database_url in databases:
+        sqlite_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        pg_url = fresh_postgres(args.postgres)
+        # Every server is up at once (idle ones cost nothing) and the rounds interleave
+        # them, so a burst of load from other jobs does not fall on one row only.
+        targets: list[tuple[str, int, Any]] = []
+        procs: list[Any] = []
+        try:
+            for workers in (1, 2):
+                proc, url = ceiling_server(workers)
+                procs.append(proc)
+                targets.append(
+                    (
+                        f"pure-ASGI constant response (ceiling), {workers} process"
+                        + ("es" if workers > 1 else ""),
+                        workers,
+                        f"{url}/x",
+                    )
+                )
+            ids: dict[str, list[int]] = {}
+            for label, database_url, workers in (
+                ("SQLite", sqlite_url, 1),
+                ("PostgreSQL", pg_url, 1),
+                ("PostgreSQL", pg_url, 2),
+            ):
+                proc, url = serve_promptdeck(database_url, workers)
+                procs.append(proc)
+                if label not in ids:
+                    ids[label] = make_prompt(url, name)
+                plural = "es" if workers > 1 else ""
+                targets.append(
+                    (
+                        f"GET …/active, {label}, {workers} process{plural}",
+                        workers,
+                        f"{url}/prompts/{name}/active",
+                    )
+                )
+            results: dict[str, list[WrkResult]] = {t[0]: [] for t in targets}
+            for _ in range(args.rounds):
+                for what, _workers, url in targets:
+                    results[what].append(wrk(url, seconds=args.seconds))
+        finally:
+            for proc in procs:
+                stop(proc)
+        medians = {what: median_run(runs) for what, runs in results.items()}
+        for what, workers, _url in targets:
+            ceiling_what = targets[workers - 1][0]
+            r, c = medians[what], medians[ceiling_what]
+            runs = ", ".join(f"{x.rps:,.0f}" for x in results[what])
+            errors = sum(x.non_2xx for x in results[what])
+            rows.append(f"| {what} | {r.row()} | {r.rps / c.rps:.2f} | {runs} | {errors} |")
+
+        for label, database_url in (("SQLite", sqlite_url), ("PostgreSQL", pg_url)):
             server, url = serve_promptdeck(database_url, 1)
             try:
-                ids = make_prompt(url, name)
-                r = hot(url, name, args.seconds)
-                rows.append(hot_row(f"GET …/active, {label}, 1 process", r, c1.rps))
                 make_prompt(url, name + "-w")
                 creates, rollbacks = writes(url, name + "-w", args.writes)
                 write_rows.append(f"| {label} | create a version | {ms(creates)} |")
                 write_rows.append(f"| {label} | roll back | {ms(rollbacks)} |")
             finally:
                 stop(server)
-            if label == "PostgreSQL":
-                c2 = ceiling(2, args.seconds)
-                rows.append(
-                    hot_row("pure-ASGI constant response (ceiling), 2 processes", c2, c2.rps)
-                )
-                server, url = serve_promptdeck(database_url, 2)
-                try:
-                    r = hot(url, name, args.seconds)
-                    rows.append(hot_row("GET …/active, PostgreSQL, 2 processes", r, c2.rps))
-                finally:
-                    stop(server)
             server, url = serve_promptdeck(database_url, 2)
             try:
-                lat = push_latency(url, name, ids, processes=5, per_process=10, moves=args.moves)
+                lat = push_latency(
+                    url, name, ids[label], processes=5, per_process=10, moves=args.moves
+                )
                 push_rows.append(
                     f"| {label} | 2 | 50 in 5 processes | {args.moves} | "
                     f"{statistics.median(lat):.1f} | {percentile(lat, 0.99):.1f} | "
@@ -260,11 +291,12 @@ def main() -> None:
             f"Measured {started:%Y-%m-%d %H:%M} UTC by `{command.strip()}` on {about}; "
             f"PostgreSQL {pg_version} on the same machine (loopback, fsync on).",
             "",
-            f"Hot path: `wrk -t2 -c64 -d{args.seconds}s` after a 2 s warm-up; the ratio is to "
-            "the ceiling with the same number of processes.",
+            f"Hot path: `wrk -t2 -c64 -d{args.seconds}s` after a 2 s warm-up, {args.rounds} "
+            "rounds interleaving the servers; each row is its median round (by req/s), the "
+            "ratio is to the ceiling's median with the same number of processes.",
             "",
-            "| what | req/s | p50 ms | p99 ms | / ceiling | non-2xx |",
-            "|---|---|---|---|---|---|",
+            "| what | req/s | p50 ms | p99 ms | / ceiling | every round, req/s | non-2xx |",
+            "|---|---|---|---|---|---|---|",
             *rows,
             "",
             f"Writes over HTTP, one keep-alive client, {args.writes} sequential each "
