@@ -316,7 +316,11 @@ class ChangeFeed:
                 if rows:
                     self._append(rows)
             except DatabaseUnavailable:
-                log.warning("change feed: database unavailable; retrying", exc_info=True)
+                log.warning("change feed: database unavailable; retrying in 0.5 s")
+                more = False
+                await asyncio.sleep(0.5)
+            except Exception:  # never let the feed die: its subscribers would hear nothing
+                log.exception("change feed failed; retrying in 0.5 s")
                 more = False
                 await asyncio.sleep(0.5)
 

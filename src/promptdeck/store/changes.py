@@ -89,6 +89,10 @@ _BY_BOTH = f"{_BY_NAME} UNION ALL {_BY_ID}"
 Pointer = tuple[int, str, int | None]
 
 
+def _loop() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
+
+
 class PgPointers:
     """Reads active pointers on one async connection of its own, opened on first use and
     again after a failure. Not shared between event loops; one statement at a time."""
@@ -100,26 +104,32 @@ class PgPointers:
         self.statements = 0
 
     async def read(self, names: Sequence[str], ids: Sequence[int]) -> list[Pointer]:
-        try:
-            conn = await self._connection()
-            params: tuple[list[Any], ...]
-            if names and ids:
-                sql, params = _BY_BOTH, (list(names), list(ids))
-            elif ids:
-                sql, params = _BY_ID, (list(ids),)
-            else:
-                sql, params = _BY_NAME, (list(names),)
-            self.statements += 1
-            cur = await conn.execute(sql, params, prepare=True)
-            return [(int(r[0]), str(r[1]), r[2]) for r in await cur.fetchall()]
-        except psycopg.Error as exc:
-            await self.close()
-            raise DatabaseUnavailable(
-                "the database is unavailable or busy; retry in a moment"
-            ) from exc
+        params: tuple[list[Any], ...]
+        if names and ids:
+            sql, params = _BY_BOTH, (list(names), list(ids))
+        elif ids:
+            sql, params = _BY_ID, (list(ids),)
+        else:
+            sql, params = _BY_NAME, (list(names),)
+        for attempt in (1, 2):
+            fresh = self._conn is None or self._conn.closed or self._loop is not _loop()
+            try:
+                conn = await self._connection()
+                self.statements += 1
+                cur = await conn.execute(sql, params, prepare=True)
+                return [(int(r[0]), str(r[1]), r[2]) for r in await cur.fetchall()]
+            except psycopg.Error as exc:
+                await self.close()
+                # A connection the database dropped (a restart, a failover) fails on its
+                # next use: reconnect once, as the pool's pre-ping does for the others.
+                if fresh or attempt == 2:
+                    raise DatabaseUnavailable(
+                        "the database is unavailable or busy; retry in a moment"
+                    ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
-        loop = asyncio.get_running_loop()
+        loop = _loop()
         if self._conn is None or self._conn.closed or self._loop is not loop:
             self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
             self._loop = loop
