@@ -91,14 +91,20 @@ def test_subscribers_recover_after_their_process_is_killed_and_restarted(
     assert got == [ids[1], ids[2], ids[0]]
 
 
-def test_quiet_streams_get_heartbeats(
+def test_quiet_streams_get_heartbeats_that_move_the_resume_point(
     start_server: Callable[..., ServerProcess], name: str
 ) -> None:
     server = start_server(env={"PROMPTDECK_CHANGES_HEARTBEAT_S": "0.2"})
+    ids = _prompt(server.url, name + "-other")
     with Subscription(server.url, prompts=[name], timeout=5) as sub:
         events = sub.events(comments=True)
-        assert next(events).event == "ready"
-        assert next(events).comment == "heartbeat"
+        ready = next(events)
+        assert ready.event == "ready"
+        _rollback(server.url, name + "-other", ids[0])  # not this subscriber's prompt
+        beats = [next(events) for _ in range(3)]
+    assert [b.comment for b in beats] == ["heartbeat"] * 3
+    # the resume point moves past the other prompt's move
+    assert int(sub.last_id or 0) > int(ready.id or 0)
 
 
 def test_long_poll_answers_at_once_with_a_cursor_then_with_the_next_move(

@@ -40,6 +40,7 @@ class Subscription:
         self._cm = self.client.stream("GET", "/changes", params=params, headers=headers)
         self.response = self._cm.__enter__()
         self._lines = self.response.iter_lines()
+        self.last_id: str | None = None  # as EventSource keeps it: set by every id line
 
     def __enter__(self) -> Subscription:
         return self
@@ -73,7 +74,7 @@ class Subscription:
             elif name == "data":
                 data.append(value)
             elif name == "id":
-                id_ = value
+                id_ = self.last_id = value
 
     def next(self, *, comments: bool = False) -> SseEvent:
         return next(self.events(comments=comments))

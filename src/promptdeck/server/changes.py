@@ -4,9 +4,10 @@ The protocol (docs/api.md has it for client authors):
 
 - SSE (default): ``text/event-stream``. First a ``ready`` event whose ``id`` is where the
   stream starts; then one ``move`` event per pointer move (``id`` = the event id, ``data`` a
-  MoveOut JSON object); a ``: heartbeat`` comment every ``changes_heartbeat_s`` seconds of
-  quiet. Reconnect with ``Last-Event-ID`` (or ``?after=``): every move after it is sent, none
-  is skipped, whichever process answers, also after a restart.
+  MoveOut JSON object); a ``: heartbeat`` comment with an ``id:`` line (where to resume)
+  every ``changes_heartbeat_s`` seconds of quiet. Reconnect with ``Last-Event-ID`` (or
+  ``?after=``): every move after it is sent, none is skipped, whichever process answers,
+  also after a restart.
 - Long poll (``?wait=S``, for proxies that buffer streams): JSON ChangesOut. Without a cursor
   it answers at once with the starting ``last_event_id``; with one it answers as soon as a
   move after it exists, or after S seconds with none.
@@ -114,7 +115,9 @@ async def _stream(
         while True:
             moves, cursor = await feed.after(cursor, names, heartbeat)
             if not moves:
-                yield b": heartbeat\n\n"
+                # The id moves the client's Last-Event-ID past moves it filtered out, so a
+                # resume does not scan them again.
+                yield b": heartbeat\nid: %d\n\n" % cursor
                 continue
             yield b"".join(_event(m) for m in moves)
     finally:
