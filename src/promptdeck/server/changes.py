@@ -77,7 +77,8 @@ async def changes(
         Query(max_length=64 * 1024, description="Comma-separated prompt names to follow."),
     ] = None,
     after: Annotated[
-        int | None, Query(ge=0, description="Resume after this event id (as Last-Event-ID).")
+        int | None,
+        Query(ge=0, le=2**63 - 1, description="Resume after this event id (as Last-Event-ID)."),
     ] = None,
     wait: Annotated[
         float | None,
