@@ -137,3 +137,13 @@ def test_a_malformed_last_event_id_is_a_422_problem(server: ServerProcess) -> No
     response = httpx.get(server.url + "/changes", headers={"Last-Event-ID": "x"})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_metrics_count_open_subscribers(server: ServerProcess, name: str) -> None:
+    def subscribers() -> str:
+        text = httpx.get(server.url + "/metrics").text
+        return next(line for line in text.splitlines() if line.startswith("promptdeck_change_sub"))
+
+    with Subscription(server.url, prompts=[name]) as sub:
+        sub.next()
+        assert subscribers() == "promptdeck_change_subscribers 1.0"
