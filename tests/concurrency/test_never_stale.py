@@ -14,6 +14,7 @@ import httpx
 
 from tests.support.load import figure, scale
 from tests.support.server import ServerProcess
+from tests.support.sse import Subscription
 
 
 def test_a_fetch_on_another_process_right_after_each_rollback_is_never_stale(
@@ -54,5 +55,37 @@ def test_a_fetch_on_another_process_right_after_each_rollback_is_never_stale(
         "never stale",
         f"{rollbacks} rollbacks on one process, each followed at once by a fetch on another "
         f"(4 more clients reading there all along): {len(stale)} stale",
+    )
+    assert stale == []
+
+
+def test_a_subscriber_that_refetches_on_each_move_event_never_gets_a_stale_version(
+    start_server: Callable[..., ServerProcess], name: str
+) -> None:
+    """What a subscribed client does: on a move event it drops its entry and fetches again,
+    here from a third process: the event is sent after the commit, so the fetch is new."""
+    writer, pusher, reader = start_server(), start_server(), start_server()
+    rollbacks = scale("never_stale_subscribed_rollbacks", 100)
+    with (
+        httpx.Client(base_url=writer.url, timeout=30) as w,
+        httpx.Client(base_url=reader.url, timeout=30) as r,
+    ):
+        ids = [w.post("/prompts", json={"name": name}).json()["active_version"]["id"]]
+        ids.append(w.post(f"/prompts/{name}/versions", json={"content": "two"}).json()["id"])
+        r.get(f"/prompts/{name}/active")
+        stale = []
+        with Subscription(pusher.url, prompts=[name]) as sub:
+            sub.next()  # ready
+            for i in range(rollbacks):
+                target = ids[(i + 1) % 2]
+                assert w.post(f"/prompts/{name}/versions/{target}/rollback").status_code == 200
+                moved = sub.next().json()["version_id"]
+                served = r.get(f"/prompts/{name}/active").json()["version_id"]
+                if not moved == served == target:
+                    stale.append((i, target, moved, served))
+    figure(
+        "never stale, subscribed",
+        f"{rollbacks} rollbacks on one process, each event pushed by a second and followed by "
+        f"a fetch on a third: {len(stale)} stale",
     )
     assert stale == []
