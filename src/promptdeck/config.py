@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=10, ge=1, description="Database connection pool size.")
     access_log: bool = Field(default=False, description="Log every request (costs ~30%).")
     log_level: str = Field(default="info", description="Log level of the server.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Server log lines: text, or one JSON object a line with the request id.",
+    )
+    changes_heartbeat_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="GET /changes sends a heartbeat after this many quiet seconds.",
+    )
     allowed_hosts: str | None = Field(
         default=None,
         description="Comma-separated names the server answers to in the Host header (others "

@@ -620,3 +620,25 @@ class KeyCreated(AccountOut):
 
 class AuditEventOut(EventOut):
     prompt_name: str
+
+
+class MoveOut(_Out):
+    """A pointer move on GET /changes: ``label`` of ``prompt`` now names ``version_id``
+    (null: the prompt was deleted, its active version is 404 until restored)."""
+
+    id: int = Field(description="The event id: send it back as Last-Event-ID or ?after=.")
+    prompt_id: int
+    prompt: str
+    label: str = Field(description='Which pointer moved; "active" for now.')
+    kind: str = Field(description="The event: version.activated, version.rolled_back, …")
+    version_id: int | None
+    number: int | None
+    version_name: str | None
+    at: datetime
+
+
+class ChangesOut(_Out):
+    """The long-poll form of GET /changes (``?wait=``)."""
+
+    events: list[MoveOut]
+    last_event_id: int = Field(description="Resume from here with ?after= or Last-Event-ID.")

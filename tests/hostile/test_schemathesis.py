@@ -41,7 +41,13 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 SERVER_ERROR_CODES = {"ServerError"}
 # /prompts/import is also the path of a prompt named "import" (GET, PATCH, DELETE
 # /prompts/{prompt_id}), so the 405's Allow rightly lists those too; OpenAPI cannot say it.
-KNOWN = {("ST205", "OPTIONS /prompts/import")}
+# A request line that httptools cannot parse (bytes no URL may hold) is answered by uvicorn
+# itself, as a text/plain 400, before any of our code runs; on GET /changes (a query of up
+# to 64 KiB of names) the fuzzer reaches it.
+KNOWN = {
+    ("ST205", "OPTIONS /prompts/import"),
+    ("ST105", "GET /changes"),
+}
 
 
 def _unexpected(failure: dict[str, object]) -> bool:

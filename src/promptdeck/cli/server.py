@@ -7,6 +7,7 @@ inside each command, never when the CLI starts.
 
 from __future__ import annotations
 
+import enum
 import os
 import socket
 from collections.abc import Iterator
@@ -18,6 +19,14 @@ from pydantic import ValidationError
 
 if TYPE_CHECKING:
     from promptdeck.config import Settings
+
+GRACEFUL_SHUTDOWN_S = 3
+
+
+class LogFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
 
 db_app = typer.Typer(help="Database migrations and compaction.", no_args_is_help=True)
 
@@ -152,6 +161,13 @@ def serve(
             help="The proxy addresses trusted with --proxy-headers.",
         ),
     ] = "127.0.0.1",
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            envvar="PROMPTDECK_LOG_FORMAT",
+            help="text, or json: one JSON object a line, each with its request_id.",
+        ),
+    ] = LogFormat.text,
 ) -> None:
     """Apply pending migrations, then serve the API and the UI (uvicorn, uvloop, httptools).
 
@@ -163,10 +179,16 @@ def serve(
         import uvicorn
 
         import promptdeck.server  # noqa: F401  (FastAPI missing: say so here, not in a worker)
+        from promptdeck.server.logs import line, log_config
         from promptdeck.server.security import default_allowed_hosts, is_loopback
 
     settings = _startup_settings(
-        database_url, host=host, port=port, workers=workers, insecure=insecure
+        database_url,
+        host=host,
+        port=port,
+        workers=workers,
+        insecure=insecure,
+        log_format=log_format.value,
     )
     closed = _migrate_or_exit(settings.database_url)
     if not closed and not is_loopback(host) and not settings.insecure:
@@ -179,6 +201,8 @@ def serve(
     # Workers read their settings from the environment: pass on what the flags chose.
     os.environ["PROMPTDECK_DATABASE_URL"] = settings.database_url
     os.environ["PROMPTDECK_HOST"] = host
+    os.environ["PROMPTDECK_LOG_FORMAT"] = settings.log_format
+    os.environ["PROMPTDECK_ACCESS_LOG"] = "true" if access_log else "false"
     os.environ["PROMPTDECK_INSECURE"] = "true" if settings.insecure else "false"
     hosts = settings.host_list() or default_allowed_hosts(host)
     if settings.allowed_hosts is None:
@@ -188,12 +212,12 @@ def serve(
         if closed
         else "OPEN: no key or user, anyone who reaches the port may change everything"
     )
-    typer.echo(
+    message = (
         f"promptdeck serving {settings.database_url} on http://{host}:{port}/ "
         f"(UI /ui/, API docs /docs); {mode}; answers to Host {', '.join(hosts)} "
-        "(PROMPTDECK_ALLOWED_HOSTS)",
-        err=True,
+        "(PROMPTDECK_ALLOWED_HOSTS)"
     )
+    typer.echo(line(settings.log_format, message), err=True)
     uvicorn.run(
         "promptdeck.server.asgi:make_app",
         factory=True,
@@ -206,6 +230,10 @@ def serve(
         log_level=log_level,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
+        log_config=log_config(settings.log_format, log_level),
+        # Open GET /changes streams never end by themselves: past this, a shutdown closes
+        # them (their clients reconnect elsewhere with Last-Event-ID).
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
 
 

@@ -19,6 +19,7 @@ from promptdeck.domain import rules, templates
 from promptdeck.domain.models import Page, Prompt
 from promptdeck.domain.refs import PromptRef
 from promptdeck.errors import InvalidInput, PromptNameTaken
+from promptdeck.store import changes
 from promptdeck.store import queries as q
 from promptdeck.store import transfer as t
 from promptdeck.store.records import PromptRow
@@ -209,6 +210,8 @@ def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
             "live_count": sum(not v.get("archived") for v in versions_in),
         },
     )
+    if any(e.get("kind") in changes.MOVE_KINDS for e in record.get("events") or []):
+        changes.announce(conn)  # imported moves, too, commit in id order (GET /changes)
     for event in record.get("events") or []:
         t.insert_event_row(
             conn,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from pydantic import AfterValidator, BeforeValidator
@@ -10,9 +10,15 @@ from pydantic import AfterValidator, BeforeValidator
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
 from promptdeck.domain import values
-from promptdeck.domain.access import Principal
+from promptdeck.domain.access import OPEN, Principal
 from promptdeck.limits import ACTOR_MAX, IDEMPOTENCY_KEY_MAX
-from promptdeck.server.security import principal_of
+
+
+def principal_of(state: Any) -> Principal:
+    """The caller the gate (server/security.py) let through; OPEN when the app runs without
+    the gate."""
+    found = getattr(state, "principal", None)
+    return found if isinstance(found, Principal) else OPEN
 
 
 def get_registry(request: Request) -> Registry:

@@ -29,9 +29,16 @@ from promptdeck.server.ui.view import SECURITY_HEADERS, SESSION_COOKIE, page_htm
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 CACHE_MAX = 10_000
-# Paths anyone may reach: liveness, and what the sign-in page itself needs.
+# Paths anyone may reach: liveness and readiness, and what the sign-in page itself needs.
 PUBLIC = frozenset(
-    {"/healthz", "/ui/sign-in", "/ui/static/app.css", "/ui/static/app.js", "/ui/static/favicon.svg"}
+    {
+        "/healthz",
+        "/readyz",
+        "/ui/sign-in",
+        "/ui/static/app.css",
+        "/ui/static/app.js",
+        "/ui/static/favicon.svg",
+    }
 )
 
 
@@ -206,7 +213,7 @@ class Gate:
                 ui,
             )
             return
-        if path == "/healthz":
+        if path in ("/healthz", "/readyz"):  # load balancers probe without a key
             await self.app(scope, receive, send)
             return
         if method not in SAFE_METHODS:
@@ -417,12 +424,6 @@ class Gate:
         headers += [(k.lower().encode(), v.encode()) for k, v in (headers_of(status) or {}).items()]
         body = problem_body(status, exc.code, exc.title, exc.detail, instance=path, field=exc.field)
         await _send(send, status, headers, body)
-
-
-def principal_of(state: Any) -> Principal:
-    """The caller the gate let through (OPEN when the app runs without the gate)."""
-    found = getattr(state, "principal", None)
-    return found if isinstance(found, Principal) else OPEN
 
 
 def _headers(scope: Scope) -> dict[str, str]:
