@@ -163,3 +163,17 @@ def test_log_format_json_writes_one_json_object_a_line_each_request_with_its_id(
     }
     assert "POST /prompts" in access["r-1"]
     assert "GET /prompts/logged/active" in access["r-2"]
+
+
+def test_the_hot_path_serves_a_chat_versions_kind_and_messages_for_local_rendering(
+    api: TestClient,
+) -> None:
+    messages = [
+        {"role": "system", "content": "Be {{tone}}."},
+        {"role": "user", "content": "{{question}}"},
+    ]
+    created = api.post("/prompts", json={"name": "chatty", "messages": messages})
+    assert created.status_code == 201, created.text
+    body = api.get("/prompts/chatty/active").json()
+    assert body["kind"] == "chat"
+    assert body["messages"] == messages
