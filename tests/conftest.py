@@ -15,7 +15,9 @@ from promptdeck.core import Registry
 from promptdeck.server import create_app
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
+from tests.support import secrets_sweep
 from tests.support.databases import BACKEND, fresh_database_url
+from tests.support.load import figure
 from tests.support.server import ServerProcess
 
 
@@ -34,6 +36,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The secrets sweep over every database file and server log the suite left (issue 11):
+    any raw key or password fails the run."""
+    if session.config.option.collectonly or not hasattr(session.config, "_tmp_path_factory"):
+        return
+    root = session.config._tmp_path_factory.getbasetemp()
+    read, leaks = secrets_sweep.sweep(root)
+    figure(
+        "secrets at rest, whole suite",
+        f"{len(leaks)} raw keys or passwords in {read} database files and server logs",
+    )
+    if leaks:
+        print("\n".join(leaks[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_report_header() -> str:

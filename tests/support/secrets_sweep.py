@@ -1,0 +1,29 @@
+"""After the whole suite: no raw API key or password anywhere the suite left its databases
+and server logs (issue 11). Keys are stored as a hash with a short visible prefix
+(``pdk_XXXXXXXX``), passwords as argon2id: a whole key or a test password in a database file
+(WAL included) or a log is a leak."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+# A whole key: the visible prefix, then the secret part (never stored, never logged).
+RAW_KEY = re.compile(rb"pdk_[0-9a-f]{8}_[A-Za-z0-9_\-]{20,}")
+# Every password the tests give people (tests/access, tests/ui).
+PASSWORDS = (b"a long password", b"a long enough password", b"wrong password!")
+SUFFIXES = (".db", ".db-wal", ".log")
+
+
+def sweep(root: Path) -> tuple[int, list[str]]:
+    """(files read, the leaks found as "file: what") under ``root``."""
+    read, leaks = 0, []
+    for path in root.rglob("*"):
+        if not path.is_file() or not path.name.endswith(SUFFIXES):
+            continue
+        data = path.read_bytes()
+        read += 1
+        if RAW_KEY.search(data):
+            leaks.append(f"{path}: a whole API key")
+        leaks += [f"{path}: a password" for pw in PASSWORDS if pw in data]
+    return read, leaks
