@@ -33,6 +33,8 @@ class Background:
         return self._stop.is_set()
 
     def start(self, run: Callable[[], None]) -> None:
+        if self._thread is not None:  # every get_active calls this: no lock once started
+            return
         with self._lock:
             if self._thread is None and not self._stop.is_set():
                 self._thread = threading.Thread(target=run, name=NAME, daemon=True)
