@@ -113,6 +113,10 @@ class Client:
     ``status``, ``title``, ``detail`` and ``field``; a server that cannot be reached raises
     `ConnectionFailed` and a 5xx `ServerError`, after ``retries`` retries with backoff.
     Share one client among many threads.
+
+    ``subscribe=True`` (or a list of prompt names) follows GET /changes in the background
+    from the first `get_active`: each pushed move expires that prompt's cached copy at once,
+    the TTL applies while the stream is down, and `close` stops it.
     """
 
     def __init__(
