@@ -38,6 +38,7 @@ RULES: list[tuple[str, str]] = [
     (r"\b__aenter__\b", "__enter__"),
     (r"\b__aexit__\b", "__exit__"),
     (r"\baclose\b", "close"),
+    (r"\baiter_lines\b", "iter_lines"),
     # Prose that differs: who shares a client.
     (r"\bthe tasks of one event loop\b", "many threads"),
     (r"\btasks miss at once\b", "threads miss at once"),

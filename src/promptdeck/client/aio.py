@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, TypeVar
 
 import httpx
 
 from promptdeck import limits
 from promptdeck.client import _ops as ops
+from promptdeck.client._background import AsyncBackground
+from promptdeck.client._changes import READ_TIMEOUT_S, ChangesState, SseParser
 from promptdeck.client._flight import AsyncSingleFlight
 from promptdeck.client._http import (
     DEFAULT_URL,
@@ -48,6 +50,58 @@ from promptdeck.schemas import (
 T = TypeVar("T")
 
 
+class AsyncChanges:
+    """Follows GET /changes in the background and expires the cache entries that moved.
+
+    Reconnects after ``retry`` (1 s) with ``Last-Event-ID`` when the stream drops, so no move
+    is missed; never raises (failures are logged on the ``promptdeck.client`` logger).
+    """
+
+    def __init__(self, http: httpx.AsyncClient, state: ChangesState, timeout: float) -> None:
+        self.http = http
+        self.state = state
+        self.timeout = httpx.Timeout(timeout, read=READ_TIMEOUT_S)
+        self.worker = AsyncBackground()
+
+    def start(self) -> None:
+        self.worker.start(self._run)
+
+    async def stop(self) -> None:
+        await self.worker.stop()
+
+    async def _run(self) -> None:
+        while not self.worker.stopping:
+            error: BaseException | None = None
+            try:
+                await self._follow()
+            except Exception as exc:  # the caller must never see it: logged, then retried
+                error = exc
+            finally:
+                self.worker.reading(None)
+            if self.worker.stopping:
+                return
+            await self.worker.sleep(self.state.dropped(error))
+
+    async def _follow(self) -> None:
+        params, headers = self.state.request()
+        async with self.http.stream(
+            "GET", "/changes", params=params, headers=headers, timeout=self.timeout
+        ) as response:
+            self.worker.reading(response)
+            if not self.state.opened(response):
+                return
+            parser = SseParser()
+            async for line in response.aiter_lines():
+                for event in parser.feed(line):
+                    self.state.on(event)
+                if parser.retry_s is not None:
+                    self.state.retry_s = parser.retry_s
+
+
+def _names(prompts: Iterable[str]) -> Iterable[str]:
+    return [prompts] if isinstance(prompts, str) else prompts
+
+
 class AsyncClient:
     """A promptdeck server, from Python.
 
@@ -60,6 +114,10 @@ class AsyncClient:
     ``status``, ``title``, ``detail`` and ``field``; a server that cannot be reached raises
     `ConnectionFailed` and a 5xx `ServerError`, after ``retries`` retries with backoff.
     Share one client among the tasks of one event loop.
+
+    ``subscribe=True`` (or a list of prompt names) follows GET /changes in the background
+    from the first `get_active`: each pushed move expires that prompt's cached copy at once,
+    the TTL applies while the stream is down, and `aclose` stops it.
     """
 
     def __init__(
@@ -77,6 +135,7 @@ class AsyncClient:
         transport: httpx.AsyncBaseTransport | None = None,
         event_hooks: dict[str, list[Any]] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        subscribe: bool | Iterable[str] = False,
     ) -> None:
         self.url = url.rstrip("/")
         self.retry = RetryPolicy(retries=retries, backoff=backoff)
@@ -91,6 +150,12 @@ class AsyncClient:
             transport=transport,
             event_hooks=event_hooks,
         )
+        # subscribe=True (every prompt) or prompt names: GET /changes, from the first get_active.
+        self.changes: AsyncChanges | None = None
+        if subscribe is not False:
+            names = None if subscribe is True else frozenset(_names(subscribe))
+            state = ChangesState(self.cache, prompts=names or None)
+            self.changes = AsyncChanges(self._http, state, timeout)
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -101,6 +166,8 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self.changes is not None:
+            await self.changes.stop()
         await self._http.aclose()
 
     async def _send(self, call: Call[T]) -> T:
@@ -161,8 +228,13 @@ class AsyncClient:
         tasks miss at once; the others get the stale copy meanwhile, if there is one. A
         deleted prompt raises `PromptNotFound`.
 
+        With ``subscribe=``, a move pushed by the server expires the prompt's copy at once,
+        so the next call asks the server, whatever the TTL.
+
         >>> prompt = await client.get_active("support-reply")
         """
+        if self.changes is not None:
+            self.changes.start()  # once; the stream then runs in the background
         key = str(prompt)
         hit = self.cache.fresh(key)
         if hit is not None:
@@ -219,13 +291,14 @@ class AsyncClient:
         cold = self.cache.cold_fallback(key, fallback, model_config=fallback_model_config)
         if cold is not None:
             return cold
+        since = self.cache.pushes  # a move pushed during the request: its answer is not fresh
         try:
             value, etag = await self._send(
                 ops.fetch_active(key, etag=self.cache.etag(key), timeout=self.active_timeout)
             )
         except PromptdeckError as exc:
             return self.cache.failed(key, exc, fallback, model_config=fallback_model_config)
-        return self.cache.store(key, value, etag)
+        return self.cache.store(key, value, etag, since=since)
 
     # --- prompts --------------------------------------------------------------------------
 

@@ -7,8 +7,9 @@ coordination (threads or tasks, `_flight.py`) around it.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -53,6 +54,7 @@ class CacheStats:
     revalidated: int = 0  # 304 answers
     stale: int = 0  # served the last good copy after a failure
     fallbacks: int = 0
+    pushed: int = 0  # entries expired by a move pushed on GET /changes (subscribe=)
 
 
 @dataclass(slots=True)
@@ -74,6 +76,13 @@ class ActiveCache:
     down_until: dict[str, float] = field(default_factory=dict)
     # Seconds from any fixed point; tests pass a clock they move by hand.
     clock: Callable[[], float] = time.monotonic
+    # Push (subscribe=): ``pushes`` counts expiries; ``moved[key]`` is the count at the key's
+    # last one, so a fetch that started before a move cannot store its answer as fresh.
+    pushes: int = 0
+    moved: dict[str, int] = field(default_factory=dict)
+    moved_all: int = -1  # the count at the last expiry of every key
+    # store() and expire() may run on two threads (the caller's, the subscriber's).
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def fresh(self, key: str) -> ActivePrompt | None:
         entry = self.entries.get(key)
@@ -96,25 +105,54 @@ class ActiveCache:
             return None
         return self._fallback(key, fallback, **kw)
 
-    def store(self, key: str, value: ActiveOut | None, etag: str | None) -> ActivePrompt:
-        """Record a 200 (``value``) or a 304 (``value`` None) answer."""
-        now = self.clock()
-        self.down_until.pop(key, None)
-        entry = self.entries.get(key)
-        if value is None:
-            if entry is None:  # 304 with nothing cached: cannot happen with our If-None-Match
-                raise ConnectionFailed(f"unexpected 304 for {key!r} with no cached copy")
-            entry.fresh_until = now + self.ttl
-            self.stats.revalidated += 1
-            return entry.copies["revalidated"]
-        data = value.model_dump()
-        copies = {s: ActivePrompt(**data, source=s) for s in ("server", "cache", "revalidated")}
-        copies["stale"] = ActivePrompt(**data, source="stale")
-        if len(self.entries) >= self.max_entries and key not in self.entries:
-            self.entries.pop(next(iter(self.entries)))
-        self.entries[key] = Entry(etag, now + self.ttl, copies)
-        self.stats.fetched += 1
-        return copies["server"]
+    def store(
+        self, key: str, value: ActiveOut | None, etag: str | None, since: int | None = None
+    ) -> ActivePrompt:
+        """Record a 200 (``value``) or a 304 (``value`` None) answer to a request sent when
+        ``pushes`` was ``since``: if a pushed move expired the key meanwhile, the answer may
+        predate the move, so it is kept but not fresh (the next call asks again)."""
+        with self.lock:
+            now = self.clock()
+            fresh_until = now + self.ttl
+            if since is not None and max(self.moved.get(key, -1), self.moved_all) > since:
+                fresh_until = now
+            self.down_until.pop(key, None)
+            entry = self.entries.get(key)
+            if value is None:
+                if entry is None:  # 304 with nothing cached: cannot happen with our If-None-Match
+                    raise ConnectionFailed(f"unexpected 304 for {key!r} with no cached copy")
+                entry.fresh_until = fresh_until
+                self.stats.revalidated += 1
+                return entry.copies["revalidated"]
+            data = value.model_dump()
+            copies = {s: ActivePrompt(**data, source=s) for s in ("server", "cache", "revalidated")}
+            copies["stale"] = ActivePrompt(**data, source="stale")
+            if len(self.entries) >= self.max_entries and key not in self.entries:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[key] = Entry(etag, fresh_until, copies)
+            self.stats.fetched += 1
+            return copies["server"]
+
+    def expire(self, keys: Iterable[str] | None = None) -> None:
+        """A pushed move: the next `get_active` of these keys (None: of every key) asks the
+        server (with ``If-None-Match``: a 304 if the version did not change after all). The
+        copies stay, for stale-if-error while the server is down."""
+        with self.lock:
+            self.pushes += 1
+            if keys is None:
+                self.moved_all = self.pushes
+            for key in list(self.entries) if keys is None else keys:
+                entry = self.entries.get(key)
+                if entry is not None:
+                    entry.fresh_until = float("-inf")
+                    self.stats.pushed += 1
+                if keys is None:
+                    continue
+                # Only fetches in flight read it: a bounded dict, its oldest keys dropped.
+                self.moved.pop(key, None)
+                self.moved[key] = self.pushes
+                if len(self.moved) > self.max_entries:
+                    self.moved.pop(next(iter(self.moved)))
 
     def failed(
         self, key: str, exc: PromptdeckError, fallback: str | None, **kw: Any

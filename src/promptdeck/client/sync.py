@@ -7,13 +7,15 @@ script (the test command fails when this file is out of date).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import httpx
 
 from promptdeck import limits
 from promptdeck.client import _ops as ops
+from promptdeck.client._background import Background
+from promptdeck.client._changes import READ_TIMEOUT_S, ChangesState, SseParser
 from promptdeck.client._flight import SingleFlight
 from promptdeck.client._http import (
     DEFAULT_URL,
@@ -47,6 +49,58 @@ from promptdeck.schemas import (
 T = TypeVar("T")
 
 
+class Changes:
+    """Follows GET /changes in the background and expires the cache entries that moved.
+
+    Reconnects after ``retry`` (1 s) with ``Last-Event-ID`` when the stream drops, so no move
+    is missed; never raises (failures are logged on the ``promptdeck.client`` logger).
+    """
+
+    def __init__(self, http: httpx.Client, state: ChangesState, timeout: float) -> None:
+        self.http = http
+        self.state = state
+        self.timeout = httpx.Timeout(timeout, read=READ_TIMEOUT_S)
+        self.worker = Background()
+
+    def start(self) -> None:
+        self.worker.start(self._run)
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+    def _run(self) -> None:
+        while not self.worker.stopping:
+            error: BaseException | None = None
+            try:
+                self._follow()
+            except Exception as exc:  # the caller must never see it: logged, then retried
+                error = exc
+            finally:
+                self.worker.reading(None)
+            if self.worker.stopping:
+                return
+            self.worker.sleep(self.state.dropped(error))
+
+    def _follow(self) -> None:
+        params, headers = self.state.request()
+        with self.http.stream(
+            "GET", "/changes", params=params, headers=headers, timeout=self.timeout
+        ) as response:
+            self.worker.reading(response)
+            if not self.state.opened(response):
+                return
+            parser = SseParser()
+            for line in response.iter_lines():
+                for event in parser.feed(line):
+                    self.state.on(event)
+                if parser.retry_s is not None:
+                    self.state.retry_s = parser.retry_s
+
+
+def _names(prompts: Iterable[str]) -> Iterable[str]:
+    return [prompts] if isinstance(prompts, str) else prompts
+
+
 class Client:
     """A promptdeck server, from Python.
 
@@ -59,6 +113,10 @@ class Client:
     ``status``, ``title``, ``detail`` and ``field``; a server that cannot be reached raises
     `ConnectionFailed` and a 5xx `ServerError`, after ``retries`` retries with backoff.
     Share one client among many threads.
+
+    ``subscribe=True`` (or a list of prompt names) follows GET /changes in the background
+    from the first `get_active`: each pushed move expires that prompt's cached copy at once,
+    the TTL applies while the stream is down, and `close` stops it.
     """
 
     def __init__(
@@ -76,6 +134,7 @@ class Client:
         transport: httpx.BaseTransport | None = None,
         event_hooks: dict[str, list[Any]] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        subscribe: bool | Iterable[str] = False,
     ) -> None:
         self.url = url.rstrip("/")
         self.retry = RetryPolicy(retries=retries, backoff=backoff)
@@ -90,6 +149,12 @@ class Client:
             transport=transport,
             event_hooks=event_hooks,
         )
+        # subscribe=True (every prompt) or prompt names: GET /changes, from the first get_active.
+        self.changes: Changes | None = None
+        if subscribe is not False:
+            names = None if subscribe is True else frozenset(_names(subscribe))
+            state = ChangesState(self.cache, prompts=names or None)
+            self.changes = Changes(self._http, state, timeout)
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -100,6 +165,8 @@ class Client:
         self.close()
 
     def close(self) -> None:
+        if self.changes is not None:
+            self.changes.stop()
         self._http.close()
 
     def _send(self, call: Call[T]) -> T:
@@ -159,8 +226,13 @@ class Client:
         threads miss at once; the others get the stale copy meanwhile, if there is one. A
         deleted prompt raises `PromptNotFound`.
 
+        With ``subscribe=``, a move pushed by the server expires the prompt's copy at once,
+        so the next call asks the server, whatever the TTL.
+
         >>> prompt = client.get_active("support-reply")
         """
+        if self.changes is not None:
+            self.changes.start()  # once; the stream then runs in the background
         key = str(prompt)
         hit = self.cache.fresh(key)
         if hit is not None:
@@ -217,13 +289,14 @@ class Client:
         cold = self.cache.cold_fallback(key, fallback, model_config=fallback_model_config)
         if cold is not None:
             return cold
+        since = self.cache.pushes  # a move pushed during the request: its answer is not fresh
         try:
             value, etag = self._send(
                 ops.fetch_active(key, etag=self.cache.etag(key), timeout=self.active_timeout)
             )
         except PromptdeckError as exc:
             return self.cache.failed(key, exc, fallback, model_config=fallback_model_config)
-        return self.cache.store(key, value, etag)
+        return self.cache.store(key, value, etag, since=since)
 
     # --- prompts --------------------------------------------------------------------------
 
