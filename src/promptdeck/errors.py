@@ -83,6 +83,52 @@ class ActiveVersionProtected(Conflict):
     title = "The active version cannot be changed this way"
 
 
+class LabelNotFound(NotFound):
+    code = "label-not-found"
+    title = "Label not found"
+
+
+class DeployRequestNotFound(NotFound):
+    code = "deploy-request-not-found"
+    title = "Deploy request not found"
+
+
+class LabelledVersionProtected(Conflict):
+    """A version a label points at cannot be archived or purged; `active` cannot be removed."""
+
+    code = "labelled-version-protected"
+    title = "A labelled version cannot be changed this way"
+
+
+class DeployRequestClosed(Conflict):
+    code = "deploy-request-closed"
+    title = "Deploy request already decided"
+
+
+class DeployRequestStale(Conflict):
+    """The label moved after the request was proposed: propose it again."""
+
+    code = "deploy-request-stale"
+    title = "Deploy request is stale"
+
+
+class Forbidden(PromptdeckError):
+    """The caller may not do this (a protected label, approving one's own request)."""
+
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class LabelProtected(Forbidden):
+    code = "label-protected"
+    title = "Label is protected"
+
+
+class SelfApproval(Forbidden):
+    code = "self-approval"
+    title = "A deploy request needs another approver"
+
+
 class IdempotencyKeyReused(PromptdeckError):
     code = "idempotency-key-reused"
     title = "Idempotency key reused with a different request"

@@ -196,6 +196,9 @@ class StorageOut(_Out):
         description="Bytes those contents take as stored (zstd copies and deltas), before "
         "table and index overhead."
     )
+    labelled: int = Field(
+        0, description="Distinct versions a label points at (active included); never archived."
+    )
 
 
 class ActiveOut(_Out):

@@ -386,6 +386,12 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
     EventKind.VERSION_ARCHIVED: ("archived", "dim"),
     EventKind.VERSION_RESTORED: ("restored", "yellow"),
     EventKind.VERSION_PURGED: ("purged", "bold red"),
+    EventKind.LABEL_MOVED: ("label moved", "green"),
+    EventKind.LABEL_REMOVED: ("label removed", "dim"),
+    EventKind.LABEL_PROTECTED: ("label protection", "cyan"),
+    EventKind.DEPLOY_REQUESTED: ("deploy requested", "yellow"),
+    EventKind.DEPLOY_APPROVED: ("deploy approved", "green"),
+    EventKind.DEPLOY_REJECTED: ("deploy rejected", "red"),
 }
 RETENTION_KINDS = (EventKind.VERSION_ARCHIVED, EventKind.VERSION_RESTORED, EventKind.VERSION_PURGED)
 

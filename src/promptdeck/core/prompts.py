@@ -14,6 +14,7 @@ from promptdeck.domain.models import Event, Page, Prompt
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.errors import InvalidInput, PromptNotDeleted
 from promptdeck.store import blobs as b
+from promptdeck.store import labels as labels_store
 from promptdeck.store import queries as q
 
 PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
@@ -145,6 +146,7 @@ def purge(tx: Tx, ref: PromptRef) -> None:
     if row.deleted_at is None:
         raise PromptNotDeleted(f"prompt {str(ref)!r} must be deleted before it is purged")
     blob_ids = b.prompt_blob_ids(tx.conn, row.id)
+    labels_store.purge_prompt(tx.conn, row.id)
     q.purge_prompt(tx.conn, row.id)
     for blob_id in blob_ids:  # contents no other prompt shares go for good
         tx.contents.release(tx.conn, blob_id)
