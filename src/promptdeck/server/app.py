@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Header, Query, Response
 
 from promptdeck import __version__
 from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.setup import is_sqlite, open_registry
+from promptdeck.domain import etag
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import problems, ui
 from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
-from promptdeck.server.api import prompts, transfer, versions
+from promptdeck.server.api import labels, prompts, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.labelled import LabelledActive
 from promptdeck.server.limits_mw import BodyLimit
 
 DESCRIPTION = """\
@@ -56,25 +58,33 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
+    app.include_router(labels.router)
 
     @app.get(
         "/prompts/{prompt_id}/active",
         response_model=ActiveOut,
         tags=["versions"],
-        summary="The active version in full (the hot path; ETag, 304 on If-None-Match)",
+        summary="The active version (or ?label=) in full (the hot path; ETag, 304)",
         responses={
             304: {"description": "Not modified: the If-None-Match ETag is still current"},
-            **problems.responses(404),
+            **problems.responses(404, 422),
         },
     )
-    def get_active(prompt_id: PromptRef, registry: RegistryDep) -> Response:
-        # Normally answered by ActiveEndpoint before routing; this route documents it.
-        entry = render(*registry.get_active(prompt_id))
-        return Response(
-            entry.body,
-            media_type="application/json",
-            headers={"ETag": entry.etag.decode(), "Cache-Control": "no-cache"},
-        )
+    def get_active(
+        prompt_id: PromptRef,
+        registry: RegistryDep,
+        label: Annotated[
+            str | None,
+            Query(max_length=64, description="The label to fetch (default: active)."),
+        ] = None,
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        # The active label is answered by ActiveEndpoint before routing; other labels here.
+        entry = render(*registry.get_active(prompt_id, label))
+        headers = {"ETag": entry.etag.decode(), "Cache-Control": "no-cache"}
+        if if_none_match is not None and etag.matches(if_none_match, headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+        return Response(entry.body, media_type="application/json", headers=headers)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database reachability")
     def healthz(registry: RegistryDep) -> dict[str, str]:
@@ -84,7 +94,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     ui.install(app)
     app.openapi_schema = None
     _add_problem_schema(app)
-    return ActiveEndpoint(BodyLimit(app, settings.max_body_bytes), registry, probe)
+    inner = BodyLimit(app, settings.max_body_bytes)
+    return LabelledActive(ActiveEndpoint(inner, registry, probe), inner)
 
 
 def _add_problem_schema(app: FastAPI) -> None:

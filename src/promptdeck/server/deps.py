@@ -24,7 +24,15 @@ def get_actor(
     return x_actor or "anonymous"
 
 
+def get_may_move_protected(request: Request) -> bool:
+    """Whether the caller may move protected labels and decide deploy requests: the admin
+    role. Open mode (no auth): allowed. The auth middleware sets ``scope["state"]["role"]``."""
+    role = request.scope.get("state", {}).get("role")
+    return role is None or role == "admin"
+
+
 RegistryDep = Annotated[Registry, Depends(get_registry)]
+MayMoveProtected = Annotated[bool, Depends(get_may_move_protected)]
 ActorDep = Annotated[str, Depends(get_actor)]
 IfMatch = Annotated[
     str | None,
