@@ -137,3 +137,25 @@ def test_a_label_cannot_point_at_a_purged_version(api: TestClient) -> None:
     assert api.delete(f"/prompts/support-reply/versions/{v2['id']}?reason=leak").status_code == 200
     assert_problem(put(api, "staging", v2["id"]), 409, "version-unavailable")
     assert_problem(put(api, "staging", 999_999), 404, "version-not-found")
+
+
+def test_a_deploy_request_shows_its_diff_and_another_actor_approves_it(api: TestClient) -> None:
+    v1, _, v3 = three_versions(api)
+    put(api, "production", v1["id"])
+    api.patch("/prompts/support-reply/labels/production", json={"protected": True})
+    proposed = api.post(
+        "/prompts/support-reply/deploy-requests",
+        json={"label": "production", "version_id": v3["id"], "reason": "new copy"},
+        headers={"X-Actor": "wri"},
+    )
+    assert proposed.status_code == 201, proposed.text
+    url = proposed.headers["location"]
+    shown = api.get(url).json()
+    assert shown["diff"] == ["- one", "+ three"] and shown["status"] == "open"
+    own = api.post(url + "/approve", headers={"X-Actor": "wri"})
+    assert_problem(own, 403, "self-approval")
+    approved = api.post(url + "/approve", json={"reason": "ok"}, headers={"X-Actor": "adm"})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert api.get("/prompts/support-reply/active?label=production").json()["content"] == "three"
+    deploys = api.get("/prompts/support-reply/deploys").json()["items"]
+    assert deploys[0]["actor"] == "adm" and deploys[0]["label"] == "production"
