@@ -254,3 +254,35 @@ def version_numbers(conn: Connection, prompt_id: int, ids: set[int]) -> dict[int
         )
     )
     return {int(r.id): (int(r.number), r.version_name) for r in rows}
+
+
+def _coerce(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
+    """The table's columns only, ISO times given as text parsed (an imported record)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in table.c:
+            if isinstance(value, str) and key.endswith("_at"):
+                value = datetime.fromisoformat(value)
+            out[key] = value
+    return out
+
+
+def import_rows(
+    conn: Connection,
+    prompt_id: int,
+    *,
+    label_rows_: list[dict[str, Any]],
+    protected_: list[str],
+    moves: list[dict[str, Any]],
+    requests: list[dict[str, Any]],
+) -> None:
+    """Write an imported prompt's labels, protection, moves and requests as given."""
+    for table, rows in (
+        (labels, label_rows_),
+        (label_moves, moves),
+        (deploy_requests, requests),
+    ):
+        for row in rows:
+            conn.execute(sa.insert(table).values(**_coerce(table, {**row, "prompt_id": prompt_id})))
+    for label in protected_:
+        conn.execute(sa.insert(protected_labels).values(prompt_id=prompt_id, label=label))
