@@ -203,6 +203,9 @@ def create(
 def rollback(
     name: Name,
     version: VersionRef,
+    label: Annotated[
+        str | None, typer.Option(help="Point this label at VERSION instead of active.")
+    ] = None,
     as_json: Json = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
@@ -211,7 +214,7 @@ def rollback(
     """Make VERSION the active one (any version, older or newer; deletes nothing)."""
     with client(url, api_key, actor) as c:
         target = c.get_version(name, version)
-        result = c.rollback(name, target.id)
+        result = c.rollback(name, target.id, label=label)
     if as_json:
         print_json(result)
     elif result.changed:
