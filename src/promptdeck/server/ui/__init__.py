@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from promptdeck.server.ui import actions, pages
+from promptdeck.server.ui import actions, labels, pages
 from promptdeck.server.ui.view import HERE, UIRoute, render
 
 STATIC = {
@@ -54,4 +54,5 @@ def install(app: FastAPI) -> None:
 
     app.include_router(pages.router)
     app.include_router(actions.router)
+    app.include_router(labels.router)
     app.include_router(tail)
