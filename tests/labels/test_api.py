@@ -159,3 +159,17 @@ def test_a_deploy_request_shows_its_diff_and_another_actor_approves_it(api: Test
     assert api.get("/prompts/support-reply/active?label=production").json()["content"] == "three"
     deploys = api.get("/prompts/support-reply/deploys").json()["items"]
     assert deploys[0]["actor"] == "adm" and deploys[0]["label"] == "production"
+
+
+def test_a_prompt_with_labels_and_requests_can_be_purged(api: TestClient) -> None:
+    _, v2, _ = three_versions(api)
+    put(api, "production", v2["id"])
+    api.patch("/prompts/support-reply/labels/production", json={"protected": True})
+    api.post(
+        "/prompts/support-reply/deploy-requests",
+        json={"label": "production", "version_id": v2["id"], "reason": "x"},
+    )
+    assert api.delete("/prompts/support-reply").status_code == 204
+    assert api.post("/prompts/support-reply/purge").status_code == 204
+    assert create_prompt(api)["active_version"]["number"] == 1  # the name is free again
+    assert [x["name"] for x in api.get("/prompts/support-reply/labels").json()] == ["active"]
