@@ -29,11 +29,29 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def make_key(database_url: str) -> str:
+    """An admin key made on the database before the server starts (as an operator would)."""
+    from promptdeck.core.access import Access
+    from promptdeck.store import migrate
+    from promptdeck.store.engine import create_engine
+
+    engine = create_engine(database_url)
+    migrate.upgrade(engine)
+    secret = Access(engine).create_key("bench", "admin").secret
+    engine.dispose()
+    return secret
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--creates", type=int, default=300)
+    parser.add_argument(
+        "--with-key",
+        action="store_true",
+        help="Make an admin key first and send it on every request (a closed server).",
+    )
     args = parser.parse_args()
 
     rows: list[str] = []
@@ -64,9 +82,14 @@ def main() -> None:
         stop(ceiling)
 
     with tempfile.TemporaryDirectory() as tmp:
-        server, url = serve_promptdeck(f"sqlite:///{Path(tmp) / 'bench.db'}", args.workers)
+        database_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        auth: dict[str, str] = {}
+        if args.with_key:
+            auth = {"Authorization": f"Bearer {make_key(database_url)}"}
+        wrk_auth = [f"{k}: {v}" for k, v in auth.items()]
+        server, url = serve_promptdeck(database_url, args.workers)
         try:
-            with httpx.Client(base_url=url, timeout=30) as client:
+            with httpx.Client(base_url=url, timeout=30, headers=auth) as client:
                 client.post(
                     "/prompts",
                     json={
@@ -76,17 +99,19 @@ def main() -> None:
                     },
                 )
                 etag = client.get("/prompts/support-reply/active").headers["etag"]
-            result = wrk(f"{url}/prompts/support-reply/active", seconds=args.seconds)
+            result = wrk(
+                f"{url}/prompts/support-reply/active", seconds=args.seconds, headers=wrk_auth
+            )
             rows.append(f"| promptdeck GET /prompts/{{name}}/active (200) | {result.row()} |")
             active_rps = result.rps
             result = wrk(
                 f"{url}/prompts/support-reply/active",
                 seconds=args.seconds,
-                headers=[f"If-None-Match: {etag}"],
+                headers=[f"If-None-Match: {etag}", *wrk_auth],
             )
             rows.append(f"| promptdeck GET …/active with If-None-Match (304) | {result.row()} |")
 
-            with httpx.Client(base_url=url, timeout=30) as client:
+            with httpx.Client(base_url=url, timeout=30, headers=auth) as client:
                 samples = []
                 for _ in range(2000):
                     t = time.perf_counter()
@@ -106,6 +131,7 @@ def main() -> None:
             stop(server)
 
     print(
+        f"{'with an API key on every request; ' if args.with_key else ''}"
         f"workers: {args.workers}; wrk -t2 -c64 -d{args.seconds}s; uvicorn + uvloop + httptools\n"
     )
     print("| what | req/s | p50 ms | p99 ms |")

@@ -40,3 +40,43 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=10, ge=1, description="Database connection pool size.")
     access_log: bool = Field(default=False, description="Log every request (costs ~30%).")
     log_level: str = Field(default="info", description="Log level of the server.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Server log lines: text, or one JSON object a line with the request id.",
+    )
+    changes_heartbeat_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="GET /changes sends a heartbeat after this many quiet seconds.",
+    )
+    allowed_hosts: str | None = Field(
+        default=None,
+        description="Comma-separated names the server answers to in the Host header (others "
+        "get 400; * for any). Default with `serve`: the bound address and localhost names.",
+    )
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins (https://app.example.com) whose pages may call "
+        "the API from a browser; none by default (CORS off).",
+    )
+    insecure: bool = Field(
+        default=False,
+        description="Serve open (no key, no user) on a non-loopback address. Never on a "
+        "network you do not control.",
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark the sign-in cookie Secure even when the request did not arrive as "
+        "https (set it behind a TLS-terminating proxy that does not pass the scheme on).",
+    )
+
+    def host_list(self) -> list[str] | None:
+        return _split(self.allowed_hosts) if self.allowed_hosts is not None else None
+
+    def origin_list(self) -> list[str]:
+        return _split(self.cors_origins)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]

@@ -112,23 +112,6 @@ class DeployRequestStale(Conflict):
     title = "Deploy request is stale"
 
 
-class Forbidden(PromptdeckError):
-    """The caller may not do this (a protected label, approving one's own request)."""
-
-    code = "forbidden"
-    title = "Forbidden"
-
-
-class LabelProtected(Forbidden):
-    code = "label-protected"
-    title = "Label is protected"
-
-
-class SelfApproval(Forbidden):
-    code = "self-approval"
-    title = "A deploy request needs another approver"
-
-
 class IdempotencyKeyReused(PromptdeckError):
     code = "idempotency-key-reused"
     title = "Idempotency key reused with a different request"
@@ -147,6 +130,67 @@ class InvalidInput(PromptdeckError):
 class PayloadTooLarge(PromptdeckError):
     code = "payload-too-large"
     title = "Payload too large"
+
+
+class Unauthorized(PromptdeckError):
+    """No credentials, or ones the server does not know (a bad, revoked or expired key)."""
+
+    code = "unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(PromptdeckError):
+    """Known credentials whose role or prompt prefixes do not allow this (or a protected
+    label, approving one's own deploy request)."""
+
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class LabelProtected(Forbidden):
+    code = "label-protected"
+    title = "Label is protected"
+
+
+class SelfApproval(Forbidden):
+    code = "self-approval"
+    title = "A deploy request needs another approver"
+
+
+class CrossSiteRefused(Forbidden):
+    """A write from another site, a foreign Host, or a form without its CSRF token."""
+
+    code = "cross-site-refused"
+    title = "Cross-site request refused"
+
+
+class HostNotAllowed(PromptdeckError):
+    """A Host header outside the server's names (DNS rebinding)."""
+
+    code = "host-not-allowed"
+    title = "Host not allowed"
+
+
+class UnsupportedMediaType(PromptdeckError):
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class TooManyAttempts(PromptdeckError):
+    """Repeated wrong passwords: wait ``retry_after`` seconds."""
+
+    code = "too-many-attempts"
+    title = "Too many failed sign-ins"
+
+
+class AccountNotFound(NotFound):
+    code = "account-not-found"
+    title = "Key or user not found"
+
+
+class AccountNameTaken(Conflict):
+    code = "account-name-taken"
+    title = "Key or user name taken"
 
 
 # Aliases under the names HTTP users expect.
@@ -191,3 +235,36 @@ def error_classes() -> dict[str, type[PromptdeckError]]:
         found.setdefault(cls.code, cls)
         pending.extend(cls.__subclasses__())
     return found
+
+
+class TemplateInvalid(InvalidInput):
+    """A template that cannot be parsed or rendered (bad message, bad include, bad Jinja)."""
+
+    code = "template-invalid"
+    title = "Invalid template"
+
+
+class MissingVariables(InvalidInput):
+    """Rendering needs variables the request did not give (``detail`` names them)."""
+
+    code = "missing-variables"
+    title = "Missing template variables"
+
+
+class RenderTooLarge(InvalidInput):
+    code = "render-too-large"
+    title = "Rendered output too large"
+
+
+class IncludeCycle(InvalidInput):
+    """A version whose includes would lead back to its own prompt (``detail`` is the path)."""
+
+    code = "include-cycle"
+    title = "Include cycle"
+
+
+class StillIncluded(Conflict):
+    """A prompt or version that live versions include (``detail`` lists them)."""
+
+    code = "still-included"
+    title = "Included by other prompts"

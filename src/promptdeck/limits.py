@@ -13,3 +13,18 @@ IDEMPOTENCY_KEY_MAX = 255
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
 DEFAULT_MAX_BODY_BYTES = 2_000_000
+RENDER_MAX = 2_000_000  # characters of rendered text (all messages together)
+INCLUDE_DEPTH_MAX = 8  # nested includes followed when rendering
+INCLUDES_MAX = 64  # include tags expanded in one render
+MESSAGES_MAX = 500  # messages in a chat version
+
+ID_MAX = 2**31 - 1  # ids are 32-bit columns (INTEGER on PostgreSQL); larger is no id
+
+# What a stored JSON value may be (domain/values.py; docs/api.md "What a value may be").
+JSON_DEPTH_MAX = 32  # containers inside containers; the top-level object is depth 1
+JSON_INT_MAX = 2**53 - 1  # exact in every JSON reader (JavaScript's Number included)
+JSON_FLOAT_ABS_LIMIT = 1e15  # jsonb prints numbers without exponent: 1e16 would return as int
+PURGE_REASON_MAX = 1000
+SEARCH_TEXT_MAX = 200  # ?q=
+CURSOR_MAX = 200
+DIFF_EXACT_MAX_LINES = 2_000  # per side; past it the compare page shows a coarser diff

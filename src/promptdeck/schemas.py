@@ -6,13 +6,25 @@ content_hash, active…) can never be set from input.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from promptdeck import limits
-from promptdeck.domain.refs import is_id
+from promptdeck.domain import templates, values
+from promptdeck.domain.refs import looks_like_id
+from promptdeck.domain.templates import Kind, TemplateFormat
+from promptdeck.errors import VersionUnavailable
 
 T = TypeVar("T")
 
@@ -28,11 +40,32 @@ class _Out(BaseModel):
 
 
 def _check_model_config(value: ModelConfig | None) -> ModelConfig | None:
-    import json
+    return None if value is None else values.check_model_config(value)
 
-    if value is not None and len(json.dumps(value)) > limits.MODEL_CONFIG_MAX_BYTES:
-        raise ValueError(f"model_config is larger than {limits.MODEL_CONFIG_MAX_BYTES} bytes")
-    return value
+
+def _name_of_at_most(most: int) -> Any:
+    def check(value: str) -> str:
+        value = values.check_name(value)
+        if not 1 <= len(value) <= most:
+            raise ValueError(f"must be 1 to {most} characters (after NFC normalization)")
+        return value
+
+    return AfterValidator(check)
+
+
+# Every text a request can store goes through domain/values.py (one validation point for
+# the API, the UI, the CLI through the API, and import).
+Text = Annotated[str, AfterValidator(values.check_text)]
+VersionName = Annotated[
+    str,
+    Field(min_length=1, max_length=limits.VERSION_NAME_MAX),
+    _name_of_at_most(limits.VERSION_NAME_MAX),
+]
+TagName = Annotated[
+    str, Field(min_length=1, max_length=limits.TAG_MAX), _name_of_at_most(limits.TAG_MAX)
+]
+Description = Annotated[Text, Field(max_length=limits.DESCRIPTION_MAX)]
+Content = Annotated[Text, Field(max_length=limits.CONTENT_MAX)]
 
 
 class PromptCreate(_In):
@@ -43,9 +76,9 @@ class PromptCreate(_In):
         description="Unique slug: lowercase letters, digits, '.', '_', '-'; not all digits.",
         examples=["support-reply"],
     )
-    description: str = Field(default="", max_length=limits.DESCRIPTION_MAX)
-    tags: list[str] = Field(default_factory=list, max_length=limits.TAGS_MAX)
-    content: str = Field(
+    description: Description = ""
+    tags: list[TagName] = Field(default_factory=list, max_length=limits.TAGS_MAX)
+    content: Text = Field(
         default="", max_length=limits.CONTENT_MAX, description="The prompt text (working copy)."
     )
     llm_config: ModelConfig = Field(
@@ -53,13 +86,13 @@ class PromptCreate(_In):
         alias="model_config",
         description="Model settings (model name, temperature…), any JSON object.",
     )
-    version_name: str | None = Field(
+    version_name: VersionName | None = Field(
         default=None,
         min_length=1,
         max_length=limits.VERSION_NAME_MAX,
         description="Name of the first version; defaults to the UTC creation timestamp.",
     )
-    version_description: str = Field(default="", max_length=limits.DESCRIPTION_MAX)
+    version_description: Description = ""
     max_versions: int | None = Field(
         default=None,
         ge=1,
@@ -67,6 +100,13 @@ class PromptCreate(_In):
         description="Keep at most this many unarchived versions; older ones (never the active "
         "one) are archived. Omitted: the server default (PROMPTDECK_DEFAULT_MAX_VERSIONS).",
     )
+    messages: list[dict[str, Any]] | None = Field(
+        default=None,
+        max_length=limits.MESSAGES_MAX,
+        description="Make the first version a chat one with these messages (see "
+        "VersionCreate.messages); the working copy stays content.",
+    )
+    template_format: TemplateFormat = Field(default="plain", description="See VersionCreate.")
 
     _mc = field_validator("llm_config")(_check_model_config)
 
@@ -79,7 +119,7 @@ class PromptCreate(_In):
     @field_validator("name")
     @classmethod
     def _not_all_digits(cls, v: str) -> str:
-        if is_id(v):
+        if looks_like_id(v):
             raise ValueError("name cannot be all digits (that is how ids are written)")
         return v
 
@@ -93,9 +133,9 @@ class PromptCreate(_In):
 
 
 class PromptPatch(_In):
-    description: str | None = Field(default=None, max_length=limits.DESCRIPTION_MAX)
-    tags: list[str] | None = Field(default=None, max_length=limits.TAGS_MAX)
-    content: str | None = Field(default=None, max_length=limits.CONTENT_MAX)
+    description: Description | None = None
+    tags: list[TagName] | None = Field(default=None, max_length=limits.TAGS_MAX)
+    content: Content | None = None
     llm_config: ModelConfig | None = Field(default=None, alias="model_config")
     max_versions: int | None = Field(
         default=None,
@@ -119,17 +159,17 @@ class PromptPatch(_In):
 
 
 class VersionCreate(_In):
-    version_name: str | None = Field(
+    version_name: VersionName | None = Field(
         default=None,
         min_length=1,
         max_length=limits.VERSION_NAME_MAX,
         description="Unique per prompt; defaults to the UTC timestamp (suffixed -2, -3… if taken).",
         examples=["tone-v2"],
     )
-    description: str | None = Field(
+    description: Text | None = Field(
         default=None, max_length=limits.DESCRIPTION_MAX, description="What changed and why."
     )
-    content: str | None = Field(
+    content: Text | None = Field(
         default=None,
         max_length=limits.CONTENT_MAX,
         description="The text to snapshot; omitted: the prompt's working copy.",
@@ -140,8 +180,70 @@ class VersionCreate(_In):
         description="The model config to snapshot; omitted: the working copy's.",
     )
     activate: bool = Field(default=False, description="Also make the new version active.")
+    kind: Kind = Field(
+        default="text",
+        description='"text" (content) or "chat" (messages); the kind is part of the version.',
+    )
+    messages: list[dict[str, Any]] | None = Field(
+        default=None,
+        max_length=limits.MESSAGES_MAX,
+        description='A chat version\'s messages: {"role": "system"|"user"|"assistant"|"tool", '
+        '"content": template} or {"role": "placeholder", "name": variable} (filled at render '
+        "time with a list of messages).",
+        examples=[[{"role": "system", "content": "You are {{persona}}."}]],
+    )
+    template_format: TemplateFormat = Field(
+        default="plain",
+        description='"plain": {{variables}} and {{> includes}} only; "jinja": also {% if %} and '
+        "{% for %} sections, rendered in Jinja2's sandbox.",
+    )
+    if_changed: bool = Field(
+        default=False,
+        description="Return the latest version (200, not 201) when it has the same content, "
+        "kind, format and model_config: nothing is created.",
+    )
 
     _mc = field_validator("llm_config")(_check_model_config)
+
+    @field_validator("messages")
+    @classmethod
+    def _messages_size(cls, v: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        import json
+
+        if v is not None and len(json.dumps(v)) > limits.CONTENT_MAX:
+            raise ValueError(f"messages are larger than {limits.CONTENT_MAX} characters")
+        return v
+
+
+class _Renderable:
+    """Local rendering of a fetched version (the client's cache): no request."""
+
+    kind: str
+    template_format: str
+    content: str | None
+
+    def render(self, **variables: Any) -> str | list[dict[str, Any]]:
+        """The filled template: a string for a text version, a list of messages for a chat
+        one, as OpenAI's ``messages=`` takes it. Missing variables raise MissingVariables."""
+        return self.rendered(variables).value()
+
+    def rendered(self, variables: dict[str, Any]) -> templates.Rendered:
+        if self.content is None:
+            raise VersionUnavailable("this version was purged: nothing to render")
+        return templates.render(self.kind, self.template_format, self.content, variables)
+
+    def render_anthropic(self, **variables: Any) -> dict[str, Any]:
+        """``{"system": …, "messages": […]}`` for ``anthropic.messages.create(**…)``: the
+        system messages joined, the others as they are."""
+        out = self.rendered(variables)
+        messages = (
+            out.messages
+            if out.messages is not None
+            else [{"role": "user", "content": out.text or ""}]
+        )
+        system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+        rest = [m for m in messages if m["role"] != "system"]
+        return {"system": system, "messages": rest} if system else {"messages": rest}
 
 
 class VersionSummaryOut(_Out):
@@ -166,10 +268,23 @@ class VersionSummaryOut(_Out):
     purged_at: datetime | None = None
     purged_by: str | None = Field(default=None, description="Who purged it (X-Actor).")
     purge_reason: str | None = Field(default=None, description="Why it was purged.")
+    kind: Kind = "text"
+    template_format: TemplateFormat = "plain"
 
 
-class VersionOut(VersionSummaryOut):
-    content: str | None = Field(description="The prompt text of this version (null once purged).")
+class VersionOut(_Renderable, VersionSummaryOut):
+    content: str | None = Field(
+        description="The prompt text of this version (null once purged); for a chat version, "
+        "its messages as JSON."
+    )
+    messages: list[dict[str, Any]] | None = Field(
+        default=None, description="A chat version's messages (null for text)."
+    )
+    variables: list[str] | None = Field(
+        default=None,
+        description="The variables its template uses, in order (placeholders included); "
+        "included prompts' variables are not listed.",
+    )
     llm_config: ModelConfig | None = Field(alias="model_config", serialization_alias="model_config")
     previous_version_id: int | None = Field(
         description="The version before this one (the base for a diff), if any."
@@ -177,9 +292,9 @@ class VersionOut(VersionSummaryOut):
 
 
 class VersionPurge(_In):
-    reason: str = Field(
+    reason: Text = Field(
         min_length=1,
-        max_length=1000,
+        max_length=limits.PURGE_REASON_MAX,
         description="Why the content must go (recorded in history; do not repeat the secret).",
         examples=["an API key was pasted into the prompt"],
     )
@@ -201,7 +316,7 @@ class StorageOut(_Out):
     )
 
 
-class ActiveOut(_Out):
+class ActiveOut(_Renderable, _Out):
     prompt_id: int
     prompt_name: str
     version_id: int
@@ -213,6 +328,50 @@ class ActiveOut(_Out):
     content_hash: str
     created_at: datetime
     created_by: str
+    kind: Kind = "text"
+    template_format: TemplateFormat = "plain"
+    messages: list[dict[str, Any]] | None = None
+
+
+class RenderIn(_In):
+    variables: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values by name: text inserted as is (numbers, booleans and JSON as "
+        "JSON); for a placeholder, a list of messages.",
+        examples=[{"customer": "Ada", "question": "Where is my parcel?"}],
+    )
+    version_id: int | None = Field(default=None, ge=1, description="Render this version.")
+    version: str | None = Field(
+        default=None,
+        max_length=limits.VERSION_NAME_MAX,
+        description="Or a version number, a label (active) or a version name, as after @ in "
+        "an include. Neither: the active version.",
+        examples=["3", "active"],
+    )
+
+
+class RenderOut(_Out):
+    prompt_id: int
+    prompt_name: str
+    version: VersionSummaryOut
+    kind: Kind
+    text: str | None = Field(description="The filled text (text versions).")
+    messages: list[dict[str, Any]] | None = Field(description="The filled messages (chat).")
+    llm_config: ModelConfig = Field(alias="model_config", serialization_alias="model_config")
+    unused_variables: list[str] = Field(description="Variables given that the template never uses.")
+
+
+class IncludeOut(_Out):
+    version_id: int = Field(description="The including version.")
+    prompt_id: int
+    prompt_name: str
+    number: int
+    target_prompt_id: int
+    target_prompt_name: str
+    at: str | None = Field(description="As written after @ (null: the active version).")
+    target_version_id: int | None = Field(
+        description="The version pinned (by number or version name); null for a label."
+    )
 
 
 class PromptOut(_Out):
@@ -348,6 +507,18 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
+def _iso_8601_only(value: Any) -> Any:
+    """A time in a query is ISO 8601 text: pydantic would also read a bare number as seconds
+    since 1970, which the schema (format date-time) does not allow."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 time, e.g. 2026-11-25T10:00:00Z")
+    return value
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601_only)]
+
+
 class _Record(BaseModel):
     """Export records let unknown fields through, so newer columns survive a round trip."""
 
@@ -398,6 +569,197 @@ class PromptRecord(_Record):
         return self.model_dump(by_alias=True)
 
 
+ConfigIn = Annotated[dict[str, Any], AfterValidator(values.check_model_config)]
+Actor = Annotated[Text, Field(max_length=limits.ACTOR_MAX)]
+
+
+class _Import(BaseModel):
+    """An imported record obeys exactly the API's rules. Fields this server does not know
+    (from a newer server) are dropped: they could not be stored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, protected_namespaces=())
+
+
+class VersionImport(_Import):
+    number: int = Field(ge=1, le=limits.ID_MAX)
+    version_name: VersionName
+    description: Description = ""
+    content: Content | None
+    llm_config: ConfigIn | None = Field(alias="model_config", serialization_alias="model_config")
+    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    created_by: Actor
+    created_at: AwareDatetime
+    archived: bool = False
+    archived_at: AwareDatetime | None = None
+    purged_at: AwareDatetime | None = None
+    purged_by: Actor | None = None
+    purge_reason: Annotated[Text, Field(max_length=limits.PURGE_REASON_MAX)] | None = None
+    kind: Kind = "text"  # records written before templates have neither
+    template_format: TemplateFormat = "plain"
+
+
+class EventImport(_Import):
+    kind: str = Field(min_length=1, max_length=32, pattern=r"^[a-z_]+\.[a-z_]+$")
+    actor: Actor
+    created_at: AwareDatetime
+    detail: ConfigIn
+    version_number: int | None = Field(default=None, ge=1, le=limits.ID_MAX)
+    from_version_number: int | None = Field(default=None, ge=1, le=limits.ID_MAX)
+
+
+LabelName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+Reason = Annotated[Text, Field(max_length=1000)]
+Number = Annotated[int, Field(ge=1, le=limits.ID_MAX)]
+
+
+class LabelImport(_Import):
+    name: LabelName
+    version_number: Number
+    moved_at: AwareDatetime | None = None
+    moved_by: Actor | None = None
+
+
+class LabelMoveImport(_Import):
+    label: LabelName
+    actor: Actor
+    reason: Reason | None = None
+    created_at: AwareDatetime
+    from_version_number: Number | None = None
+    to_version_number: Number | None = None
+
+
+class DeployRequestImport(_Import):
+    label: LabelName
+    reason: Reason
+    proposed_by: Actor
+    created_at: AwareDatetime
+    status: Literal["open", "approved", "rejected", "stale"]
+    decided_by: Actor | None = None
+    decided_at: AwareDatetime | None = None
+    decision_reason: Reason | None = None
+    version_number: Number
+    from_version_number: Number | None = None
+    base_move: int | None = Field(default=None, ge=0, le=limits.ID_MAX)
+
+
+class PromptImport(_Import):
+    """POST /prompts/import and `promptdeck import`: a PromptRecord, checked like the API
+    checks a create (every bound, every value), then as a whole (domain/history.py)."""
+
+    format: Literal[1] = 1
+    name: str = Field(
+        min_length=1, max_length=limits.PROMPT_NAME_MAX, pattern=limits.PROMPT_NAME_PATTERN
+    )
+    description: Description = ""
+    tags: list[TagName] = Field(default_factory=list, max_length=limits.TAGS_MAX)
+    content: Content = ""
+    llm_config: ConfigIn = Field(
+        default_factory=dict, alias="model_config", serialization_alias="model_config"
+    )
+    max_versions: int | None = Field(default=None, ge=1, le=1_000_000)
+    next_version_number: int = Field(ge=0, le=limits.ID_MAX)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    deleted_at: AwareDatetime | None = None
+    active_version_number: int = Field(ge=1, le=limits.ID_MAX)
+    versions: list[VersionImport] = Field(min_length=1)
+    events: list[EventImport] = Field(default_factory=list)
+    # Issue 14 (labels): records written before labels have none of these, and import so.
+    labels: list[LabelImport] | None = None
+    protected_labels: list[LabelName] | None = None
+    label_moves: list[LabelMoveImport] | None = None
+    deploy_requests: list[DeployRequestImport] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _not_all_digits(cls, v: str) -> str:
+        if v.isdigit():
+            raise ValueError("name cannot be all digits (that is how ids are written)")
+        return v
+
+    def to_record(self) -> dict[str, Any]:
+        record = self.model_dump(by_alias=True)
+        for key in ("labels", "protected_labels", "label_moves", "deploy_requests"):
+            if record[key] is None:  # absent: the record was written before labels
+                del record[key]
+        return record
+
+
 class ImportOut(_Out):
     created: bool = Field(description="False when an identical prompt was already there.")
     prompt: PromptOut
+
+
+# --- access: keys, people, the history across prompts -------------------------------------
+
+Role: Any = Field(
+    description="read (every GET), write (create, edit, roll back, archive, restore) "
+    "or admin (delete, purge, import, retention settings, keys and users).",
+    pattern="^(read|write|admin)$",
+)
+Prefixes: Any = Field(
+    default_factory=list,
+    max_length=20,
+    description="Only prompts whose names start with one of these (none: every prompt).",
+)
+
+
+class KeyCreate(_In):
+    name: str = Field(min_length=1, max_length=64, description="Names the key in the history.")
+    role: str = Role
+    prompts: list[str] = Prefixes
+    expires: str | None = Field(
+        default=None, max_length=8, description="Lifetime, like 90d, 12h, 2w (none: forever)."
+    )
+
+
+class UserCreate(_In):
+    name: str = Field(min_length=1, max_length=64, description="Sign-in name, in the history.")
+    role: str = Role
+    password: str = Field(min_length=10, max_length=1024)
+    prompts: list[str] = Prefixes
+
+
+class AccountOut(_Out):
+    name: str
+    kind: str = Field(description="key or user")
+    role: str
+    prompts: list[str] = Field(description="Prompt-name prefixes (empty: every prompt).")
+    key_prefix: str | None = Field(
+        description="The start of the key (pdk_…), to tell keys apart; the key itself is "
+        "shown only once, when it is created."
+    )
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class KeyCreated(AccountOut):
+    key: str = Field(description="The key. Shown this once; only its hash is stored.")
+
+
+class AuditEventOut(EventOut):
+    prompt_name: str
+
+
+class MoveOut(_Out):
+    """A pointer move on GET /changes: ``label`` of ``prompt`` now names ``version_id``
+    (null: the prompt was deleted, or the label removed)."""
+
+    id: int = Field(description="The event id: send it back as Last-Event-ID or ?after=.")
+    prompt_id: int
+    prompt: str
+    label: str = Field(description='Which label moved: "active", or another (label.moved).')
+    kind: str = Field(description="The event: version.activated, version.rolled_back, …")
+    version_id: int | None
+    number: int | None
+    version_name: str | None
+    at: datetime
+
+
+class ChangesOut(_Out):
+    """The long-poll form of GET /changes (``?wait=``)."""
+
+    events: list[MoveOut]
+    last_event_id: int = Field(description="Resume from here with ?after= or Last-Event-ID.")

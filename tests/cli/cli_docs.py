@@ -42,8 +42,16 @@ COMMANDS = [
     ["deploys", "reject"],
     ["deploys", "list"],
     ["log"],
+    ["render"],
     ["export"],
     ["import"],
+    ["events"],
+    ["keys", "create"],
+    ["keys", "list"],
+    ["keys", "revoke"],
+    ["users", "create"],
+    ["users", "list"],
+    ["users", "revoke"],
 ]  # fmt: skip  (serve and db are documented with the server)
 
 

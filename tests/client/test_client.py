@@ -194,7 +194,7 @@ def test_import_refuses_a_version_whose_hash_does_not_match_its_content(
     record["versions"][0]["content"] = "tampered"
     with pytest.raises(errors.InvalidInput) as caught:
         client.import_prompt(record)
-    assert caught.value.field == "versions.content_hash"
+    assert caught.value.field == "versions[0].content_hash"
     with pytest.raises(errors.PromptNotFound):
         client.get_prompt(f"{name}-copy")
 

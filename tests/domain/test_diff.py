@@ -106,3 +106,30 @@ def test_a_shared_space_alone_does_not_split_a_change_in_two() -> None:
         ("delete", "this one"),
         ("insert", "that two"),
     ]
+
+
+def test_chat_versions_are_compared_message_by_message() -> None:
+    from promptdeck.domain.diff import messages
+
+    old = [
+        {"role": "system", "content": "Be kind."},
+        {"role": "user", "content": "{{q}}"},
+        {"role": "assistant", "content": "bye"},
+    ]
+    new = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "placeholder", "name": "history"},
+        {"role": "user", "content": "{{q}}"},
+    ]
+    changes = messages(old, new)
+    assert [(c.kind, c.role, c.old_index, c.new_index) for c in changes] == [
+        ("changed", "system", 0, 0),
+        ("added", "placeholder", None, 1),
+        ("equal", "user", 1, 2),
+        ("removed", "assistant", 2, None),
+    ]
+    changed_lines = [line for line in changes[0].lines if not hasattr(line, "count")]
+    assert [(line.kind, line.text) for line in changed_lines] == [
+        ("delete", "Be kind."),
+        ("insert", "Be brief."),
+    ]

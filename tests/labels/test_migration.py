@@ -12,7 +12,7 @@ from promptdeck.store.engine import create_engine
 LABEL_TABLES = {"labels", "protected_labels", "label_moves", "deploy_requests"}
 
 
-def test_0006_downgrades_to_0002_keeping_active_and_upgrades_with_active_as_the_label(
+def test_0006_downgrades_to_0004_keeping_active_and_upgrades_with_active_as_the_label(
     database_url: str,
 ) -> None:
     engine = create_engine(database_url)
@@ -26,8 +26,8 @@ def test_0006_downgrades_to_0002_keeping_active_and_upgrades_with_active_as_the_
         registry.protect_label("p", "production", True)
         registry.propose_deploy("p", "production", v2.id, reason="again", actor="ana")
 
-        migrate.downgrade(engine, "0002")
-        assert migrate.current(engine) == "0002"
+        migrate.downgrade(engine, "0004")  # the revision before 0006
+        assert migrate.current(engine) == "0004"
         with engine.connect() as conn:
             assert not LABEL_TABLES & set(sa.inspect(conn).get_table_names())
             active = conn.execute(sa.text("SELECT active_version_id FROM prompts")).scalar()

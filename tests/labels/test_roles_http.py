@@ -1,46 +1,45 @@
-"""The role reaches the core as ``may_move_protected`` from ``scope["state"]["role"]``, where
-the auth middleware (issue 11) puts it. Here a tiny ASGI wrapper plays that middleware in
-front of the real app, so the role x label x path matrix runs over HTTP too."""
+"""The role reaches the core as ``may_move_protected`` from the caller the gate let through
+(server/deps.py: the principal's role is admin). Real keys over HTTP, so the role x label x
+path matrix runs through the gate (server/security.py) too."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from promptdeck.config import Settings
 from promptdeck.core import Registry
+from promptdeck.core.access import Access
 from promptdeck.server import create_app
 from tests.support.load import figure
 
 
-class RoleFromHeader:
-    """Stands in for the auth middleware: the role and actor from test headers."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope["headers"])
-            role = headers.get(b"x-test-role")
-            if role is not None:
-                scope.setdefault("state", {})["role"] = role.decode()
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture
 def http(settings: Settings, registry: Registry) -> Iterator[TestClient]:
-    with TestClient(RoleFromHeader(create_app(settings, registry))) as client:
+    with TestClient(create_app(settings, registry)) as client:
         yield client
 
 
 def test_over_http_writers_cannot_move_protected_labels_and_admins_approve_others_requests(
-    http: TestClient,
+    http: TestClient, registry: Registry
 ) -> None:
+    access = Access(registry.engine)
+    secrets = {
+        name: access.create_key(name, role).secret
+        for name, role in (
+            ("root", "admin"),
+            ("admin-1", "admin"),
+            ("write-1", "write"),
+            ("proposer", "write"),
+        )
+    }
+
+    def key(name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {secrets[name]}"}
+
     expected_codes = {
         # (role, protected, path) -> status
         ("write", True, "move"): 403,
@@ -57,13 +56,13 @@ def test_over_http_writers_cannot_move_protected_labels_and_admins_approve_other
     mismatches = []
     for n, ((role, protected, path), want) in enumerate(sorted(expected_codes.items())):
         name = f"r{n}"
-        admin = {"X-Test-Role": "admin", "X-Actor": "root"}
+        admin = key("root")
         created = http.post("/prompts", json={"name": name, "content": "a"}, headers=admin)
         v2 = http.post(f"/prompts/{name}/versions", json={"content": "b"}, headers=admin).json()
         label = "production" if protected else "staging"
         if protected:
             http.patch(f"/prompts/{name}/labels/{label}", json={"protected": True}, headers=admin)
-        me = {"X-Test-Role": role, "X-Actor": f"{role}-1"}
+        me = key(f"{role}-1")
         if path == "move":
             r = http.put(
                 f"/prompts/{name}/labels/{label}", json={"version_id": v2["id"]}, headers=me
@@ -74,10 +73,9 @@ def test_over_http_writers_cannot_move_protected_labels_and_admins_approve_other
             proposed = http.post(
                 f"/prompts/{name}/deploy-requests",
                 json={"label": label, "version_id": v2["id"], "reason": "go"},
-                headers={"X-Test-Role": "write", "X-Actor": f"{role}-1"},
+                headers=me if path == "approve-own" else key("proposer"),
             )
-            decider = me if path == "approve-own" else {"X-Test-Role": role, "X-Actor": "other"}
-            r = http.post(proposed.headers["location"] + "/approve", headers=decider)
+            r = http.post(proposed.headers["location"] + "/approve", headers=me)
         assert created.status_code == 201
         if r.status_code != want:
             mismatches.append((role, label, path, r.status_code))

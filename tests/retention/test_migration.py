@@ -40,9 +40,8 @@ def test_0002_upgrades_existing_contents_and_downgrades_them_back(database_url: 
                 )
             conn.execute(sa.text("UPDATE prompts SET active_version_id = 3"))
 
-        migrate.upgrade(engine, "0002")
-        assert migrate.current(engine) == "0002"
-        migrate.upgrade(engine)  # the code of today needs the later revisions' tables
+        migrate.upgrade(engine)
+        assert migrate.current(engine) == migrate.head(engine)
         registry = Registry(engine)
         assert registry.get_version("p", 1).created_at == NOW
         assert registry.get_version("p", 1).content_hash == HASH

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from promptdeck.cli import deploys, labels, prompts, transfer, versions
+from promptdeck.cli import deploys, events, keys, labels, prompts, render, transfer, versions
 from promptdeck.cli.server import db_app, serve
 
 app = typer.Typer(
@@ -22,8 +22,12 @@ app.add_typer(versions.app, name="versions")
 app.add_typer(labels.app, name="labels")
 app.add_typer(deploys.app, name="deploys")
 app.command("log")(versions.log)
+app.command("render")(render.render)
 app.command("export")(transfer.export)
 app.command("import")(transfer.import_)
+app.add_typer(keys.keys_app, name="keys")
+app.add_typer(keys.users_app, name="users")
+app.command("events")(events.events)
 
 
 if __name__ == "__main__":  # pragma: no cover

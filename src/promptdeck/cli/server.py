@@ -7,15 +7,26 @@ inside each command, never when the CLI starts.
 
 from __future__ import annotations
 
+import enum
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 
 if TYPE_CHECKING:
     from promptdeck.config import Settings
+
+GRACEFUL_SHUTDOWN_S = 3
+
+
+class LogFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
 
 db_app = typer.Typer(help="Database migrations and compaction.", no_args_is_help=True)
 
@@ -54,6 +65,69 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def _startup_error(message: str) -> NoReturn:
+    """A startup error is one clear line on stderr and exit status 2, no traceback."""
+    typer.echo(f"promptdeck: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparsable URL)"
+
+
+def _startup_settings(database_url: str | None, **overrides: object) -> Settings:
+    try:
+        return _settings(database_url, **overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"])
+        _startup_error(f"bad setting {name} (PROMPTDECK_{name.upper()}): {first['msg']}")
+
+
+def _migrate_or_exit(url: str) -> bool:
+    """Migrate the database; whether any key or user exists (else the server is open). A
+    bad URL or a database that cannot be opened is one line and exit 2."""
+    with server_needed():
+        from sqlalchemy.exc import (
+            ArgumentError,
+            InterfaceError,
+            NoSuchModuleError,
+            OperationalError,
+        )
+
+        from promptdeck.core import setup
+    try:
+        setup.migrate_to(url)
+        return setup.access_closed(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        _startup_error(f"bad database URL {_shown(url)}: {exc}")
+    except (OperationalError, InterfaceError) as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        _startup_error(f"cannot open the database {_shown(url)}: {reason}")
+
+
+def _port_free_or_exit(host: str, port: int) -> None:
+    """Refuse at once, in one line, a port that another process holds (uvicorn would log
+    a traceback-like error and exit 1 or 3)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        _startup_error(f"cannot listen on {host}:{port}: {exc}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            _startup_error(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
 def serve(
     host: Annotated[
         str, typer.Option(envvar="PROMPTDECK_HOST", help="Address to listen on.")
@@ -65,23 +139,85 @@ def serve(
     ] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (slower).")] = False,
     log_level: Annotated[str, typer.Option(help="Server log level.")] = "info",
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            envvar="PROMPTDECK_INSECURE",
+            help="Serve with no key and no user on a non-loopback address: anyone who can "
+            "reach the port can change or destroy everything.",
+        ),
+    ] = False,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            help="Trust X-Forwarded-Proto/-For from --forwarded-allow-ips (behind TLS).",
+        ),
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            envvar="PROMPTDECK_FORWARDED_ALLOW_IPS",
+            help="The proxy addresses trusted with --proxy-headers.",
+        ),
+    ] = "127.0.0.1",
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            envvar="PROMPTDECK_LOG_FORMAT",
+            help="text, or json: one JSON object a line, each with its request_id.",
+        ),
+    ] = LogFormat.text,
 ) -> None:
-    """Apply pending migrations, then serve the API and the UI (uvicorn, uvloop, httptools)."""
+    """Apply pending migrations, then serve the API and the UI (uvicorn, uvloop, httptools).
+
+    With no key and no user it serves open on a loopback address (one person on a laptop)
+    and refuses to start on any other address unless --insecure. Once a key or a user
+    exists, every route but /healthz needs one.
+    """
     with server_needed():
         import uvicorn
 
         import promptdeck.server  # noqa: F401  (FastAPI missing: say so here, not in a worker)
-        from promptdeck.core import setup
+        from promptdeck.server.logs import line, log_config
+        from promptdeck.server.security import default_allowed_hosts, is_loopback
 
-    settings = _settings(database_url, host=host, port=port, workers=workers)
-    setup.migrate_to(settings.database_url)
+    settings = _startup_settings(
+        database_url,
+        host=host,
+        port=port,
+        workers=workers,
+        insecure=insecure,
+        log_format=log_format.value,
+    )
+    closed = _migrate_or_exit(settings.database_url)
+    if not closed and not is_loopback(host) and not settings.insecure:
+        _startup_error(
+            f"refusing to serve {host} with no API key and no user (anyone could change "
+            "everything); create an admin key with `promptdeck keys create --name admin "
+            "--role admin --database-url …`, or pass --insecure"
+        )
+    _port_free_or_exit(host, port)
     # Workers read their settings from the environment: pass on what the flags chose.
     os.environ["PROMPTDECK_DATABASE_URL"] = settings.database_url
-    typer.echo(
-        f"promptdeck serving {settings.database_url} on http://{host}:{port}/ "
-        f"(UI /ui/, API docs /docs)",
-        err=True,
+    os.environ["PROMPTDECK_HOST"] = host
+    os.environ["PROMPTDECK_LOG_FORMAT"] = settings.log_format
+    os.environ["PROMPTDECK_ACCESS_LOG"] = "true" if access_log else "false"
+    os.environ["PROMPTDECK_INSECURE"] = "true" if settings.insecure else "false"
+    hosts = settings.host_list() or default_allowed_hosts(host)
+    if settings.allowed_hosts is None:
+        os.environ["PROMPTDECK_ALLOWED_HOSTS"] = ",".join(hosts)
+    mode = (
+        "keys and users required"
+        if closed
+        else "OPEN: no key or user, anyone who reaches the port may change everything"
     )
+    message = (
+        f"promptdeck serving {settings.database_url} on http://{host}:{port}/ "
+        f"(UI /ui/, API docs /docs); {mode}; answers to Host {', '.join(hosts)} "
+        "(PROMPTDECK_ALLOWED_HOSTS)"
+    )
+    typer.echo(line(settings.log_format, message), err=True)
     uvicorn.run(
         "promptdeck.server.asgi:make_app",
         factory=True,
@@ -92,6 +228,12 @@ def serve(
         http="httptools",
         access_log=access_log,
         log_level=log_level,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_config=log_config(settings.log_format, log_level),
+        # Open GET /changes streams never end by themselves: past this, a shutdown closes
+        # them (their clients reconnect elsewhere with Last-Event-ID).
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
 
 

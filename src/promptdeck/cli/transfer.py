@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 import yaml
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from promptdeck.cli.output import (
@@ -25,8 +26,9 @@ from promptdeck.cli.output import (
     fail,
     print_json,
 )
+from promptdeck.domain import history
 from promptdeck.errors import PromptdeckError
-from promptdeck.schemas import PromptRecord
+from promptdeck.schemas import PromptImport, PromptRecord
 
 FILE_FORMAT = "promptdeck-export"
 FILE_VERSION = 1
@@ -60,17 +62,76 @@ def dump(document: dict[str, Any], fmt: Format) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+class StrictLoader(yaml.SafeLoader):
+    """YAML without aliases (a few hundred bytes of nested aliases expand to gigabytes)
+    and without duplicate keys (which one would win is not what the writer meant)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted in an import file", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
 def load(text: str) -> dict[str, Any]:
     try:
-        document = json.loads(text)
-    except ValueError:
+        document = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError as exc:
+        raise typer.BadParameter("JSON nested too deep") from exc
+    except ValueError as exc:
+        if text.lstrip().startswith(("{", "[")):
+            raise typer.BadParameter(f"not valid JSON: {exc}") from exc
         try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
+            document = yaml.load(text, Loader=StrictLoader)
+        except (yaml.YAMLError, RecursionError) as exc:
             raise typer.BadParameter(f"neither JSON nor YAML: {exc}") from exc
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
         raise typer.BadParameter(f"not a promptdeck export (no format: {FILE_FORMAT})")
     return document
+
+
+def checked_records(document: dict[str, Any]) -> list[PromptImport]:
+    """Every record checked by the server's own rules before any is sent: a file with one
+    bad record imports nothing, and the error names the record and the field."""
+    records: list[PromptImport] = []
+    prompts = document.get("prompts") or []
+    if not isinstance(prompts, list):
+        raise typer.BadParameter("'prompts' must be a list")
+    for i, raw in enumerate(prompts):
+        label = f"prompts[{i}]" + (f" ({raw.get('name')!r})" if isinstance(raw, dict) else "")
+        try:
+            record = PromptImport.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise typer.BadParameter(f"{label}: {where}: {first['msg']}") from exc
+        found = history.problem(record.to_record())
+        if found is not None:
+            raise typer.BadParameter(f"{label}: {found[0]}: {found[1]}")
+        records.append(record)
+    return records
 
 
 @contextmanager
@@ -149,22 +210,24 @@ def import_(
 
     Prompts that are not on the server are written exactly as exported (version numbers,
     names, times, authors, active version, events); identical ones are left alone, so
-    importing twice is harmless. A prompt that exists with a different history is an error
-    (exit 1); the others are still imported.
+    importing twice is harmless. Every record is checked by the server's rules first: a
+    file with one bad record imports nothing (exit 2, naming the record and the field).
+    A prompt that exists with a different history is an error (exit 1); the others are
+    still imported. YAML aliases and keys given twice are refused.
     """
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {file}: {exc.strerror}") from exc
     document = load(text)
-    records = [PromptRecord.model_validate(r) for r in document.get("prompts") or []]
+    records = checked_records(document)
     results: list[dict[str, Any]] = []
     failures: list[PromptdeckError] = []
     with client(url, api_key) as c, progress(len(records), "importing") as bar:
         for record in records:
             bar.update(bar.task_ids[0], description=record.name)
             try:
-                out = c.import_prompt(record)
+                out = c.import_prompt(PromptRecord.model_validate(record.to_record()))
                 results.append({"name": record.name, "created": out.created})
             except PromptdeckError as exc:
                 failures.append(exc)

@@ -6,7 +6,7 @@ import uuid
 from typing import Any, Final, TypeVar
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from promptdeck.client._http import Call, seg
 from promptdeck.schemas import (
@@ -14,12 +14,14 @@ from promptdeck.schemas import (
     DeployOut,
     EventOut,
     ImportOut,
+    IncludeOut,
     LabelMoveOut,
     LabelOut,
     MovedOut,
     Page,
     PromptOut,
     PromptRecord,
+    RenderOut,
     RollbackOut,
     StorageOut,
     VersionOut,
@@ -42,6 +44,16 @@ UNSET: Final = Unset()
 def _model(cls: type[M]) -> Any:
     def parse(response: httpx.Response) -> M:
         return cls.model_validate_json(response.content)
+
+    return parse
+
+
+def _list(cls: type[M]) -> Any:
+    adapter = TypeAdapter(list[cls])  # type: ignore[valid-type]
+
+    def parse(response: httpx.Response) -> list[M]:
+        parsed: list[M] = adapter.validate_json(response.content)
+        return parsed
 
     return parse
 
@@ -69,8 +81,10 @@ def create_prompt(
     version_description: str,
     max_versions: int | None,
     idempotency_key: str | None,
+    messages: list[dict[str, Any]] | None = None,
+    template_format: str | None = None,
 ) -> Call[PromptOut]:
-    body = {
+    body: dict[str, Any] = {
         "name": name,
         "content": content,
         "description": description,
@@ -80,6 +94,10 @@ def create_prompt(
         "version_description": version_description,
         "max_versions": max_versions,
     }
+    if messages is not None:
+        body["messages"] = messages
+    if template_format is not None:
+        body["template_format"] = template_format
     return Call(
         "POST",
         "/prompts",
@@ -129,8 +147,14 @@ def patch_body(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if not isinstance(v, Unset)}
 
 
-def delete_prompt(prompt: str | int, *, if_match: str | None) -> Call[None]:
-    return Call("DELETE", f"/prompts/{seg(prompt)}", _none, headers=_if_match(if_match))
+def delete_prompt(prompt: str | int, *, if_match: str | None, force: bool = False) -> Call[None]:
+    return Call(
+        "DELETE",
+        f"/prompts/{seg(prompt)}",
+        _none,
+        headers=_if_match(if_match),
+        params={"force": "true"} if force else None,
+    )
 
 
 def restore_prompt(prompt: str | int) -> Call[PromptOut]:
@@ -162,13 +186,22 @@ def create_version(
     description: str | None,
     activate: bool,
     idempotency_key: str | None,
+    messages: list[dict[str, Any]] | None = None,
+    template_format: str | None = None,
+    if_changed: bool = False,
 ) -> Call[VersionOut]:
     body: dict[str, Any] = {"activate": activate}
+    if messages is not None:
+        body["kind"] = "chat"
+    if if_changed:
+        body["if_changed"] = True
     for key, value in (
         ("content", content),
         ("model_config", model_config),
         ("version_name", version_name),
         ("description", description),
+        ("messages", messages),
+        ("template_format", template_format),
     ):
         if value is not None:
             body[key] = value
@@ -432,3 +465,22 @@ def health() -> Call[dict[str, Any]]:
         return data
 
     return Call("GET", "/healthz", parse, retry=True)
+
+
+def render(
+    prompt: str | int, variables: dict[str, Any], *, version: int | str | None
+) -> Call[RenderOut]:
+    # Rendering writes nothing: a retry is safe.
+    body: dict[str, Any] = {"variables": variables}
+    if version is not None:
+        body["version"] = str(version)
+    return Call("POST", f"/prompts/{seg(prompt)}/render", _model(RenderOut), json=body, retry=True)
+
+
+def includes(prompt: str | int, version_id: int, which: str) -> Call[list[IncludeOut]]:
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}/versions/{int(version_id)}/{which}",
+        _list(IncludeOut),
+        retry=True,
+    )

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from promptdeck import limits
 from promptdeck.client import _ops as ops
 from promptdeck.client._flight import SingleFlight
 from promptdeck.client._http import (
@@ -26,17 +27,21 @@ from promptdeck.client._http import (
 from promptdeck.client._ops import UNSET, Unset
 from promptdeck.client.cache import ActiveCache, ActivePrompt, CacheStats
 from promptdeck.client.versions import version_ref
-from promptdeck.errors import PromptdeckError, VersionNotFound
+from promptdeck.domain import templates
+from promptdeck.domain.templates import IncludeRef
+from promptdeck.errors import PromptdeckError, TemplateInvalid, VersionNotFound
 from promptdeck.schemas import (
     DeployOut,
     EventOut,
     ImportOut,
+    IncludeOut,
     LabelMoveOut,
     LabelOut,
     MovedOut,
     Page,
     PromptOut,
     PromptRecord,
+    RenderOut,
     RollbackOut,
     StorageOut,
     VersionOut,
@@ -174,6 +179,42 @@ class Client:
             lambda: self.cache.stale(key),
         )
 
+    def render_active(
+        self, prompt: str | int, variables: dict[str, Any]
+    ) -> str | list[dict[str, Any]]:
+        """Render the active version here, with its ``{{> includes}}`` taken from the active
+        versions of the included prompts, all through `get_active`'s cache (so with no
+        request within the TTL, and from the last good copies while the server is down).
+        Includes pinned to a version or a label other than ``active`` need the server:
+        `render`."""
+        top = self.get_active(prompt)
+        texts: dict[IncludeRef, str] = {}
+        pending = [(top.kind, top.content)]
+        while pending:
+            kind, content = pending.pop()
+            for ref in templates.includes(kind, content):
+                if ref in texts:
+                    continue
+                if ref.label != "active" or ref.number is not None:
+                    raise TemplateInvalid(
+                        f"{{{{> {ref}}}}} is pinned: render it on the server (client.render)"
+                    )
+                if len(texts) >= limits.INCLUDES_MAX:
+                    raise TemplateInvalid(f"more than {limits.INCLUDES_MAX} includes")
+                included = self.get_active(ref.prompt)
+                if included.kind != "text":
+                    raise TemplateInvalid(f"{{{{> {ref}}}}}: only text prompts can be included")
+                texts[ref] = included.content
+                pending.append(("text", included.content))
+        return templates.render(
+            top.kind,
+            top.template_format,
+            top.content,
+            variables,
+            resolve=texts.__getitem__,
+            path=(top.prompt_name,),
+        ).value()
+
     def _refresh(
         self,
         key: str,
@@ -212,10 +253,13 @@ class Client:
         version_description: str = "",
         max_versions: int | None = None,
         idempotency_key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str | None = None,
     ) -> PromptOut:
         """Create a prompt and its first version (active). Retries are safe: each call sends
         an ``Idempotency-Key`` (a fresh one unless given). ``max_versions``: keep at most this
-        many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``)."""
+        many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``).
+        ``messages``: the first version is a chat one."""
         return self._send(
             ops.create_prompt(
                 name,
@@ -227,6 +271,8 @@ class Client:
                 version_description=version_description,
                 max_versions=max_versions,
                 idempotency_key=idempotency_key,
+                messages=messages,
+                template_format=template_format,
             )
         )
 
@@ -281,9 +327,12 @@ class Client:
         )
         return self._send(ops.update_prompt(prompt, changes, if_match=if_match))
 
-    def delete_prompt(self, prompt: str | int, *, if_match: str | None = None) -> None:
-        """Soft delete: the prompt disappears but keeps its versions; `restore_prompt` undoes."""
-        self._send(ops.delete_prompt(prompt, if_match=if_match))
+    def delete_prompt(
+        self, prompt: str | int, *, if_match: str | None = None, force: bool = False
+    ) -> None:
+        """Soft delete: the prompt disappears but keeps its versions; `restore_prompt` undoes.
+        A prompt other prompts include raises `StillIncluded` (409) unless ``force=True``."""
+        self._send(ops.delete_prompt(prompt, if_match=if_match, force=force))
         self.cache.clear(str(prompt))
 
     def restore_prompt(self, prompt: str | int) -> PromptOut:
@@ -314,9 +363,14 @@ class Client:
         description: str | None = None,
         activate: bool = False,
         idempotency_key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str | None = None,
+        if_changed: bool = False,
     ) -> VersionOut:
         """Snapshot ``content`` (default: the working copy) as a new, immutable version. The
-        active version stays unless ``activate=True``."""
+        active version stays unless ``activate=True``. ``messages`` makes a chat version;
+        ``template_format="jinja"`` opts into sandboxed sections; ``if_changed=True`` returns
+        the latest version instead when nothing changed."""
         return self._send(
             ops.create_version(
                 prompt,
@@ -326,8 +380,29 @@ class Client:
                 description=description,
                 activate=activate,
                 idempotency_key=idempotency_key,
+                messages=messages,
+                template_format=template_format,
+                if_changed=if_changed,
             )
         )
+
+    def render(
+        self, prompt: str | int, variables: dict[str, Any], *, version: int | str | None = None
+    ) -> RenderOut:
+        """Render on the server (includes resolved there): the active version, or
+        ``version`` (a number, label or version name). To render with no request, use
+        ``(get_active(prompt)).render(**variables)``."""
+        return self._send(ops.render(prompt, variables, version=version))
+
+    def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
+        """What a version includes."""
+        version_id = self._version_id(prompt, version)
+        return self._send(ops.includes(prompt, version_id, "dependencies"))
+
+    def dependents(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
+        """Unpurged versions that include this version."""
+        version_id = self._version_id(prompt, version)
+        return self._send(ops.includes(prompt, version_id, "dependents"))
 
     def list_versions(
         self,

@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from promptdeck.core import load, retention, versions
+from promptdeck.core import includes, load, retention, versions
 from promptdeck.core.results import PromptCreated
 from promptdeck.core.tx import Tx
-from promptdeck.domain import rules
+from promptdeck.domain import rules, templates
 from promptdeck.domain.models import Event, Page, Prompt
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.errors import InvalidInput, PromptNotDeleted
 from promptdeck.store import blobs as b
+from promptdeck.store import includes as inc
 from promptdeck.store import labels as labels_store
 from promptdeck.store import queries as q
 
@@ -32,10 +33,28 @@ class NewPrompt:
     version_name: str | None
     version_description: str
     max_versions: int | None
+    messages: list[dict[str, Any]] | None = None  # a chat prompt: its first version's
+    template_format: str = "plain"
 
     def request(self) -> dict[str, Any]:
-        """What an Idempotency-Key's hash covers (stored: keep these keys as they are)."""
-        return asdict(self)
+        """What an Idempotency-Key's hash covers (stored: keep these keys as they are; the
+        template fields only when not the default)."""
+        request = asdict(self)
+        if self.messages is None:
+            del request["messages"]
+        if self.template_format == "plain":
+            del request["template_format"]
+        return request
+
+    def first_version(self) -> tuple[str, str]:
+        """(kind, content) of the first version, checked."""
+        if self.messages is None:
+            kind, content = "text", self.content
+        else:
+            kind = "chat"
+            content = templates.encode_messages(templates.check_messages(self.messages))
+        templates.check(kind, self.template_format, content)
+        return kind, content
 
 
 def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated:
@@ -43,6 +62,8 @@ def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated
     replay = tx.claim("prompts", idempotency_key, new.request())
     if replay is not None:
         return PromptCreated(replayed=True, prompt=load.reload(tx, replay))
+    kind, first = new.first_version()
+    includes.lock_first(tx, first)
     now = tx.clock()
     max_versions = new.max_versions
     prompt_id = q.insert_prompt(
@@ -68,9 +89,11 @@ def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated
         prompt_id,
         version_name=new.version_name,
         description=new.version_description,
-        content=new.content,
+        content=first,
         model_config=new.model_config,
         activate=True,
+        kind=kind,
+        template_format=new.template_format,
     )
     tx.remember(prompt_id)
     return PromptCreated(replayed=False, prompt=load.reload(tx, prompt_id))
@@ -117,10 +140,13 @@ def update(tx: Tx, ref: PromptRef, changes: dict[str, Any], if_match: str | None
     return load.reload(tx, row.id)
 
 
-def delete(tx: Tx, ref: PromptRef, if_match: str | None) -> None:
-    """Rule 7: a soft delete; every version stays and the prompt can be restored."""
+def delete(tx: Tx, ref: PromptRef, if_match: str | None, *, force: bool = False) -> None:
+    """Rule 7: a soft delete; every version stays and the prompt can be restored. A prompt
+    other prompts include goes only with ``force``."""
+    includes.lock_first(tx, None)  # no version may start including it meanwhile
     row = load.prompt_row(tx, ref, for_update=True)
     load.check_etag(row, if_match)
+    includes.check_prompt_deletable(tx, row, force)
     now = tx.clock()
     q.update_prompt(
         tx.conn, row.id, {"deleted_at": now, "revision": row.revision + 1, "updated_at": now}
@@ -147,6 +173,7 @@ def purge(tx: Tx, ref: PromptRef) -> None:
         raise PromptNotDeleted(f"prompt {str(ref)!r} must be deleted before it is purged")
     blob_ids = b.prompt_blob_ids(tx.conn, row.id)
     labels_store.purge_prompt(tx.conn, row.id)
+    inc.delete_for_prompt(tx.conn, row.id)
     q.purge_prompt(tx.conn, row.id)
     for blob_id in blob_ids:  # contents no other prompt shares go for good
         tx.contents.release(tx.conn, blob_id)

@@ -9,21 +9,34 @@ they return.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from promptdeck.core import deploys, labels, load, prompts, retention, transfer, versions
+from promptdeck.core import (
+    deploys,
+    includes,
+    labels,
+    load,
+    prompts,
+    render,
+    retention,
+    transfer,
+    versions,
+)
 from promptdeck.core.content import ContentStore
+from promptdeck.core.render import RenderResult
 from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionCreated
 from promptdeck.core.tx import Clock, Database, unavailable_as_error, utcnow
+from promptdeck.domain import history, rules
 from promptdeck.domain import retention as retention_rules
-from promptdeck.domain import rules
 from promptdeck.domain.labels import ACTIVE, DeployRequest, Label, LabelMove, Moved, check_label
-from promptdeck.domain.models import Event, Page, Prompt, Version
+from promptdeck.domain.models import Event, Include, Page, Prompt, Version
 from promptdeck.domain.refs import PromptRef, VersionRef
 from promptdeck.domain.retention import CompactReport, StorageReport
+from promptdeck.errors import InvalidInput
 from promptdeck.store.constraints import translate
 
 __all__ = [
@@ -65,7 +78,10 @@ class Registry:
         max_versions: int | None = None,
         actor: str = "anonymous",
         idempotency_key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str = "plain",
     ) -> PromptCreated:
+        """``messages``: the first version is a chat one (the working copy stays ``content``)."""
         rules.check_prompt_name(name)
         new = prompts.NewPrompt(
             name,
@@ -76,6 +92,8 @@ class Registry:
             version_name,
             version_description,
             max_versions,
+            messages=messages,
+            template_format=template_format,
         )
         for attempt in (1, 2):
             try:
@@ -120,10 +138,15 @@ class Registry:
             return prompts.update(tx, PromptRef.parse(ref), changes, if_match)
 
     def delete_prompt(
-        self, ref: str, *, if_match: str | None = None, actor: str = "anonymous"
+        self,
+        ref: str,
+        *,
+        if_match: str | None = None,
+        actor: str = "anonymous",
+        force: bool = False,
     ) -> None:
         with self.db.writing(actor) as tx:
-            prompts.delete(tx, PromptRef.parse(ref), if_match)
+            prompts.delete(tx, PromptRef.parse(ref), if_match, force=force)
 
     def restore_prompt(self, ref: str, *, actor: str = "anonymous") -> Prompt:
         with self.db.writing(actor) as tx:
@@ -152,12 +175,25 @@ class Registry:
         idempotency_key: str | None = None,
         if_match: str | None = None,
         save_working_copy: bool = False,
+        kind: str = "text",
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str = "plain",
+        if_changed: bool = False,
     ) -> VersionCreated:
         """The active version stays unless ``activate``. ``save_working_copy`` also makes the
         content and model config the prompt's working copy, in the same transaction (an
         editor's "save as new version"); ``if_match`` guards it with the prompt's ETag."""
         new = versions.NewVersion(
-            version_name, description, content, model_config, activate, save_working_copy
+            version_name,
+            description,
+            content,
+            model_config,
+            activate,
+            save_working_copy,
+            kind=kind,
+            messages=messages,
+            template_format=template_format,
+            if_changed=if_changed,
         )
         try:
             with self.db.writing(actor) as tx:
@@ -387,6 +423,33 @@ class Registry:
             # Another prompt took up the same content while it was being destroyed.
             raise translate(exc) from exc
 
+    # --- templates (core/render.py, core/includes.py) ---------------------------------------
+
+    def render(
+        self,
+        ref: str,
+        values: dict[str, Any],
+        *,
+        version_id: int | None = None,
+        at: str | None = None,
+    ) -> RenderResult:
+        with self.db.reading() as tx:
+            return render.render(tx, PromptRef.parse(ref), values, version_id=version_id, at=at)
+
+    def dependencies(self, ref: str, version_id: int) -> list[Include]:
+        """What the version includes."""
+        with self.db.reading() as tx:
+            load.version(tx, load.prompt_row(tx, PromptRef.parse(ref)).id, version_id)
+            return includes.dependencies(tx, version_id)
+
+    def dependents(self, ref: str, version_id: int, *, limit: int = 50) -> list[Include]:
+        """Unpurged versions that include this version (pinned, or through a label)."""
+        rules.check_limit(limit)
+        with self.db.reading() as tx:
+            prompt_id = load.prompt_row(tx, PromptRef.parse(ref), include_deleted=True).id
+            load.version(tx, prompt_id, version_id)
+            return includes.dependents(tx, prompt_id, version_id, limit)
+
     def storage(self, ref: str) -> StorageReport:
         with self.db.reading() as tx:
             return retention.storage(tx, PromptRef.parse(ref))
@@ -404,13 +467,38 @@ class Registry:
         with self.db.reading() as tx:
             return transfer.export_one(tx, PromptRef.parse(ref))
 
+    def export_prompt_stream(
+        self, ref: str, encode: Callable[[str, dict[str, Any]], bytes]
+    ) -> Iterator[bytes]:
+        """``export_prompt`` as JSON pieces, a batch of versions at a time (bounded memory
+        whatever the history's size). Raises PromptNotFound before the first piece."""
+        return transfer.stream_one(self.db.reading, PromptRef.parse(ref), encode)
+
+    def export_prompts_stream(
+        self,
+        encode: Callable[[str, dict[str, Any]], bytes],
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        visible: Callable[[str], bool] | None = None,
+    ) -> Iterator[bytes]:
+        """``export_prompts`` as JSON pieces (``{"items": […], "next_cursor": …}``), one
+        prompt row and one batch of its versions at a time."""
+        return transfer.stream_page(
+            self.db.reading, encode, limit=limit, cursor=cursor, visible=visible
+        )
+
     def export_prompts(self, *, limit: int = 20, cursor: str | None = None) -> Page[dict[str, Any]]:
         with self.db.reading() as tx:
             return transfer.export_page(tx, limit=limit, cursor=cursor)
 
     def import_prompt(self, record: dict[str, Any]) -> tuple[Prompt, bool]:
-        """Importing an identical prompt again is a no-op; a different one of the same name
-        is a 409."""
+        """Write an exported record as it is (one transaction); (prompt, created). Importing
+        an identical prompt again is a no-op; a different one of the same name is a 409.
+        ``record`` is a validated ``schemas.PromptImport``; its parts must also agree."""
+        found = history.problem(record)  # before the transaction: a refusal writes nothing
+        if found is not None:
+            raise InvalidInput(f"{found[0]}: {found[1]}", field=found[0])
         try:
             with self.db.writing() as tx:
                 return transfer.import_one(tx, record)

@@ -23,6 +23,7 @@ class PromptCreated(Created):
 @dataclass(frozen=True, slots=True)
 class VersionCreated(Created):
     version: Version
+    unchanged: bool = False  # if_changed and identical to the latest: nothing was created
 
 
 @dataclass(frozen=True, slots=True)

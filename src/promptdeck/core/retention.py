@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from promptdeck.core import load
+from promptdeck.core import includes, load
 from promptdeck.core.results import Changed
 from promptdeck.core.tx import Tx
 from promptdeck.domain import retention as rules
@@ -173,7 +173,10 @@ def restore_version(tx: Tx, ref: VersionRef) -> Changed:
 def purge_version(tx: Tx, ref: VersionRef, reason: str) -> Changed:
     """Destroy a version's content for good (a leaked secret); the row stays as a
     tombstone with who, when and why."""
+    includes.lock_first(tx, None)  # no version may start pinning it meanwhile
     prompt_id, active_id, target = _target(tx, ref)
+    if target.purged_at is None:
+        includes.check_version_purgeable(tx, target.id)
     changed = purge(tx, prompt_id, target, reason=reason, active_id=active_id)
     return Changed(load.version(tx, prompt_id, ref.version_id), changed)
 

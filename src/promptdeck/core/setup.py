@@ -4,13 +4,26 @@ instead of reaching into the store."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from promptdeck.config import Settings
+from promptdeck.core.access import Access
 from promptdeck.core.registry import Registry
 from promptdeck.domain.retention import CompactReport
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine, is_sqlite
 
-__all__ = ["compact", "is_sqlite", "migrate_to", "open_registry", "revisions", "undo_to"]
+__all__ = [
+    "access_closed",
+    "compact",
+    "is_sqlite",
+    "migrate_to",
+    "open_access",
+    "open_registry",
+    "revisions",
+    "undo_to",
+]
 
 
 def open_registry(settings: Settings) -> Registry:
@@ -57,5 +70,27 @@ def compact(database_url: str) -> CompactReport:
     engine = create_engine(database_url)
     try:
         return Registry(engine).compact()
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def open_access(database_url: str) -> Iterator[Access]:
+    """Keys and people on the database itself, migrated first (so the first admin key can be
+    made before any server runs)."""
+    engine = create_engine(database_url)
+    try:
+        migrate.upgrade(engine)
+        yield Access(engine)
+    finally:
+        engine.dispose()
+
+
+def access_closed(database_url: str) -> bool:
+    """Whether any key or person was ever created (then every route but /healthz needs one)."""
+    engine = create_engine(database_url)
+    try:
+        _generation, closed = Access(engine).state()
+        return closed
     finally:
         engine.dispose()

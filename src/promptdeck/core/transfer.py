@@ -9,14 +9,17 @@ history, and importing the same record again changes nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
-from promptdeck.core import load
+from promptdeck.core import includes, load
 from promptdeck.core.tx import Tx
-from promptdeck.domain import rules
+from promptdeck.domain import rules, templates
 from promptdeck.domain.models import Page, Prompt
 from promptdeck.domain.refs import PromptRef
 from promptdeck.errors import InvalidInput, PromptNameTaken
+from promptdeck.store import changes
 from promptdeck.store import labels as s
 from promptdeck.store import queries as q
 from promptdeck.store import transfer as t
@@ -155,6 +158,64 @@ def export_record(tx: Tx, row: PromptRow) -> dict[str, Any]:
     }
 
 
+EXPORT_BATCH = 20  # versions (each up to CONTENT_MAX) or events read and written at a time
+
+
+def stream_record(
+    read: Callable[[], AbstractContextManager[Tx]],
+    row: PromptRow,
+    encode: Callable[[str, dict[str, Any]], bytes],
+) -> Iterator[bytes]:
+    """The same record as ``export_record``, as JSON pieces, a batch of versions or events
+    at a time (each batch in its own short read), so memory stays bounded by one batch
+    whatever the history's size. ``encode(part, values)`` writes the prompt ("head"), a
+    version, an event or the labels (an object of export_labels' keys) as JSON; the head must
+    end with ``"versions":[],"events":[]}``."""
+    with read() as tx:
+        active = t.active_number(tx.conn, row.active_version_id)
+    head = {"format": RECORD_FORMAT, **{key: getattr(row, key) for key in PROMPT_KEYS}}
+    tail = b'[],"events":[]}'
+    head_json = encode("head", {**head, "active_version_number": active})
+    if not head_json.endswith(b'"versions":' + tail):
+        raise AssertionError("the record's head must end with its versions and events")
+    yield head_json[: -len(tail)] + b"["
+    after, first = 0, True
+    while True:
+        with read() as tx:
+            batch = t.version_batch(tx.conn, row.id, after_number=after, limit=EXPORT_BATCH)
+            for version in batch:
+                text = tx.contents.text(tx.conn, version["blob_id"])
+                values = {k: v for k, v in version.items() if k not in LOCAL_VERSION_COLS}
+                yield (b"" if first else b",") + encode("version", {**values, "content": text})
+                first = False
+        if len(batch) < EXPORT_BATCH:
+            break
+        after = batch[-1]["number"]
+    yield b'],"events":['
+    after, first = 0, True
+    while True:
+        with read() as tx:
+            events = t.event_batch(tx.conn, row.id, after_id=after, limit=EXPORT_BATCH * 10)
+        for event in events:
+            values = {
+                **{key: event[key] for key in EVENT_KEYS},
+                "version_number": event["version_number"],
+                "from_version_number": event["from_version_number"],
+            }
+            yield (b"" if first else b",") + encode("event", values)
+            first = False
+        if len(events) < EXPORT_BATCH * 10:
+            break
+        after = events[-1]["id"]
+    # Labels, their moves and deploy requests (issue 14), exactly as export_record has them.
+    with read() as tx:
+        labelled = export_labels(tx, row.id, t.version_numbers(tx.conn, row.id))
+    labels_json = encode("labels", labelled)
+    if not (labels_json.startswith(b"{") and labels_json.endswith(b"}")):
+        raise AssertionError("the labels part must be a JSON object")
+    yield b"]," + labels_json[1:-1] + b"}"
+
+
 def _canonical(record: dict[str, Any]) -> str:
     """A comparable text of a record, whatever way its times and JSON were given."""
     from pydantic_core import to_json
@@ -177,12 +238,20 @@ def _canonical(record: dict[str, Any]) -> str:
     return json.dumps(norm(plain), sort_keys=True)
 
 
+def _template_of(version: dict[str, Any]) -> tuple[str, str]:
+    """A record's kind and format (records written before templates have neither)."""
+    return str(version.get("kind") or "text"), str(version.get("template_format") or "plain")
+
+
 def _check_hash(version: dict[str, Any]) -> None:
     """A version's hash must be its content's (when the content is there: purged versions
     keep only their hash)."""
     if version.get("content") is None:
         return
-    expected = rules.content_hash(version["content"], version.get("model_config") or {})
+    kind, template_format = _template_of(version)
+    templates.check(kind, template_format, version["content"])
+    hashed = templates.hashed(kind, template_format, version["content"])
+    expected = rules.content_hash(hashed, version.get("model_config") or {})
     if version.get("content_hash") != expected:
         raise InvalidInput(
             f"version {version.get('number')}: content_hash does not match its content",
@@ -232,6 +301,10 @@ def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
         if text is not None:
             values["blob_id"] = contents.put(conn, prompt_id, version["number"], text)
         id_of[version["number"]] = t.insert_version_row(conn, {**values, "prompt_id": prompt_id})
+        if text is not None:
+            # Edges to prompts this server has; others are left out (see docs/api.md).
+            kind = _template_of(version)[0]
+            includes.record(tx, prompt_id, id_of[version["number"]], kind, text, strict=False)
     t.set_prompt_fields(
         conn,
         prompt_id,
@@ -240,6 +313,8 @@ def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
             "live_count": sum(not v.get("archived") for v in versions_in),
         },
     )
+    if any(e.get("kind") in changes.MOVE_KINDS for e in record.get("events") or []):
+        changes.announce(conn)  # imported moves, too, commit in id order (GET /changes)
     for event in record.get("events") or []:
         t.insert_event_row(
             conn,
@@ -272,6 +347,59 @@ def export_page(tx: Tx, *, limit: int, cursor: str | None) -> Page[dict[str, Any
     rows = rows[:limit]
     items = [export_record(tx, row) for row in rows]
     return Page(items, rules.encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def stream_one(
+    read: Callable[[], AbstractContextManager[Tx]],
+    ref: PromptRef,
+    encode: Callable[[str, dict[str, Any]], bytes],
+) -> Iterator[bytes]:
+    """``export_one`` as JSON pieces; PromptNotFound before the first piece."""
+    with read() as tx:
+        row = load.prompt_row(tx, ref, include_deleted=True)
+    return stream_record(read, row, encode)
+
+
+def stream_page(
+    read: Callable[[], AbstractContextManager[Tx]],
+    encode: Callable[[str, dict[str, Any]], bytes],
+    *,
+    limit: int,
+    cursor: str | None,
+    visible: Callable[[str], bool] | None = None,
+) -> Iterator[bytes]:
+    """``export_page`` as JSON pieces (``{"items": […], "next_cursor": …}``), one prompt row
+    and one batch of its versions at a time; ``visible`` leaves out prompts by name (a key
+    limited to prefixes). Bad limits and cursors raise before the first piece."""
+    rules.check_limit(limit)
+    after = rules.decode_cursor(cursor) if cursor else None
+    with read() as tx:
+        ids = t.prompt_ids(tx.conn, after_id=after, limit=limit + 1)
+    more = len(ids) > limit
+    ids = ids[:limit]
+    next_cursor = rules.encode_cursor(ids[-1]) if more and ids else None
+    return _pieces(read, ids, next_cursor, encode, visible)
+
+
+def _pieces(
+    read: Callable[[], AbstractContextManager[Tx]],
+    ids: list[int],
+    next_cursor: str | None,
+    encode: Callable[[str, dict[str, Any]], bytes],
+    visible: Callable[[str], bool] | None,
+) -> Iterator[bytes]:
+    yield b'{"items":['
+    first = True
+    for prompt_id in ids:
+        with read() as tx:
+            row = q.find_prompt_row(tx.conn, PromptRef(id=prompt_id), include_deleted=True)
+        if row is None or (visible is not None and not visible(row.name)):
+            continue  # purged since the page began, or not the caller's to see
+        if not first:
+            yield b","
+        first = False
+        yield from stream_record(read, row, encode)
+    yield b'],"next_cursor":' + rules.canonical_json(next_cursor).encode() + b"}"
 
 
 def import_one(tx: Tx, record: dict[str, Any]) -> tuple[Prompt, bool]:

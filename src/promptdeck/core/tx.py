@@ -23,6 +23,7 @@ from promptdeck.core.content import ContentStore
 from promptdeck.domain import rules
 from promptdeck.domain.refs import EventKind
 from promptdeck.errors import DatabaseUnavailable, IdempotencyKeyReused
+from promptdeck.store import changes
 from promptdeck.store import engine as store_engine
 from promptdeck.store import queries as q
 
@@ -118,6 +119,8 @@ class Tx:
 
     def flush(self) -> None:
         for event in self.events:
+            if event["kind"] in changes.MOVE_KINDS:  # GET /changes: see store/changes.py
+                changes.announce(self.conn)  # before the insert: moves commit in id order
             q.insert_event(self.conn, event)
         self.events.clear()
 

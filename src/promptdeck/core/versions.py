@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from promptdeck.core import labels, load, retention
+from promptdeck.core import includes, labels, load, retention
 from promptdeck.core.results import RolledBack, VersionCreated
 from promptdeck.core.tx import Tx
-from promptdeck.domain import rules
+from promptdeck.domain import rules, templates
 from promptdeck.domain.labels import ACTIVE
 from promptdeck.domain.models import Page, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
-from promptdeck.errors import StaleEtag, VersionNotFound
+from promptdeck.errors import StaleEtag, TemplateInvalid, VersionNotFound
+from promptdeck.store import includes as inc
 from promptdeck.store import queries as q
 
 
@@ -27,6 +28,10 @@ class NewVersion:
     model_config: dict[str, Any] | None
     activate: bool
     save_working_copy: bool
+    kind: str = "text"
+    messages: list[dict[str, Any]] | None = None
+    template_format: str = "plain"
+    if_changed: bool = False
 
     def request(self) -> dict[str, Any]:
         """What an Idempotency-Key's hash covers (stored: keep these keys as they are)."""
@@ -39,7 +44,28 @@ class NewVersion:
         }
         if self.save_working_copy:
             request["save_working_copy"] = True
+        # Only when not the default, so keys stored before templates keep their hashes.
+        if self.kind != "text":
+            request["kind"] = self.kind
+            request["messages"] = self.messages
+        if self.template_format != "plain":
+            request["template_format"] = self.template_format
+        if self.if_changed:
+            request["if_changed"] = True
         return request
+
+    def template(self, working_copy: str) -> str:
+        """The content to store, checked: the text, or a chat version's messages as JSON."""
+        if self.kind == "chat":
+            if self.content is not None:
+                raise TemplateInvalid("a chat version takes messages, not content", field="content")
+            content = templates.encode_messages(templates.check_messages(self.messages))
+        else:
+            if self.messages is not None:
+                raise TemplateInvalid('messages need "kind": "chat"', field="messages")
+            content = working_copy if self.content is None else self.content
+        templates.check(self.kind, self.template_format, content)
+        return content
 
 
 def insert(
@@ -51,6 +77,8 @@ def insert(
     content: str,
     model_config: dict[str, Any],
     activate: bool,
+    kind: str = "text",
+    template_format: str = "plain",
 ) -> Version:
     """Rule 3: the number from the prompt's counter (the UPDATE locks the prompt row), the
     name given or the creation time; rule 8 applied after."""
@@ -61,7 +89,9 @@ def insert(
     if version_name is None:
         base = rules.default_version_name(now)
         version_name = rules.next_free_name(base, q.names_with_prefix(tx.conn, prompt_id, base))
-    content_hash = rules.content_hash(content, model_config)
+    content_hash = rules.content_hash(
+        templates.hashed(kind, template_format, content), model_config
+    )
     version_id = q.insert_version(
         tx.conn,
         {
@@ -74,8 +104,11 @@ def insert(
             "content_hash": content_hash,
             "created_by": tx.actor,
             "created_at": now,
+            "kind": kind,
+            "template_format": template_format,
         },
     )
+    includes.record(tx, prompt_id, version_id, kind, content)
     named = {"number": number, "version_name": version_name}
     tx.record(EventKind.VERSION_CREATED, prompt_id, version_id=version_id, detail=named)
     if activate:
@@ -110,6 +143,8 @@ def insert(
         previous_version_id=q.previous_version_id(tx.conn, prompt_id, number),
         content=content,
         model_config=model_config,
+        kind=kind,
+        template_format=template_format,
     )
 
 
@@ -118,13 +153,19 @@ def create(
 ) -> VersionCreated:
     """Rule 2: snapshot the body (or the working copy); ``save_working_copy`` also makes it
     the prompt's working copy, in the same transaction."""
+    includes.lock_first(tx, new.content if new.messages is None else str(new.messages))
     row = load.prompt_row(tx, ref, for_update=True)
     load.check_etag(row, if_match)
     replay = tx.claim(f"prompt:{row.id}:versions", idempotency_key, new.request())
     if replay is not None:
         return VersionCreated(replayed=True, version=load.version(tx, row.id, replay))
-    snapshot = row.content if new.content is None else new.content
+    snapshot = new.template(row.content)
     snapshot_config = row.model_config if new.model_config is None else new.model_config
+    if new.if_changed:
+        same = unchanged(tx, row.id, new, snapshot, snapshot_config)
+        if same is not None:
+            # The key is not stored: a retry asks again, and is answered 200 the same way.
+            return VersionCreated(replayed=False, version=same, unchanged=True)
     version = insert(
         tx,
         row.id,
@@ -133,11 +174,29 @@ def create(
         content=snapshot,
         model_config=snapshot_config,
         activate=new.activate,
+        kind=new.kind,
+        template_format=new.template_format,
     )
     if new.save_working_copy:
         q.update_prompt(tx.conn, row.id, {"content": snapshot, "model_config": snapshot_config})
     tx.remember(version.id)
     return VersionCreated(replayed=False, version=version)
+
+
+def unchanged(
+    tx: Tx, prompt_id: int, new: NewVersion, content: str, model_config: dict[str, Any]
+) -> Version | None:
+    """The latest version when it has this very content, kind, format and model config."""
+    latest_id = inc.latest_version_id(tx.conn, prompt_id)
+    if latest_id is None:
+        return None
+    latest = load.version(tx, prompt_id, latest_id)
+    wanted = rules.content_hash(
+        templates.hashed(new.kind, new.template_format, content), model_config
+    )
+    if latest.purged or latest.content_hash != wanted:
+        return None
+    return latest
 
 
 def page(

@@ -9,6 +9,7 @@ changed line carries ``Segment``s whose ``changed`` flag marks the words that di
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +20,17 @@ Kind = Literal["equal", "delete", "insert"]
 #: Above this many characters a line is compared as a whole, not word by word (difflib is
 #: quadratic in the worst case and prompts may be a megabyte).
 WORD_DIFF_MAX_CHARS = 10_000
+
+# Bounded work (docs/api.md, "Limits"): difflib is quadratic or worse on repetitive input
+# (two 24 KB versions took minutes), so past these sizes the diff is coarser, and
+# ``is_coarse`` says so (the compare page tells the reader). Lines the two texts share at
+# the start and the end are always matched, in linear time.
+#: old lines x new lines (after the shared start and end) compared line by line.
+LINE_PRODUCT_MAX = 250_000
+#: old words x new words of one changed line compared word by word.
+WORD_PRODUCT_MAX = 40_000
+#: the sum of those products over one whole diff.
+WORD_PRODUCT_BUDGET = 400_000
 
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 
@@ -123,9 +135,30 @@ def _marked(text: str) -> list[Segment]:
     return [s for s in (Segment(edges[0]), Segment(core, True), Segment(edges[1])) if s.text]
 
 
-def _pair_segments(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
-    """Segments of an old and a new line with the differing words marked."""
-    if len(old) > WORD_DIFF_MAX_CHARS or len(new) > WORD_DIFF_MAX_CHARS:
+class _Budget:
+    """What is left of one diff's word-diff work; ``coarse`` once something was cut short."""
+
+    def __init__(self) -> None:
+        self.left = WORD_PRODUCT_BUDGET
+        self.coarse = False
+
+    def spend(self, old: str, new: str) -> bool:
+        if len(old) > WORD_DIFF_MAX_CHARS or len(new) > WORD_DIFF_MAX_CHARS:
+            return False
+        cost = len(words(old)) * len(words(new))
+        if cost > WORD_PRODUCT_MAX or cost > self.left:
+            self.coarse = True
+            return False
+        self.left -= cost
+        return True
+
+
+def _pair_segments(
+    old: str, new: str, budget: _Budget | None = None
+) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
+    """Segments of an old and a new line with the differing words marked (whole lines when
+    the budget says the word diff would cost too much)."""
+    if not (budget or _Budget()).spend(old, new):
         return (Segment(old, True),), (Segment(new, True),)
     left: list[Segment] = []
     right: list[Segment] = []
@@ -140,12 +173,51 @@ def _pair_segments(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segme
     return tuple(left), tuple(right)
 
 
+Opcode = tuple[str, int, int, int, int]
+
+
+def _opcodes(a: list[str], b: list[str]) -> tuple[list[Opcode], bool]:
+    """difflib's opcodes, with the shared first and last lines matched in linear time; a
+    middle larger than LINE_PRODUCT_MAX is one replaced block (coarse: True)."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    mid_a, mid_b = a[start : len(a) - end], b[start : len(b) - end]
+    coarse = len(mid_a) * len(mid_b) > LINE_PRODUCT_MAX
+    codes: list[Opcode] = []
+    if start:
+        codes.append(("equal", 0, start, 0, start))
+    if coarse:
+        codes.append(("replace", start, start + len(mid_a), start, start + len(mid_b)))
+    elif mid_a or mid_b:
+        matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            codes.append((tag, i1 + start, i2 + start, j1 + start, j2 + start))
+    if end:
+        codes.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
+    return codes, coarse
+
+
+def is_coarse(old: str, new: str) -> bool:
+    """True when the diff of ``old`` and ``new`` is coarser than usual (past the bounds)."""
+    return _analysis(old, new)[1]
+
+
 def _blocks(old: str, new: str) -> list[tuple[list[Line], list[Line]]]:
     """Aligned blocks of (old lines, new lines); equal blocks have the same lines twice."""
+    return _analysis(old, new)[0]
+
+
+@functools.lru_cache(maxsize=1)  # a page asks three times; one pair of texts kept at most
+def _analysis(old: str, new: str) -> tuple[list[tuple[list[Line], list[Line]]], bool]:
     a, b = old.splitlines(), new.splitlines()
     out: list[tuple[list[Line], list[Line]]] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    codes, coarse = _opcodes(a, b)
+    budget = _Budget()
+    for tag, i1, i2, j1, j2 in codes:
         if tag == "equal":
             same = [
                 Line("equal", i1 + k + 1, j1 + k + 1, (Segment(a[i1 + k]),)) for k in range(i2 - i1)
@@ -156,7 +228,7 @@ def _blocks(old: str, new: str) -> list[tuple[list[Line], list[Line]]]:
         ins: list[Line] = []
         pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
         for k in range(pairs):
-            left, right = _pair_segments(a[i1 + k], b[j1 + k])
+            left, right = _pair_segments(a[i1 + k], b[j1 + k], budget)
             dels.append(Line("delete", i1 + k + 1, None, left))
             ins.append(Line("insert", None, j1 + k + 1, right))
         for k in range(pairs, i2 - i1):
@@ -164,7 +236,7 @@ def _blocks(old: str, new: str) -> list[tuple[list[Line], list[Line]]]:
         for k in range(pairs, j2 - j1):
             ins.append(Line("insert", None, j1 + k + 1, (Segment(b[j1 + k], True),)))
         out.append((dels, ins))
-    return out
+    return out, coarse or budget.coarse
 
 
 def _with_context(items: list[Any], is_equal: list[bool], context: int | None) -> list[Any]:
@@ -250,3 +322,60 @@ def config_changes(old: dict[str, Any], new: dict[str, Any]) -> list[ConfigChang
         elif json.dumps(a[key], sort_keys=True) != json.dumps(b[key], sort_keys=True):
             changes.append(ConfigChange(key, "changed", old=a[key], new=b[key]))
     return changes
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChange:
+    """One message of a chat diff: kept, changed (role or content), added or removed; a
+    changed, added or removed message carries the line diff of its content."""
+
+    kind: Literal["equal", "changed", "added", "removed"]
+    old_index: int | None
+    new_index: int | None
+    role: str
+    old_role: str | None
+    lines: list[Line | Skip]
+
+
+def _message_text(message: dict[str, str]) -> str:
+    return message.get("content", "{{" + message.get("name", "") + "}} (placeholder)")
+
+
+def messages(
+    old: list[dict[str, str]], new: list[dict[str, str]], *, context: int | None = 3
+) -> list[MessageChange]:
+    """Chat versions compared message by message: messages are aligned on (role, content),
+    then those replaced in place are paired and their contents diffed line by line."""
+    keys_old = [(m["role"], _message_text(m)) for m in old]
+    keys_new = [(m["role"], _message_text(m)) for m in new]
+    out: list[MessageChange] = []
+    matcher = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out += [
+                MessageChange("equal", i, j, keys_new[j][0], None, [])
+                for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+            ]
+            continue
+        paired = min(i2 - i1, j2 - j1)
+        for k in range(paired):
+            (old_role, old_text), (role, text) = keys_old[i1 + k], keys_new[j1 + k]
+            out.append(
+                MessageChange(
+                    "changed",
+                    i1 + k,
+                    j1 + k,
+                    role,
+                    old_role if old_role != role else None,
+                    unified(old_text, text, context=context),
+                )
+            )
+        for i in range(i1 + paired, i2):
+            out.append(
+                MessageChange("removed", i, None, keys_old[i][0], None, unified(keys_old[i][1], ""))
+            )
+        for j in range(j1 + paired, j2):
+            out.append(
+                MessageChange("added", None, j, keys_new[j][0], None, unified("", keys_new[j][1]))
+            )
+    return out

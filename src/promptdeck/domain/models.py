@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from promptdeck.domain import templates
 from promptdeck.domain.etag import prompt_etag
 
 T = TypeVar("T")
@@ -31,6 +32,21 @@ class Version:
     previous_version_id: int | None = None
     content: str | None = None  # None in summaries, and for purged versions
     model_config: dict[str, Any] | None = None
+    kind: str = "text"  # or "chat": content is then the messages as JSON (domain/templates)
+    template_format: str = "plain"  # or "jinja" (sandboxed sections, opted into)
+
+    @property
+    def messages(self) -> list[dict[str, str]] | None:
+        """A chat version's messages (None for text, and once purged)."""
+        if self.kind != "chat" or self.content is None:
+            return None
+        return templates.decode_messages(self.content)
+
+    @property
+    def variables(self) -> list[str] | None:
+        if self.content is None:
+            return None
+        return templates.variables(self.kind, self.template_format, self.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +87,17 @@ class Event:
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Include:
+    """One include edge (``{{> target@at}}`` in a version), with both ends named."""
+
+    version_id: int
+    prompt_id: int
+    prompt_name: str
+    number: int
+    target_prompt_id: int
+    target_prompt_name: str
+    at: str | None
+    target_version_id: int | None

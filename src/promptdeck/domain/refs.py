@@ -8,10 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from promptdeck.domain import values
+
 
 def is_id(text: str) -> bool:
-    """Whether a prompt reference written as text is an id (all digits) rather than a name.
-    The one rule: ``PromptRef.parse`` reads by it, and names are refused when they match it."""
+    """Whether a prompt reference written as text is an id rather than a name: a canonical
+    ASCII decimal in range (``values.parse_id``; "007", "+7" or "²" are names that find
+    nothing). ``PromptRef.parse`` reads by it; names are refused when they are all digits of
+    any kind (``looks_like_id``), so no name is ever mistaken for an id."""
+    return values.parse_id(text) is not None
+
+
+def looks_like_id(text: str) -> bool:
+    """A name that a reader could take for an id (digits only, of any script)."""
     return text.isdigit()
 
 
@@ -28,7 +37,8 @@ class PromptRef:
             return text
         if isinstance(text, int):
             return cls(id=text)
-        return cls(id=int(text)) if is_id(text) else cls(name=text)
+        number = values.parse_id(text)
+        return cls(id=number) if number is not None else cls(name=text)
 
     def __str__(self) -> str:
         return str(self.id) if self.id is not None else str(self.name)

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from promptdeck.domain import refs
+from promptdeck.domain import refs, values
 from promptdeck.errors import InvalidInput
 from promptdeck.limits import PAGE_LIMIT_MAX, PROMPT_NAME_MAX, PROMPT_NAME_PATTERN
 
@@ -26,7 +26,7 @@ def check_prompt_name(name: str) -> str:
             "or digit",
             field="name",
         )
-    if refs.is_id(name):
+    if refs.looks_like_id(name):
         raise InvalidInput("name cannot be all digits (that is how ids are written)", field="name")
     return name
 
@@ -70,7 +70,7 @@ def decode_cursor(cursor: str) -> int:
         prefix, _, value = raw.partition(":")
         if prefix != "k":
             raise ValueError(raw)
-        return int(value)
+        return values.parse_cursor_value(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
 

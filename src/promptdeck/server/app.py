@@ -11,16 +11,24 @@ from fastapi import FastAPI, Header, Query, Response
 from promptdeck import __version__
 from promptdeck.config import Settings
 from promptdeck.core import Registry
-from promptdeck.core.setup import is_sqlite, open_registry
+from promptdeck.core.access import Access
+from promptdeck.core.live import ActiveCache, ChangeFeed
+from promptdeck.core.ops import readiness
+from promptdeck.core.setup import open_registry
 from promptdeck.domain import etag
+from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
-from promptdeck.server import problems, ui
-from promptdeck.server.active import ActiveEndpoint, SQLiteChangeProbe, render
-from promptdeck.server.api import labels, prompts, transfer, versions
+from promptdeck.server import changes, docs, problems, ui
+from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
+from promptdeck.server.api import access as access_api
+from promptdeck.server.api import labels, prompts, templates, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.head import HeadAsGet
 from promptdeck.server.labelled import LabelledActive
 from promptdeck.server.limits_mw import BodyLimit
+from promptdeck.server.observe import Observe
+from promptdeck.server.security import Gate, is_loopback
 
 DESCRIPTION = """\
 promptdeck keeps AI prompts as immutable, named versions: create versions, read the history
@@ -35,13 +43,17 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     """The ASGI application. The engine is created here, after any worker fork."""
     settings = settings or Settings()
     registry = registry or open_registry(settings)
-    probe = SQLiteChangeProbe(settings.database_url) if is_sqlite(settings.database_url) else None
+    cache: ActiveCache[Entry] = ActiveCache(settings.database_url, registry.get_active, render)
+    feed = ChangeFeed(registry.engine, settings.database_url)
+    closing: list[Gate] = []
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        if probe is not None:
-            probe.close()
+        await feed.close()
+        await cache.close()
+        for gate in closing:
+            await gate.close()
         registry.engine.dispose()
 
     app = FastAPI(
@@ -51,14 +63,21 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         lifespan=lifespan,
         # FastAPI's built-in OpenTelemetry hooks run on every request even with no provider.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # /docs is served from the package (server/docs.py): no CDN, the UI's headers.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.registry = registry
     app.state.settings = settings
+    app.state.feed = feed
     problems.install(app)
     app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
     app.include_router(labels.router)
+    app.include_router(access_api.router)
+    app.include_router(templates.router)
+    app.include_router(changes.router)
 
     @app.get(
         "/prompts/{prompt_id}/active",
@@ -91,11 +110,85 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         registry.ping()
         return {"status": "ok"}
 
+    @app.get(
+        "/readyz",
+        tags=["meta"],
+        summary="Ready for traffic: the database answers and its schema is at the newest migration",
+        responses=problems.responses(503),
+    )
+    def readyz(registry: RegistryDep) -> dict[str, str]:
+        ready = readiness(registry.engine)
+        if not ready.at_head:
+            raise DatabaseUnavailable(
+                f"the database schema is at {ready.current}, this server needs {ready.head}; "
+                "run promptdeck db upgrade"
+            )
+        return {"status": "ready", "schema": ready.head or ""}
+
+    @app.get(
+        "/metrics",
+        tags=["meta"],
+        summary="Prometheus metrics of this process (text exposition format)",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    def metrics() -> Response:
+        # Normally answered by Observe before routing; this route documents it.
+        return Response(b"", media_type="text/plain")
+
     ui.install(app)
+    docs.install(app)
     app.openapi_schema = None
     _add_problem_schema(app)
-    inner = BodyLimit(app, settings.max_body_bytes)
-    return LabelledActive(ActiveEndpoint(inner, registry, probe), inner)
+    access = Access(registry.engine, clock=registry.clock)
+    app.state.access = access
+    # Inside out: the routes; HEAD as GET; the body limit; metrics and request ids; the hot
+    # path (it counts its own metrics); outermost the gate (Host, cross-site, keys), so the
+    # hot path is authorised like every route.
+    latency = Latency()
+    observed = Observe(
+        BodyLimit(HeadAsGet(app), settings.max_body_bytes), registry.engine, cache, feed, latency
+    )
+    # ActiveEndpoint answers every …/active path whatever its query; LabelledActive sends
+    # ?label= other than `active` past it, to FastAPI's route (same body, ETag and 304).
+    gate = Gate(
+        LabelledActive(
+            ActiveEndpoint(observed, cache, latency, request_ids=settings.access_log), observed
+        ),
+        access,
+        database_url=settings.database_url,
+        allowed_hosts=settings.host_list(),
+        cors_origins=settings.origin_list(),
+        open_allowed=settings.insecure or is_loopback(settings.host),
+        max_body_bytes=settings.max_body_bytes,
+        clock=registry.clock,
+    )
+    closing.append(gate)
+    if not settings.origin_list():
+        return gate
+    from starlette.middleware.cors import CORSMiddleware
+
+    return CORSMiddleware(
+        gate,
+        allow_origins=settings.origin_list(),
+        allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+            "Last-Event-ID",
+        ],
+        expose_headers=["ETag", "Location", "Idempotent-Replayed"],
+        max_age=600,
+    )
+
+
+ACCESS_RESPONSES = {
+    "401": "No key, or a key that is unknown, revoked or expired",
+    "403": "The key's role does not allow this, or a write from another site",
+}
 
 
 def _add_problem_schema(app: FastAPI) -> None:
@@ -108,9 +201,19 @@ def _add_problem_schema(app: FastAPI) -> None:
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = Problem.model_json_schema()
         problem = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        # Keys: "Authorize" in /docs. Every route but /healthz may answer 401 and 403.
+        schema["components"]["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "An API key, pdk_…"}
+        }
+        schema["security"] = [{"bearer": []}]
         # Every error is problem+json, FastAPI's default 422 included.
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
+                if path in ("/healthz", "/readyz"):  # load balancers probe without a key
+                    operation["security"] = []
+                else:
+                    for code, description in ACCESS_RESPONSES.items():
+                        operation["responses"].setdefault(code, {"description": description})
                 for code, response in operation.get("responses", {}).items():
                     if code.startswith(("4", "5")):
                         response["content"] = problem

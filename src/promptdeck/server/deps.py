@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from pydantic import AfterValidator, BeforeValidator
 
 from promptdeck.core import Registry
+from promptdeck.core.access import Access
+from promptdeck.domain import values
+from promptdeck.domain.access import OPEN, Principal, Role
 from promptdeck.limits import ACTOR_MAX, IDEMPOTENCY_KEY_MAX
+
+
+def principal_of(state: Any) -> Principal:
+    """The caller the gate (server/security.py) let through; OPEN when the app runs without
+    the gate."""
+    found = getattr(state, "principal", None)
+    return found if isinstance(found, Principal) else OPEN
 
 
 def get_registry(request: Request) -> Registry:
@@ -15,23 +26,55 @@ def get_registry(request: Request) -> Registry:
     return registry
 
 
+def _canonical_id(value: object) -> object:
+    """A path id is a canonical ASCII decimal ("007", "+7", an Arabic-Indic 7 are not ids)."""
+    if isinstance(value, str) and values.parse_id(value) is None:
+        raise ValueError("an id is a decimal number without sign, spaces or leading zeros")
+    return value
+
+
+# For an integer path segment: canonical spelling only (domain/values.py parse_id).
+CanonicalId = BeforeValidator(_canonical_id)
+# Query or header text that reaches the database: valid Unicode, no NUL.
+CheckedText = AfterValidator(values.check_text)
+
+
 def get_actor(
+    request: Request,
     x_actor: Annotated[
         str | None,
-        Header(max_length=ACTOR_MAX, description="Who makes the change (recorded in events)."),
+        Header(
+            max_length=ACTOR_MAX,
+            description="On an open server (no keys or users): who makes the change, recorded "
+            "in events. With keys, events name the key or person and this header is ignored.",
+        ),
+        CheckedText,
     ] = None,
 ) -> str:
+    principal = principal_of(request.state)
+    if principal.kind != "open":
+        return principal.name
     return x_actor or "anonymous"
+
+
+def get_principal(request: Request) -> Principal:
+    return principal_of(request.state)
+
+
+def get_access(request: Request) -> Access:
+    access: Access = request.app.state.access
+    return access
 
 
 def get_may_move_protected(request: Request) -> bool:
     """Whether the caller may move protected labels and decide deploy requests: the admin
-    role. Open mode (no auth): allowed. The auth middleware sets ``scope["state"]["role"]``."""
-    role = request.scope.get("state", {}).get("role")
-    return role is None or role == "admin"
+    role. Open mode's principal (OPEN) is an admin."""
+    return principal_of(request.state).may(Role.admin)
 
 
 RegistryDep = Annotated[Registry, Depends(get_registry)]
+AccessDep = Annotated[Access, Depends(get_access)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 MayMoveProtected = Annotated[bool, Depends(get_may_move_protected)]
 ActorDep = Annotated[str, Depends(get_actor)]
 IfMatch = Annotated[
@@ -45,4 +88,5 @@ IdempotencyKey = Annotated[
         max_length=IDEMPOTENCY_KEY_MAX,
         description="A retry with the same key returns the first result instead of creating twice.",
     ),
+    CheckedText,
 ]

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from promptdeck import errors
 from promptdeck.schemas import Problem
@@ -23,11 +24,15 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.StaleEtag: 412,
-    errors.Forbidden: 403,
     errors.InvalidInput: 422,
     errors.IdempotencyKeyReused: 422,
     errors.PayloadTooLarge: 413,
     errors.DatabaseUnavailable: 503,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.UnsupportedMediaType: 415,
+    errors.TooManyAttempts: 429,
+    errors.HostNotAllowed: 400,
 }
 
 RETRY_AFTER_SECONDS = "1"  # sent with every 503
@@ -104,6 +109,33 @@ HTTP_TITLES = {
 }
 
 
+def _ui_page(
+    request: Request, status: int, title: str, message: str, headers: dict[str, str]
+) -> Response:
+    """A UI error is a page, with the UI's security headers, not problem+json."""
+    from promptdeck.server.ui.view import SECURITY_HEADERS, render  # the UI imports this module
+
+    page = render(request, "error.html", status, title=title, message=message)
+    page.headers.update({**SECURITY_HEADERS, **headers})
+    return page
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route offers at this path (Starlette names only the first route's,
+    and GET and POST /prompts are two routes)."""
+    routes: list[BaseRoute] = request.app.router.routes
+    methods = {
+        method
+        for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    }
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.PromptdeckError)
     async def _domain(request: Request, exc: errors.PromptdeckError) -> Response:
@@ -145,15 +177,23 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        if request.url.path.startswith("/ui/"):
+            return _ui_page(request, exc.status_code, title, f"{title}: {detail}.", headers)
         return problem_response(
             exc.status_code,
             problem_body(exc.status_code, code, title, detail, instance=request.url.path),
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if request.url.path.startswith("/ui/"):
+            message = "The server failed to handle this page; it has been logged."
+            return _ui_page(request, 500, "Internal server error", message, {})
         return problem_response(
             500,
             problem_body(
@@ -170,9 +210,12 @@ RESPONSE_DESCRIPTIONS = {
     400: "Malformed JSON or bad request",
     404: "Prompt or version not found",
     409: "Conflict (name taken, version unavailable…)",
-    403: "Forbidden: a protected label, or approving one's own deploy request",
     412: "If-Match does not match the current ETag",
     413: "Request body larger than the configured limit",
+    401: "No key, or a key that is unknown, revoked or expired",
+    403: "The key's role does not allow this, a cross-site write, a protected label, or "
+    "approving one's own deploy request",
+    415: "The body is not application/json",
     503: "The database is unavailable or busy; retry after Retry-After seconds",
     422: "Invalid input; `field` names the failing field",
 }

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -32,17 +36,41 @@ def _serialized(conn: Connection) -> Connection:
     return conn
 
 
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """One transaction for the whole run. On SQLite, foreign keys are off during it (they
+    can only be switched outside a transaction) so that a table can be rebuilt (migration
+    0003), and ``PRAGMA foreign_key_check`` must find nothing before the commit: SQLite's
+    documented procedure for changing a table."""
+    with writer(engine).connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        raw: Any = conn.connection.driver_connection
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                before = MigrationContext.configure(_serialized(conn)).get_current_revision()
+                yield conn
+                moved = MigrationContext.configure(conn).get_current_revision() != before
+                # Only when a migration ran: the check reads every row that has a key.
+                if sqlite and moved and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("a migration left a broken foreign key; rolled back")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = _config(engine)
-    with writer(engine).begin() as conn:
-        cfg.attributes["connection"] = _serialized(conn)
+    with _migrating(engine) as conn:
+        cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     cfg = _config(engine)
-    with writer(engine).begin() as conn:
-        cfg.attributes["connection"] = _serialized(conn)
+    with _migrating(engine) as conn:
+        cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
 
 

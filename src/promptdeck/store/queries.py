@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 
+from promptdeck.domain import values
 from promptdeck.domain.models import Event, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.store.records import Allocated, IdempotencyRecord, PromptRow, VersionRow
@@ -27,6 +28,8 @@ VERSION_SUMMARY_COLS = [
     versions.c.purged_at,
     versions.c.purged_by,
     versions.c.purge_reason,
+    versions.c.kind,
+    versions.c.template_format,
 ]
 
 # A full version row carries its blob's stored form; core decodes it (domain.storage).
@@ -60,6 +63,8 @@ def find_prompt_row(
     conn: Connection, ref: PromptRef, *, include_deleted: bool = False, for_update: bool = False
 ) -> PromptRow | None:
     by_id = ref.id is not None
+    if not by_id and not values.is_text(str(ref.name)):
+        return None  # no stored name has a NUL or a lone surrogate (PostgreSQL would refuse it)
     query = _FIND_PROMPT[(by_id, include_deleted, for_update)]
     row = conn.execute(query, {"ref": ref.id if by_id else ref.name}).first()
     return None if row is None else PromptRow.of(row)
@@ -355,6 +360,8 @@ def to_version(
         purged_at=row.purged_at,
         purged_by=row.purged_by,
         purge_reason=row.purge_reason,
+        kind=row.kind,
+        template_format=row.template_format,
         previous_version_id=previous_id,
         content=content,
         model_config=row.model_config,

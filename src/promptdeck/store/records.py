@@ -82,6 +82,8 @@ class VersionRow:
     purged_at: datetime | None
     purged_by: str | None
     purge_reason: str | None
+    kind: str = "text"
+    template_format: str = "plain"
     blob_id: int | None = None
     model_config: dict[str, Any] | None = None
     stored: StoredContent | None = None
@@ -109,6 +111,8 @@ class VersionRow:
             purged_at=m["purged_at"],
             purged_by=m["purged_by"],
             purge_reason=m["purge_reason"],
+            kind=m.get("kind") or "text",
+            template_format=m.get("template_format") or "plain",
             blob_id=blob_id,
             model_config=m.get("model_config"),
             stored=stored,

@@ -42,6 +42,7 @@ prompts = sa.Table(
         name="fk_prompts_active_version",
         use_alter=True,
     ),
+    sqlite_autoincrement=True,  # ids never reused after a purge (migration 0003)
 )
 
 versions = sa.Table(
@@ -63,11 +64,18 @@ versions = sa.Table(
     sa.Column("purged_at", UTCDateTime, nullable=True),
     sa.Column("purged_by", sa.String(128), nullable=True),
     sa.Column("purge_reason", sa.Text, nullable=True),
+    # Templates (domain/templates.py): "text" or "chat" (content: the messages as JSON);
+    # "plain" ({{variables}} only) or "jinja" (sandboxed sections, opted into).
+    sa.Column("kind", sa.String(8), nullable=False, default="text", server_default="text"),
+    sa.Column(
+        "template_format", sa.String(8), nullable=False, default="plain", server_default="plain"
+    ),
     sa.UniqueConstraint("prompt_id", "number"),
     sa.UniqueConstraint("prompt_id", "version_name"),
     sa.UniqueConstraint("prompt_id", "id"),
     # The retention sweep (oldest unarchived) and ?archived= history pages.
     sa.Index("ix_versions_prompt_id_archived_number", "prompt_id", "archived", "number"),
+    sqlite_autoincrement=True,
 )
 
 blobs = sa.Table(
@@ -95,6 +103,7 @@ events = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("detail", JSONType, nullable=False),
     sa.Index("ix_events_prompt_id_id", "prompt_id", "id"),
+    sqlite_autoincrement=True,
 )
 
 idempotency_keys = sa.Table(
@@ -107,6 +116,78 @@ idempotency_keys = sa.Table(
     sa.Column("result_id", sa.Integer, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("scope", "key"),
+    sqlite_autoincrement=True,
+)
+
+# --- access (migration 0004) --------------------------------------------------------------
+
+# API keys and people share one table, so one name never means two actors in the history.
+# A revoked key keeps its row (events still name it); no row is ever reused.
+principals = sa.Table(
+    "principals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # "key" or "user"
+    sa.Column("role", sa.String(8), nullable=False),
+    sa.Column("prefixes", JSONType, nullable=False),
+    # Keys: the visible "pdk_XXXXXXXX" and the SHA-256 of the whole key (keys are random,
+    # 256 bits: a slow hash adds nothing). People: an argon2id hash of the password.
+    sa.Column("key_id", sa.String(16), nullable=True, unique=True),
+    sa.Column("secret_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.Column("failed_sign_ins", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("locked_until", UTCDateTime, nullable=True),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # SHA-256 of the cookie's random token: a database dump holds no usable session.
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "principal_id",
+        sa.Integer,
+        sa.ForeignKey("principals.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# One row. ``generation`` goes up whenever a key, person or session is revoked, changed or
+# ended: every process compares it on each request, so a revocation takes effect everywhere
+# at the next request while an unchanged generation lets a process trust its cache.
+access_state = sa.Table(
+    "access_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+)
+
+# GET /events across prompts, newest first, and ?actor= on it.
+events_by_actor = sa.Index("ix_events_actor_id", events.c.actor, events.c.id)
+
+# One row per include tag of a version ({{> target@at}}): the graph that refuses cycles at
+# creation, protects what is included from purge and delete, and answers dependencies.
+version_includes = sa.Table(
+    "version_includes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("versions.id"), nullable=False),
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    sa.Column("target_prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    # As written after the @ (None: the active version); a number or version name is also
+    # resolved to target_version_id, which purge protection reads.
+    sa.Column("at", sa.String(128), nullable=True),
+    sa.Column("target_version_id", sa.Integer, sa.ForeignKey("versions.id"), nullable=True),
+    sa.Index("ix_version_includes_version_id", "version_id"),
+    sa.Index("ix_version_includes_target_prompt_id", "target_prompt_id"),
+    sa.Index("ix_version_includes_target_version_id", "target_version_id"),
 )
 
 # --- labels (revision 0006) ------------------------------------------------------------------

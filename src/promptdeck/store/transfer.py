@@ -46,6 +46,67 @@ def all_events(conn: Connection, prompt_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def version_numbers(conn: Connection, prompt_id: int) -> dict[int, int]:
+    """The prompt's version ids and their numbers (two integers a version)."""
+    rows = conn.execute(
+        sa.select(versions.c.id, versions.c.number).where(versions.c.prompt_id == prompt_id)
+    )
+    return {int(r.id): int(r.number) for r in rows}
+
+
+def prompt_ids(conn: Connection, *, after_id: int | None, limit: int) -> list[int]:
+    """Ids of prompts by id, soft-deleted ones included (the rows are read one at a time)."""
+    query = sa.select(prompts.c.id)
+    if after_id is not None:
+        query = query.where(prompts.c.id > after_id)
+    return [int(i) for i in conn.execute(query.order_by(prompts.c.id).limit(limit)).scalars()]
+
+
+def version_batch(
+    conn: Connection, prompt_id: int, *, after_number: int, limit: int
+) -> list[dict[str, Any]]:
+    """The next ``limit`` versions in full after ``after_number``, oldest first (streamed
+    exports read a history a batch at a time)."""
+    rows = conn.execute(
+        sa.select(versions)
+        .where(versions.c.prompt_id == prompt_id, versions.c.number > after_number)
+        .order_by(versions.c.number)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def event_batch(
+    conn: Connection, prompt_id: int, *, after_id: int, limit: int
+) -> list[dict[str, Any]]:
+    """The next ``limit`` events after ``after_id``, oldest first, each with the numbers of
+    its version and of the version active before it."""
+    before = versions.alias("before")
+    rows = conn.execute(
+        q.events_with_versions()
+        .add_columns(before.c.number.label("from_version_number"))
+        .outerjoin(before, before.c.id == events.c.from_version_id)
+        .where(events.c.prompt_id == prompt_id, events.c.id > after_id)
+        .order_by(events.c.id)
+        .limit(limit)
+    )
+    return [
+        {
+            **{c.name: r._mapping[c.name] for c in events.c},
+            "detail": q.event_detail(r._mapping),
+            "version_number": r._mapping["version_number"],
+            "from_version_number": r._mapping["from_version_number"],
+        }
+        for r in rows
+    ]
+
+
+def active_number(conn: Connection, version_id: int | None) -> int | None:
+    if version_id is None:
+        return None
+    return conn.execute(sa.select(versions.c.number).where(versions.c.id == version_id)).scalar()
+
+
 def _coerce(table: sa.Table, values: dict[str, Any]) -> dict[str, Any]:
     """Keep the table's columns only; parse ISO times given as text."""
     out: dict[str, Any] = {}

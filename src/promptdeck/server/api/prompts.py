@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import AfterValidator
 
 from promptdeck import limits
+from promptdeck.domain import values
+from promptdeck.domain.access import Principal
+from promptdeck.domain.models import Page as DomainPage
 from promptdeck.schemas import EventOut, Page, PromptCreate, PromptOut, PromptPatch
 from promptdeck.server.api.render import event_page, prompt_out, prompt_page
-from promptdeck.server.deps import ActorDep, IdempotencyKey, IfMatch, RegistryDep
+from promptdeck.server.deps import (
+    ActorDep,
+    CheckedText,
+    IdempotencyKey,
+    IfMatch,
+    PrincipalDep,
+    RegistryDep,
+)
 from promptdeck.server.problems import responses
+
+T = TypeVar("T")
+
+
+def visible(page: DomainPage[T], principal: Principal, name: Callable[[T], str]) -> DomainPage[T]:
+    """The page without the prompts outside the principal's prefixes (same cursor)."""
+    if not principal.limited:
+        return page
+    return DomainPage([i for i in page.items if principal.may_see(name(i))], page.next_cursor)
+
 
 router = APIRouter(prefix="/prompts", tags=["prompts"], responses=responses(400, 413, 422))
 
@@ -25,7 +47,7 @@ PromptRef = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")]
 Cursor = Annotated[
-    str | None, Query(max_length=200, description="next_cursor of the previous page.")
+    str | None, Query(max_length=limits.CURSOR_MAX, description="next_cursor of the previous page.")
 ]
 
 
@@ -60,13 +82,18 @@ def create_prompt(
 )
 def list_prompts(
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Text in the name or description.")
+        str | None,
+        Query(max_length=limits.SEARCH_TEXT_MAX, description="Text in the name or description."),
+        CheckedText,
     ] = None,
     tag: Annotated[
-        str | None, Query(max_length=limits.TAG_MAX, description="Has this tag.")
+        str | None,
+        Query(max_length=limits.TAG_MAX, description="Has this tag (compared after NFC)."),
+        AfterValidator(values.lookup_name),
     ] = None,
     deleted: Annotated[
         bool,
@@ -78,9 +105,9 @@ def list_prompts(
         ),
     ] = False,
 ) -> Page[PromptOut]:
-    return prompt_page(
-        registry.list_prompts(limit=limit, cursor=cursor, query=q, tag=tag, deleted=deleted)
-    )
+    page = registry.list_prompts(limit=limit, cursor=cursor, query=q, tag=tag, deleted=deleted)
+    # A key limited to prefixes sees only its prompts: a page may then hold fewer items.
+    return prompt_page(visible(page, principal, lambda p: p.name))
 
 
 @router.get(
@@ -117,13 +144,19 @@ def update_prompt(
 @router.delete(
     "/{prompt_id}",
     status_code=204,
-    responses=responses(404, 412),
-    summary="Soft-delete a prompt (restorable; versions kept)",
+    responses=responses(404, 409, 412),
+    summary="Soft-delete a prompt (restorable; versions kept); 409 if others include it",
 )
 def delete_prompt(
-    prompt_id: PromptRef, registry: RegistryDep, actor: ActorDep, if_match: IfMatch = None
+    prompt_id: PromptRef,
+    registry: RegistryDep,
+    actor: ActorDep,
+    if_match: IfMatch = None,
+    force: Annotated[
+        bool, Query(description="Delete it even though other prompts include it.")
+    ] = False,
 ) -> Response:
-    registry.delete_prompt(prompt_id, if_match=if_match, actor=actor)
+    registry.delete_prompt(prompt_id, if_match=if_match, actor=actor, force=force)
     return Response(status_code=204)
 
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Response
 from pydantic import BaseModel
 
-from promptdeck.domain.models import Event, Prompt, Version
+from promptdeck.domain.models import Event, Include, Prompt, Version
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.domain.retention import StorageReport
-from promptdeck.schemas import EventOut, Page, PromptOut, StorageOut, VersionOut, VersionSummaryOut
+from promptdeck.schemas import (
+    EventOut,
+    IncludeOut,
+    Page,
+    PromptOut,
+    RenderOut,
+    StorageOut,
+    VersionOut,
+    VersionSummaryOut,
+)
 
 
 def prompt_out(prompt: Prompt) -> PromptOut:
@@ -35,6 +46,27 @@ def prompt_out(prompt: Prompt) -> PromptOut:
 
 def version_out(version: Version) -> VersionOut:
     return VersionOut.model_validate(version)
+
+
+def rendered_out(
+    prompt_name: str, version: Version, text: str | None, messages: Any, unused: list[str]
+) -> RenderOut:
+    return RenderOut.model_validate(
+        {
+            "prompt_id": version.prompt_id,
+            "prompt_name": prompt_name,
+            "version": VersionSummaryOut.model_validate(version),
+            "kind": version.kind,
+            "text": text,
+            "messages": messages,
+            "model_config": version.model_config or {},
+            "unused_variables": unused,
+        }
+    )
+
+
+def includes_out(rows: list[Include]) -> list[IncludeOut]:
+    return [IncludeOut.model_validate(r) for r in rows]
 
 
 def summary_page(page: DomainPage[Version]) -> Page[VersionSummaryOut]:

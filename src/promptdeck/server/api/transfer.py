@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
 
 from promptdeck import limits
-from promptdeck.schemas import ImportOut, Page, PromptRecord
+from promptdeck.schemas import (
+    EventRecord,
+    ImportOut,
+    Page,
+    PromptImport,
+    PromptRecord,
+    VersionRecord,
+)
 from promptdeck.server.api.prompts import Cursor, PromptRef
 from promptdeck.server.api.render import prompt_out
-from promptdeck.server.deps import RegistryDep
+from promptdeck.server.deps import PrincipalDep, RegistryDep
 from promptdeck.server.problems import responses
 
 router = APIRouter(tags=["transfer"], responses=responses(400, 413, 422))
@@ -23,8 +32,31 @@ router = APIRouter(tags=["transfer"], responses=responses(400, 413, 422))
     responses=responses(404),
     summary="The prompt's whole history: every version in full, every event",
 )
-def export_prompt(prompt_id: PromptRef, registry: RegistryDep) -> PromptRecord:
-    return PromptRecord.model_validate(registry.export_prompt(prompt_id))
+def export_prompt(prompt_id: PromptRef, registry: RegistryDep) -> Response:
+    # Streamed a batch of versions at a time: memory stays bounded whatever the history.
+    pieces = registry.export_prompt_stream(prompt_id, encode_record_part)
+    return StreamingResponse(pieces, media_type="application/json")
+
+
+class _LabelsPart(BaseModel):
+    """The labels' keys of a record (core/transfer.py export_labels), written as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+_PARTS: dict[str, type[BaseModel]] = {
+    "head": PromptRecord,
+    "version": VersionRecord,
+    "event": EventRecord,
+    "labels": _LabelsPart,
+}
+
+
+def encode_record_part(part: str, values: dict[str, Any]) -> bytes:
+    """A part of an export record as the non-streamed record would write it."""
+    if part == "head":
+        values = {**values, "versions": [], "events": []}
+    return _PARTS[part].model_validate(values).model_dump_json(by_alias=True).encode()
 
 
 @router.post(
@@ -33,7 +65,7 @@ def export_prompt(prompt_id: PromptRef, registry: RegistryDep) -> PromptRecord:
     responses=responses(409),
     summary="Write an exported history as it is (201 created, 200 if already identical)",
 )
-def import_prompt(body: PromptRecord, registry: RegistryDep, response: Response) -> ImportOut:
+def import_prompt(body: PromptImport, registry: RegistryDep, response: Response) -> ImportOut:
     prompt, created = registry.import_prompt(body.to_record())
     response.status_code = 201 if created else 200
     return ImportOut(created=created, prompt=prompt_out(prompt))
@@ -47,10 +79,16 @@ def import_prompt(body: PromptRecord, registry: RegistryDep, response: Response)
 )
 def export_prompts(
     registry: RegistryDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")] = 20,
     cursor: Cursor = None,
-) -> Page[PromptRecord]:
-    page = registry.export_prompts(limit=limit, cursor=cursor)
-    return Page[PromptRecord](
-        items=[PromptRecord.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+) -> Response:
+    # Streamed one prompt and one batch of its versions at a time (bounded memory); a key
+    # limited to prefixes gets only its prompts (a page may then hold fewer items).
+    pieces = registry.export_prompts_stream(
+        encode_record_part,
+        limit=limit,
+        cursor=cursor,
+        visible=principal.may_see if principal.limited else None,
     )
+    return StreamingResponse(pieces, media_type="application/json")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import AfterValidator
 
 from promptdeck import limits
+from promptdeck.domain import values
 from promptdeck.schemas import (
     Page,
     RollbackOut,
@@ -27,6 +29,8 @@ from promptdeck.server.api.render import (
 )
 from promptdeck.server.deps import (
     ActorDep,
+    CanonicalId,
+    CheckedText,
     IdempotencyKey,
     IfMatch,
     MayMoveProtected,
@@ -38,7 +42,9 @@ router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["versions"], responses=responses(400, 404, 422)
 )
 
-VersionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The version's id.")]
+VersionId = Annotated[
+    int, Path(ge=1, le=limits.ID_MAX, description="The version's id."), CanonicalId
+]
 
 
 @router.post(
@@ -47,6 +53,8 @@ VersionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The version's i
     response_model=VersionOut,
     responses=responses(409, 413),
     summary="Create a new version (the active version does not change unless activate)",
+    description="201 with the new version; with if_changed and nothing changed, 200 with "
+    "the latest version.",
 )
 def create_version(
     prompt_id: PromptRef,
@@ -65,12 +73,17 @@ def create_version(
         activate=body.activate,
         actor=actor,
         idempotency_key=idempotency_key,
+        kind=body.kind,
+        messages=body.messages,
+        template_format=body.template_format,
+        if_changed=body.if_changed,
     )
     version = created.version
     headers = {"Location": f"/prompts/{version.prompt_id}/versions/{version.id}"}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return json_response(version_out(version), status_code=201, headers=headers)
+    status = 200 if created.unchanged else 201
+    return json_response(version_out(version), status_code=status, headers=headers)
 
 
 @router.get(
@@ -86,6 +99,7 @@ def list_versions(
     name: Annotated[
         str | None,
         Query(max_length=limits.VERSION_NAME_MAX, description="Only the version with this name."),
+        AfterValidator(values.lookup_name),
     ] = None,
     archived: Annotated[
         bool | None,
@@ -174,6 +188,7 @@ def restore_version(
     response_model=VersionOut,
     responses=responses(409),
     summary="Purge a version: destroy its content for good, keep a tombstone (who, when, why)",
+    description="409 while an unpurged version includes it pinned (by number or name).",
 )
 def purge_version(
     prompt_id: PromptRef,
@@ -183,7 +198,11 @@ def purge_version(
     body: VersionPurge | None = None,
     reason: Annotated[
         str | None,
-        Query(max_length=1000, description='Why (or send {"reason": …} as the body).'),
+        Query(
+            max_length=limits.PURGE_REASON_MAX,
+            description='Why (or send {"reason": …} as the body).',
+        ),
+        CheckedText,
     ] = None,
 ) -> VersionOut:
     why = body.reason if body is not None else reason

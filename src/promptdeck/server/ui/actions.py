@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from promptdeck import errors
 from promptdeck.schemas import PromptCreate, PromptPatch, VersionCreate
+from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.ui.pages import changes
 from promptdeck.server.ui.view import (
@@ -46,6 +47,8 @@ def _config(text: str) -> dict[str, Any]:
             f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
             field="model_config",
         ) from exc
+    except RecursionError as exc:  # thousands of nested brackets: refused like any deep JSON
+        raise errors.InvalidInput("JSON nested too deep", field="model_config") from exc
     if not isinstance(value, dict):
         raise errors.InvalidInput("must be a JSON object, like {}", field="model_config")
     return value
@@ -58,6 +61,7 @@ def _tags(text: str) -> list[str]:
 # --- new prompt ---------------------------------------------------------------------------
 
 EMPTY_NEW = {
+    "chat": "",
     "name": "",
     "description": "",
     "tags": "",
@@ -85,8 +89,11 @@ def create_prompt(
     version_name: Text = "",
     version_description: Text = "",
     actor: Text = "",
+    chat: Text = "",
 ) -> Response:
+    is_chat = chat == "on"
     typed = {
+        "chat": "on" if is_chat else "",
         "name": name,
         "description": description,
         "tags": tags,
@@ -101,10 +108,11 @@ def create_prompt(
                 "name": name.strip(),
                 "description": description,
                 "tags": _tags(tags),
-                "content": content,
+                "content": "" if is_chat else content,
                 "model_config": _config(config_text),
                 "version_name": version_name.strip() or None,
                 "version_description": version_description,
+                "messages": [{"role": "system", "content": content}] if is_chat else None,
             }
         )
         created = registry.create_prompt(**body.create_args(), actor=actor_of(request, actor))
@@ -112,7 +120,8 @@ def create_prompt(
         return render(
             request, "new.html", status_for(exc), form=typed, error=message_of(exc), actor=actor
         )
-    done = redirect(f"/ui/prompts/{created.prompt.name}", done="created")
+    where = f"/ui/prompts/{created.prompt.name}" + ("/chat" if is_chat else "")
+    done = redirect(where, done="created")
     return remember_actor(done, actor)
 
 
@@ -192,7 +201,7 @@ def _rollback_page(
     request: Request,
     registry: RegistryDep,
     name: str,
-    version_id: int,
+    version_id: VersionId,
     *,
     status: int = 200,
     error: str | None = None,
@@ -216,7 +225,7 @@ def _rollback_page(
 
 @router.get("/prompts/{name}/versions/{version_id}/rollback", response_class=HTMLResponse)
 def confirm_rollback(
-    request: Request, registry: RegistryDep, name: str, version_id: int
+    request: Request, registry: RegistryDep, name: str, version_id: VersionId
 ) -> HTMLResponse:
     return _rollback_page(request, registry, name, version_id)
 
@@ -226,7 +235,7 @@ def rollback(
     request: Request,
     registry: RegistryDep,
     name: str,
-    version_id: int,
+    version_id: VersionId,
     etag: Text = "",
     actor: Text = "",
 ) -> Response:

@@ -11,12 +11,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from promptdeck.domain import diff
+from promptdeck.domain import diff, values
 from promptdeck.domain.models import Version
 from promptdeck.errors import InvalidInput
 from promptdeck.limits import PAGE_LIMIT_MAX
+from promptdeck.server.api.prompts import visible
+from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
-from promptdeck.server.ui.view import UIRoute, pretty_json, render
+from promptdeck.server.ui.templating import version_page
+from promptdeck.server.ui.view import UIRoute, pretty_json, principal, render
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
@@ -46,8 +49,12 @@ def prompts(
     deleted: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     """The live prompts, or with ``?deleted=1`` the deleted ones, each with a Restore button."""
-    page = registry.list_prompts(
-        limit=PAGE_SIZE, cursor=cursor, query=q.strip() or None, deleted=deleted
+    page = visible(
+        registry.list_prompts(
+            limit=PAGE_SIZE, cursor=cursor, query=q.strip() or None, deleted=deleted
+        ),
+        principal(request),
+        lambda p: p.name,
     )
     return render(request, "prompts.html", page=page, q=q, cursor=cursor, deleted=deleted)
 
@@ -111,9 +118,10 @@ def history(
 
 
 @router.get("/prompts/{name}/versions/{version_id}", response_class=HTMLResponse)
-def version(request: Request, registry: RegistryDep, name: str, version_id: int) -> HTMLResponse:
-    found = registry.get_version(name, version_id)
-    return render(request, "version.html", name=name, version=found)
+def version(
+    request: Request, registry: RegistryDep, name: str, version_id: VersionId
+) -> HTMLResponse:
+    return version_page(request, registry, name, version_id)
 
 
 def _json(value: object) -> str:
@@ -126,8 +134,9 @@ Ref = int | Literal["active", "prev"]
 def _ref(value: str, what: str) -> Ref:
     if value in ("active", "prev"):
         return value  # type: ignore[return-value]
-    if value.isdigit() and len(value) < 19:
-        return int(value)
+    number = values.parse_id(value)
+    if number is not None:
+        return number
     raise InvalidInput(f"{what} must be a version id, 'active' or 'prev'", field=what)
 
 
@@ -182,11 +191,16 @@ def changes(old: Version, new: Version) -> dict[str, Any]:
     """What the templates need to show the change from ``old`` to ``new``."""
     comparable = old.content is not None and new.content is not None
     old_text, new_text = old.content or "", new.content or ""
+    old_messages, new_messages = old.messages, new.messages
     return {
+        "message_changes": diff.messages(old_messages, new_messages)
+        if comparable and old_messages is not None and new_messages is not None
+        else None,
         "comparable": comparable,
         "rows": diff.side_by_side(old_text, new_text, context=CONTEXT_LINES) if comparable else [],
         "lines": diff.unified(old_text, new_text, context=CONTEXT_LINES) if comparable else [],
         "stats": diff.stats(old_text, new_text),
         "config_changes": diff.config_changes(old.model_config or {}, new.model_config or {}),
         "same_content": comparable and old_text == new_text,
+        "coarse": comparable and diff.is_coarse(old_text, new_text),
     }

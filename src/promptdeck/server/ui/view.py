@@ -6,13 +6,14 @@ compiled as a template (research/reliability.md 6.2).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import re
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -22,13 +23,17 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import ValidationError
 
 from promptdeck import errors
+from promptdeck.domain import templates, values
+from promptdeck.domain.access import OPEN, Principal, Role
 from promptdeck.domain.diff import Skip
 from promptdeck.limits import ACTOR_MAX
 from promptdeck.server.problems import status_of
 
 HERE = Path(__file__).parent
+NOBODY = Principal(name="", role=Role.read, kind="nobody")  # not signed in, server closed
 ACTOR_COOKIE = "promptdeck_actor"
-VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+SESSION_COOKIE = "promptdeck_session"
+CSRF_COOKIE = "promptdeck_csrf"  # the sign-in form's token, before there is a session
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -55,7 +60,7 @@ FIELD_LABELS = {
 
 def variables(content: str | None) -> list[str]:
     """The ``{{ name }}`` placeholders of a prompt, each once, in order of appearance."""
-    return list(dict.fromkeys(VARIABLE.findall(content or "")))
+    return templates.variables("text", "plain", content or "")
 
 
 def when(value: datetime | None) -> str:
@@ -103,14 +108,38 @@ env.tests.update(skip=lambda value: isinstance(value, Skip))
 
 def page_html(template: str, *, path: str, actor: str, max_body_bytes: int, **context: Any) -> str:
     """A page's HTML; ``max_body_bytes`` lets the page's script stop over-large forms."""
+    context.setdefault("me", None)
+    context.setdefault("can_write", True)
+    context.setdefault("can_admin", False)
+    context.setdefault("csrf", "")
     return env.get_template(template).render(
         path=path, actor=actor, max_body_bytes=max_body_bytes, **context
     )
 
 
+def principal(request: Request) -> Principal:
+    """Who is asking (set by the gate, server/security.py); OPEN without it."""
+    found = getattr(request.state, "principal", OPEN)
+    return found if isinstance(found, Principal) else NOBODY
+
+
+def csrf_token(request: Request) -> str:
+    """The token a signed-in person's forms carry: derived from the session cookie, which a
+    page of another site can neither read nor send (SameSite)."""
+    session = request.cookies.get(SESSION_COOKIE, "")
+    if not session:
+        return ""
+    return hashlib.sha256(b"csrf:" + session.encode()).hexdigest()[:32]
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    me = principal(request)
     context.setdefault("actor", actor_cookie(request))
     context.setdefault("max_body_bytes", request.app.state.settings.max_body_bytes)
+    context.setdefault("me", me if me.kind in ("key", "user") else None)
+    context.setdefault("can_write", me.kind != "nobody" and me.may(Role.write))
+    context.setdefault("can_admin", me.kind != "nobody" and me.may(Role.admin))
+    context.setdefault("csrf", csrf_token(request))
     html = page_html(template, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)
 
@@ -122,19 +151,32 @@ def redirect(path: str, **params: str | int | None) -> RedirectResponse:
 
 
 def actor_cookie(request: Request) -> str:
-    return request.cookies.get(ACTOR_COOKIE, "")[:ACTOR_MAX]
+    # Quoted: a cookie is Latin-1 on the wire, a name may be in any script.
+    return unquote(request.cookies.get(ACTOR_COOKIE, ""))[:ACTOR_MAX]
 
 
 def actor_of(request: Request, typed: str = "") -> str:
-    """Who makes a change: the name typed in the form, the remembered one, X-Actor, or web."""
+    """Who makes a change: the signed-in person or the key; on an open server the name typed
+    in the form, the remembered one, X-Actor, or web."""
+    me = principal(request)
+    if me.kind != "open":
+        return me.name
     name = typed.strip() or actor_cookie(request) or request.headers.get("x-actor", "")
+    try:
+        values.check_text(name)
+    except ValueError as exc:
+        raise errors.InvalidInput(str(exc), field="actor") from exc
     return name.strip()[:ACTOR_MAX] or "web"
 
 
 def remember_actor(response: Response, typed: str) -> Response:
     if typed.strip():
+        # Percent-encoded: a cookie is Latin-1 on the wire, a name may be any text.
         response.set_cookie(
-            ACTOR_COOKIE, typed.strip()[:ACTOR_MAX], max_age=365 * 86400, samesite="lax"
+            ACTOR_COOKIE,
+            quote(typed.strip()[:ACTOR_MAX], safe=""),
+            max_age=365 * 86400,
+            samesite="lax",
         )
     return response
 
@@ -196,6 +238,16 @@ def cross_site(request: Request) -> bool:
     return origin == "null" or urlsplit(origin).netloc not in hosts
 
 
+async def forged(request: Request) -> bool:
+    """A signed-in person's form without its CSRF token (on an open server, with no session,
+    the Origin and Sec-Fetch-Site checks alone guard the forms)."""
+    if principal(request).kind != "user" or request.url.path == "/ui/sign-in":
+        return False  # the sign-in form has its own token (server/ui/session.py)
+    expected = csrf_token(request)
+    sent = (await request.form()).get("csrf")
+    return not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected)
+
+
 class UIRoute(APIRoute):
     """A page route: security headers on every answer; errors become readable pages; forms
     posted from another site are refused."""
@@ -206,7 +258,16 @@ class UIRoute(APIRoute):
         async def handler(request: Request) -> Response:
             try:
                 response: Response
-                if request.method == "POST" and cross_site(request):
+                if request.method == "POST" and await forged(request):
+                    response = render(
+                        request,
+                        "error.html",
+                        403,
+                        title="Refused",
+                        message="This form is out of date or was sent from another site, so "
+                        "it was not accepted. Reload the page and submit it again.",
+                    )
+                elif request.method == "POST" and cross_site(request):
                     response = render(
                         request,
                         "error.html",

@@ -78,7 +78,32 @@
     });
   }
 
+  // A version's preview follows the typing: the form is posted (rendered on the server, as
+  // a submit would) and the preview part of the answer replaces the one on the page.
+  function livePreview(form) {
+    var out = document.getElementById(form.getAttribute("data-preview"));
+    if (!out || !window.fetch || !window.DOMParser) return;
+    var timer = null, sent = 0;
+    function update() {
+      var mine = ++sent;
+      fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          if (mine !== sent) return;  // a later keystroke's answer wins
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.getElementById(out.id);
+          if (fresh) out.innerHTML = fresh.innerHTML;
+        })
+        .catch(function () {});
+    }
+    form.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(update, 250);
+    });
+  }
+
+  document.querySelectorAll("form[data-preview]").forEach(livePreview);
   document.querySelectorAll("textarea[data-vars]").forEach(liveVariables);
   document.querySelectorAll("textarea.editor").forEach(submitShortcut);
-  document.querySelectorAll("form[method=post]").forEach(oneSubmit);
+  document.querySelectorAll("form[method=post]:not([data-preview])").forEach(oneSubmit);
 })();

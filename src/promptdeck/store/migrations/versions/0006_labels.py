@@ -7,7 +7,7 @@ composite foreign key. Moves before this revision are in ``events`` only (the ti
 ``label_moves`` starts empty, so a label's history begins at its first move after upgrade.
 
 Revision ID: 0006
-Revises: 0002 (the lead rechains it after 0003-0005)
+Revises: 0004
 Create Date: 2026-11-25
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from promptdeck.store.types import UTCDateTime
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,381 @@
+"""What each process keeps live: the hot path's cache of active versions, and the feed of
+pointer moves that GET /changes streams.
+
+The hot path (``ActiveCache``). Versions are immutable, so a version's rendered body is
+cached by version id for good; only the pointer (which version is active) can change, and a
+request must never be answered from a pointer older than itself: a request that starts after
+a rollback's 200 was sent, on any process, gets the new version.
+
+- SQLite: ``PRAGMA data_version`` (a few microseconds, no I/O) says whether any process
+  committed since the last look; if so the pointers are forgotten (the bodies stay). A hit
+  is then two dictionary lookups.
+- PostgreSQL: each request waits for a pointer read that *started after it arrived*, but
+  requests share reads: while one read is in flight, every request that arrives joins the
+  next one, which starts as soon as the first returns (one statement for all the prompts
+  asked, on one async connection, no thread pool). At 64 connections one read serves tens of
+  requests, and no request can see a pointer read before it arrived. Chosen by measurement
+  over LISTEN/NOTIFY alone, which cannot prove that a notification committed before the
+  request has been received (see docs/performance.md).
+
+The feed (``ChangeFeed``): one background task a process wakes when a pointer move commits
+(PostgreSQL ``NOTIFY``; on SQLite a ``data_version`` poll every 10 ms), reads the moves after
+the last one it saw (one keyset query, whatever the number of subscribers) and wakes the
+subscribers, who take what is theirs from a bounded buffer. A subscriber resuming from an id
+older than the buffer reads the database instead, so none misses a move.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import anyio.to_thread
+from sqlalchemy.engine import Engine, make_url
+
+from promptdeck.core.tx import unavailable_as_error
+from promptdeck.domain.models import Prompt, Version
+from promptdeck.errors import DatabaseUnavailable, PromptNotFound
+from promptdeck.store import changes
+
+T = TypeVar("T")
+log = logging.getLogger("promptdeck.live")
+
+MAX_BODIES = 10_000
+MAX_POINTERS = 10_000
+
+
+def _is_sqlite(database_url: str) -> bool:
+    return make_url(database_url).get_backend_name() == "sqlite"
+
+
+# --- the hot path ---------------------------------------------------------------------------
+
+
+class _Batch:
+    __slots__ = ("by_id", "by_name", "done", "error", "ids", "names")
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.ids: set[int] = set()
+        self.done = asyncio.Event()
+        self.by_name: dict[str, int | None] = {}
+        self.by_id: dict[int, int | None] = {}
+        self.error: BaseException | None = None
+
+
+class PointerReads:
+    """Coalesced pointer reads: ``get(ref)`` returns the active version id of a live prompt
+    (None when there is none), from a read that started after the call."""
+
+    def __init__(
+        self, read: Callable[[Sequence[str], Sequence[int]], Awaitable[list[changes.Pointer]]]
+    ) -> None:
+        self._read = read
+        self._next: _Batch | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.reads = 0
+
+    async def get(self, ref: str) -> int | None:
+        batch = self._next
+        if batch is None:
+            batch = self._next = _Batch()
+            if self._task is None:
+                self._task = asyncio.get_running_loop().create_task(self._run())
+        by_id = ref.isdigit()
+        if by_id:
+            batch.ids.add(int(ref))
+        else:
+            batch.names.add(ref)
+        await batch.done.wait()
+        if batch.error is not None:
+            raise batch.error
+        return batch.by_id.get(int(ref)) if by_id else batch.by_name.get(ref)
+
+    async def _run(self) -> None:
+        try:
+            while self._next is not None:
+                batch, self._next = self._next, None
+                try:
+                    self.reads += 1
+                    rows = await self._read(sorted(batch.names), sorted(batch.ids))
+                    for prompt_id, name, version_id in rows:
+                        batch.by_id[prompt_id] = version_id
+                        batch.by_name[name] = version_id
+                except Exception as exc:
+                    batch.error = exc
+                batch.done.set()
+        finally:
+            self._task = None
+
+
+class ActiveCache(Generic[T]):
+    """The active version of a prompt, rendered by ``render`` once per version."""
+
+    def __init__(
+        self,
+        database_url: str,
+        get_active: Callable[[str], tuple[Prompt, Version]],
+        render: Callable[[Prompt, Version], T],
+    ) -> None:
+        self._get_active = get_active
+        self._render = render
+        self._bodies: dict[int, T] = {}
+        self._pointers: dict[str, int] = {}  # SQLite only: ref -> version id
+        self._loading: dict[int, asyncio.Task[T]] = {}  # PostgreSQL: misses being read
+        self.hits = 0
+        self.misses = 0
+        self.sqlite: changes.SQLiteDataVersion | None = None
+        self.postgres: changes.PgPointers | None = None
+        self.reads: PointerReads | None = None
+        if _is_sqlite(database_url):
+            self.sqlite = changes.SQLiteDataVersion(database_url)
+        else:
+            self.postgres = changes.PgPointers(database_url)
+            self.reads = PointerReads(self.postgres.read)
+
+    @property
+    def statements(self) -> int:
+        """Statements the pointer checks ran (the query-count guard reads it)."""
+        probe = self.sqlite or self.postgres
+        return probe.statements if probe is not None else 0
+
+    async def get(self, ref: str) -> T:
+        """Raises PromptNotFound, DatabaseUnavailable."""
+        if self.sqlite is not None:
+            return self._get_sqlite(ref)
+        assert self.reads is not None
+        version_id = await self.reads.get(ref)
+        if version_id is None:
+            raise PromptNotFound(f"no prompt {ref!r}")
+        body = self._bodies.get(version_id)
+        if body is not None:
+            self.hits += 1
+            return body
+        self.misses += 1
+        # Requests that miss the same version together share one read (after a rollback
+        # under load, 64 of them would otherwise fill the thread pool with the same read).
+        loading = self._loading.get(version_id)
+        if loading is None:
+            loading = asyncio.get_running_loop().create_task(self._load(ref, version_id))
+            self._loading[version_id] = loading
+        return await asyncio.shield(loading)
+
+    async def _load(self, ref: str, version_id: int) -> T:
+        try:
+            # Read after the pointer: at least as new. Blocking I/O: in the thread pool.
+            prompt, version = await anyio.to_thread.run_sync(self._get_active, ref)
+            return self._remember(prompt, version)
+        finally:
+            del self._loading[version_id]
+
+    def _get_sqlite(self, ref: str) -> T:
+        assert self.sqlite is not None
+        if self.sqlite.changed():
+            self._pointers.clear()
+        version_id = self._pointers.get(ref)
+        if version_id is not None:
+            body = self._bodies.get(version_id)
+            if body is not None:
+                self.hits += 1
+                return body
+        self.misses += 1
+        # SQLite reads take ~0.1 ms: cheaper inline than a thread pool hop.
+        prompt, version = self._get_active(ref)
+        if len(self._pointers) >= MAX_POINTERS:
+            self._pointers.clear()
+        self._pointers[ref] = version.id
+        return self._remember(prompt, version)
+
+    def _remember(self, prompt: Prompt, version: Version) -> T:
+        body = self._render(prompt, version)
+        if len(self._bodies) >= MAX_BODIES:
+            self._bodies.clear()
+        self._bodies[version.id] = body
+        return body
+
+    async def close(self) -> None:
+        if self.sqlite is not None:
+            self.sqlite.close()
+        if self.postgres is not None:
+            await self.postgres.close()
+
+
+# --- the feed of pointer moves --------------------------------------------------------------
+
+
+LABEL = "active"
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A pointer move: ``label`` of ``prompt`` now names ``version_id`` (None: the prompt
+    was deleted; GET …/active is 404 until it is restored)."""
+
+    id: int
+    prompt_id: int
+    prompt: str
+    label: str
+    kind: str
+    version_id: int | None
+    number: int | None
+    version_name: str | None
+    at: datetime
+
+
+def _label_of(row: changes.MoveRow) -> str:
+    """The label a move moved: a label move's detail names it; the others move `active`."""
+    if row.kind.startswith("label.") and isinstance(row.detail, dict):
+        return str(row.detail.get("label") or LABEL)
+    return LABEL
+
+
+def _move(row: changes.MoveRow) -> Move:
+    return Move(
+        id=row.id,
+        prompt_id=row.prompt_id,
+        prompt=row.prompt_name,
+        label=_label_of(row),
+        kind=row.kind,
+        version_id=row.version_id,
+        number=row.number,
+        version_name=row.version_name,
+        at=row.created_at,
+    )
+
+
+class ChangeFeed:
+    """Pointer moves of every process, as they commit. Start it on the serving loop."""
+
+    BUFFER = 4096
+    READ_LIMIT = 500
+
+    def __init__(
+        self,
+        engine: Engine,
+        database_url: str,
+        *,
+        sqlite_poll_s: float = 0.01,
+        fallback_poll_s: float = 1.0,
+    ) -> None:
+        self._engine = engine
+        self._sqlite = changes.SQLiteDataVersion(database_url) if _is_sqlite(database_url) else None
+        self._listener = None if self._sqlite else changes.PgListener(database_url)
+        self._sqlite_poll_s = sqlite_poll_s
+        self._fallback_poll_s = fallback_poll_s
+        self._ids: list[int] = []
+        self._moves: list[Move] = []
+        self.last = 0  # the newest move seen
+        self._floor = 0  # every move at or below it is older than the buffer
+        self._wake: asyncio.Event | None = None
+        self._starting: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.subscribers = 0
+
+    def _read(self, after: int, names: Sequence[str] | None, limit: int) -> list[Move]:
+        with unavailable_as_error(), self._engine.connect() as conn:
+            return [_move(r) for r in changes.moves_after(conn, after, names, limit)]
+
+    def _last_move(self) -> int:
+        with unavailable_as_error(), self._engine.connect() as conn:
+            return changes.last_move_id(conn)
+
+    async def start(self) -> None:
+        """Read where the moves stand and start following them (once, however many
+        subscribers arrive together: a second start would orphan the first one's waiters)."""
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._begin())
+        await asyncio.shield(self._starting)
+
+    async def _begin(self) -> None:
+        try:
+            self.last = self._floor = await anyio.to_thread.run_sync(self._last_move)
+        except BaseException:
+            self._starting = None  # the next subscriber tries again
+            raise
+        self._wake = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._follow())
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._listener is not None:
+            await self._listener.close()
+        if self._sqlite is not None:
+            self._sqlite.close()
+
+    async def _follow(self) -> None:
+        more = False
+        while True:
+            try:
+                if not more:
+                    await self._wait()
+                rows = await anyio.to_thread.run_sync(self._read, self.last, None, self.READ_LIMIT)
+                more = len(rows) == self.READ_LIMIT
+                if rows:
+                    self._append(rows)
+            except DatabaseUnavailable:
+                log.warning("change feed: database unavailable; retrying in 0.5 s")
+                more = False
+                await asyncio.sleep(0.5)
+            except Exception:  # never let the feed die: its subscribers would hear nothing
+                log.exception("change feed failed; retrying in 0.5 s")
+                more = False
+                await asyncio.sleep(0.5)
+
+    async def _wait(self) -> None:
+        if self._sqlite is not None:
+            while not self._sqlite.changed():
+                await asyncio.sleep(self._sqlite_poll_s)
+        else:
+            assert self._listener is not None
+            await self._listener.wait(self._fallback_poll_s)
+
+    def _append(self, moves: list[Move]) -> None:
+        self._ids.extend(m.id for m in moves)
+        self._moves.extend(moves)
+        if len(self._ids) > self.BUFFER:
+            cut = len(self._ids) - self.BUFFER
+            self._floor = self._ids[cut - 1]
+            del self._ids[:cut], self._moves[:cut]
+        self.last = moves[-1].id
+        assert self._wake is not None
+        wake, self._wake = self._wake, asyncio.Event()
+        wake.set()
+
+    async def after(
+        self, cursor: int | None, names: frozenset[str] | None, timeout: float
+    ) -> tuple[list[Move], int]:
+        """The moves after ``cursor`` (of ``names`` only, when given), waiting up to
+        ``timeout`` seconds for one; and the cursor to resume from. ``cursor`` None: from
+        now (the newest move this process has seen)."""
+        await self.start()
+        after = self.last if cursor is None else cursor
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            if after < self._floor:  # older than the buffer: ask the database
+                wanted = sorted(names) if names is not None else None
+                moves = await anyio.to_thread.run_sync(self._read, after, wanted, self.READ_LIMIT)
+                if moves:
+                    return moves, moves[-1].id
+                after = self._floor
+            start = bisect.bisect_right(self._ids, after)
+            moves = [m for m in self._moves[start:] if names is None or m.prompt in names]
+            if moves:
+                return moves, moves[-1].id
+            after = max(after, self.last)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0 or self._wake is None:
+                return [], after
+            try:
+                await asyncio.wait_for(self._wake.wait(), remaining)
+            except TimeoutError:
+                return [], after

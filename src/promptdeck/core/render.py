@@ -1,0 +1,64 @@
+"""Rendering a version on the server: which version (a version id, a label or version name,
+or the active one), its includes resolved now, its variables filled (domain/templates.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from promptdeck.core import includes, load
+from promptdeck.core.tx import Tx
+from promptdeck.domain import templates
+from promptdeck.domain.models import Version
+from promptdeck.domain.refs import PromptRef
+from promptdeck.domain.templates import IncludeRef, Rendered
+from promptdeck.errors import TemplateInvalid, VersionUnavailable
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    prompt_name: str
+    version: Version
+    rendered: Rendered
+
+
+def render(
+    tx: Tx,
+    ref: PromptRef,
+    values: dict[str, Any],
+    *,
+    version_id: int | None = None,
+    at: str | None = None,
+) -> RenderResult:
+    """``version_id``, else ``at`` (a number, label or version name, as after ``@`` in an
+    include), else the active version."""
+    row = load.prompt_row(tx, ref)
+    if version_id is None:
+        version_id, _ = includes.resolve(tx, row, IncludeRef(row.name, at))
+    version = load.version(tx, row.id, version_id)
+    content = _content(version, row.name)
+
+    def resolve(include: IncludeRef) -> str:
+        target = includes.target_row(tx, include)
+        included = load.version(tx, target.id, includes.resolve(tx, target, include)[0])
+        if included.kind != "text":
+            raise TemplateInvalid(f"{{{{> {include}}}}}: only text prompts can be included")
+        return _content(included, target.name)
+
+    rendered = templates.render(
+        version.kind,
+        version.template_format,
+        content,
+        values,
+        resolve=resolve,
+        path=(row.name,),
+    )
+    return RenderResult(row.name, version, rendered)
+
+
+def _content(version: Version, prompt_name: str) -> str:
+    if version.content is None:
+        raise VersionUnavailable(
+            f"{prompt_name} version {version.number} was purged: nothing to render"
+        )
+    return version.content

@@ -1,0 +1,153 @@
+"""Who may do what: roles, prompt-name prefixes, principals, and the secrets' shapes.
+
+Pure rules, no HTTP and no SQL. A principal is an API key (programs) or a person (the web
+UI); each has one role and may be limited to prompts whose names start with given prefixes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import IntEnum
+
+from promptdeck.errors import InvalidInput
+
+DURATION = re.compile(r"^(\d{1,5})([mhdw])$")
+KEY_PREFIX = "pdk_"  # every key starts with it, so a leaked one is easy to grep for
+KEY_ID_CHARS = 8  # the visible part after KEY_PREFIX that tells keys apart
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1024
+
+
+class Role(IntEnum):
+    """Each role can do everything the roles below it can."""
+
+    read = 1  # every GET, the hot path included
+    write = 2  # create prompts and versions, edit, roll back, archive, restore
+    admin = 3  # delete, purge, import, keys and users, the audit log
+
+    @classmethod
+    def parse(cls, value: str) -> Role:
+        try:
+            return cls[value]
+        except KeyError:
+            raise InvalidInput(
+                f"role must be one of {', '.join(r.name for r in cls)}", field="role"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who makes a request: a key, a person, or nobody on an open server."""
+
+    name: str
+    role: Role
+    kind: str  # "key", "user" or "open"
+    prefixes: tuple[str, ...] = ()
+    id: int | None = None
+    expires_at: datetime | None = None
+
+    def may(self, role: Role) -> bool:
+        return self.role >= role
+
+    def may_see(self, prompt_name: str) -> bool:
+        """Whether the prompt's name falls within this principal's prefixes (none: all)."""
+        return not self.prefixes or prompt_name.startswith(self.prefixes)
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.prefixes)
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+
+OPEN = Principal(name="anonymous", role=Role.admin, kind="open")
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A key or a person as listed (never with its secret)."""
+
+    id: int
+    name: str
+    kind: str
+    role: Role
+    prefixes: tuple[str, ...]
+    key_prefix: str | None
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A key just created: ``secret`` is shown once and never stored."""
+
+    account: Account
+    secret: str = field(repr=False)
+
+
+def check_name(name: str) -> str:
+    """Letters and marks of any script, digits, and ``. _ @ -`` or single spaces inside."""
+    ok = 1 <= len(name) <= 64 and name == name.strip() and "  " not in name
+    ok = ok and unicodedata.category(name[0])[0] in "LN"
+    ok = ok and all(unicodedata.category(c)[0] in "LMN" or c in "._@- " for c in name)
+    if not ok or unicodedata.normalize("NFC", name) != name:
+        raise InvalidInput(
+            "a name is 1-64 letters of any script, digits, '.', '_', '@', '-' or single "
+            "spaces, starting with a letter or digit",
+            field="name",
+        )
+    return name
+
+
+def check_prefixes(prefixes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for p in prefixes:
+        p = p.strip()
+        if not p or len(p) > 128 or not re.match(r"^[a-z0-9][a-z0-9._-]*$", p):
+            raise InvalidInput(f"{p!r} is not a prompt-name prefix", field="prompts")
+        out.append(p)
+    return tuple(dict.fromkeys(out))
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90d``, ``12h``, ``30m``, ``2w``: how long a key lives."""
+    match = DURATION.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise InvalidInput("use a number and m, h, d or w, like 90d", field="expires")
+    n, unit = int(match.group(1)), match.group(2)
+    return {
+        "m": timedelta(minutes=n),
+        "h": timedelta(hours=n),
+        "d": timedelta(days=n),
+        "w": timedelta(weeks=n),
+    }[unit]
+
+
+def check_password(password: str) -> str:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InvalidInput(
+            f"a password has {PASSWORD_MIN} to {PASSWORD_MAX} characters", field="password"
+        )
+    return password
+
+
+def key_id_of(secret: str) -> str | None:
+    """The visible part of a key (``pdk_XXXXXXXX``), or None if it is not shaped like one."""
+    if not secret.startswith(KEY_PREFIX) or len(secret) < len(KEY_PREFIX) + KEY_ID_CHARS + 20:
+        return None
+    return secret[: len(KEY_PREFIX) + KEY_ID_CHARS]
+
+
+def sign_in_delay(failures: int) -> timedelta:
+    """How long a name must wait after ``failures`` wrong passwords in a row: none for the
+    first three, then doubling from 2 s up to 5 minutes."""
+    if failures < 3:
+        return timedelta(0)
+    return timedelta(seconds=min(300, 2 ** (failures - 2)))

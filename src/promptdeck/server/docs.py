@@ -1,0 +1,54 @@
+"""/docs: Swagger UI served from this package (docs_static/), with the UI's security headers.
+
+FastAPI's default page loads Swagger UI from a CDN: on a closed network it was blank, and
+it needed an inline script, which a strict Content-Security-Policy forbids.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Response
+from fastapi.responses import HTMLResponse
+
+from promptdeck.server.ui.view import SECURITY_HEADERS
+
+HERE = Path(__file__).parent / "docs_static"
+FILES = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "init.js": "text/javascript; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>promptdeck API</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css">
+<link rel="icon" type="image/png" href="/docs/static/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script src="/docs/static/init.js"></script>
+</body>
+</html>
+"""
+
+
+def install(app: FastAPI) -> None:
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(PAGE, headers=SECURITY_HEADERS)
+
+    @app.get("/docs/static/{filename}", include_in_schema=False)
+    def docs_static(filename: str) -> Response:
+        if filename not in FILES:
+            return Response("not found", status_code=404, media_type="text/plain")
+        return Response(
+            (HERE / filename).read_bytes(),
+            media_type=FILES[filename],
+            headers={**SECURITY_HEADERS, "Cache-Control": "public, max-age=86400"},
+        )

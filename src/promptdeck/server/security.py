@@ -1,0 +1,477 @@
+"""The gate in front of the whole app (the /active hot path included): Host check, refusal
+of cross-site writes, authentication and authorization, all as one outer ASGI middleware.
+
+Per request on a cache hit it costs a SHA-256 of the key, a dict lookup and one "did access
+change?" check: on SQLite ``PRAGMA data_version`` (microseconds; the generation is read only
+when some connection committed), on PostgreSQL one primary-key read of the generation. A
+revocation bumps the generation, so every process drops its cache at its next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import anyio.to_thread
+from sqlalchemy.engine import make_url
+
+from promptdeck import errors
+from promptdeck.core.access import Access, PostgresGeneration, SQLiteDataVersion
+from promptdeck.domain.access import OPEN, Principal, Role
+from promptdeck.server.active import ASGIApp, Message, Receive, Scope, Send, _send
+from promptdeck.server.problems import MEDIA_TYPE, headers_of, problem_body, status_of
+from promptdeck.server.ui.view import SECURITY_HEADERS, SESSION_COOKIE, page_html
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+CACHE_MAX = 10_000
+# Paths anyone may reach: liveness and readiness, and what the sign-in page itself needs.
+PUBLIC = frozenset(
+    {
+        "/healthz",
+        "/readyz",
+        "/ui/sign-in",
+        "/ui/static/app.css",
+        "/ui/static/app.js",
+        "/ui/static/favicon.svg",
+    }
+)
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK_NAMES or host.startswith("127.")
+
+
+def default_allowed_hosts(bound: str) -> list[str]:
+    """The names a browser may use for this server: its bound address and localhost."""
+    hosts = ["localhost", "127.0.0.1", "[::1]", "::1"]
+    if bound not in ("0.0.0.0", "::", "") and bound not in hosts:
+        hosts.append(bound)
+    return hosts
+
+
+def host_of(value: str) -> str:
+    """``Host`` without its port, lower-case (``[::1]:8000`` -> ``[::1]``)."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value.split("]", 1)[0] + "]"
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+# --- what each route needs ---------------------------------------------------------------
+
+
+def prompt_of(path: str) -> str | None:
+    """The prompt a path is about (its id or name, as in the path), or None."""
+    for head in ("/prompts/", "/ui/prompts/", "/ui/deleted/"):
+        if path.startswith(head):
+            ref = path[len(head) :].split("/", 1)[0]
+            return ref if ref and ref != "import" else None
+    return None
+
+
+def need_of(method: str, path: str, body: dict[str, Any] | None = None) -> Role:
+    """The role a request needs (DESIGN: read, write, admin)."""
+    parts = path.strip("/").split("/")
+    if parts[0] in ("keys", "users") or path == "/ui/audit":
+        return Role.admin
+    if method in SAFE_METHODS:
+        # The UI's pages that are only a form for a change need what the change needs.
+        if parts[0] == "ui" and (path == "/ui/new" or path.endswith("/rollback")):
+            return Role.write
+        if parts[0] == "ui" and path.endswith("/delete"):
+            return Role.admin
+        return Role.read
+    ui = parts[0] == "ui"
+    if ui:
+        parts = parts[1:]
+    if path in ("/ui/sign-out",):
+        return Role.read
+    if parts[:1] == ["prompts"]:
+        # Rendering reads: the API's render and the UI's live preview of a version.
+        if method == "POST" and (
+            (len(parts) == 3 and parts[2] == "render")
+            or (ui and len(parts) == 4 and parts[2] == "versions")
+        ):
+            return Role.read
+        if parts[1:2] == ["import"]:
+            return Role.admin
+        if len(parts) == 2 and method == "DELETE":  # soft delete
+            return Role.admin
+        if len(parts) == 3 and parts[2] in ("purge", "delete"):  # purge; the UI's delete
+            return Role.admin
+        if len(parts) == 4 and parts[2] == "versions" and method == "DELETE":  # purge version
+            return Role.admin
+        # Retention settings: a limit given at creation, or any change of it.
+        if body is not None and (
+            body.get("max_versions") is not None or (method == "PATCH" and "max_versions" in body)
+        ):
+            return Role.admin
+    return Role.write
+
+
+def _needs_body(method: str, path: str) -> bool:
+    """Requests whose body decides what they need: creating (the name's prefix), an edit
+    (retention settings are admin's), an import (the record's name)."""
+    if method == "POST" and path in ("/prompts", "/prompts/import", "/ui/new"):
+        return True
+    return method == "PATCH" and path.startswith("/prompts/")
+
+
+# --- the gate ------------------------------------------------------------------------------
+
+
+class AccessChanges:
+    """Whether keys, people or sessions may have changed since the last look. Every change
+    bumps the generation; it is above 0 once any key or person was ever created."""
+
+    def __init__(self, access: Access, database_url: str) -> None:
+        self.access = access
+        self.generation: int | None = None
+        self._sqlite: SQLiteDataVersion | None = None
+        self._postgres: PostgresGeneration | None = None
+        if make_url(database_url).get_backend_name() == "sqlite":
+            self._sqlite = SQLiteDataVersion(database_url)
+        else:
+            self._postgres = PostgresGeneration(database_url)
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.generation)
+
+    async def refresh(self) -> bool:
+        """True when the caches must be dropped."""
+        if self._sqlite is not None:
+            if not self._sqlite.changed() and self.generation is not None:
+                return False
+            generation = self.access.generation()
+        else:
+            assert self._postgres is not None
+            generation = await self._postgres.read()
+        changed = generation != self.generation
+        self.generation = generation
+        return changed
+
+    async def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+        if self._postgres is not None:
+            await self._postgres.close()
+
+
+class Gate:
+    """ASGI middleware: Host, cross-site writes, who is asking, and whether they may."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        access: Access,
+        *,
+        database_url: str,
+        allowed_hosts: list[str] | None,
+        cors_origins: list[str],
+        open_allowed: bool,
+        max_body_bytes: int,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.app = app
+        self.access = access
+        self.changes = AccessChanges(access, database_url)
+        self.any_host = allowed_hosts is None or "*" in allowed_hosts
+        self.allowed_hosts = frozenset(host_of(h) for h in allowed_hosts or ())
+        self.cors_origins = frozenset(o.rstrip("/") for o in cors_origins)
+        self.open_allowed = open_allowed
+        self.max_body_bytes = max_body_bytes
+        self.clock = clock
+        self.keys: dict[str, Principal | None] = {}  # SHA-256 of the key -> its principal
+        self.sessions: dict[str, tuple[Principal, datetime] | None] = {}
+        self._hosts_seen: dict[str, bool] = {}
+
+    async def close(self) -> None:
+        await self.changes.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        path: str = scope["path"]
+        method: str = scope["method"]
+        ui = path.startswith("/ui/") or path in ("/", "/ui", "/docs")
+        if not self.any_host and not self._host_allowed(headers.get("host", "")):
+            await self._refuse(
+                scope,
+                send,
+                errors.HostNotAllowed(
+                    f"this server does not answer to the host {headers.get('host', '')!r} "
+                    "(setting PROMPTDECK_ALLOWED_HOSTS)"
+                ),
+                ui,
+            )
+            return
+        if path in ("/healthz", "/readyz"):  # load balancers probe without a key
+            await self.app(scope, receive, send)
+            return
+        if method not in SAFE_METHODS:
+            refusal = self._cross_site(headers, ui)
+            if refusal is not None:
+                await self._refuse(scope, send, refusal, ui)
+                return
+        try:
+            if await self.changes.refresh():
+                self.keys.clear()
+                self.sessions.clear()
+            principal = await self._principal(headers)
+        except errors.Unauthorized as exc:
+            await self._unauthorized(scope, send, exc, ui, path)
+            return
+        except errors.DatabaseUnavailable as exc:
+            await self._refuse(scope, send, exc, ui)
+            return
+        if principal is None and path not in PUBLIC:
+            await self._unauthorized(
+                scope,
+                send,
+                errors.Unauthorized("this server needs a key: send 'Authorization: Bearer <key>'"),
+                ui,
+                path,
+            )
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        if principal is None or principal is OPEN or path in PUBLIC:
+            await self.app(scope, receive, send)
+            return
+        body: dict[str, Any] | None = None
+        raw = b""
+        if _needs_body(method, path):
+            messages, raw = await _read_body(receive, self.max_body_bytes)
+            receive = _replay(messages, receive)
+            body = _parse(raw, headers.get("content-type", ""))
+        try:
+            if body is None and raw and principal.limited:
+                # A body that decides access but cannot be read (multipart, bad JSON):
+                # refused rather than let through unchecked.
+                raise errors.Forbidden(
+                    "a key or person limited to prompt prefixes sends this as JSON (or a "
+                    "URL-encoded form), so the prompt's name can be checked"
+                )
+            await self._authorize(principal, method, path, body)
+        except errors.PromptdeckError as exc:
+            await self._refuse(scope, send, exc, ui)
+            return
+        await self.app(scope, receive, send)
+
+    def _host_allowed(self, host: str) -> bool:
+        allowed = self._hosts_seen.get(host)
+        if allowed is None:
+            allowed = host_of(host) in self.allowed_hosts
+            if len(self._hosts_seen) < 1000:  # a bounded memo: Host is the client's to choose
+                self._hosts_seen[host] = allowed
+        return allowed
+
+    # --- who ---------------------------------------------------------------------------------
+
+    async def _principal(self, headers: dict[str, str]) -> Principal | None:
+        """The caller; None only on a closed server with no credentials and a public path."""
+        authorization = headers.get("authorization")
+        if authorization is not None:
+            scheme, _, secret = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not secret.strip():
+                raise errors.Unauthorized("send the key as 'Authorization: Bearer <key>'")
+            return await self._key(secret.strip())
+        token = _cookie(headers.get("cookie", ""), SESSION_COOKIE)
+        if token:
+            found = await self._session(token)
+            if found is not None:
+                return found
+        if not self.changes.closed:
+            if self.open_allowed:
+                return OPEN
+            raise errors.Unauthorized(
+                "this server has no key or user yet: create one with "
+                "'promptdeck keys create --database-url …'"
+            )
+        return None
+
+    async def _key(self, secret: str) -> Principal:
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        if digest in self.keys:
+            principal = self.keys[digest]
+        else:
+            principal = await anyio.to_thread.run_sync(self.access.check_key, secret)
+            if len(self.keys) >= CACHE_MAX:
+                self.keys.clear()
+            self.keys[digest] = principal
+        if principal is None:
+            raise errors.Unauthorized("the key is not valid (unknown or revoked)")
+        if principal.expired(self.clock()):
+            raise errors.Unauthorized("the key has expired")
+        return principal
+
+    async def _session(self, token: str) -> Principal | None:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        if digest in self.sessions:
+            found = self.sessions[digest]
+        else:
+            found = await anyio.to_thread.run_sync(self.access.check_session, token)
+            if len(self.sessions) >= CACHE_MAX:
+                self.sessions.clear()
+            self.sessions[digest] = found
+        if found is None or self.clock() >= found[1]:
+            return None
+        return found[0]
+
+    # --- may they ----------------------------------------------------------------------------
+
+    async def _authorize(
+        self, principal: Principal, method: str, path: str, body: dict[str, Any] | None
+    ) -> None:
+        ref = prompt_of(path) if principal.limited else None
+        if ref is not None:
+            name = ref
+            if ref.isascii() and ref.isdigit():
+                found = await anyio.to_thread.run_sync(self.access.prompt_name, ref)
+                name = found or ref
+            if not principal.may_see(name):
+                # Outside its prefixes a prompt is as missing as one that never was.
+                raise errors.PromptNotFound(f"no prompt {ref!r}")
+        need = need_of(method, path, body)
+        if not principal.may(need):
+            raise errors.Forbidden(
+                f"{principal.kind} {principal.name!r} has the {principal.role.name} role; "
+                f"this needs {need.name}"
+            )
+        new_name = body.get("name") if body is not None and principal.limited else None
+        if isinstance(new_name, str) and not principal.may_see(new_name):
+            # A prompt to create or import outside the prefixes: the same answer as reading.
+            raise errors.PromptNotFound(f"no prompt {new_name!r} within this key's prompts")
+
+    def _cross_site(self, headers: dict[str, str], ui: bool) -> errors.PromptdeckError | None:
+        """Refuse an unsafe request a browser sent for another site: CSRF by form, by fetch
+        with a simple content type, from a sandboxed frame (Origin: null)."""
+        origin = headers.get("origin")
+        if origin is not None and origin.rstrip("/") in self.cors_origins:
+            foreign = False
+        elif (fetch_site := headers.get("sec-fetch-site")) is not None:
+            # Set by the browser itself (pages cannot forge it) and not garbled by proxies.
+            foreign = fetch_site not in ("same-origin", "none")
+        elif origin is not None:
+            hosts = {headers.get("host", "").lower(), headers.get("x-forwarded-host", "").lower()}
+            foreign = origin == "null" or urlsplit(origin).netloc.lower() not in hosts
+        else:
+            foreign = False  # not a browser: curl, scripts, the client
+        if foreign:
+            return errors.CrossSiteRefused(
+                "This form was sent from another site, so it was not accepted. Open the page "
+                "in promptdeck and submit it there"
+                if ui
+                else f"a request from another site ({origin or 'unknown origin'}) may not "
+                "change anything"
+            )
+        if not ui:
+            has_body = headers.get("content-length", "0") not in ("0", "") or (
+                "transfer-encoding" in headers
+            )
+            media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if has_body and not (media == "application/json" or media.endswith("+json")):
+                return errors.UnsupportedMediaType(
+                    "send the body as application/json", field="Content-Type"
+                )
+        return None
+
+    # --- answers -----------------------------------------------------------------------------
+
+    async def _unauthorized(
+        self, scope: Scope, send: Send, exc: errors.PromptdeckError, ui: bool, path: str
+    ) -> None:
+        if ui and scope["method"] in ("GET", "HEAD"):
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = path + (f"?{query}" if query else "")
+            location = f"/ui/sign-in?next={quote(target, safe='')}"
+            await _send(send, 303, [(b"location", location.encode())], b"")
+            return
+        await self._refuse(scope, send, exc, ui)
+
+    async def _refuse(
+        self, scope: Scope, send: Send, exc: errors.PromptdeckError, ui: bool
+    ) -> None:
+        status = status_of(exc)
+        path = str(scope["path"])
+        if ui and path.startswith("/ui/"):
+            html = page_html(
+                "error.html",
+                path=path,
+                actor="",
+                max_body_bytes=self.max_body_bytes,
+                title=exc.title,
+                message=exc.detail[:1].upper() + exc.detail[1:] + ".",
+            )
+            headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+            await _send(
+                send,
+                status,
+                [(b"content-type", b"text/html; charset=utf-8"), *headers],
+                html.encode(),
+            )
+            return
+        headers = [(b"content-type", MEDIA_TYPE.encode())]
+        if status == 401:
+            headers.append((b"www-authenticate", b'Bearer realm="promptdeck"'))
+        headers += [(k.lower().encode(), v.encode()) for k, v in (headers_of(status) or {}).items()]
+        body = problem_body(status, exc.code, exc.title, exc.detail, instance=path, field=exc.field)
+        await _send(send, status, headers, body)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[list[Message], bytes]:
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen <= limit:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return messages, b"".join(chunks) if seen <= limit else b""
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    async def replay() -> Message:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return replay
+
+
+def _parse(raw: bytes, content_type: str) -> dict[str, Any] | None:
+    """The fields of a JSON or URL-encoded body that decide access, or None."""
+    try:
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            form = parse_qs(raw.decode(), keep_blank_values=True)
+            return {k: v[0] for k, v in form.items() if k in ("name",)}
+        value = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,252 @@
+"""What the hot path and the change feed ask the database: is anything new, where do the
+active pointers stand, which pointer moves happened after event n.
+
+- SQLite: ``PRAGMA data_version`` on a connection of its own tells, in a few microseconds,
+  whether any connection of any process has committed since the last look.
+- PostgreSQL: the hot path reads the active pointers of the prompts asked for in one
+  statement, on one async connection a process (psycopg ``AsyncConnection``: no thread pool
+  hop). A pointer move announces itself with ``NOTIFY`` in its own transaction (delivered at
+  commit), which wakes the change feed of every process.
+- Both: pointer moves are the events whose kind is in ``MOVE_KINDS``; their ids are the
+  feed's cursor. On PostgreSQL a sequence hands out ids before commit, so two moves could
+  commit out of id order and a reader that saw event 11 could later find event 10: the move's
+  transaction takes ``MOVE_LOCK_KEY`` before inserting its event, so moves commit in id order
+  (they are rare; they wait for each other only for the rest of their transaction). SQLite has
+  one writer at a time, so ids are in commit order already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
+
+from promptdeck.errors import DatabaseUnavailable
+from promptdeck.store.tables import events, prompts, versions
+
+# Events after which GET /prompts/{p}/active answers differently.
+MOVE_KINDS = (
+    "version.activated",
+    "version.rolled_back",
+    "prompt.deleted",
+    "prompt.restored",
+    "label.moved",  # labels (issue 14): the moved label is in the event's detail
+    "label.removed",
+)
+CHANNEL = "promptdeck_changes"
+# pg_advisory_xact_lock key of pointer moves ("pdmoves" in ASCII); released at commit.
+MOVE_LOCK_KEY = 0x70646D6F766573
+
+
+def announce(conn: Connection) -> None:
+    """Call in a write transaction just before it inserts a pointer-move event."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_ANNOUNCE)
+
+
+_ANNOUNCE = sa.text(f"SELECT pg_advisory_xact_lock({MOVE_LOCK_KEY}), pg_notify('{CHANNEL}', '')")
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+
+class SQLiteDataVersion:
+    """True when any connection has committed to the database since the last call."""
+
+    def __init__(self, database_url: str) -> None:
+        path = make_url(database_url).database or ""
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._last = -1
+        self.statements = 0
+
+    def changed(self) -> bool:
+        self.statements += 1
+        value = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if value != self._last:
+            self._last = value
+            return True
+        return False
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+def _conninfo(database_url: str) -> str:
+    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
+
+
+# (id, name, active_version_id) of live prompts, by name or by id; one index probe each.
+_BY_NAME = (
+    "SELECT id, name, active_version_id FROM prompts WHERE name = ANY(%s) AND deleted_at IS NULL"
+)
+_BY_ID = "SELECT id, name, active_version_id FROM prompts WHERE id = ANY(%s) AND deleted_at IS NULL"
+_BY_BOTH = f"{_BY_NAME} UNION ALL {_BY_ID}"
+
+Pointer = tuple[int, str, int | None]
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
+
+
+class PgPointers:
+    """Reads active pointers on one async connection of its own, opened on first use and
+    again after a failure. Not shared between event loops; one statement at a time."""
+
+    def __init__(self, database_url: str) -> None:
+        self._conninfo = _conninfo(database_url)
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.statements = 0
+
+    async def read(self, names: Sequence[str], ids: Sequence[int]) -> list[Pointer]:
+        params: tuple[list[Any], ...]
+        if names and ids:
+            sql, params = _BY_BOTH, (list(names), list(ids))
+        elif ids:
+            sql, params = _BY_ID, (list(ids),)
+        else:
+            sql, params = _BY_NAME, (list(names),)
+        for attempt in (1, 2):
+            fresh = self._conn is None or self._conn.closed or self._loop is not _loop()
+            try:
+                conn = await self._connection()
+                self.statements += 1
+                cur = await conn.execute(sql, params, prepare=True)
+                return [(int(r[0]), str(r[1]), r[2]) for r in await cur.fetchall()]
+            except psycopg.Error as exc:
+                await self.close()
+                # A connection the database dropped (a restart, a failover) fails on its
+                # next use: reconnect once, as the pool's pre-ping does for the others.
+                if fresh or attempt == 2:
+                    raise DatabaseUnavailable(
+                        "the database is unavailable or busy; retry in a moment"
+                    ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        loop = _loop()
+        if self._conn is None or self._conn.closed or self._loop is not loop:
+            self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+            self._loop = loop
+        return self._conn
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            with contextlib.suppress(psycopg.Error):  # closing a broken connection
+                await conn.close()
+
+
+class PgListener:
+    """``LISTEN`` on one async connection; ``wait`` returns when a pointer move committed
+    (True) or after ``timeout`` seconds (False). Raises DatabaseUnavailable when the
+    connection is lost (the caller reconnects by calling again)."""
+
+    def __init__(self, database_url: str) -> None:
+        self._conninfo = _conninfo(database_url)
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def wait(self, timeout: float) -> bool:
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+                await self._conn.execute(f"LISTEN {CHANNEL}")
+                return True  # moves may have happened while nobody listened
+            async for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                return True
+            return False
+        except psycopg.Error as exc:
+            await self.close()
+            raise DatabaseUnavailable("the change listener lost its connection") from exc
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            with contextlib.suppress(psycopg.Error):  # closing a broken connection
+                await conn.close()
+
+
+# --- the moves (both databases) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRow:
+    id: int
+    prompt_id: int
+    prompt_name: str
+    kind: str
+    version_id: int | None
+    number: int | None
+    version_name: str | None
+    created_at: Any
+    detail: Any  # the event's detail: a label move names its label there
+
+
+def _moves(filtered: bool) -> sa.Select[Any]:
+    # A restore names no version in its event: it brings back the current pointer.
+    version_id = sa.case(
+        (events.c.kind.in_(("prompt.deleted", "label.removed")), sa.null()),
+        (events.c.kind == "label.moved", events.c.version_id),
+        else_=sa.func.coalesce(events.c.version_id, prompts.c.active_version_id),
+    )
+    query = (
+        sa.select(
+            events.c.id,
+            events.c.prompt_id,
+            prompts.c.name,
+            events.c.kind,
+            version_id.label("version_id"),
+            versions.c.number,
+            versions.c.version_name,
+            events.c.created_at,
+            events.c.detail,
+        )
+        .select_from(
+            events.join(prompts, prompts.c.id == events.c.prompt_id).outerjoin(
+                versions, versions.c.id == version_id
+            )
+        )
+        .where(events.c.id > sa.bindparam("after"), events.c.kind.in_(MOVE_KINDS))
+        .order_by(events.c.id)
+        .limit(sa.bindparam("limit"))
+    )
+    if filtered:
+        query = query.where(prompts.c.name.in_(sa.bindparam("names", expanding=True)))
+    return query
+
+
+_MOVES = {filtered: _moves(filtered) for filtered in (True, False)}
+# Moves only: a later event of another kind may commit while a move holding the lock is not
+# yet committed, and a subscriber starting past that move would never see it.
+_LAST_MOVE = sa.select(sa.func.coalesce(sa.func.max(events.c.id), 0)).where(
+    events.c.kind.in_(MOVE_KINDS)
+)
+
+
+def moves_after(
+    conn: Connection, after: int, names: Sequence[str] | None, limit: int
+) -> list[MoveRow]:
+    """Pointer moves with an event id above ``after``, oldest first; of ``names`` only when
+    given. Keyset on the events' primary key: O(limit) whatever the history."""
+    params: dict[str, Any] = {"after": after, "limit": limit}
+    if names is not None:
+        params["names"] = list(names)
+    rows = conn.execute(_MOVES[names is not None], params)
+    return [MoveRow(*row) for row in rows]
+
+
+def last_move_id(conn: Connection) -> int:
+    """The newest pointer move's event id (0 when none): where a new subscriber starts."""
+    return int(conn.execute(_LAST_MOVE).scalar_one())

@@ -1,0 +1,35 @@
+"""A key limited to prompt-name prefixes: its lists, and bodies it cannot hide a name in."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from promptdeck.core import Registry
+from tests.access.conftest import Keys, bearer
+
+
+def test_a_limited_key_lists_only_its_prompts_and_cannot_create_outside_them(
+    keyed: TestClient, keys: Keys, registry: Registry
+) -> None:
+    for name in ("team-a", "other", "team-b"):
+        registry.create_prompt(name, content="x", actor="setup")
+    key = bearer(keys.limited)
+    listed = keyed.get("/prompts", headers=key).json()["items"]
+    assert [p["name"] for p in listed] == ["team-a", "team-b"]
+    events = keyed.get("/events", headers=key).json()["items"]
+    assert {e["prompt_name"] for e in events} == {"team-a", "team-b"}
+    exported = keyed.get("/export", headers=key).json()["items"]
+    assert [r["name"] for r in exported] == ["team-a", "team-b"]
+    other_id = registry.get_prompt("other").id
+    assert keyed.get(f"/prompts/{other_id}", headers=key).status_code == 404
+
+    # Through the UI's form: URL-encoded is checked; multipart cannot hide the name.
+    form = {"name": "elsewhere", "content": "x"}
+    assert keyed.post("/ui/new", data=form, headers=key).status_code == 404
+    multipart = keyed.post("/ui/new", files={"name": (None, "elsewhere")}, headers=key)
+    assert multipart.status_code == 403
+    inside = keyed.post("/ui/new", data={"name": "team-c"}, headers=key, follow_redirects=False)
+    assert inside.status_code == 303
+    assert registry.get_prompt("team-c").name == "team-c"
+    names = [p.name for p in registry.list_prompts().items]
+    assert "elsewhere" not in names

@@ -1,0 +1,104 @@
+"""POST /prompts/{id}/render, chat versions over HTTP, if_changed, includes and their
+protection: the problems are problem+json with their codes."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from tests.api.helpers import assert_problem, create_prompt, create_version
+
+MESSAGES = [
+    {"role": "system", "content": "You answer for {{company}}."},
+    {"role": "placeholder", "name": "history"},
+    {"role": "user", "content": "{{question}}"},
+]
+
+
+def test_render_returns_the_filled_messages_with_the_version_and_its_model_config(
+    api: TestClient,
+) -> None:
+    create_prompt(api, model_config={"model": "gpt-x"})
+    version = create_version(
+        api, kind="chat", messages=MESSAGES, model_config={"model": "gpt-y"}, activate=True
+    )
+    assert version["kind"] == "chat" and version["messages"] == MESSAGES
+    assert version["variables"] == ["history", "company", "question"]
+    history = [{"role": "assistant", "content": "{{company}}"}]
+    body = {"variables": {"company": "ACME", "question": "hi", "history": history, "x": 1}}
+    r = api.post("/prompts/support-reply/render", json=body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["messages"] == [
+        {"role": "system", "content": "You answer for ACME."},
+        *history,
+        {"role": "user", "content": "hi"},
+    ]
+    assert out["text"] is None and out["unused_variables"] == ["x"]
+    assert (out["version"]["id"], out["model_config"]) == (version["id"], {"model": "gpt-y"})
+    first = api.post(
+        "/prompts/support-reply/render", json={"variables": {"name": "<b>"}, "version": "1"}
+    )
+    assert first.json()["text"] == "Hello <b>"
+
+
+def test_a_prompt_created_with_messages_starts_as_chat(api: TestClient) -> None:
+    created = create_prompt(api, "support", content="", messages=MESSAGES[:1])
+    version = api.get(f"/prompts/support/versions/{created['active_version']['id']}").json()
+    assert (version["kind"], version["messages"]) == ("chat", MESSAGES[:1])
+    r = api.post("/prompts", json={"name": "bad", "messages": [{"role": "robot", "content": ""}]})
+    assert_problem(r, 422, "template-invalid")
+
+
+def test_a_missing_variable_is_a_422_naming_it(api: TestClient) -> None:
+    create_prompt(api)
+    r = api.post("/prompts/support-reply/render", json={"variables": {}})
+    body = assert_problem(r, 422, "missing-variables")
+    assert "name" in body["detail"] and body["field"] == "variables"
+
+
+def test_if_changed_answers_200_with_the_latest_version_when_nothing_changed(
+    api: TestClient,
+) -> None:
+    created = create_prompt(api)
+    r = api.post(
+        "/prompts/support-reply/versions", json={"content": "Hello {{name}}", "if_changed": True}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == created["active_version"]["id"]
+    retry = api.post(
+        "/prompts/support-reply/versions",
+        json={"content": "Hello {{name}}", "if_changed": True},
+        headers={"Idempotency-Key": "k1"},
+    )
+    again = api.post(
+        "/prompts/support-reply/versions",
+        json={"content": "Hello {{name}}", "if_changed": True},
+        headers={"Idempotency-Key": "k1"},
+    )
+    assert (retry.status_code, again.status_code) == (200, 200)
+    assert "Idempotent-Replayed" not in again.headers
+    r = api.post(
+        "/prompts/support-reply/versions", json={"content": "Hi {{name}}", "if_changed": True}
+    )
+    assert r.status_code == 201
+
+
+def test_includes_cycles_and_protection_over_http(api: TestClient) -> None:
+    tone = create_prompt(api, "tone", content="Be kind.")
+    a = create_prompt(api, "a", content="{{> tone@1}} {{q}}")
+    r = api.post("/prompts/tone/versions", json={"content": "{{> a}}"})
+    assert "tone -> a -> tone" in assert_problem(r, 422, "include-cycle")["detail"]
+    assert_problem(api.delete("/prompts/tone"), 409, "still-included")
+    tone_v1 = tone["active_version"]["id"]
+    create_version(api, "tone", content="v2", activate=True)
+    assert_problem(api.delete(f"/prompts/tone/versions/{tone_v1}?reason=x"), 409, "still-included")
+    deps = api.get(f"/prompts/a/versions/{a['active_version']['id']}/dependencies").json()
+    assert [(d["target_prompt_name"], d["target_version_id"]) for d in deps] == [("tone", tone_v1)]
+    dependents = api.get(f"/prompts/tone/versions/{tone_v1}/dependents").json()
+    assert [d["prompt_name"] for d in dependents] == ["a"]
+    r = api.post("/prompts/a/render", json={"variables": {"q": "?"}})
+    assert r.json()["text"] == "Be kind. ?"
+    assert api.delete("/prompts/tone?force=true").status_code == 204
+    assert_problem(
+        api.post("/prompts/a/render", json={"variables": {"q": "?"}}), 422, "template-invalid"
+    )

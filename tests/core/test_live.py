@@ -1,0 +1,69 @@
+"""core/live.py over the real database: the change feed of one process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from promptdeck.core import Registry
+from promptdeck.core.live import ChangeFeed, PointerReads
+from promptdeck.store.changes import Pointer
+
+
+def test_subscribers_that_start_the_feed_together_are_all_woken_by_the_next_move(
+    registry: Registry, database_url: str
+) -> None:
+    first = registry.create_prompt("p", content="one").prompt.active_version
+    assert first is not None
+    registry.create_version("p", content="two", activate=True)
+
+    async def main() -> list[int | None]:
+        feed = ChangeFeed(registry.engine, database_url)
+
+        async def subscriber() -> int | None:
+            await feed.start()
+            moves, _ = await feed.after(None, frozenset({"p"}), timeout=5)
+            return moves[0].version_id if moves else None
+
+        try:
+            waiting = [asyncio.create_task(subscriber()) for _ in range(20)]
+            await asyncio.sleep(0.3)  # all are waiting
+            await asyncio.to_thread(registry.rollback, "p", first.id)
+            return await asyncio.gather(*waiting)
+        finally:
+            await feed.close()
+
+    # Before: each of the first subscribers started a feed of its own, and the waiters of
+    # all but the last were never woken (they got the move at the next heartbeat).
+    assert asyncio.run(main()) == [first.id] * 20
+
+
+def test_a_pointer_request_arriving_during_a_read_waits_for_the_next_read_which_it_shares() -> None:
+    """The coalescing rule, with the read function injected (the real one is covered over
+    PostgreSQL by tests/concurrency/test_never_stale.py): a read in flight when a request
+    arrives may predate a rollback the request has seen, so the request waits for the next
+    read; all the requests waiting for that one share it."""
+    started: list[list[str]] = []
+
+    async def main() -> tuple[list[int | None], int]:
+        first_read_may_end = asyncio.Event()
+
+        async def read(names: Sequence[str], ids: Sequence[int]) -> list[Pointer]:
+            started.append(list(names))
+            number = len(started)
+            if number == 1:
+                await first_read_may_end.wait()
+            return [(1, "p", 100 + number)]
+
+        reads = PointerReads(read)
+        first = asyncio.create_task(reads.get("p"))
+        while not started:  # the first read is in flight
+            await asyncio.sleep(0)
+        later = [asyncio.create_task(reads.get("p")) for _ in range(3)]
+        await asyncio.sleep(0)
+        first_read_may_end.set()
+        return await asyncio.gather(first, *later), reads.reads
+
+    answers, reads = asyncio.run(main())
+    assert answers == [101, 102, 102, 102]
+    assert reads == 2

@@ -1,0 +1,162 @@
+"""The hot path's cost and the operations endpoints, in-process over the real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+from starlette.testclient import TestClient
+
+from promptdeck.core import Registry
+from tests.api.helpers import assert_problem, create_prompt, create_version
+from tests.support.databases import BACKEND
+from tests.support.server import PROMPTDECK, free_port
+
+
+def _cache(api: TestClient) -> Any:
+    """The app's ActiveCache (the outermost layer is the ActiveEndpoint)."""
+    return api.app.cache  # type: ignore[attr-defined]
+
+
+def _statements_per_hit(api: TestClient, registry: Registry, hits: int) -> tuple[int, int]:
+    """(engine statements, pointer-check statements) for ``hits`` sequential cache hits."""
+    api.get("/prompts/support-reply/active")  # the miss that fills the cache
+    cache = _cache(api)
+    counted = []
+
+    def count(*_args: Any) -> None:
+        counted.append(1)
+
+    event.listen(registry.engine, "before_cursor_execute", count)
+    try:
+        checks_before, hits_before = cache.statements, cache.hits
+        for _ in range(hits):
+            assert api.get("/prompts/support-reply/active").status_code == 200
+        assert cache.hits - hits_before == hits
+        return len(counted), cache.statements - checks_before
+    finally:
+        event.remove(registry.engine, "before_cursor_execute", count)
+
+
+@pytest.mark.parametrize("history", [1, 300])
+def test_a_cache_hit_runs_at_most_one_small_statement_whatever_the_history_size(
+    api: TestClient, registry: Registry, history: int
+) -> None:
+    create_prompt(api)
+    for i in range(history - 1):
+        registry.create_version("support-reply", content=f"v{i}", activate=True)
+    engine_statements, checks = _statements_per_hit(api, registry, hits=20)
+    assert engine_statements == 0  # no pool connection, no version read
+    assert checks <= 20  # one pointer check a request at most (PRAGMA or one indexed read)
+
+
+def test_after_a_rollback_the_cache_serves_the_old_versions_body_without_rendering_it_again(
+    api: TestClient,
+) -> None:
+    prompt = create_prompt(api)
+    first = prompt["active_version"]
+    second = create_version(api, content="two", activate=True)
+    assert api.get("/prompts/support-reply/active").json()["content"] == "two"
+    api.post(f"/prompts/support-reply/versions/{first['id']}/rollback")
+    assert api.get("/prompts/support-reply/active").json()["version_id"] == first["id"]
+    misses = _cache(api).misses
+    api.post(f"/prompts/support-reply/versions/{second['id']}/rollback")
+    assert api.get("/prompts/support-reply/active").json()["content"] == "two"
+    assert api.get(f"/prompts/{prompt['id']}/active").json()["content"] == "two"
+    # Both bodies were rendered before. PostgreSQL checks the pointer and finds the body;
+    # SQLite forgets its pointers on any commit and reads each ref's pointer once again.
+    assert _cache(api).misses - misses == (2 if BACKEND == "sqlite" else 0)
+
+
+def test_readyz_says_ready_when_the_schema_is_at_the_newest_migration(api: TestClient) -> None:
+    response = api.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+
+
+def test_readyz_is_503_when_the_schema_is_behind(api: TestClient, registry: Registry) -> None:
+    from promptdeck.store import migrate
+
+    migrate.downgrade(registry.engine, "-1")
+    try:
+        body = assert_problem(api.get("/readyz"), 503, "database-unavailable")
+        assert "db upgrade" in body["detail"]
+        assert api.get("/healthz").status_code == 200  # alive, not ready
+    finally:
+        migrate.upgrade(registry.engine)
+
+
+def test_metrics_count_hot_path_hits_latency_by_route_versions_and_rollbacks(
+    api: TestClient,
+) -> None:
+    first = create_prompt(api)["active_version"]
+    create_version(api, content="two", activate=True)
+    api.post(f"/prompts/support-reply/versions/{first['id']}/rollback")
+    for _ in range(3):
+        api.get("/prompts/support-reply/active")
+    response = api.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert 'promptdeck_active_cache_total{result="hit"} 2.0' in text
+    assert 'promptdeck_active_cache_total{result="miss"} 1.0' in text
+    assert (
+        'promptdeck_request_duration_seconds_count{method="GET",'
+        'route="/prompts/{prompt_id}/active",status="200"} 3.0'
+    ) in text
+    assert "promptdeck_versions_created_total 2.0" in text  # the prompt's first, then one
+    assert "promptdeck_rollbacks_total 1.0" in text
+    assert "promptdeck_change_subscribers 0.0" in text
+    assert "promptdeck_db_pool_in_use" in text
+
+
+def test_responses_carry_a_request_id_and_keep_the_callers(api: TestClient) -> None:
+    first = api.get("/prompts").headers["x-request-id"]
+    second = api.get("/prompts").headers["x-request-id"]
+    assert first and second and first != second
+    given = api.get("/prompts", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+
+
+def test_log_format_json_writes_one_json_object_a_line_each_request_with_its_id(
+    database_url: str, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "server.log"
+    port = free_port()
+    argv = [PROMPTDECK, "serve", "--port", str(port), "--database-url", database_url]
+    argv += ["--log-format", "json", "--access-log", "--log-level", "info"]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        httpx.post(url + "/prompts", json={"name": "logged"}, headers={"X-Request-ID": "r-1"})
+        httpx.get(url + "/prompts/logged/active", headers={"X-Request-ID": "r-2"})
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(15)
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    access = {
+        line["request_id"]: line["message"] for line in lines if line["logger"] == "uvicorn.access"
+    }
+    assert "POST /prompts" in access["r-1"]
+    assert "GET /prompts/logged/active" in access["r-2"]
