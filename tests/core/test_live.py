@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from promptdeck.core import Registry
-from promptdeck.core.live import ChangeFeed, PointerReads
+from promptdeck.core.live import ActiveCache, ChangeFeed, PointerReads
 from promptdeck.store.changes import Pointer
 
 
@@ -67,3 +67,28 @@ def test_a_pointer_request_arriving_during_a_read_waits_for_the_next_read_which_
     answers, reads = asyncio.run(main())
     assert answers == [101, 102, 102, 102]
     assert reads == 2
+
+
+def test_the_body_cache_stays_under_its_byte_bound_dropping_the_oldest_bodies_first(
+    registry: Registry, database_url: str
+) -> None:
+    for n in range(6):
+        registry.create_prompt(f"big{n}", content=str(n) * 1000)
+    cache: ActiveCache[bytes] = ActiveCache(
+        database_url,
+        registry.get_active,
+        lambda _prompt, version: (version.content or "").encode(),
+        size_of=len,
+        max_bytes=3500,
+    )
+
+    async def fetch_all() -> list[bytes]:
+        try:
+            return [await cache.get(f"big{n}") for n in range(6)]
+        finally:
+            await cache.close()
+
+    bodies = asyncio.run(fetch_all())
+    assert [len(b) for b in bodies] == [1000] * 6  # every answer whole
+    assert cache.body_bytes <= 3500  # but only three bodies kept
+    assert cache.body_bytes == 3000

@@ -22,8 +22,11 @@ from tests.support.server import PROMPTDECK, free_port
 
 
 def _cache(api: TestClient) -> Any:
-    """The app's ActiveCache (the outermost layer is the ActiveEndpoint)."""
-    return api.app.cache  # type: ignore[attr-defined]
+    """The app's ActiveCache: the ActiveEndpoint's, below the outer layers (the gate)."""
+    layer: Any = api.app
+    while not hasattr(layer, "cache"):
+        layer = layer.app
+    return layer.cache
 
 
 def _statements_per_hit(api: TestClient, registry: Registry, hits: int) -> tuple[int, int]:
@@ -160,3 +163,17 @@ def test_log_format_json_writes_one_json_object_a_line_each_request_with_its_id(
     }
     assert "POST /prompts" in access["r-1"]
     assert "GET /prompts/logged/active" in access["r-2"]
+
+
+def test_the_hot_path_serves_a_chat_versions_kind_and_messages_for_local_rendering(
+    api: TestClient,
+) -> None:
+    messages = [
+        {"role": "system", "content": "Be {{tone}}."},
+        {"role": "user", "content": "{{question}}"},
+    ]
+    created = api.post("/prompts", json={"name": "chatty", "messages": messages})
+    assert created.status_code == 201, created.text
+    body = api.get("/prompts/chatty/active").json()
+    assert body["kind"] == "chat"
+    assert body["messages"] == messages

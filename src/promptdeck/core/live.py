@@ -48,6 +48,9 @@ log = logging.getLogger("promptdeck.live")
 
 MAX_BODIES = 10_000
 MAX_POINTERS = 10_000
+# Bodies are up to CONTENT_MAX each: the entry count alone would allow gigabytes. Past this
+# many bytes the oldest bodies go first (a miss renders them again).
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 def _is_sqlite(database_url: str) -> bool:
@@ -122,9 +125,14 @@ class ActiveCache(Generic[T]):
         database_url: str,
         get_active: Callable[[str], tuple[Prompt, Version]],
         render: Callable[[Prompt, Version], T],
+        size_of: Callable[[T], int] = lambda _body: 0,
+        max_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._get_active = get_active
         self._render = render
+        self._size_of = size_of
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._bodies: dict[int, T] = {}
         self._pointers: dict[str, int] = {}  # SQLite only: ref -> version id
         self._loading: dict[int, asyncio.Task[T]] = {}  # PostgreSQL: misses being read
@@ -196,8 +204,20 @@ class ActiveCache(Generic[T]):
         body = self._render(prompt, version)
         if len(self._bodies) >= MAX_BODIES:
             self._bodies.clear()
+            self._bytes = 0
+        size = self._size_of(body)
+        while self._bodies and self._bytes + size > self._max_bytes:
+            oldest = next(iter(self._bodies))
+            self._bytes -= self._size_of(self._bodies.pop(oldest))
+        if version.id not in self._bodies:
+            self._bytes += size
         self._bodies[version.id] = body
         return body
+
+    @property
+    def body_bytes(self) -> int:
+        """The bytes of the cached bodies (bounded by ``max_bytes``)."""
+        return self._bytes
 
     async def close(self) -> None:
         if self.sqlite is not None:

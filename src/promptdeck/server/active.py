@@ -61,6 +61,10 @@ def render(prompt: Prompt, version: Version) -> Entry:
             "content_hash": version.content_hash,
             "created_at": version.created_at,
             "created_by": version.created_by,
+            # Templates: what Client.get_active(...).render() needs to render locally.
+            "kind": version.kind,
+            "template_format": version.template_format,
+            "messages": version.messages,
         }
     )
     body = out.model_dump_json(by_alias=True).encode()

@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     """The ASGI application. The engine is created here, after any worker fork."""
     settings = settings or Settings()
     registry = registry or open_registry(settings)
-    cache: ActiveCache[Entry] = ActiveCache(settings.database_url, registry.get_active, render)
+    cache: ActiveCache[Entry] = ActiveCache(
+        settings.database_url, registry.get_active, render, size_of=lambda e: len(e.body)
+    )
     feed = ChangeFeed(registry.engine, settings.database_url)
     closing: list[Gate] = []
 
