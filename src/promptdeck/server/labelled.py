@@ -14,14 +14,17 @@ from promptdeck.server.active import ASGIApp, Receive, Scope, Send
 
 
 class LabelledActive:
-    def __init__(self, fast: ASGIApp, app: ASGIApp) -> None:
-        self.fast = fast
+    """``app`` is the next layer (the hot path, ``ActiveEndpoint``); ``routes`` the layer
+    below it that reaches FastAPI's routes, where labelled fetches go."""
+
+    def __init__(self, app: ASGIApp, routes: ASGIApp) -> None:
         self.app = app
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and b"label=" in scope.get("query_string", b""):
             query = parse_qs(scope["query_string"].decode("latin-1"))
             if query.get("label", [ACTIVE])[-1] != ACTIVE:
-                await self.app(scope, receive, send)
+                await self.routes(scope, receive, send)
                 return
-        await self.fast(scope, receive, send)
+        await self.app(scope, receive, send)
