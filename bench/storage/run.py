@@ -112,9 +112,12 @@ class Server:
             self.proc.wait(timeout=30)
 
 
-def load(client: Any, history: list[str]) -> tuple[list[int], float]:
+def load(
+    client: Any, history: list[str], max_versions: int | None = None
+) -> tuple[list[int], float]:
     """POST the history; the version ids in order and the ingest time of versions 2..n."""
-    r = client.post("/prompts", json={"name": NAME, "content": history[0]})
+    body = {"name": NAME, "content": history[0], "max_versions": max_versions}
+    r = client.post("/prompts", json=body)
     r.raise_for_status()
     ids = [r.json()["active_version"]["id"]]
     start = time.perf_counter()
@@ -167,6 +170,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "raw_bytes": raw,
         "chain_max": args.chain_max if args.via == "asgi" else storage.CHAIN_MAX,
         "via": args.via,
+        "max_versions": args.max_versions,
     }
 
     t = time.perf_counter()
@@ -179,7 +183,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         server = Server(url, work / "server.log")
         try:
             with httpx.Client(base_url=server.url, timeout=30) as client:
-                ids, seconds = load(client, history)
+                ids, seconds = load(client, history, args.max_versions)
                 out["http_read"] = {
                     "oldest": latency(
                         lambda: client.get(f"/prompts/{NAME}/versions/{ids[0]}"), 200
@@ -200,7 +204,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         migrate.upgrade(engine)
         app = create_app(Settings(database_url=url), Registry(engine))
         with TestClient(app) as client:
-            ids, seconds = load(client, history)
+            ids, seconds = load(client, history, args.max_versions)
         engine.dispose()
     out["ingest"] = {
         "versions_per_s": round((len(history) - 1) / seconds, 1),
@@ -272,6 +276,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--via", choices=["server", "asgi"], default="server")
     parser.add_argument("--chain-max", type=int, default=storage.CHAIN_MAX)
+    parser.add_argument(
+        "--max-versions", type=int, default=None, help="retention limit (archiving); default none"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()

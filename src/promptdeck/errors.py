@@ -83,6 +83,35 @@ class ActiveVersionProtected(Conflict):
     title = "The active version cannot be changed this way"
 
 
+class LabelNotFound(NotFound):
+    code = "label-not-found"
+    title = "Label not found"
+
+
+class DeployRequestNotFound(NotFound):
+    code = "deploy-request-not-found"
+    title = "Deploy request not found"
+
+
+class LabelledVersionProtected(Conflict):
+    """A version a label points at cannot be archived or purged; `active` cannot be removed."""
+
+    code = "labelled-version-protected"
+    title = "A labelled version cannot be changed this way"
+
+
+class DeployRequestClosed(Conflict):
+    code = "deploy-request-closed"
+    title = "Deploy request already decided"
+
+
+class DeployRequestStale(Conflict):
+    """The label moved after the request was proposed: propose it again."""
+
+    code = "deploy-request-stale"
+    title = "Deploy request is stale"
+
+
 class IdempotencyKeyReused(PromptdeckError):
     code = "idempotency-key-reused"
     title = "Idempotency key reused with a different request"
@@ -111,10 +140,21 @@ class Unauthorized(PromptdeckError):
 
 
 class Forbidden(PromptdeckError):
-    """Known credentials whose role or prompt prefixes do not allow this."""
+    """Known credentials whose role or prompt prefixes do not allow this (or a protected
+    label, approving one's own deploy request)."""
 
     code = "forbidden"
     title = "Forbidden"
+
+
+class LabelProtected(Forbidden):
+    code = "label-protected"
+    title = "Label is protected"
+
+
+class SelfApproval(Forbidden):
+    code = "self-approval"
+    title = "A deploy request needs another approver"
 
 
 class CrossSiteRefused(Forbidden):

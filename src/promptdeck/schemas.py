@@ -311,6 +311,9 @@ class StorageOut(_Out):
         description="Bytes those contents take as stored (zstd copies and deltas), before "
         "table and index overhead."
     )
+    labelled: int = Field(
+        0, description="Distinct versions a label points at (active included); never archived."
+    )
 
 
 class ActiveOut(_Renderable, _Out):
@@ -416,6 +419,80 @@ class RollbackOut(_Out):
     changed: bool = Field(description="False when the version was already active (a no-op).")
     prompt: PromptOut
     version: VersionOut
+
+
+class LabelSet(_In):
+    version_id: int = Field(ge=1, le=2**31 - 1, description="The version the label points at.")
+    reason: str | None = Field(None, max_length=1000, description="Why (kept in the history).")
+
+
+class LabelPatch(_In):
+    protected: bool = Field(
+        description="Moving a protected label needs the admin role or an approved deploy request."
+    )
+
+
+class LabelOut(_Out):
+    prompt_id: int
+    name: str
+    version_id: int | None = Field(description="None: protected but not set yet.")
+    number: int | None
+    version_name: str | None
+    protected: bool
+    moved_at: datetime | None
+    moved_by: str | None
+    etag: str = Field(
+        description="The label's ETag: send it as If-Match to move it only if unmoved."
+    )
+
+
+class LabelMoveOut(_Out):
+    id: int
+    prompt_id: int
+    label: str
+    from_version_id: int | None
+    from_number: int | None
+    to_version_id: int | None = Field(description="None: the label was removed.")
+    to_number: int | None
+    actor: str
+    reason: str
+    created_at: datetime
+
+
+class MovedOut(_Out):
+    changed: bool = Field(description="False when the label already pointed there (a no-op).")
+    label: LabelOut
+
+
+class DeployCreate(_In):
+    label: str = Field(min_length=1, max_length=64)
+    version_id: int = Field(ge=1, le=2**31 - 1)
+    reason: str = Field(min_length=1, max_length=1000, description="Why: required.")
+
+
+class DeployDecision(_In):
+    reason: str | None = Field(None, max_length=1000)
+
+
+class DeployOut(_Out):
+    id: int
+    prompt_id: int
+    label: str
+    version_id: int
+    number: int | None
+    from_version_id: int | None = Field(description="What the label served when proposed.")
+    from_number: int | None
+    reason: str
+    proposed_by: str
+    created_at: datetime
+    status: str = Field(description="open, approved, rejected, or stale (open, label moved since).")
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    diff: list[str] = Field(
+        description="Unified diff, what the label serves now to the proposed version; each line "
+        "starts with '  ', '- ' or '+ ' (empty in lists)."
+    )
 
 
 class Problem(BaseModel):
@@ -530,6 +607,41 @@ class EventImport(_Import):
     from_version_number: int | None = Field(default=None, ge=1, le=limits.ID_MAX)
 
 
+LabelName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+Reason = Annotated[Text, Field(max_length=1000)]
+Number = Annotated[int, Field(ge=1, le=limits.ID_MAX)]
+
+
+class LabelImport(_Import):
+    name: LabelName
+    version_number: Number
+    moved_at: AwareDatetime | None = None
+    moved_by: Actor | None = None
+
+
+class LabelMoveImport(_Import):
+    label: LabelName
+    actor: Actor
+    reason: Reason | None = None
+    created_at: AwareDatetime
+    from_version_number: Number | None = None
+    to_version_number: Number | None = None
+
+
+class DeployRequestImport(_Import):
+    label: LabelName
+    reason: Reason
+    proposed_by: Actor
+    created_at: AwareDatetime
+    status: Literal["open", "approved", "rejected", "stale"]
+    decided_by: Actor | None = None
+    decided_at: AwareDatetime | None = None
+    decision_reason: Reason | None = None
+    version_number: Number
+    from_version_number: Number | None = None
+    base_move: int | None = Field(default=None, ge=0, le=limits.ID_MAX)
+
+
 class PromptImport(_Import):
     """POST /prompts/import and `promptdeck import`: a PromptRecord, checked like the API
     checks a create (every bound, every value), then as a whole (domain/history.py)."""
@@ -552,6 +664,11 @@ class PromptImport(_Import):
     active_version_number: int = Field(ge=1, le=limits.ID_MAX)
     versions: list[VersionImport] = Field(min_length=1)
     events: list[EventImport] = Field(default_factory=list)
+    # Issue 14 (labels): records written before labels have none of these, and import so.
+    labels: list[LabelImport] | None = None
+    protected_labels: list[LabelName] | None = None
+    label_moves: list[LabelMoveImport] | None = None
+    deploy_requests: list[DeployRequestImport] | None = None
 
     @field_validator("name")
     @classmethod
@@ -561,7 +678,11 @@ class PromptImport(_Import):
         return v
 
     def to_record(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True)
+        record = self.model_dump(by_alias=True)
+        for key in ("labels", "protected_labels", "label_moves", "deploy_requests"):
+            if record[key] is None:  # absent: the record was written before labels
+                del record[key]
+        return record
 
 
 class ImportOut(_Out):
@@ -624,12 +745,12 @@ class AuditEventOut(EventOut):
 
 class MoveOut(_Out):
     """A pointer move on GET /changes: ``label`` of ``prompt`` now names ``version_id``
-    (null: the prompt was deleted, its active version is 404 until restored)."""
+    (null: the prompt was deleted, or the label removed)."""
 
     id: int = Field(description="The event id: send it back as Last-Event-ID or ?after=.")
     prompt_id: int
     prompt: str
-    label: str = Field(description='Which pointer moved; "active" for now.')
+    label: str = Field(description='Which label moved: "active", or another (label.moved).')
     kind: str = Field(description="The event: version.activated, version.rolled_back, …")
     version_id: int | None
     number: int | None

@@ -66,7 +66,10 @@ def snapshot(registry: Registry) -> tuple[object, ...]:
     with registry.engine.connect() as conn:
         return tuple(
             tuple(tuple(row) for row in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1")))
-            for table in ("prompts", "versions", "events", "blobs", "principals", "sessions")
+            for table in (
+                *("prompts", "versions", "events", "blobs", "principals", "sessions"),
+                *("labels", "protected_labels", "label_moves", "deploy_requests"),
+            )
         )
 
 

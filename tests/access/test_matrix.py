@@ -34,6 +34,22 @@ WRITE = {
     ("POST", "/prompts/{prompt_id}/versions/{version_id}/rollback"),
     ("POST", "/prompts/{prompt_id}/versions/{version_id}/archive"),
     ("POST", "/prompts/{prompt_id}/versions/{version_id}/restore"),
+    # Labels (issue 14): moves, protection, revert and deploy requests are writes at the
+    # gate; a protected label and deciding a request need admin in the core (DECIDE below).
+    ("PUT", "/prompts/{prompt_id}/labels/{label}"),
+    ("PATCH", "/prompts/{prompt_id}/labels/{label}"),
+    ("DELETE", "/prompts/{prompt_id}/labels/{label}"),
+    ("POST", "/prompts/{prompt_id}/labels/{label}/revert"),
+    ("POST", "/prompts/{prompt_id}/deploy-requests"),
+    ("POST", "/prompts/{prompt_id}/deploy-requests/{request_id}/approve"),
+    ("POST", "/prompts/{prompt_id}/deploy-requests/{request_id}/reject"),
+}
+# Writes at the gate, but the core refuses anyone below admin (server/deps.py
+# get_may_move_protected): protecting a label, deciding another's deploy request.
+DECIDE = {
+    ("PATCH", "/prompts/{prompt_id}/labels/{label}"),
+    ("POST", "/prompts/{prompt_id}/deploy-requests/{request_id}/approve"),
+    ("POST", "/prompts/{prompt_id}/deploy-requests/{request_id}/reject"),
 }
 # Reads sent as POST: rendering a version with variables changes nothing.
 READ = {("POST", "/prompts/{prompt_id}/render")}
@@ -60,6 +76,8 @@ def expected(caller: str, method: str, path: str) -> str:
         return "404"  # a prompt it may not read is as missing as one that never was
     if caller == "outside" and (method, path) == ("POST", "/prompts"):
         return "404"  # creating one outside its prefixes: the same answer
+    if (method, path) in DECIDE and ROLE_OF[caller] < 3:
+        return "403"
     return "allowed" if ROLE_OF[caller] >= needs(method, path) else "403"
 
 
@@ -89,6 +107,11 @@ class Cell:
         second = self.registry.create_version(prompt, content="two", actor="setup").version
         admin = bearer(self.keys.admin)
         self.api.post("/keys", json={"name": f"k{n}", "role": "read"}, headers=admin)
+        # Labels: `production` serves version 1; another caller asks to move it to 2.
+        self.registry.move_label(prompt, "production", created.active_version_id, actor="setup")
+        proposed = self.registry.propose_deploy(
+            prompt, "production", second.id, reason="matrix", actor="setup"
+        )
         body: Any = None
         params: dict[str, str] = {}
         if (method, path) == ("POST", "/prompts"):
@@ -106,6 +129,12 @@ class Cell:
             body = {"name": f"nk{n}", "role": "read"}
         elif (method, path) == ("POST", "/users"):
             body = {"name": f"nu{n}", "role": "read", "password": "a long password"}
+        elif (method, path) == ("PUT", "/prompts/{prompt_id}/labels/{label}"):
+            body = {"version_id": second.id}
+        elif (method, path) == ("PATCH", "/prompts/{prompt_id}/labels/{label}"):
+            body = {"protected": True}
+        elif (method, path) == ("POST", "/prompts/{prompt_id}/deploy-requests"):
+            body = {"label": "staging", "version_id": second.id, "reason": "matrix"}
         elif path.endswith("/versions/{version_id}") and method == "DELETE":
             params = {"reason": "matrix"}
         if path == "/changes":
@@ -122,6 +151,8 @@ class Cell:
                 "{version_id}", str(second.id if "rollback" in path else created.active_version_id)
             )
             .replace("{name}", f"k{n}" if path.startswith("/keys") else f"u{n}")
+            .replace("{label}", "production")
+            .replace("{request_id}", str(proposed.id))
         )
         before = snapshot(self.registry)
         response = self.api.request(method, url, json=body, params=params, headers=self.key(caller))

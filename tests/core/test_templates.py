@@ -145,7 +145,7 @@ def test_migration_0007_goes_down_and_up_keeping_versions(database_url: str) -> 
         registry = Registry(engine)
         registry.create_prompt("tone", content="x")
         registry.create_prompt("a", content="{{> tone}}")
-        migrate.downgrade(engine, "0004")  # the revision before 0007
+        migrate.downgrade(engine, "0006")  # the revision before 0007
         inspector = sa.inspect(engine)
         assert "version_includes" not in inspector.get_table_names()
         assert "kind" not in {c["name"] for c in inspector.get_columns("versions")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from promptdeck.cli import events, keys, prompts, render, transfer, versions
+from promptdeck.cli import deploys, events, keys, labels, prompts, render, transfer, versions
 from promptdeck.cli.server import db_app, serve
 
 app = typer.Typer(
@@ -19,6 +19,8 @@ app.command()(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(versions.app, name="versions")
+app.add_typer(labels.app, name="labels")
+app.add_typer(deploys.app, name="deploys")
 app.command("log")(versions.log)
 app.command("render")(render.render)
 app.command("export")(transfer.export)

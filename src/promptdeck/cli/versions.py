@@ -203,6 +203,9 @@ def create(
 def rollback(
     name: Name,
     version: VersionRef,
+    label: Annotated[
+        str | None, typer.Option(help="Point this label at VERSION instead of active.")
+    ] = None,
     as_json: Json = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
@@ -211,7 +214,7 @@ def rollback(
     """Make VERSION the active one (any version, older or newer; deletes nothing)."""
     with client(url, api_key, actor) as c:
         target = c.get_version(name, version)
-        result = c.rollback(name, target.id)
+        result = c.rollback(name, target.id, label=label)
     if as_json:
         print_json(result)
     elif result.changed:
@@ -386,6 +389,12 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
     EventKind.VERSION_ARCHIVED: ("archived", "dim"),
     EventKind.VERSION_RESTORED: ("restored", "yellow"),
     EventKind.VERSION_PURGED: ("purged", "bold red"),
+    EventKind.LABEL_MOVED: ("label moved", "green"),
+    EventKind.LABEL_REMOVED: ("label removed", "dim"),
+    EventKind.LABEL_PROTECTED: ("label protection", "cyan"),
+    EventKind.DEPLOY_REQUESTED: ("deploy requested", "yellow"),
+    EventKind.DEPLOY_APPROVED: ("deploy approved", "green"),
+    EventKind.DEPLOY_REJECTED: ("deploy rejected", "red"),
 }
 RETENTION_KINDS = (EventKind.VERSION_ARCHIVED, EventKind.VERSION_RESTORED, EventKind.VERSION_PURGED)
 

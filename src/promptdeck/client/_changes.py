@@ -101,8 +101,12 @@ class ChangesState:
         """Apply one event: a move expires its prompt's entries, then its id is kept."""
         if event.event == "move":
             move = MoveOut.model_validate_json(event.data)
-            # The cache keys a prompt by what get_active was given: its name or its id.
-            self.cache.expire((move.prompt, str(move.prompt_id)))
+            # The cache keys a prompt by what get_active was given, its name or its id, and
+            # a label other than active after "?label=" (get_active(name, label=...)).
+            refs: tuple[str, ...] = (move.prompt, str(move.prompt_id))
+            if move.label != "active":
+                refs = tuple(f"{ref}?label={move.label}" for ref in refs)
+            self.cache.expire(refs)
             self.moves += 1
         elif event.event == "ready":
             if self.last_event_id is None:

@@ -11,9 +11,13 @@ from pydantic import BaseModel, TypeAdapter
 from promptdeck.client._http import Call, seg
 from promptdeck.schemas import (
     ActiveOut,
+    DeployOut,
     EventOut,
     ImportOut,
     IncludeOut,
+    LabelMoveOut,
+    LabelOut,
+    MovedOut,
     Page,
     PromptOut,
     PromptRecord,
@@ -235,14 +239,135 @@ def get_version(prompt: str | int, version_id: int) -> Call[VersionOut]:
     )
 
 
-def rollback(prompt: str | int, version_id: int, *, if_match: str | None) -> Call[RollbackOut]:
+def rollback(
+    prompt: str | int, version_id: int, *, if_match: str | None, label: str | None = None
+) -> Call[RollbackOut]:
     # Rolling back twice to one version is a no-op, so a retry is safe.
     return Call(
         "POST",
         f"/prompts/{seg(prompt)}/versions/{int(version_id)}/rollback",
         _model(RollbackOut),
+        params=_params(label=label),
         headers=_if_match(if_match),
         retry=True,
+    )
+
+
+# --- labels and deploy requests ----------------------------------------------------------------
+
+
+def list_labels(prompt: str | int) -> Call[list[LabelOut]]:
+    def parse(response: httpx.Response) -> list[LabelOut]:
+        return [LabelOut.model_validate(x) for x in response.json()]
+
+    return Call("GET", f"/prompts/{seg(prompt)}/labels", parse, retry=True)
+
+
+def get_label(prompt: str | int, label: str) -> Call[LabelOut]:
+    return Call("GET", f"/prompts/{seg(prompt)}/labels/{seg(label)}", _model(LabelOut), retry=True)
+
+
+def move_label(
+    prompt: str | int, label: str, version_id: int, *, reason: str | None, if_match: str | None
+) -> Call[MovedOut]:
+    # A move to where the label is is a no-op, so a retry is safe (with If-Match, a retry
+    # after a lost answer is 412: read the label to see whether it moved).
+    return Call(
+        "PUT",
+        f"/prompts/{seg(prompt)}/labels/{seg(label)}",
+        _model(MovedOut),
+        json={"version_id": int(version_id), "reason": reason},
+        headers=_if_match(if_match),
+        retry=True,
+    )
+
+
+def remove_label(
+    prompt: str | int, label: str, *, reason: str | None, if_match: str | None
+) -> Call[None]:
+    return Call(
+        "DELETE",
+        f"/prompts/{seg(prompt)}/labels/{seg(label)}",
+        _none,
+        params=_params(reason=reason),
+        headers=_if_match(if_match),
+    )
+
+
+def protect_label(prompt: str | int, label: str, protected: bool) -> Call[LabelOut]:
+    return Call(
+        "PATCH",
+        f"/prompts/{seg(prompt)}/labels/{seg(label)}",
+        _model(LabelOut),
+        json={"protected": protected},
+        retry=True,
+    )
+
+
+def revert_label(prompt: str | int, label: str, *, if_match: str | None) -> Call[MovedOut]:
+    # Not retried: a second revert would undo the first.
+    return Call(
+        "POST",
+        f"/prompts/{seg(prompt)}/labels/{seg(label)}/revert",
+        _model(MovedOut),
+        headers=_if_match(if_match),
+    )
+
+
+def label_history(
+    prompt: str | int, label: str | None, *, limit: int | None, cursor: str | None
+) -> Call[Page[LabelMoveOut]]:
+    path = f"/labels/{seg(label)}/history" if label is not None else "/deploys"
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}{path}",
+        _model(Page[LabelMoveOut]),
+        params=_params(limit=limit, cursor=cursor),
+        retry=True,
+    )
+
+
+def propose_deploy(
+    prompt: str | int, label: str, version_id: int, *, reason: str
+) -> Call[DeployOut]:
+    return Call(
+        "POST",
+        f"/prompts/{seg(prompt)}/deploy-requests",
+        _model(DeployOut),
+        json={"label": label, "version_id": int(version_id), "reason": reason},
+    )
+
+
+def get_deploy(prompt: str | int, request_id: int) -> Call[DeployOut]:
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}/deploy-requests/{int(request_id)}",
+        _model(DeployOut),
+        retry=True,
+    )
+
+
+def list_deploys(
+    prompt: str | int, *, status: str | None, limit: int | None, cursor: str | None
+) -> Call[Page[DeployOut]]:
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}/deploy-requests",
+        _model(Page[DeployOut]),
+        params=_params(status=status, limit=limit, cursor=cursor),
+        retry=True,
+    )
+
+
+def decide_deploy(
+    prompt: str | int, request_id: int, *, approve: bool, reason: str | None
+) -> Call[DeployOut]:
+    verb = "approve" if approve else "reject"
+    return Call(
+        "POST",
+        f"/prompts/{seg(prompt)}/deploy-requests/{int(request_id)}/{verb}",
+        _model(DeployOut),
+        json={"reason": reason},
     )
 
 
@@ -283,10 +408,10 @@ def get_storage(prompt: str | int) -> Call[StorageOut]:
 
 
 def fetch_active(
-    prompt: str | int, *, etag: str | None, timeout: float | None = None
+    prompt: str | int, *, etag: str | None, timeout: float | None = None, label: str | None = None
 ) -> Call[tuple[ActiveOut | None, str | None]]:
-    """The active version and the server's ETag for it; ``None`` for the version when the
-    server answers 304 to ``etag``."""
+    """The active version (or the one ``label`` serves) and the server's ETag for it;
+    ``None`` for the version when the server answers 304 to ``etag``."""
 
     def parse(response: httpx.Response) -> tuple[ActiveOut | None, str | None]:
         if response.status_code == 304:
@@ -298,6 +423,7 @@ def fetch_active(
         "GET",
         f"/prompts/{seg(prompt)}/active",
         parse,
+        params=_params(label=label),
         headers={"If-None-Match": etag} if etag else {},
         retry=True,
         ok=(200, 304),

@@ -33,9 +33,13 @@ from promptdeck.domain import templates
 from promptdeck.domain.templates import IncludeRef
 from promptdeck.errors import PromptdeckError, TemplateInvalid, VersionNotFound
 from promptdeck.schemas import (
+    DeployOut,
     EventOut,
     ImportOut,
     IncludeOut,
+    LabelMoveOut,
+    LabelOut,
+    MovedOut,
     Page,
     PromptOut,
     PromptRecord,
@@ -215,8 +219,10 @@ class Client:
         *,
         fallback: str | None = None,
         fallback_model_config: dict[str, Any] | None = None,
+        label: str | None = None,
     ) -> ActivePrompt:
-        """The prompt's active version, for production use.
+        """The prompt's active version (or the one ``label`` serves: ``production``,
+        ``staging``…), for production use; each label is cached on its own.
 
         Served from the in-process cache while younger than ``cache_ttl``; then revalidated
         with ``If-None-Match`` (a 304 renews it without a body). When the server is down,
@@ -233,14 +239,15 @@ class Client:
         """
         if self.changes is not None:
             self.changes.start()  # once; the stream then runs in the background
-        key = str(prompt)
+        label = None if label == "active" else label
+        key = str(prompt) if label is None else f"{prompt}?label={label}"
         hit = self.cache.fresh(key)
         if hit is not None:
             return hit
         # Someone already asking? Serve the last copy now if there is one, else wait.
         return self._flight.run(
             key,
-            lambda: self._refresh(key, fallback, fallback_model_config),
+            lambda: self._refresh(key, str(prompt), label, fallback, fallback_model_config),
             lambda: self.cache.stale(key),
         )
 
@@ -281,7 +288,12 @@ class Client:
         ).value()
 
     def _refresh(
-        self, key: str, fallback: str | None, fallback_model_config: dict[str, Any] | None
+        self,
+        key: str,
+        prompt: str,
+        label: str | None,
+        fallback: str | None,
+        fallback_model_config: dict[str, Any] | None,
     ) -> ActivePrompt:
         hit = self.cache.fresh(key)  # another caller may have just refreshed it
         if hit is not None:
@@ -292,7 +304,9 @@ class Client:
         since = self.cache.pushes  # a move pushed during the request: its answer is not fresh
         try:
             value, etag = self._send(
-                ops.fetch_active(key, etag=self.cache.etag(key), timeout=self.active_timeout)
+                ops.fetch_active(
+                    prompt, etag=self.cache.etag(key), timeout=self.active_timeout, label=label
+                )
             )
         except PromptdeckError as exc:
             return self.cache.failed(key, exc, fallback, model_config=fallback_model_config)
@@ -504,11 +518,103 @@ class Client:
         return self._send(ops.get_version(prompt, page.items[0].id))
 
     def rollback(
-        self, prompt: str | int, version: int | str, *, if_match: str | None = None
+        self,
+        prompt: str | int,
+        version: int | str,
+        *,
+        if_match: str | None = None,
+        label: str | None = None,
     ) -> RollbackOut:
-        """Make ``version`` (id or name) the active one. A no-op when it already is."""
+        """Make ``version`` (id or name) the active one, or with ``label`` point that label
+        at it (``if_match`` is then the label's ETag). A no-op when it already is."""
         version_id = self._version_id(prompt, version)
-        return self._send(ops.rollback(prompt, version_id, if_match=if_match))
+        return self._send(ops.rollback(prompt, version_id, if_match=if_match, label=label))
+
+    # --- labels and deploy requests -------------------------------------------------------
+
+    def list_labels(self, prompt: str | int) -> list[LabelOut]:
+        """The prompt's labels, ``active`` first, each with its version and ETag."""
+        return self._send(ops.list_labels(prompt))
+
+    def get_label(self, prompt: str | int, label: str) -> LabelOut:
+        return self._send(ops.get_label(prompt, label))
+
+    def move_label(
+        self,
+        prompt: str | int,
+        label: str,
+        version: int | str,
+        *,
+        reason: str | None = None,
+        if_match: str | None = None,
+    ) -> MovedOut:
+        """Point ``label`` at ``version`` (id or name); ``if_match`` (the label's ``etag``)
+        makes it a compare-and-swap: `PreconditionFailed` if the label moved meanwhile."""
+        version_id = self._version_id(prompt, version)
+        return self._send(
+            ops.move_label(prompt, label, version_id, reason=reason, if_match=if_match)
+        )
+
+    def remove_label(
+        self,
+        prompt: str | int,
+        label: str,
+        *,
+        reason: str | None = None,
+        if_match: str | None = None,
+    ) -> None:
+        self._send(ops.remove_label(prompt, label, reason=reason, if_match=if_match))
+
+    def protect_label(self, prompt: str | int, label: str, protected: bool = True) -> LabelOut:
+        return self._send(ops.protect_label(prompt, label, protected))
+
+    def revert_label(
+        self, prompt: str | int, label: str, *, if_match: str | None = None
+    ) -> MovedOut:
+        """Undo the label's last move (itself recorded as a move)."""
+        return self._send(ops.revert_label(prompt, label, if_match=if_match))
+
+    def label_history(
+        self,
+        prompt: str | int,
+        label: str | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[LabelMoveOut]:
+        """One label's moves, newest first; ``label`` None: every label's (the deploys)."""
+        return self._send(ops.label_history(prompt, label, limit=limit, cursor=cursor))
+
+    def propose_deploy(
+        self, prompt: str | int, label: str, version: int | str, *, reason: str
+    ) -> DeployOut:
+        """Ask for ``label`` to move to ``version``; the answer carries the diff."""
+        version_id = self._version_id(prompt, version)
+        return self._send(ops.propose_deploy(prompt, label, version_id, reason=reason))
+
+    def get_deploy(self, prompt: str | int, request_id: int) -> DeployOut:
+        return self._send(ops.get_deploy(prompt, request_id))
+
+    def list_deploys(
+        self,
+        prompt: str | int,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[DeployOut]:
+        return self._send(ops.list_deploys(prompt, status=status, limit=limit, cursor=cursor))
+
+    def approve_deploy(
+        self, prompt: str | int, request_id: int, *, reason: str | None = None
+    ) -> DeployOut:
+        """Approve: the label moves at once (admin; not the proposer)."""
+        return self._send(ops.decide_deploy(prompt, request_id, approve=True, reason=reason))
+
+    def reject_deploy(
+        self, prompt: str | int, request_id: int, *, reason: str | None = None
+    ) -> DeployOut:
+        return self._send(ops.decide_deploy(prompt, request_id, approve=False, reason=reason))
 
     def _version_id(self, prompt: str | int, version: int | str) -> int:
         if isinstance(version, int):

@@ -7,11 +7,13 @@ from __future__ import annotations
 from promptdeck.core import load
 from promptdeck.core.tx import Tx
 from promptdeck.domain import templates
+from promptdeck.domain.labels import ACTIVE
 from promptdeck.domain.models import Include
 from promptdeck.domain.refs import PromptRef
 from promptdeck.domain.templates import IncludeRef
 from promptdeck.errors import IncludeCycle, PromptNotFound, StillIncluded, TemplateInvalid
 from promptdeck.store import includes as inc
+from promptdeck.store import labels as labels_store
 from promptdeck.store import queries as q
 from promptdeck.store.records import PromptRow
 
@@ -21,11 +23,12 @@ LISTED = 20  # includers named in a 409
 def resolve_label(tx: Tx, target: PromptRow, label: str) -> int | None:
     """The version a label of ``target`` points to, or None if it has no such label.
 
-    The one place labels are read for composition: only ``active`` exists in this branch;
-    with labels (issue 14) this looks the label up (``active`` stays the active pointer)."""
-    if label == "active":
+    The one place labels are read for composition: ``active`` is the active pointer, any
+    other label (issue 14) is looked up in the labels table."""
+    if label == ACTIVE:
         return target.active_version_id
-    return None
+    found = labels_store.label_row(tx.conn, target.id, label)
+    return None if found is None else found.version_id
 
 
 def resolve(tx: Tx, target: PromptRow, ref: IncludeRef) -> tuple[int, bool]:

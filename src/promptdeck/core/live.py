@@ -248,12 +248,19 @@ class Move:
     at: datetime
 
 
+def _label_of(row: changes.MoveRow) -> str:
+    """The label a move moved: a label move's detail names it; the others move `active`."""
+    if row.kind.startswith("label.") and isinstance(row.detail, dict):
+        return str(row.detail.get("label") or LABEL)
+    return LABEL
+
+
 def _move(row: changes.MoveRow) -> Move:
     return Move(
         id=row.id,
         prompt_id=row.prompt_id,
         prompt=row.prompt_name,
-        label=LABEL,
+        label=_label_of(row),
         kind=row.kind,
         version_id=row.version_id,
         number=row.number,

@@ -15,6 +15,7 @@ from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.errors import InvalidInput, PromptNotDeleted
 from promptdeck.store import blobs as b
 from promptdeck.store import includes as inc
+from promptdeck.store import labels as labels_store
 from promptdeck.store import queries as q
 
 PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
@@ -171,6 +172,7 @@ def purge(tx: Tx, ref: PromptRef) -> None:
     if row.deleted_at is None:
         raise PromptNotDeleted(f"prompt {str(ref)!r} must be deleted before it is purged")
     blob_ids = b.prompt_blob_ids(tx.conn, row.id)
+    labels_store.purge_prompt(tx.conn, row.id)
     inc.delete_for_prompt(tx.conn, row.id)
     q.purge_prompt(tx.conn, row.id)
     for blob_id in blob_ids:  # contents no other prompt shares go for good

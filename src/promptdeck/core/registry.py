@@ -15,13 +15,24 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from promptdeck.core import includes, load, prompts, render, retention, transfer, versions
+from promptdeck.core import (
+    deploys,
+    includes,
+    labels,
+    load,
+    prompts,
+    render,
+    retention,
+    transfer,
+    versions,
+)
 from promptdeck.core.content import ContentStore
 from promptdeck.core.render import RenderResult
 from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionCreated
 from promptdeck.core.tx import Clock, Database, unavailable_as_error, utcnow
 from promptdeck.domain import history, rules
 from promptdeck.domain import retention as retention_rules
+from promptdeck.domain.labels import ACTIVE, DeployRequest, Label, LabelMove, Moved, check_label
 from promptdeck.domain.models import Event, Include, Page, Prompt, Version
 from promptdeck.domain.refs import PromptRef, VersionRef
 from promptdeck.domain.retention import CompactReport, StorageReport
@@ -217,14 +228,176 @@ class Registry:
             return versions.get(tx, VersionRef(PromptRef.parse(ref), version_id))
 
     def rollback(
-        self, ref: str, version_id: int, *, if_match: str | None = None, actor: str = "anonymous"
+        self,
+        ref: str,
+        version_id: int,
+        *,
+        if_match: str | None = None,
+        actor: str = "anonymous",
+        label: str | None = None,
+        may_move_protected: bool = True,
     ) -> RolledBack:
+        """With ``label``, point that label at the version instead of `active` (``if_match``
+        is then the label's ETag). ``may_move_protected``: the caller's role allows moving
+        protected labels (admin; True in open mode)."""
+        label = check_label(label or ACTIVE)
         with self.db.writing(actor) as tx:
-            return versions.rollback(tx, VersionRef(PromptRef.parse(ref), version_id), if_match)
+            return versions.rollback(
+                tx,
+                VersionRef(PromptRef.parse(ref), version_id),
+                if_match,
+                label=label,
+                may_move_protected=may_move_protected,
+            )
 
-    def get_active(self, ref: str) -> tuple[Prompt, Version]:
+    def get_active(self, ref: str, label: str | None = None) -> tuple[Prompt, Version]:
+        """The version `active` (or ``label``) serves, in full, with its prompt."""
         with self.db.reading() as tx:
-            return versions.active(tx, PromptRef.parse(ref))
+            if label is None or label == ACTIVE:
+                return versions.active(tx, PromptRef.parse(ref))
+            return labels.fetch(tx, PromptRef.parse(ref), label)
+
+    # --- labels (core/labels.py) and deploy requests (core/deploys.py) --------------------
+
+    def list_labels(self, ref: str) -> list[Label]:
+        with self.db.reading() as tx:
+            return labels.listing(tx, PromptRef.parse(ref))
+
+    def get_label(self, ref: str, label: str) -> Label:
+        with self.db.reading() as tx:
+            return labels.get(tx, PromptRef.parse(ref), label)
+
+    def move_label(
+        self,
+        ref: str,
+        label: str,
+        version_id: int,
+        *,
+        reason: str | None = None,
+        if_match: str | None = None,
+        actor: str = "anonymous",
+        may_move_protected: bool = True,
+    ) -> Moved:
+        """Point ``label`` at a version; ``if_match`` (the label's ETag) makes it a
+        compare-and-swap. A protected label needs ``may_move_protected`` (the admin role)."""
+        with self.db.writing(actor) as tx:
+            return labels.move(
+                tx,
+                PromptRef.parse(ref),
+                label,
+                version_id,
+                reason=reason,
+                if_match=if_match,
+                may_move_protected=may_move_protected,
+            )
+
+    def remove_label(
+        self,
+        ref: str,
+        label: str,
+        *,
+        reason: str | None = None,
+        if_match: str | None = None,
+        actor: str = "anonymous",
+        may_move_protected: bool = True,
+    ) -> None:
+        with self.db.writing(actor) as tx:
+            labels.remove(
+                tx,
+                PromptRef.parse(ref),
+                label,
+                reason=reason,
+                if_match=if_match,
+                may_move_protected=may_move_protected,
+            )
+
+    def revert_label(
+        self,
+        ref: str,
+        label: str,
+        *,
+        if_match: str | None = None,
+        actor: str = "anonymous",
+        may_move_protected: bool = True,
+    ) -> Moved:
+        """Undo the label's last move, as one recorded move."""
+        with self.db.writing(actor) as tx:
+            return labels.revert(
+                tx,
+                PromptRef.parse(ref),
+                label,
+                if_match=if_match,
+                may_move_protected=may_move_protected,
+            )
+
+    def protect_label(
+        self,
+        ref: str,
+        label: str,
+        protected: bool,
+        *,
+        actor: str = "anonymous",
+        may_move_protected: bool = True,
+    ) -> Label:
+        with self.db.writing(actor) as tx:
+            return labels.protect(
+                tx, PromptRef.parse(ref), label, protected, may_move_protected=may_move_protected
+            )
+
+    def label_history(
+        self, ref: str, label: str | None, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[LabelMove]:
+        """One label's moves, newest first; ``label`` None: every label's (the deploys)."""
+        with self.db.reading() as tx:
+            return labels.history(tx, PromptRef.parse(ref), label, limit=limit, cursor=cursor)
+
+    def propose_deploy(
+        self,
+        ref: str,
+        label: str,
+        version_id: int,
+        *,
+        reason: str | None,
+        actor: str = "anonymous",
+    ) -> DeployRequest:
+        with self.db.writing(actor) as tx:
+            return deploys.propose(tx, PromptRef.parse(ref), label, version_id, reason)
+
+    def decide_deploy(
+        self,
+        ref: str,
+        request_id: int,
+        *,
+        approve: bool,
+        reason: str | None = None,
+        actor: str = "anonymous",
+        may_move_protected: bool = True,
+    ) -> DeployRequest:
+        """Approve (moves the label at once) or reject; never by the proposer."""
+        with self.db.writing(actor) as tx:
+            return deploys.decide(
+                tx,
+                PromptRef.parse(ref),
+                request_id,
+                approve=approve,
+                reason=reason,
+                may_move_protected=may_move_protected,
+            )
+
+    def get_deploy(self, ref: str, request_id: int) -> DeployRequest:
+        with self.db.reading() as tx:
+            return deploys.get(tx, PromptRef.parse(ref), request_id)
+
+    def list_deploys(
+        self,
+        ref: str,
+        *,
+        status: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[DeployRequest]:
+        with self.db.reading() as tx:
+            return deploys.page(tx, PromptRef.parse(ref), status=status, limit=limit, cursor=cursor)
 
     # --- retention, rule 8 (core/retention.py) --------------------------------------------
 

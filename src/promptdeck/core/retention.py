@@ -12,8 +12,13 @@ from promptdeck.core.tx import Tx
 from promptdeck.domain import retention as rules
 from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
 from promptdeck.domain.retention import CompactReport, StorageReport
-from promptdeck.errors import ActiveVersionProtected, VersionUnavailable
+from promptdeck.errors import (
+    ActiveVersionProtected,
+    LabelledVersionProtected,
+    VersionUnavailable,
+)
 from promptdeck.store import blobs as b
+from promptdeck.store import labels as s
 from promptdeck.store.records import VersionRow
 
 
@@ -41,7 +46,8 @@ def sweep(
     over = rules.excess(live, max_versions)
     if over == 0:
         return []
-    keep = {v for v in protect if v is not None}
+    # Labelled versions are never archived (a handful per prompt, read only when over).
+    keep = {v for v in protect if v is not None} | s.labelled_version_ids(tx.conn, prompt_id)
     rows = b.oldest_unarchived(tx.conn, prompt_id, exclude=keep, limit=over)
     b.set_archived(tx.conn, prompt_id, [r.id for r in rows], True, tx.clock())
     for r in rows:
@@ -59,11 +65,22 @@ def sweep(
     return [r.id for r in rows]
 
 
+def refuse_if_labelled(tx: Tx, prompt_id: int, version_id: int, doing: str) -> None:
+    """A version a label points at is never archived nor purged."""
+    names = s.labels_of_version(tx.conn, prompt_id, version_id)
+    if names:
+        raise LabelledVersionProtected(
+            f"version {version_id} is labelled {', '.join(names)}: move the label(s) before "
+            f"{doing} it"
+        )
+
+
 def archive(tx: Tx, prompt_id: int, version: VersionRow, *, active_id: int | None) -> bool:
     if version.id == active_id:
         raise ActiveVersionProtected(
             f"version {version.id} is active: roll back to another version before archiving it"
         )
+    refuse_if_labelled(tx, prompt_id, version.id, "archiving")
     if version.archived:
         return False
     b.set_archived(tx.conn, prompt_id, [version.id], True, tx.clock())
@@ -100,6 +117,7 @@ def purge(
         raise ActiveVersionProtected(
             f"version {version.id} is active and cannot be purged: roll back to another first"
         )
+    refuse_if_labelled(tx, prompt_id, version.id, "purging")
     if version.purged_at is not None:
         return False
     now = tx.clock()
@@ -164,7 +182,9 @@ def purge_version(tx: Tx, ref: VersionRef, reason: str) -> Changed:
 
 
 def storage(tx: Tx, ref: PromptRef) -> StorageReport:
-    return b.storage_report(tx.conn, load.prompt_row(tx, ref).id)
+    row = load.prompt_row(tx, ref)
+    labelled = s.labelled_version_ids(tx.conn, row.id) | {row.active_version_id or 0}
+    return b.storage_report(tx.conn, row.id, labelled=len(labelled - {0}))
 
 
 def compact(engine: Engine) -> CompactReport:

@@ -20,6 +20,7 @@ from promptdeck.domain.models import Page, Prompt
 from promptdeck.domain.refs import PromptRef
 from promptdeck.errors import InvalidInput, PromptNameTaken
 from promptdeck.store import changes
+from promptdeck.store import labels as s
 from promptdeck.store import queries as q
 from promptdeck.store import transfer as t
 from promptdeck.store.records import PromptRow
@@ -39,6 +40,96 @@ PROMPT_KEYS = (
     "deleted_at",
 )
 EVENT_KEYS = ("kind", "actor", "created_at", "detail")
+# Issue 14's keys: a record without them (written before labels) imports with none.
+LABEL_KEYS = ("labels", "protected_labels", "label_moves", "deploy_requests")
+MOVE_KEYS = ("label", "actor", "reason", "created_at")
+REQUEST_KEYS = (
+    "label",
+    "reason",
+    "proposed_by",
+    "created_at",
+    "status",
+    "decided_by",
+    "decided_at",
+    "decision_reason",
+)
+
+
+def export_labels(tx: Tx, prompt_id: int, number_of: dict[int, int]) -> dict[str, Any]:
+    """Labels by version number, their moves and the deploy requests, oldest first."""
+    conn = tx.conn
+    moves = s.all_moves(conn, prompt_id)
+    index = {m.id: n for n, m in enumerate(moves)}
+    return {
+        "labels": [
+            {
+                "name": r.name,
+                "version_number": number_of.get(r.version_id),
+                "moved_at": r.moved_at,
+                "moved_by": r.moved_by,
+            }
+            for r in s.label_rows(conn, prompt_id)
+        ],
+        "protected_labels": sorted(s.protected(conn, prompt_id)),
+        "label_moves": [
+            {
+                **{key: getattr(m, key) for key in MOVE_KEYS},
+                "from_version_number": number_of.get(m.from_version_id or 0),
+                "to_version_number": number_of.get(m.to_version_id or 0),
+            }
+            for m in moves
+        ],
+        "deploy_requests": [
+            {
+                **{key: getattr(r, key) for key in REQUEST_KEYS},
+                "version_number": number_of.get(r.version_id),
+                "from_version_number": number_of.get(r.from_version_id or 0),
+                # the label's last move then, as an index into label_moves
+                "base_move": index.get(r.base_move_id or 0),
+            }
+            for r in s.all_requests(conn, prompt_id)
+        ],
+    }
+
+
+def import_labels(tx: Tx, prompt_id: int, record: dict[str, Any], id_of: dict[int, int]) -> None:
+    moves = record.get("label_moves") or []
+    s.import_rows(
+        tx.conn,
+        prompt_id,
+        label_rows_=[
+            {**x, "version_id": id_of[x["version_number"]]} for x in record.get("labels") or []
+        ],
+        protected_=list(record.get("protected_labels") or []),
+        moves=[
+            {
+                **{key: m.get(key) for key in MOVE_KEYS},
+                "from_version_id": id_of.get(m.get("from_version_number")),
+                "to_version_id": id_of.get(m.get("to_version_number")),
+            }
+            for m in moves
+        ],
+        requests=[],
+    )
+    move_ids = [m.id for m in s.all_moves(tx.conn, prompt_id)]
+    s.import_rows(
+        tx.conn,
+        prompt_id,
+        label_rows_=[],
+        protected_=[],
+        moves=[],
+        requests=[
+            {
+                **{key: r.get(key) for key in REQUEST_KEYS},
+                "version_id": id_of[r["version_number"]],
+                "from_version_id": id_of.get(r.get("from_version_number")),
+                "base_move_id": move_ids[r["base_move"]]
+                if r.get("base_move") is not None
+                else None,
+            }
+            for r in record.get("deploy_requests") or []
+        ],
+    )
 
 
 def export_record(tx: Tx, row: PromptRow) -> dict[str, Any]:
@@ -63,6 +154,7 @@ def export_record(tx: Tx, row: PromptRow) -> dict[str, Any]:
             }
             for e in t.all_events(conn, row.id)
         ],
+        **export_labels(tx, row.id, number_of),
     }
 
 
@@ -77,7 +169,8 @@ def stream_record(
     """The same record as ``export_record``, as JSON pieces, a batch of versions or events
     at a time (each batch in its own short read), so memory stays bounded by one batch
     whatever the history's size. ``encode(part, values)`` writes the prompt ("head"), a
-    version or an event as JSON; the head must end with ``"versions":[],"events":[]}``."""
+    version, an event or the labels (an object of export_labels' keys) as JSON; the head must
+    end with ``"versions":[],"events":[]}``."""
     with read() as tx:
         active = t.active_number(tx.conn, row.active_version_id)
     head = {"format": RECORD_FORMAT, **{key: getattr(row, key) for key in PROMPT_KEYS}}
@@ -114,7 +207,13 @@ def stream_record(
         if len(events) < EXPORT_BATCH * 10:
             break
         after = events[-1]["id"]
-    yield b"]}"
+    # Labels, their moves and deploy requests (issue 14), exactly as export_record has them.
+    with read() as tx:
+        labelled = export_labels(tx, row.id, t.version_numbers(tx.conn, row.id))
+    labels_json = encode("labels", labelled)
+    if not (labels_json.startswith(b"{") and labels_json.endswith(b"}")):
+        raise AssertionError("the labels part must be a JSON object")
+    yield b"]," + labels_json[1:-1] + b"}"
 
 
 def _canonical(record: dict[str, Any]) -> str:
@@ -167,7 +266,11 @@ def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
     name = record["name"]
     existing = q.find_prompt_row(conn, PromptRef(name=name), include_deleted=True, for_update=True)
     if existing is not None:
-        if _canonical(export_record(tx, existing)) == _canonical(record):
+        mine = export_record(tx, existing)
+        for key in LABEL_KEYS:  # a record written before labels carries none
+            if key not in record:
+                mine.pop(key)
+        if _canonical(mine) == _canonical(record):
             return existing.id, False
         raise PromptNameTaken(
             f"a prompt named {name!r} already exists with a different history", field="name"
@@ -223,6 +326,7 @@ def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
                 "from_version_id": id_of.get(event.get("from_version_number")),
             },
         )
+    import_labels(tx, prompt_id, record, id_of)
     return prompt_id, True
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from promptdeck.core import includes, load, retention
+from promptdeck.core import includes, labels, load, retention
 from promptdeck.core.results import RolledBack, VersionCreated
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules, templates
+from promptdeck.domain.labels import ACTIVE
 from promptdeck.domain.models import Page, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
 from promptdeck.errors import StaleEtag, TemplateInvalid, VersionNotFound
@@ -112,6 +113,7 @@ def insert(
     tx.record(EventKind.VERSION_CREATED, prompt_id, version_id=version_id, detail=named)
     if activate:
         q.set_active(tx.conn, prompt_id, version_id, now, None)
+        labels.log_move(tx, prompt_id, ACTIVE, previous_active, version_id, "created active")
         tx.record(
             EventKind.VERSION_ACTIVATED,
             prompt_id,
@@ -230,9 +232,26 @@ def get(tx: Tx, ref: VersionRef) -> Version:
     return load.version(tx, load.prompt_row(tx, ref.prompt).id, ref.version_id)
 
 
-def rollback(tx: Tx, ref: VersionRef, if_match: str | None) -> RolledBack:
-    """Rule 4: make any version of the prompt active; deletes nothing; a no-op if active."""
+def rollback(
+    tx: Tx,
+    ref: VersionRef,
+    if_match: str | None,
+    *,
+    label: str = ACTIVE,
+    may_move_protected: bool = True,
+) -> RolledBack:
+    """Rule 4: make any version of the prompt active; deletes nothing; a no-op if active.
+    With another ``label``, point that label at it instead (``if_match``: the label's
+    ETag); a protected label needs ``may_move_protected``."""
     row = load.prompt_row(tx, ref.prompt, for_update=True)
+    labels.guard(tx, row.id, label, may_move_protected)
+    if label != ACTIVE:
+        moved = labels.move_locked(tx, row, label, ref.version_id, reason="", if_match=if_match)
+        return RolledBack(
+            prompt=load.reload(tx, row.id),
+            version=load.version(tx, row.id, ref.version_id),
+            changed=moved,
+        )
     expected = load.check_etag(row, if_match)
     target = load.version_row(tx, row, ref, full=False)
     version_id = ref.version_id
@@ -244,6 +263,7 @@ def rollback(tx: Tx, ref: VersionRef, if_match: str | None) -> RolledBack:
             retention.restore(tx, row.id, target, reason="rollback")
         if not q.set_active(tx.conn, row.id, version_id, tx.clock(), expected):
             raise StaleEtag("the prompt changed while rolling back; fetch it and retry")
+        labels.log_move(tx, row.id, ACTIVE, row.active_version_id, version_id, "")
         detail: dict[str, Any] = {"number": target.number, "version_name": target.version_name}
         tx.record(
             EventKind.VERSION_ROLLED_BACK,

@@ -63,4 +63,34 @@ def problem(record: Mapping[str, Any]) -> tuple[str, str] | None:
             number = event.get(key)
             if number is not None and number not in by_number:
                 return f"events[{i}].{key}", f"no version numbered {number}"
+    return _labels_problem(record, by_number)
+
+
+def _labels_problem(
+    record: Mapping[str, Any], by_number: Mapping[int, Any]
+) -> tuple[str, str] | None:
+    """Labels (issue 14): names unique, every version number there, base moves in range."""
+    seen: set[str] = set()
+    for i, label in enumerate(record.get("labels") or []):
+        if label["name"] in seen:
+            return f"labels[{i}].name", f"label {label['name']!r} appears twice"
+        seen.add(label["name"])
+        if label["version_number"] not in by_number:
+            return f"labels[{i}].version_number", f"no version numbered {label['version_number']}"
+    if len(set(record.get("protected_labels") or [])) != len(record.get("protected_labels") or []):
+        return "protected_labels", "a label appears twice"
+    moves = record.get("label_moves") or []
+    for i, move in enumerate(moves):
+        for key in ("from_version_number", "to_version_number"):
+            number = move.get(key)
+            if number is not None and number not in by_number:
+                return f"label_moves[{i}].{key}", f"no version numbered {number}"
+    for i, request in enumerate(record.get("deploy_requests") or []):
+        for key in ("version_number", "from_version_number"):
+            number = request.get(key)
+            if number is not None and number not in by_number:
+                return f"deploy_requests[{i}].{key}", f"no version numbered {number}"
+        base = request.get("base_move")
+        if base is not None and base >= len(moves):
+            return f"deploy_requests[{i}].base_move", f"no label move numbered {base}"
     return None

@@ -35,6 +35,7 @@ class StorageReport:
     blobs: int  # distinct contents referenced by the prompt's versions
     raw_bytes: int  # UTF-8 bytes of every version's content, counted per version
     stored_bytes: int  # bytes of those distinct blobs as stored (full copies and deltas)
+    labelled: int = 0  # distinct versions a label points at (`active` included): never archived
 
 
 @dataclass(frozen=True, slots=True)

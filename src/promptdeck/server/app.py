@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Header, Query, Response
 
 from promptdeck import __version__
 from promptdeck.config import Settings
@@ -15,15 +15,17 @@ from promptdeck.core.access import Access
 from promptdeck.core.live import ActiveCache, ChangeFeed
 from promptdeck.core.ops import readiness
 from promptdeck.core.setup import open_registry
+from promptdeck.domain import etag
 from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import changes, docs, problems, ui
 from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
 from promptdeck.server.api import access as access_api
-from promptdeck.server.api import prompts, templates, transfer, versions
+from promptdeck.server.api import labels, prompts, templates, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.head import HeadAsGet
+from promptdeck.server.labelled import LabelledActive
 from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.server.observe import Observe
 from promptdeck.server.security import Gate, is_loopback
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
+    app.include_router(labels.router)
     app.include_router(access_api.router)
     app.include_router(templates.router)
     app.include_router(changes.router)
@@ -82,20 +85,27 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         "/prompts/{prompt_id}/active",
         response_model=ActiveOut,
         tags=["versions"],
-        summary="The active version in full (the hot path; ETag, 304 on If-None-Match)",
+        summary="The active version (or ?label=) in full (the hot path; ETag, 304)",
         responses={
             304: {"description": "Not modified: the If-None-Match ETag is still current"},
-            **problems.responses(404),
+            **problems.responses(404, 422),
         },
     )
-    def get_active(prompt_id: PromptRef, registry: RegistryDep) -> Response:
-        # Normally answered by ActiveEndpoint before routing; this route documents it.
-        entry = render(*registry.get_active(prompt_id))
-        return Response(
-            entry.body,
-            media_type="application/json",
-            headers={"ETag": entry.etag.decode(), "Cache-Control": "no-cache"},
-        )
+    def get_active(
+        prompt_id: PromptRef,
+        registry: RegistryDep,
+        label: Annotated[
+            str | None,
+            Query(max_length=64, description="The label to fetch (default: active)."),
+        ] = None,
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        # The active label is answered by ActiveEndpoint before routing; other labels here.
+        entry = render(*registry.get_active(prompt_id, label))
+        headers = {"ETag": entry.etag.decode(), "Cache-Control": "no-cache"}
+        if if_none_match is not None and etag.matches(if_none_match, headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+        return Response(entry.body, media_type="application/json", headers=headers)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database reachability")
     def healthz(registry: RegistryDep) -> dict[str, str]:
@@ -141,8 +151,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     observed = Observe(
         BodyLimit(HeadAsGet(app), settings.max_body_bytes), registry.engine, cache, feed, latency
     )
+    # ActiveEndpoint answers every …/active path whatever its query; LabelledActive sends
+    # ?label= other than `active` past it, to FastAPI's route (same body, ETag and 304).
     gate = Gate(
-        ActiveEndpoint(observed, cache, latency, request_ids=settings.access_log),
+        LabelledActive(
+            ActiveEndpoint(observed, cache, latency, request_ids=settings.access_log), observed
+        ),
         access,
         database_url=settings.database_url,
         allowed_hosts=settings.host_list(),

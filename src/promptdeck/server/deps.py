@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BeforeValidator
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
 from promptdeck.domain import values
-from promptdeck.domain.access import OPEN, Principal
+from promptdeck.domain.access import OPEN, Principal, Role
 from promptdeck.limits import ACTOR_MAX, IDEMPOTENCY_KEY_MAX
 
 
@@ -66,9 +66,16 @@ def get_access(request: Request) -> Access:
     return access
 
 
+def get_may_move_protected(request: Request) -> bool:
+    """Whether the caller may move protected labels and decide deploy requests: the admin
+    role. Open mode's principal (OPEN) is an admin."""
+    return principal_of(request.state).may(Role.admin)
+
+
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 AccessDep = Annotated[Access, Depends(get_access)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+MayMoveProtected = Annotated[bool, Depends(get_may_move_protected)]
 ActorDep = Annotated[str, Depends(get_actor)]
 IfMatch = Annotated[
     str | None,

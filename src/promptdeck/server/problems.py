@@ -213,7 +213,8 @@ RESPONSE_DESCRIPTIONS = {
     412: "If-Match does not match the current ETag",
     413: "Request body larger than the configured limit",
     401: "No key, or a key that is unknown, revoked or expired",
-    403: "The key's role does not allow this, or a cross-site write",
+    403: "The key's role does not allow this, a cross-site write, a protected label, or "
+    "approving one's own deploy request",
     415: "The body is not application/json",
     503: "The database is unavailable or busy; retry after Retry-After seconds",
     422: "Invalid input; `field` names the failing field",

@@ -165,7 +165,7 @@ def live_count(conn: Connection, prompt_id: int) -> tuple[int, int | None]:
     return int(row.live_count), row.max_versions
 
 
-def storage_report(conn: Connection, prompt_id: int) -> StorageReport:
+def storage_report(conn: Connection, prompt_id: int, *, labelled: int) -> StorageReport:
     counts = conn.execute(
         sa.select(
             sa.func.count(),
@@ -190,6 +190,7 @@ def storage_report(conn: Connection, prompt_id: int) -> StorageReport:
         blobs=int(stored[0]),
         raw_bytes=int(counts[3]),
         stored_bytes=int(stored[1]),
+        labelled=labelled,
     )
 
 

@@ -33,7 +33,14 @@ from promptdeck.errors import DatabaseUnavailable
 from promptdeck.store.tables import events, prompts, versions
 
 # Events after which GET /prompts/{p}/active answers differently.
-MOVE_KINDS = ("version.activated", "version.rolled_back", "prompt.deleted", "prompt.restored")
+MOVE_KINDS = (
+    "version.activated",
+    "version.rolled_back",
+    "prompt.deleted",
+    "prompt.restored",
+    "label.moved",  # labels (issue 14): the moved label is in the event's detail
+    "label.removed",
+)
 CHANNEL = "promptdeck_changes"
 # pg_advisory_xact_lock key of pointer moves ("pdmoves" in ASCII); released at commit.
 MOVE_LOCK_KEY = 0x70646D6F766573
@@ -184,12 +191,14 @@ class MoveRow:
     number: int | None
     version_name: str | None
     created_at: Any
+    detail: Any  # the event's detail: a label move names its label there
 
 
 def _moves(filtered: bool) -> sa.Select[Any]:
     # A restore names no version in its event: it brings back the current pointer.
     version_id = sa.case(
-        (events.c.kind == "prompt.deleted", sa.null()),
+        (events.c.kind.in_(("prompt.deleted", "label.removed")), sa.null()),
+        (events.c.kind == "label.moved", events.c.version_id),
         else_=sa.func.coalesce(events.c.version_id, prompts.c.active_version_id),
     )
     query = (
@@ -202,6 +211,7 @@ def _moves(filtered: bool) -> sa.Select[Any]:
             versions.c.number,
             versions.c.version_name,
             events.c.created_at,
+            events.c.detail,
         )
         .select_from(
             events.join(prompts, prompts.c.id == events.c.prompt_id).outerjoin(

@@ -189,3 +189,69 @@ version_includes = sa.Table(
     sa.Index("ix_version_includes_target_prompt_id", "target_prompt_id"),
     sa.Index("ix_version_includes_target_version_id", "target_version_id"),
 )
+
+# --- labels (revision 0006) ------------------------------------------------------------------
+# The `active` label is prompts.active_version_id (the hot path and its foreign key stay as
+# they were); every other label is a row here, with the same composite foreign key, so a
+# label can only name a version of its own prompt.
+labels = sa.Table(
+    "labels",
+    metadata,
+    sa.Column("prompt_id", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("version_id", sa.Integer, nullable=False),
+    sa.Column("moved_at", UTCDateTime, nullable=False),
+    sa.Column("moved_by", sa.String(128), nullable=False),
+    sa.PrimaryKeyConstraint("prompt_id", "name"),
+    sa.ForeignKeyConstraint(
+        ["prompt_id", "version_id"],
+        ["versions.prompt_id", "versions.id"],
+        name="fk_labels_version",
+    ),
+)
+
+# Labels a prompt protects (the `active` one included): moving one needs the right to move
+# protected labels, or an approved deploy request. A label may be protected before it is set.
+protected_labels = sa.Table(
+    "protected_labels",
+    metadata,
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    sa.Column("label", sa.String(64), nullable=False),
+    sa.PrimaryKeyConstraint("prompt_id", "label"),
+)
+
+# Every move of every label, `active` included: the deploy history, indexed per label. The
+# last move's id is the label's revision (its ETag), so a compare-and-swap is one lookup.
+label_moves = sa.Table(
+    "label_moves",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    sa.Column("label", sa.String(64), nullable=False),
+    sa.Column("from_version_id", sa.Integer, nullable=True),
+    sa.Column("to_version_id", sa.Integer, nullable=True),  # NULL: the label was removed
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_label_moves_prompt_id_label_id", "prompt_id", "label", "id"),
+)
+
+deploy_requests = sa.Table(
+    "deploy_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    sa.Column("label", sa.String(64), nullable=False),
+    sa.Column("version_id", sa.Integer, nullable=False),
+    # What the label served and its last move when proposed: moved since, the request is stale.
+    sa.Column("from_version_id", sa.Integer, nullable=True),
+    sa.Column("base_move_id", sa.Integer, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("proposed_by", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # open, approved, rejected
+    sa.Column("decided_by", sa.String(128), nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Column("decision_reason", sa.Text, nullable=True),
+    sa.Index("ix_deploy_requests_prompt_id_id", "prompt_id", "id"),
+)

@@ -46,6 +46,14 @@ def all_events(conn: Connection, prompt_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def version_numbers(conn: Connection, prompt_id: int) -> dict[int, int]:
+    """The prompt's version ids and their numbers (two integers a version)."""
+    rows = conn.execute(
+        sa.select(versions.c.id, versions.c.number).where(versions.c.prompt_id == prompt_id)
+    )
+    return {int(r.id): int(r.number) for r in rows}
+
+
 def prompt_ids(conn: Connection, *, after_id: int | None, limit: int) -> list[int]:
     """Ids of prompts by id, soft-deleted ones included (the rows are read one at a time)."""
     query = sa.select(prompts.c.id)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from promptdeck import limits
 from promptdeck.schemas import (
@@ -38,10 +38,17 @@ def export_prompt(prompt_id: PromptRef, registry: RegistryDep) -> Response:
     return StreamingResponse(pieces, media_type="application/json")
 
 
+class _LabelsPart(BaseModel):
+    """The labels' keys of a record (core/transfer.py export_labels), written as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 _PARTS: dict[str, type[BaseModel]] = {
     "head": PromptRecord,
     "version": VersionRecord,
     "event": EventRecord,
+    "labels": _LabelsPart,
 }
 
 

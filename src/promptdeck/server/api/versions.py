@@ -33,6 +33,7 @@ from promptdeck.server.deps import (
     CheckedText,
     IdempotencyKey,
     IfMatch,
+    MayMoveProtected,
     RegistryDep,
 )
 from promptdeck.server.problems import responses
@@ -122,18 +123,34 @@ def get_version(prompt_id: PromptRef, version_id: VersionId, registry: RegistryD
 @router.post(
     "/versions/{version_id}/rollback",
     response_model=RollbackOut,
-    responses=responses(409, 412),
-    summary="Make this version active (any version; deletes nothing)",
+    responses=responses(403, 409, 412),
+    summary="Make this version active, or ?label= point that label at it (deletes nothing)",
 )
 def rollback(
     prompt_id: PromptRef,
     version_id: VersionId,
     registry: RegistryDep,
     actor: ActorDep,
+    may_move_protected: MayMoveProtected,
     response: Response,
     if_match: IfMatch = None,
+    label: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Point this label at the version instead of active (If-Match is then "
+            "the label's ETag).",
+        ),
+    ] = None,
 ) -> RollbackOut:
-    result = registry.rollback(prompt_id, version_id, if_match=if_match, actor=actor)
+    result = registry.rollback(
+        prompt_id,
+        version_id,
+        if_match=if_match,
+        actor=actor,
+        label=label,
+        may_move_protected=may_move_protected,
+    )
     response.headers["ETag"] = result.prompt.etag
     return RollbackOut(
         changed=result.changed,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from promptdeck.server.ui import actions, pages, session, templating
+from promptdeck.server.ui import actions, labels, pages, session, templating
 from promptdeck.server.ui.view import HERE, UIRoute, render
 
 STATIC = {
@@ -55,5 +55,6 @@ def install(app: FastAPI) -> None:
     app.include_router(session.router)
     app.include_router(pages.router)
     app.include_router(actions.router)
+    app.include_router(labels.router)
     app.include_router(templating.router)
     app.include_router(tail)

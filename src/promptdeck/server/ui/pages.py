@@ -80,6 +80,7 @@ def prompt(
         "prompt.html",
         prompt=current,
         active=active,
+        labels=registry.list_labels(name),
         form={
             "content": current.content,
             "model_config": _json(current.model_config),

@@ -5,7 +5,7 @@ Existing versions become text / plain (server defaults). The downgrade drops the
 the two columns; a chat version's content (its messages as JSON) then reads as text.
 
 Revision ID: 0007
-Revises: 0002 (the lead rechains it after 0006 when merging)
+Revises: 0006
 Create Date: 2026-11-25
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

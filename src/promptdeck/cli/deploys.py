@@ -1,0 +1,119 @@
+"""`promptdeck deploys …`: deploy requests, for labels a writer may not move alone."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from promptdeck.cli.output import (
+    DEFAULT_URL,
+    Actor,
+    ApiKey,
+    Json,
+    Url,
+    api_command,
+    client,
+    console,
+    print_json,
+)
+from promptdeck.cli.prompts import Name
+from promptdeck.schemas import DeployOut
+
+app = typer.Typer(
+    help="Deploy requests: propose a protected label's move; another admin approves it.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+RequestId = Annotated[int, typer.Argument(help="The deploy request's id.", show_default=False)]
+Reason = Annotated[str | None, typer.Option("--reason", "-m", help="Why.")]
+
+
+def show(request: DeployOut) -> None:
+    to = f"#{request.number}" if request.number is not None else str(request.version_id)
+    was = f"#{request.from_number}" if request.from_number is not None else "nothing"
+    console.print(
+        f"deploy request {request.id}: [bold]{escape(request.label)}[/] {was} -> {to}, "
+        f"[bold]{request.status}[/]; proposed by {escape(request.proposed_by)}: "
+        f"{escape(request.reason)}"
+    )
+    if request.decided_by:
+        console.print(f"decided by {escape(request.decided_by)}")
+    for line in request.diff:
+        style = {"+": "green", "-": "red"}.get(line[:1])
+        console.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
+
+
+@app.command("request")
+@api_command
+def request(
+    name: Name,
+    label: Annotated[str, typer.Argument(help="The label to move.", show_default=False)],
+    version: Annotated[str, typer.Argument(help="A version id or name.", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", "-m", help="Why (required).")],
+    as_json: Json = False,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    actor: Actor = None,
+) -> None:
+    """Propose moving LABEL to VERSION; prints the diff against what LABEL serves now."""
+    with client(url, api_key, actor) as c:
+        target = c.get_version(name, version)
+        result = c.propose_deploy(name, label, target.id, reason=reason)
+    print_json(result) if as_json else show(result)
+
+
+@app.command("approve")
+@api_command
+def approve(
+    name: Name,
+    request_id: RequestId,
+    reason: Reason = None,
+    as_json: Json = False,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    actor: Actor = None,
+) -> None:
+    """Approve: the label moves at once (admin role; not the proposer)."""
+    with client(url, api_key, actor) as c:
+        result = c.approve_deploy(name, request_id, reason=reason)
+    print_json(result) if as_json else show(result)
+
+
+@app.command("reject")
+@api_command
+def reject(
+    name: Name,
+    request_id: RequestId,
+    reason: Reason = None,
+    as_json: Json = False,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    actor: Actor = None,
+) -> None:
+    """Reject (admin role; not the proposer)."""
+    with client(url, api_key, actor) as c:
+        result = c.reject_deploy(name, request_id, reason=reason)
+    print_json(result) if as_json else show(result)
+
+
+@app.command("list")
+@api_command
+def list_(
+    name: Name,
+    status: Annotated[str | None, typer.Option(help="open, approved or rejected.")] = None,
+    as_json: Json = False,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    actor: Actor = None,
+) -> None:
+    """The prompt's deploy requests, newest first."""
+    with client(url, api_key, actor) as c:
+        page = c.list_deploys(name, status=status)
+    if as_json:
+        print_json(page.items)
+        return
+    for item in page.items:
+        show(item)

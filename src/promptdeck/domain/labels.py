@@ -1,0 +1,97 @@
+"""Labels: named pointers at versions (`active`, `production`, `staging`…), their ETags,
+moves and deploy requests. `active` is the default label: it is the prompt's active version."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from promptdeck.errors import InvalidInput
+
+ACTIVE = "active"
+LABEL_MAX = 64
+REASON_MAX = 1000
+_LABEL = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+def check_label(name: str) -> str:
+    """A label is a slug of at most 64 characters (``production``, ``canary-eu``)."""
+    if len(name) > LABEL_MAX or not _LABEL.fullmatch(name):
+        raise InvalidInput(
+            f"label {name[:80]!r} must be a lowercase slug ([a-z0-9][a-z0-9._-]*) of at most "
+            f"{LABEL_MAX} characters",
+            field="label",
+        )
+    return name
+
+
+def check_reason(reason: str | None, *, required: bool = False) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise InvalidInput("a deploy request needs a reason", field="reason")
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(f"reason is longer than {REASON_MAX} characters", field="reason")
+    return reason
+
+
+def label_etag(prompt_id: int, label: str, move_id: int) -> str:
+    """A label's ETag names its last move (every move of every label has its own id)."""
+    return f'"l{prompt_id}.{label}.{move_id}"'
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    prompt_id: int
+    name: str
+    version_id: int | None  # None: protected but not set
+    number: int | None
+    version_name: str | None
+    protected: bool
+    moved_at: datetime | None
+    moved_by: str | None
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class LabelMove:
+    """One move of a label (to_version_id None: removed): the deploy history."""
+
+    id: int
+    prompt_id: int
+    label: str
+    from_version_id: int | None
+    from_number: int | None
+    to_version_id: int | None
+    to_number: int | None
+    actor: str
+    reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    label: Label
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeployRequest:
+    id: int
+    prompt_id: int
+    label: str
+    version_id: int
+    number: int | None
+    from_version_id: int | None
+    from_number: int | None
+    reason: str
+    proposed_by: str
+    created_at: datetime
+    status: str  # open, approved, rejected, stale (open, but the label moved since)
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    diff: list[str]  # unified diff: what the label serves now → the proposed version
+
+
+OPEN, APPROVED, REJECTED, STALE = "open", "approved", "rejected", "stale"

@@ -1,0 +1,281 @@
+"""/prompts/{prompt_id}/labels and /deploys: labels (named pointers at versions, moved with
+compare-and-swap), their history, and deploy requests for protected labels."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from promptdeck import limits
+from promptdeck.domain.labels import DeployRequest, Label, LabelMove
+from promptdeck.domain.models import Page as DomainPage
+from promptdeck.schemas import (
+    DeployCreate,
+    DeployDecision,
+    DeployOut,
+    LabelMoveOut,
+    LabelOut,
+    LabelPatch,
+    LabelSet,
+    MovedOut,
+    Page,
+)
+from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
+from promptdeck.server.api.render import json_response
+from promptdeck.server.deps import ActorDep, IfMatch, MayMoveProtected, RegistryDep
+from promptdeck.server.problems import responses
+
+router = APIRouter(
+    prefix="/prompts/{prompt_id}", tags=["labels"], responses=responses(400, 404, 422)
+)
+
+LabelName = Annotated[
+    str, Path(min_length=1, max_length=64, description="The label (a slug: production, staging…).")
+]
+RequestId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The deploy request's id.")]
+Reason = Annotated[str | None, Query(max_length=1000, description="Why (kept in the history).")]
+
+
+def label_out(label: Label) -> LabelOut:
+    return LabelOut.model_validate(label)
+
+
+def move_page(page: DomainPage[LabelMove]) -> Page[LabelMoveOut]:
+    return Page[LabelMoveOut](
+        items=[LabelMoveOut.model_validate(m) for m in page.items], next_cursor=page.next_cursor
+    )
+
+
+def deploy_out(request: DeployRequest) -> DeployOut:
+    return DeployOut.model_validate(request)
+
+
+@router.get("/labels", response_model=list[LabelOut], summary="The prompt's labels, active first")
+def list_labels(prompt_id: PromptRef, registry: RegistryDep) -> list[LabelOut]:
+    return [label_out(x) for x in registry.list_labels(prompt_id)]
+
+
+@router.get("/labels/{label}", response_model=LabelOut, summary="One label, with its ETag")
+def get_label(prompt_id: PromptRef, label: LabelName, registry: RegistryDep) -> Response:
+    found = registry.get_label(prompt_id, label)
+    return json_response(label_out(found), headers={"ETag": found.etag})
+
+
+@router.put(
+    "/labels/{label}",
+    response_model=MovedOut,
+    responses=responses(403, 409, 412),
+    summary="Point a label at a version (If-Match: the label's ETag, a compare-and-swap)",
+)
+def move_label(
+    prompt_id: PromptRef,
+    label: LabelName,
+    body: LabelSet,
+    registry: RegistryDep,
+    actor: ActorDep,
+    may_move_protected: MayMoveProtected,
+    if_match: IfMatch = None,
+) -> Response:
+    moved = registry.move_label(
+        prompt_id,
+        label,
+        body.version_id,
+        reason=body.reason,
+        if_match=if_match,
+        actor=actor,
+        may_move_protected=may_move_protected,
+    )
+    out = MovedOut(changed=moved.changed, label=label_out(moved.label))
+    return json_response(out, headers={"ETag": moved.label.etag})
+
+
+@router.patch(
+    "/labels/{label}",
+    response_model=LabelOut,
+    responses=responses(403),
+    summary="Protect a label or lift its protection (admin)",
+)
+def patch_label(
+    prompt_id: PromptRef,
+    label: LabelName,
+    body: LabelPatch,
+    registry: RegistryDep,
+    actor: ActorDep,
+    may_move_protected: MayMoveProtected,
+) -> LabelOut:
+    return label_out(
+        registry.protect_label(
+            prompt_id, label, body.protected, actor=actor, may_move_protected=may_move_protected
+        )
+    )
+
+
+@router.delete(
+    "/labels/{label}",
+    status_code=204,
+    responses=responses(403, 409, 412),
+    summary="Remove a label (any but active)",
+)
+def remove_label(
+    prompt_id: PromptRef,
+    label: LabelName,
+    registry: RegistryDep,
+    actor: ActorDep,
+    may_move_protected: MayMoveProtected,
+    reason: Reason = None,
+    if_match: IfMatch = None,
+) -> Response:
+    registry.remove_label(
+        prompt_id,
+        label,
+        reason=reason,
+        if_match=if_match,
+        actor=actor,
+        may_move_protected=may_move_protected,
+    )
+    return Response(status_code=204)
+
+
+@router.get(
+    "/labels/{label}/history",
+    response_model=Page[LabelMoveOut],
+    summary="A label's moves, newest first: from, to, who, when, why",
+)
+def label_history(
+    prompt_id: PromptRef,
+    label: LabelName,
+    registry: RegistryDep,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
+) -> Page[LabelMoveOut]:
+    return move_page(registry.label_history(prompt_id, label, limit=limit, cursor=cursor))
+
+
+@router.post(
+    "/labels/{label}/revert",
+    response_model=MovedOut,
+    responses=responses(403, 409, 412),
+    summary="Undo the label's last move (itself a recorded move)",
+)
+def revert_label(
+    prompt_id: PromptRef,
+    label: LabelName,
+    registry: RegistryDep,
+    actor: ActorDep,
+    may_move_protected: MayMoveProtected,
+    if_match: IfMatch = None,
+) -> Response:
+    moved = registry.revert_label(
+        prompt_id, label, if_match=if_match, actor=actor, may_move_protected=may_move_protected
+    )
+    out = MovedOut(changed=moved.changed, label=label_out(moved.label))
+    return json_response(out, headers={"ETag": moved.label.etag})
+
+
+@router.get(
+    "/deploys",
+    response_model=Page[LabelMoveOut],
+    summary="Every label move of the prompt, newest first (its deploy history)",
+)
+def deploy_history(
+    prompt_id: PromptRef,
+    registry: RegistryDep,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
+) -> Page[LabelMoveOut]:
+    return move_page(registry.label_history(prompt_id, None, limit=limit, cursor=cursor))
+
+
+@router.post(
+    "/deploy-requests",
+    status_code=201,
+    response_model=DeployOut,
+    responses=responses(409),
+    summary="Propose moving a label to a version, with a reason (shows the diff it will cause)",
+)
+def propose_deploy(
+    prompt_id: PromptRef, body: DeployCreate, registry: RegistryDep, actor: ActorDep
+) -> Response:
+    request = registry.propose_deploy(
+        prompt_id, body.label, body.version_id, reason=body.reason, actor=actor
+    )
+    location = f"/prompts/{request.prompt_id}/deploy-requests/{request.id}"
+    return json_response(deploy_out(request), status_code=201, headers={"Location": location})
+
+
+@router.get(
+    "/deploy-requests",
+    response_model=Page[DeployOut],
+    summary="Deploy requests, newest first",
+)
+def list_deploys(
+    prompt_id: PromptRef,
+    registry: RegistryDep,
+    status: Annotated[
+        str | None, Query(max_length=16, description="open, approved or rejected.")
+    ] = None,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
+) -> Page[DeployOut]:
+    page = registry.list_deploys(prompt_id, status=status, limit=limit, cursor=cursor)
+    return Page[DeployOut](items=[deploy_out(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@router.get(
+    "/deploy-requests/{request_id}",
+    response_model=DeployOut,
+    summary="One deploy request, with the diff against what its label serves now",
+)
+def get_deploy(prompt_id: PromptRef, request_id: RequestId, registry: RegistryDep) -> DeployOut:
+    return deploy_out(registry.get_deploy(prompt_id, request_id))
+
+
+@router.post(
+    "/deploy-requests/{request_id}/approve",
+    response_model=DeployOut,
+    responses=responses(403, 409),
+    summary="Approve: the label moves now (admin; not the proposer; 409 if stale)",
+)
+def approve_deploy(
+    prompt_id: PromptRef,
+    request_id: RequestId,
+    registry: RegistryDep,
+    actor: ActorDep,
+    may_move_protected: MayMoveProtected,
+    body: DeployDecision | None = None,
+) -> DeployOut:
+    decided = registry.decide_deploy(
+        prompt_id,
+        request_id,
+        approve=True,
+        reason=body.reason if body else None,
+        actor=actor,
+        may_move_protected=may_move_protected,
+    )
+    return deploy_out(decided)
+
+
+@router.post(
+    "/deploy-requests/{request_id}/reject",
+    response_model=DeployOut,
+    responses=responses(403, 409),
+    summary="Reject (admin; not the proposer)",
+)
+def reject_deploy(
+    prompt_id: PromptRef,
+    request_id: RequestId,
+    registry: RegistryDep,
+    actor: ActorDep,
+    may_move_protected: MayMoveProtected,
+    body: DeployDecision | None = None,
+) -> DeployOut:
+    decided = registry.decide_deploy(
+        prompt_id,
+        request_id,
+        approve=False,
+        reason=body.reason if body else None,
+        actor=actor,
+        may_move_protected=may_move_protected,
+    )
+    return deploy_out(decided)

@@ -1,0 +1,154 @@
+"""Labels in the web UI: the labels page (labels, open deploy requests, the deploy timeline),
+the promote page (the diff a move will cause; move now or request it), and the deploy
+request page (its diff; approve or reject)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from promptdeck.limits import PAGE_LIMIT_MAX
+from promptdeck.server.deps import MayMoveProtected, RegistryDep
+from promptdeck.server.ui.pages import changes
+from promptdeck.server.ui.view import UIRoute, actor_of, redirect, remember_actor, render
+
+router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
+
+Text = Annotated[str, Form()]
+TIMELINE = 50
+
+
+@router.get("/prompts/{name}/labels", response_class=HTMLResponse)
+def labels_page(
+    request: Request,
+    registry: RegistryDep,
+    name: str,
+    done: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    return render(
+        request,
+        "labels.html",
+        name=name,
+        labels=registry.list_labels(name),
+        versions=registry.list_versions(name, limit=PAGE_LIMIT_MAX).items,
+        requests=registry.list_deploys(name, status="open").items,
+        moves=registry.label_history(name, None, limit=TIMELINE).items,
+        notice={"moved": "Label moved.", "requested": "Deploy request sent."}.get(done),
+    )
+
+
+@router.get("/prompts/{name}/promote", response_class=HTMLResponse)
+def promote(
+    request: Request,
+    registry: RegistryDep,
+    name: str,
+    label: Annotated[str, Query(min_length=1, max_length=64)],
+    v: Annotated[int, Query(ge=1, le=2**31 - 1)],
+) -> HTMLResponse:
+    """What moving ``label`` to version ``v`` would change, with the move or request forms."""
+    labels = {x.name: x for x in registry.list_labels(name)}
+    current = labels.get(label)
+    target = registry.get_version(name, v)
+    serving = (
+        registry.get_version(name, current.version_id)
+        if current is not None and current.version_id is not None
+        else None
+    )
+    return render(
+        request,
+        "promote.html",
+        name=name,
+        label=label,
+        current=current,
+        serving=serving,
+        target=target,
+        **changes(serving or target, target),
+    )
+
+
+@router.post("/prompts/{name}/labels/{label}", response_class=HTMLResponse)
+def move(
+    request: Request,
+    registry: RegistryDep,
+    may_move_protected: MayMoveProtected,
+    name: str,
+    label: str,
+    version_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    etag: Text = "",
+    reason: Text = "",
+    actor: Text = "",
+) -> Response:
+    registry.move_label(
+        name,
+        label,
+        version_id,
+        reason=reason or None,
+        if_match=etag or None,
+        actor=actor_of(request, actor),
+        may_move_protected=may_move_protected,
+    )
+    return remember_actor(redirect(f"/ui/prompts/{name}/labels", done="moved"), actor)
+
+
+@router.post("/prompts/{name}/deploy-requests", response_class=HTMLResponse)
+def propose(
+    request: Request,
+    registry: RegistryDep,
+    name: str,
+    label: Text,
+    version_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    reason: Text = "",
+    actor: Text = "",
+) -> Response:
+    created = registry.propose_deploy(
+        name, label, version_id, reason=reason, actor=actor_of(request, actor)
+    )
+    return remember_actor(redirect(f"/ui/prompts/{name}/deploy-requests/{created.id}"), actor)
+
+
+@router.get("/prompts/{name}/deploy-requests/{request_id}", response_class=HTMLResponse)
+def deploy_request(
+    request: Request, registry: RegistryDep, name: str, request_id: int
+) -> HTMLResponse:
+    found = registry.get_deploy(name, request_id)
+    target = registry.get_version(name, found.version_id)
+    labels = {x.name: x for x in registry.list_labels(name)}
+    now = labels.get(found.label)
+    serving = (
+        registry.get_version(name, now.version_id)
+        if now is not None and now.version_id is not None
+        else None
+    )
+    return render(
+        request,
+        "deploy.html",
+        name=name,
+        req=found,
+        serving=serving,
+        target=target,
+        **changes(serving or target, target),
+    )
+
+
+@router.post("/prompts/{name}/deploy-requests/{request_id}/{verb}", response_class=HTMLResponse)
+def decide(
+    request: Request,
+    registry: RegistryDep,
+    may_move_protected: MayMoveProtected,
+    name: str,
+    request_id: int,
+    verb: str,
+    reason: Text = "",
+    actor: Text = "",
+) -> Response:
+    registry.decide_deploy(
+        name,
+        request_id,
+        approve=verb == "approve",
+        reason=reason or None,
+        actor=actor_of(request, actor),
+        may_move_protected=may_move_protected,
+    )
+    return remember_actor(redirect(f"/ui/prompts/{name}/deploy-requests/{request_id}"), actor)
