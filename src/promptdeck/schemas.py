@@ -340,8 +340,10 @@ class RenderIn(_In):
         "JSON); for a placeholder, a list of messages.",
         examples=[{"customer": "Ada", "question": "Where is my parcel?"}],
     )
-    version_id: int | None = Field(default=None, ge=1, description="Render this version.")
-    version: str | None = Field(
+    version_id: int | None = Field(
+        default=None, ge=1, le=limits.ID_MAX, description="Render this version."
+    )
+    version: Text | None = Field(
         default=None,
         max_length=limits.VERSION_NAME_MAX,
         description="Or a version number, a label (active) or a version name, as after @ in "

@@ -102,3 +102,14 @@ def test_includes_cycles_and_protection_over_http(api: TestClient) -> None:
     assert_problem(
         api.post("/prompts/a/render", json={"variables": {"q": "?"}}), 422, "template-invalid"
     )
+
+
+def test_render_refuses_a_version_id_past_the_id_range_and_an_unstorable_version_with_422(
+    api: TestClient,
+) -> None:
+    # Found by schemathesis on PostgreSQL: both reached the database and answered 500.
+    create_prompt(api)
+    r = api.post("/prompts/support-reply/render", json={"variables": {}, "version_id": 2**33})
+    assert_problem(r, 422)
+    r = api.post("/prompts/support-reply/render", json={"variables": {}, "version": "a\x00b"})
+    assert_problem(r, 422)

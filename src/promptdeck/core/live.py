@@ -39,6 +39,7 @@ import anyio.to_thread
 from sqlalchemy.engine import Engine, make_url
 
 from promptdeck.core.tx import unavailable_as_error
+from promptdeck.domain import values
 from promptdeck.domain.models import Prompt, Version
 from promptdeck.errors import DatabaseUnavailable, PromptNotFound
 from promptdeck.store import changes
@@ -90,15 +91,15 @@ class PointerReads:
             batch = self._next = _Batch()
             if self._task is None:
                 self._task = asyncio.get_running_loop().create_task(self._run())
-        by_id = ref.isdigit()
-        if by_id:
-            batch.ids.add(int(ref))
+        number = values.parse_id(ref)  # the one spelling of an id (domain/values.py)
+        if number is not None:
+            batch.ids.add(number)
         else:
             batch.names.add(ref)
         await batch.done.wait()
         if batch.error is not None:
             raise batch.error
-        return batch.by_id.get(int(ref)) if by_id else batch.by_name.get(ref)
+        return batch.by_id.get(number) if number is not None else batch.by_name.get(ref)
 
     async def _run(self) -> None:
         try:

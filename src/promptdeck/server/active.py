@@ -119,7 +119,10 @@ class ActiveEndpoint:
             path: str = scope["path"]
             if path.startswith(PREFIX) and path.endswith(SUFFIX):
                 ref = path[len(PREFIX) : -len(SUFFIX)]
-                if ref and "/" not in ref and len(ref) <= 128:
+                # Only printable refs: a NUL or a lone surrogate must not reach the pointer
+                # read that other requests share (PostgreSQL refuses them); FastAPI's route
+                # answers those (404) without the cache.
+                if ref and "/" not in ref and len(ref) <= 128 and ref.isprintable():
                     started = time.perf_counter()
                     if self.request_ids:
                         token = request_id.set(request_id_of(scope))
