@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from promptdeck import limits
+from promptdeck.core import Registry
 from promptdeck.domain.labels import DeployRequest, Label, LabelMove
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.schemas import (
@@ -231,6 +232,27 @@ def get_deploy(prompt_id: PromptRef, request_id: RequestId, registry: RegistryDe
     return deploy_out(registry.get_deploy(prompt_id, request_id))
 
 
+def _decide(
+    registry: Registry,
+    prompt_id: str,
+    request_id: int,
+    approve: bool,
+    body: DeployDecision | None,
+    actor: str,
+    may_move_protected: bool,
+) -> DeployOut:
+    """Approve and reject: one core call, the same answer."""
+    decided = registry.decide_deploy(
+        prompt_id,
+        request_id,
+        approve=approve,
+        reason=body.reason if body else None,
+        actor=actor,
+        may_move_protected=may_move_protected,
+    )
+    return deploy_out(decided)
+
+
 @router.post(
     "/deploy-requests/{request_id}/approve",
     response_model=DeployOut,
@@ -245,15 +267,7 @@ def approve_deploy(
     may_move_protected: MayMoveProtected,
     body: DeployDecision | None = None,
 ) -> DeployOut:
-    decided = registry.decide_deploy(
-        prompt_id,
-        request_id,
-        approve=True,
-        reason=body.reason if body else None,
-        actor=actor,
-        may_move_protected=may_move_protected,
-    )
-    return deploy_out(decided)
+    return _decide(registry, prompt_id, request_id, True, body, actor, may_move_protected)
 
 
 @router.post(
@@ -270,12 +284,4 @@ def reject_deploy(
     may_move_protected: MayMoveProtected,
     body: DeployDecision | None = None,
 ) -> DeployOut:
-    decided = registry.decide_deploy(
-        prompt_id,
-        request_id,
-        approve=False,
-        reason=body.reason if body else None,
-        actor=actor,
-        may_move_protected=may_move_protected,
-    )
-    return deploy_out(decided)
+    return _decide(registry, prompt_id, request_id, False, body, actor, may_move_protected)
