@@ -1,7 +1,7 @@
 """After the whole suite: no raw API key or password anywhere the suite left its databases
-and server logs (issue 11), and no webhook secret in its logs. Keys are stored as a hash with a short visible prefix
-(``pdk_XXXXXXXX``), passwords as argon2id: a whole key or a test password in a database file
-(WAL included) or a log is a leak."""
+and server logs (issue 11), and no webhook secret in its logs. Keys are stored as a hash
+with a short visible prefix (``pdk_XXXXXXXX``), passwords as argon2id: a whole key or a
+test password in a database file (WAL included) or a log is a leak."""
 
 from __future__ import annotations
 
