@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from promptdeck import limits
-from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.domain.webhooks import Delivery, Hook
 from promptdeck.schemas import (
@@ -19,18 +18,12 @@ from promptdeck.schemas import (
     WebhookPatch,
 )
 from promptdeck.server.api.prompts import Cursor, Limit
-from promptdeck.server.deps import ActorDep, CanonicalId
+from promptdeck.server.deps import ActorDep, CanonicalId, WebhooksDep
 from promptdeck.server.problems import responses
 
 router = APIRouter(tags=["webhooks"], responses=responses(400, 401, 403, 422))
 
 
-def get_webhooks(request: Request) -> Webhooks:
-    hooks: Webhooks = request.app.state.webhooks
-    return hooks
-
-
-WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
 HookId = Annotated[int, Path(ge=1, le=limits.ID_MAX, description="The webhook's id."), CanonicalId]
 
 
