@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from promptdeck.core import Registry
+from promptdeck.core import Registry, announce
 from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain.webhooks import Attempt, Retry
 from promptdeck.store import migrate
@@ -86,3 +86,22 @@ def test_migration_0008_goes_down_to_0007_and_up_again(database_url: str) -> Non
         assert [d.kind for d in hooks.deliveries(hook.id).items] == ["version.created"]
     finally:
         engine.dispose()
+
+
+def test_hooks_for_events_of_several_prompts_are_the_global_ones_and_each_prompts(
+    registry: Registry,
+) -> None:
+    hooks = Webhooks(registry.engine)
+    a = registry.create_prompt("a").prompt
+    b = registry.create_prompt("b").prompt
+    registry.create_prompt("c")
+    everyone = hooks.create("http://127.0.0.1:9/", enabled=True).hook
+    own_a = hooks.create("http://127.0.0.1:9/", prompt="a").hook
+    own_b = hooks.create("http://127.0.0.1:9/", prompt="b").hook
+    hooks.create("http://127.0.0.1:9/", prompt="c")
+    hooks.create("http://127.0.0.1:9/", enabled=False)
+    with registry.engine.connect() as conn:
+        found = announce.hooks_for(conn, [{"prompt_id": a.id}, {"prompt_id": b.id}])
+        single = announce.hooks_for(conn, [{"prompt_id": a.id}])
+    assert sorted(h.id for h in found) == [everyone.id, own_a.id, own_b.id]
+    assert sorted(h.id for h in single) == [everyone.id, own_a.id]
