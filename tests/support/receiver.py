@@ -18,6 +18,12 @@ class Received:
     at: float
 
 
+class Server(ThreadingHTTPServer):
+    # socketserver's default backlog (5) drops the SYNs of a burst (a second's retransmit).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Receiver:
     def __init__(self, mode: str = "ok", slow_s: float = 3.0) -> None:
         self.mode = mode
@@ -46,8 +52,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
