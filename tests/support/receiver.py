@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,6 +17,13 @@ class Received:
     body: bytes
     answered: int | None  # None: the sender gave up first (slow mode)
     at: float
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Until ``check()`` is true, at most ``timeout`` seconds (the test asserts after)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not check():
+        time.sleep(0.05)
 
 
 class Server(ThreadingHTTPServer):

@@ -134,7 +134,7 @@ def test_writers_readers_and_prefix_limited_admins_cannot_manage_webhooks(
         hook = http.post("/webhooks", json={"url": "http://127.0.0.1:9/"}, headers=admin).json()
         for who in ("write", "read", "limited", "admin"):
             auth = {"Authorization": f"Bearer {keys[who]}"}
-            statuses[who] = [
+            answers = [
                 http.post("/webhooks", json={"url": "http://127.0.0.1:9/"}, headers=auth),
                 http.get("/webhooks", headers=auth),
                 http.get(f"/webhooks/{hook['id']}", headers=auth),
@@ -143,7 +143,7 @@ def test_writers_readers_and_prefix_limited_admins_cannot_manage_webhooks(
                 http.post(f"/webhooks/{hook['id']}/test", headers=auth),
                 http.get("/ui/webhooks", headers=auth),
             ]
-            statuses[who] = [r.status_code for r in statuses[who]]  # type: ignore[misc]
+            statuses[who] = [r.status_code for r in answers]
         nobody = http.get("/webhooks").status_code
     assert statuses["write"] == [403] * 7
     assert statuses["read"] == [403] * 7

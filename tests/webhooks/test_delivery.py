@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from promptdeck.core import Registry
 from promptdeck.store.engine import create_engine
 from tests.support.load import figure
-from tests.support.receiver import Receiver
+from tests.support.receiver import Receiver, wait_until
 from tests.support.server import ServerProcess
 
 DOC = Path(__file__).parents[2] / "docs" / "webhooks.md"
@@ -173,8 +173,10 @@ def test_the_documented_recipe_refuses_a_changed_body_a_wrong_secret_and_an_old_
             ).json()
             queued = http.post(f"/webhooks/{made['id']}/test")
             assert queued.status_code == 202
-            rx.wait_for(lambda r: len(r.accepted()) >= 1)
-            log = http.get(f"/webhooks/{made['id']}/deliveries").json()["items"]
+            deliveries = f"/webhooks/{made['id']}/deliveries"
+            # The receiver has it before the sender has recorded its answer.
+            wait_until(lambda: http.get(deliveries).json()["items"][0]["status"] != "pending")
+            log = http.get(deliveries).json()["items"]
     got = rx.accepted()[0]
     assert got.headers["promptdeck-event"] == "webhook.test"
     assert got.headers["promptdeck-delivery"] == queued.json()["uid"]

@@ -27,7 +27,7 @@ def sign_in(browser: TestClient, name: str) -> str:
     page = browser.get("/ui/webhooks")
     if page.status_code != 200:
         return ""
-    return page.text.split('name="csrf" value="')[1].split('"')[0]
+    return str(page.text.split('name="csrf" value="')[1].split('"')[0])
 
 
 def test_an_admin_adds_a_hook_sends_a_test_and_reads_the_log_in_the_ui(

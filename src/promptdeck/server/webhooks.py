@@ -54,7 +54,7 @@ class Deliverer:
             self._task = None
 
     async def _run(self) -> None:
-        pruned = 0.0
+        pruned, failing = 0.0, False
         async with httpx.AsyncClient(
             timeout=self.timeout,
             follow_redirects=False,
@@ -64,15 +64,26 @@ class Deliverer:
                 try:
                     batch = await anyio.to_thread.run_sync(self._claim)
                     if batch:
-                        await asyncio.gather(*(self._deliver(http, out) for out in batch))
+                        done = await asyncio.gather(
+                            *(self._deliver(http, out) for out in batch), return_exceptions=True
+                        )
+                        # An attempt not recorded (the database went away) is sent again
+                        # when its lease ends.
+                        lost = next((e for e in done if isinstance(e, Exception)), None)
+                        if lost is not None:
+                            raise lost
+                        failing = False
                         continue  # more may be due
+                    failing = False
                     if time.monotonic() - pruned > PRUNE_EVERY_S:
                         pruned = time.monotonic()
                         await anyio.to_thread.run_sync(self.hooks.prune, self.keep)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # the database is down: try again at the next poll
-                    log.warning("webhook deliveries: %s", type(exc).__name__)
+                    if not failing:  # once, not at every poll until it is back
+                        log.warning("webhook deliveries paused: %s", type(exc).__name__)
+                    failing = True
                 await asyncio.sleep(self.poll)
 
     def _claim(self) -> list[Outgoing]:
