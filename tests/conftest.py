@@ -47,7 +47,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     read, leaks = secrets_sweep.sweep(root)
     figure(
         "secrets at rest, whole suite",
-        f"{len(leaks)} raw keys or passwords in {read} database files and server logs",
+        f"{len(leaks)} raw keys, passwords or webhook secrets in {read} database files "
+        "and server logs",
     )
     if leaks:
         print("\n".join(leaks[:20]))

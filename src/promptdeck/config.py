@@ -71,6 +71,40 @@ class Settings(BaseSettings):
         "https (set it behind a TLS-terminating proxy that does not pass the scheme on).",
     )
 
+    webhooks_deliver: bool = Field(
+        default=True,
+        description="Send webhook deliveries from this process (every process claims due "
+        "deliveries with a lease, so each is sent by one).",
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="A webhook receiver must answer within this."
+    )
+    webhook_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often a process looks for due deliveries."
+    )
+    webhook_retry_base_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="First wait before a failed delivery is tried again; it doubles each time.",
+    )
+    webhook_retry_max_s: float = Field(
+        default=3600.0, gt=0, description="The longest wait between two attempts."
+    )
+    webhook_retry_for_s: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="A delivery not accepted this long after its event is marked failed.",
+    )
+    webhook_lease_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a claimed delivery is one process's (at least twice the "
+        "timeout): a process that dies mid-send gives it up after this.",
+    )
+    webhook_keep_days: int = Field(
+        default=14, ge=1, description="Days the delivery log keeps finished deliveries."
+    )
+
     def host_list(self) -> list[str] | None:
         return _split(self.allowed_hosts) if self.allowed_hosts is not None else None
 

@@ -93,6 +93,11 @@ class DeployRequestNotFound(NotFound):
     title = "Deploy request not found"
 
 
+class WebhookNotFound(NotFound):
+    code = "webhook-not-found"
+    title = "Webhook not found"
+
+
 class LabelledVersionProtected(Conflict):
     """A version a label points at cannot be archived or purged; `active` cannot be removed."""
 

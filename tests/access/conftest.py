@@ -69,6 +69,7 @@ def snapshot(registry: Registry) -> tuple[object, ...]:
             for table in (
                 *("prompts", "versions", "events", "blobs", "principals", "sessions"),
                 *("labels", "protected_labels", "label_moves", "deploy_requests"),
+                *("webhooks", "webhook_deliveries"),
             )
         )
 

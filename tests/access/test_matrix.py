@@ -9,6 +9,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.core.webhooks import Webhooks
 from tests.access.conftest import Keys, bearer, snapshot
 from tests.support.load import figure
 
@@ -25,6 +26,14 @@ ADMIN = {
     ("GET", "/users"),
     ("POST", "/users"),
     ("DELETE", "/users/{name}"),
+    # Webhooks (issue 14): a hook hears every prompt's events.
+    ("GET", "/webhooks"),
+    ("POST", "/webhooks"),
+    ("GET", "/webhooks/{hook_id}"),
+    ("PATCH", "/webhooks/{hook_id}"),
+    ("DELETE", "/webhooks/{hook_id}"),
+    ("GET", "/webhooks/{hook_id}/deliveries"),
+    ("POST", "/webhooks/{hook_id}/test"),
 }
 WRITE = {
     ("POST", "/prompts"),
@@ -112,6 +121,8 @@ class Cell:
         proposed = self.registry.propose_deploy(
             prompt, "production", second.id, reason="matrix", actor="setup"
         )
+        # Paused: nothing is queued for it, so no delivery worker touches the database.
+        hook = Webhooks(self.registry.engine).create("http://127.0.0.1:9/", enabled=False)
         body: Any = None
         params: dict[str, str] = {}
         if (method, path) == ("POST", "/prompts"):
@@ -135,6 +146,10 @@ class Cell:
             body = {"protected": True}
         elif (method, path) == ("POST", "/prompts/{prompt_id}/deploy-requests"):
             body = {"label": "staging", "version_id": second.id, "reason": "matrix"}
+        elif (method, path) == ("POST", "/webhooks"):
+            body = {"url": "http://127.0.0.1:9/", "enabled": False}
+        elif (method, path) == ("PATCH", "/webhooks/{hook_id}"):
+            body = {"description": "matrix"}
         elif path.endswith("/versions/{version_id}") and method == "DELETE":
             params = {"reason": "matrix"}
         if path == "/changes":
@@ -153,6 +168,7 @@ class Cell:
             .replace("{name}", f"k{n}" if path.startswith("/keys") else f"u{n}")
             .replace("{label}", "production")
             .replace("{request_id}", str(proposed.id))
+            .replace("{hook_id}", str(hook.hook.id))
         )
         before = snapshot(self.registry)
         response = self.api.request(method, url, json=body, params=params, headers=self.key(caller))

@@ -52,6 +52,11 @@ COMMANDS = [
     ["users", "create"],
     ["users", "list"],
     ["users", "revoke"],
+    ["webhooks", "add"],
+    ["webhooks", "list"],
+    ["webhooks", "rm"],
+    ["webhooks", "deliveries"],
+    ["webhooks", "test"],
 ]  # fmt: skip  (serve and db are documented with the server)
 
 

@@ -63,7 +63,8 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation_in_any_operation_or_p
     # fuzzer sends would close it, and every later request would only be a 401.
     with setup.open_access(database_url) as access:
         key = access.create_key(f"st-{uuid.uuid4().hex}", "admin").secret
-    server = start_server()
+    # No delivery worker: the fuzzer's webhooks point anywhere, and a test sends nothing out.
+    server = start_server(env={"PROMPTDECK_WEBHOOKS_DELIVER": "false"})
     auth = {"Authorization": f"Bearer {key}"}
     report = tmp_path / "schemathesis.json"
     (tmp_path / "schemathesis.toml").write_text(CONFIG)

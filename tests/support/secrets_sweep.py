@@ -1,7 +1,7 @@
 """After the whole suite: no raw API key or password anywhere the suite left its databases
-and server logs (issue 11). Keys are stored as a hash with a short visible prefix
-(``pdk_XXXXXXXX``), passwords as argon2id: a whole key or a test password in a database file
-(WAL included) or a log is a leak."""
+and server logs (issue 11), and no webhook secret in its logs. Keys are stored as a hash
+with a short visible prefix (``pdk_XXXXXXXX``), passwords as argon2id: a whole key or a
+test password in a database file (WAL included) or a log is a leak."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ RAW_KEY = re.compile(rb"pdk_[0-9a-f]{8}_[A-Za-z0-9_\-]{20,}")
 # Every password the tests give people (tests/access, tests/ui).
 PASSWORDS = (b"a long password", b"a long enough password", b"wrong password!")
 SUFFIXES = (".db", ".db-wal", ".log")
+# Webhook secrets are kept as they are in the database (signing needs them; docs/webhooks.md,
+# "Secrets"), so they are swept for in server logs only: a generated one by its shape, and
+# the ones the tests give (tests/webhooks).
+RAW_WEBHOOK_SECRET = re.compile(rb"whsec_[A-Za-z0-9_\-]{40,}")
+WEBHOOK_SECRETS = (b"a shared secret of ours", b"a rotated secret value")
 
 
 def sweep(root: Path) -> tuple[int, list[str]]:
@@ -26,4 +31,8 @@ def sweep(root: Path) -> tuple[int, list[str]]:
         if RAW_KEY.search(data):
             leaks.append(f"{path}: a whole API key")
         leaks += [f"{path}: a password" for pw in PASSWORDS if pw in data]
+        if path.name.endswith(".log"):
+            if RAW_WEBHOOK_SECRET.search(data):
+                leaks.append(f"{path}: a webhook secret")
+            leaks += [f"{path}: a webhook secret" for s in WEBHOOK_SECRETS if s in data]
     return read, leaks

@@ -15,6 +15,7 @@ import httpx
 
 from promptdeck import limits
 from promptdeck.client import _ops as ops
+from promptdeck.client import webhooks as webhook_calls
 from promptdeck.client._background import AsyncBackground
 from promptdeck.client._changes import READ_TIMEOUT_S, ChangesState, SseParser
 from promptdeck.client._flight import AsyncSingleFlight
@@ -34,6 +35,7 @@ from promptdeck.domain import templates
 from promptdeck.domain.templates import IncludeRef
 from promptdeck.errors import PromptdeckError, TemplateInvalid, VersionNotFound
 from promptdeck.schemas import (
+    DeliveryOut,
     DeployOut,
     EventOut,
     ImportOut,
@@ -49,6 +51,8 @@ from promptdeck.schemas import (
     StorageOut,
     VersionOut,
     VersionSummaryOut,
+    WebhookCreated,
+    WebhookOut,
 )
 
 T = TypeVar("T")
@@ -673,6 +677,83 @@ class AsyncClient:
     async def import_prompt(self, record: PromptRecord | dict[str, Any]) -> ImportOut:
         """Write an exported history as it is; a no-op if an identical prompt exists."""
         return await self._send(ops.import_prompt(record))
+
+    # --- webhooks (admin; docs/webhooks.md) -------------------------------------------------
+
+    async def create_webhook(
+        self,
+        url: str,
+        *,
+        events: list[str] | None = None,
+        prompt: str | int | None = None,
+        secret: str | None = None,
+        description: str | None = None,
+        enabled: bool = True,
+    ) -> WebhookCreated:
+        """A new webhook (all events of every prompt unless ``events``/``prompt`` say
+        less); the answer's ``secret`` is shown this once."""
+        return await self._send(
+            webhook_calls.create(
+                url,
+                events=events,
+                prompt=prompt,
+                secret=secret,
+                description=description,
+                enabled=enabled,
+            )
+        )
+
+    async def list_webhooks(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[WebhookOut]:
+        return await self._send(webhook_calls.listing(limit=limit, cursor=cursor))
+
+    async def get_webhook(self, hook_id: int) -> WebhookOut:
+        return await self._send(webhook_calls.get(hook_id))
+
+    async def update_webhook(
+        self,
+        hook_id: int,
+        *,
+        url: str | None = None,
+        events: list[str] | None = None,
+        secret: str | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+    ) -> WebhookOut:
+        """Change what is given; ``enabled=False`` pauses the hook."""
+        changes = {
+            k: v
+            for k, v in (
+                ("url", url),
+                ("events", events),
+                ("secret", secret),
+                ("description", description),
+                ("enabled", enabled),
+            )
+            if v is not None
+        }
+        return await self._send(webhook_calls.update(hook_id, changes))
+
+    async def delete_webhook(self, hook_id: int) -> None:
+        await self._send(webhook_calls.delete(hook_id))
+
+    async def list_webhook_deliveries(
+        self,
+        hook_id: int,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[DeliveryOut]:
+        """The hook's delivery log, newest first, each with its last attempt."""
+        return await self._send(
+            webhook_calls.deliveries(hook_id, status=status, limit=limit, cursor=cursor)
+        )
+
+    async def send_webhook_test(self, hook_id: int) -> DeliveryOut:
+        """Queue a ``webhook.test`` delivery to the hook ("send a test")."""
+        return await self._send(webhook_calls.send_test(hook_id))
 
     async def health(self) -> dict[str, Any]:
         return await self._send(ops.health())

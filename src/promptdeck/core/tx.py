@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from promptdeck.core import announce
 from promptdeck.core.content import ContentStore
 from promptdeck.domain import rules
 from promptdeck.domain.refs import EventKind
@@ -118,10 +119,17 @@ class Tx:
             )
 
     def flush(self) -> None:
+        if not self.events:
+            return
+        # Webhooks: the hooks that may want these events, read once; their deliveries are
+        # queued in this transaction, so they commit (or not) with the events.
+        hooks = announce.hooks_for(self.conn, self.events)
         for event in self.events:
             if event["kind"] in changes.MOVE_KINDS:  # GET /changes: see store/changes.py
                 changes.announce(self.conn)  # before the insert: moves commit in id order
-            q.insert_event(self.conn, event)
+            event["id"] = q.insert_event(self.conn, event)
+        if hooks:
+            announce.enqueue(self.conn, hooks, self.events, self.clock())
         self.events.clear()
 
 

@@ -15,13 +15,14 @@ from promptdeck.core.access import Access
 from promptdeck.core.live import ActiveCache, ChangeFeed
 from promptdeck.core.ops import readiness
 from promptdeck.core.setup import open_registry
+from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain import etag
 from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import changes, docs, problems, ui
 from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
 from promptdeck.server.api import access as access_api
-from promptdeck.server.api import labels, prompts, templates, transfer, versions
+from promptdeck.server.api import labels, prompts, templates, transfer, versions, webhooks
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.head import HeadAsGet
@@ -29,6 +30,7 @@ from promptdeck.server.labelled import LabelledActive
 from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.server.observe import Observe
 from promptdeck.server.security import Gate, is_loopback
+from promptdeck.server.webhooks import Deliverer
 
 DESCRIPTION = """\
 promptdeck keeps AI prompts as immutable, named versions: create versions, read the history
@@ -48,10 +50,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     )
     feed = ChangeFeed(registry.engine, settings.database_url)
     closing: list[Gate] = []
+    hooks = Webhooks(registry.engine, clock=registry.clock)
+    deliverer = Deliverer(hooks, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.webhooks_deliver:
+            deliverer.start()
         yield
+        await deliverer.stop()
         await feed.close()
         await cache.close()
         for gate in closing:
@@ -72,12 +79,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.registry = registry
     app.state.settings = settings
     app.state.feed = feed
+    app.state.webhooks = hooks
     problems.install(app)
     app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
     app.include_router(labels.router)
     app.include_router(access_api.router)
+    app.include_router(webhooks.router)
     app.include_router(templates.router)
     app.include_router(changes.router)
 

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BeforeValidator
 
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain import values
 from promptdeck.domain.access import OPEN, Principal, Role
 from promptdeck.limits import ACTOR_MAX, IDEMPOTENCY_KEY_MAX
@@ -66,6 +67,11 @@ def get_access(request: Request) -> Access:
     return access
 
 
+def get_webhooks(request: Request) -> Webhooks:
+    hooks: Webhooks = request.app.state.webhooks
+    return hooks
+
+
 def get_may_move_protected(request: Request) -> bool:
     """Whether the caller may move protected labels and decide deploy requests: the admin
     role. Open mode's principal (OPEN) is an admin."""
@@ -74,6 +80,7 @@ def get_may_move_protected(request: Request) -> bool:
 
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 AccessDep = Annotated[Access, Depends(get_access)]
+WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 MayMoveProtected = Annotated[bool, Depends(get_may_move_protected)]
 ActorDep = Annotated[str, Depends(get_actor)]

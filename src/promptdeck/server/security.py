@@ -77,7 +77,9 @@ def prompt_of(path: str) -> str | None:
 def need_of(method: str, path: str, body: dict[str, Any] | None = None) -> Role:
     """The role a request needs (DESIGN: read, write, admin)."""
     parts = path.strip("/").split("/")
-    if parts[0] in ("keys", "users") or path == "/ui/audit":
+    if parts[0] in ("keys", "users", "webhooks") or path == "/ui/audit":
+        return Role.admin
+    if parts[:2] == ["ui", "webhooks"]:
         return Role.admin
     if method in SAFE_METHODS:
         # The UI's pages that are only a form for a change need what the change needs.
@@ -330,6 +332,13 @@ class Gate:
     async def _authorize(
         self, principal: Principal, method: str, path: str, body: dict[str, Any] | None
     ) -> None:
+        top = path.strip("/").split("/")
+        if principal.limited and (top[0] == "webhooks" or top[:2] == ["ui", "webhooks"]):
+            # A hook hears every prompt's events (or names any): not for a key kept to some.
+            raise errors.Forbidden(
+                f"{principal.kind} {principal.name!r} is limited to some prompts; "
+                "webhooks need an admin without prompt prefixes"
+            )
         ref = prompt_of(path) if principal.limited else None
         if ref is not None:
             name = ref

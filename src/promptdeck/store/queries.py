@@ -278,7 +278,8 @@ _INSERT_EVENT = sa.insert(events)
 RETENTION_KEYS = {"number", "version_name", "reason", "max_versions"}
 
 
-def insert_event(conn: Connection, values: dict[str, Any]) -> None:
+def insert_event(conn: Connection, values: dict[str, Any]) -> int:
+    """The new event's id."""
     detail = values.get("detail") or {}
     kind = values["kind"]
     if values.get("version_id") is not None:
@@ -290,7 +291,9 @@ def insert_event(conn: Connection, values: dict[str, Any]) -> None:
             and detail["reason"] == "retention"
         ):
             values = {**values, "detail": {"max_versions": detail["max_versions"]}}
-    conn.execute(_INSERT_EVENT, values)
+    key = conn.execute(_INSERT_EVENT, values).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def events_with_versions() -> sa.Select[Any]:

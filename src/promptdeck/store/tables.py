@@ -255,3 +255,52 @@ deploy_requests = sa.Table(
     sa.Column("decision_reason", sa.Text, nullable=True),
     sa.Index("ix_deploy_requests_prompt_id_id", "prompt_id", "id"),
 )
+
+# --- webhooks (revision 0008) ----------------------------------------------------------------
+# A hook is global (prompt_id NULL) or one prompt's; ``events`` is a JSON list of kinds or
+# ["*"]. The secret is kept as it is: signing needs it (docs/webhooks.md, "Secrets").
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("events", JSONType, nullable=False),
+    sa.Column("secret", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# One event on its way to one hook: written in the event's transaction, claimed by one
+# process at a time (``claimed_until``: a lease), its last attempt kept (the delivery log).
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(36), nullable=False, unique=True),
+    sa.Column(
+        "hook_id", sa.Integer, sa.ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("event_id", sa.Integer, nullable=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # pending, delivered, failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("claimed_until", UTCDateTime, nullable=True),
+    sa.Column("claimed_by", sa.String(36), nullable=True),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.Column("last_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("last_status_code", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_response", sa.Text, nullable=True),
+    sa.Column("last_duration_ms", sa.Integer, nullable=True),
+    sa.Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    sa.Index("ix_webhook_deliveries_hook_id_id", "hook_id", "id"),
+    sqlite_autoincrement=True,
+)

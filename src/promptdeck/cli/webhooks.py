@@ -1,0 +1,169 @@
+"""`promptdeck webhooks …`: signed announcements of changes to other systems (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from promptdeck.cli.output import (
+    DEFAULT_URL,
+    ApiKey,
+    Json,
+    Url,
+    api_command,
+    client,
+    console,
+    err_console,
+    print_json,
+    stamp,
+)
+from promptdeck.schemas import DeliveryOut, WebhookOut
+
+app = typer.Typer(
+    help="Webhooks: signed POSTs to other systems when prompts change (admin).",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+HookId = Annotated[int, typer.Argument(help="The webhook's id.", show_default=False)]
+
+
+def _events(hook: WebhookOut) -> str:
+    return ", ".join(hook.events)
+
+
+@app.command("add")
+@api_command
+def add(
+    target: Annotated[
+        str, typer.Argument(help="Where to POST: an http:// or https:// URL.", show_default=False)
+    ],
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event",
+            "-e",
+            help="An event kind to send: version.created, label.moved, version.rolled_back, "
+            "deploy.requested… (repeat; default: all).",
+            show_default=False,
+        ),
+    ] = None,
+    prompt: Annotated[
+        str | None,
+        typer.Option("--prompt", help="Only this prompt's events (default: every prompt's)."),
+    ] = None,
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            "--secret",
+            help="The signing secret (16+ characters); generated and printed once if omitted.",
+            show_default=False,
+        ),
+    ] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help="What the hook is for.")
+    ] = None,
+    as_json: Json = False,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Add a webhook; prints its signing secret once (docs/webhooks.md: how to verify)."""
+    with client(url, api_key) as c:
+        made = c.create_webhook(
+            target, events=event, prompt=prompt, secret=secret, description=description
+        )
+    if as_json:
+        print_json(made)
+        return
+    scope = f" for {escape(made.prompt_name)}" if made.prompt_name else ""
+    console.print(
+        f"created webhook {made.id} -> {escape(made.url)}{scope} ({escape(_events(made))})"
+    )
+    if secret is None:
+        err_console.print("Its signing secret, shown only now (keep it in your receiver):")
+        print(made.secret)
+
+
+@app.command("list")
+@api_command
+def list_(as_json: Json = False, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
+    """Every webhook: id, URL, prompt, events, state (never a secret)."""
+    items: list[WebhookOut] = []
+    with client(url, api_key) as c:
+        cursor: str | None = None
+        while True:
+            page = c.list_webhooks(limit=200, cursor=cursor)
+            items += page.items
+            if not (cursor := page.next_cursor):
+                break
+    if as_json:
+        print_json(items)
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("ID", "URL", "PROMPT", "EVENTS", "STATE"):
+        table.add_column(column)
+    for h in items:
+        table.add_row(
+            str(h.id),
+            escape(h.url),
+            escape(h.prompt_name or "all"),
+            escape(_events(h)),
+            "enabled" if h.enabled else "paused",
+        )
+    console.print(table)
+
+
+@app.command("rm")
+@api_command
+def rm(hook_id: HookId, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
+    """Delete a webhook and its deliveries (pending ones are not sent)."""
+    with client(url, api_key) as c:
+        c.delete_webhook(hook_id)
+    console.print(f"deleted webhook {hook_id}")
+
+
+@app.command("deliveries")
+@api_command
+def deliveries(
+    hook_id: HookId,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="pending, delivered or failed.", show_default=False),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 20,
+    as_json: Json = False,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """The webhook's delivery log: each delivery's state and its last attempt."""
+    with client(url, api_key) as c:
+        page = c.list_webhook_deliveries(hook_id, status=status, limit=limit)
+    if as_json:
+        print_json(page.items)
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("ID", "EVENT", "STATE", "TRIES", "LAST", "ANSWER", "WHEN"):
+        table.add_column(column)
+    for d in page.items:
+        table.add_row(str(d.id), d.kind, d.status, str(d.attempts), *_last(d))
+    console.print(table)
+
+
+def _last(d: DeliveryOut) -> tuple[str, str, str]:
+    if d.last_attempt_at is None:
+        return "-", "", stamp(d.created_at)
+    code = str(d.last_status_code) if d.last_status_code is not None else "no answer"
+    answer = (d.last_error or d.last_response or "").replace("\n", " ")[:60]
+    return f"{code} in {d.last_duration_ms} ms", escape(answer), stamp(d.last_attempt_at)
+
+
+@app.command("test")
+@api_command
+def test(hook_id: HookId, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
+    """Send a test: queue a webhook.test delivery (see it with `webhooks deliveries`)."""
+    with client(url, api_key) as c:
+        d = c.send_webhook_test(hook_id)
+    console.print(f"queued test delivery {d.id} ({d.uid}) to webhook {hook_id}")

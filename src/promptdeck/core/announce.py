@@ -1,0 +1,52 @@
+"""Webhook deliveries queued with the events that cause them, in the same transaction: a
+write that commits has its deliveries in the database (they survive a restart), one that
+rolls back has none. Called by ``Tx.flush``; the sending is the server's
+(server/webhooks.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from promptdeck.domain import webhooks as rules
+from promptdeck.store import webhooks as store
+
+
+def hooks_for(conn: Connection, events: list[dict[str, Any]]) -> list[Any]:
+    """The enabled hooks that may want these events: one small read per write."""
+    return store.matching_hooks(conn, {int(e["prompt_id"]) for e in events})
+
+
+def enqueue(conn: Connection, hooks: list[Any], events: list[dict[str, Any]], now: datetime) -> int:
+    """One delivery per (event, hook that wants it); ``events`` carry their ``id``."""
+    wanted = [
+        (event, hook)
+        for event in events
+        for hook in hooks
+        if (hook.prompt_id is None or hook.prompt_id == event["prompt_id"])
+        and rules.wants(hook.events, event["kind"])
+    ]
+    if not wanted:
+        return 0
+    names = store.prompt_names(conn, {int(e["prompt_id"]) for e, _ in wanted})
+    rows = []
+    for event, hook in wanted:
+        uid = str(uuid.uuid4())
+        rows.append(
+            {
+                "uid": uid,
+                "hook_id": hook.id,
+                "event_id": event["id"],
+                "kind": event["kind"],
+                "body": rules.payload(uid, event, names.get(event["prompt_id"])).decode(),
+                "status": store.PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+        )
+    store.insert_deliveries(conn, rows)
+    return len(rows)
