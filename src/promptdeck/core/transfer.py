@@ -16,6 +16,7 @@ from typing import Any
 from promptdeck.core import includes, load
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules, templates
+from promptdeck.domain.labels import DEFAULT_PROTECTED
 from promptdeck.domain.models import Page, Prompt
 from promptdeck.domain.refs import PromptRef
 from promptdeck.errors import InvalidInput, PromptNameTaken
@@ -100,7 +101,12 @@ def import_labels(tx: Tx, prompt_id: int, record: dict[str, Any], id_of: dict[in
         label_rows_=[
             {**x, "version_id": id_of[x["version_number"]]} for x in record.get("labels") or []
         ],
-        protected_=list(record.get("protected_labels") or []),
+        # An export from before labels has no protected set: the prompt gets a new one's.
+        protected_=list(
+            DEFAULT_PROTECTED
+            if record.get("protected_labels") is None
+            else record["protected_labels"]
+        ),
         moves=[
             {
                 **{key: m.get(key) for key in MOVE_KEYS},
