@@ -99,7 +99,7 @@ def move_label(
     description=(
         "A new prompt (created, or imported without a protected set) starts with "
         "`production` protected: moving it needs the admin role or an approved deploy "
-        "request until an admin sends `{\"protected\": false}` for it here."
+        'request until an admin sends `{"protected": false}` for it here.'
     ),
 )
 def patch_label(
