@@ -409,6 +409,11 @@ def describe(event: EventOut, names: dict[int, str]) -> str:
         retention = event.kind in RETENTION_KINDS
         if retention and detail.get("reason"):
             what += f": {escape(str(detail['reason']))}"
+        archived = detail.get("archived")  # a creation over max_versions archived these
+        if isinstance(archived, list) and archived:
+            what += "; archived " + ", ".join(
+                f"#{a.get('number', '?')}" for a in archived if isinstance(a, dict)
+            )
         return what
     if "fields" in detail:
         return "fields: " + ", ".join(map(str, detail["fields"]))
