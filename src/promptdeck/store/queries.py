@@ -279,8 +279,9 @@ RETENTION_KEYS = {"number", "version_name", "reason", "max_versions"}
 
 
 # A version created over max_versions archives the oldest one in the same transaction. Its
-# event says so in detail.archived, stored as the archived version's id in the row's
-# from_version_id (unused by version.created): one event row a version, with a limit as
+# event says so in detail.archived, stored as the archived version's id, negated, in the
+# row's from_version_id (unused by version.created; negative, so no id written by other
+# means, an import's included, reads as one): one event row a version, with a limit as
 # without. An archive event row of its own cost ~110 bytes (row and two index entries), more
 # than the archived version then saved (docs/performance.md, "Archiving saves space").
 RETENTION_MERGED = {"version_id", "number", "version_name", "reason"}
@@ -311,7 +312,7 @@ def insert_event(conn: Connection, values: dict[str, Any]) -> None:
     if values.get("version_id") is not None:
         merged = _merged_archive(values, detail)
         if merged is not None:
-            values = {**values, "from_version_id": merged, "detail": {}}
+            values = {**values, "from_version_id": -merged, "detail": {}}
         elif kind in DERIVED_DETAIL and set(detail) == {"number", "version_name"}:
             values = {**values, "detail": {}}
         elif (
@@ -337,7 +338,7 @@ def events_with_versions() -> sa.Select[Any]:
         _FROM.c.version_name.label("from_version_name_"),
     ).select_from(
         events.outerjoin(versions, versions.c.id == events.c.version_id).outerjoin(
-            _FROM, _FROM.c.id == events.c.from_version_id
+            _FROM, _FROM.c.id == -events.c.from_version_id
         )
     )
 
@@ -347,7 +348,7 @@ def merged_archive_of(m: Any) -> bool:
     return (
         m["kind"] == EventKind.VERSION_CREATED
         and m["from_version_id"] is not None
-        and not m["detail"]
+        and m["from_version_id"] < 0
     )
 
 
@@ -465,7 +466,7 @@ def event_detail(m: Any) -> dict[str, Any]:
     named = {"number": m["version_number"], "version_name": m["version_version_name"]}
     if merged_archive_of(m):
         archived = {
-            "version_id": m["from_version_id"],
+            "version_id": -m["from_version_id"],
             "number": m["from_version_number_"],
             "version_name": m["from_version_name_"],
             "reason": "retention",
