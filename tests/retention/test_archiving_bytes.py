@@ -114,3 +114,20 @@ def test_a_version_archived_by_a_creation_is_recorded_listed_and_restorable(
             (1, "retention")
         ]
         assert api.post("/prompts/import", json={**record, "name": "q"}).status_code == 200
+
+
+def test_an_imported_creation_event_naming_a_from_version_never_reads_as_an_archive(
+    registry: Registry,
+) -> None:
+    registry.create_prompt("src", content="one")
+    registry.create_version("src", content="two")
+    record = registry.export_prompt("src")
+    for event in record["events"]:
+        if event["kind"] == "version.created" and event["version_number"] == 2:
+            event["from_version_number"] = 1  # a from_version a creation never has
+    registry.import_prompt({**record, "name": "copy"})
+    created = [
+        e for e in registry.list_events("copy", limit=50).items if e.kind == "version.created"
+    ]
+    assert all("archived" not in e.detail for e in created)
+    assert [e.from_version_id is not None for e in created] == [True, False]
