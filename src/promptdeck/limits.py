@@ -17,6 +17,10 @@ RENDER_MAX = 2_000_000  # characters of rendered text (all messages together)
 INCLUDE_DEPTH_MAX = 8  # nested includes followed when rendering
 INCLUDES_MAX = 64  # include tags expanded in one render
 MESSAGES_MAX = 500  # messages in a chat version
+# Jinja sections (opted into): loop iterations, loop-filter tests, macro calls and range()
+# items counted together in one render, and the render's CPU time checked as they are.
+RENDER_STEPS_MAX = 200_000
+RENDER_CPU_S = 1.0
 
 ID_MAX = 2**31 - 1  # ids are 32-bit columns (INTEGER on PostgreSQL); larger is no id
 

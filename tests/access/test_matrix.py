@@ -60,6 +60,13 @@ DECIDE = {
     ("POST", "/prompts/{prompt_id}/deploy-requests/{request_id}/approve"),
     ("POST", "/prompts/{prompt_id}/deploy-requests/{request_id}/reject"),
 }
+# Moves of a label: every cell moves `production`, protected on a new prompt by default
+# (domain/labels.py DEFAULT_PROTECTED), so below admin the core refuses them too.
+MOVES_OF_PRODUCTION = {
+    ("PUT", "/prompts/{prompt_id}/labels/{label}"),
+    ("DELETE", "/prompts/{prompt_id}/labels/{label}"),
+    ("POST", "/prompts/{prompt_id}/labels/{label}/revert"),
+}
 # Reads sent as POST: rendering a version with variables changes nothing.
 READ = {("POST", "/prompts/{prompt_id}/render")}
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
@@ -85,7 +92,7 @@ def expected(caller: str, method: str, path: str) -> str:
         return "404"  # a prompt it may not read is as missing as one that never was
     if caller == "outside" and (method, path) == ("POST", "/prompts"):
         return "404"  # creating one outside its prefixes: the same answer
-    if (method, path) in DECIDE and ROLE_OF[caller] < 3:
+    if (method, path) in DECIDE | MOVES_OF_PRODUCTION and ROLE_OF[caller] < 3:
         return "403"
     return "allowed" if ROLE_OF[caller] >= needs(method, path) else "403"
 

@@ -113,3 +113,14 @@ def test_render_refuses_a_version_id_past_the_id_range_and_an_unstorable_version
     assert_problem(r, 422)
     r = api.post("/prompts/support-reply/render", json={"variables": {}, "version": "a\x00b"})
     assert_problem(r, 422)
+
+
+def test_a_jinja_loop_that_writes_nothing_is_a_422_render_too_large_naming_the_bound(
+    api: TestClient,
+) -> None:
+    create_prompt(api)
+    quiet = "{% for i in v %}{% for j in v %}{% for k in v %}{% endfor %}{% endfor %}{% endfor %}"
+    create_version(api, content=quiet, template_format="jinja", activate=True)
+    r = api.post("/prompts/support-reply/render", json={"variables": {"v": list(range(200))}})
+    body = assert_problem(r, 422, "render-too-large")
+    assert "loop iterations" in body["detail"] or "CPU" in body["detail"]

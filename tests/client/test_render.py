@@ -61,23 +61,52 @@ def test_a_chat_version_renders_locally_to_openai_messages_and_anthropic_argumen
         )
 
 
-def test_includes_render_from_the_cache_too_and_a_pinned_one_needs_the_server(
+def test_get_active_renders_includes_from_the_cache_with_the_server_down_pinned_ones_too(
     start_server: Callable[..., ServerProcess],
 ) -> None:
     server = start_server()
     sent: list[str] = []
     hooks = {"request": [lambda request: sent.append(str(request.url))]}
-    with Client(server.url, cache_ttl=60, clock=FakeClock(), event_hooks=hooks) as client:
+    clock = FakeClock()
+    with Client(server.url, cache_ttl=60, clock=clock, event_hooks=hooks) as client:
         client.create_prompt("tone", "Be {{mood}}.")
-        client.create_prompt("reply", "{{> tone}} Answer {{q}}.")
-        client.create_prompt("pinned", "{{> tone@1}}")
-        first = client.render_active("reply", {"mood": "kind", "q": "{{mood}}"})
-        with pytest.raises(errors.TemplateInvalid, match="pinned"):
-            client.render_active("pinned", {"mood": "kind"})
+        client.create_version("tone", content="Be very {{mood}}.", version_name="tone-v2")
+        client.create_prompt("sign", "-- {{team}}")
+        client.create_version("sign", content="Regards, {{team}}", activate=True)
+        second_sign = client.get_active("sign")
+        client.move_label("sign", "staging", second_sign.version_id)
+        client.create_prompt(
+            "reply",
+            "{{> tone@1}} {{> tone@tone-v2}} {{> tone}} Answer {{q}}. {{> sign@staging}}",
+        )
+        client.create_prompt("outer", "[{{> reply}}]")
+        values = {"mood": "kind", "q": "{{mood}}", "team": "Ops"}
+        first = client.get_active("outer").render(**values)
+        assert first == "[Be kind. Be very kind. Be kind. Answer {{mood}}. Regards, Ops]"
+        assert client.render_active("outer", values) == first
         server.stop()
         before = len(sent)
-        assert client.render_active("reply", {"mood": "kind", "q": "{{mood}}"}) == first
-        assert first == "Be kind. Answer {{mood}}."
+        # Fresh copies: rendered here, includes too, with no request at all.
+        assert client.get_active("outer").render(**values) == first
         assert len(sent) == before
-        with pytest.raises(errors.TemplateInvalid, match="needs the server"):
-            client.get_active("reply").render(mood="kind", q="?")  # no includes without the client
+        # Past the TTL with the server down: the last good copies (stale-if-error) for the
+        # includes by label; the pinned ones are immutable and were kept.
+        clock.advance(120)
+        stale = client.get_active("outer")
+        assert stale.source == "stale" and stale.render(**values) == first
+        assert client.pinned.versions  # tone@1 and tone@tone-v2, kept for good
+
+
+def test_a_copy_whose_include_cannot_be_resolved_is_still_served_and_says_why_on_render(
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    server = start_server()
+    with Client(server.url, cache_ttl=60, clock=FakeClock()) as client:
+        client.create_prompt("tone", "Be {{mood}}.")
+        client.move_label("tone", "staging", client.get_active("tone").version_id)
+        client.create_prompt("reply", "{{> tone@staging}} {{q}}")
+        client.remove_label("tone", "staging")
+        served = client.get_active("reply")  # the fetch itself does not fail
+        assert served.content == "{{> tone@staging}} {{q}}"
+        with pytest.raises(errors.TemplateInvalid, match=r"tone@staging.*could not be resolved"):
+            served.render(mood="kind", q="?")

@@ -244,6 +244,12 @@ def test_retention_holds_under_creates_rollbacks_archives_restores_and_purges(
             max_live_committed = max(max_live_committed, len(live))
         if kind == "version.created":
             live.add(vid)
+            # Created over the limit: the version it archived is in its own event.
+            for archived in e["detail"].get("archived", []):
+                if archived["version_id"] == pointer:
+                    active_hit.append(f"event {e['id']}: archived active version {pointer}")
+                live.discard(archived["version_id"])
+                retention_archived += archived["reason"] == "retention"
         elif kind in ("version.activated", "version.rolled_back"):
             broken_chain += e["from_version_id"] != pointer
             pointer = vid

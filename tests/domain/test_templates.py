@@ -151,3 +151,50 @@ def test_an_include_rendered_without_the_server_says_so() -> None:
 def test_an_include_that_comes_back_to_a_prompt_on_the_path_is_refused() -> None:
     with pytest.raises(TemplateInvalid, match="a -> b -> a"):
         t.render("text", "plain", "{{> b}}", {}, resolve=lambda r: "{{> a}}", path=("a",))
+
+
+def test_a_jinja_loop_that_writes_nothing_is_bounded_and_refused_like_the_other_caps() -> None:
+    quiet = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    with pytest.raises(RenderTooLarge, match="loop iterations"):
+        t.render("text", "jinja", quiet, {})
+    filtered = "{% for i in v %}{% for j in v if j < 0 %}{% endfor %}{% endfor %}"
+    with pytest.raises(RenderTooLarge):
+        t.render("text", "jinja", filtered, {"v": list(range(5000))})
+    recursive = "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+    with pytest.raises(RenderTooLarge):
+        t.render("text", "jinja", recursive + "{{ f(40) }}", {})
+    with pytest.raises(RenderTooLarge, match="repetition"):
+        t.render("text", "jinja", '{% set x = "a" * 10**9 %}', {})
+    # Small loops still render, and the counting is invisible in the output and variables.
+    assert (
+        t.render("text", "jinja", "{% for i in range(3) if i %}{{ i }}{% endfor %}", {}).text
+        == "12"
+    )
+    assert t.variables("text", "jinja", "{% for i in v %}{{ x }}{% endfor %}") == ["v", "x"]
+
+
+def _loops(depth: int) -> st.SearchStrategy[str]:
+    over = st.one_of(
+        st.integers(0, 100_000).map(lambda n: f"range({n})"), st.just("v"), st.just("v|reverse")
+    )
+    body = st.sampled_from(["", "{{ i }}", "x", "{% set y = i %}"])
+    inner = body if depth == 0 else st.one_of(body, _loops(depth - 1))
+    test = st.sampled_from(["", " if i", " if i is odd"])
+    return st.builds(
+        lambda o, b, tst: f"{{% for i in {o}{tst} %}}{b}{{% endfor %}}", over, inner, test
+    )
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    template=st.one_of(_loops(3), st.builds("{}{}".format, _loops(2), _loops(2))),
+    size=st.integers(0, 3000),
+)
+def test_any_jinja_loops_over_any_values_render_or_are_refused_within_the_bounds(
+    template: str, size: int
+) -> None:
+    try:
+        out = t.render("text", "jinja", template, {"v": list(range(size))})
+    except RenderTooLarge:
+        return
+    assert out.text is not None and len(out.text) <= limits.RENDER_MAX

@@ -172,4 +172,9 @@ def test_a_prompt_with_labels_and_requests_can_be_purged(api: TestClient) -> Non
     assert api.delete("/prompts/support-reply").status_code == 204
     assert api.post("/prompts/support-reply/purge").status_code == 204
     assert create_prompt(api)["active_version"]["number"] == 1  # the name is free again
-    assert [x["name"] for x in api.get("/prompts/support-reply/labels").json()] == ["active"]
+    # A new prompt's: `active`, and `production` protected but not set (the default).
+    listed = api.get("/prompts/support-reply/labels").json()
+    assert [(x["name"], x["protected"], x["version_id"]) for x in listed] == [
+        ("active", False, listed[0]["version_id"]),
+        ("production", True, None),
+    ]

@@ -14,7 +14,11 @@ def test_labels_set_list_history_revert_and_rm_from_the_command_line(
     ok(url, "versions", "create", name, "--content", "two", "--name", "v2")
     out = ok(url, "labels", "set", name, "staging", "v2", "-m", "try it")
     assert "staging" in out and "#2" in out
-    assert [x["name"] for x in js(url, "labels", "list", name)] == ["active", "staging"]
+    assert [x["name"] for x in js(url, "labels", "list", name)] == [
+        "active",
+        "production",
+        "staging",
+    ]
     ok(url, "labels", "revert", name, "staging")
     moves = js(url, "labels", "history", name, "staging")
     assert [(m["to_number"], m["reason"]) for m in moves][1] == (2, "try it")

@@ -27,7 +27,7 @@ def test_the_client_moves_labels_fetches_by_label_and_reverts(
         c.revert_label(name, "staging")
         history = c.label_history(name, "staging").items
         assert [(m.to_number, m.actor) for m in history] == [(None, "alice"), (2, "alice")]
-        assert [x.name for x in c.list_labels(name)] == ["active"]
+        assert [x.name for x in c.list_labels(name)] == ["active", "production"]
 
 
 def test_the_async_client_proposes_and_another_actor_approves(

@@ -84,3 +84,47 @@ def test_over_http_writers_cannot_move_protected_labels_and_admins_approve_other
         f"{len(expected_codes)} cases (role x protected x path): {len(mismatches)} mismatches",
     )
     assert mismatches == []
+
+
+def test_production_is_protected_on_a_new_prompt_until_an_admin_unprotects_it(
+    http: TestClient, registry: Registry
+) -> None:
+    access = Access(registry.engine)
+    admin = {"Authorization": f"Bearer {access.create_key('root', 'admin').secret}"}
+    writer = {"Authorization": f"Bearer {access.create_key('w', 'write').secret}"}
+    assert http.post("/prompts", json={"name": "p", "content": "a"}, headers=writer).status_code
+    v2 = http.post("/prompts/p/versions", json={"content": "b"}, headers=writer).json()
+    shown = http.get("/prompts/p/labels/production", headers=writer).json()
+    assert shown["protected"] is True and shown["version_id"] is None
+    created = http.get("/prompts/p/events", headers=writer).json()["items"][-1]
+    assert created["detail"]["protected_labels"] == ["production"]  # recorded
+
+    def move(label: str, headers: dict[str, str]) -> int:
+        body = {"version_id": v2["id"]}
+        return http.put(f"/prompts/p/labels/{label}", json=body, headers=headers).status_code
+
+    assert move("production", writer) == 403  # the default, with no one having set it
+    assert move("staging", writer) == 200  # other labels are not protected by default
+    assert (
+        http.patch(
+            "/prompts/p/labels/production", json={"protected": False}, headers=writer
+        ).status_code
+        == 403
+    )
+    unprotected = http.patch(
+        "/prompts/p/labels/production", json={"protected": False}, headers=admin
+    )
+    assert unprotected.status_code == 200 and unprotected.json()["protected"] is False
+    assert move("production", writer) == 200  # an admin's change sticks
+
+
+def test_an_import_without_a_protected_set_gets_the_default_and_an_empty_one_stays_empty(
+    registry: Registry,
+) -> None:
+    registry.create_prompt("src", content="a")
+    record = registry.export_prompt("src")
+    assert record["protected_labels"] == ["production"]
+    for name, given, want in (("old", None, True), ("bare", [], False)):
+        registry.import_prompt({**record, "name": name, "protected_labels": given})
+        listed = {x.name: x.protected for x in registry.list_labels(name)}
+        assert listed.get("production", False) is want

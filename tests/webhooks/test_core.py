@@ -3,6 +3,7 @@ leases, backoff with jitter, the retry window, and migration 0008 down and up.""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -58,6 +59,22 @@ def test_failures_back_off_doubling_with_jitter_and_fail_for_good_after_a_day(
     assert max(waits) <= 3600
     assert sum(waits) <= 86_400 < sum(waits) + 3600
     assert d.attempts == len(waits) + 1
+
+
+def test_a_retention_archive_told_by_its_creation_is_still_a_version_archived_delivery(
+    registry: Registry,
+) -> None:
+    hooks = Webhooks(registry.engine)
+    hooks.create("http://127.0.0.1:9/", events=["version.archived"])
+    registry.create_prompt("p", content="v1", max_versions=2)
+    v2 = registry.create_version("p", content="v2")
+    registry.create_version("p", content="v3")  # over the limit: archives #2 (#1 is active)
+    (out,) = hooks.claim("w", lease=timedelta(minutes=1))
+    body = json.loads(out.body)
+    assert out.kind == body["type"] == "version.archived"
+    assert body["event"]["version_id"] == v2.version.id
+    assert body["event"]["detail"]["reason"] == "retention"
+    assert body["event"]["detail"]["number"] == 2
 
 
 def test_jitter_spreads_hooks_that_failed_together() -> None:

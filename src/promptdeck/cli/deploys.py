@@ -7,18 +7,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Name, Url, VersionArg
 from promptdeck.cli.output import (
-    DEFAULT_URL,
-    Actor,
-    ApiKey,
-    Json,
-    Url,
     api_command,
     client,
     console,
     print_json,
 )
-from promptdeck.cli.prompts import Name
 from promptdeck.schemas import DeployOut
 
 app = typer.Typer(
@@ -51,7 +46,7 @@ def show(request: DeployOut) -> None:
 def request(
     name: Name,
     label: Annotated[str, typer.Argument(help="The label to move.", show_default=False)],
-    version: Annotated[str, typer.Argument(help="A version id or name.", show_default=False)],
+    version: VersionArg,
     reason: Annotated[str, typer.Option("--reason", "-m", help="Why (required).")],
     as_json: Json = False,
     url: Url = DEFAULT_URL,

@@ -8,11 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Limit, Url
 from promptdeck.cli.output import (
-    DEFAULT_URL,
-    ApiKey,
-    Json,
-    Url,
     api_errors,
     client,
     console,
@@ -36,7 +33,7 @@ def events(
     until: Annotated[
         datetime | None, typer.Option("--until", help="Before this time (UTC).")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
+    limit: Limit = 50,
     as_json: Json = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,

@@ -8,12 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Name, Url, VersionArg
 from promptdeck.cli.output import (
-    DEFAULT_URL,
-    Actor,
-    ApiKey,
-    Json,
-    Url,
     api_command,
     client,
     console,
@@ -21,7 +17,6 @@ from promptdeck.cli.output import (
     relative,
     stamp,
 )
-from promptdeck.cli.prompts import Name
 from promptdeck.schemas import LabelMoveOut, MovedOut
 
 app = typer.Typer(
@@ -84,7 +79,7 @@ def list_(
 def set_(
     name: Name,
     label: LabelArg,
-    version: Annotated[str, typer.Argument(help="A version id or name.", show_default=False)],
+    version: VersionArg,
     reason: Reason = None,
     if_match: IfMatch = None,
     as_json: Json = False,

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -23,38 +23,6 @@ R = TypeVar("R")
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
-
-Url = Annotated[
-    str,
-    typer.Option(
-        "--url",
-        envvar="PROMPTDECK_URL",
-        help="The promptdeck server.",
-        rich_help_panel="Connection",
-    ),
-]
-ApiKey = Annotated[
-    str | None,
-    typer.Option(
-        "--api-key",
-        envvar="PROMPTDECK_API_KEY",
-        help="Sent as a Bearer token.",
-        show_default=False,
-        rich_help_panel="Connection",
-    ),
-]
-Actor = Annotated[
-    str | None,
-    typer.Option(
-        "--actor",
-        envvar="PROMPTDECK_ACTOR",
-        help="Who makes the change, recorded in the history (default: your login name).",
-        show_default=False,
-        rich_help_panel="Connection",
-    ),
-]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
-DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 def client(url: str, api_key: str | None = None, actor: str | None = None) -> Client:

@@ -18,12 +18,8 @@ from promptdeck.cli.content import (
     read_content,
     stdin_is_piped,
 )
+from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Name, Url, Yes
 from promptdeck.cli.output import (
-    DEFAULT_URL,
-    Actor,
-    ApiKey,
-    Json,
-    Url,
     api_command,
     client,
     console,
@@ -37,7 +33,6 @@ app = typer.Typer(
     help="Create, read, edit and delete prompts.", no_args_is_help=True, rich_markup_mode="markdown"
 )
 
-Name = Annotated[str, typer.Argument(help="The prompt's name (or id).", show_default=False)]
 Tags = Annotated[
     list[str] | None,
     typer.Option("--tag", "-t", help="A tag (repeat for several).", show_default=False),
@@ -307,7 +302,7 @@ def restore(
 @api_command
 def purge(
     name: Name,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: Yes = False,
     as_json: Json = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from promptdeck.cli.output import DEFAULT_URL, ApiKey, Json, Url, api_command, client, print_json
-from promptdeck.cli.prompts import Name
+from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Name, Url
+from promptdeck.cli.output import api_command, client, print_json
 
 
 def parse_vars(pairs: list[str], json_pairs: list[str]) -> dict[str, Any]:

@@ -14,11 +14,8 @@ import yaml
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Url
 from promptdeck.cli.output import (
-    DEFAULT_URL,
-    ApiKey,
-    Json,
-    Url,
     api_command,
     client,
     console,

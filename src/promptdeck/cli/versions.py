@@ -13,12 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from promptdeck.cli.content import ContentOpt, EditorOpt, FileOpt, read_content
+from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Limit, Name, Url, Yes
 from promptdeck.cli.output import (
-    DEFAULT_URL,
-    Actor,
-    ApiKey,
-    Json,
-    Url,
     api_command,
     client,
     console,
@@ -26,7 +22,7 @@ from promptdeck.cli.output import (
     relative,
     stamp,
 )
-from promptdeck.cli.prompts import ModelConfig, Name, parse_model_config
+from promptdeck.cli.prompts import ModelConfig, parse_model_config
 from promptdeck.client import Client
 from promptdeck.domain.refs import EventKind
 from promptdeck.errors import NotFound
@@ -286,7 +282,7 @@ def purge(
             show_default=False,
         ),
     ],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: Yes = False,
     as_json: Json = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
@@ -409,6 +405,11 @@ def describe(event: EventOut, names: dict[int, str]) -> str:
         retention = event.kind in RETENTION_KINDS
         if retention and detail.get("reason"):
             what += f": {escape(str(detail['reason']))}"
+        archived = detail.get("archived")  # a creation over max_versions archived these
+        if isinstance(archived, list) and archived:
+            what += "; archived " + ", ".join(
+                f"#{a.get('number', '?')}" for a in archived if isinstance(a, dict)
+            )
         return what
     if "fields" in detail:
         return "fields: " + ", ".join(map(str, detail["fields"]))
@@ -430,7 +431,7 @@ def version_names(c: Client, name: str, events: list[EventOut]) -> dict[int, str
 @api_command
 def log(
     name: Name,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
+    limit: Limit = 50,
     as_json: Json = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,

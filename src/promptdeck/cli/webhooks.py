@@ -8,11 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Url
 from promptdeck.cli.output import (
-    DEFAULT_URL,
-    ApiKey,
-    Json,
-    Url,
     api_command,
     client,
     console,

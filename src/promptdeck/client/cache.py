@@ -14,9 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
-from promptdeck.errors import ConnectionFailed, NotFound, PromptdeckError, ServerError
+from promptdeck.domain import templates
+from promptdeck.domain.templates import IncludeRef
+from promptdeck.errors import (
+    ConnectionFailed,
+    NotFound,
+    PromptdeckError,
+    ServerError,
+    TemplateInvalid,
+)
 from promptdeck.schemas import ActiveOut
 
 log = logging.getLogger("promptdeck.client")
@@ -39,10 +47,92 @@ class ActivePrompt(ActiveOut):
     model_config = ConfigDict(frozen=True, populate_by_name=True, protected_namespaces=())
 
     source: Source = Field(default="server", exclude=True)
+    # The texts of its {{> includes}} (transitively), resolved by the client when it handed
+    # this copy out (`get_active`): `render` then needs no request.
+    _includes: dict[IncludeRef, str] | None = PrivateAttr(default=None)
+    _refs: list[IncludeRef] | None = PrivateAttr(default=None)
+    _include_error: str | None = PrivateAttr(default=None)
 
     @property
     def text(self) -> str:
         return self.content
+
+    @property
+    def include_refs(self) -> list[IncludeRef]:
+        """The include tags of its content, in order (computed once per copy)."""
+        if self._refs is None:
+            has = "{{" in self.content
+            self._refs = templates.includes(self.kind, self.content) if has else []
+        return self._refs
+
+    def with_includes(
+        self, texts: dict[IncludeRef, str] | None, error: str | None = None
+    ) -> ActivePrompt:
+        """A copy that renders with these include texts, or that says why it cannot
+        (``error``); the cached copy stays as it is."""
+        copy = self.model_copy()
+        copy._refs = self._refs
+        copy._includes = texts
+        copy._include_error = error
+        return copy
+
+    def rendered(self, variables: dict[str, Any]) -> templates.Rendered:
+        if not self.include_refs:
+            return super().rendered(variables)
+        texts = self._includes
+        if texts is None:
+            why = self._include_error or "not fetched (not handed out by a client)"
+            raise TemplateInvalid(
+                f"{{{{> {self.include_refs[0]}}}}}: its includes could not be resolved "
+                f"here ({why}): render it on the server (client.render)"
+            )
+
+        def resolve(ref: IncludeRef) -> str:
+            if ref not in texts:
+                raise TemplateInvalid(f"{{{{> {ref}}}}}: its text was not fetched")
+            return texts[ref]
+
+        return templates.render(
+            self.kind,
+            self.template_format,
+            self.content,
+            variables,
+            resolve=resolve,
+            path=(self.prompt_name,),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    """A version an include pins (by number or version name): immutable, so cached for good."""
+
+    prompt_name: str
+    version_id: int
+    kind: str
+    content: str | None
+
+
+class PinnedCache:
+    """Pinned include targets by version id, and each version's pinned targets by
+    (prompt, at): both immutable once created, so never expired; bounded in entries."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self.versions: dict[int, Pinned] = {}
+        self.targets: dict[int, dict[tuple[str, str], int | None]] = {}
+        self._lock = threading.Lock()
+
+    def put_version(self, pinned: Pinned) -> None:
+        with self._lock:
+            if len(self.versions) >= self.max_entries:
+                self.versions.pop(next(iter(self.versions)))
+            self.versions[pinned.version_id] = pinned
+
+    def put_targets(self, version_id: int, targets: dict[tuple[str, str], int | None]) -> None:
+        with self._lock:
+            if len(self.targets) >= self.max_entries:
+                self.targets.pop(next(iter(self.targets)))
+            self.targets[version_id] = targets
 
 
 @dataclass(slots=True)

@@ -28,7 +28,7 @@ from promptdeck.client._http import (
     transport_error,
 )
 from promptdeck.client._ops import UNSET, Unset
-from promptdeck.client.cache import ActiveCache, ActivePrompt, CacheStats
+from promptdeck.client.cache import ActiveCache, ActivePrompt, CacheStats, Pinned, PinnedCache
 from promptdeck.client.versions import version_ref
 from promptdeck.domain import templates
 from promptdeck.domain.templates import IncludeRef
@@ -148,6 +148,7 @@ class Client:
         self.retry = RetryPolicy(retries=retries, backoff=backoff)
         # ``clock``: seconds from any fixed point, for the cache's TTLs (tests move one by hand).
         self.cache = ActiveCache(ttl=cache_ttl, retry_after=retry_after, clock=clock)
+        self.pinned = PinnedCache()  # versions that includes pin: immutable, kept for good
         self.active_timeout = active_timeout
         self._flight: SingleFlight[ActivePrompt] = SingleFlight()
         self._http = httpx.Client(
@@ -241,6 +242,16 @@ class Client:
 
         >>> prompt = client.get_active("support-reply")
         """
+        return self._with_includes(self._active(prompt, label, fallback, fallback_model_config))
+
+    def _active(
+        self,
+        prompt: str | int,
+        label: str | None = None,
+        fallback: str | None = None,
+        fallback_model_config: dict[str, Any] | None = None,
+    ) -> ActivePrompt:
+        """`get_active` without its includes resolved: the cache, else one request."""
         if self.changes is not None:
             self.changes.start()  # once; the stream then runs in the background
         label = None if label == "active" else label
@@ -255,41 +266,68 @@ class Client:
             lambda: self.cache.stale(key),
         )
 
+    def _with_includes(self, top: ActivePrompt) -> ActivePrompt:
+        """``top`` with the texts of its ``{{> includes}}`` (transitively), so that its
+        ``render`` needs no request: an include by label (or of the active version) through
+        the same cache as `get_active` (TTL, 304, pushed moves, stale-if-error); one pinned
+        to a version number or version name is immutable, fetched once and kept for good.
+        An include that cannot be resolved now leaves the copy without them: its ``render``
+        then says why, the fetch itself does not fail."""
+        if not top.include_refs or top.source == "fallback":
+            return top
+        texts: dict[IncludeRef, str] = {}
+        pending = [(top.prompt_name, top.version_id, top.include_refs)]
+        try:
+            while pending:
+                name, version_id, refs = pending.pop()
+                for ref in refs:
+                    if ref in texts:
+                        continue
+                    if len(texts) >= limits.INCLUDES_MAX:
+                        raise TemplateInvalid(f"more than {limits.INCLUDES_MAX} includes")
+                    included = self._include(name, version_id, ref)
+                    if included.kind != "text":
+                        raise TemplateInvalid(f"{{{{> {ref}}}}}: only text prompts can be included")
+                    if included.content is None:
+                        raise TemplateInvalid(f"{{{{> {ref}}}}}: that version was purged")
+                    texts[ref] = included.content
+                    nested = templates.includes("text", included.content)
+                    if nested:
+                        pending.append((included.prompt_name, included.version_id, nested))
+        except PromptdeckError as exc:
+            return top.with_includes(None, str(exc))
+        return top.with_includes(texts)
+
+    def _include(self, prompt: str, version_id: int, ref: IncludeRef) -> Pinned:
+        """What ``ref``, written in version ``version_id`` of ``prompt``, names now."""
+        if ref.at is not None:
+            targets = self.pinned.targets.get(version_id)
+            if targets is None:  # the version's pinned targets, resolved at its creation
+                edges = self._send(ops.includes(prompt, version_id, "dependencies"))
+                targets = {}
+                for edge in edges:
+                    for name in (edge.target_prompt_name, str(edge.target_prompt_id)):
+                        targets[(name, edge.at or "active")] = edge.target_version_id
+                self.pinned.put_targets(version_id, targets)
+            target = targets.get((ref.prompt, ref.at))
+            if target is not None:
+                found = self.pinned.versions.get(target)
+                if found is None:
+                    version = self._send(ops.get_version(ref.prompt, target))
+                    found = Pinned(ref.prompt, version.id, version.kind, version.content)
+                    self.pinned.put_version(found)
+                return found
+            if ref.number is not None:
+                raise TemplateInvalid(f"{{{{> {ref}}}}}: {ref.prompt!r} has no version {ref.at}")
+        active = self._active(ref.prompt, ref.label)
+        return Pinned(active.prompt_name, active.version_id, active.kind, active.content)
+
     def render_active(
         self, prompt: str | int, variables: dict[str, Any]
     ) -> str | list[dict[str, Any]]:
-        """Render the active version here, with its ``{{> includes}}`` taken from the active
-        versions of the included prompts, all through `get_active`'s cache (so with no
-        request within the TTL, and from the last good copies while the server is down).
-        Includes pinned to a version or a label other than ``active`` need the server:
-        `render`."""
-        top = self.get_active(prompt)
-        texts: dict[IncludeRef, str] = {}
-        pending = [(top.kind, top.content)]
-        while pending:
-            kind, content = pending.pop()
-            for ref in templates.includes(kind, content):
-                if ref in texts:
-                    continue
-                if ref.label != "active" or ref.number is not None:
-                    raise TemplateInvalid(
-                        f"{{{{> {ref}}}}} is pinned: render it on the server (client.render)"
-                    )
-                if len(texts) >= limits.INCLUDES_MAX:
-                    raise TemplateInvalid(f"more than {limits.INCLUDES_MAX} includes")
-                included = self.get_active(ref.prompt)
-                if included.kind != "text":
-                    raise TemplateInvalid(f"{{{{> {ref}}}}}: only text prompts can be included")
-                texts[ref] = included.content
-                pending.append(("text", included.content))
-        return templates.render(
-            top.kind,
-            top.template_format,
-            top.content,
-            variables,
-            resolve=texts.__getitem__,
-            path=(top.prompt_name,),
-        ).value()
+        """``(get_active(prompt)).render(**variables)``: rendered here from the cache,
+        includes too (see `get_active`), with no request while the copies are fresh."""
+        return (self.get_active(prompt)).render(**variables)
 
     def _refresh(
         self,

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from promptdeck.domain import webhooks as rules
+from promptdeck.domain.refs import EventKind
 from promptdeck.store import webhooks as store
 
 
@@ -20,11 +21,35 @@ def hooks_for(conn: Connection, events: list[dict[str, Any]]) -> list[Any]:
     return store.matching_hooks(conn, {int(e["prompt_id"]) for e in events})
 
 
+def _announced(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events as hooks hear them. A creation that archived a version by retention says
+    so in its own row (``detail.archived``, see store/queries.py RETENTION_MERGED) rather
+    than in a ``version.archived`` row; hooks still hear a ``version.archived`` for it, with
+    the creation's event id."""
+    out: list[dict[str, Any]] = []
+    for event in events:
+        out.append(event)
+        detail = event.get("detail") or {}
+        if event["kind"] != EventKind.VERSION_CREATED or not detail.get("archived"):
+            continue
+        for archived in detail["archived"]:
+            out.append(
+                {
+                    **event,
+                    "kind": EventKind.VERSION_ARCHIVED,
+                    "version_id": archived["version_id"],
+                    "from_version_id": None,
+                    "detail": {k: v for k, v in archived.items() if k != "version_id"},
+                }
+            )
+    return out
+
+
 def enqueue(conn: Connection, hooks: list[Any], events: list[dict[str, Any]], now: datetime) -> int:
     """One delivery per (event, hook that wants it); ``events`` carry their ``id``."""
     wanted = [
         (event, hook)
-        for event in events
+        for event in _announced(events)
         for hook in hooks
         if (hook.prompt_id is None or hook.prompt_id == event["prompt_id"])
         and rules.wants(hook.events, event["kind"])

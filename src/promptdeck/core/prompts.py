@@ -10,6 +10,7 @@ from promptdeck.core import includes, load, retention, versions
 from promptdeck.core.results import PromptCreated
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules, templates
+from promptdeck.domain.labels import DEFAULT_PROTECTED
 from promptdeck.domain.models import Event, Page, Prompt
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.errors import InvalidInput, PromptNotDeleted
@@ -84,7 +85,14 @@ def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated
             "updated_at": now,
         },
     )
-    tx.record(EventKind.PROMPT_CREATED, prompt_id, detail={"name": new.name})
+    # Protected from the start (an admin may change it): recorded in the creation's event.
+    for label in DEFAULT_PROTECTED:
+        labels_store.set_protected(tx.conn, prompt_id, label, True)
+    tx.record(
+        EventKind.PROMPT_CREATED,
+        prompt_id,
+        detail={"name": new.name, "protected_labels": list(DEFAULT_PROTECTED)},
+    )
     versions.insert(
         tx,
         prompt_id,

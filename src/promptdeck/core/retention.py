@@ -4,6 +4,8 @@ already locked; the operations (``archive_version``…) are what ``Registry`` ca
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Engine
 
 from promptdeck.core import includes, load
@@ -50,6 +52,23 @@ def sweep(
     keep = {v for v in protect if v is not None} | s.labelled_version_ids(tx.conn, prompt_id)
     rows = b.oldest_unarchived(tx.conn, prompt_id, exclude=keep, limit=over)
     b.set_archived(tx.conn, prompt_id, [r.id for r in rows], True, tx.clock())
+    created = _creation(tx, prompt_id, protect)
+    if len(rows) == 1 and created is not None:
+        # A version created over the limit archives one: the creation's event says so
+        # (stored on its row, not as a row of its own: store/queries.py RETENTION_MERGED).
+        (r,) = rows
+        created["detail"] = {
+            **created["detail"],
+            "archived": [
+                {
+                    "version_id": r.id,
+                    "number": r.number,
+                    "version_name": r.version_name,
+                    "reason": "retention",
+                }
+            ],
+        }
+        return [r.id]
     for r in rows:
         tx.record(
             EventKind.VERSION_ARCHIVED,
@@ -63,6 +82,21 @@ def sweep(
             },
         )
     return [r.id for r in rows]
+
+
+def _creation(tx: Tx, prompt_id: int, protect: set[int | None]) -> dict[str, Any] | None:
+    """This transaction's ``version.created`` event of a version being protected (the one
+    whose creation triggered the sweep), if it is still to be written."""
+    for event in reversed(tx.events):
+        if (
+            event["kind"] == EventKind.VERSION_CREATED
+            and event["prompt_id"] == prompt_id
+            and event["version_id"] in protect
+            and "archived" not in event["detail"]
+        ):
+            found: dict[str, Any] = event
+            return found
+    return None
 
 
 def refuse_if_labelled(tx: Tx, prompt_id: int, version_id: int, doing: str) -> None:

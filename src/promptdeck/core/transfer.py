@@ -16,6 +16,7 @@ from typing import Any
 from promptdeck.core import includes, load
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules, templates
+from promptdeck.domain.labels import DEFAULT_PROTECTED
 from promptdeck.domain.models import Page, Prompt
 from promptdeck.domain.refs import PromptRef
 from promptdeck.errors import InvalidInput, PromptNameTaken
@@ -100,7 +101,12 @@ def import_labels(tx: Tx, prompt_id: int, record: dict[str, Any], id_of: dict[in
         label_rows_=[
             {**x, "version_id": id_of[x["version_number"]]} for x in record.get("labels") or []
         ],
-        protected_=list(record.get("protected_labels") or []),
+        # An export from before labels has no protected set: the prompt gets a new one's.
+        protected_=list(
+            DEFAULT_PROTECTED
+            if record.get("protected_labels") is None
+            else record["protected_labels"]
+        ),
         moves=[
             {
                 **{key: m.get(key) for key in MOVE_KEYS},
@@ -149,6 +155,7 @@ def export_record(tx: Tx, row: PromptRow) -> dict[str, Any]:
         "events": [
             {
                 **{key: e[key] for key in EVENT_KEYS},
+                "detail": _portable(e["detail"]),
                 "version_number": number_of.get(e["version_id"]),
                 "from_version_number": number_of.get(e["from_version_id"]),
             }
@@ -199,6 +206,7 @@ def stream_record(
         for event in events:
             values = {
                 **{key: event[key] for key in EVENT_KEYS},
+                "detail": _portable(event["detail"]),
                 "version_number": event["version_number"],
                 "from_version_number": event["from_version_number"],
             }
@@ -315,12 +323,13 @@ def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
     )
     if any(e.get("kind") in changes.MOVE_KINDS for e in record.get("events") or []):
         changes.announce(conn)  # imported moves, too, commit in id order (GET /changes)
+    name_of = {v["number"]: v.get("version_name") for v in versions_in}
     for event in record.get("events") or []:
         t.insert_event_row(
             conn,
             {
                 **{key: event.get(key) for key in EVENT_KEYS},
-                "detail": event.get("detail") or {},
+                "detail": _local_ids(event.get("detail") or {}, id_of, name_of),
                 "prompt_id": prompt_id,
                 "version_id": id_of.get(event.get("version_number")),
                 "from_version_id": id_of.get(event.get("from_version_number")),
@@ -328,6 +337,39 @@ def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
         )
     import_labels(tx, prompt_id, record, id_of)
     return prompt_id, True
+
+
+def _portable(detail: dict[str, Any]) -> dict[str, Any]:
+    """A record names versions by number: a creation's ``archived`` list without ids."""
+    archived = detail.get("archived")
+    if not isinstance(archived, list):
+        return detail
+    return {
+        **detail,
+        "archived": [
+            {k: v for k, v in a.items() if k != "version_id"} if isinstance(a, dict) else a
+            for a in archived
+        ],
+    }
+
+
+def _local_ids(
+    detail: dict[str, Any], id_of: dict[int, int], name_of: dict[int, str]
+) -> dict[str, Any]:
+    """A creation's ``archived`` list names versions by id: this server's ids, by number.
+    An entry whose name is not its number's keeps no id (it is then stored as written)."""
+    archived = detail.get("archived")
+    if not isinstance(archived, list):
+        return detail
+
+    def local(a: dict[str, Any]) -> int | None:
+        number = a.get("number")
+        if type(number) is not int or name_of.get(number) != a.get("version_name"):
+            return None
+        return id_of.get(number)
+
+    entries = [{**a, "version_id": local(a)} if isinstance(a, dict) else a for a in archived]
+    return {**detail, "archived": entries}
 
 
 # --- operations -------------------------------------------------------------------------------

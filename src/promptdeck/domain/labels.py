@@ -10,6 +10,10 @@ from datetime import datetime
 from promptdeck.errors import InvalidInput
 
 ACTIVE = "active"
+# A new prompt's protected labels (created or imported without a protected set of its own):
+# moving `production` needs the admin role or an approved deploy request until an admin
+# unprotects it. Stored as rows when the prompt is created, so an admin's change sticks.
+DEFAULT_PROTECTED = ("production",)
 LABEL_MAX = 64
 REASON_MAX = 1000
 _LABEL = re.compile(r"[a-z0-9][a-z0-9._-]*")

@@ -18,8 +18,10 @@ never HTML-escaped.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -210,11 +212,34 @@ class _Budget:
     def __init__(self) -> None:
         self.size = 0
         self.includes = 0
+        self.steps = 0
+        self.cpu_start: float | None = None
 
     def spend(self, n: int) -> None:
         self.size += n
         if self.size > limits.RENDER_MAX:
             raise RenderTooLarge(f"the rendered output is over {limits.RENDER_MAX} characters")
+
+    def step(self, n: int = 1) -> bool:
+        """Count Jinja work that may write nothing (a loop iteration, a loop's ``if`` test, a
+        macro call, ``range()`` items): over RENDER_STEPS_MAX, or past RENDER_CPU_S of this
+        thread's CPU since the first step (checked every 1024 steps), the render stops."""
+        if self.cpu_start is None:
+            self.cpu_start = time.thread_time()
+        before = self.steps
+        self.steps += n
+        if self.steps > limits.RENDER_STEPS_MAX:
+            raise RenderTooLarge(
+                f"the template runs more than {limits.RENDER_STEPS_MAX} loop iterations, "
+                "loop tests, macro calls or range() items in one render"
+            )
+        if self.steps >> 10 != before >> 10 and (
+            time.thread_time() - self.cpu_start > limits.RENDER_CPU_S
+        ):
+            raise RenderTooLarge(
+                f"the template took more than {limits.RENDER_CPU_S} s of CPU to render"
+            )
+        return True
 
 
 def expand(text: str, resolve: Resolver | None, budget: _Budget, path: tuple[str, ...]) -> str:
@@ -317,21 +342,94 @@ def _placeholder(name: str, given: Any, budget: _Budget) -> list[dict[str, Any]]
 # --- Jinja (opt-in, sandboxed) ---------------------------------------------------------------
 
 
-def _jinja_env() -> Any:
+STEP = "_promptdeck_step"  # the global each loop body, loop test and macro body calls
+
+
+@functools.cache
+def _environment_class() -> Any:
+    """ImmutableSandboxedEnvironment whose templates count their work (``_Budget.step``):
+    after parsing, each ``{% for %}`` body and ``{% macro %}`` / ``{% call %}`` body starts
+    with a call of the step global, and a loop's ``if`` test calls it first, so a loop that
+    writes nothing (nested ranges, large list values) is bounded like one that writes."""
+    from jinja2 import nodes
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def step_call(lineno: int) -> Any:
+        call = nodes.Call(nodes.Name(STEP, "load"), [], [], None, None)
+        return call.set_lineno(lineno)
+
+    class CountingEnvironment(ImmutableSandboxedEnvironment):
+        # `"a" * 10**9` or `9 ** 10**9` would take gigabytes or minutes without a loop.
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            _check_binop(operator, left, right)
+            return super().call_binop(context, operator, left, right)
+
+        def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
+            tree = super()._parse(source, name, filename)
+            for loop in tree.find_all(nodes.For):
+                loop.body.insert(0, nodes.ExprStmt(step_call(loop.lineno), lineno=loop.lineno))
+                if loop.test is not None:
+                    loop.test = nodes.And(step_call(loop.lineno), loop.test, lineno=loop.lineno)
+            blocks: list[nodes.Macro | nodes.CallBlock] = [
+                *tree.find_all(nodes.Macro),
+                *tree.find_all(nodes.CallBlock),
+            ]
+            for block in blocks:
+                block.body.insert(0, nodes.ExprStmt(step_call(block.lineno), lineno=block.lineno))
+            tree.set_environment(self)
+            return tree
+
+    return CountingEnvironment
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    """Refuse a ``*`` or ``**`` whose result would be over the output cap."""
+    if operator == "*":
+        for seq, n in ((left, right), (right, left)):
+            if (
+                isinstance(seq, (str, list, tuple))
+                and isinstance(n, int)
+                and len(seq) * max(n, 0) > limits.RENDER_MAX
+            ):
+                raise RenderTooLarge(
+                    f"a repetition would be over {limits.RENDER_MAX} items or characters"
+                )
+    elif (
+        isinstance(left, int)
+        and isinstance(right, int)
+        and right > 0
+        and max(left.bit_length(), 1) * right > limits.RENDER_MAX  # bits: ~3.3 a digit
+    ):
+        raise RenderTooLarge(f"a power would have more than {limits.RENDER_MAX} bits")
+
+
+def _jinja_env(budget: _Budget | None = None) -> Any:
     try:
         from jinja2 import StrictUndefined
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
+        from jinja2.sandbox import safe_range
     except ImportError as exc:  # the light client without jinja2
         raise TemplateInvalid(
             "this version uses Jinja sections: install jinja2 to render it here"
         ) from exc
-    return ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+    env = _environment_class()(autoescape=False, undefined=StrictUndefined)
+    counter = budget or _Budget()
+
+    def counted_range(*args: int) -> range:
+        out: range = safe_range(*args)  # the sandbox's own cap on one range
+        counter.step(len(out))
+        return out
+
+    env.globals[STEP] = counter.step
+    env.globals["range"] = counted_range
+    return env
 
 
-def _jinja_template(text: str) -> Any:
+def _jinja_template(text: str, budget: _Budget | None = None) -> Any:
     from jinja2 import TemplateSyntaxError
 
-    env = _jinja_env()
+    env = _jinja_env(budget)
     try:
         return env.from_string(text)
     except TemplateSyntaxError as exc:
@@ -343,7 +441,7 @@ def _jinja_variables(text: str) -> list[str]:
 
     env = _jinja_env()
     try:
-        return sorted(meta.find_undeclared_variables(env.parse(text)))
+        return sorted(meta.find_undeclared_variables(env.parse(text)) - {STEP})
     except TemplateSyntaxError as exc:
         raise TemplateInvalid(f"Jinja syntax error, line {exc.lineno}: {exc.message}") from exc
 
@@ -352,7 +450,7 @@ def _fill_jinja(text: str, values: Mapping[str, Any], budget: _Budget) -> str:
     from jinja2 import TemplateError
     from jinja2.exceptions import SecurityError
 
-    template = _jinja_template(text)
+    template = _jinja_template(text, budget)
     parts: list[str] = []
     try:
         # Streamed, so a loop that would write gigabytes stops at the cap.
@@ -361,6 +459,10 @@ def _fill_jinja(text: str, values: Mapping[str, Any], budget: _Budget) -> str:
             parts.append(chunk)
     except SecurityError as exc:
         raise TemplateInvalid(f"refused by the Jinja sandbox: {exc}") from exc
+    except OverflowError as exc:  # the sandbox's range() cap, or a float out of range
+        raise RenderTooLarge(f"Jinja: {exc}") from exc
+    except RecursionError as exc:  # a macro calling itself: bounded by the stack, refused
+        raise TemplateInvalid("Jinja error: macros nested too deep") from exc
     except TemplateError as exc:
         raise TemplateInvalid(f"Jinja error: {exc}") from exc
     return "".join(parts)

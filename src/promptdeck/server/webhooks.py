@@ -63,9 +63,11 @@ class Deliverer:
             while True:
                 try:
                     batch = await anyio.to_thread.run_sync(self._claim)
+                    claimed = time.monotonic()
                     if batch:
                         done = await asyncio.gather(
-                            *(self._deliver(http, out) for out in batch), return_exceptions=True
+                            *(self._deliver(http, out, claimed) for out in batch),
+                            return_exceptions=True,
                         )
                         # An attempt not recorded (the database went away) is sent again
                         # when its lease ends.
@@ -89,7 +91,12 @@ class Deliverer:
     def _claim(self) -> list[Outgoing]:
         return self.hooks.claim(str(uuid.uuid4()), lease=self.lease, limit=BATCH)
 
-    async def _deliver(self, http: httpx.AsyncClient, out: Outgoing) -> None:
+    async def _deliver(self, http: httpx.AsyncClient, out: Outgoing, claimed: float) -> None:
+        # Send only while the whole exchange fits in what is left of the lease: a process
+        # slowed past it (a busy machine) leaves the delivery to whoever claims it next,
+        # rather than sending it while another process may be sending it too.
+        if time.monotonic() - claimed > self.lease.total_seconds() - self.timeout:
+            return
         attempt = await send(http, out, self.timeout)
         status = await anyio.to_thread.run_sync(self.hooks.record, out, attempt, self.retry)
         if status == "failed":

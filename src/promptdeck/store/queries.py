@@ -209,8 +209,8 @@ def version_page(
     archived: bool | None = None,
 ) -> list[VersionRow]:
     query = sa.select(*VERSION_SUMMARY_COLS).where(versions.c.prompt_id == prompt_id)
-    if archived is not None:
-        query = query.where(versions.c.archived == archived)
+    if archived is not None:  # literals: see tables.py ix_versions_live
+        query = query.where(versions.c.archived == (sa.true() if archived else sa.false()))
     if before_number is not None:
         query = query.where(versions.c.number < before_number)
     rows = conn.execute(query.order_by(versions.c.number.desc()).limit(limit))
@@ -278,12 +278,43 @@ _INSERT_EVENT = sa.insert(events)
 RETENTION_KEYS = {"number", "version_name", "reason", "max_versions"}
 
 
+# A version created over max_versions archives the oldest one in the same transaction. Its
+# event says so in detail.archived, stored as the archived version's id, negated, in the
+# row's from_version_id (unused by version.created; negative, so no id written by other
+# means, an import's included, reads as one): one event row a version, with a limit as
+# without. An archive event row of its own cost ~110 bytes (row and two index entries), more
+# than the archived version then saved (docs/performance.md, "Archiving saves space").
+RETENTION_MERGED = {"version_id", "number", "version_name", "reason"}
+
+
+def _merged_archive(values: dict[str, Any], detail: dict[str, Any]) -> int | None:
+    """The id to store in from_version_id when ``detail`` is a creation's derivable detail
+    plus one retention archive (as core/retention.py sweep writes it), else None."""
+    archived = detail.get("archived")
+    if (
+        values["kind"] != EventKind.VERSION_CREATED
+        or values.get("from_version_id") is not None
+        or set(detail) != {"number", "version_name", "archived"}
+        or not isinstance(archived, list)
+        or len(archived) != 1
+        or not isinstance(archived[0], dict)
+        or set(archived[0]) != RETENTION_MERGED
+        or archived[0]["reason"] != "retention"
+        or type(archived[0]["version_id"]) is not int
+    ):
+        return None
+    return int(archived[0]["version_id"])
+
+
 def insert_event(conn: Connection, values: dict[str, Any]) -> int:
     """The new event's id."""
     detail = values.get("detail") or {}
     kind = values["kind"]
     if values.get("version_id") is not None:
-        if kind in DERIVED_DETAIL and set(detail) == {"number", "version_name"}:
+        merged = _merged_archive(values, detail)
+        if merged is not None:
+            values = {**values, "from_version_id": -merged, "detail": {}}
+        elif kind in DERIVED_DETAIL and set(detail) == {"number", "version_name"}:
             values = {**values, "detail": {}}
         elif (
             kind == EventKind.VERSION_ARCHIVED
@@ -296,13 +327,37 @@ def insert_event(conn: Connection, values: dict[str, Any]) -> int:
     return int(key[0])
 
 
+_FROM = versions.alias("from_version")
+
+
 def events_with_versions() -> sa.Select[Any]:
-    """Events with the number and name of their version (see DERIVED_DETAIL)."""
+    """Events with the number and name of their version (see DERIVED_DETAIL) and of their
+    from_version (a retention archive merged into a creation: RETENTION_MERGED)."""
     return sa.select(
         events,
         versions.c.number.label("version_number"),
         versions.c.version_name.label("version_version_name"),
-    ).select_from(events.outerjoin(versions, versions.c.id == events.c.version_id))
+        _FROM.c.number.label("from_version_number_"),
+        _FROM.c.version_name.label("from_version_name_"),
+    ).select_from(
+        events.outerjoin(versions, versions.c.id == events.c.version_id).outerjoin(
+            _FROM, _FROM.c.id == -events.c.from_version_id
+        )
+    )
+
+
+def merged_archive_of(m: Any) -> bool:
+    """Whether an event row holds a creation's retention archive in from_version_id."""
+    return (
+        m["kind"] == EventKind.VERSION_CREATED
+        and m["from_version_id"] is not None
+        and m["from_version_id"] < 0
+    )
+
+
+def event_from_version_id(m: Any) -> int | None:
+    """from_version_id as the events API shows it (None for a creation: see above)."""
+    return None if merged_archive_of(m) else m["from_version_id"]
 
 
 def event_page(
@@ -400,7 +455,7 @@ def to_event(row: Row[Any]) -> Event:
         actor=m["actor"],
         created_at=m["created_at"],
         version_id=m["version_id"],
-        from_version_id=m["from_version_id"],
+        from_version_id=event_from_version_id(m),
         detail=event_detail(m),
     )
 
@@ -412,6 +467,14 @@ def event_detail(m: Any) -> dict[str, Any]:
     if m.get("version_number") is None:
         return detail
     named = {"number": m["version_number"], "version_name": m["version_version_name"]}
+    if merged_archive_of(m):
+        archived = {
+            "version_id": -m["from_version_id"],
+            "number": m["from_version_number_"],
+            "version_name": m["from_version_name_"],
+            "reason": "retention",
+        }
+        return {**named, "archived": [archived]}
     if not detail and m["kind"] in DERIVED_DETAIL:
         return named
     if m["kind"] == EventKind.VERSION_ARCHIVED and set(detail) == {"max_versions"}:

@@ -73,8 +73,16 @@ versions = sa.Table(
     sa.UniqueConstraint("prompt_id", "number"),
     sa.UniqueConstraint("prompt_id", "version_name"),
     sa.UniqueConstraint("prompt_id", "id"),
-    # The retention sweep (oldest unarchived) and ?archived= history pages.
-    sa.Index("ix_versions_prompt_id_archived_number", "prompt_id", "archived", "number"),
+    # The retention sweep (oldest unarchived) and ?archived=false pages: unarchived versions
+    # only (migration 0011), so an archived version costs no entry. Queries must say
+    # `archived = false` as a literal (sa.false()) for SQLite to use a partial index.
+    sa.Index(
+        "ix_versions_live",
+        "prompt_id",
+        "number",
+        sqlite_where=sa.text("archived = 0"),
+        postgresql_where=sa.text("archived = false"),
+    ),
     sqlite_autoincrement=True,
 )
 

@@ -41,7 +41,11 @@ def all_events(conn: Connection, prompt_id: int) -> list[dict[str, Any]]:
         q.events_with_versions().where(events.c.prompt_id == prompt_id).order_by(events.c.id)
     )
     return [
-        {**{c.name: r._mapping[c.name] for c in events.c}, "detail": q.event_detail(r._mapping)}
+        {
+            **{c.name: r._mapping[c.name] for c in events.c},
+            "from_version_id": q.event_from_version_id(r._mapping),
+            "detail": q.event_detail(r._mapping),
+        }
         for r in rows
     ]
 
@@ -93,9 +97,12 @@ def event_batch(
     return [
         {
             **{c.name: r._mapping[c.name] for c in events.c},
+            "from_version_id": q.event_from_version_id(r._mapping),
             "detail": q.event_detail(r._mapping),
             "version_number": r._mapping["version_number"],
-            "from_version_number": r._mapping["from_version_number"],
+            "from_version_number": None
+            if q.merged_archive_of(r._mapping)
+            else r._mapping["from_version_number"],
         }
         for r in rows
     ]

@@ -96,6 +96,11 @@ def move_label(
     response_model=LabelOut,
     responses=responses(403),
     summary="Protect a label or lift its protection (admin)",
+    description=(
+        "A new prompt (created, or imported without a protected set) starts with "
+        "`production` protected: moving it needs the admin role or an approved deploy "
+        'request until an admin sends `{"protected": false}` for it here.'
+    ),
 )
 def patch_label(
     prompt_id: PromptRef,
