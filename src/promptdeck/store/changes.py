@@ -86,14 +86,34 @@ def _conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
-# (id, name, active_version_id) of live prompts, by name or by id; one index probe each.
-_BY_NAME = (
-    "SELECT id, name, active_version_id FROM prompts WHERE name = ANY(%s) AND deleted_at IS NULL"
-)
-_BY_ID = "SELECT id, name, active_version_id FROM prompts WHERE id = ANY(%s) AND deleted_at IS NULL"
-_BY_BOTH = f"{_BY_NAME} UNION ALL {_BY_ID}"
+# (id, name, active_version_id, label, label's version_id) of live prompts, by name or by
+# id; one index probe each. Without labels asked, the label columns are NULL; with labels, a
+# prompt has a row per label asked that it has set (one row with NULLs when none).
+def _pointers_sql(key: str, labelled: bool) -> str:
+    if not labelled:
+        return (
+            "SELECT id, name, active_version_id, NULL, NULL FROM prompts"
+            f" WHERE {key} = ANY(%s) AND deleted_at IS NULL"
+        )
+    return (
+        "SELECT p.id, p.name, p.active_version_id, l.name, l.version_id FROM prompts p"
+        " LEFT JOIN labels l ON l.prompt_id = p.id AND l.name = ANY(%s)"
+        f" WHERE p.{key} = ANY(%s) AND p.deleted_at IS NULL"
+    )
 
-Pointer = tuple[int, str, int | None]
+
+_SQL = {
+    (names, ids, labelled): " UNION ALL ".join(
+        [_pointers_sql("name", labelled)] * names + [_pointers_sql("id", labelled)] * ids
+    )
+    for names in (False, True)
+    for ids in (False, True)
+    for labelled in (False, True)
+    if names or ids
+}
+
+# prompt id, prompt name, active version id, label (or None), the label's version id
+Pointer = tuple[int, str, int | None, str | None, int | None]
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -101,8 +121,9 @@ def _loop() -> asyncio.AbstractEventLoop:
 
 
 class PgPointers:
-    """Reads active pointers on one async connection of its own, opened on first use and
-    again after a failure. Not shared between event loops; one statement at a time."""
+    """Reads pointers (`active` and the labels asked for) on one async connection of its
+    own, opened on first use and again after a failure. Not shared between event loops; one
+    statement at a time."""
 
     def __init__(self, database_url: str) -> None:
         self._conninfo = _conninfo(database_url)
@@ -110,21 +131,24 @@ class PgPointers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.statements = 0
 
-    async def read(self, names: Sequence[str], ids: Sequence[int]) -> list[Pointer]:
-        params: tuple[list[Any], ...]
-        if names and ids:
-            sql, params = _BY_BOTH, (list(names), list(ids))
-        elif ids:
-            sql, params = _BY_ID, (list(ids),)
-        else:
-            sql, params = _BY_NAME, (list(names),)
+    async def read(
+        self, names: Sequence[str], ids: Sequence[int], labels: Sequence[str] = ()
+    ) -> list[Pointer]:
+        """The pointers of the live prompts among ``names`` and ``ids``: `active` and, of
+        ``labels``, those they have set. One statement."""
+        by_name, by_id = bool(names) or not ids, bool(ids)
+        sql = _SQL[(by_name, by_id, bool(labels))]
+        params: list[list[Any]] = []
+        for used, keys in ((by_name, names), (by_id, ids)):
+            if used:
+                params += [list(labels), list(keys)] if labels else [list(keys)]
         for attempt in (1, 2):
             fresh = self._conn is None or self._conn.closed or self._loop is not _loop()
             try:
                 conn = await self._connection()
                 self.statements += 1
                 cur = await conn.execute(sql, params, prepare=True)
-                return [(int(r[0]), str(r[1]), r[2]) for r in await cur.fetchall()]
+                return [(int(r[0]), str(r[1]), r[2], r[3], r[4]) for r in await cur.fetchall()]
             except psycopg.Error as exc:
                 await self.close()
                 # A connection the database dropped (a restart, a failover) fails on its
