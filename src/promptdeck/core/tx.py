@@ -118,10 +118,11 @@ class Tx:
             )
 
     def flush(self) -> None:
-        for event in self.events:
-            if event["kind"] in changes.MOVE_KINDS:  # GET /changes: see store/changes.py
-                changes.announce(self.conn)  # before the insert: moves commit in id order
-            q.insert_event(self.conn, event)
+        if not self.events:
+            return
+        if any(event["kind"] in changes.MOVE_KINDS for event in self.events):
+            changes.announce(self.conn)  # GET /changes: before the insert, moves commit in order
+        q.insert_events(self.conn, self.events)  # one statement for all
         self.events.clear()
 
 
