@@ -50,12 +50,12 @@ def test_a_pointer_request_arriving_during_a_read_waits_for_the_next_read_which_
 
         async def read(
             names: Sequence[str], ids: Sequence[int], labels: Sequence[str]
-        ) -> list[Pointer]:
+        ) -> tuple[int, list[Pointer]]:
             started.append(list(names))
             number = len(started)
             if number == 1:
                 await first_read_may_end.wait()
-            return [(1, "p", 100 + number, None, None)]
+            return 0, [(1, "p", 100 + number, None, None)]
 
         reads = PointerReads(read)
         first = asyncio.create_task(reads.get("p"))

@@ -68,9 +68,10 @@ Pointers = dict[str, int | None]
 
 
 class _Batch:
-    __slots__ = ("by_id", "by_name", "done", "error", "ids", "labels", "names")
+    __slots__ = ("by_id", "by_name", "done", "error", "generation", "ids", "labels", "names")
 
     def __init__(self) -> None:
+        self.generation = 0
         self.names: set[str] = set()
         self.ids: set[int] = set()
         self.labels: set[str] = set()  # labels other than `active` asked for
@@ -83,12 +84,15 @@ class _Batch:
 class PointerReads:
     """Coalesced pointer reads: ``get(ref, label)`` returns the pointers of a live prompt
     (``{label: version id}``, `active` always, ``label`` when set), or None when there is no
-    such prompt, from a read that started after the call. Labels ride the same read."""
+    such prompt, from a read that started after the call. Labels ride the same read, and so
+    does the access generation (``probe``): the gate's check and the hot path's pointer are
+    one round trip."""
 
     def __init__(
         self,
         read: Callable[
-            [Sequence[str], Sequence[int], Sequence[str]], Awaitable[list[changes.Pointer]]
+            [Sequence[str], Sequence[int], Sequence[str]],
+            Awaitable[tuple[int, list[changes.Pointer]]],
         ],
     ) -> None:
         self._read = read
@@ -97,22 +101,32 @@ class PointerReads:
         self.reads = 0
 
     async def get(self, ref: str, label: str = ACTIVE) -> Pointers | None:
+        return (await self.probe(ref, label))[1]
+
+    async def probe(self, ref: str | None, label: str = ACTIVE) -> tuple[int, Pointers | None]:
+        """The access generation and, with ``ref``, its pointers (as ``get``), from one read
+        that started after the call."""
         batch = self._next
         if batch is None:
             batch = self._next = _Batch()
             if self._task is None:
                 self._task = asyncio.get_running_loop().create_task(self._run())
-        number = values.parse_id(ref)  # the one spelling of an id (domain/values.py)
-        if number is not None:
-            batch.ids.add(number)
-        else:
-            batch.names.add(ref)
-        if label != ACTIVE:
-            batch.labels.add(label)
+        number = None
+        if ref is not None:
+            number = values.parse_id(ref)  # the one spelling of an id (domain/values.py)
+            if number is not None:
+                batch.ids.add(number)
+            else:
+                batch.names.add(ref)
+            if label != ACTIVE:
+                batch.labels.add(label)
         await batch.done.wait()
         if batch.error is not None:
             raise batch.error
-        return batch.by_id.get(number) if number is not None else batch.by_name.get(ref)
+        if ref is None:
+            return batch.generation, None
+        found = batch.by_id.get(number) if number is not None else batch.by_name.get(ref)
+        return batch.generation, found
 
     async def _run(self) -> None:
         try:
@@ -120,7 +134,7 @@ class PointerReads:
                 batch, self._next = self._next, None
                 try:
                     self.reads += 1
-                    rows = await self._read(
+                    batch.generation, rows = await self._read(
                         sorted(batch.names), sorted(batch.ids), sorted(batch.labels)
                     )
                     for prompt_id, name, active_id, label, label_version_id in rows:
@@ -135,6 +149,15 @@ class PointerReads:
                 batch.done.set()
         finally:
             self._task = None
+
+
+@dataclass(frozen=True, slots=True)
+class Probed:
+    """A request's pointers, read with the access generation by the gate (PostgreSQL)."""
+
+    ref: str
+    label: str
+    pointers: Pointers | None
 
 
 class ActiveCache(Generic[T]):
@@ -176,13 +199,18 @@ class ActiveCache(Generic[T]):
         probe = self.sqlite or self.postgres
         return probe.statements if probe is not None else 0
 
-    async def get(self, ref: str, label: str = ACTIVE) -> T:
-        """``label`` must be a valid label (domain/labels.py ``check_label``). Raises
-        PromptNotFound, LabelNotFound, DatabaseUnavailable."""
+    async def get(self, ref: str, label: str = ACTIVE, probed: Probed | None = None) -> T:
+        """``label`` must be a valid label (domain/labels.py ``check_label``). ``probed``:
+        this request's pointers from a read of ``reads`` that started after the request
+        arrived (the gate's, PostgreSQL). Raises PromptNotFound, LabelNotFound,
+        DatabaseUnavailable."""
         if self.sqlite is not None:
             return self._get_sqlite(ref, label)
         assert self.reads is not None
-        pointers = await self.reads.get(ref, label)
+        if probed is not None and probed.ref == ref and probed.label == label:
+            pointers = probed.pointers
+        else:
+            pointers = await self.reads.get(ref, label)
         if pointers is None or (label == ACTIVE and pointers[ACTIVE] is None):
             raise PromptNotFound(f"no prompt {ref!r}")
         version_id = pointers.get(label)

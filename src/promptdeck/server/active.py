@@ -119,37 +119,29 @@ class ActiveEndpoint:
         self.request_ids = request_ids
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            path: str = scope["path"]
-            if path.startswith(PREFIX) and path.endswith(SUFFIX):
-                ref = path[len(PREFIX) : -len(SUFFIX)]
-                # Only printable refs: a NUL or a lone surrogate must not reach the pointer
-                # read that other requests share (PostgreSQL refuses them); FastAPI's route
-                # answers those (404) without the cache.
-                if ref and "/" not in ref and len(ref) <= 128 and ref.isprintable():
-                    label: str | None = ACTIVE
-                    query: bytes = scope.get("query_string", b"")
-                    if b"label=" in query:
-                        label = _label_of(query)
-                    if label is not None:
-                        started = time.perf_counter()
-                        if self.request_ids:
-                            token = request_id.set(request_id_of(scope))
-                            try:
-                                status = await self.serve(ref, label, scope, send)
-                            finally:
-                                request_id.reset(token)
-                        else:
-                            status = await self.serve(ref, label, scope, send)
-                        elapsed = time.perf_counter() - started
-                        self.latency.observe(HOT_ROUTE, scope["method"], status, elapsed)
-                        return
-        await self.app(scope, receive, send)
+        hot = hot_request(scope)
+        if hot is None:
+            await self.app(scope, receive, send)
+            return
+        ref, label = hot
+        started = time.perf_counter()
+        if self.request_ids:
+            token = request_id.set(request_id_of(scope))
+            try:
+                status = await self.serve(ref, label, scope, send)
+            finally:
+                request_id.reset(token)
+        else:
+            status = await self.serve(ref, label, scope, send)
+        elapsed = time.perf_counter() - started
+        self.latency.observe(HOT_ROUTE, scope["method"], status, elapsed)
 
     async def serve(self, ref: str, label: str, scope: Scope, send: Send) -> int:
         """Answer; the status sent."""
         try:
-            entry = await self.cache.get(ref, label)
+            state = scope.get("state")
+            probed = state.get(PROBED) if state is not None else None
+            entry = await self.cache.get(ref, label, probed)
         except PromptdeckError as exc:
             status = status_of(exc)
             body = problem_body(status, exc.code, exc.title, exc.detail, instance=scope["path"])
@@ -181,6 +173,29 @@ class ActiveEndpoint:
         body = b"" if scope["method"] == "HEAD" else entry.body
         await _send(send, 200, entry.headers, body)
         return 200
+
+
+# The scope["state"] key under which the gate leaves a hot-path request's pointers, read
+# with the access generation in one round trip (PostgreSQL; core/live.py ``Probed``).
+PROBED = "promptdeck.probed"
+
+
+def hot_request(scope: Scope) -> tuple[str, str] | None:
+    """(ref, label) of a request the hot path answers; None for any other."""
+    if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        return None
+    path: str = scope["path"]
+    if not (path.startswith(PREFIX) and path.endswith(SUFFIX)):
+        return None
+    ref = path[len(PREFIX) : -len(SUFFIX)]
+    # Only printable refs: a NUL or a lone surrogate must not reach the pointer read that
+    # other requests share (PostgreSQL refuses them); FastAPI's route answers those (404)
+    # without the cache.
+    if not ref or "/" in ref or len(ref) > 128 or not ref.isprintable():
+        return None
+    query: bytes = scope.get("query_string", b"")
+    label = _label_of(query) if b"label=" in query else ACTIVE
+    return None if label is None else (ref, label)
 
 
 def _label_of(query: bytes) -> str | None:

@@ -162,6 +162,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         open_allowed=settings.insecure or is_loopback(settings.host),
         max_body_bytes=settings.max_body_bytes,
         clock=registry.clock,
+        shared=cache.reads,  # PostgreSQL: the access check and the pointer in one read
     )
     closing.append(gate)
     if not settings.origin_list():

@@ -3,10 +3,11 @@ active pointers stand, which pointer moves happened after event n.
 
 - SQLite: ``PRAGMA data_version`` on a connection of its own tells, in a few microseconds,
   whether any connection of any process has committed since the last look.
-- PostgreSQL: the hot path reads the active pointers of the prompts asked for in one
-  statement, on one async connection a process (psycopg ``AsyncConnection``: no thread pool
-  hop). A pointer move announces itself with ``NOTIFY`` in its own transaction (delivered at
-  commit), which wakes the change feed of every process.
+- PostgreSQL: the hot path reads the pointers of the prompts asked for (and the gate's
+  access generation) in one statement, on one async connection a process (psycopg
+  ``AsyncConnection``: no thread pool hop). A pointer move announces itself with
+  ``NOTIFY`` in its own transaction (delivered at commit), which wakes the change feed of
+  every process.
 - Both: pointer moves are the events whose kind is in ``MOVE_KINDS``; their ids are the
   feed's cursor. On PostgreSQL a sequence hands out ids before commit, so two moves could
   commit out of id order and a reader that saw event 11 could later find event 10: the move's
@@ -102,14 +103,18 @@ def _pointers_sql(key: str, labelled: bool) -> str:
     )
 
 
+# The access generation (store/access.py) rides the same read: a row whose id is -1.
+_GENERATION = "SELECT -1, '', generation, NULL, NULL FROM access_state WHERE id = 1"
+
 _SQL = {
     (names, ids, labelled): " UNION ALL ".join(
-        [_pointers_sql("name", labelled)] * names + [_pointers_sql("id", labelled)] * ids
+        [_GENERATION]
+        + [_pointers_sql("name", labelled)] * names
+        + [_pointers_sql("id", labelled)] * ids
     )
     for names in (False, True)
     for ids in (False, True)
     for labelled in (False, True)
-    if names or ids
 }
 
 # prompt id, prompt name, active version id, label (or None), the label's version id
@@ -133,10 +138,11 @@ class PgPointers:
 
     async def read(
         self, names: Sequence[str], ids: Sequence[int], labels: Sequence[str] = ()
-    ) -> list[Pointer]:
-        """The pointers of the live prompts among ``names`` and ``ids``: `active` and, of
-        ``labels``, those they have set. One statement."""
-        by_name, by_id = bool(names) or not ids, bool(ids)
+    ) -> tuple[int, list[Pointer]]:
+        """The access generation (0 when none was ever set), and the pointers of the live
+        prompts among ``names`` and ``ids``: `active` and, of ``labels``, those they have
+        set. One statement."""
+        by_name, by_id = bool(names), bool(ids)
         sql = _SQL[(by_name, by_id, bool(labels))]
         params: list[list[Any]] = []
         for used, keys in ((by_name, names), (by_id, ids)):
@@ -148,7 +154,15 @@ class PgPointers:
                 conn = await self._connection()
                 self.statements += 1
                 cur = await conn.execute(sql, params, prepare=True)
-                return [(int(r[0]), str(r[1]), r[2], r[3], r[4]) for r in await cur.fetchall()]
+                rows = await cur.fetchall()
+                generation = 0
+                pointers: list[Pointer] = []
+                for r in rows:
+                    if r[0] == -1:
+                        generation = int(r[2])
+                    else:
+                        pointers.append((int(r[0]), str(r[1]), r[2], r[3], r[4]))
+                return generation, pointers
             except psycopg.Error as exc:
                 await self.close()
                 # A connection the database dropped (a restart, a failover) fails on its
