@@ -33,3 +33,20 @@ def test_a_limited_key_lists_only_its_prompts_and_cannot_create_outside_them(
     assert registry.get_prompt("team-c").name == "team-c"
     names = [p.name for p in registry.list_prompts().items]
     assert "elsewhere" not in names
+
+
+def test_a_limited_key_fetches_labels_from_the_hot_path_only_within_its_prefixes(
+    keyed: TestClient, keys: Keys, registry: Registry
+) -> None:
+    for name in ("team-a", "other"):
+        created = registry.create_prompt(name, content="x", actor="setup").prompt
+        assert created.active_version is not None
+        registry.move_label(name, "staging", created.active_version.id, actor="setup")
+    other_id = registry.get_prompt("other").id
+    key = bearer(keys.limited)
+    assert keyed.get("/prompts/team-a/active?label=staging", headers=key).status_code == 200
+    for ref in ("other", str(other_id)):
+        for query in ("", "?label=staging", "?label=nope"):
+            response = keyed.get(f"/prompts/{ref}/active{query}", headers=key)
+            assert response.status_code == 404, (ref, query)
+            assert "x" not in response.json().get("content", "")

@@ -89,3 +89,54 @@ def test_a_subscriber_that_refetches_on_each_move_event_never_gets_a_stale_versi
         f"a fetch on a third: {len(stale)} stale",
     )
     assert stale == []
+
+
+def test_a_labelled_fetch_on_another_process_right_after_each_label_move_is_never_stale(
+    start_server: Callable[..., ServerProcess], name: str
+) -> None:
+    """The same for a label (issue 14): ?label=staging is served from the hot path's cache,
+    its pointer checked like `active`'s; `active` itself never moves meanwhile."""
+    writer, reader = start_server(), start_server()
+    moves = scale("never_stale_label_moves", 300)
+    with (
+        httpx.Client(base_url=writer.url, timeout=30) as w,
+        httpx.Client(base_url=reader.url, timeout=30) as r,
+    ):
+        ids = [w.post("/prompts", json={"name": name}).json()["active_version"]["id"]]
+        ids.append(w.post(f"/prompts/{name}/versions", json={"content": "two"}).json()["id"])
+        assert w.put(f"/prompts/{name}/labels/staging", json={"version_id": ids[1]}).is_success
+        labelled = f"/prompts/{name}/active?label=staging"
+        assert r.get(labelled).status_code == 200  # the reader's cache is warm
+        active_before = r.get(f"/prompts/{name}/active").json()["version_id"]
+        done = threading.Event()
+
+        def background(path: str) -> None:
+            with httpx.Client(base_url=reader.url, timeout=30) as bg:
+                while not done.is_set():
+                    bg.get(path)
+
+        paths = [labelled, labelled, f"/prompts/{name}/active", f"{labelled.split('=')[0]}=other"]
+        readers = [threading.Thread(target=background, args=(p,)) for p in paths]
+        for thread in readers:
+            thread.start()
+        stale = []
+        try:
+            for i in range(moves):
+                target = ids[i % 2]
+                moved = w.put(f"/prompts/{name}/labels/staging", json={"version_id": target})
+                assert moved.status_code == 200
+                served = r.get(labelled).json()["version_id"]
+                if served != target:
+                    stale.append((i, target, served))
+            active = r.get(f"/prompts/{name}/active").json()["version_id"]
+        finally:
+            done.set()
+            for thread in readers:
+                thread.join()
+    figure(
+        "never stale, labels",
+        f"{moves} moves of a label on one process, each followed at once by a fetch of it "
+        f"on another (4 more clients reading there all along): {len(stale)} stale",
+    )
+    assert stale == []
+    assert active == active_before  # the active version did not follow the label

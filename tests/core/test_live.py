@@ -48,12 +48,14 @@ def test_a_pointer_request_arriving_during_a_read_waits_for_the_next_read_which_
     async def main() -> tuple[list[int | None], int]:
         first_read_may_end = asyncio.Event()
 
-        async def read(names: Sequence[str], ids: Sequence[int]) -> list[Pointer]:
+        async def read(
+            names: Sequence[str], ids: Sequence[int], labels: Sequence[str]
+        ) -> tuple[int, list[Pointer]]:
             started.append(list(names))
             number = len(started)
             if number == 1:
                 await first_read_may_end.wait()
-            return [(1, "p", 100 + number)]
+            return 0, [(1, "p", 100 + number, None, None)]
 
         reads = PointerReads(read)
         first = asyncio.create_task(reads.get("p"))
@@ -62,7 +64,8 @@ def test_a_pointer_request_arriving_during_a_read_waits_for_the_next_read_which_
         later = [asyncio.create_task(reads.get("p")) for _ in range(3)]
         await asyncio.sleep(0)
         first_read_may_end.set()
-        return await asyncio.gather(first, *later), reads.reads
+        answers = await asyncio.gather(first, *later)
+        return [a["active"] if a else None for a in answers], reads.reads
 
     answers, reads = asyncio.run(main())
     assert answers == [101, 102, 102, 102]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.server.asgi import GC_GEN0_THRESHOLD, make_app
 from tests.api.helpers import assert_problem, create_prompt, create_version
 from tests.support.databases import BACKEND
 from tests.support.server import PROMPTDECK, free_port
@@ -29,9 +31,11 @@ def _cache(api: TestClient) -> Any:
     return layer.cache
 
 
-def _statements_per_hit(api: TestClient, registry: Registry, hits: int) -> tuple[int, int]:
+def _statements_per_hit(
+    api: TestClient, registry: Registry, hits: int, path: str = "/prompts/support-reply/active"
+) -> tuple[int, int]:
     """(engine statements, pointer-check statements) for ``hits`` sequential cache hits."""
-    api.get("/prompts/support-reply/active")  # the miss that fills the cache
+    api.get(path)  # the miss that fills the cache
     cache = _cache(api)
     counted = []
 
@@ -42,21 +46,28 @@ def _statements_per_hit(api: TestClient, registry: Registry, hits: int) -> tuple
     try:
         checks_before, hits_before = cache.statements, cache.hits
         for _ in range(hits):
-            assert api.get("/prompts/support-reply/active").status_code == 200
+            assert api.get(path).status_code == 200
         assert cache.hits - hits_before == hits
         return len(counted), cache.statements - checks_before
     finally:
         event.remove(registry.engine, "before_cursor_execute", count)
 
 
+@pytest.mark.parametrize("label", [None, "staging"])
 @pytest.mark.parametrize("history", [1, 300])
 def test_a_cache_hit_runs_at_most_one_small_statement_whatever_the_history_size(
-    api: TestClient, registry: Registry, history: int
+    api: TestClient, registry: Registry, history: int, label: str | None
 ) -> None:
     create_prompt(api)
     for i in range(history - 1):
         registry.create_version("support-reply", content=f"v{i}", activate=True)
-    engine_statements, checks = _statements_per_hit(api, registry, hits=20)
+    path = "/prompts/support-reply/active"
+    if label is not None:  # a label at an old version, with a history of moves
+        versions = registry.list_versions("support-reply", limit=50).items
+        for version in versions[: min(history, 10)]:
+            registry.move_label("support-reply", label, version.id)
+        path += f"?label={label}"
+    engine_statements, checks = _statements_per_hit(api, registry, hits=20, path=path)
     assert engine_statements == 0  # no pool connection, no version read
     assert checks <= 20  # one pointer check a request at most (PRAGMA or one indexed read)
 
@@ -177,3 +188,49 @@ def test_the_hot_path_serves_a_chat_versions_kind_and_messages_for_local_renderi
     body = api.get("/prompts/chatty/active").json()
     assert body["kind"] == "chat"
     assert body["messages"] == messages
+
+
+def test_a_labelled_fetch_is_served_by_the_hot_path_with_its_etag_304_and_each_move(
+    api: TestClient, registry: Registry
+) -> None:
+    first = create_prompt(api)["active_version"]
+    second = create_version(api, content="two", activate=False)
+    registry.move_label("support-reply", "staging", second["id"])
+    cache = _cache(api)
+    path = "/prompts/support-reply/active?label=staging"
+    assert api.get(path).json()["content"] == "two"  # a miss: the body is rendered
+    hits = cache.hits
+    served = api.get(path)
+    assert served.json()["version_id"] == second["id"]
+    assert served.headers["etag"] == f'"a{second["id"]}"'
+    again = api.get(path, headers={"If-None-Match": served.headers["etag"]})
+    assert again.status_code == 304 and again.headers["etag"] == served.headers["etag"]
+    assert cache.hits - hits == 2  # both from the cache
+    # The active version's body is the same cache entry whichever label points at it.
+    assert api.get("/prompts/support-reply/active").json()["version_id"] == first["id"]
+    registry.move_label("support-reply", "staging", first["id"])
+    assert api.get(path).json()["version_id"] == first["id"]  # the move, at once
+    assert api.get(path, headers={"If-None-Match": served.headers["etag"]}).status_code == 200
+    assert api.get("/prompts/support-reply/active?label=production").status_code == 404
+    registry.remove_label("support-reply", "staging")
+    assert_problem(api.get(path), 404, "label-not-found")
+    assert_problem(api.get("/prompts/support-reply/active?label=Bad%20Label"), 422)
+    assert (
+        api.get("/prompts/support-reply/active?label=active").json()["content"] == "Hello {{name}}"
+    )
+
+
+def test_a_served_process_freezes_its_start_up_heap_and_collects_young_objects_less_often(
+    registry: Registry, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PostgreSQL hot path's p99 was full collections scanning the start-up heap
+    (docs/performance.md); uvicorn's factory settles the heap once the app is built."""
+    monkeypatch.setenv("PROMPTDECK_DATABASE_URL", database_url)
+    threshold = gc.get_threshold()
+    try:
+        make_app()
+        assert gc.get_freeze_count() > 10_000
+        assert gc.get_threshold()[0] == GC_GEN0_THRESHOLD
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -40,6 +40,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from promptdeck.core.tx import unavailable_as_error
 from promptdeck.domain import values
+from promptdeck.domain.labels import ACTIVE
 from promptdeck.domain.models import Prompt, Version
 from promptdeck.errors import DatabaseUnavailable, PromptNotFound
 from promptdeck.store import changes
@@ -61,45 +62,71 @@ def _is_sqlite(database_url: str) -> bool:
 # --- the hot path ---------------------------------------------------------------------------
 
 
+# A prompt's pointers as one read found them: label -> version id (`active` always present,
+# None when the prompt has no active version; other labels only when set and asked for).
+Pointers = dict[str, int | None]
+
+
 class _Batch:
-    __slots__ = ("by_id", "by_name", "done", "error", "ids", "names")
+    __slots__ = ("by_id", "by_name", "done", "error", "generation", "ids", "labels", "names")
 
     def __init__(self) -> None:
+        self.generation = 0
         self.names: set[str] = set()
         self.ids: set[int] = set()
+        self.labels: set[str] = set()  # labels other than `active` asked for
         self.done = asyncio.Event()
-        self.by_name: dict[str, int | None] = {}
-        self.by_id: dict[int, int | None] = {}
+        self.by_name: dict[str, Pointers] = {}
+        self.by_id: dict[int, Pointers] = {}
         self.error: BaseException | None = None
 
 
 class PointerReads:
-    """Coalesced pointer reads: ``get(ref)`` returns the active version id of a live prompt
-    (None when there is none), from a read that started after the call."""
+    """Coalesced pointer reads: ``get(ref, label)`` returns the pointers of a live prompt
+    (``{label: version id}``, `active` always, ``label`` when set), or None when there is no
+    such prompt, from a read that started after the call. Labels ride the same read, and so
+    does the access generation (``probe``): the gate's check and the hot path's pointer are
+    one round trip."""
 
     def __init__(
-        self, read: Callable[[Sequence[str], Sequence[int]], Awaitable[list[changes.Pointer]]]
+        self,
+        read: Callable[
+            [Sequence[str], Sequence[int], Sequence[str]],
+            Awaitable[tuple[int, list[changes.Pointer]]],
+        ],
     ) -> None:
         self._read = read
         self._next: _Batch | None = None
         self._task: asyncio.Task[None] | None = None
         self.reads = 0
 
-    async def get(self, ref: str) -> int | None:
+    async def get(self, ref: str, label: str = ACTIVE) -> Pointers | None:
+        return (await self.probe(ref, label))[1]
+
+    async def probe(self, ref: str | None, label: str = ACTIVE) -> tuple[int, Pointers | None]:
+        """The access generation and, with ``ref``, its pointers (as ``get``), from one read
+        that started after the call."""
         batch = self._next
         if batch is None:
             batch = self._next = _Batch()
             if self._task is None:
                 self._task = asyncio.get_running_loop().create_task(self._run())
-        number = values.parse_id(ref)  # the one spelling of an id (domain/values.py)
-        if number is not None:
-            batch.ids.add(number)
-        else:
-            batch.names.add(ref)
+        number = None
+        if ref is not None:
+            number = values.parse_id(ref)  # the one spelling of an id (domain/values.py)
+            if number is not None:
+                batch.ids.add(number)
+            else:
+                batch.names.add(ref)
+            if label != ACTIVE:
+                batch.labels.add(label)
         await batch.done.wait()
         if batch.error is not None:
             raise batch.error
-        return batch.by_id.get(number) if number is not None else batch.by_name.get(ref)
+        if ref is None:
+            return batch.generation, None
+        found = batch.by_id.get(number) if number is not None else batch.by_name.get(ref)
+        return batch.generation, found
 
     async def _run(self) -> None:
         try:
@@ -107,10 +134,16 @@ class PointerReads:
                 batch, self._next = self._next, None
                 try:
                     self.reads += 1
-                    rows = await self._read(sorted(batch.names), sorted(batch.ids))
-                    for prompt_id, name, version_id in rows:
-                        batch.by_id[prompt_id] = version_id
-                        batch.by_name[name] = version_id
+                    batch.generation, rows = await self._read(
+                        sorted(batch.names), sorted(batch.ids), sorted(batch.labels)
+                    )
+                    for prompt_id, name, active_id, label, label_version_id in rows:
+                        pointers = batch.by_id.get(prompt_id)
+                        if pointers is None:
+                            pointers = batch.by_id[prompt_id] = {ACTIVE: active_id}
+                            batch.by_name[name] = pointers
+                        if label is not None:
+                            pointers[label] = label_version_id
                 except Exception as exc:
                     batch.error = exc
                 batch.done.set()
@@ -118,13 +151,24 @@ class PointerReads:
             self._task = None
 
 
+@dataclass(frozen=True, slots=True)
+class Probed:
+    """A request's pointers, read with the access generation by the gate (PostgreSQL)."""
+
+    ref: str
+    label: str
+    pointers: Pointers | None
+
+
 class ActiveCache(Generic[T]):
-    """The active version of a prompt, rendered by ``render`` once per version."""
+    """The version a label of a prompt serves (`active` by default), rendered by ``render``
+    once per version: bodies are cached by version id, whichever label points at them, and
+    every label's pointer is checked the same way."""
 
     def __init__(
         self,
         database_url: str,
-        get_active: Callable[[str], tuple[Prompt, Version]],
+        get_active: Callable[[str, str], tuple[Prompt, Version]],
         render: Callable[[Prompt, Version], T],
         size_of: Callable[[T], int] = lambda _body: 0,
         max_bytes: int = MAX_BODY_BYTES,
@@ -135,8 +179,9 @@ class ActiveCache(Generic[T]):
         self._max_bytes = max_bytes
         self._bytes = 0
         self._bodies: dict[int, T] = {}
-        self._pointers: dict[str, int] = {}  # SQLite only: ref -> version id
-        self._loading: dict[int, asyncio.Task[T]] = {}  # PostgreSQL: misses being read
+        self._pointers: dict[tuple[str, str], int] = {}  # SQLite only: (ref, label) -> version
+        # PostgreSQL: misses being read, by (ref, label, version id)
+        self._loading: dict[tuple[str, str, int], asyncio.Task[T]] = {}
         self.hits = 0
         self.misses = 0
         self.sqlite: changes.SQLiteDataVersion | None = None
@@ -154,14 +199,26 @@ class ActiveCache(Generic[T]):
         probe = self.sqlite or self.postgres
         return probe.statements if probe is not None else 0
 
-    async def get(self, ref: str) -> T:
-        """Raises PromptNotFound, DatabaseUnavailable."""
+    async def get(self, ref: str, label: str = ACTIVE, probed: Probed | None = None) -> T:
+        """``label`` must be a valid label (domain/labels.py ``check_label``). ``probed``:
+        this request's pointers from a read of ``reads`` that started after the request
+        arrived (the gate's, PostgreSQL). Raises PromptNotFound, LabelNotFound,
+        DatabaseUnavailable."""
         if self.sqlite is not None:
-            return self._get_sqlite(ref)
+            return self._get_sqlite(ref, label)
         assert self.reads is not None
-        version_id = await self.reads.get(ref)
-        if version_id is None:
+        if probed is not None and probed.ref == ref and probed.label == label:
+            pointers = probed.pointers
+        else:
+            pointers = await self.reads.get(ref, label)
+        if pointers is None or (label == ACTIVE and pointers[ACTIVE] is None):
             raise PromptNotFound(f"no prompt {ref!r}")
+        version_id = pointers.get(label)
+        if version_id is None:
+            # A label not set: the core's own answer (LabelNotFound), read after the pointer.
+            self.misses += 1
+            prompt, version = await anyio.to_thread.run_sync(self._get_active, ref, label)
+            return self._remember(prompt, version)
         body = self._bodies.get(version_id)
         if body is not None:
             self.hits += 1
@@ -169,25 +226,27 @@ class ActiveCache(Generic[T]):
         self.misses += 1
         # Requests that miss the same version together share one read (after a rollback
         # under load, 64 of them would otherwise fill the thread pool with the same read).
-        loading = self._loading.get(version_id)
+        key = (ref, label, version_id)
+        loading = self._loading.get(key)
         if loading is None:
-            loading = asyncio.get_running_loop().create_task(self._load(ref, version_id))
-            self._loading[version_id] = loading
+            loading = asyncio.get_running_loop().create_task(self._load(key))
+            self._loading[key] = loading
         return await asyncio.shield(loading)
 
-    async def _load(self, ref: str, version_id: int) -> T:
+    async def _load(self, key: tuple[str, str, int]) -> T:
+        ref, label, _version_id = key
         try:
             # Read after the pointer: at least as new. Blocking I/O: in the thread pool.
-            prompt, version = await anyio.to_thread.run_sync(self._get_active, ref)
+            prompt, version = await anyio.to_thread.run_sync(self._get_active, ref, label)
             return self._remember(prompt, version)
         finally:
-            del self._loading[version_id]
+            del self._loading[key]
 
-    def _get_sqlite(self, ref: str) -> T:
+    def _get_sqlite(self, ref: str, label: str) -> T:
         assert self.sqlite is not None
         if self.sqlite.changed():
             self._pointers.clear()
-        version_id = self._pointers.get(ref)
+        version_id = self._pointers.get((ref, label))
         if version_id is not None:
             body = self._bodies.get(version_id)
             if body is not None:
@@ -195,10 +254,10 @@ class ActiveCache(Generic[T]):
                 return body
         self.misses += 1
         # SQLite reads take ~0.1 ms: cheaper inline than a thread pool hop.
-        prompt, version = self._get_active(ref)
+        prompt, version = self._get_active(ref, label)
         if len(self._pointers) >= MAX_POINTERS:
             self._pointers.clear()
-        self._pointers[ref] = version.id
+        self._pointers[(ref, label)] = version.id
         return self._remember(prompt, version)
 
     def _remember(self, prompt: Prompt, version: Version) -> T:

@@ -124,11 +124,13 @@ class Tx:
         # Webhooks: the hooks that may want these events, read once; their deliveries are
         # queued in this transaction, so they commit (or not) with the events.
         hooks = announce.hooks_for(self.conn, self.events)
-        for event in self.events:
-            if event["kind"] in changes.MOVE_KINDS:  # GET /changes: see store/changes.py
-                changes.announce(self.conn)  # before the insert: moves commit in id order
-            event["id"] = q.insert_event(self.conn, event)
+        if any(event["kind"] in changes.MOVE_KINDS for event in self.events):
+            changes.announce(self.conn)  # GET /changes: before the insert, moves commit in order
+        # One statement for all, unless deliveries are to be queued: they name their events.
+        ids = q.insert_events(self.conn, self.events, ids=bool(hooks))
         if hooks:
+            for event, key in zip(self.events, ids, strict=True):
+                event["id"] = key
             announce.enqueue(self.conn, hooks, self.events, self.clock())
         self.events.clear()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from promptdeck.core import includes, labels, load, retention
@@ -140,7 +140,7 @@ def insert(
         created_by=tx.actor,
         content_hash=content_hash,
         active=activate,
-        previous_version_id=q.previous_version_id(tx.conn, prompt_id, number),
+        previous_version_id=allocated.previous_version_id,
         content=content,
         model_config=model_config,
         kind=kind,
@@ -253,15 +253,17 @@ def rollback(
             changed=moved,
         )
     expected = load.check_etag(row, if_match)
-    target = load.version_row(tx, row, ref, full=False)
+    target = load.version_row(tx, row, ref, full=True)
     version_id = ref.version_id
     changed = row.active_version_id != version_id
+    restored = False
+    now = tx.clock()
     if changed:
         retention.check_usable(target)
         restored = target.archived
         if restored:  # rule 8: restore first, then keep the limit (see docs/storage.md)
             retention.restore(tx, row.id, target, reason="rollback")
-        if not q.set_active(tx.conn, row.id, version_id, tx.clock(), expected):
+        if not q.set_active(tx.conn, row.id, version_id, now, expected):
             raise StaleEtag("the prompt changed while rolling back; fetch it and retry")
         labels.log_move(tx, row.id, ACTIVE, row.active_version_id, version_id, "")
         detail: dict[str, Any] = {"number": target.number, "version_name": target.version_name}
@@ -274,9 +276,25 @@ def rollback(
         )
         if restored:
             retention.sweep(tx, row.id, protect={version_id})
+    if restored:  # the restore and the sweep changed rows: read them back
+        return RolledBack(
+            prompt=load.reload(tx, row.id),
+            version=load.version(tx, row.id, version_id),
+            changed=changed,
+        )
+    # Otherwise the rows read at the start hold the answer: the prompt row (locked) changed
+    # only by set_active's three columns, the version not at all.
+    if changed:
+        row = replace(row, active_version_id=version_id, revision=row.revision + 1, updated_at=now)
+    summary = replace(target, model_config=None, blob_id=None, stored=None)
     return RolledBack(
-        prompt=load.reload(tx, row.id),
-        version=load.version(tx, row.id, version_id),
+        prompt=q.to_prompt(row, q.to_version(summary, active_id=version_id)),
+        version=q.to_version(
+            target,
+            active_id=version_id,
+            previous_id=q.previous_version_id(tx.conn, row.id, target.number),
+            content=tx.contents.text_of(tx.conn, target),
+        ),
         changed=changed,
     )
 

@@ -16,12 +16,12 @@ ACTIVE = "active"
 DEFAULT_PROTECTED = ("production",)
 LABEL_MAX = 64
 REASON_MAX = 1000
-_LABEL = re.compile(r"[a-z0-9][a-z0-9._-]*")
+LABEL_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
 def check_label(name: str) -> str:
     """A label is a slug of at most 64 characters (``production``, ``canary-eu``)."""
-    if len(name) > LABEL_MAX or not _LABEL.fullmatch(name):
+    if len(name) > LABEL_MAX or not LABEL_PATTERN.fullmatch(name):
         raise InvalidInput(
             f"label {name[:80]!r} must be a lowercase slug ([a-z0-9][a-z0-9._-]*) of at most "
             f"{LABEL_MAX} characters",

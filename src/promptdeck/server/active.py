@@ -1,11 +1,13 @@
-"""GET /prompts/{prompt_id}/active: the hot path, answered below FastAPI.
+"""GET /prompts/{prompt_id}/active (and ?label=): the hot path, answered below FastAPI.
 
 Applications call this many times a second, so it skips routing, dependency injection and
 response models: a pure ASGI handler serves pre-encoded bodies from memory. Which body, and
 why it is never stale across processes, is core/live.py's ``ActiveCache``: the body of a
 version is rendered once (versions are immutable) and only the pointer is checked, with
 ``PRAGMA data_version`` on SQLite and one coalesced pointer read (async, shared by the
-requests waiting at that moment) on PostgreSQL.
+requests waiting at that moment) on PostgreSQL. A label (``?label=staging``) is served the
+same way: its pointer is checked like `active`'s (in the same read), its body is the
+version's. A label that is not a slug goes on to FastAPI's route (its 422).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import bisect
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from promptdeck.core.live import ActiveCache
+from promptdeck.domain.labels import ACTIVE, LABEL_MAX, LABEL_PATTERN
 from promptdeck.domain.models import Prompt, Version
 from promptdeck.errors import PromptdeckError
 from promptdeck.schemas import ActiveOut
@@ -115,32 +119,29 @@ class ActiveEndpoint:
         self.request_ids = request_ids
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            path: str = scope["path"]
-            if path.startswith(PREFIX) and path.endswith(SUFFIX):
-                ref = path[len(PREFIX) : -len(SUFFIX)]
-                # Only printable refs: a NUL or a lone surrogate must not reach the pointer
-                # read that other requests share (PostgreSQL refuses them); FastAPI's route
-                # answers those (404) without the cache.
-                if ref and "/" not in ref and len(ref) <= 128 and ref.isprintable():
-                    started = time.perf_counter()
-                    if self.request_ids:
-                        token = request_id.set(request_id_of(scope))
-                        try:
-                            status = await self.serve(ref, scope, send)
-                        finally:
-                            request_id.reset(token)
-                    else:
-                        status = await self.serve(ref, scope, send)
-                    elapsed = time.perf_counter() - started
-                    self.latency.observe(HOT_ROUTE, scope["method"], status, elapsed)
-                    return
-        await self.app(scope, receive, send)
+        hot = hot_request(scope)
+        if hot is None:
+            await self.app(scope, receive, send)
+            return
+        ref, label = hot
+        started = time.perf_counter()
+        if self.request_ids:
+            token = request_id.set(request_id_of(scope))
+            try:
+                status = await self.serve(ref, label, scope, send)
+            finally:
+                request_id.reset(token)
+        else:
+            status = await self.serve(ref, label, scope, send)
+        elapsed = time.perf_counter() - started
+        self.latency.observe(HOT_ROUTE, scope["method"], status, elapsed)
 
-    async def serve(self, ref: str, scope: Scope, send: Send) -> int:
+    async def serve(self, ref: str, label: str, scope: Scope, send: Send) -> int:
         """Answer; the status sent."""
         try:
-            entry = await self.cache.get(ref)
+            state = scope.get("state")
+            probed = state.get(PROBED) if state is not None else None
+            entry = await self.cache.get(ref, label, probed)
         except PromptdeckError as exc:
             status = status_of(exc)
             body = problem_body(status, exc.code, exc.title, exc.detail, instance=scope["path"])
@@ -172,6 +173,39 @@ class ActiveEndpoint:
         body = b"" if scope["method"] == "HEAD" else entry.body
         await _send(send, 200, entry.headers, body)
         return 200
+
+
+# The scope["state"] key under which the gate leaves a hot-path request's pointers, read
+# with the access generation in one round trip (PostgreSQL; core/live.py ``Probed``).
+PROBED = "promptdeck.probed"
+
+
+def hot_request(scope: Scope) -> tuple[str, str] | None:
+    """(ref, label) of a request the hot path answers; None for any other."""
+    if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        return None
+    path: str = scope["path"]
+    if not (path.startswith(PREFIX) and path.endswith(SUFFIX)):
+        return None
+    ref = path[len(PREFIX) : -len(SUFFIX)]
+    # Only printable refs: a NUL or a lone surrogate must not reach the pointer read that
+    # other requests share (PostgreSQL refuses them); FastAPI's route answers those (404)
+    # without the cache.
+    if not ref or "/" in ref or len(ref) > 128 or not ref.isprintable():
+        return None
+    query: bytes = scope.get("query_string", b"")
+    label = _label_of(query) if b"label=" in query else ACTIVE
+    return None if label is None else (ref, label)
+
+
+def _label_of(query: bytes) -> str | None:
+    """The label a query string asks for (the last ``label=``; `active` when none or blank,
+    as FastAPI's route read it before); None when it is not a label (FastAPI's 422)."""
+    values = parse_qs(query.decode("latin-1")).get("label")
+    label = values[-1] if values else ACTIVE
+    if len(label) > LABEL_MAX or not LABEL_PATTERN.fullmatch(label):
+        return None
+    return label
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

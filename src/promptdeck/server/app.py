@@ -26,7 +26,6 @@ from promptdeck.server.api import labels, prompts, templates, transfer, versions
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.head import HeadAsGet
-from promptdeck.server.labelled import LabelledActive
 from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.server.observe import Observe
 from promptdeck.server.security import Gate, is_loopback
@@ -109,7 +108,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         ] = None,
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
-        # The active label is answered by ActiveEndpoint before routing; other labels here.
+        # Normally answered by ActiveEndpoint before routing (labels included); this route
+        # documents it and answers what the hot path passes on (a label that is not a slug).
         entry = render(*registry.get_active(prompt_id, label))
         headers = {"ETag": entry.etag.decode(), "Cache-Control": "no-cache"}
         if if_none_match is not None and etag.matches(if_none_match, headers["ETag"]):
@@ -160,12 +160,10 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     observed = Observe(
         BodyLimit(HeadAsGet(app), settings.max_body_bytes), registry.engine, cache, feed, latency
     )
-    # ActiveEndpoint answers every …/active path whatever its query; LabelledActive sends
-    # ?label= other than `active` past it, to FastAPI's route (same body, ETag and 304).
+    # ActiveEndpoint answers …/active and …/active?label=… from the cache; a label that is
+    # not a slug goes on to FastAPI's route (its 422).
     gate = Gate(
-        LabelledActive(
-            ActiveEndpoint(observed, cache, latency, request_ids=settings.access_log), observed
-        ),
+        ActiveEndpoint(observed, cache, latency, request_ids=settings.access_log),
         access,
         database_url=settings.database_url,
         allowed_hosts=settings.host_list(),
@@ -173,6 +171,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         open_allowed=settings.insecure or is_loopback(settings.host),
         max_body_bytes=settings.max_body_bytes,
         clock=registry.clock,
+        shared=cache.reads,  # PostgreSQL: the access check and the pointer in one read
     )
     closing.append(gate)
     if not settings.origin_list():

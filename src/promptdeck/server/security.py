@@ -21,8 +21,19 @@ from sqlalchemy.engine import make_url
 
 from promptdeck import errors
 from promptdeck.core.access import Access, PostgresGeneration, SQLiteDataVersion
+from promptdeck.core.live import PointerReads, Probed
 from promptdeck.domain.access import OPEN, Principal, Role
-from promptdeck.server.active import ASGIApp, Message, Receive, Scope, Send, _send
+from promptdeck.domain.labels import ACTIVE
+from promptdeck.server.active import (
+    PROBED,
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    _send,
+    hot_request,
+)
 from promptdeck.server.problems import MEDIA_TYPE, headers_of, problem_body, status_of
 from promptdeck.server.ui.view import SECURITY_HEADERS, SESSION_COOKIE, page_html
 
@@ -131,32 +142,44 @@ class AccessChanges:
     """Whether keys, people or sessions may have changed since the last look. Every change
     bumps the generation; it is above 0 once any key or person was ever created."""
 
-    def __init__(self, access: Access, database_url: str) -> None:
+    def __init__(
+        self, access: Access, database_url: str, shared: PointerReads | None = None
+    ) -> None:
         self.access = access
         self.generation: int | None = None
         self._sqlite: SQLiteDataVersion | None = None
         self._postgres: PostgresGeneration | None = None
+        # PostgreSQL: the hot path's coalesced reads carry the generation too, so a hot-path
+        # request's access check and pointer are one round trip (``probed``).
+        self._shared = shared
         if make_url(database_url).get_backend_name() == "sqlite":
             self._sqlite = SQLiteDataVersion(database_url)
-        else:
+        elif shared is None:
             self._postgres = PostgresGeneration(database_url)
 
     @property
     def closed(self) -> bool:
         return bool(self.generation)
 
-    async def refresh(self) -> bool:
-        """True when the caches must be dropped."""
+    async def refresh(self, hot: tuple[str, str] | None = None) -> tuple[bool, Probed | None]:
+        """True when the caches must be dropped; and, for a hot-path request ``hot`` (ref,
+        label) on a shared read, its pointers from the same read."""
+        probed = None
         if self._sqlite is not None:
             if not self._sqlite.changed() and self.generation is not None:
-                return False
+                return False, None
             generation = self.access.generation()
+        elif self._shared is not None:
+            ref, label = hot if hot is not None else (None, ACTIVE)
+            generation, pointers = await self._shared.probe(ref, label)
+            if hot is not None:
+                probed = Probed(hot[0], hot[1], pointers)
         else:
             assert self._postgres is not None
             generation = await self._postgres.read()
         changed = generation != self.generation
         self.generation = generation
-        return changed
+        return changed, probed
 
     async def close(self) -> None:
         if self._sqlite is not None:
@@ -179,10 +202,11 @@ class Gate:
         open_allowed: bool,
         max_body_bytes: int,
         clock: Callable[[], datetime],
+        shared: PointerReads | None = None,
     ) -> None:
         self.app = app
         self.access = access
-        self.changes = AccessChanges(access, database_url)
+        self.changes = AccessChanges(access, database_url, shared)
         self.any_host = allowed_hosts is None or "*" in allowed_hosts
         self.allowed_hosts = frozenset(host_of(h) for h in allowed_hosts or ())
         self.cors_origins = frozenset(o.rstrip("/") for o in cors_origins)
@@ -224,9 +248,12 @@ class Gate:
                 await self._refuse(scope, send, refusal, ui)
                 return
         try:
-            if await self.changes.refresh():
+            changed, probed = await self.changes.refresh(hot_request(scope))
+            if changed:
                 self.keys.clear()
                 self.sessions.clear()
+            if probed is not None:
+                scope.setdefault("state", {})[PROBED] = probed
             principal = await self._principal(headers)
         except errors.Unauthorized as exc:
             await self._unauthorized(scope, send, exc, ui, path)

@@ -3,10 +3,11 @@ active pointers stand, which pointer moves happened after event n.
 
 - SQLite: ``PRAGMA data_version`` on a connection of its own tells, in a few microseconds,
   whether any connection of any process has committed since the last look.
-- PostgreSQL: the hot path reads the active pointers of the prompts asked for in one
-  statement, on one async connection a process (psycopg ``AsyncConnection``: no thread pool
-  hop). A pointer move announces itself with ``NOTIFY`` in its own transaction (delivered at
-  commit), which wakes the change feed of every process.
+- PostgreSQL: the hot path reads the pointers of the prompts asked for (and the gate's
+  access generation) in one statement, on one async connection a process (psycopg
+  ``AsyncConnection``: no thread pool hop). A pointer move announces itself with
+  ``NOTIFY`` in its own transaction (delivered at commit), which wakes the change feed of
+  every process.
 - Both: pointer moves are the events whose kind is in ``MOVE_KINDS``; their ids are the
   feed's cursor. On PostgreSQL a sequence hands out ids before commit, so two moves could
   commit out of id order and a reader that saw event 11 could later find event 10: the move's
@@ -86,14 +87,38 @@ def _conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
-# (id, name, active_version_id) of live prompts, by name or by id; one index probe each.
-_BY_NAME = (
-    "SELECT id, name, active_version_id FROM prompts WHERE name = ANY(%s) AND deleted_at IS NULL"
-)
-_BY_ID = "SELECT id, name, active_version_id FROM prompts WHERE id = ANY(%s) AND deleted_at IS NULL"
-_BY_BOTH = f"{_BY_NAME} UNION ALL {_BY_ID}"
+# (id, name, active_version_id, label, label's version_id) of live prompts, by name or by
+# id; one index probe each. Without labels asked, the label columns are NULL; with labels, a
+# prompt has a row per label asked that it has set (one row with NULLs when none).
+def _pointers_sql(key: str, labelled: bool) -> str:
+    if not labelled:
+        return (
+            "SELECT id, name, active_version_id, NULL, NULL FROM prompts"
+            f" WHERE {key} = ANY(%s) AND deleted_at IS NULL"
+        )
+    return (
+        "SELECT p.id, p.name, p.active_version_id, l.name, l.version_id FROM prompts p"
+        " LEFT JOIN labels l ON l.prompt_id = p.id AND l.name = ANY(%s)"
+        f" WHERE p.{key} = ANY(%s) AND p.deleted_at IS NULL"
+    )
 
-Pointer = tuple[int, str, int | None]
+
+# The access generation (store/access.py) rides the same read: a row whose id is -1.
+_GENERATION = "SELECT -1, '', generation, NULL, NULL FROM access_state WHERE id = 1"
+
+_SQL = {
+    (names, ids, labelled): " UNION ALL ".join(
+        [_GENERATION]
+        + [_pointers_sql("name", labelled)] * names
+        + [_pointers_sql("id", labelled)] * ids
+    )
+    for names in (False, True)
+    for ids in (False, True)
+    for labelled in (False, True)
+}
+
+# prompt id, prompt name, active version id, label (or None), the label's version id
+Pointer = tuple[int, str, int | None, str | None, int | None]
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -101,8 +126,9 @@ def _loop() -> asyncio.AbstractEventLoop:
 
 
 class PgPointers:
-    """Reads active pointers on one async connection of its own, opened on first use and
-    again after a failure. Not shared between event loops; one statement at a time."""
+    """Reads pointers (`active` and the labels asked for) on one async connection of its
+    own, opened on first use and again after a failure. Not shared between event loops; one
+    statement at a time."""
 
     def __init__(self, database_url: str) -> None:
         self._conninfo = _conninfo(database_url)
@@ -110,21 +136,33 @@ class PgPointers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.statements = 0
 
-    async def read(self, names: Sequence[str], ids: Sequence[int]) -> list[Pointer]:
-        params: tuple[list[Any], ...]
-        if names and ids:
-            sql, params = _BY_BOTH, (list(names), list(ids))
-        elif ids:
-            sql, params = _BY_ID, (list(ids),)
-        else:
-            sql, params = _BY_NAME, (list(names),)
+    async def read(
+        self, names: Sequence[str], ids: Sequence[int], labels: Sequence[str] = ()
+    ) -> tuple[int, list[Pointer]]:
+        """The access generation (0 when none was ever set), and the pointers of the live
+        prompts among ``names`` and ``ids``: `active` and, of ``labels``, those they have
+        set. One statement."""
+        by_name, by_id = bool(names), bool(ids)
+        sql = _SQL[(by_name, by_id, bool(labels))]
+        params: list[list[Any]] = []
+        for used, keys in ((by_name, names), (by_id, ids)):
+            if used:
+                params += [list(labels), list(keys)] if labels else [list(keys)]
         for attempt in (1, 2):
             fresh = self._conn is None or self._conn.closed or self._loop is not _loop()
             try:
                 conn = await self._connection()
                 self.statements += 1
                 cur = await conn.execute(sql, params, prepare=True)
-                return [(int(r[0]), str(r[1]), r[2]) for r in await cur.fetchall()]
+                rows = await cur.fetchall()
+                generation = 0
+                pointers: list[Pointer] = []
+                for r in rows:
+                    if r[0] == -1:
+                        generation = int(r[2])
+                    else:
+                        pointers.append((int(r[0]), str(r[1]), r[2], r[3], r[4]))
+                return generation, pointers
             except psycopg.Error as exc:
                 await self.close()
                 # A connection the database dropped (a restart, a failover) fails on its

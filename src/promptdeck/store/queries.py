@@ -85,6 +85,16 @@ _LOCK_AND_BUMP = (
         prompts.c.active_version_id,
         prompts.c.live_count,
         prompts.c.max_versions,
+        # The version before the one being allocated (RETURNING sees the bumped counter).
+        sa.select(versions.c.id)
+        .where(
+            versions.c.prompt_id == sa.bindparam("pid"),
+            versions.c.number < prompts.c.next_version_number,
+        )
+        .order_by(versions.c.number.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("previous_version_id"),
     )
 )
 
@@ -97,6 +107,7 @@ def lock_and_bump_prompt(conn: Connection, prompt_id: int, now: datetime) -> All
         row.active_version_id,
         int(row.live_count),
         row.max_versions,
+        row.previous_version_id,
     )
 
 
@@ -114,14 +125,22 @@ def set_active(
     conn: Connection, prompt_id: int, version_id: int, now: datetime, expected_revision: int | None
 ) -> bool:
     """Compare-and-set of the active pointer; False when the revision moved on."""
-    query = (
-        sa.update(prompts)
-        .where(prompts.c.id == prompt_id)
-        .values(active_version_id=version_id, revision=prompts.c.revision + 1, updated_at=now)
+    params = {"pid": prompt_id, "vid": version_id, "now": now}
+    if expected_revision is None:
+        return conn.execute(_SET_ACTIVE, params).rowcount == 1
+    return conn.execute(_SET_ACTIVE_IF, {**params, "rev": expected_revision}).rowcount == 1
+
+
+_SET_ACTIVE = (
+    sa.update(prompts)
+    .where(prompts.c.id == sa.bindparam("pid"))
+    .values(
+        active_version_id=sa.bindparam("vid"),
+        revision=prompts.c.revision + 1,
+        updated_at=sa.bindparam("now", type_=prompts.c.updated_at.type),
     )
-    if expected_revision is not None:
-        query = query.where(prompts.c.revision == expected_revision)
-    return conn.execute(query).rowcount == 1
+)
+_SET_ACTIVE_IF = _SET_ACTIVE.where(prompts.c.revision == sa.bindparam("rev"))
 
 
 _TAKEN_NAMES = sa.select(versions.c.version_name).where(
@@ -158,20 +177,19 @@ def insert_version(conn: Connection, values: dict[str, Any]) -> int:
 def version_row(
     conn: Connection, prompt_id: int, version_id: int, *, full: bool
 ) -> VersionRow | None:
-    if not full:
-        return _version_row(
-            conn.execute(
-                sa.select(*VERSION_SUMMARY_COLS).where(
-                    versions.c.prompt_id == prompt_id, versions.c.id == version_id
-                )
-            ).first()
-        )
-    query: sa.Select[Any] = (
-        sa.select(*VERSION_SUMMARY_COLS, versions.c.model_config, versions.c.blob_id, *BLOB_COLS)
-        .select_from(versions.outerjoin(blobs, blobs.c.id == versions.c.blob_id))
-        .where(versions.c.prompt_id == prompt_id, versions.c.id == version_id)
+    return _version_row(
+        conn.execute(_VERSION_ROW[full], {"pid": prompt_id, "vid": version_id}).first()
     )
-    return _version_row(conn.execute(query).first())
+
+
+_VERSION_ROW: dict[bool, sa.Select[Any]] = {
+    False: sa.select(*VERSION_SUMMARY_COLS).where(
+        versions.c.prompt_id == sa.bindparam("pid"), versions.c.id == sa.bindparam("vid")
+    ),
+    True: sa.select(*VERSION_SUMMARY_COLS, versions.c.model_config, versions.c.blob_id, *BLOB_COLS)
+    .select_from(versions.outerjoin(blobs, blobs.c.id == versions.c.blob_id))
+    .where(versions.c.prompt_id == sa.bindparam("pid"), versions.c.id == sa.bindparam("vid")),
+}
 
 
 def _version_row(row: Row[Any] | None) -> VersionRow | None:
@@ -308,23 +326,37 @@ def _merged_archive(values: dict[str, Any], detail: dict[str, Any]) -> int | Non
 
 def insert_event(conn: Connection, values: dict[str, Any]) -> int:
     """The new event's id."""
+    key = conn.execute(_INSERT_EVENT, _stored_event(values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def insert_events(conn: Connection, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
+    """Events in order, in one statement (several rows: one executemany, on PostgreSQL one
+    round trip). With ``ids`` (webhook deliveries name their events), one at a time, with
+    their ids in the same order; otherwise no ids come back."""
+    if ids:
+        return [insert_event(conn, values) for values in rows]
+    conn.execute(_INSERT_EVENT, [_stored_event(values) for values in rows])
+    return []
+
+
+def _stored_event(values: dict[str, Any]) -> dict[str, Any]:
     detail = values.get("detail") or {}
     kind = values["kind"]
     if values.get("version_id") is not None:
         merged = _merged_archive(values, detail)
         if merged is not None:
-            values = {**values, "from_version_id": -merged, "detail": {}}
-        elif kind in DERIVED_DETAIL and set(detail) == {"number", "version_name"}:
-            values = {**values, "detail": {}}
-        elif (
+            return {**values, "from_version_id": -merged, "detail": {}}
+        if kind in DERIVED_DETAIL and set(detail) == {"number", "version_name"}:
+            return {**values, "detail": {}}
+        if (
             kind == EventKind.VERSION_ARCHIVED
             and set(detail) == RETENTION_KEYS
             and detail["reason"] == "retention"
         ):
-            values = {**values, "detail": {"max_versions": detail["max_versions"]}}
-    key = conn.execute(_INSERT_EVENT, values).inserted_primary_key
-    assert key is not None
-    return int(key[0])
+            return {**values, "detail": {"max_versions": detail["max_versions"]}}
+    return values
 
 
 _FROM = versions.alias("from_version")

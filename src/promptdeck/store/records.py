@@ -127,6 +127,7 @@ class Allocated:
     active_version_id: int | None
     live_count: int
     max_versions: int | None
+    previous_version_id: int | None  # the newest version before this number, if any
 
 
 @dataclass(frozen=True, slots=True)
