@@ -255,3 +255,79 @@ deploy_requests = sa.Table(
     sa.Column("decision_reason", sa.Text, nullable=True),
     sa.Index("ix_deploy_requests_prompt_id_id", "prompt_id", "id"),
 )
+
+# --- outcomes and impact (revision 0009) ---------------------------------------------------
+# Outcomes are folded at ingest into one row per version and minute (``minute``: minutes
+# since the epoch, UTC) with counts and sums (domain/impact.py ``Sums``), and a latency
+# sketch of (bucket, count) rows. Both are only ever added to, with INSERT ... ON CONFLICT
+# DO UPDATE SET x = x + excluded.x, so processes merge in SQL without reading first.
+outcome_minutes = sa.Table(
+    "outcome_minutes",
+    metadata,
+    sa.Column("version_id", sa.Integer, nullable=False),
+    sa.Column("minute", sa.Integer, nullable=False),
+    sa.Column("prompt_id", sa.Integer, nullable=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("success_n", sa.BigInteger, nullable=False),
+    sa.Column("success_true", sa.BigInteger, nullable=False),
+    sa.Column("score_n", sa.BigInteger, nullable=False),
+    sa.Column("score_sum", sa.Double, nullable=False),
+    sa.Column("score_sq", sa.Double, nullable=False),
+    sa.Column("latency_n", sa.BigInteger, nullable=False),
+    sa.Column("latency_sum", sa.Double, nullable=False),
+    sa.Column("latency_sq", sa.Double, nullable=False),
+    sa.Column("input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("output_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cost", sa.Double, nullable=False),
+    sa.Column("feedback_up", sa.BigInteger, nullable=False),
+    sa.Column("feedback_down", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("version_id", "minute"),
+    sa.Index("ix_outcome_minutes_prompt_id_minute", "prompt_id", "minute"),
+)
+
+outcome_latency = sa.Table(
+    "outcome_latency",
+    metadata,
+    sa.Column("version_id", sa.Integer, nullable=False),
+    sa.Column("minute", sa.Integer, nullable=False),
+    sa.Column("bucket", sa.Integer, nullable=False),  # domain/impact.py latency_bucket
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("version_id", "minute", "bucket"),
+)
+
+# Raw outcomes: only with PROMPTDECK_OUTCOMES_RAW, kept PROMPTDECK_OUTCOMES_RAW_DAYS.
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("prompt_id", sa.Integer, nullable=False),
+    sa.Column("version_id", sa.Integer, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("success", sa.Boolean, nullable=True),
+    sa.Column("score", sa.Double, nullable=True),
+    sa.Column("latency_ms", sa.Double, nullable=True),
+    sa.Column("input_tokens", sa.BigInteger, nullable=True),
+    sa.Column("output_tokens", sa.BigInteger, nullable=True),
+    sa.Column("cost", sa.Double, nullable=True),
+    sa.Column("feedback", sa.SmallInteger, nullable=True),
+    sa.Column("tags", JSONType, nullable=False),
+    sa.Index("ix_outcomes_at", "at"),
+    sa.Index("ix_outcomes_version_id_at", "version_id", "at"),
+)
+
+# "success below min_success over window_minutes after a move of label": checked at ingest.
+# ``fired_move_id``: the move it last fired for, claimed with a conditional UPDATE so one
+# move raises one alert however many processes see the breach.
+impact_alerts = sa.Table(
+    "impact_alerts",
+    metadata,
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    sa.Column("label", sa.String(64), nullable=False),
+    sa.Column("min_success", sa.Double, nullable=False),
+    sa.Column("window_minutes", sa.Integer, nullable=False),
+    sa.Column("min_count", sa.Integer, nullable=False),
+    sa.Column("fired_move_id", sa.Integer, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.PrimaryKeyConstraint("prompt_id", "label"),
+)
