@@ -101,7 +101,10 @@ _FLOATS = frozenset(f for f in FIELDS if isinstance(getattr(Sums(), f), float))
 def _sums_of(row: Any) -> Sums:
     """PostgreSQL sums bigints as numeric (Decimal): back to int and float."""
     m = row._mapping
-    return Sums(**{f: (float if f in _FLOATS else int)(m[f] or 0) for f in FIELDS})
+    sums = Sums()
+    for f in FIELDS:
+        setattr(sums, f, (float if f in _FLOATS else int)(m[f] or 0))
+    return sums
 
 
 def _summed() -> list[Any]:
