@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from promptdeck.cli import deploys, events, keys, labels, prompts, render, transfer, versions
+from promptdeck.cli import (
+    deploys,
+    events,
+    impact,
+    keys,
+    labels,
+    prompts,
+    render,
+    transfer,
+    versions,
+)
 from promptdeck.cli.server import db_app, serve
 
 app = typer.Typer(
@@ -28,6 +38,7 @@ app.command("import")(transfer.import_)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(keys.users_app, name="users")
 app.command("events")(events.events)
+app.command("impact")(impact.impact)
 
 
 if __name__ == "__main__":  # pragma: no cover
