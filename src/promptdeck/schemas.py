@@ -894,6 +894,7 @@ class MarkOut(_Out):
     label: str
     version_id: int | None
     from_version_id: int | None
+    detail: dict[str, Any] = Field(description="The event's detail (an alert's numbers).")
 
 
 class ImpactOut(_Out):

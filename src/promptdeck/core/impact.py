@@ -90,8 +90,8 @@ def report(
         found.comparisons = impact.compare(by_version[compare[0]], by_version[compare[1]])
     _series(tx, found, row.id, low, high)
     found.marks = [
-        Mark(at, kind, mark_label, version_id, from_id)
-        for at, kind, version_id, from_id, mark_label in store.move_events(
+        Mark(at, kind, str(detail.get("label", ACTIVE)), version_id, from_id, detail)
+        for at, kind, version_id, from_id, detail in store.move_events(
             tx.conn, row.id, [str(k) for k in MARK_KINDS], MARKS_MAX
         )
         if (since is None or at >= since) and (until is None or at <= until)

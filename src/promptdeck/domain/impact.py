@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from ddsketch.mapping import LogarithmicMapping
 from scipy import stats
@@ -368,6 +368,7 @@ class Mark:
     label: str
     version_id: int | None
     from_version_id: int | None
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

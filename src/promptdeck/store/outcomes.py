@@ -228,8 +228,8 @@ def moves(
 
 def move_events(
     conn: Connection, prompt_id: int, kinds: Sequence[str], limit: int
-) -> list[tuple[datetime, str, int | None, int | None, str]]:
-    """(time, kind, version_id, from_version_id, label) of the prompt's newest events of
+) -> list[tuple[datetime, str, int | None, int | None, dict[str, Any]]]:
+    """(time, kind, version_id, from_version_id, detail) of the prompt's newest events of
     ``kinds``, oldest first."""
     query = (
         sa.select(
@@ -249,7 +249,7 @@ def move_events(
             r.kind,
             r.version_id,
             r.from_version_id,
-            str((r.detail or {}).get("label", "active")),
+            dict(r.detail or {}),
         )
         for r in conn.execute(query)
     ][::-1]
