@@ -124,3 +124,18 @@ def test_since_and_until_select_minutes(api: TestClient, name: str) -> None:
 
 def test_impact_of_a_missing_prompt_is_404(api: TestClient) -> None:
     assert_problem(api.get("/prompts/nothing-here/impact"), 404, "prompt-not-found")
+
+
+def test_ranges_across_days_hours_and_minutes_count_each_outcome_once(
+    api: TestClient, name: str
+) -> None:
+    v1, _ = two_versions(api, name)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    times = [now - timedelta(minutes=m) for m in (0, 1, 59, 61, 600, 1439, 1441, 3000, 9000)]
+    batch = [outcome(name, v1, success=True, at=t.isoformat()) for t in times]
+    assert api.post("/outcomes", json={"outcomes": batch}).status_code == 200
+    for since_minutes in (2, 60, 62, 1440, 1442, 3001, 20_000):
+        since = now - timedelta(minutes=since_minutes)
+        body = api.get(f"/prompts/{name}/impact", params={"since": since.isoformat()}).json()
+        expected = sum(1 for t in times if t >= since)
+        assert sum(v["count"] for v in body["versions"]) == expected, since_minutes

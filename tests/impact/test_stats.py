@@ -120,3 +120,30 @@ def test_latency_quantiles_are_within_the_sketchs_relative_accuracy_and_merge_by
         assert abs(found - exact) <= 0.01 * exact + 1e-9
     assert impact.quantile([(impact.latency_bucket(0.0), 3)], 0.5) == 0.0
     assert impact.quantile([], 0.5) is None
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [
+        (0, 0),
+        (59, 60),
+        (1, 1438),
+        (1439, 2 * 1440 + 61),
+        (100_000, 100_000 + 40 * 1440 + 7),
+        (7, 7),
+    ],
+)
+def test_segments_cover_every_minute_of_a_range_exactly_once_with_whole_blocks(
+    low: int, high: int
+) -> None:
+    covered: list[int] = []
+    for span, first, last in impact.segments(low, high):
+        assert first % span == 0 and last % span == 0 and first <= last
+        for start in range(first, last + 1, span):
+            covered.extend(range(start, start + span))
+    assert sorted(covered) == list(range(low, high + 1))
+    assert len(impact.segments(low, high)) <= 5
+
+
+def test_an_open_range_reads_day_blocks_only() -> None:
+    assert impact.segments(None, None) == [(1440, 0, impact.MINUTE_MAX - 1439)]

@@ -42,6 +42,7 @@ class OutcomeQueue:
         self.stats = OutcomeStats()
         self._items: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self.in_flight = 0  # outcomes taken and not yet done (being sent)
 
     def put(self, prompt: str | int, version_id: int, measures: dict[str, Any]) -> bool:
         """Queue one outcome, stamped now; False (counted) when refused. Never raises."""
@@ -71,10 +72,12 @@ class OutcomeQueue:
         with self._lock:
             batch = self._items[: self.batch_size]
             del self._items[: self.batch_size]
+            self.in_flight += len(batch)
         return batch
 
     def done(self, batch: list[dict[str, Any]], ok: bool) -> None:
         with self._lock:
+            self.in_flight -= len(batch)
             if ok:
                 self.stats.sent += len(batch)
             else:

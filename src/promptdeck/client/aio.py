@@ -742,9 +742,14 @@ class AsyncClient:
         return self.outcomes.stats
 
     async def flush_outcomes(self) -> None:
-        """Send every queued outcome now (the background sender does it anyway)."""
+        """Send every queued outcome now, and wait (at most ``timeout``) for a batch the
+        background sender is sending: afterwards the server has counted every outcome reported
+        before the call (or ``outcome_stats`` counts it failed)."""
         while await self.reporter.send_one():
             pass
+        deadline = time.monotonic() + self.reporter.timeout
+        while self.outcomes.in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
 
     async def impact(
         self,

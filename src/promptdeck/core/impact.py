@@ -58,7 +58,8 @@ def report(
             if known.get(version_id) != row.id:
                 raise VersionNotFound(f"prompt {str(ref)!r} has no version {version_id}")
             by_version.setdefault(version_id, Sums())
-    spans = _spans(tx, row.id, label, since, until)
+    moves = _moves(tx, row.id, label, since, until)
+    spans = [span for span, *_ in moves]
     ids = sorted(by_version)
     names = store.version_names(tx.conn, ids)
     sketches = store.sketches(tx.conn, ids, low, high)
@@ -72,10 +73,7 @@ def report(
         )
         for v in ids
     ]
-    periods = [
-        _period(tx, span, move_id, actor, why, low, high)
-        for span, move_id, actor, why in _moves(tx, row.id, label, since, until)
-    ]
+    periods = _periods(tx, moves, low, high)
     found = ImpactReport(
         prompt_id=row.id,
         prompt_name=row.name,
@@ -117,23 +115,25 @@ def _moves(
     return found
 
 
-def _spans(
-    tx: Tx, prompt_id: int, label: str, since: datetime | None, until: datetime | None
-) -> list[Span]:
-    return [span for span, *_ in _moves(tx, prompt_id, label, since, until)]
-
-
-def _period(
-    tx: Tx, span: Span, move_id: int, actor: str, reason: str, low: int | None, high: int | None
-) -> PeriodImpact:
-    start = impact.minute_of(span.start)
-    end = None if span.end is None else impact.minute_of(span.end)
-    start = start if low is None else max(start, low)
-    if high is not None:
-        end = high if end is None else min(end, high)
-    sums = store.sums_of_version(tx.conn, span.version_id, start, end)
-    sketch = store.sketches(tx.conn, [span.version_id], start, end).get(span.version_id, [])
-    return PeriodImpact(span, move_id, actor, reason, impact.summarize(sums, sketch))
+def _periods(
+    tx: Tx, moves: list[tuple[Span, int, str, str]], low: int | None, high: int | None
+) -> list[PeriodImpact]:
+    """Each period's numbers: its version's outcomes in the minutes it served (clipped to
+    low..high), all periods read together."""
+    asks = []
+    for i, (span, *_rest) in enumerate(moves):
+        start = impact.minute_of(span.start)
+        end = None if span.end is None else impact.minute_of(span.end)
+        start = start if low is None else max(start, low)
+        if high is not None:
+            end = high if end is None else min(end, high)
+        asks.append((i, span.version_id, start, end))
+    sums = store.sums_many(tx.conn, asks)
+    sketches = store.sketches_many(tx.conn, [(i, v, *impact.widened(a, b)) for i, v, a, b in asks])
+    return [
+        PeriodImpact(span, move_id, actor, reason, impact.summarize(sums[i], sketches[i]))
+        for i, (span, move_id, actor, reason) in enumerate(moves)
+    ]
 
 
 def _series(tx: Tx, found: ImpactReport, prompt_id: int, low: int | None, high: int | None) -> None:
@@ -147,8 +147,13 @@ def _series(tx: Tx, found: ImpactReport, prompt_id: int, low: int | None, high: 
     if last < first:
         return
     width = impact.series_width(first, last, limits.IMPACT_POINTS_MAX)
+    # Wide points read hour or day rows, whole (so a point at the edge of since..until may
+    # hold outcomes of its hour or day outside it): a few rows a point, whatever the range.
+    span = next(s for s in impact.SPANS if s <= width)
+    width = -(-width // span) * span
+    first -= first % span
     points: dict[int, Sums] = {}
-    for start, _version, sums in store.series(tx.conn, prompt_id, first, last, width):
+    for start, _version, sums in store.series(tx.conn, prompt_id, first, last, width, span):
         points.setdefault(start, Sums()).add(sums)
     found.series_minutes = width
     found.series = [impact.point(impact.at_minute(m), s) for m, s in sorted(points.items())]

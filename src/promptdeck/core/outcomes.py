@@ -95,19 +95,21 @@ def ingest(
                 f"{outcome.version_id}",
                 field=f"outcomes.{i}.version_id",
             )
-    minutes: dict[tuple[int, int], tuple[int, Sums]] = {}
-    buckets: dict[tuple[int, int, int], int] = {}
+    # Folded by minute first (a batch spans a minute or two), then into hours and days.
+    by_minute: dict[tuple[int, int], tuple[int, Sums]] = {}
+    by_bucket: dict[tuple[int, int, int], int] = {}
     for outcome, prompt_id, at in zip(batch, prompt_ids, times, strict=True):
         minute = impact.minute_of(at)
         key = (outcome.version_id, minute)
-        entry = minutes.get(key)
+        entry = by_minute.get(key)
         if entry is None:
-            minutes[key] = (prompt_id, outcome.sums())
+            by_minute[key] = (prompt_id, outcome.sums())
         else:
             entry[1].add(outcome.sums())
         if outcome.latency_ms is not None:
             bucket = (outcome.version_id, minute, impact.latency_bucket(outcome.latency_ms))
-            buckets[bucket] = buckets.get(bucket, 0) + 1
+            by_bucket[bucket] = by_bucket.get(bucket, 0) + 1
+    minutes, buckets = impact.into_blocks(by_minute, by_bucket)
     store.add_minutes(tx.conn, minutes)
     store.add_latency(tx.conn, buckets)
     if raw.keep:

@@ -257,14 +257,18 @@ deploy_requests = sa.Table(
 )
 
 # --- outcomes and impact (revision 0009) ---------------------------------------------------
-# Outcomes are folded at ingest into one row per version and minute (``minute``: minutes
-# since the epoch, UTC) with counts and sums (domain/impact.py ``Sums``), and a latency
-# sketch of (bucket, count) rows. Both are only ever added to, with INSERT ... ON CONFLICT
-# DO UPDATE SET x = x + excluded.x, so processes merge in SQL without reading first.
+# Outcomes are folded at ingest into rows of counts and sums (domain/impact.py ``Sums``) per
+# version and time block, and a latency sketch of (bucket, count) rows per the same blocks.
+# Each outcome adds to three blocks: its minute, its hour and its day (``span`` 1, 60 or
+# 1440 minutes; ``minute``: the block's first minute since the epoch, UTC), so a question
+# over a month reads about 30 day rows, not 43,200 minute rows (domain/impact.py
+# ``segments``). Rows are only ever added to, with INSERT ... ON CONFLICT DO UPDATE SET x =
+# x + excluded.x, so processes merge in SQL without reading first.
 outcome_minutes = sa.Table(
     "outcome_minutes",
     metadata,
     sa.Column("version_id", sa.Integer, nullable=False),
+    sa.Column("span", sa.SmallInteger, nullable=False),
     sa.Column("minute", sa.Integer, nullable=False),
     sa.Column("prompt_id", sa.Integer, nullable=False),
     sa.Column("count", sa.BigInteger, nullable=False),
@@ -281,18 +285,19 @@ outcome_minutes = sa.Table(
     sa.Column("cost", sa.Double, nullable=False),
     sa.Column("feedback_up", sa.BigInteger, nullable=False),
     sa.Column("feedback_down", sa.BigInteger, nullable=False),
-    sa.PrimaryKeyConstraint("version_id", "minute"),
-    sa.Index("ix_outcome_minutes_prompt_id_minute", "prompt_id", "minute"),
+    sa.PrimaryKeyConstraint("version_id", "span", "minute"),
+    sa.Index("ix_outcome_minutes_prompt_id_span_minute", "prompt_id", "span", "minute"),
 )
 
 outcome_latency = sa.Table(
     "outcome_latency",
     metadata,
     sa.Column("version_id", sa.Integer, nullable=False),
+    sa.Column("span", sa.SmallInteger, nullable=False),
     sa.Column("minute", sa.Integer, nullable=False),
     sa.Column("bucket", sa.Integer, nullable=False),  # domain/impact.py latency_bucket
     sa.Column("count", sa.BigInteger, nullable=False),
-    sa.PrimaryKeyConstraint("version_id", "minute", "bucket"),
+    sa.PrimaryKeyConstraint("version_id", "span", "minute", "bucket"),
 )
 
 # Raw outcomes: only with PROMPTDECK_OUTCOMES_RAW, kept PROMPTDECK_OUTCOMES_RAW_DAYS.

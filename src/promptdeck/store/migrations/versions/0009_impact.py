@@ -1,5 +1,5 @@
-"""Outcomes and impact: per-version, per-minute aggregates, the latency sketch, raw outcomes
-(optional) and per-label alert thresholds.
+"""Outcomes and impact: per-version aggregates by minute, hour and day, the latency sketch,
+raw outcomes (optional) and per-label alert thresholds.
 
 The aggregates start empty; the downgrade drops the four tables (the outcomes go with them).
 
@@ -42,21 +42,27 @@ def upgrade() -> None:
     op.create_table(
         "outcome_minutes",
         sa.Column("version_id", sa.Integer, nullable=False),
+        sa.Column("span", sa.SmallInteger, nullable=False),
         sa.Column("minute", sa.Integer, nullable=False),
         sa.Column("prompt_id", sa.Integer, nullable=False),
         *[sa.Column(name, kind, nullable=False) for name, kind in SUMS],
-        sa.PrimaryKeyConstraint("version_id", "minute", name="pk_outcome_minutes"),
+        sa.PrimaryKeyConstraint("version_id", "span", "minute", name="pk_outcome_minutes"),
     )
     op.create_index(
-        "ix_outcome_minutes_prompt_id_minute", "outcome_minutes", ["prompt_id", "minute"]
+        "ix_outcome_minutes_prompt_id_span_minute",
+        "outcome_minutes",
+        ["prompt_id", "span", "minute"],
     )
     op.create_table(
         "outcome_latency",
         sa.Column("version_id", sa.Integer, nullable=False),
+        sa.Column("span", sa.SmallInteger, nullable=False),
         sa.Column("minute", sa.Integer, nullable=False),
         sa.Column("bucket", sa.Integer, nullable=False),
         sa.Column("count", sa.BigInteger, nullable=False),
-        sa.PrimaryKeyConstraint("version_id", "minute", "bucket", name="pk_outcome_latency"),
+        sa.PrimaryKeyConstraint(
+            "version_id", "span", "minute", "bucket", name="pk_outcome_latency"
+        ),
     )
     op.create_table(
         "outcomes",
