@@ -147,3 +147,13 @@ def test_segments_cover_every_minute_of_a_range_exactly_once_with_whole_blocks(
 
 def test_an_open_range_reads_day_blocks_only() -> None:
     assert impact.segments(None, None) == [(1440, 0, impact.MINUTE_MAX - 1439)]
+
+
+@pytest.mark.parametrize(
+    ("k", "n"), [(0, 1), (1, 1), (3, 7), (50, 100), (9_990, 10_000), (12, 300_000)]
+)
+def test_the_wilson_interval_equals_scipys_binomtest_proportion_ci(k: int, n: int) -> None:
+    reference = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    found = impact.rate_interval(k, n)
+    assert found.low == pytest.approx(reference.low, abs=1e-12)
+    assert found.high == pytest.approx(reference.high, abs=1e-12)

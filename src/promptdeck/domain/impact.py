@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ddsketch.mapping import LogarithmicMapping
-from scipy import stats
+from scipy import special, stats
 
 # 1% relative accuracy: p95 of 420 ms is reported within 4.2 ms. Keys of 0.01 ms to a day
 # span -232..920, so a minute of a version holds at most a few hundred bucket rows.
@@ -108,12 +108,20 @@ class Summary:
     feedback_down: int
 
 
+Z = float(special.ndtri(1 - ALPHA / 2))  # 1.959963984540054
+
+
 def rate_interval(successes: int, n: int) -> Interval:
-    """The success rate with its 95% Wilson score interval (scipy's binomtest)."""
+    """The success rate with its 95% Wilson score interval: the closed form that scipy's
+    ``binomtest(k, n).proportion_ci(method="wilson")`` computes (tests hold them equal),
+    without the binomial test it runs first (0.3-0.7 ms a call; an impact answer has dozens)."""
     if n == 0:
         return Interval(None, None, None)
-    ci = stats.binomtest(successes, n).proportion_ci(confidence_level=CONFIDENCE, method="wilson")
-    return Interval(successes / n, float(ci.low), float(ci.high))
+    p = successes / n
+    z2 = Z * Z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _sd(n: int, total: float, squares: float) -> float:
@@ -131,7 +139,9 @@ def mean_interval(n: int, total: float, squares: float) -> Interval:
     mean = total / n
     if n < 2:
         return Interval(mean, None, None)
-    half = float(stats.t.ppf(1 - ALPHA / 2, n - 1)) * _sd(n, total, squares) / math.sqrt(n)
+    # stdtrit is the function behind stats.t.ppf, without its per-call overhead (0.2 ms).
+    t = float(special.stdtrit(n - 1, 1 - ALPHA / 2))
+    half = t * _sd(n, total, squares) / math.sqrt(n)
     return Interval(mean, mean - half, mean + half)
 
 

@@ -207,9 +207,9 @@ def sketches_many(
     merged: dict[int, dict[int, int]] = {key: {} for key, *_ in asks}
     for union, params in _blocks_sql("outcome_latency", "bucket, count", asks):
         sql = f"SELECT k, bucket, SUM(count) AS n FROM ({union}) AS u GROUP BY k, bucket"
-        for r in conn.execute(sa.text(sql), params):
-            into = merged[int(r.k)]
-            into[int(r.bucket)] = into.get(int(r.bucket), 0) + int(r.n)
+        for k, bucket, n in conn.execute(sa.text(sql), params).tuples():
+            into = merged[k]  # grouped in SQL: a key's buckets repeat only across chunks
+            into[bucket] = into.get(bucket, 0) + int(n)
     return {key: sorted(b.items()) for key, b in merged.items()}
 
 
