@@ -43,7 +43,7 @@ def test_counts_and_rates_folded_from_outcomes_are_exact() -> None:
     outcomes = [Outcome("p", 1, success=i % 4 != 0, score=(i % 11) / 10) for i in range(1000)]
     outcomes += [Outcome("p", 1, feedback=1), Outcome("p", 1, feedback=-1)]
     total = sums_of(outcomes)
-    summary = impact.summarize(total, [])
+    summary = impact.summarize(total, None, None)
     assert summary.count == 1002
     assert summary.success_n == 1000
     assert summary.success_rate.value == 750 / 1000
@@ -55,7 +55,7 @@ def test_counts_and_rates_folded_from_outcomes_are_exact() -> None:
 def test_the_mean_score_interval_is_scipys_t_interval_on_the_raw_scores() -> None:
     rng = random.Random(7)
     scores = [rng.betavariate(5, 2) for _ in range(500)]
-    found = impact.summarize(sums_of([Outcome("p", 1, score=s) for s in scores]), [])
+    found = impact.summarize(sums_of([Outcome("p", 1, score=s) for s in scores]), None, None)
     low, high = stats.t.interval(
         0.95, len(scores) - 1, loc=sum(scores) / 500, scale=stats.sem(scores)
     )

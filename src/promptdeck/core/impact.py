@@ -62,13 +62,14 @@ def report(
     spans = [span for span, *_ in moves]
     ids = sorted(by_version)
     names = store.version_names(tx.conn, ids)
-    sketches = store.sketches(tx.conn, ids, low, high)
+    wide = impact.widened(low, high, most=60)
+    latency = store.quantile_buckets(tx.conn, [(v, v, *wide) for v in ids])
     versions = [
         VersionImpact(
             version_id=v,
             number=names.get(v, (None, None))[0],
             version_name=names.get(v, (None, None))[1],
-            summary=impact.summarize(by_version[v], sketches.get(v, [])),
+            summary=impact.summarize(by_version[v], *latency[v]),
             periods=[s for s in spans if s.version_id == v],
         )
         for v in ids
@@ -129,9 +130,11 @@ def _periods(
             end = high if end is None else min(end, high)
         asks.append((i, span.version_id, start, end))
     sums = store.sums_many(tx.conn, asks)
-    sketches = store.sketches_many(tx.conn, [(i, v, *impact.widened(a, b)) for i, v, a, b in asks])
+    latency = store.quantile_buckets(
+        tx.conn, [(i, v, *impact.widened(a, b)) for i, v, a, b in asks]
+    )
     return [
-        PeriodImpact(span, move_id, actor, reason, impact.summarize(sums[i], sketches[i]))
+        PeriodImpact(span, move_id, actor, reason, impact.summarize(sums[i], *latency[i]))
         for i, (span, move_id, actor, reason) in enumerate(moves)
     ]
 

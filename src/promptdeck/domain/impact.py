@@ -39,9 +39,9 @@ def bucket_value(bucket: int) -> float:
     return 0.0 if bucket == ZERO_BUCKET else float(MAPPING.value(bucket))
 
 
-def quantile(buckets: Iterable[tuple[int, int]], q: float) -> float | None:
-    """The q-quantile of a merged sketch (bucket, count), as DDSketch answers it: the value
-    of the bucket holding the rank ``q * (n - 1)``."""
+def quantile_bucket(buckets: Iterable[tuple[int, int]], q: float) -> int | None:
+    """The bucket holding the q-quantile of a merged sketch (bucket, count), as DDSketch
+    ranks it: the first whose running count exceeds ``q * (n - 1)``."""
     ordered = sorted((b, c) for b, c in buckets if c > 0)
     total = sum(c for _, c in ordered)
     if total == 0:
@@ -51,8 +51,14 @@ def quantile(buckets: Iterable[tuple[int, int]], q: float) -> float | None:
     for bucket, count in ordered:
         seen += count
         if seen > rank:
-            return bucket_value(bucket)
-    return bucket_value(ordered[-1][0])  # pragma: no cover (rank < total always)
+            return bucket
+    return ordered[-1][0]  # pragma: no cover (rank < total always)
+
+
+def quantile(buckets: Iterable[tuple[int, int]], q: float) -> float | None:
+    """The q-quantile of a merged sketch, within the mapping's relative accuracy."""
+    bucket = quantile_bucket(buckets, q)
+    return None if bucket is None else bucket_value(bucket)
 
 
 @dataclass(slots=True)
@@ -145,16 +151,17 @@ def mean_interval(n: int, total: float, squares: float) -> Interval:
     return Interval(mean, mean - half, mean + half)
 
 
-def summarize(sums: Sums, buckets: Iterable[tuple[int, int]]) -> Summary:
-    sketch = list(buckets)
+def summarize(sums: Sums, p50_bucket: int | None, p95_bucket: int | None) -> Summary:
+    """A summary from sums and the sketch buckets of the median and the 95th percentile
+    (``quantile`` ranks a merged sketch; the store ranks it in SQL the same way)."""
     return Summary(
         count=sums.count,
         success_n=sums.success_n,
         success_rate=rate_interval(sums.success_true, sums.success_n),
         score_n=sums.score_n,
         mean_score=mean_interval(sums.score_n, sums.score_sum, sums.score_sq),
-        latency_p50_ms=quantile(sketch, 0.5),
-        latency_p95_ms=quantile(sketch, 0.95),
+        latency_p50_ms=None if p50_bucket is None else bucket_value(p50_bucket),
+        latency_p95_ms=None if p95_bucket is None else bucket_value(p95_bucket),
         mean_latency_ms=sums.latency_sum / sums.latency_n if sums.latency_n else None,
         input_tokens=sums.input_tokens,
         output_tokens=sums.output_tokens,
@@ -373,16 +380,18 @@ def segments(low: int | None, high: int | None) -> list[tuple[int, int, int]]:
     return found
 
 
-def widened(low: int | None, high: int | None) -> tuple[int | None, int | None]:
-    """A period's range for its latency quantiles: out to whole hours (periods of an hour or
-    more) or days (a day or more), so a period reads a few whole blocks of the sketch, not
+def widened(low: int | None, high: int | None, most: int = 1440) -> tuple[int | None, int | None]:
+    """A range for latency quantiles: out to whole hours (ranges of an hour or more) or days
+    (a day or more, when ``most`` allows), so it reads a few whole blocks of the sketch, not
     the minute and hour rows at its edges (measured: 40 of 84 ms for 30 one-day periods).
-    Counts and sums stay exact. The sketch rows are per version, so the widened range only
-    takes in the same version's outcomes around the period (when it was not serving, few)."""
-    if low is None or high is None:
-        return low, high
-    span = 1440 if high - low >= 1440 else 60 if high - low >= 60 else 1
-    return low - low % span, high - high % span + span - 1
+    Counts, rates, scores and their intervals stay exact. Sketch rows are per version, so
+    the widened range only takes in the same version's latencies around the range."""
+    length = (MINUTE_MAX if high is None else high) - (0 if low is None else low)
+    span = 1440 if length >= 1440 and most >= 1440 else 60 if length >= 60 else 1
+    return (
+        None if low is None else low - low % span,
+        None if high is None else high - high % span + span - 1,
+    )
 
 
 def minute_of(at: datetime) -> int:

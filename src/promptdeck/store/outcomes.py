@@ -200,24 +200,36 @@ def sums_of_version(
     return sums_many(conn, [(0, version_id, since, until)])[0]
 
 
-def sketches_many(
-    conn: Connection, asks: Sequence[tuple[int, int, int | None, int | None]]
-) -> dict[int, list[tuple[int, int]]]:
-    """``{key: merged latency sketch}`` for each ask (key, version_id, since, until)."""
-    merged: dict[int, dict[int, int]] = {key: {} for key, *_ in asks}
+def quantile_buckets(
+    conn: Connection,
+    asks: Sequence[tuple[int, int, int | None, int | None]],
+    quantiles: Sequence[float] = (0.5, 0.95),
+) -> dict[int, list[int | None]]:
+    """``{key: [bucket of each quantile]}`` of each ask's merged latency sketch (key,
+    version_id, since, until); None without latencies. The sketch is merged and ranked in
+    SQL (window sums), as ``domain.impact.quantile`` ranks it: the bucket whose running count
+    first exceeds ``q * (n - 1)``; only those buckets come back (a month of one-day periods
+    merges ~30,000 bucket rows; fetching them all cost more than the query)."""
+    found: dict[int, list[int | None]] = {key: [None] * len(quantiles) for key, *_ in asks}
+    ranks = " OR ".join(
+        f"(upto - n <= :q{i} * (total - 1) AND upto > :q{i} * (total - 1))"
+        for i in range(len(quantiles))
+    )
     for union, params in _blocks_sql("outcome_latency", "bucket, count", asks):
-        sql = f"SELECT k, bucket, SUM(count) AS n FROM ({union}) AS u GROUP BY k, bucket"
-        for k, bucket, n in conn.execute(sa.text(sql), params).tuples():
-            into = merged[k]  # grouped in SQL: a key's buckets repeat only across chunks
-            into[bucket] = into.get(bucket, 0) + int(n)
-    return {key: sorted(b.items()) for key, b in merged.items()}
-
-
-def sketches(
-    conn: Connection, version_ids: Sequence[int], since: int | None, until: int | None
-) -> dict[int, list[tuple[int, int]]]:
-    """Each version's merged latency sketch over the minutes."""
-    return sketches_many(conn, [(v, v, since, until) for v in sorted(set(version_ids))])
+        sql = (
+            f"WITH g AS (SELECT k, bucket, SUM(count) AS n FROM ({union}) AS u "
+            "GROUP BY k, bucket), "
+            "c AS (SELECT k, bucket, n, SUM(n) OVER (PARTITION BY k ORDER BY bucket "
+            "ROWS UNBOUNDED PRECEDING) AS upto, SUM(n) OVER (PARTITION BY k) AS total FROM g) "
+            f"SELECT k, bucket, upto - n AS below, upto, total FROM c WHERE {ranks}"
+        )
+        bound = {**params, **{f"q{i}": float(q) for i, q in enumerate(quantiles)}}
+        for k, bucket, below, upto, total in conn.execute(sa.text(sql), bound):
+            for i, q in enumerate(quantiles):
+                rank = q * (float(total) - 1)
+                if float(below) <= rank < float(upto):
+                    found[k][i] = int(bucket)
+    return found
 
 
 def series(
@@ -238,10 +250,12 @@ def series(
 
 
 def minute_bounds(conn: Connection, prompt_id: int) -> tuple[int | None, int | None]:
-    query = sa.select(
-        sa.func.min(outcome_minutes.c.minute), sa.func.max(outcome_minutes.c.minute)
-    ).where(outcome_minutes.c.prompt_id == prompt_id, outcome_minutes.c.span == 1)
-    low, high = conn.execute(query).one()
+    """The first and last minute with outcomes: two queries, since SQLite answers a lone
+    min() or max() from the index but scans for both at once (5.6 ms with 43,200 minutes)."""
+    m = outcome_minutes.c
+    where = (m.prompt_id == prompt_id, m.span == 1)
+    low = conn.execute(sa.select(sa.func.min(m.minute)).where(*where)).scalar()
+    high = conn.execute(sa.select(sa.func.max(m.minute)).where(*where)).scalar()
     return (None if low is None else int(low), None if high is None else int(high))
 
 
