@@ -103,9 +103,8 @@ def ingest(
         key = (outcome.version_id, minute)
         entry = by_minute.get(key)
         if entry is None:
-            by_minute[key] = (prompt_id, outcome.sums())
-        else:
-            entry[1].add(outcome.sums())
+            entry = by_minute[key] = (prompt_id, Sums())
+        entry[1].fold(outcome)
         if outcome.latency_ms is not None:
             bucket = (outcome.version_id, minute, impact.latency_bucket(outcome.latency_ms))
             by_bucket[bucket] = by_bucket.get(bucket, 0) + 1

@@ -84,6 +84,31 @@ class Sums:
         for name in self.__slots__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
+    def fold(self, o: Outcome) -> None:
+        """Add one outcome (ingest's inner loop: plain attribute updates, 20x ``add``)."""
+        self.count += 1
+        if o.success is not None:
+            self.success_n += 1
+            self.success_true += o.success
+        if o.score is not None:
+            self.score_n += 1
+            self.score_sum += o.score
+            self.score_sq += o.score * o.score
+        if o.latency_ms is not None:
+            self.latency_n += 1
+            self.latency_sum += o.latency_ms
+            self.latency_sq += o.latency_ms * o.latency_ms
+        if o.input_tokens:
+            self.input_tokens += o.input_tokens
+        if o.output_tokens:
+            self.output_tokens += o.output_tokens
+        if o.cost:
+            self.cost += o.cost
+        if o.feedback == 1:
+            self.feedback_up += 1
+        elif o.feedback == -1:
+            self.feedback_down += 1
+
 
 FIELDS = tuple(Sums.__slots__)
 
@@ -309,21 +334,9 @@ class Outcome:
     at: datetime | None = None  # None: when the server receives it
 
     def sums(self) -> Sums:
-        s = Sums(count=1)
-        if self.success is not None:
-            s.success_n = 1
-            s.success_true = int(self.success)
-        if self.score is not None:
-            s.score_n, s.score_sum, s.score_sq = 1, self.score, self.score * self.score
-        if self.latency_ms is not None:
-            s.latency_n = 1
-            s.latency_sum, s.latency_sq = self.latency_ms, self.latency_ms * self.latency_ms
-        s.input_tokens = self.input_tokens or 0
-        s.output_tokens = self.output_tokens or 0
-        s.cost = self.cost or 0.0
-        s.feedback_up = int(self.feedback == 1)
-        s.feedback_down = int(self.feedback == -1)
-        return s
+        found = Sums()
+        found.fold(self)
+        return found
 
 
 SPANS = (1440, 60, 1)  # the aggregates' blocks: a day, an hour, a minute
