@@ -139,3 +139,19 @@ def test_ranges_across_days_hours_and_minutes_count_each_outcome_once(
         body = api.get(f"/prompts/{name}/impact", params={"since": since.isoformat()}).json()
         expected = sum(1 for t in times if t >= since)
         assert sum(v["count"] for v in body["versions"]) == expected, since_minutes
+
+
+def test_the_impact_page_and_version_page_render_before_any_outcome_and_after(
+    api: TestClient, name: str
+) -> None:
+    v1, v2 = two_versions(api, name)
+    page = api.get(f"/ui/prompts/{name}/impact")
+    assert page.status_code == 200 and "No outcomes reported yet" in page.text
+    batch = [outcome(name, v1, success=True, score=0.9)] * 40
+    batch += [outcome(name, v2, success=i % 2 == 0, score=0.5) for i in range(40)]
+    assert api.post("/outcomes", json={"outcomes": batch}).status_code == 200
+    page = api.get(f"/ui/prompts/{name}/impact", params={"a": v1, "b": v2})
+    assert page.status_code == 200 and "<svg" in page.text and 'data-verdict="worse"' in page.text
+    version = api.get(f"/ui/prompts/{name}/versions/{v2}")
+    assert version.status_code == 200 and "#1 (before)" in version.text
+    assert api.get(f"/ui/prompts/{name}/impact", params={"a": "x", "b": "1"}).status_code == 422
