@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
 )
 
@@ -429,7 +430,7 @@ class LabelSet(_In):
 
 
 class LabelPatch(_In):
-    protected: bool = Field(
+    protected: StrictBool = Field(
         description="Moving a protected label needs the admin role or an approved deploy request."
     )
 
@@ -769,6 +770,16 @@ class ChangesOut(_Out):
 
 # --- outcomes and impact (issue 16) -----------------------------------------------------------
 
+
+def _no_bool(value: object) -> object:
+    """JSON true/false is not a number (pydantic would read it as 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError("a number, not true or false")
+    return value
+
+
+Number_ = Annotated[float, BeforeValidator(_no_bool)]
+Count_ = Annotated[int, BeforeValidator(_no_bool)]
 TagKey = Annotated[Text, Field(min_length=1, max_length=limits.OUTCOME_TAG_KEY_MAX)]
 TagValue = Annotated[Text, Field(max_length=limits.OUTCOME_TAG_VALUE_MAX)]
 
@@ -778,16 +789,17 @@ class OutcomeIn(_In):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, protected_namespaces=())
 
-    prompt_id: int | Annotated[Text, Field(min_length=1, max_length=limits.PROMPT_NAME_MAX)] = (
-        Field(description="The prompt's id or name.", examples=["support-reply"])
-    )
-    version_id: int = Field(ge=1, le=limits.ID_MAX, description="The version that was used.")
+    prompt_id: Annotated[
+        int | Annotated[Text, Field(min_length=1, max_length=limits.PROMPT_NAME_MAX)],
+        BeforeValidator(_no_bool),
+    ] = Field(description="The prompt's id or name.", examples=["support-reply"])
+    version_id: Count_ = Field(ge=1, le=limits.ID_MAX, description="The version that was used.")
     success: bool | None = None
-    score: float | None = Field(default=None, ge=0, le=1, description="A quality score, 0..1.")
-    latency_ms: float | None = Field(default=None, ge=0, le=limits.OUTCOME_LATENCY_MS_MAX)
-    input_tokens: int | None = Field(default=None, ge=0, le=limits.OUTCOME_TOKENS_MAX)
-    output_tokens: int | None = Field(default=None, ge=0, le=limits.OUTCOME_TOKENS_MAX)
-    cost: float | None = Field(default=None, ge=0, le=limits.OUTCOME_COST_MAX)
+    score: Number_ | None = Field(default=None, ge=0, le=1, description="A quality score, 0..1.")
+    latency_ms: Number_ | None = Field(default=None, ge=0, le=limits.OUTCOME_LATENCY_MS_MAX)
+    input_tokens: Count_ | None = Field(default=None, ge=0, le=limits.OUTCOME_TOKENS_MAX)
+    output_tokens: Count_ | None = Field(default=None, ge=0, le=limits.OUTCOME_TOKENS_MAX)
+    cost: Number_ | None = Field(default=None, ge=0, le=limits.OUTCOME_COST_MAX)
     feedback: Literal[1, -1] | None = Field(default=None, description="User feedback: +1 or -1.")
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict, max_length=limits.OUTCOME_TAGS_MAX, description="A few free tags."
@@ -913,9 +925,9 @@ class ImpactOut(_Out):
 
 
 class AlertSet(_In):
-    min_success: float = Field(ge=0, le=1, allow_inf_nan=False, examples=[0.9])
-    window_minutes: int = Field(default=15, ge=1, le=limits.ALERT_WINDOW_MINUTES_MAX)
-    min_count: int = Field(default=20, ge=1, le=1_000_000)
+    min_success: Number_ = Field(ge=0, le=1, allow_inf_nan=False, examples=[0.9])
+    window_minutes: Count_ = Field(default=15, ge=1, le=limits.ALERT_WINDOW_MINUTES_MAX)
+    min_count: Count_ = Field(default=20, ge=1, le=1_000_000)
 
 
 class AlertOut(_Out):

@@ -155,3 +155,19 @@ def test_the_impact_page_and_version_page_render_before_any_outcome_and_after(
     version = api.get(f"/ui/prompts/{name}/versions/{v2}")
     assert version.status_code == 200 and "#1 (before)" in version.text
     assert api.get(f"/ui/prompts/{name}/impact", params={"a": "x", "b": "1"}).status_code == 422
+
+
+def test_true_or_false_is_not_a_number_and_purging_a_prompt_takes_its_outcomes_along(
+    api: TestClient, name: str
+) -> None:
+    v1, _ = two_versions(api, name)
+    for bad in ({"score": True}, {"input_tokens": False}, {"version_id": True}):
+        response = api.post("/outcomes", json={"outcomes": [{**outcome(name, v1), **bad}]})
+        assert_problem(response, 422)
+    assert_problem(api.put(f"/prompts/{name}/alerts/active", json={"min_success": False}), 422)
+    assert api.put(f"/prompts/{name}/alerts/active", json={"min_success": 0.9}).status_code == 200
+    good = [outcome(name, v1, success=True, latency_ms=10)]
+    assert api.post("/outcomes", json={"outcomes": good}).status_code == 200
+    assert api.delete(f"/prompts/{name}").status_code == 204
+    assert api.post(f"/prompts/{name}/purge").status_code == 204
+    assert_problem(api.get(f"/prompts/{name}/impact"), 404)

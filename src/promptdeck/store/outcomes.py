@@ -21,6 +21,7 @@ from promptdeck.store.tables import (
     events,
     impact_alerts,
     label_moves,
+    outcome_latency,
     outcome_minutes,
     outcomes,
     versions,
@@ -397,3 +398,12 @@ def claim_alert(conn: Connection, prompt_id: int, label: str, move_id: int) -> b
         .values(fired_move_id=move_id)
     )
     return bool(conn.execute(query).rowcount)
+
+
+def purge_prompt(conn: Connection, prompt_id: int) -> None:
+    """Everything outcomes left of a prompt being purged (before its versions go)."""
+    conn.execute(sa.delete(impact_alerts).where(impact_alerts.c.prompt_id == prompt_id))
+    conn.execute(sa.delete(outcomes).where(outcomes.c.prompt_id == prompt_id))
+    ids = sa.select(versions.c.id).where(versions.c.prompt_id == prompt_id).scalar_subquery()
+    conn.execute(sa.delete(outcome_latency).where(outcome_latency.c.version_id.in_(ids)))
+    conn.execute(sa.delete(outcome_minutes).where(outcome_minutes.c.prompt_id == prompt_id))
