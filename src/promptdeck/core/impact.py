@@ -50,6 +50,7 @@ def report(
     if since is not None and until is not None and until < since:
         raise InvalidInput("until is before since", field="until")
     row = load.prompt_row(tx, ref)
+    store.no_jit(tx.conn)
     low, high = _minute(since), _minute(until)
     by_version = store.sums_by_version(tx.conn, row.id, low, high)
     if compare is not None:
