@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     webhook_keep_days: int = Field(
         default=14, ge=1, description="Days the delivery log keeps finished deliveries."
     )
+    outcomes_raw: bool = Field(
+        default=False,
+        description="Keep every reported outcome as a row too (the aggregates are always "
+        "kept); off by default.",
+    )
+    outcomes_raw_days: int = Field(
+        default=7, ge=1, le=3650, description="Days raw outcomes are kept (with outcomes_raw)."
+    )
 
     def host_list(self) -> list[str] | None:
         return _split(self.allowed_hosts) if self.allowed_hosts is not None else None

@@ -32,3 +32,18 @@ PURGE_REASON_MAX = 1000
 SEARCH_TEXT_MAX = 200  # ?q=
 CURSOR_MAX = 200
 DIFF_EXACT_MAX_LINES = 2_000  # per side; past it the compare page shows a coarser diff
+
+# Outcomes and impact (issue 16; docs/impact.md).
+OUTCOMES_BATCH_MAX = 1_000  # outcomes in one POST /outcomes
+OUTCOME_TAGS_MAX = 8  # free tags on one outcome
+OUTCOME_TAG_KEY_MAX = 64
+OUTCOME_TAG_VALUE_MAX = 128
+OUTCOME_LATENCY_MS_MAX = 86_400_000.0  # a day
+OUTCOME_TOKENS_MAX = 1_000_000_000
+OUTCOME_COST_MAX = 1_000_000.0
+OUTCOME_PAST_DAYS_MAX = 30  # an outcome's `at` may be this old at most
+OUTCOME_FUTURE_S_MAX = 300  # or this far ahead of the server's clock (clock skew)
+OUTCOME_PROMPTS_MAX = 100  # distinct prompts in one batch
+IMPACT_PERIODS_MAX = 100  # label periods in one impact answer (the newest)
+IMPACT_POINTS_MAX = 240  # points of an impact time series
+ALERT_WINDOW_MINUTES_MAX = 24 * 60

@@ -52,6 +52,10 @@ WRITE = {
     ("POST", "/prompts/{prompt_id}/deploy-requests"),
     ("POST", "/prompts/{prompt_id}/deploy-requests/{request_id}/approve"),
     ("POST", "/prompts/{prompt_id}/deploy-requests/{request_id}/reject"),
+    # Impact (issue 16): reporting outcomes and alert thresholds change what impact says.
+    ("POST", "/outcomes"),
+    ("PUT", "/prompts/{prompt_id}/alerts/{label}"),
+    ("DELETE", "/prompts/{prompt_id}/alerts/{label}"),
 }
 # Writes at the gate, but the core refuses anyone below admin (server/deps.py
 # get_may_move_protected): protecting a label, deciding another's deploy request.
@@ -157,6 +161,11 @@ class Cell:
             body = {"url": "http://127.0.0.1:9/", "enabled": False}
         elif (method, path) == ("PATCH", "/webhooks/{hook_id}"):
             body = {"description": "matrix"}
+        elif (method, path) == ("POST", "/outcomes"):
+            version_id = created.active_version_id
+            body = {"outcomes": [{"prompt_id": prompt, "version_id": version_id, "success": True}]}
+        elif (method, path) == ("PUT", "/prompts/{prompt_id}/alerts/{label}"):
+            body = {"min_success": 0.9}
         elif path.endswith("/versions/{version_id}") and method == "DELETE":
             params = {"reason": "matrix"}
         if path == "/changes":

@@ -46,6 +46,7 @@ COMMANDS = [
     ["export"],
     ["import"],
     ["events"],
+    ["impact"],
     ["keys", "create"],
     ["keys", "list"],
     ["keys", "revoke"],

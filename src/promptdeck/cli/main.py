@@ -7,6 +7,7 @@ import typer
 from promptdeck.cli import (
     deploys,
     events,
+    impact,
     keys,
     labels,
     prompts,
@@ -39,6 +40,7 @@ app.add_typer(keys.keys_app, name="keys")
 app.add_typer(keys.users_app, name="users")
 app.command("events")(events.events)
 app.add_typer(webhooks.app, name="webhooks")
+app.command("impact")(impact.impact)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -391,6 +391,7 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
     EventKind.DEPLOY_REQUESTED: ("deploy requested", "yellow"),
     EventKind.DEPLOY_APPROVED: ("deploy approved", "green"),
     EventKind.DEPLOY_REJECTED: ("deploy rejected", "red"),
+    EventKind.IMPACT_ALERT: ("impact alert", "bold red"),
 }
 RETENTION_KINDS = (EventKind.VERSION_ARCHIVED, EventKind.VERSION_RESTORED, EventKind.VERSION_PURGED)
 

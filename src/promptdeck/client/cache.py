@@ -30,6 +30,9 @@ from promptdeck.schemas import ActiveOut
 log = logging.getLogger("promptdeck.client")
 
 Source = Literal["server", "cache", "revalidated", "stale", "fallback"]
+# What ``ActivePrompt.report`` calls: (prompt id, version id, measures) -> queued or not.
+Reporter = Callable[[int, int, dict[str, Any]], bool]
+
 # Failures that stale-if-error covers: the server is down, slow or broken. A 404 is an
 # answer, not a failure: it is raised (and the cached copy dropped).
 UNAVAILABLE: tuple[type[PromptdeckError], ...] = (ConnectionFailed, ServerError)
@@ -52,10 +55,46 @@ class ActivePrompt(ActiveOut):
     _includes: dict[IncludeRef, str] | None = PrivateAttr(default=None)
     _refs: list[IncludeRef] | None = PrivateAttr(default=None)
     _include_error: str | None = PrivateAttr(default=None)
+    _reporter: Reporter | None = PrivateAttr(default=None)
 
     @property
     def text(self) -> str:
         return self.content
+
+    def report(
+        self,
+        *,
+        success: bool | None = None,
+        score: float | None = None,
+        latency_ms: float | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cost: float | None = None,
+        feedback: int | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> bool:
+        """Report how a call with this version went (POST /outcomes, in the background).
+
+        Never blocks and never raises: the outcome is queued and sent in a batch; False when
+        it was not queued (the queue is full, a value is out of range, or this is the
+        ``fallback`` content, which has no version). ``client.outcome_stats`` counts all.
+
+        >>> prompt.report(success=True, score=0.8, latency_ms=420, feedback=1)
+        """
+        measures = {
+            "success": success,
+            "score": score,
+            "latency_ms": latency_ms,
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cost": cost,
+            "feedback": feedback,
+            "tags": tags,
+        }
+        measures = {k: v for k, v in measures.items() if v is not None}
+        if self._reporter is None or self.source == "fallback":
+            return False
+        return self._reporter(self.prompt_id, self.version_id, measures)
 
     @property
     def include_refs(self) -> list[IncludeRef]:
@@ -173,6 +212,13 @@ class ActiveCache:
     moved_all: int = -1  # the count at the last expiry of every key
     # store() and expire() may run on two threads (the caller's, the subscriber's).
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Given to every copy, so ``prompt.report`` reaches its client's outcome queue.
+    reporter: Reporter | None = None
+
+    def _made(self, **values: Any) -> ActivePrompt:
+        made = ActivePrompt(**values)
+        made._reporter = self.reporter
+        return made
 
     def fresh(self, key: str) -> ActivePrompt | None:
         entry = self.entries.get(key)
@@ -215,8 +261,8 @@ class ActiveCache:
                 self.stats.revalidated += 1
                 return entry.copies["revalidated"]
             data = value.model_dump()
-            copies = {s: ActivePrompt(**data, source=s) for s in ("server", "cache", "revalidated")}
-            copies["stale"] = ActivePrompt(**data, source="stale")
+            copies = {s: self._made(**data, source=s) for s in ("server", "cache", "revalidated")}
+            copies["stale"] = self._made(**data, source="stale")
             if len(self.entries) >= self.max_entries and key not in self.entries:
                 self.entries.pop(next(iter(self.entries)))
             self.entries[key] = Entry(etag, fresh_until, copies)
@@ -270,7 +316,7 @@ class ActiveCache:
         self, key: str, content: str, model_config: dict[str, Any] | None = None
     ) -> ActivePrompt:
         self.stats.fallbacks += 1
-        return ActivePrompt(
+        return self._made(
             prompt_id=0,
             prompt_name=key,
             version_id=0,

@@ -17,6 +17,7 @@ from promptdeck.errors import InvalidInput, PromptNotDeleted
 from promptdeck.store import blobs as b
 from promptdeck.store import includes as inc
 from promptdeck.store import labels as labels_store
+from promptdeck.store import outcomes as outcomes_store
 from promptdeck.store import queries as q
 from promptdeck.store import webhooks as webhooks_store
 
@@ -183,6 +184,7 @@ def purge(tx: Tx, ref: PromptRef) -> None:
     blob_ids = b.prompt_blob_ids(tx.conn, row.id)
     labels_store.purge_prompt(tx.conn, row.id)
     webhooks_store.purge_prompt(tx.conn, row.id)
+    outcomes_store.purge_prompt(tx.conn, row.id)
     inc.delete_for_prompt(tx.conn, row.id)
     q.purge_prompt(tx.conn, row.id)
     for blob_id in blob_ids:  # contents no other prompt shares go for good

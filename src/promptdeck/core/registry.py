@@ -9,7 +9,9 @@ they return.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -17,9 +19,11 @@ from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import (
     deploys,
+    impact,
     includes,
     labels,
     load,
+    outcomes,
     prompts,
     render,
     retention,
@@ -27,11 +31,13 @@ from promptdeck.core import (
     versions,
 )
 from promptdeck.core.content import ContentStore
+from promptdeck.core.outcomes import Ingested, RawSettings
 from promptdeck.core.render import RenderResult
 from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionCreated
 from promptdeck.core.tx import Clock, Database, unavailable_as_error, utcnow
 from promptdeck.domain import history, rules
 from promptdeck.domain import retention as retention_rules
+from promptdeck.domain.impact import AlertRule, ImpactReport, Outcome
 from promptdeck.domain.labels import ACTIVE, DeployRequest, Label, LabelMove, Moved, check_label
 from promptdeck.domain.models import Event, Include, Page, Prompt, Version
 from promptdeck.domain.refs import PromptRef, VersionRef
@@ -55,11 +61,18 @@ class Registry:
     """The service layer over one database: one method per operation, one transaction each."""
 
     def __init__(
-        self, engine: Engine, *, clock: Clock = utcnow, default_max_versions: int | None = None
+        self,
+        engine: Engine,
+        *,
+        clock: Clock = utcnow,
+        default_max_versions: int | None = None,
+        raw_outcomes: RawSettings | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.default_max_versions = default_max_versions
+        self.raw_outcomes = raw_outcomes or RawSettings()
+        self._pruned_at = float("-inf")
         self.contents = ContentStore()
         self.db = Database(engine, clock, self.contents, default_max_versions)
 
@@ -398,6 +411,71 @@ class Registry:
     ) -> Page[DeployRequest]:
         with self.db.reading() as tx:
             return deploys.page(tx, PromptRef.parse(ref), status=status, limit=limit, cursor=cursor)
+
+    # --- outcomes and impact (core/outcomes.py, core/impact.py) ----------------------------
+
+    def report_outcomes(
+        self,
+        batch: Sequence[Outcome],
+        *,
+        actor: str = "anonymous",
+        may_see: Callable[[str], bool] | None = None,
+    ) -> Ingested:
+        """Count a batch of outcomes, all or none; ``may_see``: the caller's prompt prefixes
+        (a prompt outside them is as missing as one that never was)."""
+        with self.db.writing(actor) as tx:
+            done = outcomes.ingest(tx, batch, self.raw_outcomes, may_see)
+        if self.raw_outcomes.keep and time.monotonic() - self._pruned_at > 60:
+            self._pruned_at = time.monotonic()  # raw retention: at most once a minute a process
+            with self.db.writing(actor) as tx:
+                outcomes.prune_raw(tx, self.raw_outcomes)
+        return done
+
+    def impact(
+        self,
+        ref: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        label: str | None = None,
+        compare: tuple[int, int] | None = None,
+    ) -> ImpactReport:
+        with self.db.reading() as tx:
+            return impact.report(
+                tx, PromptRef.parse(ref), since=since, until=until, label=label, compare=compare
+            )
+
+    def version_impact(self, ref: str, version_id: int) -> ImpactReport:
+        """A version beside the one before it (compare=(previous, it)); alone if first."""
+        with self.db.reading() as tx:
+            previous, version = impact.version_pair(tx, PromptRef.parse(ref), version_id)
+            pair = None if previous is None else (previous, version)
+            found = impact.report(tx, PromptRef.parse(ref), compare=pair or (version, version))
+            if pair is None:
+                found.compare, found.comparisons = None, []
+            return found
+
+    def set_alert(
+        self,
+        ref: str,
+        label: str,
+        *,
+        min_success: float,
+        window_minutes: int,
+        min_count: int,
+        actor: str = "anonymous",
+    ) -> AlertRule:
+        rule = outcomes.check_rule(label, min_success, window_minutes, min_count)
+        with self.db.writing(actor) as tx:
+            return outcomes.set_alert(tx, load.prompt_row(tx, PromptRef.parse(ref)).id, rule)
+
+    def list_alerts(self, ref: str) -> list[AlertRule]:
+        with self.db.reading() as tx:
+            return outcomes.alerts(tx, load.prompt_row(tx, PromptRef.parse(ref)).id)
+
+    def remove_alert(self, ref: str, label: str, *, actor: str = "anonymous") -> bool:
+        with self.db.writing(actor) as tx:
+            return outcomes.remove_alert(tx, load.prompt_row(tx, PromptRef.parse(ref)).id, label)
 
     # --- retention, rule 8 (core/retention.py) --------------------------------------------
 

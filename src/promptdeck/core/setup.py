@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from promptdeck.config import Settings
 from promptdeck.core.access import Access
+from promptdeck.core.outcomes import RawSettings
 from promptdeck.core.registry import Registry
 from promptdeck.domain.retention import CompactReport
 from promptdeck.store import migrate
@@ -34,7 +35,11 @@ def open_registry(settings: Settings) -> Registry:
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         pool_size=settings.pool_size,
     )
-    return Registry(engine, default_max_versions=settings.default_max_versions)
+    return Registry(
+        engine,
+        default_max_versions=settings.default_max_versions,
+        raw_outcomes=RawSettings(settings.outcomes_raw, settings.outcomes_raw_days),
+    )
 
 
 def migrate_to(database_url: str, revision: str = "head") -> str:

@@ -74,3 +74,4 @@ class EventKind(StrEnum):
     DEPLOY_REQUESTED = "deploy.requested"
     DEPLOY_APPROVED = "deploy.approved"
     DEPLOY_REJECTED = "deploy.rejected"
+    IMPACT_ALERT = "impact.alert"  # a label's threshold was crossed after a move

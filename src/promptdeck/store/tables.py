@@ -312,3 +312,84 @@ webhook_deliveries = sa.Table(
     sa.Index("ix_webhook_deliveries_hook_id_id", "hook_id", "id"),
     sqlite_autoincrement=True,
 )
+
+# --- outcomes and impact (revision 0009) ---------------------------------------------------
+# Outcomes are folded at ingest into rows of counts and sums (domain/impact.py ``Sums``) per
+# version and time block, and a latency sketch of (bucket, count) rows per the same blocks.
+# Each outcome adds to three blocks: its minute, its hour and its day (``span`` 1, 60 or
+# 1440 minutes; ``minute``: the block's first minute since the epoch, UTC), so a question
+# over a month reads about 30 day rows, not 43,200 minute rows (domain/impact.py
+# ``segments``). Rows are only ever added to, with INSERT ... ON CONFLICT DO UPDATE SET x =
+# x + excluded.x, so processes merge in SQL without reading first.
+outcome_minutes = sa.Table(
+    "outcome_minutes",
+    metadata,
+    sa.Column("version_id", sa.Integer, nullable=False),
+    sa.Column("span", sa.SmallInteger, nullable=False),
+    sa.Column("minute", sa.Integer, nullable=False),
+    sa.Column("prompt_id", sa.Integer, nullable=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("success_n", sa.BigInteger, nullable=False),
+    sa.Column("success_true", sa.BigInteger, nullable=False),
+    sa.Column("score_n", sa.BigInteger, nullable=False),
+    sa.Column("score_sum", sa.Double, nullable=False),
+    sa.Column("score_sq", sa.Double, nullable=False),
+    sa.Column("latency_n", sa.BigInteger, nullable=False),
+    sa.Column("latency_sum", sa.Double, nullable=False),
+    sa.Column("latency_sq", sa.Double, nullable=False),
+    sa.Column("input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("output_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cost", sa.Double, nullable=False),
+    sa.Column("feedback_up", sa.BigInteger, nullable=False),
+    sa.Column("feedback_down", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("version_id", "span", "minute"),
+    sa.Index("ix_outcome_minutes_prompt_id_span_minute", "prompt_id", "span", "minute"),
+)
+
+outcome_latency = sa.Table(
+    "outcome_latency",
+    metadata,
+    sa.Column("version_id", sa.Integer, nullable=False),
+    sa.Column("span", sa.SmallInteger, nullable=False),
+    sa.Column("minute", sa.Integer, nullable=False),
+    sa.Column("bucket", sa.Integer, nullable=False),  # domain/impact.py latency_bucket
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("version_id", "span", "minute", "bucket"),
+)
+
+# Raw outcomes: only with PROMPTDECK_OUTCOMES_RAW, kept PROMPTDECK_OUTCOMES_RAW_DAYS.
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("prompt_id", sa.Integer, nullable=False),
+    sa.Column("version_id", sa.Integer, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("success", sa.Boolean, nullable=True),
+    sa.Column("score", sa.Double, nullable=True),
+    sa.Column("latency_ms", sa.Double, nullable=True),
+    sa.Column("input_tokens", sa.BigInteger, nullable=True),
+    sa.Column("output_tokens", sa.BigInteger, nullable=True),
+    sa.Column("cost", sa.Double, nullable=True),
+    sa.Column("feedback", sa.SmallInteger, nullable=True),
+    sa.Column("tags", JSONType, nullable=False),
+    sa.Index("ix_outcomes_at", "at"),
+    sa.Index("ix_outcomes_version_id_at", "version_id", "at"),
+)
+
+# "success below min_success over window_minutes after a move of label": checked at ingest.
+# ``fired_move_id``: the move it last fired for, claimed with a conditional UPDATE so one
+# move raises one alert however many processes see the breach.
+impact_alerts = sa.Table(
+    "impact_alerts",
+    metadata,
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    sa.Column("label", sa.String(64), nullable=False),
+    sa.Column("min_success", sa.Double, nullable=False),
+    sa.Column("window_minutes", sa.Integer, nullable=False),
+    sa.Column("min_count", sa.Integer, nullable=False),
+    sa.Column("fired_move_id", sa.Integer, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.PrimaryKeyConstraint("prompt_id", "label"),
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from promptdeck.server.ui import actions, labels, pages, session, templating, webhooks
+from promptdeck.server.ui import actions, impact, labels, pages, session, templating, webhooks
 from promptdeck.server.ui.view import HERE, UIRoute, render
 
 STATIC = {
@@ -56,6 +56,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.include_router(labels.router)
+    app.include_router(impact.router)
     app.include_router(templating.router)
     app.include_router(webhooks.router)
     app.include_router(tail)

@@ -78,6 +78,7 @@ def version_page(
         samples=form or {},
         preview=preview,
         preview_error=error,
+        impact=registry.version_impact(name, version_id),
     )
 
 

@@ -1,0 +1,209 @@
+"""Outcomes: ingest (validate the whole batch, fold it into the aggregates, check the alert
+thresholds) and the alert rules themselves. The questions asked of the aggregates are in
+``core/impact.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from promptdeck import limits
+from promptdeck.core.tx import Tx
+from promptdeck.domain import impact
+from promptdeck.domain.impact import AlertRule, Outcome, Sums
+from promptdeck.domain.labels import check_label
+from promptdeck.domain.refs import EventKind, PromptRef
+from promptdeck.errors import InvalidInput
+from promptdeck.store import outcomes as store
+from promptdeck.store import queries as q
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    accepted: int
+    alerts: int  # impact.alert events this batch raised
+
+
+@dataclass(frozen=True, slots=True)
+class RawSettings:
+    """Raw outcomes: kept (``keep``) for ``days``; off by default."""
+
+    keep: bool = False
+    days: int = 7
+
+
+def _check_time(i: int, at: datetime | None, now: datetime) -> datetime:
+    if at is None:
+        return now
+    if at > now + timedelta(seconds=limits.OUTCOME_FUTURE_S_MAX):
+        raise InvalidInput(
+            f"outcomes.{i}.at: more than {limits.OUTCOME_FUTURE_S_MAX} s ahead of the server",
+            field=f"outcomes.{i}.at",
+        )
+    if at < now - timedelta(days=limits.OUTCOME_PAST_DAYS_MAX):
+        raise InvalidInput(
+            f"outcomes.{i}.at: older than {limits.OUTCOME_PAST_DAYS_MAX} days",
+            field=f"outcomes.{i}.at",
+        )
+    return at
+
+
+def _prompt_ids(
+    tx: Tx, batch: Sequence[Outcome], may_see: Callable[[str], bool] | None
+) -> list[int]:
+    """Each outcome's prompt id; a prompt that is missing, deleted or outside the caller's
+    prefixes is a 422 naming the first outcome that gives it."""
+    found: dict[str, int | None] = {}
+    ids: list[int] = []
+    for i, outcome in enumerate(batch):
+        ref = outcome.prompt
+        if ref not in found:
+            if len(found) >= limits.OUTCOME_PROMPTS_MAX:
+                raise InvalidInput(
+                    f"outcomes: more than {limits.OUTCOME_PROMPTS_MAX} prompts in one batch",
+                    field="outcomes",
+                )
+            row = q.find_prompt_row(tx.conn, PromptRef.parse(ref))
+            visible = row is not None and (may_see is None or may_see(row.name))
+            found[ref] = row.id if row is not None and visible else None
+        prompt_id = found[ref]
+        if prompt_id is None:
+            raise InvalidInput(
+                f"outcomes.{i}.prompt_id: no prompt {ref!r}", field=f"outcomes.{i}.prompt_id"
+            )
+        ids.append(prompt_id)
+    return ids
+
+
+def ingest(
+    tx: Tx,
+    batch: Sequence[Outcome],
+    raw: RawSettings,
+    may_see: Callable[[str], bool] | None = None,
+) -> Ingested:
+    """Count every outcome of ``batch`` once, or none of them (the first bad one is a 422
+    naming its index)."""
+    now = tx.clock()
+    times = [_check_time(i, o.at, now) for i, o in enumerate(batch)]
+    prompt_ids = _prompt_ids(tx, batch, may_see)
+    owners = store.owners(tx.conn, (o.version_id for o in batch))
+    for i, (outcome, prompt_id) in enumerate(zip(batch, prompt_ids, strict=True)):
+        if owners.get(outcome.version_id) != prompt_id:
+            raise InvalidInput(
+                f"outcomes.{i}.version_id: prompt {outcome.prompt!r} has no version "
+                f"{outcome.version_id}",
+                field=f"outcomes.{i}.version_id",
+            )
+    # Folded by minute first (a batch spans a minute or two), then into hours and days.
+    by_minute: dict[tuple[int, int], tuple[int, Sums]] = {}
+    by_bucket: dict[tuple[int, int, int], int] = {}
+    for outcome, prompt_id, at in zip(batch, prompt_ids, times, strict=True):
+        minute = impact.minute_of(at)
+        key = (outcome.version_id, minute)
+        entry = by_minute.get(key)
+        if entry is None:
+            entry = by_minute[key] = (prompt_id, Sums())
+        entry[1].fold(outcome)
+        if outcome.latency_ms is not None:
+            bucket = (outcome.version_id, minute, impact.latency_bucket(outcome.latency_ms))
+            by_bucket[bucket] = by_bucket.get(bucket, 0) + 1
+    minutes, buckets = impact.into_blocks(by_minute, by_bucket)
+    store.add_minutes(tx.conn, minutes)
+    store.add_latency(tx.conn, buckets)
+    if raw.keep:
+        store.insert_raw(
+            tx.conn,
+            [
+                {
+                    "prompt_id": prompt_id,
+                    "version_id": o.version_id,
+                    "at": at,
+                    "success": o.success,
+                    "score": o.score,
+                    "latency_ms": o.latency_ms,
+                    "input_tokens": o.input_tokens,
+                    "output_tokens": o.output_tokens,
+                    "cost": o.cost,
+                    "feedback": o.feedback,
+                    "tags": o.tags,
+                }
+                for o, prompt_id, at in zip(batch, prompt_ids, times, strict=True)
+            ],
+        )
+    touched = {(prompt_id, o.version_id) for o, prompt_id in zip(batch, prompt_ids, strict=True)}
+    return Ingested(len(batch), _check_alerts(tx, touched, now))
+
+
+def prune_raw(tx: Tx, raw: RawSettings) -> int:
+    return store.prune_raw(tx.conn, tx.clock() - timedelta(days=raw.days))
+
+
+def _check_alerts(tx: Tx, touched: set[tuple[int, int]], now: datetime) -> int:
+    """Raise ``impact.alert`` for each rule whose label moved within its window to a version
+    this batch reported on, once the version's success over the window is below the rule."""
+    rules = store.alert_rules(tx.conn, {p for p, _ in touched})
+    raised = 0
+    for prompt_id, prompt_rules in rules.items():
+        for rule in prompt_rules:
+            moves = store.moves(tx.conn, prompt_id, rule.label, 1, None)
+            if not moves or moves[0].to_version_id is None:
+                continue
+            move = moves[0]
+            version_id = move.to_version_id
+            assert version_id is not None
+            if (prompt_id, version_id) not in touched:
+                continue
+            if now > move.created_at + timedelta(minutes=rule.window_minutes):
+                continue
+            start = impact.minute_of(move.created_at)
+            sums = store.sums_of_version(tx.conn, version_id, start, start + rule.window_minutes)
+            if not impact.breached(rule, sums.success_true, sums.success_n):
+                continue
+            if not store.claim_alert(tx.conn, prompt_id, rule.label, move.id):
+                continue
+            tx.record(
+                EventKind.IMPACT_ALERT,
+                prompt_id,
+                version_id=version_id,
+                from_version_id=move.from_version_id,
+                detail={
+                    "label": rule.label,
+                    "move_id": move.id,
+                    "success_rate": round(sums.success_true / sums.success_n, 6),
+                    "count": sums.success_n,
+                    "min_success": rule.min_success,
+                    "window_minutes": rule.window_minutes,
+                },
+            )
+            raised += 1
+    return raised
+
+
+# --- alert rules -------------------------------------------------------------------------
+
+
+def check_rule(label: str, min_success: float, window_minutes: int, min_count: int) -> AlertRule:
+    check_label(label)
+    if not 0 <= min_success <= 1:
+        raise InvalidInput("min_success must be within 0..1", field="min_success")
+    if not 1 <= window_minutes <= limits.ALERT_WINDOW_MINUTES_MAX:
+        raise InvalidInput(
+            f"window_minutes must be 1 to {limits.ALERT_WINDOW_MINUTES_MAX}", field="window_minutes"
+        )
+    if not 1 <= min_count <= 1_000_000:
+        raise InvalidInput("min_count must be 1 to 1000000", field="min_count")
+    return AlertRule(label, min_success, window_minutes, min_count)
+
+
+def set_alert(tx: Tx, prompt_id: int, rule: AlertRule) -> AlertRule:
+    store.set_alert(tx.conn, prompt_id, rule, tx.clock(), tx.actor)
+    return rule
+
+
+def alerts(tx: Tx, prompt_id: int) -> list[AlertRule]:
+    return store.alert_rules(tx.conn, [prompt_id]).get(prompt_id, [])
+
+
+def remove_alert(tx: Tx, prompt_id: int, label: str) -> bool:
+    return store.delete_alert(tx.conn, prompt_id, label)

@@ -1,0 +1,208 @@
+"""POST /outcomes (applications report how calls went) and /prompts/{prompt_id}/impact
+(what those outcomes say about each version and label period), with per-label alerts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from promptdeck.domain import values
+from promptdeck.domain.impact import AlertRule, ImpactReport, Outcome, Summary
+from promptdeck.errors import InvalidInput, LabelNotFound
+from promptdeck.schemas import (
+    AlertOut,
+    AlertSet,
+    ComparisonOut,
+    ImpactOut,
+    IntervalOut,
+    MarkOut,
+    OutcomesIn,
+    OutcomesOut,
+    PeriodImpactOut,
+    SeriesPointOut,
+    SpanOut,
+    VersionImpactOut,
+)
+from promptdeck.server.api.labels import LabelName
+from promptdeck.server.api.prompts import PromptRef
+from promptdeck.server.api.render import json_response
+from promptdeck.server.deps import ActorDep, PrincipalDep, RegistryDep
+from promptdeck.server.problems import responses
+
+router = APIRouter(tags=["impact"], responses=responses(400, 422))
+
+When = Annotated[datetime | None, Query(description="ISO 8601 UTC; minutes are whole.")]
+
+
+def parse_compare(text: str | None) -> tuple[int, int] | None:
+    """``A,B``: two version ids."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    ids = [values.parse_id(p.strip()) for p in parts]
+    if len(parts) != 2 or None in ids:
+        raise InvalidInput("compare is two version ids: A,B", field="compare")
+    return ids[0], ids[1]  # type: ignore[return-value]
+
+
+def _summary(s: Summary) -> dict[str, Any]:
+    return {
+        "count": s.count,
+        "success_n": s.success_n,
+        "success_rate": s.success_rate.value,
+        "success_rate_ci": IntervalOut.model_validate(s.success_rate),
+        "score_n": s.score_n,
+        "mean_score": s.mean_score.value,
+        "mean_score_ci": IntervalOut.model_validate(s.mean_score),
+        "latency_p50_ms": s.latency_p50_ms,
+        "latency_p95_ms": s.latency_p95_ms,
+        "mean_latency_ms": s.mean_latency_ms,
+        "input_tokens": s.input_tokens,
+        "output_tokens": s.output_tokens,
+        "cost": s.cost,
+        "feedback_up": s.feedback_up,
+        "feedback_down": s.feedback_down,
+    }
+
+
+def impact_out(report: ImpactReport) -> ImpactOut:
+    return ImpactOut(
+        prompt_id=report.prompt_id,
+        prompt_name=report.prompt_name,
+        label=report.label,
+        since=report.since,
+        until=report.until,
+        versions=[
+            VersionImpactOut(
+                version_id=v.version_id,
+                number=v.number,
+                version_name=v.version_name,
+                periods=[SpanOut.model_validate(s) for s in v.periods],
+                **_summary(v.summary),
+            )
+            for v in report.versions
+        ],
+        periods=[
+            PeriodImpactOut(
+                label=p.span.label,
+                version_id=p.span.version_id,
+                start=p.span.start,
+                end=p.span.end,
+                move_id=p.move_id,
+                actor=p.actor,
+                reason=p.reason,
+                **_summary(p.summary),
+            )
+            for p in report.periods
+        ],
+        compare=list(report.compare) if report.compare else None,
+        comparisons=[ComparisonOut.model_validate(asdict(c)) for c in report.comparisons],
+        series_minutes=report.series_minutes,
+        series=[SeriesPointOut.model_validate(p) for p in report.series],
+        marks=[MarkOut.model_validate(m) for m in report.marks],
+    )
+
+
+@router.post(
+    "/outcomes",
+    response_model=OutcomesOut,
+    responses=responses(413),
+    summary="Report outcomes of calls, in batches (all counted, or none; write role)",
+)
+def report_outcomes(
+    body: OutcomesIn, registry: RegistryDep, actor: ActorDep, principal: PrincipalDep
+) -> Response:
+    batch = [
+        Outcome(
+            prompt=str(o.prompt_id),
+            version_id=o.version_id,
+            success=o.success,
+            score=o.score,
+            latency_ms=o.latency_ms,
+            input_tokens=o.input_tokens,
+            output_tokens=o.output_tokens,
+            cost=o.cost,
+            feedback=o.feedback,
+            tags=o.tags,
+            at=o.at,
+        )
+        for o in body.outcomes
+    ]
+    may_see = principal.may_see if principal.limited else None
+    done = registry.report_outcomes(batch, actor=actor, may_see=may_see)
+    return json_response(OutcomesOut(accepted=done.accepted, alerts=done.alerts))
+
+
+@router.get(
+    "/prompts/{prompt_id}/impact",
+    response_model=ImpactOut,
+    responses=responses(404),
+    summary="Per version and label period: counts, rates and scores with 95% intervals, "
+    "latency, tokens, cost; ?compare=A,B tests B against A",
+)
+def get_impact(
+    prompt_id: PromptRef,
+    registry: RegistryDep,
+    since: When = None,
+    until: When = None,
+    label: Annotated[
+        str | None, Query(max_length=64, description="Periods of this label (default: active).")
+    ] = None,
+    compare: Annotated[
+        str | None, Query(max_length=40, description="Two version ids, A,B: is B better?")
+    ] = None,
+) -> Response:
+    pair = parse_compare(compare)
+    report = registry.impact(prompt_id, since=since, until=until, label=label, compare=pair)
+    return json_response(impact_out(report))
+
+
+def alert_out(rule: AlertRule) -> AlertOut:
+    return AlertOut.model_validate(rule)
+
+
+@router.get(
+    "/prompts/{prompt_id}/alerts",
+    response_model=list[AlertOut],
+    responses=responses(404),
+    summary="The prompt's impact alert thresholds, by label",
+)
+def list_alerts(prompt_id: PromptRef, registry: RegistryDep) -> list[AlertOut]:
+    return [alert_out(r) for r in registry.list_alerts(prompt_id)]
+
+
+@router.put(
+    "/prompts/{prompt_id}/alerts/{label}",
+    response_model=AlertOut,
+    responses=responses(404),
+    summary="Alert when success after a move of the label falls below a threshold",
+)
+def set_alert(
+    prompt_id: PromptRef, label: LabelName, body: AlertSet, registry: RegistryDep, actor: ActorDep
+) -> AlertOut:
+    rule = registry.set_alert(
+        prompt_id,
+        label,
+        min_success=body.min_success,
+        window_minutes=body.window_minutes,
+        min_count=body.min_count,
+        actor=actor,
+    )
+    return alert_out(rule)
+
+
+@router.delete(
+    "/prompts/{prompt_id}/alerts/{label}",
+    status_code=204,
+    responses=responses(404),
+    summary="Remove the label's alert",
+)
+def remove_alert(
+    prompt_id: PromptRef, label: LabelName, registry: RegistryDep, actor: ActorDep
+) -> Response:
+    if not registry.remove_alert(prompt_id, label, actor=actor):
+        raise LabelNotFound(f"no alert on label {label!r}")
+    return Response(status_code=204)

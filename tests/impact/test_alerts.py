@@ -1,0 +1,74 @@
+"""Alert thresholds: "success below 0.9 over 15 minutes after a move" raises one
+impact.alert event per move, checked at ingest, with an injected clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from promptdeck.core import Registry
+from promptdeck.domain.impact import Outcome
+from promptdeck.errors import InvalidInput
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def outcomes(version_id: int, successes: int, failures: int) -> list[Outcome]:
+    return [Outcome("alerted", version_id, success=True)] * successes + [
+        Outcome("alerted", version_id, success=False)
+    ] * failures
+
+
+def alerts_of(registry: Registry) -> list[dict[str, object]]:
+    events = registry.list_events("alerted", limit=200).items
+    return [e.detail | {"version_id": e.version_id} for e in events if e.kind == "impact.alert"]
+
+
+def test_a_breach_after_a_move_raises_one_alert_and_a_new_move_rearms_it(
+    registry: Registry,
+) -> None:
+    clock = Clock()
+    registry = Registry(registry.engine, clock=clock)
+    good = registry.create_prompt("alerted").prompt.active_version_id
+    assert good is not None
+    registry.set_alert("alerted", "active", min_success=0.9, window_minutes=15, min_count=20)
+    clock.now += timedelta(minutes=1)
+    bad = registry.create_version("alerted", content="worse", activate=True).version.id
+    clock.now += timedelta(minutes=1)
+    assert registry.report_outcomes(outcomes(bad, 5, 5)).alerts == 0  # under min_count
+    assert registry.report_outcomes(outcomes(bad, 6, 4)).alerts == 1
+    assert registry.report_outcomes(outcomes(bad, 0, 20)).alerts == 0  # once per move
+    [alert] = alerts_of(registry)
+    assert alert["label"] == "active" and alert["version_id"] == bad
+    assert alert["success_rate"] == 0.55 and alert["count"] == 20
+    registry.rollback("alerted", good)
+    assert registry.report_outcomes(outcomes(good, 30, 0)).alerts == 0  # healthy
+    clock.now += timedelta(minutes=1)
+    registry.rollback("alerted", bad)
+    clock.now += timedelta(minutes=20)  # past the window: no longer judged
+    assert registry.report_outcomes(outcomes(bad, 0, 30)).alerts == 0
+    assert len(alerts_of(registry)) == 1
+
+
+def test_alert_rules_are_listed_replaced_removed_and_checked(registry: Registry) -> None:
+    registry.create_prompt("alerted")
+    registry.set_alert("alerted", "production", min_success=0.9, window_minutes=15, min_count=20)
+    registry.set_alert("alerted", "production", min_success=0.8, window_minutes=30, min_count=5)
+    [rule] = registry.list_alerts("alerted")
+    assert (rule.label, rule.min_success, rule.window_minutes, rule.min_count) == (
+        "production",
+        0.8,
+        30,
+        5,
+    )
+    assert registry.remove_alert("alerted", "production")
+    assert registry.list_alerts("alerted") == []
+    with pytest.raises(InvalidInput):
+        registry.set_alert("alerted", "Bad Label", min_success=0.9, window_minutes=1, min_count=1)
