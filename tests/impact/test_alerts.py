@@ -3,11 +3,13 @@ impact.alert event per move, checked at ingest, with an injected clock."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from promptdeck.core import Registry
+from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain.impact import Outcome
 from promptdeck.errors import InvalidInput
 
@@ -72,3 +74,24 @@ def test_alert_rules_are_listed_replaced_removed_and_checked(registry: Registry)
     assert registry.list_alerts("alerted") == []
     with pytest.raises(InvalidInput):
         registry.set_alert("alerted", "Bad Label", min_success=0.9, window_minutes=1, min_count=1)
+
+
+def test_an_alert_is_a_webhook_delivery_for_hooks_that_want_impact_alert(
+    registry: Registry,
+) -> None:
+    clock = Clock()
+    registry = Registry(registry.engine, clock=clock)
+    hooks = Webhooks(registry.engine, clock=clock)
+    hooks.create("http://127.0.0.1:9/", events=["impact.alert"])
+    registry.create_prompt("alerted")
+    registry.set_alert("alerted", "active", min_success=0.9, window_minutes=15, min_count=20)
+    clock.now += timedelta(minutes=1)
+    bad = registry.create_version("alerted", content="worse", activate=True).version.id
+    clock.now += timedelta(minutes=1)
+    assert registry.report_outcomes(outcomes(bad, 2, 18)).alerts == 1
+    (out,) = hooks.claim("w", lease=timedelta(minutes=1))
+    body = json.loads(out.body)
+    assert out.kind == body["type"] == "impact.alert"
+    assert body["event"]["prompt_name"] == "alerted"
+    assert body["event"]["version_id"] == bad
+    assert body["event"]["detail"]["label"] == "active"
