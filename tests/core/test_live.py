@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from promptdeck.core import Registry
 from promptdeck.core.live import ActiveCache, ChangeFeed, PointerReads
 from promptdeck.store.changes import Pointer
+from tests.support.aio import run as run_async
 
 
 def test_subscribers_that_start_the_feed_together_are_all_woken_by_the_next_move(
@@ -35,7 +36,7 @@ def test_subscribers_that_start_the_feed_together_are_all_woken_by_the_next_move
 
     # Before: each of the first subscribers started a feed of its own, and the waiters of
     # all but the last were never woken (they got the move at the next heartbeat).
-    assert asyncio.run(main()) == [first.id] * 20
+    assert run_async(main()) == [first.id] * 20
 
 
 def test_a_pointer_request_arriving_during_a_read_waits_for_the_next_read_which_it_shares() -> None:
@@ -67,7 +68,7 @@ def test_a_pointer_request_arriving_during_a_read_waits_for_the_next_read_which_
         answers = await asyncio.gather(first, *later)
         return [a["active"] if a else None for a in answers], reads.reads
 
-    answers, reads = asyncio.run(main())
+    answers, reads = run_async(main())
     assert answers == [101, 102, 102, 102]
     assert reads == 2
 
@@ -91,7 +92,7 @@ def test_the_body_cache_stays_under_its_byte_bound_dropping_the_oldest_bodies_fi
         finally:
             await cache.close()
 
-    bodies = asyncio.run(fetch_all())
+    bodies = run_async(fetch_all())
     assert [len(b) for b in bodies] == [1000] * 6  # every answer whole
     assert cache.body_bytes <= 3500  # but only three bodies kept
     assert cache.body_bytes == 3000

@@ -4,13 +4,13 @@ never blocking or raising into the caller."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import textwrap
 
 from promptdeck.client import AsyncClient, Client
 from promptdeck.client._outcomes import OutcomeQueue
+from tests.support.aio import run as run_async
 from tests.support.server import ServerProcess, free_port
 
 
@@ -75,7 +75,7 @@ def test_the_async_client_reports_and_aclose_flushes(
                 prompt.report(success=True, input_tokens=10, output_tokens=5, cost=0.001)
         return client.outcome_stats.sent
 
-    assert asyncio.run(scenario()) == 30
+    assert run_async(scenario()) == 30
     with Client(shared_server.url) as reader:
         [version] = reader.impact(name).versions
     assert (version.count, version.input_tokens, version.output_tokens) == (30, 300, 150)

@@ -3,12 +3,11 @@ requests, against a real server."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from promptdeck import errors
 from promptdeck.client import AsyncClient, Client
+from tests.support.aio import run as run_async
 from tests.support.server import ServerProcess
 
 
@@ -49,4 +48,4 @@ def test_the_async_client_proposes_and_another_actor_approves(
             assert approved.status == "approved"
             assert (await a.get_active(name, label="production")).content == "two"
 
-    asyncio.run(run())
+    run_async(run())

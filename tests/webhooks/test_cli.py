@@ -3,11 +3,11 @@ that sends to a real receiver."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from promptdeck.client import AsyncClient
 from tests.cli.helpers import js, ok, run
+from tests.support.aio import run as run_async
 from tests.support.receiver import Receiver, wait_until
 from tests.support.server import ServerProcess
 from tests.webhooks.test_delivery import FAST
@@ -62,4 +62,4 @@ def test_the_async_client_manages_webhooks(start_server: Callable[..., ServerPro
             await c.delete_webhook(made.id)
             assert (await c.list_webhooks()).items == []
 
-    asyncio.run(main())
+    run_async(main())
