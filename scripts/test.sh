@@ -36,7 +36,7 @@ status=0
 for backend in sqlite postgresql; do
   echo "== tests on $backend" >&2
   : >"$PROMPTDECK_FIGURES_FILE"
-  PROMPTDECK_TEST_BACKEND=$backend .venv/bin/python -m pytest "$@" || status=$?
+  PROMPTDECK_TEST_BACKEND=$backend .venv/bin/python -m pytest --durations=15 "$@" || status=$?
   echo "== figures on $backend" >&2
   cat "$PROMPTDECK_FIGURES_FILE"
 done
