@@ -98,6 +98,11 @@ class WebhookNotFound(NotFound):
     title = "Webhook not found"
 
 
+class TooManyWebhooks(Conflict):
+    code = "too-many-webhooks"
+    title = "Too many webhooks"
+
+
 class LabelledVersionProtected(Conflict):
     """A version a label points at cannot be archived or purged; `active` cannot be removed."""
 

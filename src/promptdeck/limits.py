@@ -44,6 +44,7 @@ OUTCOME_COST_MAX = 1_000_000.0
 OUTCOME_PAST_DAYS_MAX = 30  # an outcome's `at` may be this old at most
 OUTCOME_FUTURE_S_MAX = 300  # or this far ahead of the server's clock (clock skew)
 OUTCOME_PROMPTS_MAX = 100  # distinct prompts in one batch
+WEBHOOKS_MAX = 50  # hooks in all: each write reads them and queues a delivery per match
 IMPACT_PERIODS_MAX = 100  # label periods in one impact answer (the newest)
 IMPACT_POINTS_MAX = 240  # points of an impact time series
 ALERT_WINDOW_MINUTES_MAX = 24 * 60

@@ -132,8 +132,12 @@ class Cell:
         proposed = self.registry.propose_deploy(
             prompt, "production", second.id, reason="matrix", actor="setup"
         )
-        # Paused: nothing is queued for it, so no delivery worker touches the database.
-        hook = Webhooks(self.registry.engine).create("http://127.0.0.1:9/", enabled=False)
+        # Paused: nothing is queued for it, so no delivery worker touches the database. One
+        # at a time (a server keeps at most limits.WEBHOOKS_MAX).
+        hooks = Webhooks(self.registry.engine)
+        for old in hooks.page(limit=100).items:
+            hooks.delete(old.id)
+        hook = hooks.create("http://127.0.0.1:9/", enabled=False)
         body: Any = None
         params: dict[str, str] = {}
         if (method, path) == ("POST", "/prompts"):

@@ -18,7 +18,7 @@ from tests.support.load import figure, scale
 from tests.support.server import ServerProcess
 
 ST = str(Path(sys.executable).with_name("st"))
-EXAMPLES = scale("schemathesis_examples", 45)  # per operation and phase (59 operations)
+EXAMPLES = scale("schemathesis_examples", 25)  # per operation and phase (59 operations)
 
 # Checks left out, and why:
 # - positive_data_acceptance: our rules are stricter than JSON Schema can say (no NUL or

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from promptdeck import limits
 from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
@@ -187,3 +188,17 @@ def test_purging_a_prompt_deletes_its_own_hooks_but_not_global_ones(
     assert http.delete("/prompts/gone").status_code == 204
     assert http.post("/prompts/gone/purge").status_code == 204
     assert [h["id"] for h in http.get("/webhooks").json()["items"]] == [kept["id"]]
+
+
+def test_hooks_are_bounded_so_a_write_stays_cheap(http: TestClient) -> None:
+    """Every write reads the hooks and queues a delivery per match: the number is capped."""
+    for n in range(limits.WEBHOOKS_MAX):
+        made = http.post("/webhooks", json={"url": f"http://127.0.0.1:9/{n}", "enabled": False})
+        assert made.status_code == 201, made.text
+    over = http.post("/webhooks", json={"url": "http://127.0.0.1:9/over"})
+    assert_problem(over, 409, "too-many-webhooks")
+    assert str(limits.WEBHOOKS_MAX) in over.json()["detail"]
+    listed = http.get("/webhooks", params={"limit": 200}).json()["items"]
+    assert len(listed) == limits.WEBHOOKS_MAX
+    http.delete(f"/webhooks/{listed[0]['id']}")
+    assert http.post("/webhooks", json={"url": "http://127.0.0.1:9/again"}).status_code == 201

@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
+from promptdeck import limits
 from promptdeck.core.tx import Clock, unavailable_as_error, utcnow
 from promptdeck.domain import rules as prompt_rules
 from promptdeck.domain import webhooks as rules
 from promptdeck.domain.models import Page
 from promptdeck.domain.refs import PromptRef
 from promptdeck.domain.webhooks import Attempt, Delivery, Hook, NewHook, Outgoing, Retry
-from promptdeck.errors import InvalidInput, PromptNotFound, WebhookNotFound
+from promptdeck.errors import InvalidInput, PromptNotFound, TooManyWebhooks, WebhookNotFound
 from promptdeck.store import engine as store_engine
 from promptdeck.store import queries as q
 from promptdeck.store import webhooks as store
@@ -71,6 +72,12 @@ class Webhooks:
         now = self.clock()
         with self._write() as conn:
             prompt_id = _prompt_id(conn, prompt) if prompt is not None else None
+            # Every write reads the hooks and queues a delivery per match: a bounded number.
+            if store.hook_count(conn) >= limits.WEBHOOKS_MAX:
+                raise TooManyWebhooks(
+                    f"at most {limits.WEBHOOKS_MAX} webhooks: delete one first (one hook can "
+                    "take several event kinds, or every prompt's events)"
+                )
             hook_id = store.insert_hook(
                 conn,
                 {

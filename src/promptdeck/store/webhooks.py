@@ -75,6 +75,10 @@ def to_hook(row: Row[Any]) -> Hook:
     )
 
 
+def hook_count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(webhooks)).scalar_one())
+
+
 def insert_hook(conn: Connection, values: dict[str, Any]) -> int:
     key = conn.execute(sa.insert(webhooks).values(**values)).inserted_primary_key
     assert key is not None

@@ -56,7 +56,7 @@ def delivery_page(page: DomainPage[Delivery]) -> Page[DeliveryOut]:
     "/webhooks",
     status_code=201,
     response_model=WebhookCreated,
-    responses=responses(404),
+    responses=responses(404, 409),
     summary="Create a webhook (admin); its signing secret is in this answer only",
 )
 def create_webhook(
