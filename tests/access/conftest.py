@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 
 from promptdeck.config import Settings
 from promptdeck.core import Registry
-from promptdeck.core.access import Access, utcnow
+from promptdeck.core.access import Access
+from promptdeck.core.tx import utcnow
 from promptdeck.server import create_app
 from promptdeck.store.engine import create_engine
 from tests.support.load import figure

@@ -10,19 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from promptdeck.core.tx import Clock, unavailable_as_error, utcnow
+from promptdeck.core.tx import Connections
 from promptdeck.domain import access as rules
 from promptdeck.domain import rules as prompt_rules
 from promptdeck.domain.access import Account, NewKey, Principal, Role
@@ -36,7 +32,6 @@ from promptdeck.errors import (
 )
 from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.store import access as store
-from promptdeck.store import engine as store_engine
 from promptdeck.store.access import PostgresGeneration as PostgresGeneration
 from promptdeck.store.access import SQLiteDataVersion as SQLiteDataVersion
 from promptdeck.store.queries import to_event
@@ -86,23 +81,8 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
-class Access:
+class Access(Connections):
     """Keys, people and sessions over one database."""
-
-    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
-        self.engine = engine
-        self._writer = store_engine.writer(engine)
-        self.clock = clock
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with unavailable_as_error(), self._writer.begin() as conn:
-            yield conn
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with unavailable_as_error(), self.engine.connect() as conn:
-            yield conn
 
     # --- what every request asks -----------------------------------------------------------
 

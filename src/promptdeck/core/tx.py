@@ -135,6 +135,26 @@ class Tx:
         self.events.clear()
 
 
+class Connections:
+    """Transactions on one engine for services outside the prompt registry (access,
+    webhooks): writes through the store's write queue, reads on a pooled connection."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
+        self.engine = engine
+        self._writer = store_engine.writer(engine)
+        self.clock = clock
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with unavailable_as_error(), self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with unavailable_as_error(), self.engine.connect() as conn:
+            yield conn
+
+
 class Database:
     """Opens transactions on one engine: writes through the store's write queue."""
 

@@ -6,46 +6,28 @@ event's own transaction."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.engine import Engine
 
 from promptdeck import limits
-from promptdeck.core.tx import Clock, unavailable_as_error, utcnow
+from promptdeck.core.tx import Connections
 from promptdeck.domain import rules as prompt_rules
 from promptdeck.domain import webhooks as rules
 from promptdeck.domain.models import Page
 from promptdeck.domain.refs import PromptRef
 from promptdeck.domain.webhooks import Attempt, Delivery, Hook, NewHook, Outgoing, Retry
 from promptdeck.errors import InvalidInput, PromptNotFound, TooManyWebhooks, WebhookNotFound
-from promptdeck.store import engine as store_engine
 from promptdeck.store import queries as q
 from promptdeck.store import webhooks as store
 
 STATUSES = (store.PENDING, store.DELIVERED, store.FAILED)
 
 
-class Webhooks:
+class Webhooks(Connections):
     """Hooks and deliveries over one database."""
-
-    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
-        self.engine = engine
-        self._writer = store_engine.writer(engine)
-        self.clock = clock
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with unavailable_as_error(), self._writer.begin() as conn:
-            yield conn
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with unavailable_as_error(), self.engine.connect() as conn:
-            yield conn
 
     # --- hooks -------------------------------------------------------------------------------
 
