@@ -1024,3 +1024,5 @@ class AlertOut(_Out):
     min_success: float
     window_minutes: int
     min_count: int
+    created_at: datetime | None = Field(default=None, description="When it was last set.")
+    created_by: str | None = Field(default=None, description="Who last set it.")

@@ -171,3 +171,19 @@ def test_true_or_false_is_not_a_number_and_purging_a_prompt_takes_its_outcomes_a
     assert api.delete(f"/prompts/{name}").status_code == 204
     assert api.post(f"/prompts/{name}/purge").status_code == 204
     assert_problem(api.get(f"/prompts/{name}/impact"), 404)
+
+
+def test_an_alert_on_a_label_the_prompt_does_not_know_is_404_and_a_rule_says_who_set_it(
+    api: TestClient, name: str
+) -> None:
+    two_versions(api, name)
+    missing = api.put(f"/prompts/{name}/alerts/staging", json={"min_success": 0.9})
+    assert_problem(missing, 404)
+    assert missing.json()["field"] == "label"
+    assert missing.json()["type"].endswith("/label-not-found")
+    set_ = api.put(
+        f"/prompts/{name}/alerts/production", json={"min_success": 0.9}, headers={"X-Actor": "ana"}
+    )
+    assert set_.status_code == 200 and set_.json()["created_by"] == "ana"
+    [listed] = api.get(f"/prompts/{name}/alerts").json()
+    assert listed["created_by"] == "ana" and listed["created_at"] == set_.json()["created_at"]

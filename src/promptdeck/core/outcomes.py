@@ -5,16 +5,17 @@ thresholds) and the alert rules themselves. The questions asked of the aggregate
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from promptdeck import limits
 from promptdeck.core.tx import Tx
 from promptdeck.domain import impact
 from promptdeck.domain.impact import AlertRule, Outcome, Sums
-from promptdeck.domain.labels import check_label
+from promptdeck.domain.labels import ACTIVE, check_label
 from promptdeck.domain.refs import EventKind, PromptRef
-from promptdeck.errors import InvalidInput
+from promptdeck.errors import InvalidInput, LabelNotFound
+from promptdeck.store import labels as labels_store
 from promptdeck.store import outcomes as store
 from promptdeck.store import queries as q
 
@@ -197,8 +198,18 @@ def check_rule(label: str, min_success: float, window_minutes: int, min_count: i
 
 
 def set_alert(tx: Tx, prompt_id: int, rule: AlertRule) -> AlertRule:
-    store.set_alert(tx.conn, prompt_id, rule, tx.clock(), tx.actor)
-    return rule
+    """Add or replace the label's rule. The label must be one the prompt knows (``active``,
+    a set label or a protected one): a rule on a mistyped label would never fire."""
+    known = (
+        rule.label == ACTIVE
+        or rule.label in labels_store.protected(tx.conn, prompt_id)
+        or labels_store.label_row(tx.conn, prompt_id, rule.label) is not None
+    )
+    if not known:
+        raise LabelNotFound(f"no label {rule.label!r} to watch: set it first", field="label")
+    now = tx.clock()
+    store.set_alert(tx.conn, prompt_id, rule, now, tx.actor)
+    return replace(rule, created_at=now, created_by=tx.actor)
 
 
 def alerts(tx: Tx, prompt_id: int) -> list[AlertRule]:

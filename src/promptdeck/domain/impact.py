@@ -311,6 +311,9 @@ class AlertRule:
     min_success: float
     window_minutes: int
     min_count: int
+    # Who set it and when (as stored; None on a rule not yet stored). Not part of the rule.
+    created_at: datetime | None = field(default=None, compare=False)
+    created_by: str | None = field(default=None, compare=False)
 
 
 def breached(rule: AlertRule, success_true: int, success_n: int) -> bool:

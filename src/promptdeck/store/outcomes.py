@@ -376,7 +376,14 @@ def alert_rules(conn: Connection, prompt_ids: Iterable[int]) -> dict[int, list[A
     found: dict[int, list[AlertRule]] = {}
     for r in conn.execute(query.order_by(impact_alerts.c.label)):
         found.setdefault(int(r.prompt_id), []).append(
-            AlertRule(r.label, float(r.min_success), int(r.window_minutes), int(r.min_count))
+            AlertRule(
+                r.label,
+                float(r.min_success),
+                int(r.window_minutes),
+                int(r.min_count),
+                created_at=r.created_at,
+                created_by=r.created_by,
+            )
         )
     return found
 
