@@ -7,7 +7,7 @@ content_hash, active…) can never be set from input.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -518,8 +518,14 @@ def _iso_8601_only(value: Any) -> Any:
     return value
 
 
+def _utc_if_naive(value: datetime) -> datetime:
+    """A time written without an offset is UTC (times are UTC throughout); compared with
+    stored times it would otherwise fail as naive against aware."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601_only)]
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601_only), AfterValidator(_utc_if_naive)]
 
 
 class _Record(BaseModel):

@@ -187,3 +187,12 @@ def test_an_alert_on_a_label_the_prompt_does_not_know_is_404_and_a_rule_says_who
     assert set_.status_code == 200 and set_.json()["created_by"] == "ana"
     [listed] = api.get(f"/prompts/{name}/alerts").json()
     assert listed["created_by"] == "ana" and listed["created_at"] == set_.json()["created_at"]
+
+
+def test_a_query_time_without_an_offset_is_utc_not_a_500(api: TestClient, name: str) -> None:
+    create_prompt(api, name)
+    naive, utc = "2026-01-01T00:00:00", "2026-01-01T00:00:00Z"
+    impact = api.get(f"/prompts/{name}/impact", params={"since": naive})
+    assert impact.status_code == 200 and impact.json()["since"] == utc
+    events = api.get("/events", params={"since": naive, "prompt": name})
+    assert events.status_code == 200 and len(events.json()["items"]) >= 1

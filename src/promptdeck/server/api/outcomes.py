@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -18,6 +17,7 @@ from promptdeck.schemas import (
     ComparisonOut,
     ImpactOut,
     IntervalOut,
+    IsoDatetime,
     MarkOut,
     OutcomesIn,
     OutcomesOut,
@@ -34,7 +34,7 @@ from promptdeck.server.problems import responses
 
 router = APIRouter(tags=["impact"], responses=responses(400, 422))
 
-When = Annotated[datetime | None, Query(description="ISO 8601 UTC; minutes are whole.")]
+When = Annotated[IsoDatetime | None, Query(description="ISO 8601 UTC; minutes are whole.")]
 
 
 def parse_compare(text: str | None) -> tuple[int, int] | None:
