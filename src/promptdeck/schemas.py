@@ -1032,3 +1032,31 @@ class AlertOut(_Out):
     min_count: int
     created_at: datetime | None = Field(default=None, description="When it was last set.")
     created_by: str | None = Field(default=None, description="Who last set it.")
+
+
+class RawOutcomeOut(_Out):
+    id: int
+    version_id: int
+    at: datetime
+    success: bool | None
+    score: float | None
+    latency_ms: float | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cost: float | None
+    feedback: int | None
+    tags: dict[str, str]
+
+
+class RawOutcomesOut(Page[RawOutcomeOut]):
+    """A page of raw outcomes, newest first by when they happened, with the server's raw
+    outcome settings (an empty list is then no mystery)."""
+
+    kept: bool = Field(
+        description="Whether this server keeps raw outcomes (PROMPTDECK_OUTCOMES_RAW); when "
+        "false the list holds at most what was kept before."
+    )
+    days: int = Field(
+        description="How many days raw outcomes are kept (PROMPTDECK_OUTCOMES_RAW_DAYS); older "
+        "ones are never listed."
+    )
