@@ -54,7 +54,8 @@ def outcomes(
                 cursor=cursor,
             )
             found += page.items
-            if len(found) >= limit or not (cursor := page.next_cursor):
+            cursor = page.next_cursor
+            if len(found) >= limit or cursor is None:
                 break
     if as_json:
         print_json({"items": found, "kept": page.kept, "days": page.days})
@@ -66,6 +67,9 @@ def outcomes(
         )
     else:
         console.print(f"Raw outcomes are kept for {page.days} days.")
+    if not found:
+        console.print("No raw outcomes in this range.")
+        return
     table = Table(
         "at",
         "version",
@@ -91,5 +95,5 @@ def outcomes(
             escape(", ".join(f"{k}={v}" for k, v in sorted(o.tags.items()))),
         )
     console.print(table)
-    if cursor and len(found) >= limit:
+    if cursor is not None:
         console.print(f"[dim]More: raise --limit (showing the newest {limit}).[/]")
