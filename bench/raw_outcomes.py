@@ -28,7 +28,9 @@ import sqlalchemy as sa
 
 from bench.common import BIN, free_port, start, stop
 from promptdeck.core import Registry
+from promptdeck.core.outcomes import RawSettings
 from promptdeck.domain import rules
+from promptdeck.domain.impact import Outcome
 from promptdeck.store import migrate
 from promptdeck.store import outcomes as store
 from promptdeck.store.engine import create_engine, writer
@@ -136,6 +138,30 @@ def plans(database_url: str, prompt_id: int, version_id: int) -> None:
     engine.dispose()
 
 
+def ingest_cost(database_url: str, batches: int, index: bool) -> float:
+    """Outcomes a second through ``Registry.report_outcomes`` (in process, raw outcomes kept,
+    1,000 a batch, every measure and a tag), with or without migration 0012's index."""
+    engine = create_engine(database_url)
+    migrate.upgrade(engine)
+    if not index:
+        with writer(engine).begin() as conn:
+            conn.exec_driver_sql("DROP INDEX ix_outcomes_prompt_id_at_id")
+    registry = Registry(engine, raw_outcomes=RawSettings(keep=True, days=7))
+    version = registry.create_prompt("ingest", content="one").prompt.active_version_id or 0
+    batch = [
+        Outcome("ingest", version, success=i % 9 != 0, score=0.8, latency_ms=300.0 + i,
+                input_tokens=300, output_tokens=80, cost=0.0004, tags={"region": "eu"})
+        for i in range(1000)
+    ]  # fmt: skip
+    registry.report_outcomes(batch)  # warm-up
+    t = time.perf_counter()
+    for _ in range(batches):
+        registry.report_outcomes(batch)
+    rate = batches * len(batch) / (time.perf_counter() - t)
+    engine.dispose()
+    return rate
+
+
 def timed(http: httpx.Client, path: str, params: dict[str, str], runs: int) -> tuple[float, float]:
     """Median and worst of ``runs`` requests, in ms (after one warm-up)."""
     assert http.get(path, params=params).status_code == 200
@@ -159,8 +185,26 @@ def main() -> None:
         action="store_true",
         help="Drop migration 0012's (prompt_id, at, id) index first: what a page cost before.",
     )
+    parser.add_argument(
+        "--ingest-cost",
+        type=int,
+        default=0,
+        metavar="BATCHES",
+        help="Only compare ingest with raw outcomes kept, with and without the index, over "
+        "BATCHES batches of 1,000 each (SQLite: fresh files; PostgreSQL: give two URLs "
+        "joined by a comma).",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="raw-outcomes-"))
+    if args.ingest_cost:
+        urls = (args.database_url or "").split(",")
+        for n, index in enumerate((True, False, True, False)):
+            url = urls[n % len(urls)] if args.database_url else f"sqlite:///{tmp / f'i{n}.db'}"
+            if args.database_url and n >= len(urls):
+                break  # each PostgreSQL database is used once
+            rate = ingest_cost(url, args.ingest_cost, index)
+            print(f"ingest, raw kept, {'with' if index else 'without'} the index: {rate:,.0f}/s")
+        return
     url = args.database_url or f"sqlite:///{tmp / 'raw.db'}"
     pairs, took = seed(url, args.outcomes, args.prompts)
     print(f"seeded {args.outcomes:,} raw outcomes over {args.prompts} prompts in {took:.0f} s")
