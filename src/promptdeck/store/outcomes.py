@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql.base import PGDialect
 
 from promptdeck.domain.impact import FIELDS, AlertRule, RawOutcome, Sums, segments
 from promptdeck.store.tables import (
@@ -27,47 +28,74 @@ from promptdeck.store.tables import (
     versions,
 )
 
-_ADD_MINUTE = sa.text(
-    "INSERT INTO outcome_minutes (version_id, span, minute, prompt_id, "
-    + ", ".join(FIELDS)
-    + ") VALUES (:version_id, :span, :minute, :prompt_id, "
-    + ", ".join(f":{f}" for f in FIELDS)
-    + ") ON CONFLICT (version_id, span, minute) DO UPDATE SET "
-    + ", ".join(f"{f} = outcome_minutes.{f} + excluded.{f}" for f in FIELDS)
-)
 
-_ADD_LATENCY = sa.text(
-    "INSERT INTO outcome_latency (version_id, span, minute, bucket, count) "
-    "VALUES (:version_id, :span, :minute, :bucket, :count) "
-    "ON CONFLICT (version_id, span, minute, bucket) DO UPDATE SET "
-    "count = outcome_latency.count + excluded.count"
-)
+def _adder(
+    table: sa.Table, keys: tuple[str, ...], added: tuple[str, ...]
+) -> dict[str, sa.TextClause]:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET x = x + excluded.x`` for the ``added``
+    columns (the others are written once, with the row).
+
+    SQLite: one row of parameters per row, sent with executemany (in-process: no round
+    trips). PostgreSQL: the whole batch as one statement over ``unnest`` of one array per
+    column, since executemany there is a statement (and a lock and update) per row: 500
+    latency buckets of a batch of 1,000 outcomes took 20 ms that way, one round trip takes
+    a few. ``unnest`` keeps the arrays' order, so rows are still locked in key order."""
+    columns = [c.name for c in table.columns]
+    update = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in added)
+    conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {update}"
+    into = f"INSERT INTO {table.name} ({', '.join(columns)})"
+    pg = PGDialect()  # type: ignore[no-untyped-call]
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=pg)}[])" for c in columns)
+    return {
+        "sqlite": sa.text(f"{into} VALUES ({', '.join(f':{c}' for c in columns)}) {conflict}"),
+        "postgresql": sa.text(f"{into} SELECT * FROM unnest({arrays}) {conflict}"),
+    }
+
+
+_ADD_MINUTE = _adder(outcome_minutes, ("version_id", "span", "minute"), FIELDS)
+_ADD_LATENCY = _adder(outcome_latency, ("version_id", "span", "minute", "bucket"), ("count",))
+
+
+def _add(
+    conn: Connection, statements: dict[str, sa.TextClause], rows: list[dict[str, Any]]
+) -> None:
+    """Add ``rows`` (one dict of column values each, sorted by key) to the table."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(statements["postgresql"], {c: [r[c] for r in rows] for c in rows[0]})
+    else:
+        conn.execute(statements["sqlite"], rows)
 
 
 def add_minutes(conn: Connection, rows: dict[tuple[int, int, int], tuple[int, Sums]]) -> None:
     """Add ``{(version_id, span, minute): (prompt_id, sums)}`` to the aggregates."""
-    params = [
-        {
-            "version_id": version_id,
-            "span": span,
-            "minute": minute,
-            "prompt_id": prompt_id,
-            **{f: getattr(sums, f) for f in FIELDS},
-        }
-        for (version_id, span, minute), (prompt_id, sums) in sorted(rows.items())
-    ]
-    if params:
-        conn.execute(_ADD_MINUTE, params)
+    _add(
+        conn,
+        _ADD_MINUTE,
+        [
+            {
+                "version_id": version_id,
+                "span": span,
+                "minute": minute,
+                "prompt_id": prompt_id,
+                **{f: getattr(sums, f) for f in FIELDS},
+            }
+            for (version_id, span, minute), (prompt_id, sums) in sorted(rows.items())
+        ],
+    )
 
 
 def add_latency(conn: Connection, buckets: dict[tuple[int, int, int, int], int]) -> None:
     """Add ``{(version_id, span, minute, bucket): count}`` to the sketch."""
-    params = [
-        {"version_id": v, "span": span, "minute": m, "bucket": b, "count": c}
-        for (v, span, m, b), c in sorted(buckets.items())
-    ]
-    if params:
-        conn.execute(_ADD_LATENCY, params)
+    _add(
+        conn,
+        _ADD_LATENCY,
+        [
+            {"version_id": v, "span": span, "minute": m, "bucket": b, "count": c}
+            for (v, span, m, b), c in sorted(buckets.items())
+        ],
+    )
 
 
 def insert_raw(conn: Connection, rows: list[dict[str, Any]]) -> None:
