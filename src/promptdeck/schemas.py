@@ -518,14 +518,20 @@ def _iso_8601_only(value: Any) -> Any:
     return value
 
 
-def _utc_if_naive(value: datetime) -> datetime:
-    """A time written without an offset is UTC (times are UTC throughout); compared with
-    stored times it would otherwise fail as naive against aware."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+def _in_utc(value: datetime) -> datetime:
+    """The time in UTC; one written without an offset is UTC (times are UTC throughout).
+    Naive, it would fail against stored times; past year 9999 or before year 1 once in UTC
+    (9999-12-31T23:59:59-01:00), it cannot be held at all."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must be a time between the years 1 and 9999 in UTC") from exc
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601_only), AfterValidator(_utc_if_naive)]
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601_only), AfterValidator(_in_utc)]
 
 
 class _Record(BaseModel):

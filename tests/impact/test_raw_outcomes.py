@@ -184,6 +184,8 @@ def test_bad_page_and_filter_values_are_422s_as_on_every_list(
             ({"cursor": "x" * 201}, "cursor"),
             ({"since": "yesterday"}, "since"),
             ({"since": "1700000000"}, "since"),
+            ({"since": "0001-01-01T00:00:00+01:00"}, "since"),  # before year 1 in UTC
+            ({"until": "9999-12-31T23:59:59-01:00"}, "until"),  # past year 9999 in UTC
             ({"since": iso(T0), "until": iso(T0 - timedelta(hours=1))}, "until"),
             ({"version_id": "abc"}, "version_id"),
             ({"version_id": 0}, "version_id"),
