@@ -154,3 +154,15 @@ def test_a_reader_sees_the_alert_rules_but_no_form_and_cannot_post_one(
         remove = browser.post("/ui/prompts/checkout/alerts/active/remove", data={"csrf": csrf})
         assert (set_.status_code, remove.status_code) == (403, 403)
     assert rules_of(registry, "checkout") == [("active", 0.9, 15, 20)]
+
+
+def test_on_an_open_server_a_rule_form_posted_from_another_site_is_refused(
+    api: TestClient, registry: Registry
+) -> None:
+    registry.create_prompt("checkout", content="Be helpful.", actor="setup")
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
+        refused = api.post("/ui/prompts/checkout/alerts", data=RULE, headers=headers)
+        assert refused.status_code == 403
+    assert rules_of(registry, "checkout") == []
+    saved = api.post("/ui/prompts/checkout/alerts", data={**RULE, "actor": "Ana"})
+    assert saved.status_code == 200 and "by Ana" in saved.text  # same-site: saved
