@@ -7,7 +7,7 @@ content_hash, active…) can never be set from input.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -518,8 +518,20 @@ def _iso_8601_only(value: Any) -> Any:
     return value
 
 
+def _in_utc(value: datetime) -> datetime:
+    """The time in UTC; one written without an offset is UTC (times are UTC throughout).
+    Naive, it would fail against stored times; past year 9999 or before year 1 once in UTC
+    (9999-12-31T23:59:59-01:00), it cannot be held at all."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must be a time between the years 1 and 9999 in UTC") from exc
+
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601_only)]
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601_only), AfterValidator(_in_utc)]
 
 
 class _Record(BaseModel):
@@ -1024,3 +1036,33 @@ class AlertOut(_Out):
     min_success: float
     window_minutes: int
     min_count: int
+    created_at: datetime | None = Field(default=None, description="When it was last set.")
+    created_by: str | None = Field(default=None, description="Who last set it.")
+
+
+class RawOutcomeOut(_Out):
+    id: int
+    version_id: int
+    at: datetime
+    success: bool | None
+    score: float | None
+    latency_ms: float | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cost: float | None
+    feedback: int | None
+    tags: dict[str, str]
+
+
+class RawOutcomesOut(Page[RawOutcomeOut]):
+    """A page of raw outcomes, newest first by when they happened, with the server's raw
+    outcome settings (an empty list is then no mystery)."""
+
+    kept: bool = Field(
+        description="Whether this server keeps raw outcomes (PROMPTDECK_OUTCOMES_RAW); when "
+        "false the list holds at most what was kept before."
+    )
+    days: int = Field(
+        description="How many days raw outcomes are kept (PROMPTDECK_OUTCOMES_RAW_DAYS); older "
+        "ones are never listed."
+    )

@@ -47,6 +47,7 @@ COMMANDS = [
     ["import"],
     ["events"],
     ["impact"],
+    ["outcomes"],
     ["keys", "create"],
     ["keys", "list"],
     ["keys", "revoke"],

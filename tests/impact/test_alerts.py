@@ -11,7 +11,7 @@ import pytest
 from promptdeck.core import Registry
 from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain.impact import Outcome
-from promptdeck.errors import InvalidInput
+from promptdeck.errors import InvalidInput, LabelNotFound
 
 
 class Clock:
@@ -95,3 +95,25 @@ def test_an_alert_is_a_webhook_delivery_for_hooks_that_want_impact_alert(
     assert body["event"]["prompt_name"] == "alerted"
     assert body["event"]["version_id"] == bad
     assert body["event"]["detail"]["label"] == "active"
+
+
+def test_a_rule_watches_only_a_label_the_prompt_knows_and_keeps_who_set_it_and_when(
+    registry: Registry,
+) -> None:
+    clock = Clock()
+    registry = Registry(registry.engine, clock=clock)
+    first = registry.create_prompt("alerted").prompt.active_version_id
+    assert first is not None
+    with pytest.raises(LabelNotFound):  # a mistyped or never-set label would never fire
+        registry.set_alert("alerted", "staging", min_success=0.9, window_minutes=5, min_count=5)
+    assert registry.list_alerts("alerted") == []
+    registry.move_label("alerted", "staging", first)
+    set_ = registry.set_alert(
+        "alerted", "staging", min_success=0.9, window_minutes=5, min_count=5, actor="ana"
+    )
+    assert (set_.created_by, set_.created_at) == ("ana", clock.now)
+    clock.now += timedelta(minutes=3)
+    registry.set_alert("alerted", "active", min_success=0.5, window_minutes=5, min_count=5)
+    [active, staging] = registry.list_alerts("alerted")
+    assert (active.created_by, active.created_at) == ("anonymous", clock.now)
+    assert (staging.created_by, staging.created_at) == ("ana", clock.now - timedelta(minutes=3))

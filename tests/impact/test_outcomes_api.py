@@ -171,3 +171,34 @@ def test_true_or_false_is_not_a_number_and_purging_a_prompt_takes_its_outcomes_a
     assert api.delete(f"/prompts/{name}").status_code == 204
     assert api.post(f"/prompts/{name}/purge").status_code == 204
     assert_problem(api.get(f"/prompts/{name}/impact"), 404)
+
+
+def test_an_alert_on_a_label_the_prompt_does_not_know_is_404_and_a_rule_says_who_set_it(
+    api: TestClient, name: str
+) -> None:
+    two_versions(api, name)
+    missing = api.put(f"/prompts/{name}/alerts/staging", json={"min_success": 0.9})
+    assert_problem(missing, 404)
+    assert missing.json()["field"] == "label"
+    assert missing.json()["type"].endswith("/label-not-found")
+    set_ = api.put(
+        f"/prompts/{name}/alerts/production", json={"min_success": 0.9}, headers={"X-Actor": "ana"}
+    )
+    assert set_.status_code == 200 and set_.json()["created_by"] == "ana"
+    [listed] = api.get(f"/prompts/{name}/alerts").json()
+    assert listed["created_by"] == "ana" and listed["created_at"] == set_.json()["created_at"]
+
+
+def test_a_query_time_without_an_offset_is_utc_and_one_out_of_range_in_utc_a_422(
+    api: TestClient, name: str
+) -> None:
+    create_prompt(api, name)
+    naive, utc = "2026-01-01T00:00:00", "2026-01-01T00:00:00Z"
+    impact = api.get(f"/prompts/{name}/impact", params={"since": naive})
+    assert impact.status_code == 200 and impact.json()["since"] == utc
+    events = api.get("/events", params={"since": naive, "prompt": name})
+    assert events.status_code == 200 and len(events.json()["items"]) >= 1
+    # Once in UTC, a time must still be one a database holds (years 1 to 9999): else a 422.
+    for path in (f"/prompts/{name}/impact", "/events"):
+        assert_problem(api.get(path, params={"since": "0001-01-01T00:00:00+01:00"}), 422)
+        assert_problem(api.get(path, params={"until": "9999-12-31T23:59:59-01:00"}), 422)

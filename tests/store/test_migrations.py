@@ -50,3 +50,22 @@ def test_duplicate_numbers_are_refused_by_the_database(registry: Registry) -> No
             ),
             {"p": p.id},
         )
+
+
+def test_0012_adds_the_outcomes_by_prompt_index_and_its_downgrade_drops_it(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    def indexes() -> set[str]:
+        return {str(i["name"]) for i in sa.inspect(engine).get_indexes("outcomes")}
+
+    migrate.upgrade(engine)
+    assert "ix_outcomes_prompt_id_at_id" in indexes()
+    migrate.downgrade(engine, "0009")
+    assert migrate.current(engine) == "0009"
+    assert "ix_outcomes_prompt_id_at_id" not in indexes()
+    assert {"ix_outcomes_at", "ix_outcomes_version_id_at"} <= indexes()
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == "0012" and "ix_outcomes_prompt_id_at_id" in indexes()
+    engine.dispose()

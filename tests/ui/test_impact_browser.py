@@ -128,3 +128,35 @@ def test_the_impact_chart_shows_the_drop_at_the_activation_and_the_recovery_at_t
     assert "chi2 contingency" in verdict.text_content()
     page.screenshot(path=str(shots / "impact-version.png"), full_page=True)
     assert problems == []
+
+
+def test_a_writer_saves_and_removes_an_alert_rule_from_the_impact_tab(
+    browser: Any, server: ServerProcess, registry: Registry, shots: Path
+) -> None:
+    registry.create_prompt("refunds", content="Be kind.", actor="ana")
+    page = browser.new_context(viewport=LAPTOP).new_page()
+    problems = watch_errors(page)
+    page.goto(server.url + "/ui/prompts/refunds/impact")
+    form = page.locator("#alert-rule-form")
+    form.get_by_label("Label").select_option("production")
+    form.get_by_label("Min success").fill("0.85")
+    form.get_by_label("Window").fill("30")
+    form.get_by_label("Your name").fill("Zoë")
+    form.get_by_role("button", name="Save rule").click()
+    page.get_by_text("Alert rule saved.").wait_for()
+    row = page.locator('#alert-rules-table tr[data-label="production"]')
+    assert "85.0%" in row.inner_text() and "30 min" in row.inner_text()
+    assert "by Zoë" in row.inner_text()
+    page.locator("#alert-rules").screenshot(path=str(shots / "impact-alert-rules.png"))
+    [rule] = registry.list_alerts("refunds")
+    assert (rule.label, rule.min_success, rule.window_minutes, rule.min_count) == (
+        "production",
+        0.85,
+        30,
+        20,
+    )
+    row.get_by_role("button", name="Remove production rule").click()
+    page.get_by_text("Alert rule removed.").wait_for()
+    assert registry.list_alerts("refunds") == []
+    assert page.locator('#alert-rules-table tr[data-label="production"]').count() == 0
+    assert problems == []

@@ -10,6 +10,7 @@ from promptdeck.cli import (
     impact,
     keys,
     labels,
+    outcomes,
     prompts,
     render,
     transfer,
@@ -41,6 +42,7 @@ app.add_typer(keys.users_app, name="users")
 app.command("events")(events.events)
 app.add_typer(webhooks.app, name="webhooks")
 app.command("impact")(impact.impact)
+app.command("outcomes")(outcomes.outcomes)
 
 
 if __name__ == "__main__":  # pragma: no cover

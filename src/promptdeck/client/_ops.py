@@ -24,6 +24,8 @@ from promptdeck.schemas import (
     Page,
     PromptOut,
     PromptRecord,
+    RawOutcomeOut,
+    RawOutcomesOut,
     RenderOut,
     RollbackOut,
     StorageOut,
@@ -517,6 +519,45 @@ def impact(
         params=_params(since=since, until=until, label=label, compare=pair),
         retry=True,
     )
+
+
+def list_outcomes(
+    prompt: str | int,
+    *,
+    version_id: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Call[RawOutcomesOut]:
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}/outcomes",
+        _model(RawOutcomesOut),
+        params=_params(
+            version_id=None if version_id is None else int(version_id),
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+        ),
+        retry=True,
+    )
+
+
+def outcome_pages(
+    prompt: str | int,
+    *,
+    version_id: int | None,
+    since: str | None,
+    until: str | None,
+    cursor: str | None,
+) -> Call[Page[RawOutcomeOut]]:
+    """``list_outcomes`` as the plain pages that ``iter_outcomes`` walks (200 a page)."""
+    found: Call[Any] = list_outcomes(
+        prompt, version_id=version_id, since=since, until=until, limit=200, cursor=cursor
+    )
+    return found
 
 
 def list_alerts(prompt: str | int) -> Call[list[AlertOut]]:

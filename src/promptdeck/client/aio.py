@@ -50,6 +50,8 @@ from promptdeck.schemas import (
     Page,
     PromptOut,
     PromptRecord,
+    RawOutcomeOut,
+    RawOutcomesOut,
     RenderOut,
     RollbackOut,
     StorageOut,
@@ -828,6 +830,45 @@ class AsyncClient:
                 min_success=min_success,
                 window_minutes=window_minutes,
                 min_count=min_count,
+            )
+        )
+
+    async def list_outcomes(
+        self,
+        prompt: str | int,
+        *,
+        version_id: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> RawOutcomesOut:
+        """A page of the prompt's kept raw outcomes, newest first (``since`` inclusive,
+        ``until`` exclusive, ISO 8601); ``kept`` and ``days`` say whether the server keeps
+        them and for how long."""
+        return await self._send(
+            ops.list_outcomes(
+                prompt,
+                version_id=version_id,
+                since=since,
+                until=until,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+
+    def iter_outcomes(
+        self,
+        prompt: str | int,
+        *,
+        version_id: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> AsyncIterator[RawOutcomeOut]:
+        """Every kept raw outcome of the prompt (and filter), newest first, page after page."""
+        return self._items(
+            lambda cursor: ops.outcome_pages(
+                prompt, version_id=version_id, since=since, until=until, cursor=cursor
             )
         )
 

@@ -1,22 +1,24 @@
 """Outcomes: ingest (validate the whole batch, fold it into the aggregates, check the alert
-thresholds) and the alert rules themselves. The questions asked of the aggregates are in
-``core/impact.py``."""
+thresholds), the alert rules themselves, and kept raw outcomes read back. The questions
+asked of the aggregates are in ``core/impact.py``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from promptdeck import limits
 from promptdeck.core.tx import Tx
-from promptdeck.domain import impact
-from promptdeck.domain.impact import AlertRule, Outcome, Sums
-from promptdeck.domain.labels import check_label
+from promptdeck.domain import impact, rules
+from promptdeck.domain.impact import AlertRule, Outcome, RawOutcomes, Sums
+from promptdeck.domain.labels import ACTIVE, check_label
 from promptdeck.domain.refs import EventKind, PromptRef
-from promptdeck.errors import InvalidInput
+from promptdeck.errors import InvalidInput, LabelNotFound, VersionNotFound
+from promptdeck.store import labels as labels_store
 from promptdeck.store import outcomes as store
 from promptdeck.store import queries as q
+from promptdeck.store.records import PromptRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +199,18 @@ def check_rule(label: str, min_success: float, window_minutes: int, min_count: i
 
 
 def set_alert(tx: Tx, prompt_id: int, rule: AlertRule) -> AlertRule:
-    store.set_alert(tx.conn, prompt_id, rule, tx.clock(), tx.actor)
-    return rule
+    """Add or replace the label's rule. The label must be one the prompt knows (``active``,
+    a set label or a protected one): a rule on a mistyped label would never fire."""
+    known = (
+        rule.label == ACTIVE
+        or rule.label in labels_store.protected(tx.conn, prompt_id)
+        or labels_store.label_row(tx.conn, prompt_id, rule.label) is not None
+    )
+    if not known:
+        raise LabelNotFound(f"no label {rule.label!r} to watch: set it first", field="label")
+    now = tx.clock()
+    store.set_alert(tx.conn, prompt_id, rule, now, tx.actor)
+    return replace(rule, created_at=now, created_by=tx.actor)
 
 
 def alerts(tx: Tx, prompt_id: int) -> list[AlertRule]:
@@ -207,3 +219,48 @@ def alerts(tx: Tx, prompt_id: int) -> list[AlertRule]:
 
 def remove_alert(tx: Tx, prompt_id: int, label: str) -> bool:
     return store.delete_alert(tx.conn, prompt_id, label)
+
+
+# --- raw outcomes, read back ---------------------------------------------------------------
+
+
+def raw_page(
+    tx: Tx,
+    row: PromptRow,
+    raw: RawSettings,
+    *,
+    version_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = limits.PAGE_LIMIT_DEFAULT,
+    cursor: str | None = None,
+) -> RawOutcomes:
+    """The prompt's kept raw outcomes, newest first. Outcomes past the retention are never
+    returned, pruned yet or not, so a page does not depend on when the last prune ran."""
+    rules.check_limit(limit)
+    before = rules.decode_time_cursor(cursor) if cursor else None
+    since, until = _utc(since), _utc(until)
+    if since is not None and until is not None and until < since:
+        raise InvalidInput("until is before since", field="until")
+    if version_id is not None and store.owners(tx.conn, [version_id]).get(version_id) != row.id:
+        raise VersionNotFound(f"prompt {row.name!r} has no version {version_id}")
+    floor = tx.clock() - timedelta(days=raw.days)
+    rows = store.raw_page(
+        tx.conn,
+        row.id,
+        version_id=version_id,
+        since=max(since, floor) if since is not None else floor,
+        until=until,
+        before=before,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    items = rows[:limit]
+    last = items[-1] if more and items else None
+    next_cursor = rules.encode_time_cursor(last.at, last.id) if last is not None else None
+    return RawOutcomes(items, next_cursor, raw.keep, raw.days)
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    """Times are UTC: one written without an offset is taken as UTC."""
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at

@@ -37,7 +37,7 @@ from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionC
 from promptdeck.core.tx import Clock, Database, unavailable_as_error, utcnow
 from promptdeck.domain import history, rules
 from promptdeck.domain import retention as retention_rules
-from promptdeck.domain.impact import AlertRule, ImpactReport, Outcome
+from promptdeck.domain.impact import AlertRule, ImpactReport, Outcome, RawOutcomes
 from promptdeck.domain.labels import ACTIVE, DeployRequest, Label, LabelMove, Moved, check_label
 from promptdeck.domain.models import Event, Include, Page, Prompt, Version
 from promptdeck.domain.refs import PromptRef, VersionRef
@@ -476,6 +476,30 @@ class Registry:
     def remove_alert(self, ref: str, label: str, *, actor: str = "anonymous") -> bool:
         with self.db.writing(actor) as tx:
             return outcomes.remove_alert(tx, load.prompt_row(tx, PromptRef.parse(ref)).id, label)
+
+    def list_outcomes(
+        self,
+        ref: str,
+        *,
+        version_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RawOutcomes:
+        """The prompt's kept raw outcomes, newest first (``since`` inclusive, ``until``
+        exclusive), with whether they are being kept and for how long."""
+        with self.db.reading() as tx:
+            return outcomes.raw_page(
+                tx,
+                load.prompt_row(tx, PromptRef.parse(ref)),
+                self.raw_outcomes,
+                version_id=version_id,
+                since=since,
+                until=until,
+                limit=limit,
+                cursor=cursor,
+            )
 
     # --- retention, rule 8 (core/retention.py) --------------------------------------------
 

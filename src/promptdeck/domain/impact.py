@@ -311,6 +311,9 @@ class AlertRule:
     min_success: float
     window_minutes: int
     min_count: int
+    # Who set it and when (as stored; None on a rule not yet stored). Not part of the rule.
+    created_at: datetime | None = field(default=None, compare=False)
+    created_by: str | None = field(default=None, compare=False)
 
 
 def breached(rule: AlertRule, success_true: int, success_n: int) -> bool:
@@ -499,3 +502,34 @@ def point(start: datetime, sums: Sums) -> SeriesPoint:
 def series_width(first: int, last: int, points: int) -> int:
     """Minutes a point covers so that ``first..last`` fits in ``points`` points."""
     return max(1, -(-(last - first + 1) // points))
+
+
+# --- raw outcomes ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RawOutcome:
+    """One kept outcome, as reported (raw outcomes are kept only when the server is told to)."""
+
+    id: int
+    version_id: int
+    at: datetime
+    success: bool | None
+    score: float | None
+    latency_ms: float | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cost: float | None
+    feedback: int | None
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RawOutcomes:
+    """A page of a prompt's raw outcomes, newest first, with whether they are being kept
+    (``kept``) and for how many days (``days``): an empty page is then no mystery."""
+
+    items: list[RawOutcome]
+    next_cursor: str | None
+    kept: bool
+    days: int

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from promptdeck.domain import refs, values
@@ -72,6 +72,31 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError(raw)
         return values.parse_cursor_value(value)
     except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
+
+
+_MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Canonical decimals only (one spelling per cursor); a row id is a 64-bit key (raw outcomes
+# may pass 2**31 ids), a time a signed count of microseconds since 1970.
+_MICROS = re.compile(r"0|-?[1-9][0-9]{0,17}", re.ASCII)
+_ROW_ID = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
+
+
+def encode_time_cursor(at: datetime, row_id: int) -> str:
+    """A cursor for lists ordered by (time, id), newest first: the last item's both."""
+    micros = (at - _EPOCH) // _MICROSECOND
+    return base64.urlsafe_b64encode(f"t:{micros}:{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_time_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, micros, row_id = raw.split(":")
+        if prefix != "t" or not _MICROS.fullmatch(micros) or not _ROW_ID.fullmatch(row_id):
+            raise ValueError(raw)
+        return _EPOCH + int(micros) * _MICROSECOND, int(row_id)
+    except (ValueError, UnicodeDecodeError, OverflowError) as exc:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql.base import PGDialect
 
-from promptdeck.domain.impact import FIELDS, AlertRule, Sums, segments
+from promptdeck.domain.impact import FIELDS, AlertRule, RawOutcome, Sums, segments
 from promptdeck.store.tables import (
     events,
     impact_alerts,
@@ -404,7 +404,14 @@ def alert_rules(conn: Connection, prompt_ids: Iterable[int]) -> dict[int, list[A
     found: dict[int, list[AlertRule]] = {}
     for r in conn.execute(query.order_by(impact_alerts.c.label)):
         found.setdefault(int(r.prompt_id), []).append(
-            AlertRule(r.label, float(r.min_success), int(r.window_minutes), int(r.min_count))
+            AlertRule(
+                r.label,
+                float(r.min_success),
+                int(r.window_minutes),
+                int(r.min_count),
+                created_at=r.created_at,
+                created_by=r.created_by,
+            )
         )
     return found
 
@@ -455,3 +462,53 @@ def purge_prompt(conn: Connection, prompt_id: int) -> None:
     ids = sa.select(versions.c.id).where(versions.c.prompt_id == prompt_id).scalar_subquery()
     conn.execute(sa.delete(outcome_latency).where(outcome_latency.c.version_id.in_(ids)))
     conn.execute(sa.delete(outcome_minutes).where(outcome_minutes.c.prompt_id == prompt_id))
+
+
+# --- raw outcomes, read back -------------------------------------------------------------
+
+
+def raw_page(
+    conn: Connection,
+    prompt_id: int,
+    *,
+    version_id: int | None,
+    since: datetime,
+    until: datetime | None,
+    before: tuple[datetime, int] | None,
+    limit: int,
+) -> list[RawOutcome]:
+    """The prompt's (or one of its versions') raw outcomes at ``since`` or after and before
+    ``until``, newest first by (at, id), after the keyset ``before``. One index range: the
+    version's ``(version_id, at)`` or the prompt's ``(prompt_id, at, id)`` (migration 0012)."""
+    o = outcomes.c
+    query = sa.select(outcomes).where(o.at >= since)
+    if version_id is not None:  # the caller checked that it is the prompt's
+        query = query.where(o.version_id == version_id)
+    else:
+        query = query.where(o.prompt_id == prompt_id)
+    if until is not None:
+        query = query.where(o.at < until)
+    if before is not None:
+        query = query.where(sa.tuple_(o.at, o.id) < sa.tuple_(*_typed(before)))
+    query = query.order_by(o.at.desc(), o.id.desc()).limit(limit)
+    return [
+        RawOutcome(
+            id=int(r.id),
+            version_id=int(r.version_id),
+            at=r.at,
+            success=r.success,
+            score=r.score,
+            latency_ms=r.latency_ms,
+            input_tokens=r.input_tokens,
+            output_tokens=r.output_tokens,
+            cost=r.cost,
+            feedback=r.feedback,
+            tags=dict(r.tags or {}),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def _typed(before: tuple[datetime, int]) -> tuple[Any, Any]:
+    at, row_id = before
+    return sa.literal(at, outcomes.c.at.type), sa.literal(row_id, outcomes.c.id.type)

@@ -375,6 +375,8 @@ outcomes = sa.Table(
     sa.Column("tags", JSONType, nullable=False),
     sa.Index("ix_outcomes_at", "at"),
     sa.Index("ix_outcomes_version_id_at", "version_id", "at"),
+    # GET /prompts/{id}/outcomes, newest first by (at, id): one range (migration 0012).
+    sa.Index("ix_outcomes_prompt_id_at_id", "prompt_id", "at", "id"),
 )
 
 # "success below min_success over window_minutes after a move of label": checked at ingest.

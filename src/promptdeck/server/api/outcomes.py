@@ -1,16 +1,17 @@
-"""POST /outcomes (applications report how calls went) and /prompts/{prompt_id}/impact
-(what those outcomes say about each version and label period), with per-label alerts."""
+"""POST /outcomes (applications report how calls went), /prompts/{prompt_id}/impact (what
+those outcomes say about each version and label period), per-label alerts, and the kept raw
+outcomes read back (/prompts/{prompt_id}/outcomes)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from promptdeck import limits
 from promptdeck.domain import values
-from promptdeck.domain.impact import AlertRule, ImpactReport, Outcome, Summary
+from promptdeck.domain.impact import AlertRule, ImpactReport, Outcome, RawOutcomes, Summary
 from promptdeck.errors import InvalidInput, LabelNotFound
 from promptdeck.schemas import (
     AlertOut,
@@ -18,23 +19,26 @@ from promptdeck.schemas import (
     ComparisonOut,
     ImpactOut,
     IntervalOut,
+    IsoDatetime,
     MarkOut,
     OutcomesIn,
     OutcomesOut,
     PeriodImpactOut,
+    RawOutcomeOut,
+    RawOutcomesOut,
     SeriesPointOut,
     SpanOut,
     VersionImpactOut,
 )
 from promptdeck.server.api.labels import LabelName
-from promptdeck.server.api.prompts import PromptRef
+from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import json_response
 from promptdeck.server.deps import ActorDep, PrincipalDep, RegistryDep
 from promptdeck.server.problems import responses
 
 router = APIRouter(tags=["impact"], responses=responses(400, 422))
 
-When = Annotated[datetime | None, Query(description="ISO 8601 UTC; minutes are whole.")]
+When = Annotated[IsoDatetime | None, Query(description="ISO 8601 UTC; minutes are whole.")]
 
 
 def parse_compare(text: str | None) -> tuple[int, int] | None:
@@ -206,3 +210,36 @@ def remove_alert(
     if not registry.remove_alert(prompt_id, label, actor=actor):
         raise LabelNotFound(f"no alert on label {label!r}")
     return Response(status_code=204)
+
+
+def raw_outcomes_out(page: RawOutcomes) -> RawOutcomesOut:
+    return RawOutcomesOut(
+        items=[RawOutcomeOut.model_validate(o) for o in page.items],
+        next_cursor=page.next_cursor,
+        kept=page.kept,
+        days=page.days,
+    )
+
+
+@router.get(
+    "/prompts/{prompt_id}/outcomes",
+    response_model=RawOutcomesOut,
+    responses=responses(404),
+    summary="The prompt's kept raw outcomes, newest first (kept only with "
+    "PROMPTDECK_OUTCOMES_RAW; kept and days say so)",
+)
+def list_outcomes(
+    prompt_id: PromptRef,
+    registry: RegistryDep,
+    version_id: Annotated[
+        int | None, Query(ge=1, le=limits.ID_MAX, description="Only this version's outcomes.")
+    ] = None,
+    since: Annotated[IsoDatetime | None, Query(description="At or after (ISO 8601).")] = None,
+    until: Annotated[IsoDatetime | None, Query(description="Before (ISO 8601).")] = None,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
+) -> Response:
+    page = registry.list_outcomes(
+        prompt_id, version_id=version_id, since=since, until=until, limit=limit, cursor=cursor
+    )
+    return json_response(raw_outcomes_out(page))

@@ -1,34 +1,56 @@
 """The impact page of a prompt: the chart (server-drawn SVG), each version's numbers, the
-label's periods, alerts with a rollback link, and a comparison of two versions."""
+label's periods, alerts with a rollback link, a comparison of two versions, and the alert
+rules with the forms that set and remove them (the same core operations as the API's
+``PUT``/``DELETE /prompts/{id}/alerts/{label}``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
+from promptdeck import errors
 from promptdeck.domain.impact import ImpactReport
+from promptdeck.schemas import AlertSet
 from promptdeck.server.api.outcomes import parse_compare
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.ui.charts import impact_chart, mark_text
-from promptdeck.server.ui.view import UIRoute, render
+from promptdeck.server.ui.view import (
+    UIRoute,
+    actor_of,
+    message_of,
+    redirect,
+    remember_actor,
+    render,
+    status_for,
+)
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
+
+# Form fields are text; the wire schema (AlertSet) and the core judge them.
+FormText = Annotated[str, Form(max_length=200)]
+NOTICES = {"alert-saved": "Alert rule saved.", "alert-removed": "Alert rule removed."}
+EMPTY_RULE = {"label": "active", "min_success": "", "window_minutes": "15", "min_count": "20"}
 
 
 def numbers_of(report: ImpactReport) -> dict[int, int]:
     return {v.version_id: v.number for v in report.versions if v.number is not None}
 
 
-@router.get("/prompts/{name}/impact", response_class=HTMLResponse)
-def impact_page(
+def _page(
     request: Request,
     registry: RegistryDep,
     name: str,
-    label: Annotated[str, Query(max_length=64)] = "active",
-    a: Annotated[str, Query(max_length=20)] = "",
-    b: Annotated[str, Query(max_length=20)] = "",
+    *,
+    label: str = "active",
+    a: str = "",
+    b: str = "",
+    status: int = 200,
+    notice: str | None = None,
+    error: str | None = None,
+    rule_form: dict[str, str] | None = None,
 ) -> HTMLResponse:
     pair = parse_compare(f"{a},{b}") if a and b else None
     report = registry.impact(name, label=label or None, compare=pair)
@@ -41,12 +63,83 @@ def impact_page(
     return render(
         request,
         "impact.html",
+        status,
         name=name,
         report=report,
         chart=impact_chart(report, numbers),
         numbers=numbers,
         alerts=alerts,
         rules=registry.list_alerts(name),
+        labels=[x.name for x in registry.list_labels(name)],
+        rule_form=rule_form or EMPTY_RULE,
+        notice=notice,
+        error=error,
         a=a,
         b=b,
     )
+
+
+@router.get("/prompts/{name}/impact", response_class=HTMLResponse)
+def impact_page(
+    request: Request,
+    registry: RegistryDep,
+    name: str,
+    label: Annotated[str, Query(max_length=64)] = "active",
+    a: Annotated[str, Query(max_length=20)] = "",
+    b: Annotated[str, Query(max_length=20)] = "",
+    done: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    return _page(request, registry, name, label=label, a=a, b=b, notice=NOTICES.get(done))
+
+
+@router.post("/prompts/{name}/alerts", response_class=HTMLResponse)
+def set_alert(
+    request: Request,
+    registry: RegistryDep,
+    name: str,
+    label: FormText = "",
+    min_success: FormText = "",
+    window_minutes: FormText = "",
+    min_count: FormText = "",
+    actor: FormText = "",
+) -> Response:
+    """Add or replace the label's rule; refused, the page comes back with what was typed."""
+    typed = {
+        "label": label,
+        "min_success": min_success,
+        "window_minutes": window_minutes,
+        "min_count": min_count,
+    }
+    try:
+        given = {k: v.strip() for k, v in typed.items() if k != "label" and v.strip()}
+        body = AlertSet.model_validate_strings(given)
+        registry.set_alert(
+            name,
+            label.strip(),
+            min_success=body.min_success,
+            window_minutes=body.window_minutes,
+            min_count=body.min_count,
+            actor=actor_of(request, actor),
+        )
+    except (errors.PromptdeckError, ValidationError) as exc:
+        if isinstance(exc, errors.PromptNotFound):
+            raise
+        return _page(
+            request,
+            registry,
+            name,
+            status=status_for(exc),
+            error=message_of(exc),
+            rule_form=typed,
+        )
+    return remember_actor(redirect(f"/ui/prompts/{name}/impact", done="alert-saved"), actor)
+
+
+@router.post("/prompts/{name}/alerts/{label}/remove", response_class=HTMLResponse)
+def remove_alert(
+    request: Request, registry: RegistryDep, name: str, label: str, actor: FormText = ""
+) -> Response:
+    if not registry.remove_alert(name, label, actor=actor_of(request, actor)):
+        missing = errors.LabelNotFound(f"no alert on label {label[:80]!r}")
+        return _page(request, registry, name, status=status_for(missing), error=message_of(missing))
+    return remember_actor(redirect(f"/ui/prompts/{name}/impact", done="alert-removed"), actor)

@@ -55,6 +55,9 @@ FIELD_LABELS = {
     "version_name": "Version name",
     "version_description": "Version description",
     "actor": "Your name",
+    "min_success": "Min success",
+    "window_minutes": "Window",
+    "min_count": "Min count",
 }
 
 
