@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from promptdeck.cli import (
+    alerts,
     deploys,
     events,
     impact,
@@ -42,6 +43,7 @@ app.add_typer(keys.users_app, name="users")
 app.command("events")(events.events)
 app.add_typer(webhooks.app, name="webhooks")
 app.command("impact")(impact.impact)
+app.add_typer(alerts.app, name="alerts")
 app.command("outcomes")(outcomes.outcomes)
 
 
