@@ -255,3 +255,62 @@ def test_raw_outcomes_need_the_read_role_and_a_prefix_limited_key_sees_only_its_
     for ref in ("other", str(other_id)):
         refused = gated.get(f"/prompts/{ref}/outcomes", headers=team)
         assert_problem(refused, 404, "prompt-not-found")
+
+
+def test_generated_outcomes_come_back_as_reported(
+    settings: Settings, registry: Registry, clock: Clock
+) -> None:
+    """Every measure and tag as generated (any text the API takes, nulls, extremes) is read
+    back unchanged, on both databases (PostgreSQL writes a batch as one array statement)."""
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hypothesis_settings
+    from hypothesis import strategies as st
+
+    from promptdeck import limits
+    from promptdeck.domain import values
+
+    kept = keeping(registry, clock)
+    _, v2 = versions(kept, "gen")
+    text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"))
+    outcome = st.fixed_dictionaries(
+        {"prompt_id": st.just("gen"), "version_id": st.just(v2)},
+        optional={
+            "success": st.booleans() | st.none(),
+            "score": st.floats(0, 1) | st.none(),
+            "latency_ms": st.floats(0, limits.OUTCOME_LATENCY_MS_MAX) | st.none(),
+            "input_tokens": st.integers(0, limits.OUTCOME_TOKENS_MAX) | st.none(),
+            "output_tokens": st.integers(0, limits.OUTCOME_TOKENS_MAX),
+            "cost": st.floats(0, limits.OUTCOME_COST_MAX),
+            "feedback": st.sampled_from([1, -1, None]),
+            "tags": st.dictionaries(
+                text.filter(values.is_text).map(lambda k: k[: limits.OUTCOME_TAG_KEY_MAX] or "k"),
+                text.map(lambda v: v[: limits.OUTCOME_TAG_VALUE_MAX]),
+                max_size=limits.OUTCOME_TAGS_MAX,
+            ),
+        },
+    )
+    fields = ("success", "score", "latency_ms", "input_tokens", "output_tokens", "cost")
+    with TestClient(create_app(settings, kept)) as http:
+
+        @hypothesis_settings(
+            max_examples=40,
+            database=None,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(st.lists(outcome, min_size=1, max_size=5))
+        def run(batch: list[dict[str, Any]]) -> None:
+            clock.now += timedelta(minutes=1)  # this batch's outcomes are the newest
+            sent = http.post("/outcomes", json={"outcomes": batch})
+            assert sent.status_code == 200, sent.text
+            page = http.get("/prompts/gen/outcomes", params={"limit": len(batch)}).json()
+            back = sorted(page["items"], key=lambda o: o["id"])
+            assert len(back) == len(batch)
+            for given_, got in zip(batch, back, strict=True):
+                for f in fields:
+                    assert got[f] == given_.get(f), (f, given_, got)
+                assert got["feedback"] == given_.get("feedback")
+                assert got["tags"] == given_.get("tags", {})
+
+        run()
