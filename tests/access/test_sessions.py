@@ -71,7 +71,7 @@ def test_the_session_cookie_is_http_only_same_site_and_secure_behind_tls(
             assert browser.get("/ui/").status_code == 200
 
 
-def test_a_sign_in_form_without_its_token_is_refused(
+def test_a_sign_in_form_without_its_token_or_with_a_wrong_one_is_refused(
     settings: Settings, registry: Registry
 ) -> None:
     Access(registry.engine).create_user("ana", "read", PASSWORD)
@@ -79,6 +79,24 @@ def test_a_sign_in_form_without_its_token_is_refused(
         refused = browser.post("/ui/sign-in", data={"name": "ana", "password": PASSWORD})
         assert refused.status_code == 403
         assert "promptdeck_session" not in browser.cookies
+        # A token in any script is a wrong token, not a 500 (compare_digest refuses non-ASCII
+        # str); the same for a signed-in person's form.
+        browser.get("/ui/sign-in")
+        for token in ("💥", "é" * 32, "\uff46\uff55\uff4c\uff4c"):
+            wrong = browser.post(
+                "/ui/sign-in", data={"name": "ana", "password": PASSWORD, "csrf": token}
+            )
+            assert wrong.status_code == 403, wrong.text
+        form = browser.get("/ui/sign-in").text
+        token = form.split('name="csrf" value="')[1].split('"')[0]
+        signed_in = browser.post(
+            "/ui/sign-in",
+            data={"name": "ana", "password": PASSWORD, "csrf": token},
+            follow_redirects=False,
+        )
+        assert signed_in.status_code == 303
+        forged = browser.post("/ui/new", data={"name": "x", "csrf": "ключ"})
+        assert forged.status_code == 403, forged.text
 
 
 @pytest.mark.parametrize("name", ["Zoë", "Мария", "李雷", "فاطمة"])

@@ -231,6 +231,13 @@ query = st.builds(
             "b": st.one_of(segment, st.sampled_from(["active", "prev"])),
             "view": st.sampled_from(["split", "unified", "x"]),
             "v": segment,
+            "label": st.sampled_from(["active", "production", "x y", ""]),
+            "done": weird_text,
+            "next": st.sampled_from(["/ui/", "//evil.example/", "https://evil.example/"]),
+            "events": st.sampled_from(["true", "1", "x"]),
+            "kind": weird_text,
+            "actor": weird_text,
+            "prompt": weird_text,
         },
     ),
 )
@@ -264,6 +271,16 @@ API_PATHS = (
     ("GET", "/ui/prompts/{p}/versions/{v}/rollback"),
     ("GET", "/ui/prompts/{p}/delete"),
     ("GET", "/ui/deleted/{p}"),
+    ("GET", "/ui/prompts/{p}/labels"),
+    ("GET", "/ui/prompts/{p}/promote"),
+    ("GET", "/ui/prompts/{p}/deploy-requests/{v}"),
+    ("GET", "/ui/prompts/{p}/impact"),
+    ("GET", "/ui/prompts/{p}/chat"),
+    ("GET", "/ui/webhooks"),
+    ("GET", "/ui/webhooks/{v}"),
+    ("GET", "/ui/audit"),
+    ("GET", "/ui/sign-in"),
+    ("GET", "/ui/new"),
 )
 
 UI_FORMS = {
@@ -289,6 +306,34 @@ UI_FORMS = {
     "/ui/prompts/{p}/versions/{v}/rollback": ("etag", "actor"),
     "/ui/prompts/{p}/delete": ("etag", "actor"),
     "/ui/prompts/{p}/restore": ("actor",),
+    "/ui/prompts/{p}/labels/{v}": ("version_id", "etag", "reason", "actor"),
+    "/ui/prompts/{p}/deploy-requests": ("label", "version_id", "reason", "actor"),
+    "/ui/prompts/{p}/deploy-requests/{v}/approve": ("reason", "actor"),
+    "/ui/prompts/{p}/deploy-requests/{v}/reject": ("reason", "actor"),
+    "/ui/prompts/{p}/deploy-requests/{v}/cancel": ("reason", "actor"),
+    "/ui/prompts/{p}/deploy-requests/{v}/{v}": ("reason", "actor"),
+    "/ui/prompts/{p}/alerts": ("label", "min_success", "window_minutes", "min_count", "actor"),
+    "/ui/prompts/{p}/alerts/{v}/remove": ("actor",),
+    "/ui/prompts/{p}/chat": ("content", "model_config", "actor"),
+    "/ui/webhooks": ("url", "events", "prompt", "description", "secret"),
+    "/ui/webhooks/{v}/test": (),
+    "/ui/webhooks/{v}/enabled": ("enabled",),
+    "/ui/webhooks/{v}/delete": (),
+    "/ui/sign-in": ("name", "password", "csrf", "next"),
+    "/ui/sign-out": (),
+}
+
+# Values that reach further than any text: numbers, labels and URLs a form expects.
+FORM_VALUES = {
+    "version_id": st.integers(-2, 12).map(str),
+    "label": st.sampled_from(["active", "production", "staging", "no-such", "ACTIVE", ""]),
+    "min_success": st.sampled_from(["0.9", "1", "0", "2", "-0.1", "nan", "inf", "1e999", "0x1"]),
+    "window_minutes": st.sampled_from(["15", "0", "-1", "99999999999999999999", "1.5"]),
+    "min_count": st.sampled_from(["20", "0", "1e3", "99999999999999999999"]),
+    "url": st.sampled_from(["http://127.0.0.1:9/x", "ftp://x", "http://", "javascript:1"]),
+    "events": st.sampled_from(["*", "version.created", "label.moved,nope", ""]),
+    "enabled": st.sampled_from(["true", "false", "on", "", "2"]),
+    "next": st.sampled_from(["/ui/", "//evil.example/", "https://evil.example/", "/ui/\\x"]),
 }
 
 
@@ -329,7 +374,8 @@ def ui_form(draw: st.DrawFn) -> Request:
 
     template, fields = draw(st.sampled_from(sorted(UI_FORMS.items())))
     form: dict[str, str] = {}
-    for name in draw(st.lists(st.sampled_from(fields), max_size=5, unique=True)):
+    chosen = draw(st.lists(st.sampled_from(fields), max_size=5, unique=True)) if fields else []
+    for name in chosen:
         if name == "model_config":
             form[name] = draw(
                 st.one_of(
@@ -340,6 +386,8 @@ def ui_form(draw: st.DrawFn) -> Request:
             )
         elif name == "name":
             form[name] = draw(st.one_of(segment, st.sampled_from(NAMES)))
+        elif name in FORM_VALUES:
+            form[name] = draw(st.one_of(FORM_VALUES[name], weird_text))
         else:
             form[name] = draw(weird_text)
     body = urlencode(form, encoding="utf-8", errors="surrogatepass").encode()

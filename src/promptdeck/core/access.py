@@ -286,6 +286,7 @@ class Access(Connections):
     ) -> Page[AuditEvent]:
         """Every prompt's events, newest first, filtered; keyset-paginated on the event id."""
         _check_limit(limit)
+        prompt_rules.check_filters(prompt=prompt, actor=actor, kind=kind)
         before = prompt_rules.decode_cursor(cursor) if cursor else None
         with self._read() as conn:
             rows = store.all_events_page(

@@ -27,6 +27,7 @@ from promptdeck.errors import (
     LabelProtected,
     SelfApproval,
 )
+from promptdeck.limits import ID_MAX
 from promptdeck.store import labels as s
 from promptdeck.store import queries as q
 from promptdeck.store.labels import RequestRow
@@ -126,7 +127,10 @@ def decide(
 
 
 def _row(tx: Tx, row: PromptRow, request_id: int) -> RequestRow:
-    found = s.request_row(tx.conn, row.id, request_id)
+    """The request, or 404: an id no 32-bit column can hold names none (not a 500 from the
+    database's range check)."""
+    in_range = 1 <= request_id <= ID_MAX
+    found = s.request_row(tx.conn, row.id, request_id) if in_range else None
     if found is None:
         raise DeployRequestNotFound(f"prompt {row.name!r} has no deploy request {request_id}")
     return found

@@ -113,6 +113,7 @@ def page(
     tx: Tx, *, limit: int, cursor: str | None, query: str | None, tag: str | None, deleted: bool
 ) -> Page[Prompt]:
     rules.check_limit(limit)
+    rules.check_filters(q=query, tag=tag)
     after = rules.decode_cursor(cursor) if cursor else None
     rows = q.prompt_page(
         tx.conn, after_id=after, limit=limit + 1, query_text=query, tag=tag, deleted=deleted

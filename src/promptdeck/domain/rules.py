@@ -100,6 +100,17 @@ def decode_time_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
 
 
+def check_filters(**filters: str | None) -> None:
+    """Text a list is filtered by is text the database can hold: a NUL or a lone surrogate
+    (any face may pass one through) is a 422 naming the filter, never a database error."""
+    for name, value in filters.items():
+        if value is not None:
+            try:
+                values.check_text(value)
+            except ValueError as exc:
+                raise InvalidInput(f"{name}: {exc}", field=name) from exc
+
+
 def check_limit(limit: int) -> int:
     """A page size the server accepts."""
     if not 1 <= limit <= PAGE_LIMIT_MAX:

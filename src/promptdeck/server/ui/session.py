@@ -18,6 +18,7 @@ from promptdeck.server.ui.view import (
     principal,
     redirect,
     render,
+    same_token,
     status_for,
 )
 
@@ -68,7 +69,7 @@ def sign_in(
     next: Text = "/ui/",
 ) -> Response:
     expected = request.cookies.get(CSRF_COOKIE, "")
-    if not expected or not secrets.compare_digest(csrf, expected):
+    if not expected or not same_token(csrf, expected):
         return _sign_in_page(
             request,
             next_=next,

@@ -241,6 +241,15 @@ def cross_site(request: Request) -> bool:
     return origin == "null" or urlsplit(origin).netloc not in hosts
 
 
+def same_token(sent: str, expected: str) -> bool:
+    """A constant-time comparison of a sent token with the expected one. Both are compared
+    as UTF-8 bytes: ``hmac.compare_digest`` raises TypeError on a str that is not ASCII,
+    and a form field or a cookie can hold any text."""
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 async def forged(request: Request) -> bool:
     """A signed-in person's form without its CSRF token (on an open server, with no session,
     the Origin and Sec-Fetch-Site checks alone guard the forms)."""
@@ -248,7 +257,7 @@ async def forged(request: Request) -> bool:
         return False  # the sign-in form has its own token (server/ui/session.py)
     expected = csrf_token(request)
     sent = (await request.form()).get("csrf")
-    return not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected)
+    return not expected or not isinstance(sent, str) or not same_token(sent, expected)
 
 
 class UIRoute(APIRoute):
