@@ -1,8 +1,10 @@
-"""Every GET route of the API and the UI, every query parameter it declares and every path
+"""Every route of the API and the UI, every query parameter it declares and every path
 segment it takes, given hostile values: never a 5xx. (Schemathesis sees only the API's
 OpenAPI document and rarely sends a NUL; the UI's pages are not in it. Found this way: a
 NUL in /events?prompt= or /ui/?q= and a 20-digit deploy request id in the UI were 500s on
-PostgreSQL, which refuses NUL in text and range-checks integers.)"""
+PostgreSQL, which refuses NUL in text and range-checks integers; so were DELETE
+/keys/{name} and /users/{name} with a NUL, and a preview posted for a version id past 32
+bits.)"""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ FILL = {
 }
 
 
-def _routes() -> list[APIRoute]:
+def _routes(get: bool) -> list[APIRoute]:
     modules: list[ModuleType] = [changes]
     for package in (promptdeck.server.api, promptdeck.server.ui):
         for info in pkgutil.iter_modules(package.__path__):
@@ -41,14 +43,40 @@ def _routes() -> list[APIRoute]:
     for module in modules:
         router = getattr(module, "router", None)
         if router is not None:
-            found += [r for r in router.routes if isinstance(r, APIRoute) and "GET" in r.methods]
+            found += [
+                r for r in router.routes if isinstance(r, APIRoute) and ("GET" in r.methods) == get
+            ]
     return found
 
 
-def _path(template: str, hostile: str | None = None, at: str | None = None) -> str:
-    for key, value in FILL.items():
+def _path(template: str, hostile: str | None = None, at: str | None = None, **fill: str) -> str:
+    for key, value in {**FILL, **fill}.items():
         template = template.replace("{" + key + "}", hostile if key == at else value)
     return template
+
+
+def _sweep(api: TestClient, route: APIRoute, failures: list[str], **fill: str) -> int:
+    """Each declared query parameter with each hostile value, then each path segment: the
+    number of requests sent. Writes get an empty JSON body (their own checks come first)."""
+    method = sorted(route.methods)[0]
+    body = None if method == "GET" else {}
+    base = _path(route.path, **fill)
+    sent = 0
+    for param in (p.alias for p in route.dependant.query_params):
+        for value in HOSTILE:
+            answer = api.request(method, base, params={param: value}, json=body)
+            sent += 1
+            if answer.status_code >= 500:
+                failures.append(f"{answer.status_code} {method} {base}?{param}={value[:20]!r}")
+    for key in FILL:
+        if "{" + key + "}" in route.path:
+            for segment in SEGMENTS:
+                path = _path(route.path, segment, at=key, **fill)
+                answer = api.request(method, path, json=body)
+                sent += 1
+                if answer.status_code >= 500:
+                    failures.append(f"{answer.status_code} {method} {path[:100]}")
+    return sent
 
 
 def test_hostile_values_in_every_query_parameter_and_path_segment_get_no_5xx(
@@ -56,25 +84,18 @@ def test_hostile_values_in_every_query_parameter_and_path_segment_get_no_5xx(
 ) -> None:
     registry.create_prompt("p", content="x")
     registry.create_version("p", content="y")
-    routes = [r for r in _routes() if r.path != "/changes"]  # a stream: tested on its own
-    assert len(routes) >= 40, [r.path for r in routes]
+    reads = [r for r in _routes(get=True) if r.path != "/changes"]  # a stream: tested alone
+    writes = _routes(get=False)
+    assert len(reads) >= 40 and len(writes) >= 40, [r.path for r in reads + writes]
     failures: list[str] = []
-    sent = 0
-    for route in routes:
-        base = _path(route.path)
-        for param in (p.alias for p in route.dependant.query_params):
-            for value in HOSTILE:
-                answer = api.get(base, params={param: value})
-                sent += 1
-                if answer.status_code >= 500:
-                    failures.append(f"{answer.status_code} GET {base}?{param}={value[:20]!r}")
-        for key in FILL:
-            if "{" + key + "}" in route.path:
-                for segment in SEGMENTS:
-                    path = _path(route.path, segment, at=key)
-                    answer = api.get(path)
-                    sent += 1
-                    if answer.status_code >= 500:
-                        failures.append(f"{answer.status_code} GET {path[:100]}")
-    figure("every query", f"{len(routes)} GET routes, {sent} hostile requests, {len(failures)} 5xx")
+    sent = sum(_sweep(api, route, failures) for route in reads)
+    for i, route in enumerate(writes):  # each on a prompt of its own: a write may delete it
+        name = f"w{i}"
+        version = registry.create_prompt(name, content="x").prompt.active_version_id
+        sent += _sweep(api, route, failures, prompt_id=name, name=name, version_id=str(version))
+    figure(
+        "every query",
+        f"{len(reads)} read and {len(writes)} write routes, {sent} hostile requests, "
+        f"{len(failures)} 5xx",
+    )
     assert failures == []

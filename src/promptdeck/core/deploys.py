@@ -27,7 +27,6 @@ from promptdeck.errors import (
     LabelProtected,
     SelfApproval,
 )
-from promptdeck.limits import ID_MAX
 from promptdeck.store import labels as s
 from promptdeck.store import queries as q
 from promptdeck.store.labels import RequestRow
@@ -127,10 +126,7 @@ def decide(
 
 
 def _row(tx: Tx, row: PromptRow, request_id: int) -> RequestRow:
-    """The request, or 404: an id no 32-bit column can hold names none (not a 500 from the
-    database's range check)."""
-    in_range = 1 <= request_id <= ID_MAX
-    found = s.request_row(tx.conn, row.id, request_id) if in_range else None
+    found = s.request_row(tx.conn, row.id, request_id)
     if found is None:
         raise DeployRequestNotFound(f"prompt {row.name!r} has no deploy request {request_id}")
     return found

@@ -218,7 +218,7 @@ def alerts(tx: Tx, prompt_id: int) -> list[AlertRule]:
 
 
 def remove_alert(tx: Tx, prompt_id: int, label: str) -> bool:
-    return store.delete_alert(tx.conn, prompt_id, label)
+    return store.delete_alert(tx.conn, prompt_id, check_label(label))
 
 
 # --- raw outcomes, read back ---------------------------------------------------------------

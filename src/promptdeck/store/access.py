@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 from sqlalchemy.engine import make_url
 
+from promptdeck.domain import values
 from promptdeck.domain.access import Account, Role
 from promptdeck.errors import DatabaseUnavailable
 from promptdeck.store.queries import events_with_versions
@@ -44,6 +45,8 @@ def insert_principal(conn: Connection, values: dict[str, Any]) -> int:
 
 
 def principal_by_name(conn: Connection, name: str) -> Row[Any] | None:
+    if not values.is_text(name):
+        return None  # no stored name has a NUL or a lone surrogate (PostgreSQL would refuse it)
     return conn.execute(sa.select(principals).where(principals.c.name == name)).first()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 
+from promptdeck.limits import ID_MAX
 from promptdeck.store.tables import (
     deploy_requests,
     label_moves,
@@ -203,6 +204,8 @@ def insert_request(conn: Connection, values: dict[str, Any]) -> int:
 
 
 def request_row(conn: Connection, prompt_id: int, request_id: int) -> RequestRow | None:
+    if not 1 <= request_id <= ID_MAX:
+        return None  # an id no 32-bit column holds names none (the database would refuse it)
     row = conn.execute(
         sa.select(deploy_requests).where(
             deploy_requests.c.prompt_id == prompt_id, deploy_requests.c.id == request_id

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row
 from promptdeck.domain import values
 from promptdeck.domain.models import Event, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef
+from promptdeck.limits import ID_MAX
 from promptdeck.store.records import Allocated, IdempotencyRecord, PromptRow, VersionRow
 from promptdeck.store.tables import blobs, events, idempotency_keys, prompts, versions
 
@@ -177,6 +178,8 @@ def insert_version(conn: Connection, values: dict[str, Any]) -> int:
 def version_row(
     conn: Connection, prompt_id: int, version_id: int, *, full: bool
 ) -> VersionRow | None:
+    if not 1 <= version_id <= ID_MAX:
+        return None  # an id no 32-bit column holds names none (the database would refuse it)
     return _version_row(
         conn.execute(_VERSION_ROW[full], {"pid": prompt_id, "vid": version_id}).first()
     )
