@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ import httpx
 import sqlalchemy as sa
 
 from bench.common import BIN, free_port, start, stop
+from bench.outcomes import timed
 from promptdeck.core import Registry
 from promptdeck.core.outcomes import RawSettings
 from promptdeck.domain import rules
@@ -160,18 +160,6 @@ def ingest_cost(database_url: str, batches: int, index: bool) -> float:
     rate = batches * len(batch) / (time.perf_counter() - t)
     engine.dispose()
     return rate
-
-
-def timed(http: httpx.Client, path: str, params: dict[str, str], runs: int) -> tuple[float, float]:
-    """Median and worst of ``runs`` requests, in ms (after one warm-up)."""
-    assert http.get(path, params=params).status_code == 200
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        response = http.get(path, params=params)
-        times.append((time.perf_counter() - t) * 1000)
-        assert response.status_code == 200, response.text
-    return statistics.median(times), max(times)
 
 
 def main() -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Limit, Url
+from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Limit, Since, Until, Url
 from promptdeck.cli.output import (
     api_errors,
     client,
@@ -27,12 +26,8 @@ def events(
     kind: Annotated[
         str | None, typer.Option("--kind", help="An event kind, or a family like 'version.'.")
     ] = None,
-    since: Annotated[
-        datetime | None, typer.Option("--since", help="At or after this time (UTC).")
-    ] = None,
-    until: Annotated[
-        datetime | None, typer.Option("--until", help="Before this time (UTC).")
-    ] = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = 50,
     as_json: Json = False,
     url: Url = DEFAULT_URL,

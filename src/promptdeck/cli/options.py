@@ -3,6 +3,7 @@ docs/cli.md's). A command's own options stay in its module."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -54,3 +55,5 @@ VersionArg = Annotated[str, typer.Argument(help="A version id or name.", show_de
 
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")]
 Limit = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")]
+Since = Annotated[datetime | None, typer.Option("--since", help="At or after this time (UTC).")]
+Until = Annotated[datetime | None, typer.Option("--until", help="Before this time (UTC).")]

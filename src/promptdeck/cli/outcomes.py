@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Limit, Name, Url
+from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Limit, Name, Since, Until, Url
 from promptdeck.cli.output import api_command, client, console, print_json, stamp
 from promptdeck.schemas import RawOutcomeOut
 
@@ -26,12 +25,8 @@ def outcomes(
     version_id: Annotated[
         int | None, typer.Option("--version-id", "-v", min=1, help="Only this version's.")
     ] = None,
-    since: Annotated[
-        datetime | None, typer.Option("--since", help="At or after this time (UTC).")
-    ] = None,
-    until: Annotated[
-        datetime | None, typer.Option("--until", help="Before this time (UTC).")
-    ] = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = 50,
     as_json: Json = False,
     url: Url = DEFAULT_URL,

@@ -218,7 +218,10 @@ def alerts(tx: Tx, prompt_id: int) -> list[AlertRule]:
 
 
 def remove_alert(tx: Tx, prompt_id: int, label: str) -> bool:
-    return store.delete_alert(tx.conn, prompt_id, check_label(label))
+    """Remove the label's rule (True); a label with none is 404 label-not-found."""
+    if not store.delete_alert(tx.conn, prompt_id, check_label(label)):
+        raise LabelNotFound(f"no alert on label {label!r}")
+    return True
 
 
 # --- raw outcomes, read back ---------------------------------------------------------------

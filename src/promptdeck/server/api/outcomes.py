@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from promptdeck import limits
 from promptdeck.domain import values
 from promptdeck.domain.impact import AlertRule, ImpactReport, Outcome, RawOutcomes, Summary
-from promptdeck.errors import InvalidInput, LabelNotFound
+from promptdeck.errors import InvalidInput
 from promptdeck.schemas import (
     AlertOut,
     AlertSet,
@@ -207,8 +207,7 @@ def set_alert(
 def remove_alert(
     prompt_id: PromptRef, label: LabelName, registry: RegistryDep, actor: ActorDep
 ) -> Response:
-    if not registry.remove_alert(prompt_id, label, actor=actor):
-        raise LabelNotFound(f"no alert on label {label!r}")
+    registry.remove_alert(prompt_id, label, actor=actor)
     return Response(status_code=204)
 
 

@@ -139,7 +139,10 @@ def set_alert(
 def remove_alert(
     request: Request, registry: RegistryDep, name: str, label: str, actor: FormText = ""
 ) -> Response:
-    if not registry.remove_alert(name, label, actor=actor_of(request, actor)):
-        missing = errors.LabelNotFound(f"no alert on label {label[:80]!r}")
-        return _page(request, registry, name, status=status_for(missing), error=message_of(missing))
+    try:
+        registry.remove_alert(name, label, actor=actor_of(request, actor))
+    except errors.PromptdeckError as exc:
+        if isinstance(exc, errors.PromptNotFound):
+            raise
+        return _page(request, registry, name, status=status_for(exc), error=message_of(exc))
     return remember_actor(redirect(f"/ui/prompts/{name}/impact", done="alert-removed"), actor)
