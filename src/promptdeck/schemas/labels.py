@@ -1,0 +1,86 @@
+"""Labels, their moves, and deploy requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import (
+    Field,
+    StrictBool,
+)
+
+from promptdeck.schemas.common import _In, _Out
+
+
+class LabelSet(_In):
+    version_id: int = Field(ge=1, le=2**31 - 1, description="The version the label points at.")
+    reason: str | None = Field(None, max_length=1000, description="Why (kept in the history).")
+
+
+class LabelPatch(_In):
+    protected: StrictBool = Field(
+        description="Moving a protected label needs the admin role or an approved deploy request."
+    )
+
+
+class LabelOut(_Out):
+    prompt_id: int
+    name: str
+    version_id: int | None = Field(description="None: protected but not set yet.")
+    number: int | None
+    version_name: str | None
+    protected: bool
+    moved_at: datetime | None
+    moved_by: str | None
+    etag: str = Field(
+        description="The label's ETag: send it as If-Match to move it only if unmoved."
+    )
+
+
+class LabelMoveOut(_Out):
+    id: int
+    prompt_id: int
+    label: str
+    from_version_id: int | None
+    from_number: int | None
+    to_version_id: int | None = Field(description="None: the label was removed.")
+    to_number: int | None
+    actor: str
+    reason: str
+    created_at: datetime
+
+
+class MovedOut(_Out):
+    changed: bool = Field(description="False when the label already pointed there (a no-op).")
+    label: LabelOut
+
+
+class DeployCreate(_In):
+    label: str = Field(min_length=1, max_length=64)
+    version_id: int = Field(ge=1, le=2**31 - 1)
+    reason: str = Field(min_length=1, max_length=1000, description="Why: required.")
+
+
+class DeployDecision(_In):
+    reason: str | None = Field(None, max_length=1000)
+
+
+class DeployOut(_Out):
+    id: int
+    prompt_id: int
+    label: str
+    version_id: int
+    number: int | None
+    from_version_id: int | None = Field(description="What the label served when proposed.")
+    from_number: int | None
+    reason: str
+    proposed_by: str
+    created_at: datetime
+    status: str = Field(description="open, approved, rejected, or stale (open, label moved since).")
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    diff: list[str] = Field(
+        description="Unified diff, what the label serves now to the proposed version; each line "
+        "starts with '  ', '- ' or '+ ' (empty in lists)."
+    )
