@@ -29,9 +29,9 @@ JSON_DEPTH_MAX = 32  # containers inside containers; the top-level object is dep
 JSON_INT_MAX = 2**53 - 1  # exact in every JSON reader (JavaScript's Number included)
 JSON_FLOAT_ABS_LIMIT = 1e15  # jsonb prints numbers without exponent: 1e16 would return as int
 PURGE_REASON_MAX = 1000
+MAX_VERSIONS_MAX = 1_000_000  # the largest max_versions a prompt may keep
 SEARCH_TEXT_MAX = 200  # ?q=
 CURSOR_MAX = 200
-DIFF_EXACT_MAX_LINES = 2_000  # per side; past it the compare page shows a coarser diff
 
 # Outcomes and impact (issue 16; docs/impact.md).
 OUTCOMES_BATCH_MAX = 1_000  # outcomes in one POST /outcomes
@@ -42,6 +42,7 @@ OUTCOME_LATENCY_MS_MAX = 86_400_000.0  # a day
 OUTCOME_TOKENS_MAX = 1_000_000_000
 OUTCOME_COST_MAX = 1_000_000.0
 OUTCOME_PAST_DAYS_MAX = 30  # an outcome's `at` may be this old at most
+ALERT_MIN_COUNT_MAX = 1_000_000  # an alert rule's min_count
 OUTCOME_FUTURE_S_MAX = 300  # or this far ahead of the server's clock (clock skew)
 OUTCOME_PROMPTS_MAX = 100  # distinct prompts in one batch
 WEBHOOKS_MAX = 50  # hooks in all: each write reads them and queues a delivery per match
