@@ -15,7 +15,7 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
@@ -41,7 +41,7 @@ class Answer:
     message: str = "scripted failure"  # an error answer's message
     hang: bool = False  # never answer (until the client leaves)
     malformed: bool = False  # a body (or a stream event) that is not JSON
-    usage: dict[str, int] | None | Any = UNSET  # None: report no usage; UNSET: count words
+    usage: Any = UNSET  # None: report no usage; UNSET: count words
     finish_reason: str | None = None
 
 
@@ -110,7 +110,8 @@ class FakeLLM:
                 got = Received(self.path, headers, body, time.monotonic())
                 with fake.lock:
                     fake.got.append(got)
-                if not self.path.endswith("/chat/completions") or not isinstance(body, dict):
+                path = self.path.split("?", 1)[0]
+                if not path.endswith("/chat/completions") or not isinstance(body, dict):
                     self._json(400, {"error": {"message": "not a chat completion request"}})
                     return
                 fake._answer(self, got, body)
@@ -132,13 +133,13 @@ class FakeLLM:
         self.server = _Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     # --- scripting and records ------------------------------------------------------------
 
-    def script(
-        self, *answers: Answer, model: str | None = None, marker: str | None = None
-    ) -> None:
+    def script(self, *answers: Answer, model: str | None = None, marker: str | None = None) -> None:
         with self.lock:
             if marker is not None:
                 self.by_marker[marker] = list(answers)
@@ -187,7 +188,8 @@ class FakeLLM:
             got.cut = self._left(handler, 3600)
             handler.close_connection = True
             return
-        if answer.latency_ms and not body.get("stream") and self._left(handler, answer.latency_ms / 1000):
+        wait = answer.latency_ms / 1000 if not body.get("stream") else 0
+        if wait and self._left(handler, wait):
             got.cut = True
             handler.close_connection = True
             return
@@ -268,7 +270,8 @@ class FakeLLM:
         handler.send_header("Content-Type", "text/event-stream")
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()
-        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": body.get("model")}
+        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk"}
+        base["model"] = body.get("model")
 
         def event(data: Any) -> bytes:
             text = data if isinstance(data, str) else json.dumps({**base, **data})
@@ -282,9 +285,7 @@ class FakeLLM:
             words = output.split(" ")
             pieces = tuple(w if i == 0 else " " + w for i, w in enumerate(words)) if output else ()
         if not answer.tool_calls:
-            events += [
-                event({"choices": [{"index": 0, "delta": {"content": p}}]}) for p in pieces
-            ]
+            events += [event({"choices": [{"index": 0, "delta": {"content": p}}]}) for p in pieces]
         for i, (name, args) in enumerate(answer.tool_calls):
             text = json.dumps(args)
             half = len(text) // 2
@@ -375,3 +376,10 @@ class Names:
         if answers is None:
             raise httpcore.ConnectError(f"{host} is not a known name")
         return [ip_address(a) for a in answers]
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Until ``check()`` is true, at most ``timeout`` seconds (the test asserts after)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not check():
+        time.sleep(0.02)
