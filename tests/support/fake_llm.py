@@ -92,6 +92,7 @@ class FakeLLM:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms stall
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
