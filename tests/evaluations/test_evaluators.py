@@ -22,6 +22,8 @@ from promptdeck.domain.evaluators import (
 )
 from promptdeck.errors import InvalidInput
 
+pytestmark = pytest.mark.sqlite_only  # no database here: one pass is enough
+
 
 class TinySchemas:
     """A stand-in for the contracts module's validator: ``type`` and ``required`` only."""

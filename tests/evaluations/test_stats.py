@@ -24,6 +24,8 @@ from promptdeck.domain.evaluation_stats import (
 )
 from promptdeck.domain.evaluators import Result
 
+pytestmark = pytest.mark.sqlite_only  # no database here: one pass is enough
+
 
 def exact_two_sided(k: int, n: int) -> float:
     """2 P(X <= k), X ~ Binomial(n, 1/2), for k < n/2: the exact McNemar p by hand."""

@@ -15,6 +15,8 @@ from promptdeck.outgoing.guard import GuardedBackend, guarded_client
 from tests.support.aio import run
 from tests.support.fake_llm import Answer, FakeLLM, LoopbackOnly, Names
 
+pytestmark = pytest.mark.sqlite_only  # no database here: one pass is enough
+
 TIMEOUT = httpx.Timeout(10.0)
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hello"}]}
 

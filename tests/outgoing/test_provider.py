@@ -35,6 +35,8 @@ from promptdeck.outgoing.provider import Provider, api_key
 from tests.support.aio import run
 from tests.support.fake_llm import Answer, FakeLLM, Waits, wait_until
 
+pytestmark = pytest.mark.sqlite_only  # no database here: one pass is enough
+
 KEY = "sk-test-0123456789abcdefSECRETvalue"
 LOOPBACK = parse_allowance("127.0.0.1")
 
