@@ -242,7 +242,7 @@ def test_the_total_timeout_bounds_every_attempt_and_wait_together(llm: FakeLLM) 
     llm.script(Answer(hang=True))
     with pytest.raises(ProviderTimeout, match=r"within 0\.5 s"):
         run(complete(provider(llm, read_s=30, total_s=0.5), ask()))
-    llm.script(Answer(latency_ms=300))  # a slow stream: each piece in time, the whole not
+    llm.script(Answer(piece_ms=300))  # a slow stream: each piece in time, the whole not
     with pytest.raises(ProviderTimeout, match=r"within 0\.5 s"):
         run(streamed(provider(llm, read_s=30, total_s=0.5), ask("a b c d e f g h")))
 
@@ -265,7 +265,7 @@ def test_cancelling_a_call_closes_its_request(llm: FakeLLM) -> None:
 
 
 def test_cancelling_mid_stream_closes_the_stream(llm: FakeLLM) -> None:
-    llm.script(Answer(text=" ".join(f"w{i}" for i in range(200)), latency_ms=20))
+    llm.script(Answer(text=" ".join(f"w{i}" for i in range(200)), piece_ms=20))
 
     async def cancel() -> list[Delta | Completion]:
         got: list[Delta | Completion] = []
@@ -291,7 +291,7 @@ def test_cancelling_mid_stream_closes_the_stream(llm: FakeLLM) -> None:
 
 
 def test_stopping_a_stream_early_closes_it(llm: FakeLLM) -> None:
-    llm.script(Answer(text=" ".join(f"w{i}" for i in range(200)), latency_ms=10))
+    llm.script(Answer(text=" ".join(f"w{i}" for i in range(200)), piece_ms=10))
 
     async def first_two() -> None:
         async with provider(llm) as p, contextlib.aclosing(p.stream(ask())) as items:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -33,8 +34,9 @@ class Answer:
     text: str | None = None  # fixed text (default: the prompt echoed)
     json_output: Any = UNSET  # output = json.dumps(this)
     tool_calls: tuple[tuple[str, Any], ...] = ()  # (name, arguments) each
-    latency_ms: int = 0  # before the answer (or between pieces of a stream)
+    latency_ms: int = 0  # before the answer (a stream's first piece)
     pieces: tuple[str, ...] | None = None  # a stream's pieces (default: the words)
+    piece_ms: int = 0  # between two pieces of a stream
     status: int = 200
     retry_after: str | None = None
     location: str | None = None  # a redirect's target
@@ -75,6 +77,11 @@ def _prompt(messages: Any) -> str:
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that left (closed its keep-alive connection, cancelled) is no error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class FakeLLM:
@@ -189,8 +196,7 @@ class FakeLLM:
             got.cut = self._left(handler, 3600)
             handler.close_connection = True
             return
-        wait = answer.latency_ms / 1000 if not body.get("stream") else 0
-        if wait and self._left(handler, wait):
+        if answer.latency_ms and self._left(handler, answer.latency_ms / 1000):
             got.cut = True
             handler.close_connection = True
             return
@@ -302,8 +308,8 @@ class FakeLLM:
             events.append(event({"choices": [], "usage": usage}))
         events.append(event("[DONE]"))
         try:
-            for data in events:
-                if answer.latency_ms and self._left(handler, answer.latency_ms / 1000):
+            for i, data in enumerate(events):
+                if i and answer.piece_ms and self._left(handler, answer.piece_ms / 1000):
                     got.cut = True
                     break
                 handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
