@@ -33,6 +33,9 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.UnsupportedMediaType: 415,
     errors.TooManyAttempts: 429,
     errors.HostNotAllowed: 400,
+    errors.RolloutNotFound: 404,
+    errors.RolloutInProgress: 409,
+    errors.RolloutStateConflict: 409,
 }
 
 RETRY_AFTER_SECONDS = "1"  # sent with every 503
