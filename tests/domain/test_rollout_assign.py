@@ -79,7 +79,7 @@ def test_the_fixtures_cover_empty_astral_long_and_boundary_cases() -> None:
     assert {a["arm"] for a in arms if a["percent"] == 0} == {"baseline"}
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(salt=salts, key=keys)
 def test_the_bucket_is_the_spec_computed_by_hand(salt: str, key: str) -> None:
     digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
@@ -87,7 +87,7 @@ def test_the_bucket_is_the_spec_computed_by_hand(salt: str, key: str) -> None:
     assert assign.bucket(salt, key) == by_hand
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(salt=salts, key=keys, low=points, high=points)
 def test_raising_the_share_never_moves_a_key_from_the_candidate_back_to_the_baseline(
     salt: str, key: str, low: int, high: int
@@ -97,7 +97,7 @@ def test_raising_the_share_never_moves_a_key_from_the_candidate_back_to_the_base
         assert assign.assign(salt, key, high) == "candidate"
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(salt=salts, key=keys, share=points)
 def test_the_same_key_gets_the_same_arm_every_time(salt: str, key: str, share: int) -> None:
     assert len({assign.assign(salt, key, share) for _ in range(3)}) == 1
