@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -151,3 +153,13 @@ def test_new_salts_differ_and_fit_the_alphabet() -> None:
     salts_ = {assign.new_salt() for _ in range(20)}
     assert len(salts_) == 20
     assert all(assign.SALT_PATTERN.fullmatch(s) for s in salts_)
+
+
+def test_the_client_can_import_the_assignment_without_the_servers_dependencies() -> None:
+    code = (
+        "import sys, promptdeck.domain.rollouts.assign; "
+        "heavy = {'scipy', 'numpy', 'ddsketch', 'sqlalchemy', 'fastapi'} & set(sys.modules); "
+        "print(sorted(heavy))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
