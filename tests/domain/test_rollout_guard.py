@@ -13,6 +13,7 @@ from scipy import optimize, special, stats
 
 from promptdeck.domain import impact
 from promptdeck.domain.rollouts import guard
+from promptdeck.domain.rollouts import state as sm
 from promptdeck.domain.rollouts.guard import ArmSums, StepArms
 from promptdeck.domain.rollouts.plan import parse_plan
 
@@ -201,3 +202,22 @@ def test_an_equal_candidate_checked_after_every_batch_is_rarely_rolled_back() ->
         naive += flagged_naive
     assert guarded <= 10  # 5% of 200
     assert naive > 20  # looking again and again inflates a fixed-sample test past 10%
+
+
+def test_latency_thresholds_are_due_once_the_baseline_has_its_minimum_and_only_once() -> None:
+    body = {
+        "version_id": 2,
+        "steps": [10, 100],
+        "guard": {
+            "measure": ["success_rate", "latency_p95"],
+            "max_drop": 0.02,
+            "max_increase_ms": 100,
+        },
+    }
+    running = sm.start(parse_plan(body), 1, T0, "salt").state
+    assert not guard.latency_due(running, 199)
+    assert guard.latency_due(running, 200)
+    frozen = sm.freeze_cutoffs(running, sm.LatencyCutoffs(10, 12, 400.0, T0))
+    assert not guard.latency_due(frozen, 10_000)
+    body["guard"] = {"measure": "success_rate", "max_drop": 0.02}
+    assert not guard.latency_due(sm.start(parse_plan(body), 1, T0, "salt").state, 10_000)

@@ -307,3 +307,11 @@ def test_every_plan_within_the_bounds_is_accepted_and_comes_back_unchanged(
     plan = parse_plan(body)
     assert [p / 100 for p in plan.steps] == body["steps"]
     assert parse_plan(plan.to_json()) == plan
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=json_value)
+def test_any_json_value_as_a_plan_is_refused_naming_a_field(body: object) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_plan(body)
+    assert caught.value.field

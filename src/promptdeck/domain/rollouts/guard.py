@@ -50,7 +50,7 @@ from typing import Literal
 
 from promptdeck.domain import impact
 from promptdeck.domain.rollouts.plan import Measure, RolloutPlan
-from promptdeck.domain.rollouts.state import LatencyCutoffs
+from promptdeck.domain.rollouts.state import LatencyCutoffs, RolloutState
 
 Verdict = Literal["pending", "within", "worse"]
 LATENCY_Q = 0.95
@@ -233,6 +233,18 @@ def judge_all(plan: RolloutPlan, steps: Sequence[StepArms]) -> tuple[Judgement, 
 
 
 # --- latency thresholds --------------------------------------------------------------------
+
+
+def latency_due(state: RolloutState, baseline_latencies: int) -> bool:
+    """Whether to freeze the thresholds now: the guard judges latency, none is frozen yet,
+    and the baseline has ``min_outcomes`` latencies since the rollout started."""
+    plan = state.plan
+    return (
+        "latency_p95" in plan.guard.measures
+        and state.cutoffs is None
+        and state.status in ("running", "paused")
+        and baseline_latencies >= plan.guard.min_outcomes
+    )
 
 
 def latency_cutoffs(

@@ -121,7 +121,7 @@ def _object(value: object, field: str, allowed: frozenset[str]) -> Mapping[str, 
         if not isinstance(key, str) or key not in allowed:
             name = f"{field}.{key}" if field else str(key)
             known = ", ".join(sorted(allowed))
-            raise _refuse(name[:200], f"unknown field (known: {known})")
+            raise _refuse(name[:200] or "body", f"unknown field {key!r:.80} (known: {known})")
     return value
 
 
