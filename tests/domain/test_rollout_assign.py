@@ -51,6 +51,7 @@ def test_every_fixture_arm_is_the_published_one_at_its_share() -> None:
     for case in FIXTURES["arms"]:
         assert assign.basis_points(case["percent"]) == case["basis_points"]
         assert assign.assign(case["salt"], case["key"], case["basis_points"]) == case["arm"]
+        assert assign.Salted(case["salt"]).assign(case["key"], case["basis_points"]) == case["arm"]
 
 
 @pytest.mark.parametrize("key", FIXTURES["refused_keys"], ids=lambda k: f"{len(k)} chars")
@@ -87,6 +88,14 @@ def test_the_bucket_is_the_spec_computed_by_hand(salt: str, key: str) -> None:
     digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
     by_hand = (digest[0] << 24 | digest[1] << 16 | digest[2] << 8 | digest[3]) % 10_000
     assert assign.bucket(salt, key) == by_hand
+
+
+@settings(max_examples=300, deadline=None)
+@given(salt=salts, key=keys, share=points)
+def test_a_salt_hashed_once_assigns_as_the_plain_function(salt: str, key: str, share: int) -> None:
+    salted = assign.Salted(salt)
+    assert salted.bucket(key) == assign.bucket(salt, key)
+    assert salted.assign(key, share) == assign.assign(salt, key, share)
 
 
 @settings(max_examples=500, deadline=None)

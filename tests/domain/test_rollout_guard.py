@@ -9,13 +9,15 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize, special, stats
 
 from promptdeck.domain import impact
 from promptdeck.domain.rollouts import guard
 from promptdeck.domain.rollouts import state as sm
 from promptdeck.domain.rollouts.guard import ArmSums, StepArms
-from promptdeck.domain.rollouts.plan import parse_plan
+from promptdeck.domain.rollouts.plan import Measure, parse_plan
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -221,3 +223,41 @@ def test_latency_thresholds_are_due_once_the_baseline_has_its_minimum_and_only_o
     assert not guard.latency_due(frozen, 10_000)
     body["guard"] = {"measure": "success_rate", "max_drop": 0.02}
     assert not guard.latency_due(sm.start(parse_plan(body), 1, T0, "salt").state, 10_000)
+
+
+@st.composite
+def arm_sums(draw: st.DrawFn) -> ArmSums:
+    n = draw(st.integers(0, 10**7))
+    scores = draw(st.lists(st.floats(-1e6, 1e6), max_size=5))
+    score_n = len(scores) * draw(st.integers(0, 10**5))
+    repeat = score_n // len(scores) if scores else 0
+    tail_n = draw(st.integers(0, n))
+    return ArmSums(
+        count=n,
+        success_n=n,
+        success_true=draw(st.integers(0, n)),
+        score_n=score_n,
+        score_sum=sum(scores) * repeat,
+        score_sq=sum(x * x for x in scores) * repeat,
+        tail_n=tail_n,
+        tail_over=draw(st.integers(0, tail_n)),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    steps=st.lists(st.builds(StepArms, arm_sums(), arm_sums()), min_size=1, max_size=4),
+    measure=st.sampled_from(["success_rate", "mean_score", "latency_p95"]),
+    margin=st.floats(0, 1),
+    alpha=st.floats(0.0005, 0.5),
+    share=st.floats(0.0001, 0.9999),
+)
+def test_any_sums_get_a_verdict_with_the_estimate_inside_its_interval(
+    steps: list[StepArms], measure: Measure, margin: float, alpha: float, share: float
+) -> None:
+    j = guard.judge(measure, margin, steps, alpha=alpha, min_outcomes=30, first_share=share)
+    assert j.verdict in ("pending", "within", "worse")
+    if j.verdict != "pending":
+        assert j.low is not None and j.high is not None and j.difference is not None
+        assert math.isfinite(j.low) and math.isfinite(j.high)
+        assert j.low <= j.difference + 1e-9 and j.difference <= j.high + 1e-9

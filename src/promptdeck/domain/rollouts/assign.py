@@ -69,6 +69,25 @@ def bucket(salt: str, key: str) -> int:
     return int.from_bytes(hashlib.sha256(message).digest()[:4], "big") % BUCKETS
 
 
+class Salted:
+    """``bucket`` for one salt, checked and hashed once: the hot path keeps one per live
+    rollout and pays only for the key (a copy of SHA-256's state after ``salt:``)."""
+
+    __slots__ = ("_prefix", "salt")
+
+    def __init__(self, salt: str) -> None:
+        self.salt = check_salt(salt)
+        self._prefix = hashlib.sha256(salt.encode("ascii") + b":")
+
+    def bucket(self, key: str) -> int:
+        digest = self._prefix.copy()
+        digest.update(check_key(key))
+        return int.from_bytes(digest.digest()[:4], "big") % BUCKETS
+
+    def assign(self, key: str | None, basis_points: int) -> Arm:
+        return arm_of(random_bucket() if key is None else self.bucket(key), basis_points)
+
+
 def random_bucket() -> int:
     """A request without a key: a fresh bucket each time (no stickiness)."""
     return secrets.randbelow(BUCKETS)

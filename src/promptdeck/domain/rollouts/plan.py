@@ -200,9 +200,9 @@ def _measures(value: object) -> tuple[Measure, ...]:
     return tuple(found)
 
 
-def _drop(value: object, field: str, measure: Measure) -> float:
-    high = 1.0 if measure == "success_rate" else limits.JSON_FLOAT_ABS_LIMIT
-    return _number(value, field, 0, high, open_high=measure == "success_rate")
+def _drop(value: object, field: str) -> float:
+    """A drop of a success rate or of a mean score: both live in 0..1 (outcomes' scores do)."""
+    return _number(value, field, 0, 1, open_high=True)
 
 
 def _guard(value: object) -> Guard:
@@ -221,10 +221,10 @@ def _guard(value: object) -> Guard:
             for measure in drops:
                 if measure not in given:
                     raise _refuse(f"guard.max_drop.{measure}", "is required")
-                margins[measure] = _drop(given[measure], f"guard.max_drop.{measure}", measure)
+                margins[measure] = _drop(given[measure], f"guard.max_drop.{measure}")
         else:
             for measure in drops:
-                margins[measure] = _drop(given, "guard.max_drop", measure)
+                margins[measure] = _drop(given, "guard.max_drop")
     elif "max_drop" in raw:
         raise _refuse("guard.max_drop", "applies to success_rate or mean_score, not measured")
     if "latency_p95" in measures:
