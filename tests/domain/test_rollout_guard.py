@@ -261,3 +261,9 @@ def test_any_sums_get_a_verdict_with_the_estimate_inside_its_interval(
         assert j.low is not None and j.high is not None and j.difference is not None
         assert math.isfinite(j.low) and math.isfinite(j.high)
         assert j.low <= j.difference + 1e-9 and j.difference <= j.high + 1e-9
+
+
+def test_latency_waits_for_its_frozen_threshold_and_says_so() -> None:
+    j = guard.judge("latency_p95", 100.0, [], alpha=0.05, min_outcomes=200, first_share=0.1)
+    assert j.verdict == "pending"
+    assert "since the baseline's p95 was frozen" in guard.describe(j, 200, 0.95)

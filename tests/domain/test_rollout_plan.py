@@ -235,7 +235,11 @@ def valid_plans(draw: st.DrawFn) -> dict[str, Any]:
             "outcomes": draw(st.integers(0, 10**7)),
         },
         "advance": draw(st.sampled_from(["auto", "manual"])),
-        "reason": draw(st.text(st.characters(exclude_categories=["Cs"]), max_size=20)),
+        "reason": draw(
+            st.text(
+                st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=20
+            )
+        ),
     }
 
 

@@ -283,6 +283,11 @@ def describe(j: Judgement, min_outcomes: int, confidence: float) -> str:
     name = j.measure.replace("_", " ")
     counts = f"{j.candidate_n:,} candidate and {j.baseline_n:,} baseline outcomes"
     if j.difference is None or j.low is None or j.high is None:
+        if j.measure == "latency_p95":
+            counts = (
+                f"{j.candidate_n:,} candidate and {j.baseline_n:,} baseline latencies since "
+                "the baseline's p95 was frozen"
+            )
         return f"{name}: not judged yet: {counts}, it needs {min_outcomes:,} in each arm"
     b, c = j.baseline or 0.0, j.candidate or 0.0
     level = f"{confidence * 100:g}% confidence"
