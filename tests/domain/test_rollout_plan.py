@@ -243,8 +243,9 @@ def valid_plans(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def _paths(value: Any, prefix: str = "") -> list[str]:
-    found = []
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON value, as the keys and indexes that lead to it."""
+    found: list[tuple[Any, ...]] = []
     items = (
         value.items()
         if isinstance(value, dict)
@@ -253,9 +254,8 @@ def _paths(value: Any, prefix: str = "") -> list[str]:
         else []
     )
     for key, inner in items:
-        path = f"{prefix}{key}"
-        found.append(path)
-        found += _paths(inner, path + ".")
+        found.append((*prefix, key))
+        found += _paths(inner, (*prefix, key))
     return found
 
 
@@ -265,19 +265,17 @@ def mutated_plans(draw: st.DrawFn) -> dict[str, Any]:
     and sometimes a field it does not know."""
     plan = draw(valid_plans())
     for _ in range(draw(st.integers(0, 3))):
-        path = draw(st.sampled_from(_paths(plan)))
-        *parents, last = path.split(".")
+        places = _paths(plan)
+        if not places:
+            break
+        *parents, last = draw(st.sampled_from(places))
         target: Any = plan
         for part in parents:
-            target = target[int(part)] if isinstance(target, list) else target[part]
-        if not isinstance(target, dict | list):
-            continue
+            target = target[part]
         if isinstance(target, dict) and draw(st.booleans()):
             del target[last]
         else:
-            target[int(last) if isinstance(target, list) else last] = draw(json_value)
-        if not _paths(plan):
-            break
+            target[last] = draw(json_value)
     if draw(st.integers(0, 9)) == 7:
         plan[draw(st.sampled_from(["extra", "percent", "Steps"]))] = draw(json_value)
     return plan
