@@ -318,3 +318,26 @@ class ProviderRefused(ProviderError):
 
     code = "provider-refused"
     title = "Model provider refused the request"
+
+
+class RolloutNotFound(NotFound):
+    """The label has no rollout (never had one, or its last one is over and was replaced)."""
+
+    code = "rollout-not-found"
+    title = "Rollout not found"
+
+
+class RolloutInProgress(Conflict):
+    """A label runs one rollout at a time; starting another (or moving the label by hand)
+    waits for the running one to end."""
+
+    code = "rollout-in-progress"
+    title = "A rollout is in progress on this label"
+
+
+class RolloutStateConflict(Conflict):
+    """A control the rollout's status does not allow (advancing a completed rollout, resuming
+    an aborted one…); ``detail`` names the status."""
+
+    code = "rollout-state-conflict"
+    title = "The rollout's status does not allow this"

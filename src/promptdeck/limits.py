@@ -49,3 +49,16 @@ WEBHOOKS_MAX = 50  # hooks in all: each write reads them and queues a delivery p
 IMPACT_PERIODS_MAX = 100  # label periods in one impact answer (the newest)
 IMPACT_POINTS_MAX = 240  # points of an impact time series
 ALERT_WINDOW_MINUTES_MAX = 24 * 60
+
+# Guarded rollouts (issue 24; docs/rollouts.md).
+ROLLOUT_BUCKETS = 10_000  # a key's bucket is in [0, 10000): shares in basis points
+ROLLOUT_KEY_MAX_BYTES = 512  # a sticky key (user id, session id…), UTF-8 encoded
+ROLLOUT_SALT_MAX = 64
+ROLLOUT_STEPS_MAX = 20  # shares in one plan, the final 100% included
+ROLLOUT_STICKY_MAX = 64  # the sticky attribute's name
+ROLLOUT_MIN_OUTCOMES_MIN = 30  # per arm before the guard judges: its normal approximation
+ROLLOUT_MIN_OUTCOMES_MAX = 1_000_000
+ROLLOUT_STEP_MINUTES_MAX = 30 * 24 * 60
+ROLLOUT_STEP_OUTCOMES_MAX = 10_000_000
+ROLLOUT_CONFIDENCE_MIN = 0.5
+ROLLOUT_CONFIDENCE_MAX = 0.999

@@ -32,6 +32,9 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.ProviderUnavailable: 502,
     errors.ProviderTimeout: 504,
     errors.ProviderRefused: 422,
+    errors.RolloutNotFound: 404,
+    errors.RolloutInProgress: 409,
+    errors.RolloutStateConflict: 409,
 }
 
 RETRY_AFTER_SECONDS = "1"  # sent with every 503
