@@ -43,7 +43,9 @@ interface TagGroups {
   var?: string;
 }
 
+/** The named groups of a `matchAll` match, or of a `replace` callback's arguments (last). */
 function groups(match: RegExpMatchArray | unknown[]): TagGroups {
+  if ("groups" in match && match.groups !== undefined) return match.groups as TagGroups;
   const last = match[match.length - 1];
   return (typeof last === "object" && last !== null ? last : {}) as TagGroups;
 }
