@@ -51,6 +51,7 @@ export class Reporter {
   }
 
   private async run(): Promise<void> {
+    await null; // after the caller's synchronous code: outcomes reported together go together
     try {
       for (;;) {
         while (await this.sendOne()) {
