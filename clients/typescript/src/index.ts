@@ -26,6 +26,8 @@ export {
 export { OutcomeQueue, OutcomeStats, type Measures } from "./outcomes.js";
 export { JsonFloat, pyJson } from "./pyjson.js";
 export {
+  checkVariables,
+  hasVariableCheck,
   IncludeRef,
   includes,
   render,

@@ -87,6 +87,12 @@ export function setVariableCheck(check: VariableCheck | null): void {
   variableCheck = check;
 }
 
+/** Whether a contract check is installed (the conformance runner skips contract cases without). */
+export function hasVariableCheck(): boolean {
+  return variableCheck !== null;
+}
+
+/** Run the installed contract check (nothing without a contract, or without a check). */
 export function checkVariables(contract: unknown, values: Variables): void {
   if (contract !== null && contract !== undefined && variableCheck !== null) {
     variableCheck(contract, values);
