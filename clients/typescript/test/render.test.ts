@@ -156,8 +156,8 @@ test("a value that is not JSON is refused naming the variable, and undefined cou
 test("a contract check installed with setVariableCheck runs before a version with a contract renders", async () => {
   const client = new Client({ baseUrl: server.url, logger: null });
   const name = uniqueName("render");
-  await client.createPrompt(name, "Hi {{name}}");
-  const version = await client.getVersion(name, 1);
+  const created = await client.createPrompt(name, "Hi {{name}}");
+  const version = await client.getVersion(name, created.activeVersion?.id ?? 0);
   const seen: unknown[] = [];
   setVariableCheck((contract, values) => {
     seen.push(contract);
