@@ -178,17 +178,29 @@ export class Client extends Operations {
    * once. A deleted prompt throws `PromptNotFound`. With `subscribe`, a pushed move expires
    * the copy at once.
    */
-  async getActive(prompt: PromptRef, options: GetActiveOptions = {}): Promise<ActivePrompt> {
-    return this.withIncludes(await this.active(prompt, options));
+  getActive(prompt: PromptRef, options: GetActiveOptions = {}): Promise<ActivePrompt> {
+    const hit = this.hit(prompt, options);
+    // A fresh copy without includes (the common case): no await, no copy.
+    if (hit !== null && hit.includeRefs.length === 0) return Promise.resolve(hit);
+    return this.active(prompt, options, hit).then((top) => this.withIncludes(top));
   }
 
-  private active(prompt: PromptRef, options: GetActiveOptions): Promise<ActivePrompt> {
-    this.changes?.start(); // once; the stream then runs in the background
+  private keys(prompt: PromptRef, options: GetActiveOptions): [string, string, string | undefined] {
     const label = options.label === "active" ? undefined : options.label;
     const base = label === undefined ? String(prompt) : `${prompt}?label=${label}`;
     const key = options.key === undefined ? base : `${base}\0key=${options.key}`;
-    const hit = this.cache.fresh(key);
+    return [key, base, label];
+  }
+
+  private hit(prompt: PromptRef, options: GetActiveOptions): ActivePrompt | null {
+    this.changes?.start(); // once; the stream then runs in the background
+    return this.cache.fresh(this.keys(prompt, options)[0]);
+  }
+
+  private active(prompt: PromptRef, options: GetActiveOptions, hit?: ActivePrompt | null): Promise<ActivePrompt> {
+    if (hit === undefined) hit = this.hit(prompt, options);
     if (hit !== null) return Promise.resolve(hit);
+    const [key, base, label] = this.keys(prompt, options);
     // Someone already asking? Serve the last copy now if there is one, else wait.
     return this.flight.run(
       key,
