@@ -127,6 +127,36 @@ test("the last good copy is served with a warning after the server stops, and th
   }
 });
 
+test("a hung server costs one bounded wait (activeTimeout), then the last good copy; once it answers again, a 304", async () => {
+  const own = await Server.start();
+  const rec = new Recorder();
+  const clock = new FakeClock();
+  const client = make(own.url, rec, { cacheTtl: 10, retryAfter: 30, activeTimeout: 0.3, clock: clock.clock });
+  const pid = own.proc?.pid ?? 0;
+  try {
+    await client.createPrompt("support-reply", "be kind");
+    await client.getActive("support-reply");
+    clock.advance(10);
+    process.kill(-pid, "SIGSTOP"); // the server hangs: it accepts, never answers
+    let stale;
+    try {
+      stale = await client.getActive("support-reply");
+    } finally {
+      process.kill(-pid, "SIGCONT");
+    }
+    assert.deepEqual([stale.source, stale.content], ["stale", "be kind"]);
+    // the revalidation was tried twice (retries: 1) and got no answer either time
+    assert.equal(rec.requests.length, 4);
+    assert.deepEqual(rec.statuses, [201, 200]);
+    clock.advance(30); // past retryAfter: it asks again, and the server answers
+    const back = await client.getActive("support-reply");
+    assert.equal(back.source, "revalidated");
+  } finally {
+    await client.close();
+    await own.close();
+  }
+});
+
 test("a cold start with no server serves the fallback, and without one throws ConnectionFailed", async () => {
   const rec = new Recorder();
   const clock = new FakeClock();
