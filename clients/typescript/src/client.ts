@@ -52,6 +52,9 @@ export interface ClientOptions {
   outcomeBatchSize?: number;
   /** Seconds the outcome sender pauses when the queue is empty (1). */
   outcomeInterval?: number;
+  /** Fallback content by prompt (as given to getActive): what `fallback` is when a call
+   * gives none. */
+  fallbacks?: Readonly<Record<string, string>>;
 }
 
 export interface GetActiveOptions {
@@ -112,6 +115,7 @@ export class Client extends Operations {
   private readonly reporter: Reporter;
   private readonly flight = new SingleFlight<ActivePrompt>();
   private readonly activeTimeout: number;
+  private readonly fallbacks: Readonly<Record<string, string>>;
 
   constructor(options: ClientOptions = {}) {
     const baseUrl = (options.baseUrl ?? DEFAULT_URL).replace(/\/+$/, "");
@@ -132,6 +136,7 @@ export class Client extends Operations {
     );
     this.baseUrl = baseUrl;
     this.activeTimeout = options.activeTimeout ?? 2.0;
+    this.fallbacks = options.fallbacks ?? {};
     const logger = options.logger === undefined ? { warn: (m: string) => console.warn(m) } : options.logger;
     const warn: Warn = (m) => logger?.warn(m);
     const info: Warn = (m) => logger?.info?.(m);
@@ -218,7 +223,9 @@ export class Client extends Operations {
   ): Promise<ActivePrompt> {
     const hit = this.cache.fresh(key); // another caller may have just refreshed it
     if (hit !== null) return hit;
-    const { fallback, fallbackModelConfig } = options;
+    const { fallbackModelConfig } = options;
+    const given = this.fallbacks[String(prompt)];
+    const fallback = options.fallback ?? (Object.hasOwn(this.fallbacks, String(prompt)) ? given : undefined);
     const cold = this.cache.coldFallback(key, String(prompt), fallback, fallbackModelConfig);
     if (cold !== null) return cold;
     const since = this.cache.pushes; // a move pushed during the request: its answer is not fresh

@@ -181,6 +181,17 @@ test("a cold start with no server serves the fallback, and without one throws Co
   assert.equal(tries, 2); // one try and one retry
 });
 
+test("a client's fallbacks serve a prompt whose call gives none", async () => {
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const client = new Client({ baseUrl: url, retries: 0, logger: null, fallbacks: { "support-reply": "Be helpful." } });
+  const served = await client.getActive("support-reply");
+  const given = await client.getActive("support-reply", { fallback: "Given here." });
+  await assert.rejects(client.getActive("constructor"), ConnectionFailed); // only its own keys
+  await client.close();
+  assert.deepEqual([served.source, served.content], ["fallback", "Be helpful."]);
+  assert.equal(given.content, "Given here.");
+});
+
 test("a deleted prompt throws PromptNotFound even with a fallback", async () => {
   const clock = new FakeClock();
   const client = new Client({ baseUrl: server.url, cacheTtl: 10, clock: clock.clock, logger: null });

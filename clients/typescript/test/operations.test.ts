@@ -3,7 +3,9 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 
 import {
@@ -17,12 +19,14 @@ import {
   PromptNameTaken,
   StaleEtag,
   VersionNameTaken,
+  VERSION,
   VersionNotFound,
   type Fetch,
 } from "promptdeck";
 
 import { freePort, PYTHON_BIN, Recorder, Server, uniqueName } from "./support.js";
 
+const PACKAGE = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 let server: Server;
 let client: Client;
 before(async () => {
@@ -161,6 +165,14 @@ print(json.dumps(out))`;
     ours[cls.name] = [code, cls.title, cls === PromptdeckError ? null : parent.name];
   }
   assert.deepEqual(ours, python);
+});
+
+test("the package's version is the one the client sends in its User-Agent", async () => {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE, "package.json"), "utf8")) as { version: string };
+  assert.equal(VERSION, pkg.version);
+  const rec = new Recorder();
+  await new Client({ baseUrl: server.url, fetch: rec.fetch }).health();
+  assert.equal(rec.requests[0]?.headers["User-Agent"], `promptdeck-typescript/${pkg.version}`);
 });
 
 test("an unreachable server throws ConnectionFailed after bounded retries", async () => {
