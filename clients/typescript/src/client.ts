@@ -8,7 +8,8 @@ import { ActiveCache, CacheStats, monotonic, SingleFlight, type Clock, type Warn
 import { Changes, ChangesState } from "./changes.js";
 import { PromptdeckError, TemplateInvalid } from "./errors.js";
 import { DEFAULT_URL, Transport, USER_AGENT, type Fetch } from "./http.js";
-import { Operations, type PromptRef } from "./operations.js";
+import { Operations } from "./operations.js";
+import type { PromptRef } from "./options.js";
 import * as ops from "./ops.js";
 import { OutcomeQueue, type Measures, type OutcomeStats } from "./outcomes.js";
 import { Reporter } from "./reporter.js";

@@ -12,8 +12,8 @@ export { ActiveCache, CacheStats, SingleFlight, type Clock } from "./cache.js";
 export { Changes, ChangesState, LineSplitter, SseParser, type SseEvent } from "./changes.js";
 export * from "./errors.js";
 export { DEFAULT_URL, VERSION, type Call, type Fetch, type FetchInit, type FetchResponse } from "./http.js";
+export { Operations } from "./operations.js";
 export {
-  Operations,
   versionRef,
   type CreatePromptOptions,
   type CreateVersionOptions,
@@ -22,7 +22,7 @@ export {
   type RollbackResult,
   type UpdatePromptOptions,
   type VersionRef,
-} from "./operations.js";
+} from "./options.js";
 export { OutcomeQueue, OutcomeStats, type Measures } from "./outcomes.js";
 export { JsonFloat, pyJson } from "./pyjson.js";
 export {

@@ -7,7 +7,17 @@
 import { VersionNotFound } from "./errors.js";
 import type { Call, Params, Transport } from "./http.js";
 import * as ops from "./ops.js";
-import type { Message, TemplateFormat, Variables } from "./templates.js";
+import {
+  versionRef,
+  type CreatePromptOptions,
+  type CreateVersionOptions,
+  type PageOptions,
+  type PromptRef,
+  type RollbackResult,
+  type UpdatePromptOptions,
+  type VersionRef,
+} from "./options.js";
+import type { Variables } from "./templates.js";
 import { Version } from "./versions.js";
 import type {
   Alert,
@@ -17,7 +27,6 @@ import type {
   Include,
   Label,
   LabelMove,
-  ModelConfig,
   Moved,
   Page,
   Prompt,
@@ -27,67 +36,6 @@ import type {
   Storage,
   VersionSummary,
 } from "./wire.js";
-
-export type PromptRef = string | number;
-/** A version by id (a number) or by version name (a string; all digits: an id first). */
-export type VersionRef = number | string;
-
-export interface PageOptions {
-  limit?: number;
-  cursor?: string;
-}
-
-export interface CreatePromptOptions {
-  description?: string;
-  tags?: string[];
-  modelConfig?: ModelConfig;
-  versionName?: string;
-  versionDescription?: string;
-  maxVersions?: number;
-  idempotencyKey?: string;
-  /** The first version is a chat one with these messages. */
-  messages?: Message[];
-  templateFormat?: TemplateFormat;
-}
-
-export interface CreateVersionOptions {
-  /** The template; omitted: the prompt's working copy. */
-  content?: string;
-  modelConfig?: ModelConfig;
-  versionName?: string;
-  description?: string;
-  /** Also make it the active version. */
-  activate?: boolean;
-  idempotencyKey?: string;
-  /** A chat version's messages. */
-  messages?: Message[];
-  templateFormat?: TemplateFormat;
-  /** Return the latest version instead when nothing changed. */
-  ifChanged?: boolean;
-}
-
-export interface UpdatePromptOptions {
-  description?: string;
-  tags?: string[];
-  content?: string;
-  modelConfig?: ModelConfig;
-  /** null removes the limit. */
-  maxVersions?: number | null;
-  ifMatch?: string;
-}
-
-export interface RollbackResult {
-  changed: boolean;
-  prompt: Prompt;
-  version: Version;
-}
-
-/** (id to try, name to try): a number is an id; all digits an id first, then a name. */
-export function versionRef(ref: VersionRef): [number | null, string | null] {
-  if (typeof ref === "number") return [ref, null];
-  if (/^[0-9]{1,9}$/.test(ref)) return [Number(ref), ref];
-  return [null, ref];
-}
 
 export class Operations {
   constructor(protected readonly transport: Transport) {}
