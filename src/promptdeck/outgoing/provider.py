@@ -28,7 +28,6 @@ from typing import TypeVar
 import httpcore
 import httpx
 
-from promptdeck.version import __version__
 from promptdeck.config import environment_secret
 from promptdeck.domain.completions import (
     ANSWER_MAX_BYTES,
@@ -57,6 +56,7 @@ from promptdeck.errors import (
     ProviderUnavailable,
 )
 from promptdeck.outgoing.guard import Resolver, guarded_client, system_resolver
+from promptdeck.version import __version__
 
 log = logging.getLogger("promptdeck.providers")
 
