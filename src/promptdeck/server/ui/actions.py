@@ -18,16 +18,10 @@ from promptdeck.domain import values
 from promptdeck.schemas import PromptCreate, PromptPatch, VersionCreate
 from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.html import render
+from promptdeck.server.respond import message_of, status_for
 from promptdeck.server.ui.pages import changes
-from promptdeck.server.ui.view import (
-    UIRoute,
-    actor_of,
-    message_of,
-    redirect,
-    remember_actor,
-    render,
-    status_for,
-)
+from promptdeck.server.ui.view import UIRoute, actor_of, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 

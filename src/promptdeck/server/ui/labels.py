@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse
 
 from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.server.deps import MayMoveProtected, RegistryDep
+from promptdeck.server.html import render
 from promptdeck.server.ui.pages import changes
-from promptdeck.server.ui.view import UIRoute, actor_of, redirect, remember_actor, render
+from promptdeck.server.ui.view import UIRoute, actor_of, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
