@@ -86,31 +86,26 @@ def list_prompts(
     With --deleted, only the deleted ones: `promptdeck prompts restore NAME` brings one back.
     """
     items = list(islice(cli.client.iter_prompts(q=q, tag=tag, deleted=deleted), limit))
+    cli.show(items, lambda items: show_prompts(items, deleted))
 
-    def table(items: list[PromptOut]) -> None:
-        if not items:
-            console.print("no deleted prompts" if deleted else "no prompts")
-            return
-        rows = Table(
-            "NAME",
-            "ACTIVE VERSION",
-            "VERSIONS",
-            "TAGS",
-            "DELETED" if deleted else "UPDATED",
-            box=None,
+
+def show_prompts(items: list[PromptOut], deleted: bool) -> None:
+    if not items:
+        console.print("no deleted prompts" if deleted else "no prompts")
+        return
+    table = Table(
+        "NAME", "ACTIVE VERSION", "VERSIONS", "TAGS", "DELETED" if deleted else "UPDATED", box=None
+    )
+    for p in items:
+        active = p.active_version
+        table.add_row(
+            escape(p.name),
+            f"{escape(active.version_name)} (#{active.number})" if active else "-",
+            str(p.version_count),
+            ", ".join(p.tags),
+            relative(p.deleted_at or p.updated_at),
         )
-        for p in items:
-            active = p.active_version
-            rows.add_row(
-                escape(p.name),
-                f"{escape(active.version_name)} (#{active.number})" if active else "-",
-                str(p.version_count),
-                ", ".join(p.tags),
-                relative(p.deleted_at or p.updated_at),
-            )
-        console.print(rows)
-
-    cli.show(items, table)
+    console.print(table)
 
 
 @app.command("create")
