@@ -48,3 +48,20 @@ WEBHOOKS_MAX = 50  # hooks in all: each write reads them and queues a delivery p
 IMPACT_PERIODS_MAX = 100  # label periods in one impact answer (the newest)
 IMPACT_POINTS_MAX = 240  # points of an impact time series
 ALERT_WINDOW_MINUTES_MAX = 24 * 60
+
+# Contracts (issue 23; docs/contracts.md): what a version promises its callers.
+CONTRACT_MAX_BYTES = 100_000  # the whole contract, canonical JSON
+CONTRACT_TOOLS_MAX = 128  # OpenAI's own limit on tools in one request
+TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"  # OpenAI's function names
+SCHEMA_DEPTH_MAX = 32  # subschemas inside subschemas, $ref followed
+SCHEMA_WEIGHT_MAX = 5_000  # subschemas with every $ref inlined, plus enum values
+SCHEMA_ENUM_MAX = 1_000  # values in one enum
+PATTERN_MAX = 1_000  # characters of one pattern
+PATTERN_STATES_MAX = 1_000  # a pattern's atoms with counted repetitions expanded
+# Checking variables: weight x size (values + characters // 16) is the work; past the
+# first bound the variables are refused unchecked, past the second the failing paths are
+# not listed one by one (the listing runs in Python; validity is decided in Rust).
+CONTRACT_CHECK_WORK_MAX = 50_000_000
+CONTRACT_LIST_WORK_MAX = 1_000_000
+VARIABLES_ERRORS_LISTED_MAX = 100  # failing paths listed in one answer
+CONTRACT_VALIDATORS_CACHED = 256  # compiled variable schemas kept (LRU by canonical JSON)

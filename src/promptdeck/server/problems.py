@@ -33,6 +33,9 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.UnsupportedMediaType: 415,
     errors.TooManyAttempts: 429,
     errors.HostNotAllowed: 400,
+    errors.ContractInvalid: 422,
+    errors.VariablesInvalid: 422,
+    errors.VariablesTooLarge: 422,
 }
 
 RETRY_AFTER_SECONDS = "1"  # sent with every 503
