@@ -97,8 +97,8 @@ def test_a_composite_change_is_compatible_only_when_proven() -> None:
 
 def test_a_version_without_a_contract_compares_as_its_inferred_one() -> None:
     old = with_inferred(None, "text", "plain", "Hello {{name}}")
-    new = with_inferred(variables({"name": {"type": "string"}, "n": {"type": "integer"}}, ["name", "n"]),
-                        "text", "plain", "Hello {{name}} {{n}}")  # fmt: skip
+    given = variables({"name": {"type": "string"}, "n": {"type": "integer"}}, ["name", "n"])
+    new = with_inferred(given, "text", "plain", "Hello {{name}} {{n}}")
     assert changes(old, new) == [
         ("variables", "variables schema given (was inferred from the template)", False),
         ("variables.n", "variable new and required", True),
@@ -111,7 +111,11 @@ def tools(*defs: dict[str, Any]) -> Contract:
     return check_contract({"tools": [{"type": "function", "function": d} for d in defs]})
 
 
-SEARCH = {"name": "search", "description": "find", "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}  # fmt: skip
+SEARCH = {
+    "name": "search",
+    "description": "find",
+    "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+}
 
 
 def test_tool_changes_follow_the_rule() -> None:
@@ -129,7 +133,8 @@ def test_tool_changes_follow_the_rule() -> None:
         "parameters": {"type": "object", "properties": {"q": {"type": "string"}, "n": {}}},
     }
     assert changes(old, tools(wider)) == [("tools.search.parameters", "parameters changed", True)]
-    described = {**SEARCH, "parameters": {"type": "object", "properties": {"q": {"type": "string", "description": "terms"}}}}  # fmt: skip
+    q = {"type": "string", "description": "terms"}
+    described = {**SEARCH, "parameters": {"type": "object", "properties": {"q": q}}}
     assert changes(old, tools(described)) == [
         ("tools.search.parameters", "parameter descriptions changed", False)
     ]
@@ -144,7 +149,11 @@ def answer(
     return check_contract({"response_format": {"type": "json_schema", "json_schema": spec}})
 
 
-REPLY = {"type": "object", "properties": {"answer": {"type": "string"}, "score": {"type": "number"}}, "required": ["answer", "score"]}  # fmt: skip
+REPLY = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}, "score": {"type": "number"}},
+    "required": ["answer", "score"],
+}
 
 
 def test_response_changes_break_when_an_answer_valid_now_could_fail_the_old_schema() -> None:
@@ -170,7 +179,7 @@ def test_response_changes_break_when_an_answer_valid_now_could_fail_the_old_sche
     assert changes(old, answer(added)) == [("response_format.why", "new property", False)]
     closed = answer({**REPLY, "additionalProperties": False})
     added_closed = answer({**REPLY, **added, "additionalProperties": False})
-    [(path, text, breaking)] = changes(closed, added_closed)
+    [(path, _, breaking)] = changes(closed, added_closed)
     assert (path, breaking) == ("response_format.why", True)
     assert changes(old, answer(REPLY, strict=True)) == [
         ("response_format", "strict false -> true", False)
