@@ -31,7 +31,8 @@ from promptdeck.domain.contracts.paths import (
     segments_key,
     utf16_key,
 )
-from promptdeck.domain.contracts.schema import check_schema, resolve
+from promptdeck.domain.contracts.pattern import engine_pattern
+from promptdeck.domain.contracts.schema import check_schema, engine_schema, resolve
 from promptdeck.errors import VariablesInvalid, VariablesTooLarge
 
 ROOT = "variables"
@@ -55,7 +56,7 @@ class Compiled:
     def matches(self, pattern: str, text: str) -> bool:
         found = self.patterns.get(pattern)
         if found is None:
-            found = self.patterns[pattern] = _compile({"pattern": pattern})
+            found = self.patterns[pattern] = _compile({"pattern": engine_pattern(pattern)})
         return bool(found.is_valid(text))
 
 
@@ -73,7 +74,7 @@ def compiled(key: str) -> Compiled:
     two versions with one schema share it)."""
     schema = json.loads(key)
     facts = check_schema(schema, (ROOT,))
-    return Compiled(schema, facts.weight, _compile(schema))
+    return Compiled(schema, facts.weight, _compile(engine_schema(schema)))
 
 
 # --- the variables' size, and values no client can check -------------------------------------

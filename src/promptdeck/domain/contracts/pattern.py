@@ -44,6 +44,7 @@ class _Parser:
         self.text = text
         self.i = 0
         self.depth = 0
+        self.dots: list[int] = []  # where "." stands for any code point but line terminators
 
     def fail(self, what: str) -> PatternError:
         return PatternError(f"{what} at character {self.i + 1}")
@@ -123,6 +124,7 @@ class _Parser:
     def atom(self) -> int:
         char = self.take()
         if char == ".":
+            self.dots.append(self.i - 1)
             return 1
         if char == "(":
             if self.peek() == "?":
@@ -221,6 +223,23 @@ class _Parser:
             raise self.fail("'[' must be escaped inside a class")
         self.literal(char)
         return char
+
+
+# ECMAScript's "." excludes four line terminators; regex engines disagree on three of
+# them (jsonschema-rs 0.60 lets "\r", U+2028 and U+2029 match), so the engine gets a class.
+ANY_BUT_LINE_TERMINATORS = "[^\\n\\r\\u2028\\u2029]"
+
+
+def engine_pattern(text: str) -> str:
+    """The pattern as the validator's engine gets it: ``.`` spelled as the class it means
+    in ECMAScript, so the meaning does not depend on the engine's translation."""
+    parser = _Parser(text)
+    parser.alt()
+    out, last = [], 0
+    for at in parser.dots:
+        out += [text[last:at], ANY_BUT_LINE_TERMINATORS]
+        last = at + 1
+    return "".join([*out, text[last:]])
 
 
 def check_pattern(text: str) -> None:

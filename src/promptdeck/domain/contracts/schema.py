@@ -22,7 +22,7 @@ from typing import Any
 
 from promptdeck import limits
 from promptdeck.domain.contracts.paths import Segment, render_path
-from promptdeck.domain.contracts.pattern import PatternError, check_pattern
+from promptdeck.domain.contracts.pattern import PatternError, check_pattern, engine_pattern
 from promptdeck.errors import ContractInvalid
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -62,17 +62,21 @@ UNSUPPORTED = frozenset(
 )  # fmt: skip
 
 Pointer = tuple[Segment, ...]
-# What a keyword costs in visits of a plain subschema (bench/contracts.py): hashing every
-# item, and a regular expression over a string, each cost about that much more.
+# What a keyword costs, in visits of a plain subschema (about 15 ns; bench/contracts.py):
+# jsonschema-rs 0.60 converts the value to compare it with an enum or a const (about
+# 200 ns, and as much again for each object or array among an enum's values), hashes every
+# item for uniqueItems, runs a regular expression for a pattern.
+CONST_WEIGHT = 16
 UNIQUE_WEIGHT = 32
 PATTERN_WEIGHT = 8
 
 
 @dataclass(frozen=True, slots=True)
 class SchemaFacts:
-    """What the check learned: the weight (subschemas with every ``$ref`` inlined, plus
-    enum values, plus 32 for each ``uniqueItems: true`` and 8 for each ``pattern``) bounds
-    the work of checking a value against it: work <= weight x the value's size."""
+    """What the check learned: the weight (1 for each subschema with every ``$ref``
+    inlined, 16 for each ``enum`` and ``const``, 1 for each scalar and 16 for each object or
+    array among an enum's values, 32 for each ``uniqueItems: true``, 8 for each ``pattern``)
+    bounds the work of checking a value against it: work <= weight x the value's size."""
 
     weight: int
 
@@ -141,7 +145,9 @@ class _Walk:
                 raise self.fail(where, "enum is a non-empty list of values")
             if len(value) > limits.SCHEMA_ENUM_MAX:
                 raise self.fail(where, f"enum has at most {limits.SCHEMA_ENUM_MAX} values")
-            self.own[at] += len(value)
+            self.own[at] += CONST_WEIGHT + sum(
+                CONST_WEIGHT if isinstance(v, dict | list) else 1 for v in value
+            )
         elif key in NUMBERS:
             if not _is_number(value):
                 raise self.fail(where, f"{key} must be a number")
@@ -187,7 +193,8 @@ class _Walk:
             for i, sub in enumerate(value):
                 self.schema(sub, (*where, i))
                 kids.append((*where, i))
-        # "const" takes any JSON value (checked with the whole contract)
+        elif key == "const":  # any JSON value (checked with the whole contract)
+            self.own[at] += CONST_WEIGHT
 
     def pointer(self, ref: Any, where: Pointer) -> Pointer:
         if not isinstance(ref, str) or not (ref == "#" or ref.startswith("#/")):
@@ -240,7 +247,10 @@ def check_schema(schema: Any, base: tuple[Segment, ...]) -> SchemaFacts:
         stack.pop()
         if total > limits.SCHEMA_WEIGHT_MAX:
             raise walk.fail(
-                at, f"more than {limits.SCHEMA_WEIGHT_MAX} subschemas with $ref inlined"
+                at,
+                f"the schema weighs more than {limits.SCHEMA_WEIGHT_MAX} (subschemas with "
+                "$ref inlined, enum and const values, uniqueItems and patterns: "
+                "docs/contracts.md)",
             )
         weights[at] = total
         return total
@@ -295,4 +305,24 @@ def inline(root: Any, node: Any = None) -> Any:
             if isinstance(target, dict)
             else (out if target is True else False)
         )
+    return out
+
+
+def engine_schema(node: Any) -> Any:
+    """The schema as jsonschema-rs gets it: each ``pattern`` in the meaning ECMAScript gives
+    it (``pattern.engine_pattern``); everything else as written."""
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "pattern" and isinstance(value, str):
+            out[key] = engine_pattern(value)
+        elif key in SCHEMA_MAPS:
+            out[key] = {k: engine_schema(v) for k, v in value.items()}
+        elif key in SCHEMA_ONE:
+            out[key] = engine_schema(value)
+        elif key in SCHEMA_LISTS:
+            out[key] = [engine_schema(v) for v in value]
+        else:
+            out[key] = value
     return out
