@@ -6,9 +6,10 @@ once per schema and kept in a bounded LRU). When the variables fail, the failing
 listed by ``_Listing`` below, which is the specification every client reproduces: one line
 per failing path, ``variables.customer.age: expected integer``, from a fixed vocabulary of
 messages, sorted by path then message, each once. Before either runs, the work is bounded:
-the schema's weight times the variables' size (values, plus characters // 16) may not
-exceed ``CONTRACT_CHECK_WORK_MAX``, so no schema within the bounds can make one check take
-more than the render's CPU bound (measured: docs/contracts.md).
+the variables' size (values, plus characters // 16) may not exceed ``VARIABLES_SIZE_MAX``,
+nor the schema's weight times it ``CONTRACT_CHECK_WORK_MAX``, so no schema within the
+bounds can make one check take more than the render's CPU bound (measured:
+docs/contracts.md).
 """
 
 from __future__ import annotations
