@@ -278,3 +278,43 @@ class StillIncluded(Conflict):
 
     code = "still-included"
     title = "Included by other prompts"
+
+
+class OutgoingRefused(InvalidInput):
+    """A call out of the server (a model provider, a webhook) to an address it may not
+    reach: loopback, link-local, private, shared, reserved or cloud metadata, unless
+    ``PROMPTDECK_ALLOW_OUTGOING`` lists it; or a URL spelled so that where it leads is
+    ambiguous (credentials, an address in hex). ``detail`` says which address and why."""
+
+    code = "outgoing-refused"
+    title = "Outgoing address refused"
+
+
+class ProviderError(PromptdeckError):
+    """A model provider did not give an answer. ``detail`` never holds the provider's key."""
+
+    code = "provider-error"
+    title = "Model provider error"
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider could not be reached, failed (5xx), kept answering 429 past the retries,
+    or answered something that is not a chat completion (``retry_after`` when it said)."""
+
+    code = "provider-unavailable"
+    title = "Model provider unavailable"
+
+
+class ProviderTimeout(ProviderUnavailable):
+    """No (whole) answer within the provider's timeouts, retries included."""
+
+    code = "provider-timeout"
+    title = "Model provider timed out"
+
+
+class ProviderRefused(ProviderError):
+    """The provider answered 4xx: a bad key, an unknown model, a request it will not take
+    (``provider_status`` is its status; ``detail`` its message, without the key)."""
+
+    code = "provider-refused"
+    title = "Model provider refused the request"

@@ -33,6 +33,10 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.UnsupportedMediaType: 415,
     errors.TooManyAttempts: 429,
     errors.HostNotAllowed: 400,
+    errors.OutgoingRefused: 422,
+    errors.ProviderUnavailable: 502,
+    errors.ProviderTimeout: 504,
+    errors.ProviderRefused: 422,
 }
 
 RETRY_AFTER_SECONDS = "1"  # sent with every 503
@@ -218,6 +222,8 @@ RESPONSE_DESCRIPTIONS = {
     415: "The body is not application/json",
     503: "The database is unavailable or busy; retry after Retry-After seconds",
     422: "Invalid input; `field` names the failing field",
+    502: "The model provider could not be reached, failed or kept refusing with 429",
+    504: "The model provider did not answer within its timeouts",
 }
 
 
