@@ -136,9 +136,7 @@ class FakeLLM:
 
     # --- scripting and records ------------------------------------------------------------
 
-    def script(
-        self, *answers: Answer, model: str | None = None, marker: str | None = None
-    ) -> None:
+    def script(self, *answers: Answer, model: str | None = None, marker: str | None = None) -> None:
         with self.lock:
             if marker is not None:
                 self.by_marker[marker] = list(answers)
@@ -187,7 +185,11 @@ class FakeLLM:
             got.cut = self._left(handler, 3600)
             handler.close_connection = True
             return
-        if answer.latency_ms and not body.get("stream") and self._left(handler, answer.latency_ms / 1000):
+        if (
+            answer.latency_ms
+            and not body.get("stream")
+            and self._left(handler, answer.latency_ms / 1000)
+        ):
             got.cut = True
             handler.close_connection = True
             return
@@ -268,7 +270,11 @@ class FakeLLM:
         handler.send_header("Content-Type", "text/event-stream")
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()
-        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": body.get("model")}
+        base = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "model": body.get("model"),
+        }
 
         def event(data: Any) -> bytes:
             text = data if isinstance(data, str) else json.dumps({**base, **data})
@@ -282,9 +288,7 @@ class FakeLLM:
             words = output.split(" ")
             pieces = tuple(w if i == 0 else " " + w for i, w in enumerate(words)) if output else ()
         if not answer.tool_calls:
-            events += [
-                event({"choices": [{"index": 0, "delta": {"content": p}}]}) for p in pieces
-            ]
+            events += [event({"choices": [{"index": 0, "delta": {"content": p}}]}) for p in pieces]
         for i, (name, args) in enumerate(answer.tool_calls):
             text = json.dumps(args)
             half = len(text) // 2
