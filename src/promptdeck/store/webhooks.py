@@ -86,9 +86,9 @@ _LOCK_HOOKS = sa.text(f"SELECT pg_advisory_xact_lock({HOOKS_LOCK_KEY})")
 
 def lock_hooks(conn: Connection) -> None:
     """Serialize the transactions that add hooks, so that a count read after this holds
-    until commit. PostgreSQL: a transaction-scoped advisory lock (READ COMMITTED alone let 8
-    concurrent creates at 49 hooks all count 49 and insert: 56). SQLite: the write lock,
-    taken at BEGIN IMMEDIATE, already serializes every writer."""
+    until commit. PostgreSQL: a transaction-scoped advisory lock (under READ COMMITTED alone,
+    8 creates at once at 46 hooks each counted 46, and 7 were added: 53). SQLite: the write
+    lock, taken at BEGIN IMMEDIATE, already serializes every writer."""
     if conn.dialect.name == "postgresql":
         conn.execute(_LOCK_HOOKS)
 
