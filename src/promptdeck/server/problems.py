@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -32,6 +33,7 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.Forbidden: 403,
     errors.UnsupportedMediaType: 415,
     errors.TooManyAttempts: 429,
+    errors.RateLimited: 429,
     errors.HostNotAllowed: 400,
     errors.OutgoingRefused: 422,
     errors.ProviderUnavailable: 502,
@@ -84,10 +86,14 @@ def problem_response(status: int, body: bytes, headers: dict[str, str] | None = 
 
 def from_error(exc: errors.PromptdeckError, instance: str | None = None) -> Response:
     status = status_of(exc)
+    headers = headers_of(status)
+    wait = exc.extra.get("retry_after")
+    if status == 429 and isinstance(wait, int | float):  # whole seconds, at least one
+        headers = {"Retry-After": str(max(1, math.ceil(wait)))}
     return problem_response(
         status,
         problem_body(status, exc.code, exc.title, exc.detail, instance=instance, field=exc.field),
-        headers=headers_of(status),
+        headers=headers,
     )
 
 
@@ -222,6 +228,7 @@ RESPONSE_DESCRIPTIONS = {
     415: "The body is not application/json",
     503: "The database is unavailable or busy; retry after Retry-After seconds",
     422: "Invalid input; `field` names the failing field",
+    429: "Too many requests from this key; retry after Retry-After seconds",
     502: "The model provider could not be reached, failed or kept refusing with 429",
     504: "The model provider did not answer within its timeouts",
 }
