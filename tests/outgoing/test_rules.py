@@ -22,6 +22,8 @@ from promptdeck.domain.outgoing import (
 )
 from promptdeck.errors import InvalidInput, OutgoingRefused
 
+pytestmark = pytest.mark.sqlite_only  # no database here: one pass is enough
+
 
 @pytest.mark.parametrize(
     ("address", "kind"),

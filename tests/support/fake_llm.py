@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import select
 import socket
+import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
@@ -33,15 +34,16 @@ class Answer:
     text: str | None = None  # fixed text (default: the prompt echoed)
     json_output: Any = UNSET  # output = json.dumps(this)
     tool_calls: tuple[tuple[str, Any], ...] = ()  # (name, arguments) each
-    latency_ms: int = 0  # before the answer (or between pieces of a stream)
+    latency_ms: int = 0  # before the answer (a stream's first piece)
     pieces: tuple[str, ...] | None = None  # a stream's pieces (default: the words)
+    piece_ms: int = 0  # between two pieces of a stream
     status: int = 200
     retry_after: str | None = None
     location: str | None = None  # a redirect's target
     message: str = "scripted failure"  # an error answer's message
     hang: bool = False  # never answer (until the client leaves)
     malformed: bool = False  # a body (or a stream event) that is not JSON
-    usage: dict[str, int] | None | Any = UNSET  # None: report no usage; UNSET: count words
+    usage: Any = UNSET  # None: report no usage; UNSET: count words
     finish_reason: str | None = None
 
 
@@ -76,6 +78,11 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that left (closed its keep-alive connection, cancelled) is no error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class FakeLLM:
     """Start it with ``with FakeLLM() as llm:``; ``llm.url`` is its base URL (…/v1)."""
@@ -92,6 +99,7 @@ class FakeLLM:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms stall
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
@@ -110,7 +118,8 @@ class FakeLLM:
                 got = Received(self.path, headers, body, time.monotonic())
                 with fake.lock:
                     fake.got.append(got)
-                if not self.path.endswith("/chat/completions") or not isinstance(body, dict):
+                path = self.path.split("?", 1)[0]
+                if not path.endswith("/chat/completions") or not isinstance(body, dict):
                     self._json(400, {"error": {"message": "not a chat completion request"}})
                     return
                 fake._answer(self, got, body)
@@ -132,7 +141,9 @@ class FakeLLM:
         self.server = _Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     # --- scripting and records ------------------------------------------------------------
 
@@ -185,11 +196,7 @@ class FakeLLM:
             got.cut = self._left(handler, 3600)
             handler.close_connection = True
             return
-        if (
-            answer.latency_ms
-            and not body.get("stream")
-            and self._left(handler, answer.latency_ms / 1000)
-        ):
+        if answer.latency_ms and self._left(handler, answer.latency_ms / 1000):
             got.cut = True
             handler.close_connection = True
             return
@@ -270,11 +277,8 @@ class FakeLLM:
         handler.send_header("Content-Type", "text/event-stream")
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()
-        base = {
-            "id": "chatcmpl-fake",
-            "object": "chat.completion.chunk",
-            "model": body.get("model"),
-        }
+        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk"}
+        base["model"] = body.get("model")
 
         def event(data: Any) -> bytes:
             text = data if isinstance(data, str) else json.dumps({**base, **data})
@@ -304,8 +308,8 @@ class FakeLLM:
             events.append(event({"choices": [], "usage": usage}))
         events.append(event("[DONE]"))
         try:
-            for data in events:
-                if answer.latency_ms and self._left(handler, answer.latency_ms / 1000):
+            for i, data in enumerate(events):
+                if i and answer.piece_ms and self._left(handler, answer.piece_ms / 1000):
                     got.cut = True
                     break
                 handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
@@ -379,3 +383,10 @@ class Names:
         if answers is None:
             raise httpcore.ConnectError(f"{host} is not a known name")
         return [ip_address(a) for a in answers]
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Until ``check()`` is true, at most ``timeout`` seconds (the test asserts after)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not check():
+        time.sleep(0.02)
