@@ -123,3 +123,57 @@ def test_hooks_for_events_of_several_prompts_are_the_global_ones_and_each_prompt
         single = announce.hooks_for(conn, [{"prompt_id": a.id}])
     assert sorted(h.id for h in found) == [everyone.id, own_a.id, own_b.id]
     assert sorted(h.id for h in single) == [everyone.id, own_a.id]
+
+
+def test_a_claim_takes_each_hooks_oldest_due_delivery_and_nothing_of_a_hook_with_one_out(
+    registry: Registry,
+) -> None:
+    hooks = hooks_of(registry)
+    a = hooks.create("http://127.0.0.1:9/a").hook
+    b = hooks.create("http://127.0.0.1:9/b").hook
+    for n in range(3):
+        registry.create_prompt(f"p{n}")
+    queued = {h.id: sorted(d.id for d in hooks.deliveries(h.id).items) for h in (a, b)}
+    assert len(queued[a.id]) == len(queued[b.id]) >= 3
+    lease = timedelta(minutes=1)
+    first = hooks.claim("one", lease=lease)
+    assert sorted((o.hook_id, o.id) for o in first) == [
+        (a.id, queued[a.id][0]),
+        (b.id, queued[b.id][0]),
+    ]
+    assert hooks.claim("two", lease=lease) == []  # each hook has one out
+    done = next(o for o in first if o.hook_id == a.id)
+    hooks.record(done, Attempt(200, None, 5), RETRY)
+    (after,) = hooks.claim("two", lease=lease)
+    assert (after.hook_id, after.id) == (a.id, queued[a.id][1])
+    hooks.update(b.id, {"enabled": False})
+    hooks.record(next(o for o in first if o.hook_id == b.id), Attempt(200, None, 5), RETRY)
+    assert hooks.claim("three", lease=lease) == []  # a has one out, b is paused
+
+
+def test_migration_0013_erases_the_receivers_answers_and_goes_down_and_up(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    try:
+        migrate.upgrade(engine, "0012")
+        hooks_of(Registry(engine)).create("http://127.0.0.1:9/")
+        Registry(engine).create_prompt("p")
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE webhook_deliveries SET last_response = 'internal page'"))
+
+        def columns() -> set[str]:
+            return {c["name"] for c in sa.inspect(engine).get_columns("webhook_deliveries")}
+
+        migrate.upgrade(engine)
+        assert "last_response" not in columns()
+        assert len(hooks_of(Registry(engine)).deliveries(1).items) == 3  # all still there
+        migrate.downgrade(engine, "0012")
+        assert "last_response" in columns()
+        with engine.connect() as conn:
+            kept = conn.execute(sa.text("SELECT last_response FROM webhook_deliveries")).all()
+        assert kept == [(None,)] * 3
+        migrate.upgrade(engine)
+        assert "last_response" not in columns()
+    finally:
+        engine.dispose()
