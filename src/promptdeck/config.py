@@ -118,6 +118,7 @@ class Settings(BaseSettings):
     outcomes_rate: float = Field(
         default=5000.0,
         ge=0,
+        allow_inf_nan=False,
         description="Outcomes a second each key (or person) may report to one server process, "
         "past a burst (POST /outcomes answers 429 with Retry-After); 0: no limit.",
     )

@@ -53,7 +53,7 @@ class Destinations:
         if target.address is None and self.resolve is not None:
             try:
                 found = self.resolve(target.host, target.port)
-            except OSError:
+            except (OSError, ValueError):  # the resolver cannot say now
                 return url
             if found:
                 outgoing.check_resolved(target.host, found, self.allowance, field="url")
