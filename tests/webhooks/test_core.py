@@ -143,9 +143,10 @@ def test_a_claim_takes_each_hooks_oldest_due_delivery_and_nothing_of_a_hook_with
     ]
     assert hooks.claim("two", lease=lease) == []  # each hook has one out
     done = next(o for o in first if o.hook_id == a.id)
-    hooks.record(done, Attempt(200, None, 5), RETRY)
-    (after,) = hooks.claim("two", lease=lease)
-    assert (after.hook_id, after.id) == (a.id, queued[a.id][1])
+    status, after = hooks.record_and_next(done, Attempt(200, None, 5), RETRY, lease=lease)
+    assert status == "delivered" and after is not None  # the same worker's, in one transaction
+    assert (after.hook_id, after.id, after.claim) == (a.id, queued[a.id][1], "one")
+    assert hooks.claim("two", lease=lease) == []
     hooks.update(b.id, {"enabled": False})
     hooks.record(next(o for o in first if o.hook_id == b.id), Attempt(200, None, 5), RETRY)
     assert hooks.claim("three", lease=lease) == []  # a has one out, b is paused

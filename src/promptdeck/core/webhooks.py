@@ -168,6 +168,20 @@ class Webhooks:
         with self.db.writing() as tx:
             return record(tx, out, attempt, retry)
 
+    def record_and_next(
+        self, out: Outgoing, attempt: Attempt, retry: Retry, *, lease: timedelta
+    ) -> tuple[str, Outgoing | None]:
+        """Record the attempt and, in the same transaction, claim the hook's next due
+        delivery for the same worker: a hook's deliveries follow one another with one
+        transaction each, and the hook stays claimed while it has some due."""
+        with self.db.writing() as tx:
+            status = record(tx, out, attempt, retry)
+            now = tx.clock()
+            following = store.claim(
+                tx.conn, now=now, until=now + lease, token=out.claim, limit=1, hook_id=out.hook_id
+            )
+        return status, following[0] if following else None
+
     def prune(self, keep: timedelta) -> int:
         """Forget finished deliveries older than ``keep``."""
         with self.db.writing() as tx:

@@ -142,24 +142,33 @@ class Deliverer:
         self._failing = True
 
     async def _deliver(self, http: httpx.AsyncClient, out: Outgoing, claimed: float) -> None:
-        # Send only while the whole exchange fits in what is left of the lease: a process
-        # slowed past it (a busy machine) leaves the delivery to whoever claims it next,
-        # rather than sending it while another process may be sending it too.
-        if time.monotonic() - claimed > self.lease.total_seconds() - self.timeout:
-            return
-        try:
-            attempt = await send(http, out, self.timeout)
-            status = await anyio.to_thread.run_sync(self.hooks.record, out, attempt, self.retry)
-        except Exception as exc:  # not recorded: sent again when its lease ends
-            self._pause(exc)
-            return
-        if status == "failed":
-            log.warning(
-                "webhook delivery %s (%s) failed for good after %d attempts",
-                out.uid,
-                out.kind,
-                out.attempts + 1,
-            )
+        """Send ``out``, then the hook's next due deliveries one after another (each claimed
+        in the transaction that records the one before), until the hook has none due."""
+        following: Outgoing | None = out
+        while following is not None:
+            out, following = following, None
+            # Send only while the whole exchange fits in what is left of the lease: a
+            # process slowed past it (a busy machine) leaves the delivery to whoever claims
+            # it next, rather than sending it while another process may be sending it too.
+            if time.monotonic() - claimed > self.lease.total_seconds() - self.timeout:
+                return
+            try:
+                attempt = await send(http, out, self.timeout)
+                claimed = time.monotonic()  # no later than the next one's claim
+                status, following = await anyio.to_thread.run_sync(self._record, out, attempt)
+            except Exception as exc:  # not recorded: sent again when its lease ends
+                self._pause(exc)
+                return
+            if status == "failed":
+                log.warning(
+                    "webhook delivery %s (%s) failed for good after %d attempts",
+                    out.uid,
+                    out.kind,
+                    out.attempts + 1,
+                )
+
+    def _record(self, out: Outgoing, attempt: Attempt) -> tuple[str, Outgoing | None]:
+        return self.hooks.record_and_next(out, attempt, self.retry, lease=self.lease)
 
 
 async def send(http: httpx.AsyncClient, out: Outgoing, timeout: float) -> Attempt:

@@ -178,7 +178,13 @@ def delivery(conn: Connection, delivery_id: int) -> Delivery | None:
 
 
 def claim(
-    conn: Connection, *, now: datetime, until: datetime, token: str, limit: int
+    conn: Connection,
+    *,
+    now: datetime,
+    until: datetime,
+    token: str,
+    limit: int,
+    hook_id: int | None = None,
 ) -> list[Outgoing]:
     """Take due deliveries for ``token`` until ``until``: at most ``limit``, and at most one
     per hook, of hooks that have none out (its oldest due one), so that a receiver that
@@ -189,7 +195,7 @@ def claim(
     second process skips them and, each hook's candidate being its oldest due delivery,
     takes nothing of that hook) and READ COMMITTED re-checks the lease on the locked row.
     So a delivery is out with one process at a time; a process that dies mid-send loses its
-    lease at ``until`` and another takes the delivery."""
+    lease at ``until`` and another takes the delivery. ``hook_id``: that hook's only."""
     d = webhook_deliveries
     free = sa.or_(d.c.claimed_until.is_(None), d.c.claimed_until < now)
     out = sa.select(d.c.hook_id).where(d.c.status == PENDING, d.c.claimed_until >= now)
@@ -202,6 +208,7 @@ def claim(
             free,
             webhooks.c.enabled,
             d.c.hook_id.not_in(out),
+            *([d.c.hook_id == hook_id] if hook_id is not None else []),
         )
         .group_by(d.c.hook_id)
         .order_by(sa.func.min(d.c.next_attempt_at), sa.func.min(d.c.id))
