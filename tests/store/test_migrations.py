@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import Registry
@@ -71,4 +73,40 @@ def test_0012_adds_the_outcomes_by_prompt_index_and_its_downgrade_drops_it(
         migrate.current(engine) == migrate.head(engine)
         and "ix_outcomes_prompt_id_at_id" in indexes()
     )
+    engine.dispose()
+
+
+def _scripts() -> ScriptDirectory:
+    cfg = Config()
+    cfg.set_main_option("script_location", "promptdeck.store:migrations")
+    return ScriptDirectory.from_config(cfg)
+
+
+BEFORE_0021 = str(_scripts().get_revision("0021").down_revision)
+EVALUATION_TABLES = {
+    "providers",
+    "test_sets",
+    "test_set_versions",
+    "test_cases",
+    "evaluations",
+    "evaluation_items",
+    "evaluation_results",
+    "label_gates",
+}
+
+
+def test_0021_adds_the_evaluation_tables_and_its_downgrade_drops_them(database_url: str) -> None:
+    engine = create_engine(database_url)
+    migrate.upgrade(engine)
+    assert EVALUATION_TABLES <= set(sa.inspect(engine).get_table_names())
+    pending = {str(i["name"]) for i in sa.inspect(engine).get_indexes("evaluation_items")}
+    assert "ix_evaluation_items_pending" in pending
+    before = BEFORE_0021  # whatever 0021 revises (0013 on this branch; relinked at merges)
+    migrate.downgrade(engine, before)
+    assert migrate.current(engine) == before
+    assert not EVALUATION_TABLES & set(sa.inspect(engine).get_table_names())
+    assert "prompts" in sa.inspect(engine).get_table_names()
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == migrate.head(engine)
+    assert EVALUATION_TABLES <= set(sa.inspect(engine).get_table_names())
     engine.dispose()

@@ -5,7 +5,7 @@ proposed is stale (409) and must be proposed again. Everything is recorded as ev
 
 from __future__ import annotations
 
-from promptdeck.core import labels, load, retention
+from promptdeck.core import gates, labels, load, retention
 from promptdeck.core.tx import Tx
 from promptdeck.domain import diff, rules
 from promptdeck.domain.labels import (
@@ -75,10 +75,13 @@ def decide(
     approve: bool,
     reason: str | None,
     may_move_protected: bool,
+    override_gate: bool = False,
 ) -> DeployRequest:
     """Approve (the label moves now, atomically) or reject. The decider is not the proposer
-    (by actor name) and may move protected labels (the admin role)."""
+    (by actor name) and may move protected labels (the admin role). Approving needs the
+    label's gate passed (core/gates.py), or ``override_gate`` with a reason (recorded)."""
     why = check_reason(reason)
+    override = gates.override_reason(override_gate, reason) if approve else None
     row = load.prompt_row(tx, ref, for_update=True)
     request = _row(tx, row, request_id)
     if request.status != OPEN:
@@ -96,6 +99,9 @@ def decide(
                 f"label {request.label!r} moved after deploy request {request_id} was "
                 "proposed: propose it again"
             )
+        gates.enforce(
+            tx, row, request.label, request.version_id, override=override, request_id=request_id
+        )
         labels.move_locked(
             tx,
             row,
@@ -152,6 +158,9 @@ def _out(tx: Tx, row: PromptRow, r: RequestRow, *, with_diff: bool) -> DeployReq
     named = s.version_numbers(
         tx.conn, row.id, {v for v in (r.version_id, r.from_version_id) if v is not None}
     )
+    gate = (
+        gates.check_gate(tx, row, r.label, r.version_id) if with_diff and status == OPEN else None
+    )
     return DeployRequest(
         id=r.id,
         prompt_id=r.prompt_id,
@@ -168,6 +177,7 @@ def _out(tx: Tx, row: PromptRow, r: RequestRow, *, with_diff: bool) -> DeployReq
         decided_at=r.decided_at,
         decision_reason=r.decision_reason,
         diff=lines,
+        gate=gate,
     )
 
 

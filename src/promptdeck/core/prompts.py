@@ -15,10 +15,12 @@ from promptdeck.domain.models import Event, Page, Prompt
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.errors import InvalidInput, PromptNotDeleted
 from promptdeck.store import blobs as b
+from promptdeck.store import evaluations as evaluations_store
 from promptdeck.store import includes as inc
 from promptdeck.store import labels as labels_store
 from promptdeck.store import outcomes as outcomes_store
 from promptdeck.store import queries as q
+from promptdeck.store import test_sets as test_sets_store
 from promptdeck.store import webhooks as webhooks_store
 
 PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
@@ -186,6 +188,8 @@ def purge(tx: Tx, ref: PromptRef) -> None:
     labels_store.purge_prompt(tx.conn, row.id)
     webhooks_store.purge_prompt(tx.conn, row.id)
     outcomes_store.purge_prompt(tx.conn, row.id)
+    evaluations_store.purge_prompt(tx.conn, row.id)  # before its test sets: they name them
+    test_sets_store.purge_prompt(tx.conn, row.id)
     inc.delete_for_prompt(tx.conn, row.id)
     q.purge_prompt(tx.conn, row.id)
     for blob_id in blob_ids:  # contents no other prompt shares go for good

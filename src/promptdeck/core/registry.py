@@ -387,8 +387,10 @@ class Registry:
         reason: str | None = None,
         actor: str = "anonymous",
         may_move_protected: bool = True,
+        override_gate: bool = False,
     ) -> DeployRequest:
-        """Approve (moves the label at once) or reject; never by the proposer."""
+        """Approve (moves the label at once, if its gate is passed or overridden with a
+        reason) or reject; never by the proposer."""
         with self.db.writing(actor) as tx:
             return deploys.decide(
                 tx,
@@ -397,6 +399,7 @@ class Registry:
                 approve=approve,
                 reason=reason,
                 may_move_protected=may_move_protected,
+                override_gate=override_gate,
             )
 
     def get_deploy(self, ref: str, request_id: int) -> DeployRequest:

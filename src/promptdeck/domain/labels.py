@@ -6,8 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from promptdeck.errors import InvalidInput
+
+if TYPE_CHECKING:  # domain/gates imports the statistics; labels stays light for the client
+    from promptdeck.domain.gates import GateCheck
 
 ACTIVE = "active"
 # A new prompt's protected labels (created or imported without a protected set of its own):
@@ -91,6 +95,7 @@ class DeployRequest:
     decided_at: datetime | None
     decision_reason: str | None
     diff: list[str]  # unified diff: what the label serves now → the proposed version
+    gate: GateCheck | None = None  # an open request's gate, as it stands now (issue 25)
 
 
 OPEN, APPROVED, REJECTED, STALE = "open", "approved", "rejected", "stale"

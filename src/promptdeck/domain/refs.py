@@ -75,3 +75,7 @@ class EventKind(StrEnum):
     DEPLOY_APPROVED = "deploy.approved"
     DEPLOY_REJECTED = "deploy.rejected"
     IMPACT_ALERT = "impact.alert"  # a label's threshold was crossed after a move
+    GATE_SET = "gate.set"  # a label now requires a test set to be passed (or changed it)
+    GATE_REMOVED = "gate.removed"
+    GATE_OVERRIDDEN = "gate.overridden"  # an admin approved a deploy its gate refused
+    EVALUATION_COMPLETED = "evaluation.completed"
