@@ -11,6 +11,7 @@ from fastapi import FastAPI, Header, Query, Response
 from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.core.evaluating import Evaluations
 from promptdeck.core.live import ActiveCache, ChangeFeed
 from promptdeck.core.ops import readiness
 from promptdeck.core.setup import open_registry
@@ -24,6 +25,7 @@ from promptdeck.server.api import access as access_api
 from promptdeck.server.api import labels, outcomes, prompts, templates, transfer, versions, webhooks
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.evaluations import Runner
 from promptdeck.server.head import HeadAsGet
 from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.server.observe import Observe
@@ -51,12 +53,17 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     closing: list[Gate] = []
     hooks = Webhooks(registry.db, destinations(settings))
     deliverer = Deliverer(hooks, settings)
+    evaluating = Evaluations(registry.db, settings.outgoing_allowance())
+    runner = Runner(evaluating.work, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.webhooks_deliver:
             deliverer.start()
+        if settings.evaluations_run:
+            runner.start()
         yield
+        await runner.stop()
         await deliverer.stop()
         await feed.close()
         await cache.close()
@@ -79,6 +86,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.settings = settings
     app.state.feed = feed
     app.state.webhooks = hooks
+    app.state.evaluations = evaluating
     respond.install(app)
     app.include_router(transfer.router)
     app.include_router(prompts.router)
