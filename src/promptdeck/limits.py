@@ -25,7 +25,7 @@ RENDER_CPU_S = 1.0  # of the rendering thread's CPU, checked at every step and o
 RENDER_BUILD_MAX = 8_000_000  # characters built in one render (joined, converted, formatted…)
 RENDER_INT_BITS_MAX = 8_192  # integers a template computes (2,467 digits)
 RENDER_NUMBER_TEXT_MAX = 1_000  # characters of a text the int and float filters convert
-JINJA_TOKENS_MAX = 20_000  # parsing and compiling cost about 12 µs a token
+JINJA_TOKENS_MAX = 5_000  # parsing and compiling: 1-2 s and 60-80 MiB at 20,000
 # Not enforced on its own: what the bounds above add up to for one render (text at 4 bytes a
 # character: RENDER_BUILD_MAX built and twice RENDER_MAX of output; RENDER_STEPS_MAX items at
 # up to 128 bytes each), with room for Python's own. tests/domain/test_template_bounds.py

@@ -33,6 +33,8 @@ ATTACKS: dict[str, str] = {
     "str.center": '{{ "a".center(999999999) }}',
     "str.zfill": '{{ "a".zfill(999999999)|length }}',
     "str.expandtabs": '{{ "a\tb".expandtabs(999999999)|length }}',
+    "trim with a huge character set": '{{ ("ab" * 100000)|trim("c" * 1999998 ~ "ab") }}',
+    "str.strip with a huge character set": '{{ ("ab" * 100000).strip("c" * 1999998 ~ "ab") }}',
     # joins, replacements, conversions of large values
     "join with a long separator": '{{ range(99999)|join("x" * 10000) }}',
     "replace that multiplies": '{{ ("ab" * 1000)|replace("", "x" * 1000) }}',

@@ -97,3 +97,26 @@ def test_generated_templates_render_or_are_refused_through_the_app_within_the_bo
     if api.get("/prompts/jinja").status_code == 404:
         assert api.post("/prompts", json={"name": "jinja", "content": "-"}).status_code == 201
     _try(api, template, VALUES)
+
+
+def test_a_lone_surrogate_in_a_value_a_name_or_a_jinja_escape_is_a_422_not_a_500(
+    api: TestClient,
+) -> None:
+    """The answer is UTF-8, which cannot hold a lone surrogate: these were 500s (found while
+    bounding templates: JSON escapes in the request and Jinja escapes both make one)."""
+    assert api.post("/prompts", json={"name": "s", "content": "{{x}}"}).status_code == 201
+    posted = [
+        b'{"variables": {"x": "\\ud800"}}',
+        b'{"variables": {"x": "a", "\\udfff": 1}}',
+    ]
+    for body in posted:
+        answer = api.post(
+            "/prompts/s/render", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert answer.status_code == 422, answer.text
+    for template in ('{{ "\\ud800" }}', '{{ "%c" % 55296 }}', '{{ "{:c}".format(57343) }}'):
+        version = {"content": template, "template_format": "jinja", "activate": True}
+        assert api.post("/prompts/s/versions", json=version).status_code == 201
+        answer = api.post("/prompts/s/render", json={"variables": {}})
+        assert answer.status_code == 422, (template, answer.text)
+        assert "lone surrogate" in answer.json()["detail"]

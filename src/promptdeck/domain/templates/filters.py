@@ -27,6 +27,7 @@ from promptdeck.domain.templates.checks import (
     items,
     number_text,
     replaced_size,
+    stripped,
     text,
     width,
 )
@@ -157,7 +158,7 @@ def _string(value: Any) -> str:
 
 def _trim(value: Any, chars: Any = None) -> str:
     s = text(value)
-    current().build(len(s))
+    stripped(s, chars)
     return s.strip(chars)
 
 

@@ -25,6 +25,7 @@ from promptdeck.domain.templates.checks import (
     counted,
     replaced_size,
     split_items,
+    stripped,
     width,
 )
 from promptdeck.domain.templates.sizes import check_measure, measure, spec_size
@@ -41,6 +42,10 @@ def _case(s: str, *args: Any, **kwargs: Any) -> None:
 
 def _shorter(s: str, *args: Any, **kwargs: Any) -> None:
     current().build(len(s))
+
+
+def _strip(s: str, chars: Any = None) -> None:
+    stripped(s, chars)
 
 
 def _padded(s: str, w: Any, fillchar: Any = " ") -> None:
@@ -99,10 +104,8 @@ CHECKS: dict[str, Callable[..., None]] = {
         _none,
     ),
     **dict.fromkeys(["capitalize", "casefold", "lower", "swapcase", "title", "upper"], _case),
-    **dict.fromkeys(
-        ["strip", "lstrip", "rstrip", "removeprefix", "removesuffix", "partition", "rpartition"],
-        _shorter,
-    ),
+    **dict.fromkeys(["removeprefix", "removesuffix", "partition", "rpartition"], _shorter),
+    **dict.fromkeys(["strip", "lstrip", "rstrip"], _strip),
     "center": _padded,
     "ljust": _padded,
     "rjust": _padded,

@@ -118,16 +118,33 @@ def render(
     if missing:
         raise MissingVariables(f"missing variables: {', '.join(missing)}", field="variables")
     fill = _fill_jinja if template_format == "jinja" else _fill_plain
-    unused = sorted(set(values) - set(names))
+    unused = sorted(_unicode(name, "a variable's name") for name in set(values) - set(names))
     if kind != "chat":
-        return Rendered("text", fill(texts[0], values, budget), None, unused)
+        return Rendered("text", _unicode(fill(texts[0], values, budget)), None, unused)
     messages: list[dict[str, Any]] = []
     for m, text in zip(template_messages, texts, strict=True):
         if m["role"] == PLACEHOLDER:
             messages.extend(_placeholder(m["name"], values[m["name"]], budget))
         else:
-            messages.append({"role": m["role"], "content": fill(text, values, budget)})
+            content = _unicode(fill(text, values, budget))
+            messages.append({"role": m["role"], "content": content})
     return Rendered("chat", None, messages, unused)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode(text: str, what: str = "the rendered text") -> str:
+    """What a render gives is sent as UTF-8, which has no lone surrogates (a value may hold
+    one, and a Jinja escape like "\\ud800" writes one): refused here, not on the way out."""
+    if not text.isascii():
+        found = _SURROGATE.search(text)
+        if found:
+            raise TemplateInvalid(
+                f"{what} contains U+{ord(found[0]):04X}, a lone surrogate (not Unicode)",
+                field="variables",
+            )
+    return text
 
 
 def _placeholder(name: str, given: Any, budget: Budget) -> list[dict[str, Any]]:
@@ -141,7 +158,7 @@ def _placeholder(name: str, given: Any, budget: Budget) -> list[dict[str, Any]]:
                 f'placeholder {name!r}: each message is an object with a "role"',
                 field="variables",
             )
-        budget.spend(len(json.dumps(dict(m), ensure_ascii=False, default=str)))
+        budget.spend(len(_unicode(json.dumps(dict(m), ensure_ascii=False, default=str))))
         out.append(dict(m))
     return out
 

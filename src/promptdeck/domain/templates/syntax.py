@@ -161,8 +161,7 @@ def check(kind: str, template_format: str, content: str) -> None:
         except json.JSONDecodeError as exc:
             raise TemplateInvalid("a chat version's content is its messages as JSON") from exc
     if template_format == "jinja":
-        for text in _texts(kind, content):
-            jinja_sandbox().check(_INCLUDE_JINJA.sub("", text))
+        jinja_sandbox().check([_INCLUDE_JINJA.sub("", text) for text in _texts(kind, content)])
 
 
 def jinja_sandbox() -> Any:
