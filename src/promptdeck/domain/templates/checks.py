@@ -10,7 +10,7 @@ from typing import Any
 
 from promptdeck import limits
 from promptdeck.domain.templates.budget import current
-from promptdeck.domain.templates.sizes import compare_cost, measure
+from promptdeck.domain.templates.sizes import compare_cost, measure, number_size
 from promptdeck.errors import RenderTooLarge, TemplateInvalid
 
 CASE_GROWTH = 3  # "ß".upper() is "SS"; "ΐ".upper() is three characters
@@ -20,18 +20,23 @@ TEXTWRAP_SPACE = "\t\n\x0b\x0c\r "
 SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 TITLE_BREAKS = SPACES + "-({[<"
 SCAN_MAX = 10 * limits.RENDER_MAX  # ~10 ms of memchr or memcmp
-NUMBER_TEXT = limits.RENDER_INT_BITS_MAX * 3 // 10 + 2  # digits of the largest int, a float's
 
 
 def text(value: Any) -> str:
     """``str(value)``, measured first (a list's text can be far longer than the list)."""
     if isinstance(value, str):
         return value
-    if isinstance(value, (bool, int, float)) or value is None:
-        current().build(NUMBER_TEXT, "the text of a value")  # ints are bounded in bits
+    if isinstance(value, (int, float)):
+        current().build(number_size(value), "the text of a value")
+    elif value is None:
+        current().build(4)
     else:
         current().build(measure(value), "the text of a value")
     return str(value)
+
+
+def names(words: str) -> list[str]:
+    return words.split()
 
 
 def count_any(s: str, chars: str) -> int:

@@ -25,6 +25,7 @@ from promptdeck.domain.templates.checks import (
     count_any,
     counted,
     items,
+    names,
     number_text,
     replaced_size,
     stripped,
@@ -42,10 +43,6 @@ from promptdeck.errors import TemplateInvalid
 
 _WORD = re.compile(r"\w+")
 _NOT_WORD = re.compile(r"\W")
-
-
-def _names(words: str) -> list[str]:
-    return words.split()
 
 
 def numbers_only(value: Any) -> Any:
@@ -339,7 +336,7 @@ _JINJA_TESTS: dict[str, Callable[..., Any]] = jt.TESTS  # type: ignore[assignmen
 TESTS: dict[str, Callable[..., Any]] = {
     **{
         name: _JINJA_TESTS[name]
-        for name in _names(
+        for name in names(
             "odd even divisibleby defined undefined filter test none boolean false true "
             "integer float string mapping number sequence iterable callable sameas escaped"
         )

@@ -23,6 +23,7 @@ from promptdeck.domain.templates.checks import (
     checked_join,
     count_any,
     counted,
+    names,
     replaced_size,
     split_items,
     stripped,
@@ -80,32 +81,15 @@ def _splitlines(s: str, keepends: Any = False) -> None:
 
 CHECKS: dict[str, Callable[..., None]] = {
     **dict.fromkeys(
-        [
-            "count",
-            "endswith",
-            "find",
-            "index",
-            "isalnum",
-            "isalpha",
-            "isascii",
-            "isdecimal",
-            "isdigit",
-            "isidentifier",
-            "islower",
-            "isnumeric",
-            "isprintable",
-            "isspace",
-            "istitle",
-            "isupper",
-            "rfind",
-            "rindex",
-            "startswith",
-        ],
+        names(
+            "count endswith find index isalnum isalpha isascii isdecimal isdigit isidentifier "
+            "islower isnumeric isprintable isspace istitle isupper rfind rindex startswith"
+        ),
         _none,
     ),
-    **dict.fromkeys(["capitalize", "casefold", "lower", "swapcase", "title", "upper"], _case),
-    **dict.fromkeys(["removeprefix", "removesuffix", "partition", "rpartition"], _shorter),
-    **dict.fromkeys(["strip", "lstrip", "rstrip"], _strip),
+    **dict.fromkeys(names("capitalize casefold lower swapcase title upper"), _case),
+    **dict.fromkeys(names("removeprefix removesuffix partition rpartition"), _shorter),
+    **dict.fromkeys(names("strip lstrip rstrip"), _strip),
     "center": _padded,
     "ljust": _padded,
     "rjust": _padded,
@@ -220,21 +204,10 @@ for _global in GLOBALS.values():
 _CLASSES = (Cycler, Joiner)  # the globals that are classes: calling them makes one
 
 LOOP_ATTRIBUTES = frozenset(
-    [
-        "index",
-        "index0",
-        "revindex",
-        "revindex0",
-        "first",
-        "last",
-        "length",
-        "depth",
-        "depth0",
-        "previtem",
-        "nextitem",
-        "cycle",
-        "changed",
-    ]
+    names(
+        "index index0 revindex revindex0 first last length depth depth0 previtem nextitem "
+        "cycle changed"
+    )
 )
 MAPPING_METHODS = frozenset({"items", "keys", "values", "get"})
 

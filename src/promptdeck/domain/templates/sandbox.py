@@ -3,8 +3,8 @@ list of filters, tests, globals, attributes and methods (filters.py, methods.py)
 each before it builds or walks anything (docs/api.md, "Templates: what Jinja may do").
 
 Chosen over rendering in a worker process with hard limits (RLIMIT_AS, RLIMIT_CPU), by
-measurement (docs/api.md): a fork per render cost 77 ms more than the render, a worker that
-a limit kills takes seconds to replace, and the client renders from its cache inside the
+measurement (docs/api.md): a fork per render costs 85-100 ms more than the render, a worker
+that a limit kills must be replaced, and the client renders from its cache inside the
 caller's own process, where neither is possible.
 
 How the checks reach every step: Jinja compiles a template to Python; this environment

@@ -5,6 +5,7 @@ the cap (then it is refused), so measuring costs no more than the cap."""
 
 from __future__ import annotations
 
+import math
 import re
 import types
 from collections.abc import Iterator, Mapping
@@ -48,7 +49,7 @@ def check_int_bits(bits: int) -> None:
 
 
 def _digits(value: int) -> int:
-    return int_bits(value) * 3 // 10 + 2  # log10(2) < 0.3, plus the sign
+    return int_bits(value) * 30103 // 100000 + 2  # log10(2) < 0.30103, plus the sign
 
 
 def _string(value: str, mode: Mode, top: bool) -> int:
@@ -165,6 +166,23 @@ def _number(digits: str | None, what: str) -> int:
     return int(digits)
 
 
+def number_size(value: int | float, kind: str = "", precision: int | None = None) -> int:
+    """The length of a number written with a format type (``d``, ``x``, ``f``, ``e``…; ``""``
+    is ``str``), sign and prefix included, grouping not."""
+    if kind in ("f", "F", "%"):  # every digit of the integer part, then the decimals
+        whole = abs(value) if isinstance(value, int) else _whole(value)
+        return _digits(whole) + (6 if precision is None else precision) + 4
+    if kind in ("e", "E", "g", "G") or isinstance(value, float):
+        return (6 if precision is None else precision) + FLOAT_TEXT_MAX
+    bits = int_bits(value)
+    digits = {"b": bits, "o": bits // 3 + 1, "x": bits // 4 + 1, "X": bits // 4 + 1, "c": 1}
+    return max(digits.get(kind, _digits(value)), precision or 0) + 3
+
+
+def _whole(value: float) -> int:
+    return int(abs(value)) if math.isfinite(value) else 0
+
+
 def _field(value: Any, kind: str, precision: int | None) -> int:
     if kind == "s":
         size = measure(value)
@@ -173,11 +191,11 @@ def _field(value: Any, kind: str, precision: int | None) -> int:
         return measure(value, "repr") * (5 if kind == "a" else 1)
     if kind == "c":
         return 1
-    if kind in _NUMBER_KINDS:
-        bits = int_bits(value) if isinstance(value, int) else 1100  # a float: up to 2**1024
-        return max(bits + 3, precision or 0)
-    if kind in _FLOAT_KINDS:
-        return 320 + (6 if precision is None else precision)  # 1e308 in full, the decimals
+    if isinstance(value, (int, float)) and kind in _NUMBER_KINDS + _FLOAT_KINDS:
+        if kind not in _NUMBER_KINDS:
+            return number_size(value, kind, precision)
+        whole = int(value) if isinstance(value, float) and math.isfinite(value) else value
+        return number_size(whole, "d" if kind in "diu" else kind, precision)
     return 0  # Python refuses the conversion
 
 
@@ -225,10 +243,7 @@ def spec_size(value: Any, spec: str) -> int:
     if isinstance(value, str):
         body = len(value) if precision is None else min(len(value), precision)
     elif isinstance(value, (int, float)):
-        if isinstance(value, int) and kind in ("", "b", "c", "d", "n", "o", "x", "X"):
-            body = int_bits(value) + 3
-        else:
-            body = 330 + (6 if precision is None else precision)
+        body = number_size(value, "d" if kind == "n" else kind, precision)
         if match["grouping"] or kind == "n":
             body = body * 4 // 3 + 1
     else:
