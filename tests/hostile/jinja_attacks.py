@@ -10,6 +10,10 @@ BIG = '{% set a = "x" * 1000000 %}{% set b = a ~ "" %}'  # two equal texts, not 
 TEN_A = "[" + ",".join("a" * 10) + "]"
 TEN_B = "[" + ",".join("b" * 10) + "]"
 
+# The few that render: within every bound, they are not refused. Counting a million words
+# takes 0.3 s of CPU, more under tracemalloc on a busy machine: it may reach the CPU bound.
+RENDER = {"truncate past the end", "astral texts kept"}
+MAY_RENDER = {"wordcount of a long text"}
 ATTACKS: dict[str, str] = {
     # widths, paddings and precisions that build a huge string in one step
     "format filter width": '{{ "%0999999999d"|format(1) }}',
@@ -127,6 +131,11 @@ ATTACKS: dict[str, str] = {
     ),
     "deep parentheses": "{{ " + "(" * 1000 + "1" + ")" * 1000 + " }}",
     "too many tokens": "{{ x }}" * 7000,
+    # within every bound: renders, near the memory bound (4-byte characters kept)
+    "astral texts kept": (
+        '{% set a = "\U0001f600" * 999999 %}{{ a }}{{ a }}{% set b = "\U0001f600" * 1999999 %}'
+        '{% set c = b ~ "" %}{% set e = c ~ "" %}'
+    ),
     # what the sandbox does not allow, and Python errors that were 500s
     "include": '{% include "x" %}',
     "import": '{% import "x" as y %}',

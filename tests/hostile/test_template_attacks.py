@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from promptdeck import limits
 from tests.domain.jinja_strategies import VALUES, templates
-from tests.hostile.jinja_attacks import ATTACKS
+from tests.hostile.jinja_attacks import ATTACKS, MAY_RENDER, RENDER
 from tests.support.load import figure
 
 REFUSALS = {
@@ -71,8 +71,8 @@ def test_no_known_attack_template_answers_5xx_or_costs_past_the_bounds(api: Test
         outcome, cpu, peak = _try(api, template, VALUES)
         outcomes[name] = outcome
         worst_cpu, worst_peak = max(worst_cpu, cpu), max(worst_peak, peak)
-    rendered = sorted(n for n, o in outcomes.items() if o == "rendered")
-    assert rendered == ["truncate past the end", "wordcount of a long text"]
+    rendered = {n for n, o in outcomes.items() if o == "rendered"}
+    assert RENDER <= rendered <= RENDER | MAY_RENDER, rendered
     figure(
         "known attack templates through the app",
         f"{len(ATTACKS)}: {sum(o == 'refused at creation' for o in outcomes.values())} refused "

@@ -14,6 +14,12 @@ Syntax (``template_format="plain"``, the default), documented in docs/api.md:
 
 Rendering is one pass over the template: a value is inserted as is, never rendered again,
 never HTML-escaped.
+
+Modules: ``syntax`` (kinds, include references, messages, what a template uses, the check
+at creation), ``rendering`` (includes expanded, variables filled), ``budget`` (what one
+render may spend). Jinja sections (``template_format="jinja"``): ``sandbox`` (the
+environment and its compiled templates), ``filters`` and ``methods`` (what a template may
+call), ``checks`` and ``sizes`` (the bounds each call is checked against first).
 """
 
 from promptdeck.domain.templates.budget import Budget
