@@ -107,6 +107,8 @@ class Evaluations:
 
     def start_evaluation(self, cmd: StartEvaluation, *, actor: str = "anonymous") -> Evaluation:
         """A queued evaluation with its items; the runners of the server's processes take it."""
+        evaluations.check_versions(cmd.version_ids)  # checked whole before the transaction
+        evaluations.build(cmd.evaluators)
         with self.db.writing(actor) as tx:
             return evaluations.create(tx, cmd)
 

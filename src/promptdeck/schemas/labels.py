@@ -10,6 +10,7 @@ from pydantic import (
 )
 
 from promptdeck.schemas.common import _In, _Out
+from promptdeck.schemas.evaluations import GateCheckOut
 
 
 class LabelSet(_In):
@@ -63,6 +64,11 @@ class DeployCreate(_In):
 
 class DeployDecision(_In):
     reason: str | None = Field(None, max_length=1000)
+    override_gate: StrictBool = Field(
+        False,
+        description="Approve although the label's gate is not passed (admin; needs a reason, "
+        "recorded as a gate.overridden event).",
+    )
 
 
 class DeployOut(_Out):
@@ -83,4 +89,9 @@ class DeployOut(_Out):
     diff: list[str] = Field(
         description="Unified diff, what the label serves now to the proposed version; each line "
         "starts with '  ', '- ' or '+ ' (empty in lists)."
+    )
+    gate: GateCheckOut | None = Field(
+        None,
+        description="An open request's gate as it stands now: the evaluation it reads and "
+        "why it does not pass (null in lists, for decided requests and labels without one).",
     )

@@ -119,6 +119,8 @@ def need_of(method: str, path: str, body: dict[str, Any] | None = None) -> Role:
             return Role.admin
         if len(parts) == 4 and parts[2] == "versions" and method == "DELETE":  # purge version
             return Role.admin
+        if len(parts) == 5 and parts[2] == "labels" and parts[4] == "gate":  # set, remove
+            return Role.admin
         # Retention settings: a limit given at creation, or any change of it.
         if body is not None and (
             body.get("max_versions") is not None or (method == "PATCH" and "max_versions" in body)
