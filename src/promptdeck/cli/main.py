@@ -7,6 +7,7 @@ import typer
 from promptdeck.cli import (
     alerts,
     deploys,
+    evaluations,
     events,
     impact,
     keys,
@@ -14,6 +15,7 @@ from promptdeck.cli import (
     outcomes,
     prompts,
     render,
+    test_sets,
     transfer,
     versions,
     webhooks,
@@ -45,6 +47,9 @@ app.add_typer(webhooks.app, name="webhooks")
 app.command("impact")(impact.impact)
 app.add_typer(alerts.app, name="alerts")
 app.command("outcomes")(outcomes.outcomes)
+app.add_typer(test_sets.app, name="test-sets")
+app.add_typer(evaluations.app, name="eval")
+app.add_typer(evaluations.gates_app, name="gates")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -365,14 +365,22 @@ def list_deploys(
 
 
 def decide_deploy(
-    prompt: str | int, request_id: int, *, approve: bool, reason: str | None
+    prompt: str | int,
+    request_id: int,
+    *,
+    approve: bool,
+    reason: str | None,
+    override_gate: bool = False,
 ) -> Call[DeployOut]:
     verb = "approve" if approve else "reject"
+    body: dict[str, Any] = {"reason": reason}
+    if override_gate:
+        body["override_gate"] = True
     return Call(
         "POST",
         f"/prompts/{seg(prompt)}/deploy-requests/{int(request_id)}/{verb}",
         _model(DeployOut),
-        json={"reason": reason},
+        json=body,
     )
 
 

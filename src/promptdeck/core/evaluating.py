@@ -132,10 +132,17 @@ class Evaluations:
         cursor: str | None = None,
         version_id: int | None = None,
         status: str | None = None,
+        awaiting: bool = False,
     ) -> Page[Item]:
         with self.db.reading() as tx:
             return evaluations.items(
-                tx, evaluation_id, limit=limit, cursor=cursor, version_id=version_id, status=status
+                tx,
+                evaluation_id,
+                limit=limit,
+                cursor=cursor,
+                version_id=version_id,
+                status=status,
+                awaiting=awaiting,
             )
 
     def cancel_evaluation(self, evaluation_id: int, *, actor: str = "anonymous") -> Evaluation:

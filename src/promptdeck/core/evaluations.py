@@ -212,12 +212,24 @@ def items(
     cursor: str | None,
     version_id: int | None = None,
     status: str | None = None,
+    awaiting: bool = False,
 ) -> Page[Item]:
-    """The evaluation's items (one version on one case each), in order, with results."""
+    """The evaluation's items (one version on one case each), in order, with results.
+    ``awaiting``: only those a caller still has to report (without a provider, the pending
+    ones; with one, those answered that lack a reported evaluator's result)."""
     rules.check_limit(limit)
     if status is not None and status not in (ev.PENDING, ev.DONE, ev.ITEM_FAILED):
         raise InvalidInput("status is one of pending, done, failed", field="status")
-    get(tx, evaluation_id)
+    found_evaluation = get(tx, evaluation_id)
+    missing: list[str] = []
+    if awaiting:
+        if found_evaluation.provider is None:
+            status = ev.PENDING
+        else:
+            status = ev.DONE
+            missing = [c["name"] for c in found_evaluation.evaluators if c["type"] == "reported"]
+            if not missing:
+                return Page([], None)
     after = rules.decode_cursor(cursor) if cursor else None
     found = store.item_page(
         tx.conn,
@@ -226,6 +238,7 @@ def items(
         limit=limit + 1,
         version_id=version_id,
         status=status,
+        missing=missing,
     )
     more = len(found) > limit
     found = found[:limit]

@@ -177,6 +177,7 @@ def item_page(
     status: str | None = None,
     with_cases: bool = True,
     ids: Sequence[int] | None = None,
+    missing: Sequence[str] = (),
 ) -> list[Item]:
     """The evaluation's items in order, each with its case and results."""
     columns: list[Any] = [items, test_cases.c.position]
@@ -195,6 +196,15 @@ def item_page(
         query = query.where(items.c.status == status)
     if ids is not None:
         query = query.where(items.c.id.in_(sorted(set(ids))))
+    if missing:  # items still without a result of one of these evaluators
+        query = query.where(
+            sa.or_(
+                *(
+                    ~sa.exists().where(results.c.item_id == items.c.id, results.c.evaluator == m)
+                    for m in missing
+                )
+            )
+        )
     rows = conn.execute(query.order_by(items.c.id).limit(limit)).all()
     found = results_of(conn, [int(r.id) for r in rows])
     out = []

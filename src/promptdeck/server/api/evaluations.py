@@ -185,9 +185,21 @@ def list_items(
     cursor: Cursor = None,
     version_id: Annotated[int | None, Query(ge=1, le=limits.ID_MAX)] = None,
     status: Annotated[Literal["pending", "done", "failed"] | None, Query()] = None,
+    awaiting: Annotated[
+        bool,
+        Query(
+            description="Only the items the caller still has to report: without a provider "
+            "the pending ones, with one those answered without a reported result yet."
+        ),
+    ] = False,
 ) -> Page[EvaluationItemOut]:
     page = evaluations.list_items(
-        evaluation_id, limit=limit, cursor=cursor, version_id=version_id, status=status
+        evaluation_id,
+        limit=limit,
+        cursor=cursor,
+        version_id=version_id,
+        status=status,
+        awaiting=awaiting,
     )
     return Page[EvaluationItemOut](
         items=[item_out(i) for i in page.items], next_cursor=page.next_cursor
