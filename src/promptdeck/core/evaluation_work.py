@@ -53,7 +53,7 @@ class Prepared:
 @lru_cache(maxsize=256)
 def _built(configs: str) -> tuple[Evaluator, ...]:
     """An evaluation's evaluators, built once a configuration (compiled patterns, schemas)."""
-    return tuple(evaluations_core.build(json.loads(configs)))
+    return tuple(evaluations_core.build_stored(json.loads(configs)))
 
 
 def evaluators_of(configs: Sequence[dict[str, Any]]) -> tuple[Evaluator, ...]:

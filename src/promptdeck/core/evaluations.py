@@ -59,6 +59,12 @@ def build(configs: Sequence[dict[str, Any]]) -> list[Evaluator]:
     return build_all(list(configs), validator=SCHEMAS)
 
 
+def build_stored(configs: Sequence[dict[str, Any]]) -> list[Evaluator]:
+    """An evaluation's kept configurations, built again (a judge's ``number``, the number of
+    its fixed version, is there to be read, not configured)."""
+    return build([{k: v for k, v in c.items() if k != "number"} for c in configs])
+
+
 # --- starting one ----------------------------------------------------------------------------
 
 
@@ -276,7 +282,7 @@ def report(tx: Tx, evaluation_id: int, reports: Sequence[Report]) -> ReportOutco
         raise EvaluationFinished(
             f"evaluation {evaluation_id} is {found.status}: it takes no report"
         )
-    built = build(found.evaluators)
+    built = build_stored(found.evaluators)
     names = {e.name for e in built if isinstance(e, Reported)}
     by_id = {
         i.id: i
@@ -328,6 +334,9 @@ def report(tx: Tx, evaluation_id: int, reports: Sequence[Report]) -> ReportOutco
             rows += store.result_rows(item.id, {name: result})
             recorded += 1
     store.insert_results(tx.conn, rows)
+    if recorded or done:  # a caller that reports runs it
+        started = {"status": ev.RUNNING, "started_at": now}
+        store.set_status(tx.conn, evaluation_id, started, only=[ev.QUEUED])
     _, whole = store.advance(tx.conn, evaluation_id, done=done, failed=failed, reports=recorded)
     return ReportOutcome(recorded, ignored, pending, whole)
 
