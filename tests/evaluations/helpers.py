@@ -46,7 +46,8 @@ def add_provider(database_url: str, llm: FakeLLM, name: str = "local") -> None:
 
 def script_refunds(llm: FakeLLM, *, latency_ms: int = 0) -> None:
     """The refund version's answers offer a refund; the plain one's echo the prompt."""
-    llm.script(Answer(text="Sorry! We will refund you today.", latency_ms=latency_ms), marker=REFUND)
+    offer = Answer(text="Sorry! We will refund you today.", latency_ms=latency_ms)
+    llm.script(offer, marker=REFUND)
     llm.script(Answer(latency_ms=latency_ms))
 
 

@@ -154,7 +154,7 @@ def test_a_judge_is_a_prompt_fixed_to_its_version_and_grades_each_answer(
         json={"name": rubric, "content": "Grade [rubric]: {{output}} (wanted {{expected}})"},
     )
     llm.script(Answer(json_output={"score": 0.9, "pass": True, "reason": "kind"}), model="judge")
-    plain, refund = two_versions(api, name)
+    _, refund = two_versions(api, name)
     make_set(api, "judged", name, 2)
     judge = {"type": "judge", "prompt": rubric, "model": "judge", "name": "polite"}
     started = start(
@@ -170,9 +170,10 @@ def test_a_judge_is_a_prompt_fixed_to_its_version_and_grades_each_answer(
     assert summary[1]["mean_score"]["value"] == 0.9
     graded = [r for r in llm.received() if r.model == "judge"]
     assert len(graded) == 2
-    assert "Grade [rubric]: Sorry! We will refund you today." in graded[0].body["messages"][0][
-        "content"
-    ]
+    assert (
+        "Grade [rubric]: Sorry! We will refund you today."
+        in graded[0].body["messages"][0]["content"]
+    )
 
 
 def test_results_reported_by_the_caller_complete_an_evaluation_without_a_provider(
