@@ -9,8 +9,11 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.core.evaluating import Evaluations
 from promptdeck.core.webhooks import Destinations, Webhooks
+from promptdeck.domain.evaluations import StartEvaluation
 from promptdeck.domain.outgoing import parse_allowance
+from promptdeck.domain.test_sets import Case
 from tests.access.conftest import Keys, bearer, snapshot
 from tests.support.load import figure
 
@@ -35,6 +38,9 @@ ADMIN = {
     ("DELETE", "/webhooks/{hook_id}"),
     ("GET", "/webhooks/{hook_id}/deliveries"),
     ("POST", "/webhooks/{hook_id}/test"),
+    # Gates (issue 25): what a protected label requires is the admin's to say.
+    ("PUT", "/prompts/{prompt_id}/labels/{label}/gate"),
+    ("DELETE", "/prompts/{prompt_id}/labels/{label}/gate"),
 }
 WRITE = {
     ("POST", "/prompts"),
@@ -57,6 +63,12 @@ WRITE = {
     ("POST", "/outcomes"),
     ("PUT", "/prompts/{prompt_id}/alerts/{label}"),
     ("DELETE", "/prompts/{prompt_id}/alerts/{label}"),
+    # Test sets and evaluations (issue 25): creating and changing need write.
+    ("POST", "/test-sets"),
+    ("POST", "/test-sets/{name}/cases"),
+    ("POST", "/prompts/{prompt_id}/evaluations"),
+    ("POST", "/evaluations/{evaluation_id}/cancel"),
+    ("POST", "/evaluations/{evaluation_id}/results"),
 }
 # Writes at the gate, but the core refuses anyone below admin (server/deps.py
 # get_may_move_protected): protecting a label, deciding another's deploy request.
@@ -139,6 +151,16 @@ class Cell:
         for old in hooks.page(limit=100).items:
             hooks.delete(old.id)
         hook = hooks.create("http://127.0.0.1:9/", enabled=False)
+        # Evaluations: a test set of the prompt and an evaluation whose results a caller
+        # reports (no provider: nothing runs it).
+        evaluating = Evaluations(self.registry.db)
+        test_set = evaluating.create_test_set(
+            f"ts{n}", prompt, [Case({"q": "x"})], actor="setup"
+        ).name
+        evaluation = evaluating.start_evaluation(
+            StartEvaluation(prompt, (second.id,), test_set, ({"type": "reported", "name": "r"},)),
+            actor="setup",
+        )
         body: Any = None
         params: dict[str, str] = {}
         if (method, path) == ("POST", "/prompts"):
@@ -171,6 +193,19 @@ class Cell:
             body = {"outcomes": [{"prompt_id": prompt, "version_id": version_id, "success": True}]}
         elif (method, path) == ("PUT", "/prompts/{prompt_id}/alerts/{label}"):
             body = {"min_success": 0.9}
+        elif (method, path) == ("POST", "/test-sets"):
+            body = {"name": f"nts{n}", "prompt": prompt, "cases": [{"variables": {}}]}
+        elif (method, path) == ("POST", "/test-sets/{name}/cases"):
+            body = {"cases": [{"variables": {"q": "y"}}]}
+        elif (method, path) == ("POST", "/prompts/{prompt_id}/evaluations"):
+            reported = [{"type": "reported", "name": "r"}]
+            body = {"version_ids": [second.id], "test_set": test_set, "evaluators": reported}
+        elif (method, path) == ("POST", "/evaluations/{evaluation_id}/results"):
+            body = {"results": [{"item_id": 2**31 - 1, "output": "x"}]}
+        elif (method, path) == ("PUT", "/prompts/{prompt_id}/labels/{label}/gate"):
+            body = {"test_set": test_set}
+        elif path.endswith("/gate/check"):
+            params = {"version_id": str(second.id)}
         elif path.endswith("/versions/{version_id}") and method == "DELETE":
             params = {"reason": "matrix"}
         if path == "/changes":
@@ -186,7 +221,8 @@ class Cell:
             .replace(
                 "{version_id}", str(second.id if "rollback" in path else created.active_version_id)
             )
-            .replace("{name}", f"k{n}" if path.startswith("/keys") else f"u{n}")
+            .replace("{name}", {"/keys": f"k{n}", "/test": test_set}.get(path[:5], f"u{n}"))
+            .replace("{evaluation_id}", str(evaluation.id))
             .replace("{label}", "production")
             .replace("{request_id}", str(proposed.id))
             .replace("{hook_id}", str(hook.hook.id))
