@@ -84,7 +84,7 @@ class Memo:
         if until is not None:
             if until > now:
                 raise too_many(until, now)
-            del self._until[value]
+            self._until.pop(value, None)  # threads may clear it meanwhile
 
     def remember(self, value: str, until: datetime) -> None:
         if len(self._until) >= MEMO_MAX:
