@@ -165,6 +165,7 @@ def test_many_wrong_keys_from_one_address_wait_and_a_key_in_use_does_not(
         assert statuses == [401] * (KEY_ADDRESS.free - 1) + [429] * 3
         assert answers[-1].headers["retry-after"] == "2"
         assert answers[-1].json()["type"].endswith("too-many-attempts")
+        assert answers[-1].json()["title"] == "Too many wrong API keys"
         assert http.get("/prompts", headers=good).status_code == 200  # in use: no wait
         # A valid key this process has not checked yet waits like any other.
         assert http.get("/prompts", headers=other).status_code == 429

@@ -30,11 +30,17 @@ def subject_of(policy: Throttle, value: str) -> str:
     return hashlib.sha256(f"{policy.scope}\0{value}".encode("utf-8", "replace")).hexdigest()
 
 
-def too_many(until: datetime, now: datetime) -> TooManyAttempts:
+def too_many(until: datetime, now: datetime, title: str | None = None) -> TooManyAttempts:
     wait = max(1, math.ceil((until - now).total_seconds()))
     return TooManyAttempts(
-        f"too many failed attempts: try again in {wait} s", retry_after=wait, until=until
+        f"too many failed attempts: try again in {wait} s",
+        title=title,
+        retry_after=wait,
+        until=until,
     )
+
+
+WRONG_KEYS = "Too many wrong API keys"  # the title of a key's 429 (sign-in keeps its own)
 
 
 def charge(conn: Connection, attempts: list[tuple[Throttle, str]], now: datetime) -> None:
@@ -58,10 +64,10 @@ def charge(conn: Connection, attempts: list[tuple[Throttle, str]], now: datetime
 
 
 def waiting(conn: Connection, policy: Throttle, value: str, now: datetime) -> None:
-    """Raise TooManyAttempts if ``value`` must wait (a read: nothing is counted)."""
+    """Raise TooManyAttempts if a key from ``value`` must wait (a read: nothing counted)."""
     until = store.locked_until(conn, policy.scope, subject_of(policy, value))
     if until is not None and until > now:
-        raise too_many(until, now)
+        raise too_many(until, now, WRONG_KEYS)
 
 
 def forget(conn: Connection, policy: Throttle, value: str) -> None:
@@ -73,8 +79,8 @@ def refund(conn: Connection, policy: Throttle, value: str) -> None:
 
 
 class Memo:
-    """What this process learnt of waits (address -> until), so an address that must wait
-    is refused without a database read; bounded, since addresses are the clients' to pick."""
+    """What this process learnt of wrong keys' waits (address -> until), so an address that
+    must wait is refused without a database read; bounded (addresses are the clients')."""
 
     def __init__(self) -> None:
         self._until: dict[str, datetime] = {}
@@ -83,7 +89,7 @@ class Memo:
         until = self._until.get(value)
         if until is not None:
             if until > now:
-                raise too_many(until, now)
+                raise too_many(until, now, WRONG_KEYS)
             self._until.pop(value, None)  # threads may clear it meanwhile
 
     def remember(self, value: str, until: datetime) -> None:
