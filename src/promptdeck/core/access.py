@@ -40,11 +40,9 @@ from promptdeck.domain.models import Event, Page
 from promptdeck.errors import (
     AccountNameTaken,
     AccountNotFound,
-    InvalidInput,
     TooManyAttempts,
     Unauthorized,
 )
-from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.store import access as store
 from promptdeck.store.access import PostgresGeneration as PostgresGeneration
 from promptdeck.store.access import SQLiteDataVersion as SQLiteDataVersion
@@ -87,12 +85,6 @@ def _principal(row: PrincipalRow, **extra: Any) -> Principal:
         expires_at=row.expires_at,
         **extra,
     )
-
-
-def _check_limit(limit: int) -> int:
-    if not 1 <= limit <= PAGE_LIMIT_MAX:
-        raise InvalidInput(f"limit must be between 1 and {PAGE_LIMIT_MAX}", field="limit")
-    return limit
 
 
 class Access:
@@ -263,7 +255,7 @@ class Access:
     ) -> Page[Account]:
         """Keys or people, oldest first: only those ``by`` could revoke (no higher role,
         prompts within its own), so a limited admin sees only what it manages."""
-        _check_limit(limit)
+        prompt_rules.check_limit(limit)
         after = prompt_rules.decode_cursor(cursor) if cursor else None
         roles = [r.name for r in Role if r <= by.role]
         found: list[PrincipalRow] = []
@@ -382,7 +374,7 @@ class Access:
         prefixes: tuple[str, ...] = (),
     ) -> Page[AuditEvent]:
         """Every prompt's events, newest first, filtered; keyset-paginated on the event id."""
-        _check_limit(limit)
+        prompt_rules.check_limit(limit)
         prompt_rules.check_filters(prompt=prompt, actor=actor, kind=kind)
         before = prompt_rules.decode_cursor(cursor) if cursor else None
         with self.db.reading() as tx:
