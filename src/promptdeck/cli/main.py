@@ -14,6 +14,7 @@ from promptdeck.cli import (
     outcomes,
     prompts,
     render,
+    sync,
     transfer,
     versions,
     webhooks,
@@ -45,6 +46,7 @@ app.add_typer(webhooks.app, name="webhooks")
 app.command("impact")(impact.impact)
 app.add_typer(alerts.app, name="alerts")
 app.command("outcomes")(outcomes.outcomes)
+app.add_typer(sync.app, name="sync")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -443,11 +443,13 @@ class AsyncClient:
         idempotency_key: str | None = None,
         messages: list[dict[str, Any]] | None = None,
         template_format: str | None = None,
+        contract: dict[str, Any] | None = None,
     ) -> PromptOut:
         """Create a prompt and its first version (active). Retries are safe: each call sends
         an ``Idempotency-Key`` (a fresh one unless given). ``max_versions``: keep at most this
         many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``).
-        ``messages``: the first version is a chat one."""
+        ``messages``: the first version is a chat one; ``contract``: its contract (issue 23),
+        sent as given."""
         return await self._send(
             ops.create_prompt(
                 name,
@@ -461,6 +463,7 @@ class AsyncClient:
                 idempotency_key=idempotency_key,
                 messages=messages,
                 template_format=template_format,
+                contract=contract,
             )
         )
 
@@ -554,11 +557,13 @@ class AsyncClient:
         messages: list[dict[str, Any]] | None = None,
         template_format: str | None = None,
         if_changed: bool = False,
+        contract: dict[str, Any] | None = None,
     ) -> VersionOut:
         """Snapshot ``content`` (default: the working copy) as a new, immutable version. The
         active version stays unless ``activate=True``. ``messages`` makes a chat version;
         ``template_format="jinja"`` opts into sandboxed sections; ``if_changed=True`` returns
-        the latest version instead when nothing changed."""
+        the latest version instead when nothing changed; ``contract``: the version's contract
+        (issue 23), sent as given."""
         return await self._send(
             ops.create_version(
                 prompt,
@@ -571,6 +576,7 @@ class AsyncClient:
                 messages=messages,
                 template_format=template_format,
                 if_changed=if_changed,
+                contract=contract,
             )
         )
 

@@ -439,11 +439,13 @@ class Client:
         idempotency_key: str | None = None,
         messages: list[dict[str, Any]] | None = None,
         template_format: str | None = None,
+        contract: dict[str, Any] | None = None,
     ) -> PromptOut:
         """Create a prompt and its first version (active). Retries are safe: each call sends
         an ``Idempotency-Key`` (a fresh one unless given). ``max_versions``: keep at most this
         many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``).
-        ``messages``: the first version is a chat one."""
+        ``messages``: the first version is a chat one; ``contract``: its contract (issue 23),
+        sent as given."""
         return self._send(
             ops.create_prompt(
                 name,
@@ -457,6 +459,7 @@ class Client:
                 idempotency_key=idempotency_key,
                 messages=messages,
                 template_format=template_format,
+                contract=contract,
             )
         )
 
@@ -550,11 +553,13 @@ class Client:
         messages: list[dict[str, Any]] | None = None,
         template_format: str | None = None,
         if_changed: bool = False,
+        contract: dict[str, Any] | None = None,
     ) -> VersionOut:
         """Snapshot ``content`` (default: the working copy) as a new, immutable version. The
         active version stays unless ``activate=True``. ``messages`` makes a chat version;
         ``template_format="jinja"`` opts into sandboxed sections; ``if_changed=True`` returns
-        the latest version instead when nothing changed."""
+        the latest version instead when nothing changed; ``contract``: the version's contract
+        (issue 23), sent as given."""
         return self._send(
             ops.create_version(
                 prompt,
@@ -567,6 +572,7 @@ class Client:
                 messages=messages,
                 template_format=template_format,
                 if_changed=if_changed,
+                contract=contract,
             )
         )
 
