@@ -59,6 +59,8 @@ COMMANDS = [
     ["webhooks", "rm"],
     ["webhooks", "deliveries"],
     ["webhooks", "test"],
+    ["sync", "pull"],
+    ["sync", "push"],
 ]  # fmt: skip  (serve and db are documented with the server)
 
 
