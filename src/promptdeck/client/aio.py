@@ -16,6 +16,7 @@ import httpx
 
 from promptdeck import limits
 from promptdeck.client import _ops as ops
+from promptdeck.client import _otel as otel
 from promptdeck.client import webhooks as webhook_calls
 from promptdeck.client._background import AsyncBackground
 from promptdeck.client._changes import READ_TIMEOUT_S, ChangesState, SseParser
@@ -313,9 +314,11 @@ class AsyncClient:
 
         >>> prompt = await client.get_active("support-reply")
         """
-        return await self._with_includes(
+        found = await self._with_includes(
             await self._active(prompt, label, fallback, fallback_model_config)
         )
+        found.annotate()
+        return found
 
     async def _active(
         self,
@@ -586,7 +589,10 @@ class AsyncClient:
         """Render on the server (includes resolved there): the active version, or
         ``version`` (a number, label or version name). To render with no request, use
         ``(await get_active(prompt)).render(**variables)``."""
-        return await self._send(ops.render(prompt, variables, version=version))
+        out = await self._send(ops.render(prompt, variables, version=version))
+        label = "active" if version is None else None
+        otel.annotate(out.prompt_name, out.version.id, label=label)
+        return out
 
     async def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
         """What a version includes."""

@@ -15,6 +15,7 @@ import httpx
 
 from promptdeck import limits
 from promptdeck.client import _ops as ops
+from promptdeck.client import _otel as otel
 from promptdeck.client import webhooks as webhook_calls
 from promptdeck.client._background import Background
 from promptdeck.client._changes import READ_TIMEOUT_S, ChangesState, SseParser
@@ -311,7 +312,9 @@ class Client:
 
         >>> prompt = client.get_active("support-reply")
         """
-        return self._with_includes(self._active(prompt, label, fallback, fallback_model_config))
+        found = self._with_includes(self._active(prompt, label, fallback, fallback_model_config))
+        found.annotate()
+        return found
 
     def _active(
         self,
@@ -582,7 +585,10 @@ class Client:
         """Render on the server (includes resolved there): the active version, or
         ``version`` (a number, label or version name). To render with no request, use
         ``(get_active(prompt)).render(**variables)``."""
-        return self._send(ops.render(prompt, variables, version=version))
+        out = self._send(ops.render(prompt, variables, version=version))
+        label = "active" if version is None else None
+        otel.annotate(out.prompt_name, out.version.id, label=label)
+        return out
 
     def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
         """What a version includes."""
