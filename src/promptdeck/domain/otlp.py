@@ -46,6 +46,9 @@ SCORE = "promptdeck.score"
 TAG_PREFIX = "promptdeck."
 STATUS_ERROR = 2
 _MEASURES = frozenset({COST, SCORE})
+# The keys read from a named span (and every promptdeck.* one); the others are skipped.
+_WANTED = frozenset({PROMPT_NAME, PROMPT_VERSION, *INPUT_TOKENS, *OUTPUT_TOKENS})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NS_PER_MS = 1_000_000
 _INT64_MAX = 2**63 - 1
 
@@ -121,35 +124,61 @@ def _tags(attributes: dict[str, Any]) -> dict[str, str]:
     return tags
 
 
-def _outcome(span: _Span, now: datetime, out: Decoded) -> None:
+@dataclass(slots=True)
+class _Context:
+    """What one decode checks once: the time window (ns) and names and versions seen."""
+
+    low_ns: int
+    high_ns: int
+    names: dict[str, bool] = field(default_factory=dict)
+    versions: dict[str, int | None] = field(default_factory=dict)
+
+    @classmethod
+    def at(cls, now: datetime) -> _Context:
+        now_ns = int((now - _EPOCH) / timedelta(microseconds=1)) * 1000
+        low = now_ns - limits.OUTCOME_PAST_DAYS_MAX * 86_400 * 10**9
+        return cls(low, now_ns + limits.OUTCOME_FUTURE_S_MAX * 10**9)
+
+    def name_ok(self, name: str) -> bool:
+        ok = self.names.get(name)
+        if ok is None:
+            ok = self.names[name] = 1 <= len(name) <= limits.PROMPT_NAME_MAX and values.is_text(
+                name
+            )
+        return ok
+
+    def version(self, text: str) -> int | None:
+        if text not in self.versions:
+            found = values.parse_id(text)
+            self.versions[text] = found if found else None
+        return self.versions[text]
+
+
+def _outcome(span: _Span, ctx: _Context, out: Decoded) -> None:
     attributes = span.attributes
     name, version = attributes.get(PROMPT_NAME), attributes.get(PROMPT_VERSION)
     if not isinstance(name, str) or not isinstance(version, str):
         out.unnamed += 1
         return
-    version_id = values.parse_id(version)
-    if (
-        version_id is None
-        or version_id < 1
-        or not 1 <= len(name) <= limits.PROMPT_NAME_MAX
-        or not values.is_text(name)
-    ):
+    version_id = ctx.version(version)
+    if version_id is None or not ctx.name_ok(name):
         out.unnamed += 1
         return
+    end = span.end_ns
     at: datetime | None = None
-    if span.end_ns > 0:
-        at = datetime.fromtimestamp(span.end_ns // 1_000_000_000, UTC) + timedelta(
-            microseconds=(span.end_ns % 1_000_000_000) // 1000
-        )
-        if at > now + timedelta(seconds=limits.OUTCOME_FUTURE_S_MAX):
+    if end > 0:
+        if end > ctx.high_ns:
             out.reject(f"{name}@{version_id}: ends over {limits.OUTCOME_FUTURE_S_MAX} s ahead")
             return
-        if at < now - timedelta(days=limits.OUTCOME_PAST_DAYS_MAX):
+        if end < ctx.low_ns:
             out.reject(f"{name}@{version_id}: older than {limits.OUTCOME_PAST_DAYS_MAX} days")
             return
+        at = _EPOCH + timedelta(microseconds=end // 1000)
     latency: float | None = None
-    if span.start_ns > 0 and span.end_ns >= span.start_ns:
-        latency = _number((span.end_ns - span.start_ns) / _NS_PER_MS, limits.OUTCOME_LATENCY_MS_MAX)
+    if 0 < span.start_ns <= end:
+        latency = (end - span.start_ns) / _NS_PER_MS
+        if latency > limits.OUTCOME_LATENCY_MS_MAX:
+            latency = None
     out.outcomes.append(
         Outcome(
             prompt=name,
@@ -168,6 +197,7 @@ def _outcome(span: _Span, now: datetime, out: Decoded) -> None:
 
 def _fold(spans: Iterable[_Span | None], now: datetime) -> Decoded:
     out = Decoded()
+    ctx = _Context.at(now)
     for span in spans:
         out.spans += 1
         if out.spans > limits.OTLP_SPANS_MAX:
@@ -177,7 +207,7 @@ def _fold(spans: Iterable[_Span | None], now: datetime) -> Decoded:
         if span is None:  # named nothing: its attributes were not even collected
             out.unnamed += 1
         else:
-            _outcome(span, now, out)
+            _outcome(span, ctx, out)
     return out
 
 
@@ -200,7 +230,11 @@ def _pb_spans(request: Any) -> Iterator[_Span | None]:
     for resource_spans in request.resource_spans:
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
-                kept = span.attributes[: limits.OTLP_ATTRIBUTES_MAX]
+                kept = [
+                    kv
+                    for kv in span.attributes[: limits.OTLP_ATTRIBUTES_MAX]
+                    if kv.key in _WANTED or kv.key.startswith(TAG_PREFIX)
+                ]
                 if not any(kv.key == PROMPT_NAME for kv in kept):
                     yield None
                     continue
@@ -314,7 +348,7 @@ def _json_spans(body: dict[str, Any]) -> Iterator[_Span | None]:
                 attributes: dict[str, Any] = {}
                 for n, kv in enumerate(raw):
                     key = kv.get("key") if isinstance(kv, dict) else None
-                    if isinstance(key, str):
+                    if isinstance(key, str) and (key in _WANTED or key.startswith(TAG_PREFIX)):
                         attributes[key] = _json_value(
                             kv.get("value"), f"{where}.attributes[{n}].value"
                         )
