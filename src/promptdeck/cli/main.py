@@ -11,6 +11,7 @@ from promptdeck.cli import (
     impact,
     keys,
     labels,
+    mcp,
     outcomes,
     prompts,
     render,
@@ -47,6 +48,7 @@ app.command("impact")(impact.impact)
 app.add_typer(alerts.app, name="alerts")
 app.command("outcomes")(outcomes.outcomes)
 app.add_typer(sync.app, name="sync")
+app.command("mcp")(mcp.mcp)
 
 
 if __name__ == "__main__":  # pragma: no cover

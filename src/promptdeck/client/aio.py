@@ -48,6 +48,7 @@ from promptdeck.schemas import (
     LabelMoveOut,
     LabelOut,
     MovedOut,
+    MoveOut,
     Page,
     PromptOut,
     PromptRecord,
@@ -186,7 +187,8 @@ class AsyncClient:
 
     ``subscribe=True`` (or a list of prompt names) follows GET /changes in the background
     from the first `get_active`: each pushed move expires that prompt's cached copy at once,
-    the TTL applies while the stream is down, and `aclose` stops it.
+    the TTL applies while the stream is down, and `aclose` stops it. ``on_move`` is called
+    with each pushed move (`MoveOut`), after the cache has forgotten it; it must not block.
     """
 
     def __init__(
@@ -208,6 +210,7 @@ class AsyncClient:
         outcome_queue_size: int = 10_000,
         outcome_batch_size: int = 500,
         outcome_interval: float = 1.0,
+        on_move: Callable[[MoveOut], None] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.retry = RetryPolicy(retries=retries, backoff=backoff)
@@ -227,7 +230,7 @@ class AsyncClient:
         self.changes: AsyncChanges | None = None
         if subscribe is not False:
             names = None if subscribe is True else frozenset(_names(subscribe))
-            state = ChangesState(self.cache, prompts=names or None)
+            state = ChangesState(self.cache, prompts=names or None, on_move=on_move)
             self.changes = AsyncChanges(self._http, state, timeout)
         # prompt.report(...): a bounded queue, sent in batches from the background.
         self.outcomes = OutcomeQueue(outcome_queue_size, outcome_batch_size)
@@ -283,6 +286,12 @@ class AsyncClient:
             if not page.next_cursor:
                 return
             cursor = page.next_cursor
+
+    def follow_changes(self) -> None:
+        """Start following GET /changes now (with ``subscribe=``), not at the first
+        `get_active`."""
+        if self.changes is not None:
+            self.changes.start()
 
     # --- the hot path ---------------------------------------------------------------------
 

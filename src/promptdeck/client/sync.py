@@ -47,6 +47,7 @@ from promptdeck.schemas import (
     LabelMoveOut,
     LabelOut,
     MovedOut,
+    MoveOut,
     Page,
     PromptOut,
     PromptRecord,
@@ -185,7 +186,8 @@ class Client:
 
     ``subscribe=True`` (or a list of prompt names) follows GET /changes in the background
     from the first `get_active`: each pushed move expires that prompt's cached copy at once,
-    the TTL applies while the stream is down, and `close` stops it.
+    the TTL applies while the stream is down, and `close` stops it. ``on_move`` is called
+    with each pushed move (`MoveOut`), after the cache has forgotten it; it must not block.
     """
 
     def __init__(
@@ -207,6 +209,7 @@ class Client:
         outcome_queue_size: int = 10_000,
         outcome_batch_size: int = 500,
         outcome_interval: float = 1.0,
+        on_move: Callable[[MoveOut], None] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.retry = RetryPolicy(retries=retries, backoff=backoff)
@@ -226,7 +229,7 @@ class Client:
         self.changes: Changes | None = None
         if subscribe is not False:
             names = None if subscribe is True else frozenset(_names(subscribe))
-            state = ChangesState(self.cache, prompts=names or None)
+            state = ChangesState(self.cache, prompts=names or None, on_move=on_move)
             self.changes = Changes(self._http, state, timeout)
         # prompt.report(...): a bounded queue, sent in batches from the background.
         self.outcomes = OutcomeQueue(outcome_queue_size, outcome_batch_size)
@@ -281,6 +284,12 @@ class Client:
             if not page.next_cursor:
                 return
             cursor = page.next_cursor
+
+    def follow_changes(self) -> None:
+        """Start following GET /changes now (with ``subscribe=``), not at the first
+        `get_active`."""
+        if self.changes is not None:
+            self.changes.start()
 
     # --- the hot path ---------------------------------------------------------------------
 

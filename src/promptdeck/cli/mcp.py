@@ -1,0 +1,40 @@
+"""`promptdeck mcp`: the registry's prompts for AI assistants, over MCP's stdio transport
+(docs/mcp.md)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Url
+from promptdeck.cli.output import api_command, err_console
+
+
+@api_command
+def mcp(
+    label: Annotated[
+        str,
+        typer.Option(
+            "--label",
+            help="The label whose version is listed and rendered; a prompt without it: active.",
+        ),
+    ] = "production",
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    actor: Actor = None,
+) -> None:
+    """Serve the registry's prompts over MCP on standard input and output (for Claude
+    Desktop, editors, agents): prompts/list, prompts/get rendered by the server, list-changed
+    notifications when a label moves, and tools to read history and diffs and to propose a
+    deploy request."""
+    try:
+        import anyio
+
+        from promptdeck.mcp_server import stdio
+    except ImportError:
+        err_console.print("promptdeck mcp needs the MCP SDK: pip install 'promptdeck[mcp]'")
+        raise typer.Exit(2) from None
+    logging.basicConfig(level=logging.WARNING)  # standard error: standard output is MCP's
+    anyio.run(stdio.serve, url, api_key, actor, label)
