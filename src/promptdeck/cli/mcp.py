@@ -21,6 +21,15 @@ def mcp(
             help="The label whose version is listed and rendered; a prompt without it: active.",
         ),
     ] = "production",
+    http: Annotated[
+        int | None,
+        typer.Option(
+            "--http",
+            help="Serve the streamable HTTP transport at http://127.0.0.1:PORT/mcp instead of "
+            "stdio (every caller acts with this process's key).",
+            show_default=False,
+        ),
+    ] = None,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
     actor: Actor = None,
@@ -32,9 +41,12 @@ def mcp(
     try:
         import anyio
 
-        from promptdeck.mcp_server import stdio
+        from promptdeck.mcp_server import run
     except ImportError:
         err_console.print("promptdeck mcp needs the MCP SDK: pip install 'promptdeck[mcp]'")
         raise typer.Exit(2) from None
     logging.basicConfig(level=logging.WARNING)  # standard error: standard output is MCP's
-    anyio.run(stdio.serve, url, api_key, actor, label)
+    if http is None:
+        anyio.run(run.serve, url, api_key, actor, label)
+    else:
+        anyio.run(run.serve_http, url, api_key, actor, label, "127.0.0.1", http)
