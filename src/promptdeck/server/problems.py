@@ -35,6 +35,9 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.RolloutNotFound: 404,
     errors.RolloutInProgress: 409,
     errors.RolloutStateConflict: 409,
+    errors.ContractInvalid: 422,
+    errors.VariablesInvalid: 422,
+    errors.VariablesTooLarge: 422,
 }
 
 RETRY_AFTER_SECONDS = "1"  # sent with every 503
