@@ -61,6 +61,7 @@ COMMANDS = [
     ["webhooks", "test"],
     ["sync", "pull"],
     ["sync", "push"],
+    ["mcp"],
 ]  # fmt: skip  (serve and db are documented with the server)
 
 
