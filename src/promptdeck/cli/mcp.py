@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 
-from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Url
-from promptdeck.cli.output import api_command, err_console
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.output import err_console
 
 
-@api_command
+@connected(json=False)
 def mcp(
+    cli: Cli,
     label: Annotated[
         str,
         typer.Option(
@@ -30,9 +31,6 @@ def mcp(
             show_default=False,
         ),
     ] = None,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Serve the registry's prompts over MCP on standard input and output (for Claude
     Desktop, editors, agents): prompts/list, prompts/get rendered by the server, list-changed
@@ -46,7 +44,8 @@ def mcp(
         err_console.print("promptdeck mcp needs the MCP SDK: pip install 'promptdeck[mcp]'")
         raise typer.Exit(2) from None
     logging.basicConfig(level=logging.WARNING)  # standard error: standard output is MCP's
+    connection = (cli.url, cli.api_key, cli.actor, label)
     if http is None:
-        anyio.run(run.serve, url, api_key, actor, label)
+        anyio.run(run.serve, *connection)
     else:
-        anyio.run(run.serve_http, url, api_key, actor, label, "127.0.0.1", http)
+        anyio.run(run.serve_http, *connection, "127.0.0.1", http)

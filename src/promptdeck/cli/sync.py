@@ -14,8 +14,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Url
-from promptdeck.cli.output import api_command, client, console, err_console
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.output import console, err_console
 from promptdeck.client import Client
 from promptdeck.domain import promptfiles, syncplan
 from promptdeck.domain.promptfiles import PromptFile
@@ -141,36 +141,34 @@ def file_of(c: Client, prompt: PromptOut, version: VersionOut) -> PromptFile:
 
 
 @app.command("pull")
-@api_command
+@connected(json=False)
 def pull(
+    cli: Cli,
     directory: Directory,
     prompt: Annotated[
         list[str] | None,
         typer.Option("--prompt", "-p", help="Only this prompt (repeat for more); default: all."),
     ] = None,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Write each prompt's latest version into DIR (one file each) and the lock file."""
     directory.mkdir(parents=True, exist_ok=True)
     lock = read_lock(directory)
     where = {entry.prompt: path for path, entry in lock.items()}
     written = 0
-    with client(url, api_key, actor) as c:
-        prompts = [c.get_prompt(p) for p in prompt] if prompt else list(c.iter_prompts())
-        for p in prompts:
-            version = latest_version(c, p.name)
-            f = file_of(c, p, version)
-            path = where.get(p.name, "")
-            if not path.endswith(f.suffix):  # new here, or its kind changed
-                lock.pop(path, None)
-                path = f"{p.name}{f.suffix}"
-            target = directory / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(promptfiles.dump(f))
-            lock[path] = lock_entry(p, version.id, version.number, version.content_hash)
-            written += 1
+    c = cli.client
+    prompts = [c.get_prompt(p) for p in prompt] if prompt else list(c.iter_prompts())
+    for p in prompts:
+        version = latest_version(c, p.name)
+        f = file_of(c, p, version)
+        path = where.get(p.name, "")
+        if not path.endswith(f.suffix):  # new here, or its kind changed
+            lock.pop(path, None)
+            path = f"{p.name}{f.suffix}"
+        target = directory / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(promptfiles.dump(f))
+        lock[path] = lock_entry(p, version.id, version.number, version.content_hash)
+        written += 1
     write_lock(directory, {p: e for p, e in lock.items() if (directory / p).exists()})
     console.print(
         f"pulled {written} prompt{'s' if written != 1 else ''} into {escape(str(directory))}"
@@ -280,8 +278,9 @@ def apply(c: Client, step: Step, remote: Remote | None) -> LockEntry:
 
 
 @app.command("push")
-@api_command
+@connected
 def push(
+    cli: Cli,
     directory: Directory,
     label: Annotated[
         list[str] | None,
@@ -300,38 +299,34 @@ def push(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite prompts changed on the server since.")
     ] = False,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Make a version for each file that changed, set changed descriptions and tags, and
     move the labels each file lists (and `--label`). Refuses everything, changing nothing,
     when a prompt changed on the server since the last sync (unless `--force`)."""
     if not directory.is_dir():
         raise InvalidInput(f"{directory} is not a folder", field="directory")
-    with client(url, api_key, actor) as c:
-        steps, remotes = plan(c, directory, list(label or []), force)
-        show(steps, as_json)
-        conflicts = [s for s in steps if s.action == "conflict"]
-        if conflicts:
-            err_console.print(
-                f"[bold red]{len(conflicts)} conflict{'s' if len(conflicts) > 1 else ''}[/]: "
-                "nothing was pushed"
-            )
-            raise typer.Exit(1)
-        if plan_only:
-            raise typer.Exit(syncplan.EXIT_PENDING if any(s.pending for s in steps) else 0)
-        lock = read_lock(directory)
-        try:
-            for step in steps:
-                remote = remotes[step.path]
-                if step.pending:
-                    lock[step.path] = apply(c, step, remote)
-                elif remote is not None:  # in step with the server: recorded as synced
-                    lock[step.path] = entry_of(step.file.name, remote)
-        finally:  # what was pushed is recorded even when a later file fails
-            write_lock(directory, {p: e for p, e in lock.items() if p in remotes})
+    c = cli.client
+    steps, remotes = plan(c, directory, list(label or []), force)
+    show(steps, cli.as_json)
+    conflicts = [s for s in steps if s.action == "conflict"]
+    if conflicts:
+        err_console.print(
+            f"[bold red]{len(conflicts)} conflict{'s' if len(conflicts) > 1 else ''}[/]: "
+            "nothing was pushed"
+        )
+        raise typer.Exit(1)
+    if plan_only:
+        raise typer.Exit(syncplan.EXIT_PENDING if any(s.pending for s in steps) else 0)
+    lock = read_lock(directory)
+    try:
+        for step in steps:
+            remote = remotes[step.path]
+            if step.pending:
+                lock[step.path] = apply(c, step, remote)
+            elif remote is not None:  # in step with the server: recorded as synced
+                lock[step.path] = entry_of(step.file.name, remote)
+    finally:  # what was pushed is recorded even when a later file fails
+        write_lock(directory, {p: e for p, e in lock.items() if p in remotes})
 
 
 def entry_of(name: str, remote: Remote, meta: str | None = None) -> LockEntry:
