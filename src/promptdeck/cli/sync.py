@@ -141,7 +141,7 @@ def file_of(c: Client, prompt: PromptOut, version: VersionOut) -> PromptFile:
 
 
 @app.command("pull")
-@connected(json=False)
+@connected
 def pull(
     cli: Cli,
     directory: Directory,
@@ -154,7 +154,7 @@ def pull(
     directory.mkdir(parents=True, exist_ok=True)
     lock = read_lock(directory)
     where = {entry.prompt: path for path, entry in lock.items()}
-    written = 0
+    written: list[str] = []
     c = cli.client
     prompts = [c.get_prompt(p) for p in prompt] if prompt else list(c.iter_prompts())
     for p in prompts:
@@ -168,11 +168,11 @@ def pull(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(promptfiles.dump(f))
         lock[path] = lock_entry(p, version.id, version.number, version.content_hash)
-        written += 1
+        written.append(path)
     write_lock(directory, {p: e for p, e in lock.items() if (directory / p).exists()})
-    console.print(
-        f"pulled {written} prompt{'s' if written != 1 else ''} into {escape(str(directory))}"
-    )
+    plural = "" if len(written) == 1 else "s"
+    sentence = f"pulled {len(written)} prompt{plural} into {escape(str(directory))}"
+    cli.show({"directory": str(directory), "files": written}, sentence)
 
 
 # --- push --------------------------------------------------------------------------------------
