@@ -12,9 +12,11 @@ from promptdeck.cli import (
     impact,
     keys,
     labels,
+    mcp,
     outcomes,
     prompts,
     render,
+    sync,
     test_sets,
     transfer,
     versions,
@@ -47,6 +49,8 @@ app.add_typer(webhooks.app, name="webhooks")
 app.command("impact")(impact.impact)
 app.add_typer(alerts.app, name="alerts")
 app.command("outcomes")(outcomes.outcomes)
+app.add_typer(sync.app, name="sync")
+app.command("mcp")(mcp.mcp)
 app.add_typer(test_sets.app, name="test-sets")
 app.add_typer(evaluations.app, name="eval")
 app.add_typer(evaluations.gates_app, name="gates")
