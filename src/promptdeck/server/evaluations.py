@@ -71,6 +71,9 @@ class Runner:
         self._finished: asyncio.Queue[Worked] = asyncio.Queue()
 
     def start(self) -> None:
+        # A queue belongs to the loop that first used it: an app started again (each
+        # TestClient has a loop of its own) needs a new one.
+        self._finished = asyncio.Queue()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="evaluations")
 
     async def stop(self) -> None:
