@@ -10,6 +10,15 @@
 export { Client, PinnedCache, type ClientOptions, type GetActiveOptions, type Logger } from "./client.js";
 export { ActiveCache, CacheStats, SingleFlight, type Clock } from "./cache.js";
 export { Changes, ChangesState, LineSplitter, SseParser, type SseEvent } from "./changes.js";
+export {
+  checkContract,
+  checkPattern,
+  contractVariableCheck,
+  NOT_JSON,
+  Pattern,
+  PatternError,
+  type Contract,
+} from "./contracts/index.js";
 export * from "./errors.js";
 export { DEFAULT_URL, VERSION, type Call, type Fetch, type FetchInit, type FetchResponse } from "./http.js";
 export { Operations } from "./operations.js";

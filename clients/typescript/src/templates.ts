@@ -10,6 +10,7 @@
  * A value is inserted as is, never rendered again; a non-string value as Python's JSON.
  */
 
+import { contractVariableCheck } from "./contracts/index.js";
 import { MissingVariables, RenderTooLarge, TemplateInvalid } from "./errors.js";
 import { byCodePoint, codePoints, isJsonLike, NotJson, pyJson } from "./pyjson.js";
 
@@ -75,19 +76,21 @@ export class IncludeRef {
 export type Resolver = (ref: IncludeRef) => string;
 
 /**
- * The hook for a contract's variable checks (a JSON Schema subset that a version may carry):
- * called with the version's contract and the values before anything is rendered; it throws
- * (an `InvalidInput`) to refuse them. Installed with `setVariableCheck`.
+ * The contract's variable checks (docs/contracts.md): called with the version's contract and
+ * the values before anything is rendered; it throws (an `InvalidInput`: `VariablesInvalid`
+ * listing every failing path) to refuse them. The default is `contractVariableCheck`, the
+ * server's and the Python client's checks; `setVariableCheck` replaces it (null: none).
  */
 export type VariableCheck = (contract: unknown, values: Variables) => void;
-let variableCheck: VariableCheck | null = null;
+let variableCheck: VariableCheck | null = contractVariableCheck;
 
-/** Install (or remove, with null) the contract check every render of a version with a contract runs. */
+/** Install the contract check every render of a version with a contract runs (null: none;
+ * `contractVariableCheck` is the default). */
 export function setVariableCheck(check: VariableCheck | null): void {
   variableCheck = check;
 }
 
-/** Whether a contract check is installed (the conformance runner skips contract cases without). */
+/** Whether a contract check is installed (the default one is). */
 export function hasVariableCheck(): boolean {
   return variableCheck !== null;
 }

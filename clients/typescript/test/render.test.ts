@@ -17,6 +17,7 @@ import {
   render,
   renderedValue,
   setVariableCheck,
+  contractVariableCheck,
   TemplateInvalid,
   InvalidInput,
   type Rendered,
@@ -173,7 +174,7 @@ test("a contract check installed with setVariableCheck runs before a version wit
     assert.equal(withContract.render({ name: "Ada" }), "Hi Ada");
     assert.deepEqual(seen, [{ type: "object" }, { type: "object" }]);
   } finally {
-    setVariableCheck(null);
+    setVariableCheck(contractVariableCheck); // the default, for the tests after this one
     await client.close();
   }
 });
