@@ -20,6 +20,7 @@ export {
   type Contract,
 } from "./contracts/index.js";
 export * from "./errors.js";
+export * as limits from "./limits.js";
 export { DEFAULT_URL, VERSION, type Call, type Fetch, type FetchInit, type FetchResponse } from "./http.js";
 export { Operations } from "./operations.js";
 export {
