@@ -24,7 +24,12 @@ export function isObject(value: unknown): value is Record<string, unknown> | Map
 }
 
 export function entriesOf(value: Record<string, unknown> | Map<unknown, unknown>): Array<[unknown, unknown]> {
-  return value instanceof Map ? [...value] : Object.entries(value);
+  if (value instanceof Map) return [...value];
+  // Object.keys and lookups: Object.entries takes several times as long on a large object.
+  const keys = Object.keys(value);
+  const out = new Array<[unknown, unknown]>(keys.length);
+  for (let i = 0; i < keys.length; i++) out[i] = [keys[i], value[keys[i] as string]];
+  return out;
 }
 
 /** Not JSON a contract may hold: the message says why (as `domain/values.py`'s ValueError). */

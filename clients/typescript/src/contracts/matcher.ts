@@ -110,7 +110,7 @@ interface DState {
   /** CHAR instructions waiting for a character, and EOL ones waiting for the end. */
   readonly pcs: Int32Array;
   readonly match: boolean;
-  readonly next: Map<number, DState>;
+  readonly next: Array<DState | undefined>; // by character class
   endMatch: boolean | null;
 }
 
@@ -122,6 +122,7 @@ export class Matcher {
   private readonly ascii = new Int32Array(128);
   private cache = new Map<string, DState>();
   private start: DState | null = null;
+  private anchored: boolean | null = null;
   private readonly mark: Int32Array;
   private generation = 0;
   private readonly stack: number[] = [];
@@ -190,16 +191,16 @@ export class Matcher {
       }
     }
     const pcs = Int32Array.from(kept).sort();
-    if (atEnd) return { pcs, match, next: new Map(), endMatch: match };
+    if (atEnd) return { pcs, match, next: [], endMatch: match };
     const key = pcs.join(",") + (match ? "!" : "");
     const found = this.cache.get(key);
     if (found !== undefined) return found;
     if (this.cache.size >= STATES_CACHED_MAX) {
       // Start again: unlink every state, so the dropped ones can be collected.
-      for (const old of this.cache.values()) old.next.clear();
+      for (const old of this.cache.values()) old.next.length = 0;
       this.cache = new Map();
     }
-    const made: DState = { pcs, match, next: new Map(), endMatch: null };
+    const made: DState = { pcs, match, next: [], endMatch: null };
     this.cache.set(key, made);
     return made;
   }
@@ -213,7 +214,7 @@ export class Matcher {
     }
     seeds.push(0); // a search: a match may start at the next position too
     const next = this.closure(seeds, false, false);
-    state.next.set(cls, next);
+    state.next[cls] = next;
     return next;
   }
 
@@ -228,10 +229,14 @@ export class Matcher {
   test(text: string): boolean {
     if (text.length === 0) return this.closure([0], true, true).match;
     this.start ??= this.closure([0], true, false);
+    // Anchored at the start (every branch begins with ^): a search restarted later finds
+    // nothing, so a state with no thread left can never match.
+    this.anchored ??= this.closure([0], false, false).pcs.length === 0;
     let state = this.start;
     const n = text.length;
     for (let i = 0; i < n; i++) {
       if (state.match) return true;
+      if (state.pcs.length === 0 && this.anchored) return false;
       let c = text.charCodeAt(i);
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
         const d = text.charCodeAt(i + 1);
@@ -241,7 +246,7 @@ export class Matcher {
         }
       }
       const cls = c < 128 ? (this.ascii[c] as number) : this.classSlow(c);
-      state = state.next.get(cls) ?? this.step(state, cls);
+      state = state.next[cls] ?? this.step(state, cls);
     }
     return state.match || this.ended(state, false);
   }
