@@ -10,6 +10,8 @@ from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
 from promptdeck.core.webhooks import Webhooks
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, MoveLabel, ProposeDeploy
 from tests.access.conftest import Keys, bearer, snapshot
 from tests.support.load import figure
 
@@ -123,14 +125,20 @@ class Cell:
     def request(self, caller: str, method: str, path: str) -> Any:
         n = self.n
         prompt = f"team-m{n}" if caller == "inside" else f"m{n}"
-        created = self.registry.create_prompt(prompt, content="one", actor="setup").prompt
-        second = self.registry.create_version(prompt, content="two", actor="setup").version
+        created = self.registry.create_prompt(
+            CreatePrompt(prompt, content="one"), Caller.local("setup")
+        ).prompt
+        second = self.registry.create_version(
+            CreateVersion(prompt, content="two"), Caller.local("setup")
+        ).version
         admin = bearer(self.keys.admin)
         self.api.post("/keys", json={"name": f"k{n}", "role": "read"}, headers=admin)
         # Labels: `production` serves version 1; another caller asks to move it to 2.
-        self.registry.move_label(prompt, "production", created.active_version_id, actor="setup")
+        self.registry.move_label(
+            MoveLabel(prompt, "production", created.active_version_id), Caller.local("setup")
+        )
         proposed = self.registry.propose_deploy(
-            prompt, "production", second.id, reason="matrix", actor="setup"
+            ProposeDeploy(prompt, "production", second.id, reason="matrix"), Caller.local("setup")
         )
         # Paused: nothing is queued for it, so no delivery worker touches the database. One
         # at a time (a server keeps at most limits.WEBHOOKS_MAX).

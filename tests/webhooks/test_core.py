@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from promptdeck.core import Registry, announce
 from promptdeck.core.webhooks import Webhooks
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from promptdeck.domain.webhooks import Attempt, Retry
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
@@ -22,7 +24,7 @@ def test_a_claimed_delivery_is_nobody_elses_until_its_lease_ends(registry: Regis
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
     hooks = Webhooks(registry.engine, clock=lambda: now[0])
     hooks.create("http://127.0.0.1:9/")
-    Registry(registry.engine, clock=lambda: now[0]).create_prompt("p")
+    Registry(registry.engine, clock=lambda: now[0]).create_prompt(CreatePrompt("p"), SYSTEM)
     first = hooks.claim("one", lease=timedelta(seconds=30))
     assert first
     assert hooks.claim("two", lease=timedelta(seconds=30)) == []
@@ -66,9 +68,11 @@ def test_a_retention_archive_told_by_its_creation_is_still_a_version_archived_de
 ) -> None:
     hooks = Webhooks(registry.engine)
     hooks.create("http://127.0.0.1:9/", events=["version.archived"])
-    registry.create_prompt("p", content="v1", max_versions=2)
-    v2 = registry.create_version("p", content="v2")
-    registry.create_version("p", content="v3")  # over the limit: archives #2 (#1 is active)
+    registry.create_prompt(CreatePrompt("p", content="v1", max_versions=2), SYSTEM)
+    v2 = registry.create_version(CreateVersion("p", content="v2"), SYSTEM)
+    registry.create_version(
+        CreateVersion("p", content="v3"), SYSTEM
+    )  # over the limit: archives #2 (#1 is active)
     (out,) = hooks.claim("w", lease=timedelta(minutes=1))
     body = json.loads(out.body)
     assert out.kind == body["type"] == "version.archived"
@@ -89,17 +93,17 @@ def test_migration_0008_goes_down_to_0007_and_up_again(database_url: str) -> Non
     try:
         migrate.upgrade(engine)
         Webhooks(engine).create("http://127.0.0.1:9/")
-        Registry(engine).create_prompt("p")
+        Registry(engine).create_prompt(CreatePrompt("p"), SYSTEM)
         migrate.downgrade(engine, "0007")
         assert migrate.current(engine) == "0007"
         tables = set(sa.inspect(engine).get_table_names())
         assert not {"webhooks", "webhook_deliveries"} & tables
-        assert Registry(engine).get_prompt("p").name == "p"
+        assert Registry(engine).get_prompt("p", SYSTEM).name == "p"
         migrate.upgrade(engine)
         assert {"webhooks", "webhook_deliveries"} <= set(sa.inspect(engine).get_table_names())
         hooks = Webhooks(engine)
         hook = hooks.create("http://127.0.0.1:9/").hook
-        Registry(engine).create_version("p", content="after")
+        Registry(engine).create_version(CreateVersion("p", content="after"), SYSTEM)
         assert [d.kind for d in hooks.deliveries(hook.id).items] == ["version.created"]
     finally:
         engine.dispose()
@@ -109,9 +113,9 @@ def test_hooks_for_events_of_several_prompts_are_the_global_ones_and_each_prompt
     registry: Registry,
 ) -> None:
     hooks = Webhooks(registry.engine)
-    a = registry.create_prompt("a").prompt
-    b = registry.create_prompt("b").prompt
-    registry.create_prompt("c")
+    a = registry.create_prompt(CreatePrompt("a"), SYSTEM).prompt
+    b = registry.create_prompt(CreatePrompt("b"), SYSTEM).prompt
+    registry.create_prompt(CreatePrompt("c"), SYSTEM)
     everyone = hooks.create("http://127.0.0.1:9/", enabled=True).hook
     own_a = hooks.create("http://127.0.0.1:9/", prompt="a").hook
     own_b = hooks.create("http://127.0.0.1:9/", prompt="b").hook

@@ -12,6 +12,9 @@ from promptdeck.client._http import Call, seg
 from promptdeck.schemas import (
     ActiveOut,
     AlertOut,
+    AlertSet,
+    DeployCreate,
+    DeployDecision,
     DeployOut,
     EventOut,
     ImpactOut,
@@ -19,17 +22,24 @@ from promptdeck.schemas import (
     IncludeOut,
     LabelMoveOut,
     LabelOut,
+    LabelPatch,
+    LabelSet,
     MovedOut,
     OutcomesOut,
     Page,
+    PromptCreate,
     PromptOut,
+    PromptPatch,
     PromptRecord,
     RawOutcomeOut,
     RawOutcomesOut,
+    RenderIn,
     RenderOut,
     RollbackOut,
     StorageOut,
+    VersionCreate,
     VersionOut,
+    VersionPurge,
     VersionSummaryOut,
 )
 
@@ -75,6 +85,14 @@ def _if_match(etag: str | None) -> dict[str, str]:
     return {"If-Match": etag} if etag else {}
 
 
+def _body(schema: type[BaseModel], **fields: Any) -> dict[str, Any]:
+    """A request body by its wire schema (field names and aliases are written once, in
+    ``schemas/``), with the fields given. Not validated here: the server judges it, as it
+    judges any client's."""
+    built = schema.model_construct(**fields)
+    return built.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+
+
 def create_prompt(
     name: str,
     *,
@@ -89,20 +107,19 @@ def create_prompt(
     messages: list[dict[str, Any]] | None = None,
     template_format: str | None = None,
 ) -> Call[PromptOut]:
-    body: dict[str, Any] = {
-        "name": name,
-        "content": content,
-        "description": description,
-        "tags": tags or [],
-        "model_config": model_config or {},
-        "version_name": version_name,
-        "version_description": version_description,
-        "max_versions": max_versions,
-    }
-    if messages is not None:
-        body["messages"] = messages
-    if template_format is not None:
-        body["template_format"] = template_format
+    template = {"messages": messages, "template_format": template_format}
+    body = _body(
+        PromptCreate,
+        name=name,
+        content=content,
+        description=description,
+        tags=tags or [],
+        llm_config=model_config or {},
+        version_name=version_name,
+        version_description=version_description,
+        max_versions=max_versions,
+        **{k: v for k, v in template.items() if v is not None},
+    )
     return Call(
         "POST",
         "/prompts",
@@ -149,7 +166,8 @@ def update_prompt(
 
 
 def patch_body(**fields: Any) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if not isinstance(v, Unset)}
+    """A PromptPatch body with the fields given (None included: it clears max_versions)."""
+    return _body(PromptPatch, **{k: v for k, v in fields.items() if not isinstance(v, Unset)})
 
 
 def delete_prompt(prompt: str | int, *, if_match: str | None, force: bool = False) -> Call[None]:
@@ -195,21 +213,19 @@ def create_version(
     template_format: str | None = None,
     if_changed: bool = False,
 ) -> Call[VersionOut]:
-    body: dict[str, Any] = {"activate": activate}
-    if messages is not None:
-        body["kind"] = "chat"
-    if if_changed:
-        body["if_changed"] = True
-    for key, value in (
-        ("content", content),
-        ("model_config", model_config),
-        ("version_name", version_name),
-        ("description", description),
-        ("messages", messages),
-        ("template_format", template_format),
-    ):
-        if value is not None:
-            body[key] = value
+    given = {
+        "content": content,
+        "llm_config": model_config,
+        "version_name": version_name,
+        "description": description,
+        "messages": messages,
+        "kind": None if messages is None else "chat",
+        "template_format": template_format,
+        "if_changed": if_changed or None,
+    }
+    body = _body(
+        VersionCreate, activate=activate, **{k: v for k, v in given.items() if v is not None}
+    )
     return Call(
         "POST",
         f"/prompts/{seg(prompt)}/versions",
@@ -281,7 +297,7 @@ def move_label(
         "PUT",
         f"/prompts/{seg(prompt)}/labels/{seg(label)}",
         _model(MovedOut),
-        json={"version_id": int(version_id), "reason": reason},
+        json=_body(LabelSet, version_id=int(version_id), reason=reason),
         headers=_if_match(if_match),
         retry=True,
     )
@@ -304,7 +320,7 @@ def protect_label(prompt: str | int, label: str, protected: bool) -> Call[LabelO
         "PATCH",
         f"/prompts/{seg(prompt)}/labels/{seg(label)}",
         _model(LabelOut),
-        json={"protected": protected},
+        json=_body(LabelPatch, protected=protected),
         retry=True,
     )
 
@@ -339,7 +355,7 @@ def propose_deploy(
         "POST",
         f"/prompts/{seg(prompt)}/deploy-requests",
         _model(DeployOut),
-        json={"label": label, "version_id": int(version_id), "reason": reason},
+        json=_body(DeployCreate, label=label, version_id=int(version_id), reason=reason),
     )
 
 
@@ -372,7 +388,7 @@ def decide_deploy(
         "POST",
         f"/prompts/{seg(prompt)}/deploy-requests/{int(request_id)}/{verb}",
         _model(DeployOut),
-        json={"reason": reason},
+        json=_body(DeployDecision, reason=reason),
     )
 
 
@@ -403,7 +419,7 @@ def purge_version(prompt: str | int, version_id: int, *, reason: str) -> Call[Ve
         "DELETE",
         f"/prompts/{seg(prompt)}/versions/{int(version_id)}",
         _model(VersionOut),
-        json={"reason": reason},
+        json=_body(VersionPurge, reason=reason),
         retry=True,
     )
 
@@ -476,9 +492,8 @@ def render(
     prompt: str | int, variables: dict[str, Any], *, version: int | str | None
 ) -> Call[RenderOut]:
     # Rendering writes nothing: a retry is safe.
-    body: dict[str, Any] = {"variables": variables}
-    if version is not None:
-        body["version"] = str(version)
+    at = {} if version is None else {"version": str(version)}
+    body = _body(RenderIn, variables=variables, **at)
     return Call("POST", f"/prompts/{seg(prompt)}/render", _model(RenderOut), json=body, retry=True)
 
 
@@ -567,7 +582,9 @@ def list_alerts(prompt: str | int) -> Call[list[AlertOut]]:
 def set_alert(
     prompt: str | int, label: str, *, min_success: float, window_minutes: int, min_count: int
 ) -> Call[AlertOut]:
-    body = {"min_success": min_success, "window_minutes": window_minutes, "min_count": min_count}
+    body = _body(
+        AlertSet, min_success=min_success, window_minutes=window_minutes, min_count=min_count
+    )
     return Call(
         "PUT",
         f"/prompts/{seg(prompt)}/alerts/{seg(label)}",

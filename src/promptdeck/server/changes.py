@@ -25,7 +25,7 @@ from promptdeck.core.live import ChangeFeed, Move
 from promptdeck.errors import InvalidInput
 from promptdeck.schemas import ChangesOut, MoveOut
 from promptdeck.server import problems
-from promptdeck.server.deps import PrincipalDep
+from promptdeck.server.roles import Reader
 
 router = APIRouter(tags=["changes"])
 
@@ -86,7 +86,7 @@ SSE_EVENT = {
 )
 async def changes(
     request: Request,
-    principal: PrincipalDep,
+    caller: Reader,
     prompts: Annotated[
         str | None,
         Query(max_length=64 * 1024, description="Comma-separated prompt names to follow."),
@@ -106,7 +106,7 @@ async def changes(
     feed: ChangeFeed = request.app.state.feed
     names = _names(prompts)
     # A key limited to prefixes hears only of its prompts (names do not leak).
-    seen = principal.may_see if principal.limited else None
+    seen = caller.may_see if caller.limited else None
     cursor = _cursor(after, last_event_id)
     if wait is not None:
         if cursor is None:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from pydantic import ValidationError
 from promptdeck import errors
 from promptdeck.domain import templates, values
 from promptdeck.domain.access import OPEN, Principal, Role
+from promptdeck.domain.caller import Caller
 from promptdeck.domain.diff import Skip
 from promptdeck.limits import ACTOR_MAX
 from promptdeck.server.problems import status_of
@@ -158,12 +160,22 @@ def actor_cookie(request: Request) -> str:
     return unquote(request.cookies.get(ACTOR_COOKIE, ""))[:ACTOR_MAX]
 
 
+def acting(request: Request, caller: Caller, typed: str = "") -> Caller:
+    """The caller of a form. A signed-in person or a key is its own name; on an open server
+    the change is recorded under the name typed in the form, the remembered one, X-Actor,
+    or web."""
+    if caller.kind != "open":
+        return caller
+    return replace(caller, actor=_typed_actor(request, typed))
+
+
 def actor_of(request: Request, typed: str = "") -> str:
-    """Who makes a change: the signed-in person or the key; on an open server the name typed
-    in the form, the remembered one, X-Actor, or web."""
+    """Who makes a change (the name ``acting`` gives the caller)."""
     me = principal(request)
-    if me.kind != "open":
-        return me.name
+    return me.name if me.kind != "open" else _typed_actor(request, typed)
+
+
+def _typed_actor(request: Request, typed: str) -> str:
     name = typed.strip() or actor_cookie(request) or request.headers.get("x-actor", "")
     try:
         values.check_text(name)
