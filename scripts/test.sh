@@ -23,6 +23,10 @@ echo "== lint, types and layer contracts" >&2
 .venv/bin/lint-imports
 .venv/bin/python scripts/unasync.py --check # client/sync.py is generated from client/aio.py
 
+# The TypeScript client (clients/typescript): Node from apt when missing, npm ci, tsc, tests
+# against a real server. It needs .venv (above) and nothing else.
+bash scripts/test-ts.sh
+
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
 trap pg_stop EXIT

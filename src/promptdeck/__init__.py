@@ -19,8 +19,7 @@ from promptdeck.errors import (
     PromptdeckError,
     ServerError,
 )
-
-__version__ = "0.1.0"
+from promptdeck.version import __version__ as __version__
 
 if TYPE_CHECKING:
     from promptdeck.client import ActivePrompt, AsyncClient, Client

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from promptdeck.domain.outgoing import Allowance, parse_allowance
+from promptdeck.errors import InvalidInput
 from promptdeck.limits import DEFAULT_MAX_BODY_BYTES
 
 
@@ -113,6 +116,26 @@ class Settings(BaseSettings):
         default=7, ge=1, le=3650, description="Days raw outcomes are kept (with outcomes_raw)."
     )
 
+    allow_outgoing: str = Field(
+        default="",
+        description="Comma-separated hosts and networks that calls out of the server "
+        "(webhooks, model providers) may reach although loopback, private, link-local or "
+        "metadata addresses (127.0.0.1,10.0.0.0/8,llm.internal,*.svc.cluster.local); none by "
+        "default.",
+    )
+
+    @field_validator("allow_outgoing")
+    @classmethod
+    def _allowance_parses(cls, value: str) -> str:
+        try:
+            parse_allowance(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
+        return value
+
+    def outgoing_allowance(self) -> Allowance:
+        return parse_allowance(self.allow_outgoing)
+
     def host_list(self) -> list[str] | None:
         return _split(self.allowed_hosts) if self.allowed_hosts is not None else None
 
@@ -122,3 +145,10 @@ class Settings(BaseSettings):
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def environment_secret(name: str) -> str | None:
+    """The value of the environment variable ``name`` (a provider's key named in its
+    configuration), or None when it is unset or empty. Callers check the name first
+    (``domain/providers.check_key_env``): not every variable of the server is a key."""
+    return os.environ.get(name) or None

@@ -278,3 +278,91 @@ class StillIncluded(Conflict):
 
     code = "still-included"
     title = "Included by other prompts"
+
+
+class OutgoingRefused(InvalidInput):
+    """A call out of the server (a model provider, a webhook) to an address it may not
+    reach: loopback, link-local, private, shared, reserved or cloud metadata, unless
+    ``PROMPTDECK_ALLOW_OUTGOING`` lists it; or a URL spelled so that where it leads is
+    ambiguous (credentials, an address in hex). ``detail`` says which address and why."""
+
+    code = "outgoing-refused"
+    title = "Outgoing address refused"
+
+
+class ProviderError(PromptdeckError):
+    """A model provider did not give an answer. ``detail`` never holds the provider's key."""
+
+    code = "provider-error"
+    title = "Model provider error"
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider could not be reached, failed (5xx), kept answering 429 past the retries,
+    or answered something that is not a chat completion (``retry_after`` when it said)."""
+
+    code = "provider-unavailable"
+    title = "Model provider unavailable"
+
+
+class ProviderTimeout(ProviderUnavailable):
+    """No (whole) answer within the provider's timeouts, retries included."""
+
+    code = "provider-timeout"
+    title = "Model provider timed out"
+
+
+class ProviderRefused(ProviderError):
+    """The provider answered 4xx: a bad key, an unknown model, a request it will not take
+    (``provider_status`` is its status; ``detail`` its message, without the key)."""
+
+    code = "provider-refused"
+    title = "Model provider refused the request"
+
+
+class RolloutNotFound(NotFound):
+    """The label has no rollout (never had one, or its last one is over and was replaced)."""
+
+    code = "rollout-not-found"
+    title = "Rollout not found"
+
+
+class RolloutInProgress(Conflict):
+    """A label runs one rollout at a time; starting another (or moving the label by hand)
+    waits for the running one to end."""
+
+    code = "rollout-in-progress"
+    title = "A rollout is in progress on this label"
+
+
+class RolloutStateConflict(Conflict):
+    """A control the rollout's status does not allow (advancing a completed rollout, resuming
+    an aborted one…); ``detail`` names the status."""
+
+    code = "rollout-state-conflict"
+    title = "The rollout's status does not allow this"
+
+
+class ContractInvalid(InvalidInput):
+    """A version's contract that cannot be stored: not valid JSON Schema 2020-12, outside the
+    supported vocabulary or bounds, tool names twice (``field`` is the path,
+    ``contract.variables.properties.age.type``)."""
+
+    code = "contract-invalid"
+    title = "Invalid contract"
+
+
+class VariablesInvalid(InvalidInput):
+    """Render variables that the version's contract refuses: ``errors`` lists every failing
+    path with its message (``variables.customer.age: expected integer``)."""
+
+    code = "variables-invalid"
+    title = "Variables do not match the contract"
+
+
+class VariablesTooLarge(InvalidInput):
+    """Variables too large to check against the contract within the render's CPU bound
+    (their size times the schema's weight, docs/contracts.md)."""
+
+    code = "variables-too-large"
+    title = "Variables too large for the contract"

@@ -29,9 +29,9 @@ JSON_DEPTH_MAX = 32  # containers inside containers; the top-level object is dep
 JSON_INT_MAX = 2**53 - 1  # exact in every JSON reader (JavaScript's Number included)
 JSON_FLOAT_ABS_LIMIT = 1e15  # jsonb prints numbers without exponent: 1e16 would return as int
 PURGE_REASON_MAX = 1000
+MAX_VERSIONS_MAX = 1_000_000  # the largest max_versions a prompt may keep
 SEARCH_TEXT_MAX = 200  # ?q=
 CURSOR_MAX = 200
-DIFF_EXACT_MAX_LINES = 2_000  # per side; past it the compare page shows a coarser diff
 
 # Outcomes and impact (issue 16; docs/impact.md).
 OUTCOMES_BATCH_MAX = 1_000  # outcomes in one POST /outcomes
@@ -42,9 +42,41 @@ OUTCOME_LATENCY_MS_MAX = 86_400_000.0  # a day
 OUTCOME_TOKENS_MAX = 1_000_000_000
 OUTCOME_COST_MAX = 1_000_000.0
 OUTCOME_PAST_DAYS_MAX = 30  # an outcome's `at` may be this old at most
+ALERT_MIN_COUNT_MAX = 1_000_000  # an alert rule's min_count
 OUTCOME_FUTURE_S_MAX = 300  # or this far ahead of the server's clock (clock skew)
 OUTCOME_PROMPTS_MAX = 100  # distinct prompts in one batch
 WEBHOOKS_MAX = 50  # hooks in all: each write reads them and queues a delivery per match
 IMPACT_PERIODS_MAX = 100  # label periods in one impact answer (the newest)
 IMPACT_POINTS_MAX = 240  # points of an impact time series
 ALERT_WINDOW_MINUTES_MAX = 24 * 60
+
+# Guarded rollouts (issue 24; docs/rollouts.md).
+ROLLOUT_BUCKETS = 10_000  # a key's bucket is in [0, 10000): shares in basis points
+ROLLOUT_KEY_MAX_BYTES = 512  # a sticky key (user id, session id…), UTF-8 encoded
+ROLLOUT_SALT_MAX = 64
+ROLLOUT_STEPS_MAX = 20  # shares in one plan, the final 100% included
+ROLLOUT_STICKY_MAX = 64  # the sticky attribute's name
+ROLLOUT_MIN_OUTCOMES_MIN = 30  # per arm before the guard judges: its normal approximation
+ROLLOUT_MIN_OUTCOMES_MAX = 1_000_000
+ROLLOUT_STEP_MINUTES_MAX = 30 * 24 * 60
+ROLLOUT_STEP_OUTCOMES_MAX = 10_000_000
+ROLLOUT_CONFIDENCE_MIN = 0.5
+ROLLOUT_CONFIDENCE_MAX = 0.999
+# Contracts (issue 23; docs/contracts.md): what a version promises its callers.
+CONTRACT_MAX_BYTES = 100_000  # the whole contract, canonical JSON
+CONTRACT_TOOLS_MAX = 128  # OpenAI's own limit on tools in one request
+TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"  # OpenAI's function names
+SCHEMA_DEPTH_MAX = 32  # subschemas inside subschemas, $ref followed
+SCHEMA_WEIGHT_MAX = 5_000  # subschemas with every $ref inlined, plus enum values
+SCHEMA_ENUM_MAX = 1_000  # values in one enum
+PATTERN_MAX = 1_000  # characters of one pattern
+PATTERN_STATES_MAX = 1_000  # a pattern's atoms with counted repetitions expanded
+# Checking variables (bench/contracts.py): their size is values + characters // 16, the
+# work is the schema's weight x that size. Past either of the first two bounds the
+# variables are refused unchecked; past the third the failing paths are not listed one by
+# one (validity is decided in Rust, the listing runs in Python).
+VARIABLES_SIZE_MAX = 1_000_000
+CONTRACT_CHECK_WORK_MAX = 30_000_000
+CONTRACT_LIST_WORK_MAX = 100_000
+VARIABLES_ERRORS_LISTED_MAX = 100  # failing paths listed in one answer
+CONTRACT_VALIDATORS_CACHED = 256  # compiled variable schemas kept (LRU by canonical JSON)

@@ -58,4 +58,4 @@ def test_the_active_paths_etag_is_the_one_the_domain_builds() -> None:
     now = datetime(2026, 11, 24, tzinfo=UTC)
     version = Version(11, 1, 1, "v1", "", now, "ana", "sha256:" + "0" * 64, True, content="x")
     prompt = Prompt(1, "p", "", [], "x", {}, 11, 1, None, 1, now, now, active_version=version)
-    assert render(prompt, version).etag.decode() == etag.active_etag(11)
+    assert render(prompt, version).etag == etag.active_etag(11)

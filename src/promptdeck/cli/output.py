@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from promptdeck.client import Client
+from promptdeck.domain import timefmt
 from promptdeck.errors import PromptdeckError
 
 P = ParamSpec("P")
@@ -75,17 +76,8 @@ def print_json(value: Any) -> None:
 
 
 def relative(when: datetime, now: datetime | None = None) -> str:
-    """ "3 minutes ago", like git."""
-    seconds = int(((now or datetime.now(UTC)) - when).total_seconds())
-    if seconds < 0:
-        return "in the future"
-    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),
-                       ("hour", 3600), ("minute", 60)):  # fmt: skip
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n > 1 else ''} ago"
-    return "just now" if seconds < 5 else f"{seconds} seconds ago"
+    """ "3 minutes ago" (domain/timefmt.py: the UI's formatter too)."""
+    return timefmt.ago(when, now or datetime.now(UTC))
 
 
-def stamp(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+stamp = timefmt.stamp

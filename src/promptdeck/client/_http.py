@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 import httpx
 
-from promptdeck import __version__
 from promptdeck.errors import (
     ApiError,
     Conflict,
@@ -23,6 +22,7 @@ from promptdeck.errors import (
     StaleEtag,
     error_classes,
 )
+from promptdeck.version import __version__
 
 T = TypeVar("T")
 

@@ -27,7 +27,6 @@ from promptdeck.domain.labels import (
     Moved,
     check_label,
     check_reason,
-    label_etag,
 )
 from promptdeck.domain.models import Page, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptLike, PromptRef, VersionRef
@@ -63,7 +62,7 @@ def check_label_etag(tx: Tx, prompt_id: int, label: str, if_match: str | None) -
     """The label's last move id; StaleEtag if ``if_match`` names another."""
     move_id = s.last_move_id(tx.conn, prompt_id, label)
     if if_match is not None and if_match.strip() != "*":
-        now = label_etag(prompt_id, label, move_id)
+        now = etag.label_etag(prompt_id, label, move_id)
         if not etag.matches(if_match, now):
             raise StaleEtag(f"If-Match {if_match} does not match label {label!r}'s ETag {now}")
     return move_id
@@ -207,7 +206,7 @@ def one(tx: Tx, row: PromptRow, label: str) -> Label:
         protected,
         moved_at,
         moved_by,
-        label_etag(row.id, label, move_id),
+        etag.label_etag(row.id, label, move_id),
     )
 
 

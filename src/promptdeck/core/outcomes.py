@@ -202,7 +202,7 @@ def check_rule(cmd: SetAlert) -> AlertRule:
         raise InvalidInput(
             f"window_minutes must be 1 to {limits.ALERT_WINDOW_MINUTES_MAX}", field="window_minutes"
         )
-    if not 1 <= min_count <= 1_000_000:
+    if not 1 <= min_count <= limits.ALERT_MIN_COUNT_MAX:
         raise InvalidInput("min_count must be 1 to 1000000", field="min_count")
     return AlertRule(label, min_success, window_minutes, min_count)
 

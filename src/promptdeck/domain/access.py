@@ -65,6 +65,8 @@ class Principal:
 
 
 OPEN = Principal(name="anonymous", role=Role.admin, kind="open")
+# Not signed in, on a closed server, on a page anyone may open (the sign-in page).
+NOBODY = Principal(name="", role=Role.read, kind="nobody")
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,11 +39,6 @@ def check_reason(reason: str | None, *, required: bool = False) -> str:
     return reason
 
 
-def label_etag(prompt_id: int, label: str, move_id: int) -> str:
-    """A label's ETag names its last move (every move of every label has its own id)."""
-    return f'"l{prompt_id}.{label}.{move_id}"'
-
-
 @dataclass(frozen=True, slots=True)
 class Label:
     prompt_id: int

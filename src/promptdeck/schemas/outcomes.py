@@ -201,7 +201,7 @@ class ImpactOut(_Out):
 class AlertSet(_In):
     min_success: Number_ = Field(ge=0, le=1, allow_inf_nan=False, examples=[0.9])
     window_minutes: Count_ = Field(default=15, ge=1, le=limits.ALERT_WINDOW_MINUTES_MAX)
-    min_count: Count_ = Field(default=20, ge=1, le=1_000_000)
+    min_count: Count_ = Field(default=20, ge=1, le=limits.ALERT_MIN_COUNT_MAX)
 
     def to_command(self, prompt: str, label: str) -> SetAlert:
         return SetAlert(prompt, label, self.min_success, self.window_minutes, self.min_count)

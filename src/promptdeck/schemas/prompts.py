@@ -56,7 +56,7 @@ class PromptCreate(_In):
     max_versions: int | None = Field(
         default=None,
         ge=1,
-        le=1_000_000,
+        le=limits.MAX_VERSIONS_MAX,
         description="Keep at most this many unarchived versions; older ones (never the active "
         "one) are archived. Omitted: the server default (PROMPTDECK_DEFAULT_MAX_VERSIONS).",
     )
@@ -109,7 +109,7 @@ class PromptPatch(_In):
     max_versions: int | None = Field(
         default=None,
         ge=1,
-        le=1_000_000,
+        le=limits.MAX_VERSIONS_MAX,
         description="New retention limit (applied at once); null: unlimited.",
     )
 

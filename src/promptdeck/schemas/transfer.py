@@ -167,7 +167,7 @@ class PromptImport(_Import):
     llm_config: ConfigIn = Field(
         default_factory=dict, alias="model_config", serialization_alias="model_config"
     )
-    max_versions: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_versions: int | None = Field(default=None, ge=1, le=limits.MAX_VERSIONS_MAX)
     next_version_number: int = Field(ge=0, le=limits.ID_MAX)
     created_at: AwareDatetime
     updated_at: AwareDatetime

@@ -14,23 +14,25 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 from urllib.parse import parse_qs
 
+from promptdeck import limits
 from promptdeck.core.live import ActiveCache
+from promptdeck.domain import etag
 from promptdeck.domain.labels import ACTIVE, LABEL_MAX, LABEL_PATTERN
 from promptdeck.domain.models import Prompt, Version
 from promptdeck.errors import PromptdeckError
 from promptdeck.schemas import ActiveOut
 from promptdeck.server.logs import request_id, request_id_of
-from promptdeck.server.problems import MEDIA_TYPE, headers_of, log, problem_body, status_of
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from promptdeck.server.respond import (
+    ASGIApp,
+    Receive,
+    Scope,
+    Send,
+    problem_parts,
+    send_response,
+    send_unexpected,
+)
 
 PREFIX = "/prompts/"
 SUFFIX = "/active"
@@ -39,10 +41,10 @@ SUFFIX = "/active"
 class Entry:
     __slots__ = ("body", "etag", "headers", "not_modified")
 
-    def __init__(self, etag: bytes, body: bytes) -> None:
-        self.etag = etag
+    def __init__(self, tag: str, body: bytes) -> None:
+        self.etag = tag
         self.body = body
-        common = [(b"etag", etag), (b"cache-control", b"no-cache")]
+        common = [(b"etag", tag.encode()), (b"cache-control", b"no-cache")]
         self.headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
@@ -72,7 +74,7 @@ def render(prompt: Prompt, version: Version) -> Entry:
         }
     )
     body = out.model_dump_json(by_alias=True).encode()
-    return Entry(f'"a{version.id}"'.encode(), body)
+    return Entry(etag.active_etag(version.id), body)
 
 
 # Upper bounds (seconds) of the hot path's latency buckets: sub-millisecond from 100 µs.
@@ -143,35 +145,22 @@ class ActiveEndpoint:
             probed = state.get(PROBED) if state is not None else None
             entry = await self.cache.get(ref, label, probed)
         except PromptdeckError as exc:
-            status = status_of(exc)
-            body = problem_body(status, exc.code, exc.title, exc.detail, instance=scope["path"])
-            headers = [(b"content-type", MEDIA_TYPE.encode())]
-            headers += [
-                (k.lower().encode(), v.encode()) for k, v in (headers_of(status) or {}).items()
-            ]
-            await _send(send, status, headers, body)
+            status, headers, body = problem_parts(exc, scope["path"])
+            await send_response(send, status, headers, body)
             return status
         except Exception:
             # This handler sits outside FastAPI's error handling: without this, a database
             # outage reached the client as uvicorn's text/plain 500 instead of a problem.
             token = request_id.set(request_id_of(scope))  # only now: free on the happy path
-            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            await send_unexpected(send, scope)
             request_id.reset(token)
-            body = problem_body(
-                500,
-                "internal-error",
-                "Internal server error",
-                "the server failed to handle the request; it has been logged",
-                instance=scope["path"],
-            )
-            await _send(send, 500, [(b"content-type", MEDIA_TYPE.encode())], body)
             return 500
         if_none_match = _header(scope, b"if-none-match")
-        if if_none_match is not None and _etag_matches(if_none_match, entry.etag):
-            await _send(send, 304, entry.not_modified, b"")
+        if if_none_match is not None and etag.matches(if_none_match.decode("latin-1"), entry.etag):
+            await send_response(send, 304, entry.not_modified, b"")
             return 304
         body = b"" if scope["method"] == "HEAD" else entry.body
-        await _send(send, 200, entry.headers, body)
+        await send_response(send, 200, entry.headers, body)
         return 200
 
 
@@ -191,7 +180,7 @@ def hot_request(scope: Scope) -> tuple[str, str] | None:
     # Only printable refs: a NUL or a lone surrogate must not reach the pointer read that
     # other requests share (PostgreSQL refuses them); FastAPI's route answers those (404)
     # without the cache.
-    if not ref or "/" in ref or len(ref) > 128 or not ref.isprintable():
+    if not ref or "/" in ref or len(ref) > limits.PROMPT_NAME_MAX or not ref.isprintable():
         return None
     query: bytes = scope.get("query_string", b"")
     label = _label_of(query) if b"label=" in query else ACTIVE
@@ -213,16 +202,3 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
-
-
-def _etag_matches(header: bytes, etag: bytes) -> bool:
-    if header.strip() == b"*":
-        return True
-    return any(tag.strip().removeprefix(b"W/") == etag for tag in header.split(b","))
-
-
-async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    if status != 304 and not any(k == b"content-length" for k, _ in headers):
-        headers = [*headers, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

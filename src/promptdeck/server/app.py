@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Response
 
-from promptdeck import __version__
 from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
@@ -20,7 +19,7 @@ from promptdeck.domain import etag
 from promptdeck.domain.caller import SYSTEM
 from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
-from promptdeck.server import changes, docs, problems, ui
+from promptdeck.server import changes, docs, problems, respond, ui
 from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
 from promptdeck.server.api import access as access_api
 from promptdeck.server.api import labels, outcomes, prompts, templates, transfer, versions, webhooks
@@ -32,6 +31,7 @@ from promptdeck.server.observe import Observe
 from promptdeck.server.roles import Public, Reader
 from promptdeck.server.security import Gate, is_loopback
 from promptdeck.server.webhooks import Deliverer
+from promptdeck.version import __version__
 
 DESCRIPTION = """\
 promptdeck keeps AI prompts as immutable, named versions: create versions, read the history
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.settings = settings
     app.state.feed = feed
     app.state.webhooks = hooks
-    problems.install(app)
+    respond.install(app)
     app.include_router(transfer.router)
     app.include_router(prompts.router)
     app.include_router(versions.router)
@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         # Normally answered by ActiveEndpoint before routing (labels included); this route
         # documents it and answers what the hot path passes on (a label that is not a slug).
         entry = render(*registry.get_active(prompt_id, caller, label))
-        headers = {"ETag": entry.etag.decode(), "Cache-Control": "no-cache"}
+        headers = {"ETag": entry.etag, "Cache-Control": "no-cache"}
         if if_none_match is not None and etag.matches(if_none_match, headers["ETag"]):
             return Response(status_code=304, headers=headers)
         return Response(entry.body, media_type="application/json", headers=headers)

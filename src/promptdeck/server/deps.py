@@ -11,15 +11,16 @@ from promptdeck.core import Registry
 from promptdeck.core.access import Access
 from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain import values
-from promptdeck.domain.access import OPEN, Principal, Role
+from promptdeck.domain.access import NOBODY, OPEN, Principal, Role
 from promptdeck.limits import ACTOR_MAX, IDEMPOTENCY_KEY_MAX
 
 
 def principal_of(state: Any) -> Principal:
-    """The caller the gate (server/security.py) let through; OPEN when the app runs without
-    the gate."""
-    found = getattr(state, "principal", None)
-    return found if isinstance(found, Principal) else OPEN
+    """The caller the gate (server/security.py) let through: OPEN when the app runs without
+    the gate; NOBODY when the gate let a caller without credentials through to a page anyone
+    may open (the sign-in page)."""
+    found = getattr(state, "principal", OPEN)
+    return found if isinstance(found, Principal) else NOBODY
 
 
 def get_registry(request: Request) -> Registry:

@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI, Response
 from fastapi.responses import HTMLResponse
 
-from promptdeck.server.ui.view import SECURITY_HEADERS
+from promptdeck.server.respond import SECURITY_HEADERS
 
 HERE = Path(__file__).parent / "docs_static"
 FILES = {

@@ -6,11 +6,19 @@ page instead, which tells people their text is still in the form they came from.
 
 from __future__ import annotations
 
-from promptdeck.server.active import ASGIApp, Message, Receive, Scope, Send, _send
-from promptdeck.server.problems import MEDIA_TYPE, problem_body
-from promptdeck.server.ui.view import SECURITY_HEADERS, page_html
-
-Headers = list[tuple[bytes, bytes]]
+from promptdeck import errors
+from promptdeck.server.respond import (
+    ASGIApp,
+    Headers,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    page_parts,
+    problem_parts,
+    send_response,
+    wants_html,
+)
 
 
 class BodyLimit:
@@ -20,32 +28,29 @@ class BodyLimit:
 
     def _too_large(self, scope: Scope) -> tuple[Headers, bytes]:
         path = str(scope.get("path", ""))
-        if path.startswith("/ui/"):
-            page = page_html(
-                "error.html",
-                path=path,
-                actor="",
-                max_body_bytes=self.max_bytes,
-                title="Too large to save",
-                message=f"What you sent is larger than {self.max_bytes:,} bytes, the most this "
-                "server accepts (its setting PROMPTDECK_MAX_BODY_BYTES). Nothing was saved. "
-                "Go back with your browser: your text is still in the form.",
+        if wants_html(path):
+            _, headers, page = page_parts(
+                413,
+                "Too large to save",
+                f"What you sent is larger than {self.max_bytes:,} bytes, the most this server "
+                "accepts (its setting PROMPTDECK_MAX_BODY_BYTES). Nothing was saved. Go back "
+                "with your browser: your text is still in the form.",
+                path,
+                self.max_bytes,
             )
-            headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
-            return [(b"content-type", b"text/html; charset=utf-8"), *headers], page.encode()
-        body = problem_body(
-            413,
-            "payload-too-large",
-            "Payload too large",
-            f"the request body is larger than {self.max_bytes} bytes "
-            "(setting PROMPTDECK_MAX_BODY_BYTES)",
-            instance=path,
+            return headers, page
+        _, headers, body = problem_parts(
+            errors.PayloadTooLarge(
+                f"the request body is larger than {self.max_bytes} bytes "
+                "(setting PROMPTDECK_MAX_BODY_BYTES)"
+            ),
+            path,
         )
-        return [(b"content-type", MEDIA_TYPE.encode())], body
+        return headers, body
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         headers, body = self._too_large(scope)
-        await _send(send, 413, [*headers, (b"connection", b"close")], body)
+        await send_response(send, 413, [*headers, (b"connection", b"close")], body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

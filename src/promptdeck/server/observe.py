@@ -25,8 +25,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
 from promptdeck.core.live import ActiveCache, ChangeFeed
-from promptdeck.server.active import BUCKETS, ASGIApp, Latency, Receive, Scope, Send
+from promptdeck.server.active import BUCKETS, Latency
 from promptdeck.server.logs import request_id, request_id_of
+from promptdeck.server.respond import ASGIApp, Receive, Scope, Send
 
 LATENCY = "promptdeck_request_duration_seconds"
 CREATE_ROUTES = {"/prompts", "/prompts/{prompt_id}/versions", "/ui/new"}

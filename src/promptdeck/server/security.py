@@ -24,18 +24,18 @@ from promptdeck.core.access import Access, PostgresGeneration, SQLiteDataVersion
 from promptdeck.core.live import PointerReads, Probed
 from promptdeck.domain.access import OPEN, Principal, Role
 from promptdeck.domain.labels import ACTIVE
-from promptdeck.server.active import (
-    PROBED,
+from promptdeck.server.active import PROBED, hot_request
+from promptdeck.server.html import SESSION_COOKIE
+from promptdeck.server.respond import (
     ASGIApp,
     Message,
     Receive,
     Scope,
     Send,
-    _send,
-    hot_request,
+    send_error,
+    send_response,
+    wants_html,
 )
-from promptdeck.server.problems import MEDIA_TYPE, headers_of, problem_body, status_of
-from promptdeck.server.ui.view import SECURITY_HEADERS, SESSION_COOKIE, page_html
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -227,7 +227,7 @@ class Gate:
         headers = _headers(scope)
         path: str = scope["path"]
         method: str = scope["method"]
-        ui = path.startswith("/ui/") or path in ("/", "/ui", "/docs")
+        ui = wants_html(path)
         if not self.any_host and not self._host_allowed(headers.get("host", "")):
             await self._refuse(
                 scope,
@@ -428,38 +428,14 @@ class Gate:
             query = scope.get("query_string", b"").decode("latin-1")
             target = path + (f"?{query}" if query else "")
             location = f"/ui/sign-in?next={quote(target, safe='')}"
-            await _send(send, 303, [(b"location", location.encode())], b"")
+            await send_response(send, 303, [(b"location", location.encode())], b"")
             return
         await self._refuse(scope, send, exc, ui)
 
     async def _refuse(
         self, scope: Scope, send: Send, exc: errors.PromptdeckError, ui: bool
     ) -> None:
-        status = status_of(exc)
-        path = str(scope["path"])
-        if ui and path.startswith("/ui/"):
-            html = page_html(
-                "error.html",
-                path=path,
-                actor="",
-                max_body_bytes=self.max_body_bytes,
-                title=exc.title,
-                message=exc.detail[:1].upper() + exc.detail[1:] + ".",
-            )
-            headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
-            await _send(
-                send,
-                status,
-                [(b"content-type", b"text/html; charset=utf-8"), *headers],
-                html.encode(),
-            )
-            return
-        headers = [(b"content-type", MEDIA_TYPE.encode())]
-        if status == 401:
-            headers.append((b"www-authenticate", b'Bearer realm="promptdeck"'))
-        headers += [(k.lower().encode(), v.encode()) for k, v in (headers_of(status) or {}).items()]
-        body = problem_body(status, exc.code, exc.title, exc.detail, instance=path, field=exc.field)
-        await _send(send, status, headers, body)
+        await send_error(send, exc, str(scope["path"]), max_body_bytes=self.max_body_bytes)
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -15,11 +15,11 @@ from datetime import timedelta
 import anyio
 import httpx
 
-from promptdeck import __version__
 from promptdeck.config import Settings
 from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain import webhooks as rules
 from promptdeck.domain.webhooks import Attempt, Outgoing, Retry
+from promptdeck.version import __version__
 
 log = logging.getLogger("promptdeck.webhooks")
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from promptdeck.server.html import HERE, render
 from promptdeck.server.ui import actions, impact, labels, pages, session, templating, webhooks
-from promptdeck.server.ui.view import HERE, UIRoute, render
+from promptdeck.server.ui.view import UIRoute
 
 STATIC = {
     "app.css": "text/css; charset=utf-8",

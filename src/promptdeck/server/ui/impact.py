@@ -18,17 +18,11 @@ from promptdeck.domain.impact import ImpactReport
 from promptdeck.schemas import AlertSet
 from promptdeck.server.api.outcomes import parse_compare
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.html import render
+from promptdeck.server.respond import message_of, status_for
 from promptdeck.server.roles import Reader, Writer
 from promptdeck.server.ui.charts import impact_chart, mark_text
-from promptdeck.server.ui.view import (
-    UIRoute,
-    acting,
-    message_of,
-    redirect,
-    remember_actor,
-    render,
-    status_for,
-)
+from promptdeck.server.ui.view import UIRoute, acting, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 

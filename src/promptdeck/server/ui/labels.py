@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse
 from promptdeck.domain.commands import DecideDeploy, MoveLabel, ProposeDeploy
 from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.html import render
 from promptdeck.server.roles import Reader, Writer
 from promptdeck.server.ui.pages import changes
-from promptdeck.server.ui.view import UIRoute, acting, redirect, remember_actor, render
+from promptdeck.server.ui.view import UIRoute, acting, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 

@@ -18,9 +18,10 @@ from promptdeck.errors import InvalidInput
 from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.html import pretty_json, render
 from promptdeck.server.roles import Reader
 from promptdeck.server.ui.templating import version_page
-from promptdeck.server.ui.view import UIRoute, pretty_json, render
+from promptdeck.server.ui.view import UIRoute
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 

@@ -11,16 +11,9 @@ from fastapi.responses import HTMLResponse
 
 from promptdeck import errors
 from promptdeck.server.deps import AccessDep
-from promptdeck.server.ui.view import (
-    CSRF_COOKIE,
-    SESSION_COOKIE,
-    UIRoute,
-    principal,
-    redirect,
-    render,
-    same_token,
-    status_for,
-)
+from promptdeck.server.html import CSRF_COOKIE, SESSION_COOKIE, principal, render
+from promptdeck.server.respond import status_for
+from promptdeck.server.ui.view import UIRoute, redirect, same_token
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 

@@ -20,16 +20,10 @@ from promptdeck.domain.commands import RenderPrompt
 from promptdeck.domain.models import Version
 from promptdeck.schemas import VersionCreate
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.html import render
+from promptdeck.server.respond import message_of, status_for
 from promptdeck.server.roles import Reader, Writer
-from promptdeck.server.ui.view import (
-    UIRoute,
-    acting,
-    message_of,
-    redirect,
-    remember_actor,
-    render,
-    status_for,
-)
+from promptdeck.server.ui.view import UIRoute, acting, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from promptdeck.domain import webhooks as rules
 from promptdeck.server.deps import CanonicalId, WebhooksDep
-from promptdeck.server.ui.view import UIRoute, actor_of, redirect, render
+from promptdeck.server.html import render
+from promptdeck.server.ui.view import UIRoute, actor_of, redirect
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
