@@ -25,11 +25,11 @@ def test_a_limited_key_lists_only_its_prompts_and_cannot_create_outside_them(
     other_id = registry.get_prompt("other", SYSTEM).id
     assert keyed.get(f"/prompts/{other_id}", headers=key).status_code == 404
 
-    # Through the UI's form: URL-encoded is checked; multipart cannot hide the name.
+    # Through the UI's form, URL-encoded or multipart: the core reads the name it creates.
     form = {"name": "elsewhere", "content": "x"}
     assert keyed.post("/ui/new", data=form, headers=key).status_code == 404
     multipart = keyed.post("/ui/new", files={"name": (None, "elsewhere")}, headers=key)
-    assert multipart.status_code == 403
+    assert multipart.status_code == 404
     inside = keyed.post("/ui/new", data={"name": "team-c"}, headers=key, follow_redirects=False)
     assert inside.status_code == 303
     assert registry.get_prompt("team-c", SYSTEM).name == "team-c"

@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         # /docs is served from the package (server/docs.py): no CDN, the UI's headers.
         docs_url=None,
         redoc_url=None,
+        # /openapi.json too (server/docs.py): a route of ours, declaring its role.
+        openapi_url=None,
     )
     app.state.registry = registry
     app.state.settings = settings
@@ -172,7 +174,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     # ActiveEndpoint answers …/active and …/active?label=… from the cache; a label that is
     # not a slug goes on to FastAPI's route (its 422).
     gate = Gate(
-        ActiveEndpoint(observed, cache, latency, request_ids=settings.access_log),
+        ActiveEndpoint(
+            observed, cache, latency, registry.get_prompt, request_ids=settings.access_log
+        ),
         access,
         database_url=settings.database_url,
         allowed_hosts=settings.host_list(),

@@ -20,8 +20,9 @@ from promptdeck.schemas import (
     UserCreate,
 )
 from promptdeck.server.api.prompts import Cursor, Limit
-from promptdeck.server.deps import AccessDep, ActorDep, PrincipalDep
+from promptdeck.server.deps import AccessDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingAdmin, Admin, Reader
 
 router = APIRouter(tags=["access"], responses=responses(400, 401, 403, 422))
 
@@ -55,16 +56,19 @@ def account_page(page: DomainPage[Account]) -> Page[AccountOut]:
     responses=responses(409),
     summary="Create an API key (admin); the key is in this answer only",
 )
-def create_key(body: KeyCreate, access: AccessDep, actor: ActorDep) -> KeyCreated:
+def create_key(body: KeyCreate, access: AccessDep, caller: ActingAdmin) -> KeyCreated:
     new = access.create_key(
-        body.name, body.role, prefixes=body.prompts, expires_in=body.expires, actor=actor
+        body.name, body.role, prefixes=body.prompts, expires_in=body.expires, actor=caller.actor
     )
     return KeyCreated(**account_out(new.account).model_dump(), key=new.secret)
 
 
 @router.get("/keys", response_model=Page[AccountOut], summary="API keys, oldest first (admin)")
 def list_keys(
-    access: AccessDep, limit: Limit = limits.PAGE_LIMIT_DEFAULT, cursor: Cursor = None
+    access: AccessDep,
+    _caller: Admin,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
 ) -> Page[AccountOut]:
     return account_page(access.list_accounts("key", limit=limit, cursor=cursor))
 
@@ -75,7 +79,7 @@ def list_keys(
     responses=responses(404),
     summary="Revoke a key (admin): refused by every server process from its next request",
 )
-def revoke_key(name: AccountName, access: AccessDep) -> AccountOut:
+def revoke_key(name: AccountName, access: AccessDep, _caller: Admin) -> AccountOut:
     return account_out(access.revoke(name, "key"))
 
 
@@ -86,15 +90,20 @@ def revoke_key(name: AccountName, access: AccessDep) -> AccountOut:
     responses=responses(409),
     summary="Create a person who signs in to the web UI (admin)",
 )
-def create_user(body: UserCreate, access: AccessDep, actor: ActorDep) -> AccountOut:
+def create_user(body: UserCreate, access: AccessDep, caller: ActingAdmin) -> AccountOut:
     return account_out(
-        access.create_user(body.name, body.role, body.password, prefixes=body.prompts, actor=actor)
+        access.create_user(
+            body.name, body.role, body.password, prefixes=body.prompts, actor=caller.actor
+        )
     )
 
 
 @router.get("/users", response_model=Page[AccountOut], summary="People, oldest first (admin)")
 def list_users(
-    access: AccessDep, limit: Limit = limits.PAGE_LIMIT_DEFAULT, cursor: Cursor = None
+    access: AccessDep,
+    _caller: Admin,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
 ) -> Page[AccountOut]:
     return account_page(access.list_accounts("user", limit=limit, cursor=cursor))
 
@@ -105,7 +114,7 @@ def list_users(
     responses=responses(404),
     summary="Revoke a person (admin): their sessions end, they cannot sign in again",
 )
-def revoke_user(name: AccountName, access: AccessDep) -> AccountOut:
+def revoke_user(name: AccountName, access: AccessDep, _caller: Admin) -> AccountOut:
     return account_out(access.revoke(name, "user"))
 
 
@@ -140,7 +149,7 @@ def vars_of(item: AuditEvent) -> dict[str, object]:
 )
 def list_all_events(
     access: AccessDep,
-    principal: PrincipalDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     prompt: Annotated[
@@ -165,6 +174,6 @@ def list_all_events(
             kind=kind,
             since=since,
             until=until,
-            prefixes=principal.prefixes,
+            prefixes=caller.prefixes,
         )
     )

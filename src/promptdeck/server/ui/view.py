@@ -22,8 +22,9 @@ from promptdeck import errors
 from promptdeck.domain import values
 from promptdeck.domain.caller import Caller
 from promptdeck.limits import ACTOR_MAX
-from promptdeck.server.html import ACTOR_COOKIE, actor_cookie, csrf_token, principal, render
+from promptdeck.server.html import ACTOR_COOKIE, actor_cookie, csrf_token, render
 from promptdeck.server.respond import error_page, with_security_headers
+from promptdeck.server.roles import caller_of
 
 
 def redirect(path: str, **params: str | int | None) -> RedirectResponse:
@@ -39,12 +40,6 @@ def acting(request: Request, caller: Caller, typed: str = "") -> Caller:
     if caller.kind != "open":
         return caller
     return replace(caller, actor=_typed_actor(request, typed))
-
-
-def actor_of(request: Request, typed: str = "") -> str:
-    """Who makes a change (the name ``acting`` gives the caller)."""
-    me = principal(request)
-    return me.name if me.kind != "open" else _typed_actor(request, typed)
 
 
 def _typed_actor(request: Request, typed: str) -> str:
@@ -80,7 +75,8 @@ def same_token(sent: str, expected: str) -> bool:
 async def forged(request: Request) -> bool:
     """A signed-in person's form without its CSRF token (on an open server, with no session,
     the gate's Origin and Sec-Fetch-Site checks alone guard the forms)."""
-    if principal(request).kind != "user" or request.url.path == "/ui/sign-in":
+    me = caller_of(request.scope)
+    if me is None or me.kind != "user" or request.url.path == "/ui/sign-in":
         return False  # the sign-in form has its own token (server/ui/session.py)
     expected = csrf_token(request)
     sent = (await request.form()).get("csrf")
