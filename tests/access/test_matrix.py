@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
-from promptdeck.core.webhooks import Webhooks
+from promptdeck.core.webhooks import Destinations, Webhooks
 from promptdeck.domain.caller import Caller
 from promptdeck.domain.commands import (
     CreatePrompt,
@@ -20,6 +20,7 @@ from promptdeck.domain.commands import (
     ProposeDeploy,
     SetAlert,
 )
+from promptdeck.domain.outgoing import parse_allowance
 from tests.access.conftest import Keys, bearer, snapshot
 from tests.access.test_route_roles import every_route
 from tests.support.load import figure
@@ -217,7 +218,7 @@ class Cell:
         )
         # Paused: nothing is queued for it, so no delivery worker touches the database. One
         # at a time (a server keeps at most limits.WEBHOOKS_MAX).
-        hooks = Webhooks(self.registry.engine)
+        hooks = Webhooks(self.registry.db, Destinations(parse_allowance("127.0.0.1")))
         for old in hooks.page(limit=100).items:
             hooks.delete(old.id)
         hook = hooks.create("http://127.0.0.1:9/", enabled=False)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from promptdeck.core import Registry
-from promptdeck.core.webhooks import Webhooks
+from promptdeck.core.webhooks import Destinations, Webhooks
 from promptdeck.domain.caller import SYSTEM, Caller
 from promptdeck.domain.commands import (
     CreatePrompt,
@@ -21,6 +21,7 @@ from promptdeck.domain.commands import (
     SetAlert,
 )
 from promptdeck.domain.impact import Outcome
+from promptdeck.domain.outgoing import parse_allowance
 from promptdeck.errors import InvalidInput, LabelNotFound
 
 
@@ -107,7 +108,7 @@ def test_an_alert_is_a_webhook_delivery_for_hooks_that_want_impact_alert(
 ) -> None:
     clock = Clock()
     registry = Registry(registry.engine, clock=clock)
-    hooks = Webhooks(registry.engine, clock=clock)
+    hooks = Webhooks(registry.db, Destinations(parse_allowance("127.0.0.1")))
     hooks.create("http://127.0.0.1:9/", events=["impact.alert"])
     registry.create_prompt(CreatePrompt("alerted"), SYSTEM)
     registry.set_alert(

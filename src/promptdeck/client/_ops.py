@@ -106,6 +106,7 @@ def create_prompt(
     idempotency_key: str | None,
     messages: list[dict[str, Any]] | None = None,
     template_format: str | None = None,
+    contract: dict[str, Any] | None = None,
 ) -> Call[PromptOut]:
     template = {"messages": messages, "template_format": template_format}
     body = _body(
@@ -120,6 +121,8 @@ def create_prompt(
         max_versions=max_versions,
         **{k: v for k, v in template.items() if v is not None},
     )
+    if contract is not None:  # issue 23's contract, as the server defines it
+        body["contract"] = contract
     return Call(
         "POST",
         "/prompts",
@@ -212,6 +215,7 @@ def create_version(
     messages: list[dict[str, Any]] | None = None,
     template_format: str | None = None,
     if_changed: bool = False,
+    contract: dict[str, Any] | None = None,
 ) -> Call[VersionOut]:
     given = {
         "content": content,
@@ -222,10 +226,15 @@ def create_version(
         "kind": None if messages is None else "chat",
         "template_format": template_format,
         "if_changed": if_changed or None,
+        "contract": contract,
     }
     body = _body(
-        VersionCreate, activate=activate, **{k: v for k, v in given.items() if v is not None}
+        VersionCreate,
+        activate=activate,
+        **{k: v for k, v in given.items() if v is not None and k != "contract"},
     )
+    if contract is not None:
+        body["contract"] = contract
     return Call(
         "POST",
         f"/prompts/{seg(prompt)}/versions",

@@ -1,176 +1,52 @@
 """`AsyncClient`: the Python client for asyncio code.
 
-This file is the source of `Client` too: scripts/unasync.py writes sync.py from it (and the
-test command fails when sync.py is out of date). Edit this file, then run the script.
+This package's async modules are the source of `Client` too: scripts/unasync.py writes
+sync.py from this file and _sync/ from _async/ (and the test command fails when they are out
+of date). Edit these, then run the script.
+
+The class is the hot path (`get_active`, its cache, includes, ``subscribe=``) and the
+plumbing; its other methods come from one mixin per concern in _async/: prompts and
+versions, labels and deploys, outcomes and impact, export and import, administration.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import httpx
 
 from promptdeck import limits
 from promptdeck.client import _ops as ops
-from promptdeck.client import webhooks as webhook_calls
-from promptdeck.client._background import AsyncBackground
-from promptdeck.client._changes import READ_TIMEOUT_S, ChangesState, SseParser
+from promptdeck.client._async.admin import AsyncAdminMethods
+from promptdeck.client._async.changes import AsyncChanges
+from promptdeck.client._async.labels import AsyncLabelMethods
+from promptdeck.client._async.outcomes import AsyncOutcomeMethods, AsyncReporter
+from promptdeck.client._async.prompts import AsyncPromptMethods
+from promptdeck.client._async.transfer import AsyncTransferMethods
+from promptdeck.client._changes import ChangesState
 from promptdeck.client._flight import AsyncSingleFlight
-from promptdeck.client._http import (
-    DEFAULT_URL,
-    Call,
-    RetryPolicy,
-    headers,
-    result,
-    should_retry,
-    transport_error,
-)
-from promptdeck.client._ops import UNSET, Unset
-from promptdeck.client._outcomes import OutcomeQueue, OutcomeStats
+from promptdeck.client._http import DEFAULT_URL, RetryPolicy, headers
+from promptdeck.client._outcomes import OutcomeQueue
 from promptdeck.client.cache import ActiveCache, ActivePrompt, CacheStats, Pinned, PinnedCache
-from promptdeck.client.versions import version_ref
 from promptdeck.domain import templates
 from promptdeck.domain.templates import IncludeRef
-from promptdeck.errors import PromptdeckError, TemplateInvalid, VersionNotFound
-from promptdeck.schemas import (
-    AlertOut,
-    DeliveryOut,
-    DeployOut,
-    EventOut,
-    ImpactOut,
-    ImportOut,
-    IncludeOut,
-    LabelMoveOut,
-    LabelOut,
-    MovedOut,
-    Page,
-    PromptOut,
-    PromptRecord,
-    RawOutcomeOut,
-    RawOutcomesOut,
-    RenderOut,
-    RollbackOut,
-    StorageOut,
-    VersionOut,
-    VersionSummaryOut,
-    WebhookCreated,
-    WebhookOut,
-)
-
-T = TypeVar("T")
-log = logging.getLogger("promptdeck.client")
-
-
-class AsyncChanges:
-    """Follows GET /changes in the background and expires the cache entries that moved.
-
-    Reconnects after ``retry`` (1 s) with ``Last-Event-ID`` when the stream drops, so no move
-    is missed; never raises (failures are logged on the ``promptdeck.client`` logger).
-    """
-
-    def __init__(self, http: httpx.AsyncClient, state: ChangesState, timeout: float) -> None:
-        self.http = http
-        self.state = state
-        self.timeout = httpx.Timeout(timeout, read=READ_TIMEOUT_S)
-        self.worker = AsyncBackground()
-
-    def start(self) -> None:
-        self.worker.start(self._run)
-
-    async def stop(self) -> None:
-        await self.worker.stop()
-
-    async def _run(self) -> None:
-        while not self.worker.stopping:
-            error: BaseException | None = None
-            try:
-                await self._follow()
-            except Exception as exc:  # the caller must never see it: logged, then retried
-                error = exc
-            finally:
-                self.worker.reading(None)
-            if self.worker.stopping:
-                return
-            await self.worker.sleep(self.state.dropped(error))
-
-    async def _follow(self) -> None:
-        params, headers = self.state.request()
-        async with self.http.stream(
-            "GET", "/changes", params=params, headers=headers, timeout=self.timeout
-        ) as response:
-            self.worker.reading(response)
-            if not self.state.opened(response):
-                return
-            parser = SseParser()
-            async for line in response.aiter_lines():
-                for event in parser.feed(line):
-                    self.state.on(event)
-                if parser.retry_s is not None:
-                    self.state.retry_s = parser.retry_s
-
-
-class AsyncReporter:
-    """Sends what ``prompt.report`` queued, in batches, from the background: one POST
-    /outcomes per batch, a pause of ``interval`` when the queue is empty. Never raises into
-    the caller: a batch that fails is counted (``failed``) and logged. ``aclose`` lets the
-    loop drain the queue and end (at most ``timeout`` s), then sends what is left."""
-
-    def __init__(
-        self, client: AsyncClient, queue: OutcomeQueue, interval: float, timeout: float
-    ) -> None:
-        self.client = client
-        self.queue = queue
-        self.interval = interval
-        self.timeout = timeout
-        self.worker = AsyncBackground("promptdeck-outcomes")
-        self.started = False
-
-    def start(self) -> None:
-        if self.started:
-            return
-        try:
-            self.worker.start(self._run)
-        except RuntimeError:  # no running event loop here: the next call from one starts it
-            return
-        self.started = True
-        self.worker.on_exit(self.aclose)
-
-    async def _run(self) -> None:
-        while True:
-            if not await self.send_one():
-                if self.worker.stopping:
-                    return
-                await self.worker.sleep(self.interval)
-
-    async def send_one(self) -> bool:
-        """Send one batch; False when the queue was empty."""
-        batch = self.queue.take()
-        if not batch:
-            return False
-        try:
-            await self.client._send(ops.report_outcomes(batch, timeout=self.timeout))
-        except Exception as exc:  # the caller must never see it: counted and logged
-            self.queue.done(batch, ok=False)
-            log.warning("promptdeck: %d outcomes not reported: %s", len(batch), exc)
-        else:
-            self.queue.done(batch, ok=True)
-        return True
-
-    async def aclose(self) -> None:
-        await self.worker.finish(self.timeout)
-        while await self.send_one():
-            pass
+from promptdeck.errors import PromptdeckError, TemplateInvalid
+from promptdeck.schemas import MoveOut
 
 
 def _names(prompts: Iterable[str]) -> Iterable[str]:
     return [prompts] if isinstance(prompts, str) else prompts
 
 
-class AsyncClient:
+class AsyncClient(
+    AsyncPromptMethods,
+    AsyncLabelMethods,
+    AsyncOutcomeMethods,
+    AsyncTransferMethods,
+    AsyncAdminMethods,
+):
     """A promptdeck server, from Python.
 
     >>> async with promptdeck.AsyncClient("http://127.0.0.1:8000") as client:
@@ -185,7 +61,8 @@ class AsyncClient:
 
     ``subscribe=True`` (or a list of prompt names) follows GET /changes in the background
     from the first `get_active`: each pushed move expires that prompt's cached copy at once,
-    the TTL applies while the stream is down, and `aclose` stops it.
+    the TTL applies while the stream is down, and `aclose` stops it. ``on_move`` is called
+    with each pushed move (`MoveOut`), after the cache has forgotten it; it must not block.
     """
 
     def __init__(
@@ -207,6 +84,7 @@ class AsyncClient:
         outcome_queue_size: int = 10_000,
         outcome_batch_size: int = 500,
         outcome_interval: float = 1.0,
+        on_move: Callable[[MoveOut], None] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.retry = RetryPolicy(retries=retries, backoff=backoff)
@@ -226,7 +104,7 @@ class AsyncClient:
         self.changes: AsyncChanges | None = None
         if subscribe is not False:
             names = None if subscribe is True else frozenset(_names(subscribe))
-            state = ChangesState(self.cache, prompts=names or None)
+            state = ChangesState(self.cache, prompts=names or None, on_move=on_move)
             self.changes = AsyncChanges(self._http, state, timeout)
         # prompt.report(...): a bounded queue, sent in batches from the background.
         self.outcomes = OutcomeQueue(outcome_queue_size, outcome_batch_size)
@@ -248,40 +126,11 @@ class AsyncClient:
             await self.changes.stop()
         await self._http.aclose()
 
-    async def _send(self, call: Call[T]) -> T:
-        attempt = 0
-        while True:
-            try:
-                response = await self._http.request(
-                    call.method,
-                    call.path,
-                    params=call.params,
-                    json=call.json,
-                    headers=call.headers,
-                    timeout=httpx.USE_CLIENT_DEFAULT if call.timeout is None else call.timeout,
-                )
-            except httpx.TransportError as exc:
-                if attempt < self.retry.retries and should_retry(call, exc, None):
-                    await asyncio.sleep(self.retry.delay(attempt))
-                    attempt += 1
-                    continue
-                raise transport_error(call, self.url, exc) from exc
-            if attempt < self.retry.retries and should_retry(call, None, response):
-                await asyncio.sleep(self.retry.delay(attempt))
-                attempt += 1
-                continue
-            return result(call, response)
-
-    async def _items(self, page_at: Callable[[str | None], Call[Page[T]]]) -> AsyncIterator[T]:
-        """Every item of a list, page after page: ``page_at(cursor)`` asks for one page."""
-        cursor: str | None = None
-        while True:
-            page = await self._send(page_at(cursor))
-            for item in page.items:
-                yield item
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+    def follow_changes(self) -> None:
+        """Start following GET /changes now (with ``subscribe=``), not at the first
+        `get_active`."""
+        if self.changes is not None:
+            self.changes.start()
 
     # --- the hot path ---------------------------------------------------------------------
 
@@ -313,9 +162,11 @@ class AsyncClient:
 
         >>> prompt = await client.get_active("support-reply")
         """
-        return await self._with_includes(
+        found = await self._with_includes(
             await self._active(prompt, label, fallback, fallback_model_config)
         )
+        found.annotate()
+        return found
 
     async def _active(
         self,
@@ -427,553 +278,7 @@ class AsyncClient:
             return self.cache.failed(key, exc, fallback, model_config=fallback_model_config)
         return self.cache.store(key, value, etag, since=since)
 
-    # --- prompts --------------------------------------------------------------------------
-
-    async def create_prompt(
-        self,
-        name: str,
-        content: str = "",
-        *,
-        description: str = "",
-        tags: list[str] | None = None,
-        model_config: dict[str, Any] | None = None,
-        version_name: str | None = None,
-        version_description: str = "",
-        max_versions: int | None = None,
-        idempotency_key: str | None = None,
-        messages: list[dict[str, Any]] | None = None,
-        template_format: str | None = None,
-    ) -> PromptOut:
-        """Create a prompt and its first version (active). Retries are safe: each call sends
-        an ``Idempotency-Key`` (a fresh one unless given). ``max_versions``: keep at most this
-        many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``).
-        ``messages``: the first version is a chat one."""
-        return await self._send(
-            ops.create_prompt(
-                name,
-                content=content,
-                description=description,
-                tags=tags,
-                model_config=model_config,
-                version_name=version_name,
-                version_description=version_description,
-                max_versions=max_versions,
-                idempotency_key=idempotency_key,
-                messages=messages,
-                template_format=template_format,
-            )
-        )
-
-    async def list_prompts(
-        self,
-        *,
-        limit: int | None = None,
-        cursor: str | None = None,
-        q: str | None = None,
-        tag: str | None = None,
-        deleted: bool = False,
-    ) -> Page[PromptOut]:
-        """One page of prompts (oldest first); pass ``next_cursor`` back for the next.
-        ``deleted=True``: only soft-deleted prompts, each with ``deleted_at`` (bring one back
-        with ``restore_prompt``)."""
-        return await self._send(
-            ops.list_prompts(limit=limit, cursor=cursor, q=q, tag=tag, deleted=deleted)
-        )
-
-    def iter_prompts(
-        self, *, q: str | None = None, tag: str | None = None, deleted: bool = False
-    ) -> AsyncIterator[PromptOut]:
-        """Every prompt (with ``deleted``: every soft-deleted one), page after page."""
-        return self._items(
-            lambda cursor: ops.list_prompts(limit=200, cursor=cursor, q=q, tag=tag, deleted=deleted)
-        )
-
-    async def get_prompt(self, prompt: str | int) -> PromptOut:
-        """One prompt (by id or name) with its active version summary and ``etag``."""
-        return await self._send(ops.get_prompt(prompt))
-
-    async def update_prompt(
-        self,
-        prompt: str | int,
-        *,
-        description: str | Unset = UNSET,
-        tags: list[str] | Unset = UNSET,
-        content: str | Unset = UNSET,
-        model_config: dict[str, Any] | Unset = UNSET,
-        max_versions: int | Unset | None = UNSET,
-        if_match: str | None = None,
-    ) -> PromptOut:
-        """Edit metadata or the working copy. Pass ``if_match=prompt.etag`` to refuse the
-        edit (`PreconditionFailed`) when someone changed the prompt since you read it.
-        ``max_versions`` applies at once; ``max_versions=None`` removes the limit."""
-        changes = ops.patch_body(
-            description=description,
-            tags=tags,
-            content=content,
-            model_config=model_config,
-            max_versions=max_versions,
-        )
-        return await self._send(ops.update_prompt(prompt, changes, if_match=if_match))
-
-    async def delete_prompt(
-        self, prompt: str | int, *, if_match: str | None = None, force: bool = False
-    ) -> None:
-        """Soft delete: the prompt disappears but keeps its versions; `restore_prompt` undoes.
-        A prompt other prompts include raises `StillIncluded` (409) unless ``force=True``."""
-        await self._send(ops.delete_prompt(prompt, if_match=if_match, force=force))
-        self.cache.clear(str(prompt))
-
-    async def restore_prompt(self, prompt: str | int) -> PromptOut:
-        return await self._send(ops.restore_prompt(prompt))
-
-    async def purge_prompt(self, prompt: str | int) -> None:
-        """Hard delete of a soft-deleted prompt, with all its versions and events."""
-        await self._send(ops.purge_prompt(prompt))
-
-    async def list_events(
-        self, prompt: str | int, *, limit: int | None = None, cursor: str | None = None
-    ) -> Page[EventOut]:
-        """The prompt's timeline, newest first."""
-        return await self._send(ops.list_events(prompt, limit=limit, cursor=cursor))
-
-    def iter_events(self, prompt: str | int) -> AsyncIterator[EventOut]:
-        return self._items(lambda cursor: ops.list_events(prompt, limit=200, cursor=cursor))
-
-    # --- versions -------------------------------------------------------------------------
-
-    async def create_version(
-        self,
-        prompt: str | int,
-        content: str | None = None,
-        *,
-        model_config: dict[str, Any] | None = None,
-        version_name: str | None = None,
-        description: str | None = None,
-        activate: bool = False,
-        idempotency_key: str | None = None,
-        messages: list[dict[str, Any]] | None = None,
-        template_format: str | None = None,
-        if_changed: bool = False,
-    ) -> VersionOut:
-        """Snapshot ``content`` (default: the working copy) as a new, immutable version. The
-        active version stays unless ``activate=True``. ``messages`` makes a chat version;
-        ``template_format="jinja"`` opts into sandboxed sections; ``if_changed=True`` returns
-        the latest version instead when nothing changed."""
-        return await self._send(
-            ops.create_version(
-                prompt,
-                content=content,
-                model_config=model_config,
-                version_name=version_name,
-                description=description,
-                activate=activate,
-                idempotency_key=idempotency_key,
-                messages=messages,
-                template_format=template_format,
-                if_changed=if_changed,
-            )
-        )
-
-    async def render(
-        self, prompt: str | int, variables: dict[str, Any], *, version: int | str | None = None
-    ) -> RenderOut:
-        """Render on the server (includes resolved there): the active version, or
-        ``version`` (a number, label or version name). To render with no request, use
-        ``(await get_active(prompt)).render(**variables)``."""
-        return await self._send(ops.render(prompt, variables, version=version))
-
-    async def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
-        """What a version includes."""
-        version_id = await self._version_id(prompt, version)
-        return await self._send(ops.includes(prompt, version_id, "dependencies"))
-
-    async def dependents(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
-        """Unpurged versions that include this version."""
-        version_id = await self._version_id(prompt, version)
-        return await self._send(ops.includes(prompt, version_id, "dependents"))
-
-    async def list_versions(
-        self,
-        prompt: str | int,
-        *,
-        limit: int | None = None,
-        cursor: str | None = None,
-        name: str | None = None,
-        archived: bool | None = None,
-    ) -> Page[VersionSummaryOut]:
-        """Version history, newest first. ``archived=True``: only archived versions (purged
-        tombstones included); ``False``: only unarchived ones; ``None``: all, each marked."""
-        return await self._send(
-            ops.list_versions(prompt, limit=limit, cursor=cursor, name=name, archived=archived)
-        )
-
-    def iter_versions(
-        self, prompt: str | int, *, archived: bool | None = None
-    ) -> AsyncIterator[VersionSummaryOut]:
-        return self._items(
-            lambda cursor: ops.list_versions(
-                prompt, limit=200, cursor=cursor, name=None, archived=archived
-            )
-        )
-
-    async def get_version(self, prompt: str | int, version: int | str) -> VersionOut:
-        """One version in full, by id, or by version name (a string that is not all digits;
-        an all-digit string is tried as an id, then as a name)."""
-        as_id, name = version_ref(version)
-        if as_id is not None:
-            try:
-                return await self._send(ops.get_version(prompt, as_id))
-            except VersionNotFound:
-                if name is None:
-                    raise
-        assert name is not None
-        page = await self.list_versions(prompt, name=name)
-        if not page.items:
-            raise VersionNotFound(f"prompt {prompt!r} has no version {name!r}", status=404)
-        return await self._send(ops.get_version(prompt, page.items[0].id))
-
-    async def rollback(
-        self,
-        prompt: str | int,
-        version: int | str,
-        *,
-        if_match: str | None = None,
-        label: str | None = None,
-    ) -> RollbackOut:
-        """Make ``version`` (id or name) the active one, or with ``label`` point that label
-        at it (``if_match`` is then the label's ETag). A no-op when it already is."""
-        version_id = await self._version_id(prompt, version)
-        return await self._send(ops.rollback(prompt, version_id, if_match=if_match, label=label))
-
-    # --- labels and deploy requests -------------------------------------------------------
-
-    async def list_labels(self, prompt: str | int) -> list[LabelOut]:
-        """The prompt's labels, ``active`` first, each with its version and ETag."""
-        return await self._send(ops.list_labels(prompt))
-
-    async def get_label(self, prompt: str | int, label: str) -> LabelOut:
-        return await self._send(ops.get_label(prompt, label))
-
-    async def move_label(
-        self,
-        prompt: str | int,
-        label: str,
-        version: int | str,
-        *,
-        reason: str | None = None,
-        if_match: str | None = None,
-    ) -> MovedOut:
-        """Point ``label`` at ``version`` (id or name); ``if_match`` (the label's ``etag``)
-        makes it a compare-and-swap: `PreconditionFailed` if the label moved meanwhile."""
-        version_id = await self._version_id(prompt, version)
-        return await self._send(
-            ops.move_label(prompt, label, version_id, reason=reason, if_match=if_match)
-        )
-
-    async def remove_label(
-        self,
-        prompt: str | int,
-        label: str,
-        *,
-        reason: str | None = None,
-        if_match: str | None = None,
-    ) -> None:
-        await self._send(ops.remove_label(prompt, label, reason=reason, if_match=if_match))
-
-    async def protect_label(
-        self, prompt: str | int, label: str, protected: bool = True
-    ) -> LabelOut:
-        return await self._send(ops.protect_label(prompt, label, protected))
-
-    async def revert_label(
-        self, prompt: str | int, label: str, *, if_match: str | None = None
-    ) -> MovedOut:
-        """Undo the label's last move (itself recorded as a move)."""
-        return await self._send(ops.revert_label(prompt, label, if_match=if_match))
-
-    async def label_history(
-        self,
-        prompt: str | int,
-        label: str | None = None,
-        *,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Page[LabelMoveOut]:
-        """One label's moves, newest first; ``label`` None: every label's (the deploys)."""
-        return await self._send(ops.label_history(prompt, label, limit=limit, cursor=cursor))
-
-    async def propose_deploy(
-        self, prompt: str | int, label: str, version: int | str, *, reason: str
-    ) -> DeployOut:
-        """Ask for ``label`` to move to ``version``; the answer carries the diff."""
-        version_id = await self._version_id(prompt, version)
-        return await self._send(ops.propose_deploy(prompt, label, version_id, reason=reason))
-
-    async def get_deploy(self, prompt: str | int, request_id: int) -> DeployOut:
-        return await self._send(ops.get_deploy(prompt, request_id))
-
-    async def list_deploys(
-        self,
-        prompt: str | int,
-        *,
-        status: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Page[DeployOut]:
-        return await self._send(ops.list_deploys(prompt, status=status, limit=limit, cursor=cursor))
-
-    async def approve_deploy(
-        self, prompt: str | int, request_id: int, *, reason: str | None = None
-    ) -> DeployOut:
-        """Approve: the label moves at once (admin; not the proposer)."""
-        return await self._send(ops.decide_deploy(prompt, request_id, approve=True, reason=reason))
-
-    async def reject_deploy(
-        self, prompt: str | int, request_id: int, *, reason: str | None = None
-    ) -> DeployOut:
-        return await self._send(ops.decide_deploy(prompt, request_id, approve=False, reason=reason))
-
-    async def _version_id(self, prompt: str | int, version: int | str) -> int:
-        if isinstance(version, int):
-            return version
-        found = await self.get_version(prompt, version)
-        return found.id
-
-    async def archive_version(self, prompt: str | int, version: int | str) -> VersionOut:
-        """Archive ``version`` (id or name) by hand: it stays in history with its content,
-        restorable. A no-op on an archived version; the active one raises
-        `ActiveVersionProtected`."""
-        version_id = await self._version_id(prompt, version)
-        return await self._send(ops.archive_version(prompt, version_id))
-
-    async def restore_version(self, prompt: str | int, version: int | str) -> VersionOut:
-        """Bring an archived ``version`` (id or name) back, with its exact content; over
-        ``max_versions``, the oldest other versions are archived instead. A no-op when it is
-        not archived; a purged version raises `VersionUnavailable`."""
-        version_id = await self._version_id(prompt, version)
-        return await self._send(ops.restore_version(prompt, version_id))
-
-    async def purge_version(
-        self, prompt: str | int, version: int | str, *, reason: str
-    ) -> VersionOut:
-        """Destroy ``version``'s (id or name) content for good, keeping a tombstone with who,
-        when and ``reason`` (required). Returns the tombstone. The active version raises
-        `ActiveVersionProtected`; purging a tombstone again is a no-op."""
-        version_id = await self._version_id(prompt, version)
-        return await self._send(ops.purge_version(prompt, version_id, reason=reason))
-
-    async def get_storage(self, prompt: str | int) -> StorageOut:
-        """How much the prompt's history takes: versions, archived, purged, distinct
-        contents, raw and stored bytes."""
-        return await self._send(ops.get_storage(prompt))
-
-    # --- outcomes and impact --------------------------------------------------------------
-
-    def _report(self, prompt: str | int, version_id: int, measures: dict[str, Any]) -> bool:
-        queued = self.outcomes.put(prompt, version_id, measures)
-        if queued:
-            self.reporter.start()
-        return queued
-
-    def report(self, prompt: str | int, version_id: int, **measures: Any) -> bool:
-        """Report a call of a version (as ``prompt.report`` does for what `get_active`
-        returned): ``success``, ``score`` (0..1), ``latency_ms``, ``input_tokens``,
-        ``output_tokens``, ``cost``, ``feedback`` (+1/-1), ``tags``, ``at``. Queued and sent
-        in the background; never blocks or raises; False when not queued."""
-        return self._report(prompt, version_id, dict(measures))
-
-    @property
-    def outcome_stats(self) -> OutcomeStats:
-        """Outcomes queued, sent, dropped (queue full), invalid and failed."""
-        return self.outcomes.stats
-
-    async def flush_outcomes(self) -> None:
-        """Send every queued outcome now, and wait (at most ``timeout``) for a batch the
-        background sender is sending: afterwards the server has counted every outcome reported
-        before the call (or ``outcome_stats`` counts it failed)."""
-        while await self.reporter.send_one():
-            pass
-        deadline = time.monotonic() + self.reporter.timeout
-        while self.outcomes.in_flight and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
-
-    async def impact(
-        self,
-        prompt: str | int,
-        *,
-        since: str | None = None,
-        until: str | None = None,
-        label: str | None = None,
-        compare: tuple[int, int] | None = None,
-    ) -> ImpactOut:
-        """Per version and label period: count, success rate and mean score with 95%
-        intervals, latency, tokens, cost; ``compare=(a, b)``: is B better than A?"""
-        return await self._send(
-            ops.impact(prompt, since=since, until=until, label=label, compare=compare)
-        )
-
-    async def set_alert(
-        self,
-        prompt: str | int,
-        label: str,
-        *,
-        min_success: float,
-        window_minutes: int = 15,
-        min_count: int = 20,
-    ) -> AlertOut:
-        """Raise an ``impact.alert`` event when success after a move of ``label`` falls
-        below ``min_success`` within ``window_minutes`` (once ``min_count`` outcomes say)."""
-        return await self._send(
-            ops.set_alert(
-                prompt,
-                label,
-                min_success=min_success,
-                window_minutes=window_minutes,
-                min_count=min_count,
-            )
-        )
-
-    async def list_outcomes(
-        self,
-        prompt: str | int,
-        *,
-        version_id: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> RawOutcomesOut:
-        """A page of the prompt's kept raw outcomes, newest first (``since`` inclusive,
-        ``until`` exclusive, ISO 8601); ``kept`` and ``days`` say whether the server keeps
-        them and for how long."""
-        return await self._send(
-            ops.list_outcomes(
-                prompt,
-                version_id=version_id,
-                since=since,
-                until=until,
-                limit=limit,
-                cursor=cursor,
-            )
-        )
-
-    def iter_outcomes(
-        self,
-        prompt: str | int,
-        *,
-        version_id: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-    ) -> AsyncIterator[RawOutcomeOut]:
-        """Every kept raw outcome of the prompt (and filter), newest first, page after page."""
-        return self._items(
-            lambda cursor: ops.outcome_pages(
-                prompt, version_id=version_id, since=since, until=until, cursor=cursor
-            )
-        )
-
-    async def list_alerts(self, prompt: str | int) -> list[AlertOut]:
-        return await self._send(ops.list_alerts(prompt))
-
-    async def remove_alert(self, prompt: str | int, label: str) -> None:
-        await self._send(ops.remove_alert(prompt, label))
-
-    # --- export and import ----------------------------------------------------------------
-
-    async def export_prompt(self, prompt: str | int) -> PromptRecord:
-        """The prompt's whole history: every version in full, every event."""
-        return await self._send(ops.export_prompt(prompt))
-
-    async def export_prompts(
-        self, *, limit: int | None = None, cursor: str | None = None
-    ) -> Page[PromptRecord]:
-        """A page of every prompt's whole history, soft-deleted prompts included."""
-        return await self._send(ops.export_prompts(limit=limit, cursor=cursor))
-
-    def iter_export(self, *, page_size: int = 20) -> AsyncIterator[PromptRecord]:
-        """Every prompt's whole history (a full backup), page after page."""
-        return self._items(lambda cursor: ops.export_prompts(limit=page_size, cursor=cursor))
-
-    async def import_prompt(self, record: PromptRecord | dict[str, Any]) -> ImportOut:
-        """Write an exported history as it is; a no-op if an identical prompt exists."""
-        return await self._send(ops.import_prompt(record))
-
-    # --- webhooks (admin; docs/webhooks.md) -------------------------------------------------
-
-    async def create_webhook(
-        self,
-        url: str,
-        *,
-        events: list[str] | None = None,
-        prompt: str | int | None = None,
-        secret: str | None = None,
-        description: str | None = None,
-        enabled: bool = True,
-    ) -> WebhookCreated:
-        """A new webhook (all events of every prompt unless ``events``/``prompt`` say
-        less); the answer's ``secret`` is shown this once."""
-        return await self._send(
-            webhook_calls.create(
-                url,
-                events=events,
-                prompt=prompt,
-                secret=secret,
-                description=description,
-                enabled=enabled,
-            )
-        )
-
-    async def list_webhooks(
-        self, *, limit: int | None = None, cursor: str | None = None
-    ) -> Page[WebhookOut]:
-        return await self._send(webhook_calls.listing(limit=limit, cursor=cursor))
-
-    async def get_webhook(self, hook_id: int) -> WebhookOut:
-        return await self._send(webhook_calls.get(hook_id))
-
-    async def update_webhook(
-        self,
-        hook_id: int,
-        *,
-        url: str | None = None,
-        events: list[str] | None = None,
-        secret: str | None = None,
-        description: str | None = None,
-        enabled: bool | None = None,
-    ) -> WebhookOut:
-        """Change what is given; ``enabled=False`` pauses the hook."""
-        changes = {
-            k: v
-            for k, v in (
-                ("url", url),
-                ("events", events),
-                ("secret", secret),
-                ("description", description),
-                ("enabled", enabled),
-            )
-            if v is not None
-        }
-        return await self._send(webhook_calls.update(hook_id, changes))
-
-    async def delete_webhook(self, hook_id: int) -> None:
-        await self._send(webhook_calls.delete(hook_id))
-
-    async def list_webhook_deliveries(
-        self,
-        hook_id: int,
-        *,
-        status: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Page[DeliveryOut]:
-        """The hook's delivery log, newest first, each with its last attempt."""
-        return await self._send(
-            webhook_calls.deliveries(hook_id, status=status, limit=limit, cursor=cursor)
-        )
-
-    async def send_webhook_test(self, hook_id: int) -> DeliveryOut:
-        """Queue a ``webhook.test`` delivery to the hook ("send a test")."""
-        return await self._send(webhook_calls.send_test(hook_id))
+    # --- the server ---------------------------------------------------------------------
 
     async def health(self) -> dict[str, Any]:
         return await self._send(ops.health())

@@ -28,7 +28,7 @@ from promptdeck.core import (
     versions,
 )
 from promptdeck.core.content import ContentStore
-from promptdeck.core.outcomes import Ingested, RawSettings
+from promptdeck.core.outcomes import Ingested, IngestLimit, RawSettings
 from promptdeck.core.render import RenderResult
 from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionCreated
 from promptdeck.core.tx import Clock, Database, utcnow
@@ -51,10 +51,12 @@ class Registry:
         clock: Clock = utcnow,
         default_max_versions: int | None = None,
         raw_outcomes: RawSettings | None = None,
+        ingest_limit: IngestLimit | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.raw_outcomes = raw_outcomes or RawSettings()
+        self.ingest_limit = ingest_limit or IngestLimit()  # none unless given
         self.contents = ContentStore()
         self.db = Database(engine, clock, self.contents, default_max_versions)
 
@@ -181,6 +183,9 @@ class Registry:
     # --- outcomes and impact (core/outcomes.py, core/impact.py) ----------------------------
 
     def report_outcomes(self, cmd: c.ReportOutcomes, caller: Caller) -> Ingested:
+        """Past the caller's rate (``ingest_limit``) the batch is refused before any
+        transaction."""
+        self.ingest_limit.take(caller.actor, len(cmd.outcomes))
         return self.db.write(caller, partial(outcomes.ingest, raw=self.raw_outcomes), cmd)
 
     def impact(

@@ -48,6 +48,10 @@ class Caller:
         return not self.prefixes or prompt_name.startswith(self.prefixes)
 
     @property
+    def name(self) -> str:  # as a Principal's (domain/access.py Reach)
+        return self.actor
+
+    @property
     def limited(self) -> bool:
         return bool(self.prefixes)
 
