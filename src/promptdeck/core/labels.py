@@ -71,6 +71,10 @@ def check_label_etag(tx: Tx, prompt_id: int, label: str, if_match: str | None) -
 def log_move(
     tx: Tx, prompt_id: int, label: str, from_id: int | None, to_id: int | None, reason: str
 ) -> int:
+    """Record a move. Every path that moves a label passes here (a move, a removal, a
+    revert, a rollback, a version created active, a deploy approval), so the protection
+    check is here too: the operations' own earlier ``guard`` only refuses sooner."""
+    guard(tx, prompt_id, label)
     return s.insert_move(
         tx.conn,
         {
