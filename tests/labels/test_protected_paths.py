@@ -24,7 +24,7 @@ from promptdeck.domain.commands import (
     Rollback,
 )
 from promptdeck.domain.labels import ACTIVE
-from promptdeck.errors import LabelProtected, LabelledVersionProtected
+from promptdeck.errors import LabelledVersionProtected, LabelProtected
 
 names = (f"paths-{i}" for i in itertools.count())
 
@@ -73,10 +73,8 @@ def test_every_path_that_moves_a_label_refuses_a_writer_when_it_is_protected(
         registry.move_label(MoveLabel(name, label, second.version.id), SYSTEM)
     registry.protect_label(ProtectLabel(name, label, protected), SYSTEM)
     caller = Caller.local("someone", Role.admin if admin else Role.write)
-    if path == "create active" and label != ACTIVE:
-        label_moved = ACTIVE  # creating a version moves only `active`
-    else:
-        label_moved = label
+    # Creating a version moves only `active`.
+    label_moved = ACTIVE if path == "create active" else label
     before = (pointer(registry, name, label_moved), moves_of(registry, name, label_moved))
     refused = protected and not admin and label_moved == label
     try:
