@@ -67,5 +67,27 @@ def test_0012_adds_the_outcomes_by_prompt_index_and_its_downgrade_drops_it(
     assert "ix_outcomes_prompt_id_at_id" not in indexes()
     assert {"ix_outcomes_at", "ix_outcomes_version_id_at"} <= indexes()
     migrate.upgrade(engine)
-    assert migrate.current(engine) == "0012" and "ix_outcomes_prompt_id_at_id" in indexes()
+    assert (
+        migrate.current(engine) == migrate.head(engine)
+        and "ix_outcomes_prompt_id_at_id" in indexes()
+    )
+    engine.dispose()
+
+
+def test_0015_adds_the_versions_contract_column_and_its_downgrade_drops_it(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    def columns() -> set[str]:
+        return {str(c["name"]) for c in sa.inspect(engine).get_columns("versions")}
+
+    migrate.upgrade(engine, "0012")
+    assert "contract" not in columns()
+    migrate.upgrade(engine)
+    assert "contract" in columns()
+    migrate.downgrade(engine, "0012")
+    assert "contract" not in columns() and migrate.current(engine) == "0012"
+    migrate.upgrade(engine)
+    assert "contract" in columns() and migrate.current(engine) == migrate.head(engine)
     engine.dispose()

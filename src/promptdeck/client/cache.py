@@ -118,6 +118,7 @@ class ActivePrompt(ActiveOut):
     def rendered(self, variables: dict[str, Any]) -> templates.Rendered:
         if not self.include_refs:
             return super().rendered(variables)
+        self.check_variables(variables)
         texts = self._includes
         if texts is None:
             why = self._include_error or "not fetched (not handed out by a client)"

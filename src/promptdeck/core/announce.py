@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from promptdeck.domain import webhooks as rules
 from promptdeck.domain.refs import EventKind
+from promptdeck.store import queries as q
 from promptdeck.store import webhooks as store
 
 
@@ -45,6 +46,13 @@ def _announced(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _contracts(conn: Connection, events: list[dict[str, Any]]) -> dict[int, Any]:
+    """The contracts of the versions these events create (hooks hear a version.created
+    with its contract): one read, only when a hook wants such an event."""
+    created = {e["version_id"] for e in events if e["kind"] == EventKind.VERSION_CREATED}
+    return q.version_contracts(conn, sorted(created)) if created else {}
+
+
 def enqueue(conn: Connection, hooks: list[Any], events: list[dict[str, Any]], now: datetime) -> int:
     """One delivery per (event, hook that wants it); ``events`` carry their ``id``."""
     wanted = [
@@ -57,8 +65,11 @@ def enqueue(conn: Connection, hooks: list[Any], events: list[dict[str, Any]], no
     if not wanted:
         return 0
     names = store.prompt_names(conn, {int(e["prompt_id"]) for e, _ in wanted})
+    contracts = _contracts(conn, [event for event, _ in wanted])
     rows = []
     for event, hook in wanted:
+        if event["kind"] == EventKind.VERSION_CREATED:
+            event = {**event, "contract": contracts.get(event["version_id"])}
         uid = str(uuid.uuid4())
         rows.append(
             {

@@ -209,7 +209,8 @@ def payload(uid: str, event: Mapping[str, object], prompt_name: str | None) -> b
     """A delivery's body: the event as the API's /events shows it, with its prompt's name.
 
     ``event`` holds ``id``, ``kind``, ``prompt_id``, ``version_id``, ``from_version_id``,
-    ``actor``, ``created_at`` (a datetime) and ``detail``."""
+    ``actor``, ``created_at`` (a datetime) and ``detail``; a version.created's also its
+    version's ``contract``."""
     created_at = event["created_at"]
     assert isinstance(created_at, datetime)
     body = {
@@ -226,6 +227,8 @@ def payload(uid: str, event: Mapping[str, object], prompt_name: str | None) -> b
             "actor": event.get("actor"),
             "created_at": iso(created_at),
             "detail": event.get("detail") or {},
+            # A version.created carries the version's contract as given (null without one).
+            **({"contract": event["contract"]} if "contract" in event else {}),
         },
     }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import time
+from typing import Any
 from urllib.parse import parse_qs
 
 from promptdeck import limits
@@ -53,6 +54,11 @@ class Entry:
         self.not_modified = common
 
 
+def _contract_json(version: Version) -> dict[str, Any] | None:
+    contract = version.full_contract
+    return None if contract is None else contract.to_json()
+
+
 def render(prompt: Prompt, version: Version) -> Entry:
     out = ActiveOut.model_validate(
         {
@@ -71,6 +77,8 @@ def render(prompt: Prompt, version: Version) -> Entry:
             "kind": version.kind,
             "template_format": version.template_format,
             "messages": version.messages,
+            # Contracts: what a client checks render variables against locally.
+            "contract": _contract_json(version),
         }
     )
     body = out.model_dump_json(by_alias=True).encode()

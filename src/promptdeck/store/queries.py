@@ -9,10 +9,17 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 
 from promptdeck.domain import values
+from promptdeck.domain.contracts import Contract
 from promptdeck.domain.models import Event, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.limits import ID_MAX
-from promptdeck.store.records import Allocated, IdempotencyRecord, PromptRow, VersionRow
+from promptdeck.store.records import (
+    Allocated,
+    IdempotencyRecord,
+    PromptRow,
+    VersionRow,
+    sorted_json,
+)
 from promptdeck.store.tables import blobs, events, idempotency_keys, prompts, versions
 
 VERSION_SUMMARY_COLS = [
@@ -189,7 +196,13 @@ _VERSION_ROW: dict[bool, sa.Select[Any]] = {
     False: sa.select(*VERSION_SUMMARY_COLS).where(
         versions.c.prompt_id == sa.bindparam("pid"), versions.c.id == sa.bindparam("vid")
     ),
-    True: sa.select(*VERSION_SUMMARY_COLS, versions.c.model_config, versions.c.blob_id, *BLOB_COLS)
+    True: sa.select(
+        *VERSION_SUMMARY_COLS,
+        versions.c.model_config,
+        versions.c.contract,
+        versions.c.blob_id,
+        *BLOB_COLS,
+    )
     .select_from(versions.outerjoin(blobs, blobs.c.id == versions.c.blob_id))
     .where(versions.c.prompt_id == sa.bindparam("pid"), versions.c.id == sa.bindparam("vid")),
 }
@@ -283,6 +296,12 @@ def versions_by_ids(conn: Connection, ids: list[int]) -> dict[int, VersionRow]:
         return {}
     rows = conn.execute(sa.select(*VERSION_SUMMARY_COLS).where(versions.c.id.in_(ids)))
     return {int(r.id): VersionRow.of(r) for r in rows}
+
+
+def version_contracts(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any] | None]:
+    """The contracts of these versions, as stored (None: made without one)."""
+    rows = conn.execute(sa.select(versions.c.id, versions.c.contract).where(versions.c.id.in_(ids)))
+    return {int(r.id): sorted_json(r.contract) for r in rows}
 
 
 # Events whose detail is just the version's number and name: stored as {} and filled in
@@ -458,6 +477,7 @@ def to_version(
         previous_version_id=previous_id,
         content=content,
         model_config=row.model_config,
+        contract=None if row.contract is None else Contract.from_json(row.contract),
     )
 
 

@@ -11,6 +11,7 @@ from promptdeck.domain.models import Event, Include, Prompt, Version
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.domain.retention import StorageReport
 from promptdeck.schemas import (
+    ContractOut,
     EventOut,
     IncludeOut,
     Page,
@@ -45,7 +46,9 @@ def prompt_out(prompt: Prompt) -> PromptOut:
 
 
 def version_out(version: Version) -> VersionOut:
-    return VersionOut.model_validate(version)
+    """A version in full, its contract as reads show it (variables inferred when none)."""
+    out = VersionOut.model_validate(version)
+    return out.model_copy(update={"contract": ContractOut.of(version.full_contract)})
 
 
 def rendered_out(
