@@ -193,6 +193,14 @@ class TooManyAttempts(PromptdeckError):
     title = "Too many failed sign-ins"
 
 
+class RateLimited(PromptdeckError):
+    """Too much from one caller too fast (outcomes past PROMPTDECK_OUTCOMES_RATE): wait
+    ``retry_after`` seconds."""
+
+    code = "rate-limited"
+    title = "Too many requests"
+
+
 class AccountNotFound(NotFound):
     code = "account-not-found"
     title = "Key or user not found"

@@ -142,7 +142,7 @@ def deliveries(
         print_json(page.items)
         return
     table = Table(box=None, pad_edge=False)
-    for column in ("ID", "EVENT", "STATE", "TRIES", "LAST", "ANSWER", "WHEN"):
+    for column in ("ID", "EVENT", "STATE", "TRIES", "LAST", "ERROR", "WHEN"):
         table.add_column(column)
     for d in page.items:
         table.add_row(str(d.id), d.kind, d.status, str(d.attempts), *_last(d))
@@ -153,8 +153,8 @@ def _last(d: DeliveryOut) -> tuple[str, str, str]:
     if d.last_attempt_at is None:
         return "-", "", stamp(d.created_at)
     code = str(d.last_status_code) if d.last_status_code is not None else "no answer"
-    answer = (d.last_error or d.last_response or "").replace("\n", " ")[:60]
-    return f"{code} in {d.last_duration_ms} ms", escape(answer), stamp(d.last_attempt_at)
+    error = (d.last_error or "").replace("\n", " ")[:60]
+    return f"{code} in {d.last_duration_ms} ms", escape(error), stamp(d.last_attempt_at)
 
 
 @app.command("test")

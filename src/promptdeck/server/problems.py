@@ -27,6 +27,7 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.Forbidden: 403,
     errors.UnsupportedMediaType: 415,
     errors.TooManyAttempts: 429,
+    errors.RateLimited: 429,
     errors.HostNotAllowed: 400,
     errors.OutgoingRefused: 422,
     errors.ProviderUnavailable: 502,
@@ -91,6 +92,7 @@ RESPONSE_DESCRIPTIONS = {
     415: "The body is not application/json",
     503: "The database is unavailable or busy; retry after Retry-After seconds",
     422: "Invalid input; `field` names the failing field",
+    429: "Too many requests from this key; retry after Retry-After seconds",
     502: "The model provider could not be reached, failed or kept refusing with 429",
     504: "The model provider did not answer within its timeouts",
 }
