@@ -13,7 +13,6 @@ from sqlalchemy import Connection
 
 from promptdeck.domain import webhooks as rules
 from promptdeck.domain.refs import EventKind
-from promptdeck.store import queries as q
 from promptdeck.store import webhooks as store
 from promptdeck.store.records import HookMatch
 
@@ -47,13 +46,6 @@ def _announced(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _contracts(conn: Connection, events: list[dict[str, Any]]) -> dict[int, Any]:
-    """The contracts of the versions these events create (hooks hear a version.created
-    with its contract): one read, only when a hook wants such an event."""
-    created = {e["version_id"] for e in events if e["kind"] == EventKind.VERSION_CREATED}
-    return q.version_contracts(conn, sorted(created)) if created else {}
-
-
 def enqueue(
     conn: Connection, hooks: list[HookMatch], events: list[dict[str, Any]], now: datetime
 ) -> int:
@@ -68,11 +60,10 @@ def enqueue(
     if not wanted:
         return 0
     names = store.prompt_names(conn, {int(e["prompt_id"]) for e, _ in wanted})
-    contracts = _contracts(conn, [event for event, _ in wanted])
     rows = []
     for event, hook in wanted:
-        if event["kind"] == EventKind.VERSION_CREATED:
-            event = {**event, "contract": contracts.get(event["version_id"])}
+        if event["kind"] == EventKind.VERSION_CREATED:  # with its version's contract, or null
+            event = {**event, "contract": event.get("contract")}
         uid = str(uuid.uuid4())
         rows.append(
             {

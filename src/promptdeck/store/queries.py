@@ -18,7 +18,6 @@ from promptdeck.store.records import (
     IdempotencyRecord,
     PromptRow,
     VersionRow,
-    sorted_json,
 )
 from promptdeck.store.tables import blobs, events, idempotency_keys, prompts, versions
 
@@ -298,12 +297,6 @@ def versions_by_ids(conn: Connection, ids: list[int]) -> dict[int, VersionRow]:
     return {int(r.id): VersionRow.of(r) for r in rows}
 
 
-def version_contracts(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any] | None]:
-    """The contracts of these versions, as stored (None: made without one)."""
-    rows = conn.execute(sa.select(versions.c.id, versions.c.contract).where(versions.c.id.in_(ids)))
-    return {int(r.id): sorted_json(r.contract) for r in rows}
-
-
 # Events whose detail is just the version's number and name: stored as {} and filled in
 # from the version row when read (one per version otherwise repeats ~60 bytes of it).
 DERIVED_DETAIL = frozenset({EventKind.VERSION_CREATED, EventKind.VERSION_ACTIVATED})
@@ -364,6 +357,8 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]], *, ids: bool = F
 
 
 def _stored_event(values: dict[str, Any]) -> dict[str, Any]:
+    if "contract" in values:  # a creation's, for its webhooks only (core/announce.py)
+        values = {k: v for k, v in values.items() if k != "contract"}
     detail = values.get("detail") or {}
     kind = values["kind"]
     if values.get("version_id") is not None:
