@@ -41,6 +41,7 @@ def _announced(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "version_id": archived["version_id"],
                     "from_version_id": None,
                     "detail": {k: v for k, v in archived.items() if k != "version_id"},
+                    "announce": None,  # the creation's, not the archive's
                 }
             )
     return out
@@ -62,8 +63,6 @@ def enqueue(
     names = store.prompt_names(conn, {int(e["prompt_id"]) for e, _ in wanted})
     rows = []
     for event, hook in wanted:
-        if event["kind"] == EventKind.VERSION_CREATED:  # with its version's contract, or null
-            event = {**event, "contract": event.get("contract")}
         uid = str(uuid.uuid4())
         rows.append(
             {

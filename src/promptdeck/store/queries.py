@@ -357,8 +357,8 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]], *, ids: bool = F
 
 
 def _stored_event(values: dict[str, Any]) -> dict[str, Any]:
-    if "contract" in values:  # a creation's, for its webhooks only (core/announce.py)
-        values = {k: v for k, v in values.items() if k != "contract"}
+    if "announce" in values:  # for webhooks only (Tx.record), never stored
+        values = {k: v for k, v in values.items() if k != "announce"}
     detail = values.get("detail") or {}
     kind = values["kind"]
     if values.get("version_id") is not None:
