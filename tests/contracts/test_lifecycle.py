@@ -72,24 +72,32 @@ def test_a_render_with_bad_variables_is_a_422_naming_every_failing_path(api: Tes
 
 def test_the_diff_of_a_new_required_variable_is_breaking(api: TestClient) -> None:
     v1, v2 = made(api)
-    answer = api.get(f"/prompts/reply/versions/{v2['id']}/diff", params={"against": v1["version_id"]})
+    answer = api.get(
+        f"/prompts/reply/versions/{v2['id']}/diff", params={"against": v1["version_id"]}
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["breaking"] is True
-    assert {"path": "variables.order_id", "change": "variable new and required", "breaking": True} in (
-        body["contract_changes"]
-    )
+    assert {
+        "path": "variables.order_id",
+        "change": "variable new and required",
+        "breaking": True,
+    } in (body["contract_changes"])
     assert "+Reply to {{customer}}. Order {{order_id}}." in body["diff"]
     back = api.get(f"/prompts/reply/versions/{v1['version_id']}/diff", params={"against": v2["id"]})
     assert back.json()["breaking"] is False  # dropping a required variable breaks no caller
-    same = api.get(f"/prompts/reply/versions/{v1['version_id']}/diff", params={"against": v1["version_id"]})
+    same = api.get(
+        f"/prompts/reply/versions/{v1['version_id']}/diff", params={"against": v1["version_id"]}
+    )
     assert same.json() | {"diff": ""} == same.json() and same.json()["contract_changes"] == []
 
 
 def test_the_diff_of_another_prompts_version_is_a_404(api: TestClient) -> None:
     v1, _ = made(api)
     other, _ = made(api, "other")
-    answer = api.get(f"/prompts/reply/versions/{v1['version_id']}/diff", params={"against": other["version_id"]})
+    answer = api.get(
+        f"/prompts/reply/versions/{v1['version_id']}/diff", params={"against": other["version_id"]}
+    )
     assert_problem(answer, 404, "version-not-found")
 
 
@@ -115,7 +123,9 @@ def test_moving_production_to_a_breaking_version_needs_accept_breaking_and_is_re
     v1, v2 = made(api)
     refused = MOVES[how](api, v1, v2, "")
     body = assert_problem(refused, 409, "breaking-change")
-    assert body["errors"] == [{"path": "variables.order_id", "message": "variable new and required"}]
+    assert body["errors"] == [
+        {"path": "variables.order_id", "message": "variable new and required"}
+    ]
     assert "variables.order_id: variable new and required" in body["detail"]
     assert _production(api) == v1["version_id"]
     accepted = MOVES[how](api, v1, v2, "?accept_breaking=true")
@@ -128,11 +138,23 @@ def test_moving_production_to_a_breaking_version_needs_accept_breaking_and_is_re
 
 def test_a_revert_to_a_breaking_version_needs_accept_breaking(api: TestClient) -> None:
     v1, v2 = made(api)
-    assert api.put("/prompts/reply/labels/production?accept_breaking=true", json={"version_id": v2["id"]}).status_code == 200
+    assert (
+        api.put(
+            "/prompts/reply/labels/production?accept_breaking=true", json={"version_id": v2["id"]}
+        ).status_code
+        == 200
+    )
     # Back to v1 breaks nothing (v1 needs less); reverting that move brings v2 back: breaking.
-    assert api.put("/prompts/reply/labels/production", json={"version_id": v1["version_id"]}).status_code == 200
+    assert (
+        api.put(
+            "/prompts/reply/labels/production", json={"version_id": v1["version_id"]}
+        ).status_code
+        == 200
+    )
     assert_problem(api.post("/prompts/reply/labels/production/revert"), 409, "breaking-change")
-    assert api.post("/prompts/reply/labels/production/revert?accept_breaking=true").status_code == 200
+    assert (
+        api.post("/prompts/reply/labels/production/revert?accept_breaking=true").status_code == 200
+    )
     assert _production(api) == v2["id"]
 
 
@@ -145,15 +167,25 @@ def test_approving_a_deploy_to_a_breaking_version_needs_accept_breaking(api: Tes
     )
     assert proposed.status_code == 201, proposed.text
     request = proposed.json()
-    assert request["breaking"] is True and request["contract_changes"][0]["path"] == "variables.order_id"
+    assert (
+        request["breaking"] is True
+        and request["contract_changes"][0]["path"] == "variables.order_id"
+    )
     approve = f"/prompts/reply/deploy-requests/{request['id']}/approve"
     assert_problem(api.post(approve, headers={"X-Actor": "ana"}), 409, "breaking-change")
     assert api.get(f"/prompts/reply/deploy-requests/{request['id']}").json()["status"] == "open"
-    assert api.post(approve + "?accept_breaking=true", headers={"X-Actor": "ana"}).status_code == 200
+    assert (
+        api.post(approve + "?accept_breaking=true", headers={"X-Actor": "ana"}).status_code == 200
+    )
     assert _production(api) == v2["id"]
 
 
 def test_an_unprotected_label_moves_to_a_breaking_version_without_asking(api: TestClient) -> None:
     v1, v2 = made(api)
-    assert api.put("/prompts/reply/labels/staging", json={"version_id": v1["version_id"]}).status_code == 200
-    assert api.put("/prompts/reply/labels/staging", json={"version_id": v2["id"]}).status_code == 200
+    assert (
+        api.put("/prompts/reply/labels/staging", json={"version_id": v1["version_id"]}).status_code
+        == 200
+    )
+    assert (
+        api.put("/prompts/reply/labels/staging", json={"version_id": v2["id"]}).status_code == 200
+    )

@@ -29,6 +29,7 @@ from promptdeck.schemas import (
     RenderOut,
     RollbackOut,
     StorageOut,
+    VersionDiffOut,
     VersionOut,
     VersionSummaryOut,
 )
@@ -480,6 +481,18 @@ def render(
     if version is not None:
         body["version"] = str(version)
     return Call("POST", f"/prompts/{seg(prompt)}/render", _model(RenderOut), json=body, retry=True)
+
+
+def diff_versions(
+    prompt: str | int, version_id: int, against: int, *, context: int = 3
+) -> Call[VersionDiffOut]:
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}/versions/{int(version_id)}/diff",
+        _model(VersionDiffOut),
+        params={"against": int(against), "context": int(context)},
+        retry=True,
+    )
 
 
 def includes(prompt: str | int, version_id: int, which: str) -> Call[list[IncludeOut]]:

@@ -46,6 +46,26 @@ class Comparison:
     def new_text(self) -> str:
         return diff_text(self.new)
 
+    def patch(self, context: int = 3) -> str:
+        """The text diff as ``diff -u`` prints it ("" when the texts are the same, or when
+        a content is gone)."""
+        if not self.comparable:
+            return ""
+        return diff.patch(
+            self.old_text,
+            self.new_text,
+            old_name=f"{self.old.version_name} (#{self.old.number})",
+            new_name=f"{self.new.version_name} (#{self.new.number})",
+            context=context,
+        )
+
+    def stats(self) -> tuple[int, int]:
+        """(lines added, lines removed)."""
+        return diff.stats(self.old_text, self.new_text) if self.comparable else (0, 0)
+
+    def coarse(self) -> bool:
+        return self.comparable and diff.is_coarse(self.old_text, self.new_text)
+
     def config_changes(self) -> list[diff.ConfigChange]:
         return diff.config_changes(self.old.model_config or {}, self.new.model_config or {})
 

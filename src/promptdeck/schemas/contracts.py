@@ -77,11 +77,11 @@ class ContractChangeOut(_Out):
     )
 
 
-class DiffLineOut(_Out):
-    kind: str = Field(description='"equal", "delete" or "insert".')
-    old_number: int | None = Field(description="The line's number in the old version.")
-    new_number: int | None = Field(description="The line's number in the new version.")
-    text: str
+class ConfigChangeOut(_Out):
+    key: str = Field(description="A model config key; nested keys dotted (a.b).")
+    kind: str = Field(description='"added", "removed" or "changed".')
+    old: Any = None
+    new: Any = None
 
 
 class VersionDiffOut(_Out):
@@ -92,20 +92,19 @@ class VersionDiffOut(_Out):
     version_id: int = Field(description="The new side.")
     against: int = Field(description="The old side (the version compared with).")
     comparable: bool = Field(
-        description="False when either version was purged: no text diff, contract changes only."
+        description="False when either version's content is gone (purged) or away (archived): "
+        "no text diff, the contract changes only."
     )
-    same_content: bool
+    diff: str = Field(
+        description="The text diff as `diff -u` prints it (a chat version's messages one "
+        'after the other, each under a "[role]" line); "" when the texts are the same.'
+    )
+    added: int = Field(description="Lines added.")
+    removed: int = Field(description="Lines removed.")
     coarse: bool = Field(
         description="True when the texts were too large to compare line by line everywhere "
         '(docs/api.md, "Limits"): some changed lines are shown as whole blocks.'
     )
-    added: int = Field(description="Lines added.")
-    removed: int = Field(description="Lines removed.")
-    lines: list[DiffLineOut] = Field(
-        description="The whole text diff, line by line (a chat version's messages as JSON)."
-    )
-    config_changes: list[dict[str, Any]] = Field(
-        description='The model config\'s changes, key by key: {"key", "old", "new"}.'
-    )
+    config_changes: list[ConfigChangeOut] = Field(description="The model config's changes.")
     contract_changes: list[ContractChangeOut]
     breaking: bool = Field(description="True when any contract change is breaking.")
