@@ -82,12 +82,12 @@ def test_0015_adds_the_versions_contract_column_and_its_downgrade_drops_it(
     def columns() -> set[str]:
         return {str(c["name"]) for c in sa.inspect(engine).get_columns("versions")}
 
-    migrate.upgrade(engine, "0013")
+    migrate.upgrade(engine, "0014")
     assert "contract" not in columns()
     migrate.upgrade(engine)
     assert "contract" in columns()
-    migrate.downgrade(engine, "0013")
-    assert "contract" not in columns() and migrate.current(engine) == "0013"
+    migrate.downgrade(engine, "0014")
+    assert "contract" not in columns() and migrate.current(engine) == "0014"
     migrate.upgrade(engine)
     assert "contract" in columns() and migrate.current(engine) == migrate.head(engine)
     engine.dispose()

@@ -7,8 +7,7 @@ a contract): its variables are inferred from its template when read. The downgra
 the column, and with it every contract.
 
 Revision ID: 0015
-Revises: 0013 (0014 and 0020 are made alongside: whichever merges later revises the one
-before it)
+Revises: 0014 (0020 is made alongside: whichever merges later revises the other)
 Create Date: 2026-11-28
 """
 
@@ -19,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
