@@ -55,6 +55,10 @@ OUTCOME_PAST_DAYS_MAX = 30  # an outcome's `at` may be this old at most
 ALERT_MIN_COUNT_MAX = 1_000_000  # an alert rule's min_count
 OUTCOME_FUTURE_S_MAX = 300  # or this far ahead of the server's clock (clock skew)
 OUTCOME_PROMPTS_MAX = 100  # distinct prompts in one batch
+# OTLP trace ingest (issue 27; docs/opentelemetry.md).
+OTLP_BODY_MAX = 4 * 1024 * 1024  # one export, protobuf or JSON (a collector's batch fits)
+OTLP_SPANS_MAX = 10_000  # spans in one export (the SDK's batches are 512)
+OTLP_ATTRIBUTES_MAX = 128  # attributes read per span (the SDK's default limit); the rest ignored
 WEBHOOKS_MAX = 50  # hooks in all: each write reads them and queues a delivery per match
 IMPACT_PERIODS_MAX = 100  # label periods in one impact answer (the newest)
 IMPACT_POINTS_MAX = 240  # points of an impact time series

@@ -11,9 +11,11 @@ from promptdeck.cli import (
     impact,
     keys,
     labels,
+    mcp,
     outcomes,
     prompts,
     render,
+    sync,
     transfer,
     versions,
     webhooks,
@@ -45,6 +47,8 @@ app.add_typer(webhooks.app, name="webhooks")
 app.command("impact")(impact.impact)
 app.add_typer(alerts.app, name="alerts")
 app.command("outcomes")(outcomes.outcomes)
+app.add_typer(sync.app, name="sync")
+app.command("mcp")(mcp.mcp)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -89,6 +89,7 @@ def create_prompt(
     idempotency_key: str | None,
     messages: list[dict[str, Any]] | None = None,
     template_format: str | None = None,
+    contract: dict[str, Any] | None = None,
 ) -> Call[PromptOut]:
     body: dict[str, Any] = {
         "name": name,
@@ -104,6 +105,8 @@ def create_prompt(
         body["messages"] = messages
     if template_format is not None:
         body["template_format"] = template_format
+    if contract is not None:  # issue 23's contract, as the server defines it
+        body["contract"] = contract
     return Call(
         "POST",
         "/prompts",
@@ -195,6 +198,7 @@ def create_version(
     messages: list[dict[str, Any]] | None = None,
     template_format: str | None = None,
     if_changed: bool = False,
+    contract: dict[str, Any] | None = None,
 ) -> Call[VersionOut]:
     body: dict[str, Any] = {"activate": activate}
     if messages is not None:
@@ -208,6 +212,7 @@ def create_version(
         ("description", description),
         ("messages", messages),
         ("template_format", template_format),
+        ("contract", contract),
     ):
         if value is not None:
             body[key] = value

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from promptdeck.client import _otel
 from promptdeck.domain import templates
 from promptdeck.domain.templates import IncludeRef
 from promptdeck.errors import (
@@ -56,6 +57,10 @@ class ActivePrompt(ActiveOut):
     _refs: list[IncludeRef] | None = PrivateAttr(default=None)
     _include_error: str | None = PrivateAttr(default=None)
     _reporter: Reporter | None = PrivateAttr(default=None)
+    # The label it was asked by (``active`` by default) and, when a rollout chose it, the
+    # arm (``baseline`` or ``candidate``): both go on the current span (docs/opentelemetry.md).
+    _label: str = PrivateAttr(default="active")
+    _arm: str | None = PrivateAttr(default=None)
 
     @property
     def text(self) -> str:
@@ -113,9 +118,29 @@ class ActivePrompt(ActiveOut):
         copy._refs = self._refs
         copy._includes = texts
         copy._include_error = error
+        copy._label = self._label
+        copy._arm = self._arm
         return copy
 
+    def annotate(self) -> None:
+        """Name this prompt and version on the current OpenTelemetry span (a no-op without
+        ``opentelemetry-api`` or a recording span); `get_active` and `render` call it."""
+        if not _otel.enabled:
+            return
+        span = _otel.recording()
+        if span is None:  # first: reading the private attributes costs pydantic ~5 µs
+            return
+        fallback = self.source == "fallback"
+        _otel.annotate(
+            self.prompt_name,
+            None if fallback else self.version_id,
+            label=self._label,
+            arm=None if fallback else self._arm,
+            span=span,
+        )
+
     def rendered(self, variables: dict[str, Any]) -> templates.Rendered:
+        self.annotate()
         if not self.include_refs:
             return super().rendered(variables)
         self.check_variables(variables)
@@ -140,6 +165,11 @@ class ActivePrompt(ActiveOut):
             resolve=resolve,
             path=(self.prompt_name,),
         )
+
+
+def label_of(key: str) -> str:
+    """The label of a cache key (``name`` or ``name?label=staging``; names hold no ``?``)."""
+    return key.partition("?label=")[2] or "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +246,10 @@ class ActiveCache:
     # Given to every copy, so ``prompt.report`` reaches its client's outcome queue.
     reporter: Reporter | None = None
 
-    def _made(self, **values: Any) -> ActivePrompt:
+    def _made(self, key: str, **values: Any) -> ActivePrompt:
         made = ActivePrompt(**values)
         made._reporter = self.reporter
+        made._label = label_of(key)
         return made
 
     def fresh(self, key: str) -> ActivePrompt | None:
@@ -262,8 +293,10 @@ class ActiveCache:
                 self.stats.revalidated += 1
                 return entry.copies["revalidated"]
             data = value.model_dump()
-            copies = {s: self._made(**data, source=s) for s in ("server", "cache", "revalidated")}
-            copies["stale"] = self._made(**data, source="stale")
+            made = {
+                s: self._made(key, **data, source=s) for s in ("server", "cache", "revalidated")
+            }
+            copies = {**made, "stale": self._made(key, **data, source="stale")}
             if len(self.entries) >= self.max_entries and key not in self.entries:
                 self.entries.pop(next(iter(self.entries)))
             self.entries[key] = Entry(etag, fresh_until, copies)
@@ -318,8 +351,9 @@ class ActiveCache:
     ) -> ActivePrompt:
         self.stats.fallbacks += 1
         return self._made(
+            key,
             prompt_id=0,
-            prompt_name=key,
+            prompt_name=key.partition("?label=")[0],
             version_id=0,
             number=0,
             version_name="fallback",
