@@ -3,12 +3,14 @@ as before, their versions' variables inferred when read."""
 
 from __future__ import annotations
 
+import httpx
 from starlette.testclient import TestClient
 
 from promptdeck.client import Client
 from promptdeck.errors import VariablesInvalid
 from tests.api.helpers import assert_problem, create_prompt
 from tests.contracts.helpers import CONTRACT, TEMPLATE, record_with
+from tests.support.server import ServerProcess
 
 
 def test_an_imported_contract_reads_back_exports_unchanged_and_imports_again_as_a_no_op(
@@ -80,12 +82,14 @@ def test_a_content_hash_that_leaves_the_contract_out_is_refused(api: TestClient)
 
 
 def test_the_clients_local_render_checks_the_variables_against_the_contract(
-    api: TestClient,
+    api: TestClient, shared_server: ServerProcess, name: str
 ) -> None:
     create_prompt(api, "source", content=TEMPLATE)
-    assert api.post("/prompts/import", json=record_with(api, "source", "copy", [CONTRACT]))
-    with Client("http://testserver", transport=api._transport) as client:
-        active = client.get_active("copy")
+    record = record_with(api, "source", name, [CONTRACT])
+    imported = httpx.post(shared_server.url + "/prompts/import", json=record)
+    assert imported.status_code == 201, imported.text
+    with Client(shared_server.url) as client:
+        active = client.get_active(name)
         assert active.contract is not None and active.contract.tools[0] == CONTRACT["tools"][0]
         good = {"customer": {"name": "Ada", "age": 36}}
         assert active.render(**good) == 'Reply to {"name": "Ada", "age": 36}.'

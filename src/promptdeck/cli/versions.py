@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from promptdeck import limits
 from promptdeck.cli.content import ContentOpt, EditorOpt, FileOpt, read_content
 from promptdeck.cli.context import Cli, connected
 from promptdeck.cli.options import Limit, ModelConfig, Name, Yes
@@ -287,7 +288,10 @@ def diff(
     a: Annotated[str, typer.Argument(help="The old version (id or name).", show_default=False)],
     b: Annotated[str, typer.Argument(help="The new version (id or name).", show_default=False)],
     context: Annotated[
-        int, typer.Option("--context", "-U", min=0, max=1000, help="Lines of context.")
+        int,
+        typer.Option(
+            "--context", "-U", min=0, max=limits.DIFF_CONTEXT_MAX, help="Lines of context."
+        ),
     ] = 3,
 ) -> None:
     """What changed from A to B: a unified diff of the content (coloured on a terminal), the

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import (
+    compare,
     deploys,
     impact,
     includes,
@@ -241,6 +242,10 @@ class Registry:
     def get_version(self, ref: str, version_id: int) -> Version:
         with self.db.reading() as tx:
             return versions.get(tx, VersionRef(PromptRef.parse(ref), version_id))
+
+    def compare(self, ref: str, version_id: int, against: int) -> compare.Comparison:
+        with self.db.reading() as tx:
+            return compare.compare(tx, VersionRef(PromptRef.parse(ref), version_id), against)
 
     def rollback(
         self,

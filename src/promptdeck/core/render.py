@@ -9,6 +9,7 @@ from typing import Any
 from promptdeck.core import includes, load
 from promptdeck.core.tx import Tx
 from promptdeck.domain import templates
+from promptdeck.domain.contracts import check_variables
 from promptdeck.domain.models import Version
 from promptdeck.domain.refs import PromptRef
 from promptdeck.domain.templates import IncludeRef, Rendered
@@ -37,6 +38,9 @@ def render(
         version_id, _ = includes.resolve(tx, row, IncludeRef(row.name, at))
     version = load.version(tx, row.id, version_id)
     content = _content(version, row.name)
+    # Before the template runs: refused variables name every failing path (a given variables
+    # schema only; an inferred one checks nothing more than the template does).
+    check_variables(version.contract, values)
 
     def resolve(include: IncludeRef) -> str:
         target = includes.target_row(tx, include)
