@@ -351,6 +351,14 @@ class RolloutStateConflict(Conflict):
     title = "The rollout's status does not allow this"
 
 
+class BreakingChange(Conflict):
+    """A protected label moved to a version whose contract breaks what the label serves now,
+    without ``accept_breaking``: ``detail`` and ``errors`` name each breaking change."""
+
+    code = "breaking-change"
+    title = "The move would break the label's callers"
+
+
 class ContractInvalid(InvalidInput):
     """A version's contract that cannot be stored: not valid JSON Schema 2020-12, outside the
     supported vocabulary or bounds, tool names twice (``field`` is the path,

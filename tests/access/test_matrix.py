@@ -256,6 +256,8 @@ class Cell:
             body = {"min_success": 0.9}
         elif path.endswith("/versions/{version_id}") and method == "DELETE":
             params = {"reason": "matrix"}
+        elif path.endswith("/versions/{version_id}/diff"):
+            params = {"against": str(second.id)}
         if path == "/changes":
             params = {"wait": "0"}  # the long-poll form answers at once; the stream never ends
         if path == "/ui/prompts/{name}/promote":

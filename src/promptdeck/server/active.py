@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import anyio.to_thread
@@ -62,6 +63,11 @@ class Entry:
         self.not_modified = common
 
 
+def _contract_json(version: Version) -> dict[str, Any] | None:
+    contract = version.full_contract
+    return None if contract is None else contract.to_json()
+
+
 def render(prompt: Prompt, version: Version) -> Entry:
     out = ActiveOut.model_validate(
         {
@@ -80,6 +86,8 @@ def render(prompt: Prompt, version: Version) -> Entry:
             "kind": version.kind,
             "template_format": version.template_format,
             "messages": version.messages,
+            # Contracts: what a client checks render variables against locally.
+            "contract": _contract_json(version),
         }
     )
     body = out.model_dump_json(by_alias=True).encode()
