@@ -77,6 +77,8 @@ WRITE = {
     ("POST", "/prompts/{prompt_id}/deploy-requests/{request_id}/reject"),
     # Impact (issue 16): reporting outcomes and alert thresholds change what impact says.
     ("POST", "/outcomes"),
+    # OpenTelemetry (issue 27): an OTLP export's spans become outcomes.
+    ("POST", "/v1/traces"),
     ("PUT", "/prompts/{prompt_id}/alerts/{label}"),
     ("DELETE", "/prompts/{prompt_id}/alerts/{label}"),
     # The UI's forms that change things, and the pages that are only such a form.
@@ -252,6 +254,12 @@ class Cell:
             body = {"description": "matrix"}
         elif (method, path) == ("POST", "/outcomes"):
             body = {"outcomes": [{"prompt_id": prompt, "version_id": first, "success": True}]}
+        elif (method, path) == ("POST", "/v1/traces"):
+            attributes = [
+                {"key": "gen_ai.prompt.name", "value": {"stringValue": prompt}},
+                {"key": "gen_ai.prompt.version", "value": {"stringValue": str(first)}},
+            ]
+            body = {"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": attributes}]}]}]}
         elif (method, path) == ("PUT", "/prompts/{prompt_id}/alerts/{label}"):
             body = {"min_success": 0.9}
         elif path.endswith("/versions/{version_id}") and method == "DELETE":

@@ -22,7 +22,16 @@ from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import changes, docs, problems, respond, ui
 from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
 from promptdeck.server.api import access as access_api
-from promptdeck.server.api import labels, outcomes, prompts, templates, transfer, versions, webhooks
+from promptdeck.server.api import (
+    labels,
+    otlp,
+    outcomes,
+    prompts,
+    templates,
+    transfer,
+    versions,
+    webhooks,
+)
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.head import HeadAsGet
@@ -97,6 +106,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(webhooks.router)
     app.include_router(templates.router)
     app.include_router(outcomes.router)
+    app.include_router(otlp.router)
     app.include_router(changes.router)
 
     @app.get(
