@@ -114,6 +114,10 @@ MOVES_OF_PRODUCTION = {
 # Reads sent as POST: rendering changes nothing; signing out needs no role beyond read.
 READ = {
     ("POST", "/prompts/{prompt_id}/render"),
+    # MCP's transport (issue 27): the read role to come in; each MCP request then acts as
+    # its caller (a tool that writes is checked again: tests/mcp_server/test_mcp_mounted.py).
+    ("POST", "/mcp"),
+    ("DELETE", "/mcp"),
     ("POST", "/ui/prompts/{name}/versions/{version_id}"),
     ("POST", "/ui/sign-out"),
 }
