@@ -317,6 +317,15 @@ def test_a_limited_caller_neither_changes_nor_sees_anything_of_a_prompt_outside_
 ) -> None:
     api, world, secrets = scoped
     walk = Walk(api, world, secrets)
+    # Warm what a server caches (the hot path's bodies) with an unlimited admin's reads first.
+    root = bearer(world.root_key)
+    for ref in (OUT, str(world.out_id)):
+        for query in ("", f"?label={MARK}-lab", "?label=production"):
+            assert api.get(f"/prompts/{ref}/active{query}", headers=root).status_code == 200
+    assert api.post(f"/prompts/{world.host}/render", json={}, headers=root).status_code == 200
+    # The listings do show OUT to whom it is in scope: their silence below means something.
+    for url in ("/events", "/export", "/changes?wait=0&after=0", "/ui/audit", "/ui/prompts"):
+        assert OUT in api.get(url, headers=root).text, url
     before = out_snapshot(registry, world.out_id)
     routes = [(m, p) for m, p, _ in every_route(api)]
     assert len(routes) >= 90
