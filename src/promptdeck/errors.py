@@ -137,6 +137,14 @@ class InvalidInput(PromptdeckError):
     title = "Invalid input"
 
 
+class ExportMalformed(InvalidInput):
+    """An OTLP export (POST /v1/traces) that cannot be decoded: not protobuf or JSON, the
+    wrong shape, too many spans. 400, as OTLP/HTTP asks of data that will never pass."""
+
+    code = "export-malformed"
+    title = "Malformed OTLP export"
+
+
 class PayloadTooLarge(PromptdeckError):
     code = "payload-too-large"
     title = "Payload too large"

@@ -306,9 +306,11 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class ReportOutcomes:
-    """A batch of outcomes: all counted, or none."""
+    """A batch of outcomes: all counted, or none; ``partial``: each bad one refused alone
+    and the rest counted (OTLP's partial success: POST /v1/traces)."""
 
     outcomes: Sequence[Outcome]
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
