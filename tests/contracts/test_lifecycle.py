@@ -13,14 +13,6 @@ from starlette.testclient import TestClient
 from tests.api.helpers import assert_problem
 from tests.contracts.helpers import CONTRACT, TEMPLATE, with_required
 
-# Strict: these pass, and the marker must go, once the write routes take a contract (POST
-# /prompts, POST …/versions), the render checks it and answers tools/response_format, and
-# every label move calls core/compare.check_move with ?accept_breaking= (issue 23; wired
-# over edge-core's commands, which rewrite those registry methods).
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="issue 23's write side is not wired yet (creating with a contract)"
-)
-
 STRICTER = with_required(CONTRACT, "order_id", {"type": "string", "minLength": 3})
 
 

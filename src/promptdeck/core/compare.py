@@ -7,6 +7,7 @@ caller accepts it (``check_move``, called by every path that moves a label)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from promptdeck.core import load
 from promptdeck.core.tx import Tx
@@ -134,6 +135,14 @@ def check_move(
             errors=[{"path": c.path, "message": c.change} for c in breaking],
         )
     return breaking
+
+
+def accepted(breaking: list[ContractChange]) -> dict[str, Any]:
+    """What a move that accepted breaking changes adds to its event's detail: up to
+    DETAIL_CHANGES_MAX lines, then a count of the others."""
+    shown = [f"{c.path}: {c.change}" for c in breaking[:DETAIL_CHANGES_MAX]]
+    more = len(breaking) - len(shown)
+    return {"breaking_accepted": shown} | ({"breaking_accepted_more": more} if more else {})
 
 
 def describe(breaking: list[ContractChange]) -> str:

@@ -4,9 +4,10 @@ moves and deploy requests. `active` is the default label: it is the prompt's act
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from promptdeck.domain.contracts import ContractChange
 from promptdeck.errors import InvalidInput
 
 ACTIVE = "active"
@@ -91,6 +92,12 @@ class DeployRequest:
     decided_at: datetime | None
     decision_reason: str | None
     diff: list[str]  # unified diff: what the label serves now → the proposed version
+    # The contract's changes from what the label serves now (with the diff only).
+    contract_changes: list[ContractChange] = field(default_factory=list)
+
+    @property
+    def breaking(self) -> bool:
+        return any(change.breaking for change in self.contract_changes)
 
 
 OPEN, APPROVED, REJECTED, STALE = "open", "approved", "rejected", "stale"

@@ -71,6 +71,14 @@ class VersionCreate(_In):
         "kind, format and model_config: nothing is created.",
     )
 
+    contract: dict[str, Any] | None = Field(
+        default=None,
+        description="What the version promises its callers (docs/contracts.md): "
+        '{"variables": JSON Schema of the render\'s variables, "tools": [...], '
+        '"response_format": {...}}; checked whole and against the template. Omitted: the '
+        "variables are inferred from the template.",
+    )
+
     _mc = field_validator("llm_config")(_check_model_config)
 
     def to_command(
@@ -96,6 +104,7 @@ class VersionCreate(_In):
             if_changed=self.if_changed,
             idempotency_key=idempotency_key,
             if_match=if_match,
+            contract=self.contract,
         )
 
     @field_validator("messages")

@@ -30,7 +30,14 @@ from promptdeck.server.api.render import (
     summary_page,
     version_out,
 )
-from promptdeck.server.deps import CanonicalId, CheckedText, IdempotencyKey, IfMatch, RegistryDep
+from promptdeck.server.deps import (
+    AcceptBreaking,
+    CanonicalId,
+    CheckedText,
+    IdempotencyKey,
+    IfMatch,
+    RegistryDep,
+)
 from promptdeck.server.problems import responses
 from promptdeck.server.roles import ActingAdmin, ActingWriter, Reader
 
@@ -150,8 +157,10 @@ def rollback(
             "the label's ETag).",
         ),
     ] = None,
+    accept_breaking: AcceptBreaking = False,
 ) -> RollbackOut:
-    result = registry.rollback(Rollback(prompt_id, version_id, if_match, label), caller)
+    cmd = Rollback(prompt_id, version_id, if_match, label, accept_breaking)
+    result = registry.rollback(cmd, caller)
     response.headers["ETag"] = result.prompt.etag
     return RollbackOut(
         changed=result.changed,
