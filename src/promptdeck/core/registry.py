@@ -189,8 +189,7 @@ class Registry:
     # --- outcomes and impact (core/outcomes.py, core/impact.py) ----------------------------
 
     def report_outcomes(self, cmd: c.ReportOutcomes, caller: Caller) -> Ingested:
-        """Past the caller's rate (``ingest_limit``) the batch is refused before any
-        transaction."""
+        """Past the caller's rate (``ingest_limit``): refused before any transaction."""
         self.ingest_limit.take(caller.actor, len(cmd.outcomes))
         return self.db.write(caller, partial(outcomes.ingest, raw=self.raw_outcomes), cmd)
 
@@ -243,8 +242,7 @@ class Registry:
     def restore_version(self, cmd: c.RestoreVersion, caller: Caller) -> Changed:
         return self.db.write(caller, retention.restore_version, cmd)
 
-    def purge_version(self, cmd: c.PurgeVersion, caller: Caller) -> Changed:
-        """Run ``compact`` afterwards to clear the freed pages."""
+    def purge_version(self, cmd: c.PurgeVersion, caller: Caller) -> Changed:  # then compact
         return self.db.write(caller, retention.purge_version, cmd)
 
     def storage(self, ref: PromptLike, caller: Caller) -> StorageReport:
@@ -253,8 +251,7 @@ class Registry:
     def compact(self) -> CompactReport:
         return retention.compact(self.engine)
 
-    def ping(self) -> None:
-        """Raise if the database cannot be reached."""
+    def ping(self) -> None:  # raises if the database cannot be reached
         self.db.ping()
 
     # --- templates (core/render.py, core/includes.py) ---------------------------------------
@@ -278,8 +275,7 @@ class Registry:
     def export_prompt_stream(
         self, ref: PromptLike, caller: Caller, encode: Callable[[str, dict[str, Any]], bytes]
     ) -> Iterator[bytes]:
-        """``export_prompt`` as JSON pieces, a batch of versions at a time (bounded memory
-        whatever the history's size). Raises PromptNotFound before the first piece."""
+        """``export_prompt`` as JSON pieces, a batch of versions at a time; 404 first."""
         return transfer.stream_one(partial(self.db.reading, caller), ref, encode)
 
     def export_prompts_stream(
@@ -290,10 +286,10 @@ class Registry:
         limit: int = 20,
         cursor: str | None = None,
     ) -> Iterator[bytes]:
-        """``export_prompts`` as JSON pieces (``{"items": […], "next_cursor": …}``), one
-        prompt row and one batch of its versions at a time."""
-        read = partial(self.db.reading, caller)
-        return transfer.stream_page(read, encode, limit=limit, cursor=cursor)
+        """``export_prompts`` as JSON pieces, a prompt and a batch of versions at a time."""
+        return transfer.stream_page(
+            partial(self.db.reading, caller), encode, limit=limit, cursor=cursor
+        )
 
     def export_prompts(
         self, caller: Caller, *, limit: int = 20, cursor: str | None = None
