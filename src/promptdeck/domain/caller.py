@@ -8,6 +8,7 @@ HTTP."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from promptdeck.domain.access import Principal, Role
@@ -25,7 +26,9 @@ class Caller:
     def of(cls, principal: Principal, actor: str | None = None) -> Caller:
         """The caller a principal makes; ``actor`` names it on an open server only (the
         X-Actor header, a form's name): a key or a person is always its own name."""
-        name = (actor or principal.name) if principal.kind == "open" else principal.name
+        if not actor:
+            return _caller_of(principal)  # the hot path's case: made once per principal
+        name = actor if principal.kind == "open" else principal.name
         return cls(name, principal.role, principal.kind, principal.prefixes)
 
     @classmethod
@@ -59,6 +62,11 @@ class Caller:
     def may_move_protected(self) -> bool:
         """Moving protected labels, changing which are protected, deciding deploy requests."""
         return self.may(Role.admin)
+
+
+@functools.lru_cache(maxsize=4096)
+def _caller_of(principal: Principal) -> Caller:
+    return Caller(principal.name, principal.role, principal.kind, principal.prefixes)
 
 
 SYSTEM = Caller.local()
