@@ -33,11 +33,13 @@ from promptdeck.errors import (
     LabelledVersionProtected,
     LabelNotFound,
     LabelProtected,
+    RolloutInProgress,
     StaleEtag,
     VersionNotFound,
 )
 from promptdeck.store import labels as s
 from promptdeck.store import queries as q
+from promptdeck.store import rollouts as rollouts_store
 from promptdeck.store.records import PromptRow
 
 
@@ -68,8 +70,16 @@ def check_label_etag(tx: Tx, prompt_id: int, label: str, if_match: str | None) -
 
 
 def log_move(
-    tx: Tx, prompt_id: int, label: str, from_id: int | None, to_id: int | None, reason: str
+    tx: Tx,
+    prompt_id: int,
+    label: str,
+    from_id: int | None,
+    to_id: int | None,
+    reason: str,
+    *,
+    kind: str | None = None,
 ) -> int:
+    """A row of the label's history: a move (``kind`` None), or a rollout's change."""
     return s.insert_move(
         tx.conn,
         {
@@ -80,16 +90,30 @@ def log_move(
             "actor": tx.actor,
             "reason": reason,
             "created_at": tx.clock(),
+            "kind": kind,
         },
     )
+
+
+def refuse_during_rollout(tx: Tx, prompt_id: int, label: str) -> None:
+    """A label whose rollout runs (or is paused) moves only by its rollout: a move by hand
+    would leave the rollout comparing versions the label no longer serves."""
+    live = rollouts_store.live(tx.conn, prompt_id, label)
+    if live is not None:
+        raise RolloutInProgress(
+            f"label {label!r} is in a rollout (version {live.baseline_version_id} to "
+            f"{live.candidate_version_id}, {live.status}): abort it before moving the label"
+        )
 
 
 def move_locked(
     tx: Tx, row: PromptRow, label: str, version_id: int, *, reason: str, if_match: str | None
 ) -> bool:
     """Point ``label`` at ``version_id`` (the prompt row is locked and protection checked);
-    False when it already points there. Purged: 409; archived: restored first."""
+    False when it already points there. Purged: 409; archived: restored first; during the
+    label's rollout: 409."""
     check_label_etag(tx, row.id, label, if_match)
+    refuse_during_rollout(tx, row.id, label)
     was = current(tx, row, label)
     target = load.version_row(tx, row, VersionRef(PromptRef(id=row.id), version_id), full=False)
     if was == version_id:
@@ -154,6 +178,7 @@ def remove(
     row = load.prompt_row(tx, ref, for_update=True)
     guard(tx, row.id, label, may_move_protected)
     check_label_etag(tx, row.id, label, if_match)
+    refuse_during_rollout(tx, row.id, label)
     was = current(tx, row, label)
     if was is None:
         raise LabelNotFound(f"prompt {str(ref)!r} has no label {label!r}")
@@ -265,6 +290,7 @@ def history(
             r.actor,
             r.reason,
             r.created_at,
+            r.kind,
         )
         for r in rows
     ]

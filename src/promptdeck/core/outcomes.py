@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from promptdeck import limits
+from promptdeck.core import rollout_guard
 from promptdeck.core.tx import Tx
 from promptdeck.domain import impact, rules
 from promptdeck.domain.impact import AlertRule, Outcome, RawOutcomes, Sums
@@ -133,6 +134,10 @@ def ingest(
                 for o, prompt_id, at in zip(batch, prompt_ids, times, strict=True)
             ],
         )
+    # Rollouts: their arms, then the guard, in this transaction (a rollback commits with
+    # the batch that decided it; core/rollout_guard.py).
+    for rollout_id in rollout_guard.fold(tx, batch, prompt_ids, times):
+        rollout_guard.check(tx, rollout_id)
     touched = {(prompt_id, o.version_id) for o, prompt_id in zip(batch, prompt_ids, strict=True)}
     return Ingested(len(batch), _check_alerts(tx, touched, now))
 

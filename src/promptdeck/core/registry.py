@@ -34,6 +34,7 @@ from promptdeck.core.content import ContentStore
 from promptdeck.core.outcomes import Ingested, RawSettings
 from promptdeck.core.render import RenderResult
 from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionCreated
+from promptdeck.core.rollout_ops import RolloutOps
 from promptdeck.core.tx import Clock, Database, unavailable_as_error, utcnow
 from promptdeck.domain import history, rules
 from promptdeck.domain import retention as retention_rules
@@ -57,8 +58,9 @@ __all__ = [
 ]
 
 
-class Registry:
-    """The service layer over one database: one method per operation, one transaction each."""
+class Registry(RolloutOps):
+    """The service layer over one database: one method per operation, one transaction each
+    (the rollouts' in ``RolloutOps``, core/rollout_ops.py)."""
 
     def __init__(
         self,
@@ -272,13 +274,7 @@ class Registry:
 
     # --- labels (core/labels.py) and deploy requests (core/deploys.py) --------------------
 
-    def list_labels(self, ref: str) -> list[Label]:
-        with self.db.reading() as tx:
-            return labels.listing(tx, PromptRef.parse(ref))
-
-    def get_label(self, ref: str, label: str) -> Label:
-        with self.db.reading() as tx:
-            return labels.get(tx, PromptRef.parse(ref), label)
+    # list_labels, get_label: with their rollouts, in core/rollout_ops.py.
 
     def move_label(
         self,
@@ -372,9 +368,11 @@ class Registry:
         *,
         reason: str | None,
         actor: str = "anonymous",
+        plan: object | None = None,
     ) -> DeployRequest:
+        """``plan``: a rollout plan; approving then starts that rollout (docs/rollouts.md)."""
         with self.db.writing(actor) as tx:
-            return deploys.propose(tx, PromptRef.parse(ref), label, version_id, reason)
+            return deploys.propose(tx, PromptRef.parse(ref), label, version_id, reason, plan)
 
     def decide_deploy(
         self,

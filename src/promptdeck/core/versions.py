@@ -159,6 +159,8 @@ def create(
     replay = tx.claim(f"prompt:{row.id}:versions", idempotency_key, new.request())
     if replay is not None:
         return VersionCreated(replayed=True, version=load.version(tx, row.id, replay))
+    if new.activate:
+        labels.refuse_during_rollout(tx, row.id, ACTIVE)
     snapshot = new.template(row.content)
     snapshot_config = row.model_config if new.model_config is None else new.model_config
     if new.if_changed:
@@ -256,6 +258,8 @@ def rollback(
     target = load.version_row(tx, row, ref, full=True)
     version_id = ref.version_id
     changed = row.active_version_id != version_id
+    if changed:
+        labels.refuse_during_rollout(tx, row.id, ACTIVE)
     restored = False
     now = tx.clock()
     if changed:

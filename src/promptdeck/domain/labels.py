@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from promptdeck.errors import InvalidInput
 
@@ -50,6 +51,9 @@ class Label:
     moved_at: datetime | None
     moved_by: str | None
     etag: str
+    # The label's newest rollout (domain/rollouts/record.py ``Rollout``; typed loosely here:
+    # the rollouts package imports this module), None when it never had one.
+    rollout: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,7 @@ class LabelMove:
     actor: str
     reason: str
     created_at: datetime
+    kind: str | None = None  # None: the pointer moved; else a rollout's change (rollout.…)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,7 @@ class DeployRequest:
     decided_at: datetime | None
     decision_reason: str | None
     diff: list[str]  # unified diff: what the label serves now → the proposed version
+    plan: dict[str, Any] | None = None  # a rollout plan: approving starts it (docs/rollouts.md)
 
 
 OPEN, APPROVED, REJECTED, STALE = "open", "approved", "rejected", "stale"
