@@ -58,9 +58,7 @@ def test_a_rollout_starts_from_the_labels_version_and_is_recorded_three_ways(
     assert label.version_id == baseline and label.rollout.id == started.id
 
 
-def test_a_second_rollout_on_a_label_is_refused_while_one_is_live(
-    reg: Registry, name: str
-) -> None:
+def test_a_second_rollout_on_a_label_is_refused_while_one_is_live(reg: Registry, name: str) -> None:
     _, candidate = two_versions(reg, name)
     reg.start_rollout(name, "production", plan(candidate))
     with pytest.raises(RolloutInProgress):

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import rollout_guard, rollouts
 from promptdeck.core.tx import Database
-from promptdeck.domain.labels import Label
-from promptdeck.domain.models import Page
+from promptdeck.domain.labels import ACTIVE, Label
+from promptdeck.domain.models import Page, Prompt, Version
 from promptdeck.domain.refs import PromptRef
 from promptdeck.domain.rollouts.record import Rollout
 from promptdeck.store.constraints import translate
@@ -71,6 +71,22 @@ class RolloutOps:
         """`active` first, then every set or protected label, each with its newest rollout."""
         with self.db.reading() as tx:
             return rollouts.labels_of(tx, PromptRef.parse(ref))
+
+    # --- the hot path (core/live.py ActiveCache) -------------------------------------------
+
+    def serving(self, ref: str, label: str) -> rollouts.Served:
+        """The label's version in full with its prompt, and its live rollout."""
+        with self.db.reading() as tx:
+            return rollouts.serving(tx, PromptRef.parse(ref), label)
+
+    def serving_version(self, ref: str, version_id: int) -> tuple[Prompt, Version]:
+        with self.db.reading() as tx:
+            return rollouts.version_of(tx, PromptRef.parse(ref), version_id)
+
+    def get_assigned(self, ref: str, label: str | None, key: str | None) -> tuple[Prompt, Version]:
+        """The version ``label`` (default `active`) gives a caller with ``key``."""
+        with self.db.reading() as tx:
+            return rollouts.assigned(tx, PromptRef.parse(ref), label or ACTIVE, key)
 
     def check_rollouts(self, period: timedelta) -> int:
         """The periodic check (server/ticker.py): the rollouts due, once per period."""

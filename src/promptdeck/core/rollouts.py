@@ -15,11 +15,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
-from promptdeck.core import labels, load, retention
+from promptdeck.core import labels, load, retention, versions
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules
-from promptdeck.domain.labels import Label, check_label, check_reason
-from promptdeck.domain.models import Page
+from promptdeck.domain.labels import ACTIVE, Label, check_label, check_reason
+from promptdeck.domain.models import Page, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
 from promptdeck.domain.rollouts import assign, guard
 from promptdeck.domain.rollouts import state as sm
@@ -27,6 +27,7 @@ from promptdeck.domain.rollouts.decide import Decision
 from promptdeck.domain.rollouts.guard import ArmSums, Judgement, StepArms
 from promptdeck.domain.rollouts.plan import RolloutPlan, parse_plan
 from promptdeck.domain.rollouts.record import Arm, LastDecision, Rollout, total
+from promptdeck.domain.rollouts.split import Split
 from promptdeck.domain.rollouts.state import Change, LatencyCutoffs, RolloutState
 from promptdeck.errors import (
     LabelProtected,
@@ -35,6 +36,7 @@ from promptdeck.errors import (
     RolloutStateConflict,
 )
 from promptdeck.store import labels as labels_store
+from promptdeck.store import queries as q
 from promptdeck.store import rollouts as store
 from promptdeck.store.records import PromptRow
 from promptdeck.store.rollouts import RolloutRow
@@ -346,3 +348,41 @@ def labels_of(tx: Tx, ref: PromptRef) -> list[Label]:
     """Every label of the prompt (``labels.listing``), each with its newest rollout."""
     row = load.prompt_row(tx, ref)
     return [replace(x, rollout=of_label(tx, row, x.name)) for x in labels.listing(tx, ref)]
+
+
+# --- the hot path ----------------------------------------------------------------------------
+
+# The version a label serves with its prompt, and its live rollout (id, candidate, basis
+# points, salt), read together (core/live.py ``Served``).
+Served = tuple[Prompt, Version, tuple[int, int, int, str] | None]
+
+
+def serving(tx: Tx, ref: PromptRef, label: str) -> Served:
+    """What ``GET …/active?label=`` needs: the label's version in full and its rollout."""
+    if label == ACTIVE:
+        prompt, version = versions.active(tx, ref)
+    else:
+        prompt, version = labels.fetch(tx, ref, label)
+    return prompt, version, store.serving(tx.conn, prompt.id, label)
+
+
+def version_of(tx: Tx, ref: PromptRef, version_id: int) -> tuple[Prompt, Version]:
+    """A version in full with its prompt, as the hot path renders it (a candidate's)."""
+    row = load.prompt_row(tx, ref)
+    vrow = load.version_row(tx, row, VersionRef(ref, version_id), full=True)
+    content = tx.contents.text_of(tx.conn, vrow)
+    version = q.to_version(vrow, active_id=row.active_version_id, content=content)
+    return q.to_prompt(row), version
+
+
+def assigned(tx: Tx, ref: PromptRef, label: str, key: str | None) -> tuple[Prompt, Version]:
+    """The version a caller with ``key`` gets from ``label`` (the hot path's own answer,
+    for the route that stands behind it)."""
+    check_label(label)
+    prompt, version, live = serving(tx, ref, label)
+    if live is None:
+        if key is not None:
+            assign.check_key(key)
+        return prompt, version
+    picked = Split(live[0], version.id, live[1], live[2], live[3]).pick(key)
+    return (prompt, version) if picked == version.id else version_of(tx, ref, picked)

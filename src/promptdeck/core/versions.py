@@ -112,7 +112,9 @@ def insert(
     named = {"number": number, "version_name": version_name}
     tx.record(EventKind.VERSION_CREATED, prompt_id, version_id=version_id, detail=named)
     if activate:
-        q.set_active(tx.conn, prompt_id, version_id, now, None)
+        if not q.set_active(tx.conn, prompt_id, version_id, now, None):
+            labels.refuse_during_rollout(tx, prompt_id, ACTIVE)  # the one reason it fails
+            raise StaleEtag("the prompt changed while activating; retry")
         labels.log_move(tx, prompt_id, ACTIVE, previous_active, version_id, "created active")
         tx.record(
             EventKind.VERSION_ACTIVATED,
@@ -159,8 +161,6 @@ def create(
     replay = tx.claim(f"prompt:{row.id}:versions", idempotency_key, new.request())
     if replay is not None:
         return VersionCreated(replayed=True, version=load.version(tx, row.id, replay))
-    if new.activate:
-        labels.refuse_during_rollout(tx, row.id, ACTIVE)
     snapshot = new.template(row.content)
     snapshot_config = row.model_config if new.model_config is None else new.model_config
     if new.if_changed:
@@ -258,8 +258,6 @@ def rollback(
     target = load.version_row(tx, row, ref, full=True)
     version_id = ref.version_id
     changed = row.active_version_id != version_id
-    if changed:
-        labels.refuse_during_rollout(tx, row.id, ACTIVE)
     restored = False
     now = tx.clock()
     if changed:
@@ -268,6 +266,7 @@ def rollback(
         if restored:  # rule 8: restore first, then keep the limit (see docs/storage.md)
             retention.restore(tx, row.id, target, reason="rollback")
         if not q.set_active(tx.conn, row.id, version_id, now, expected):
+            labels.refuse_during_rollout(tx, row.id, ACTIVE)
             raise StaleEtag("the prompt changed while rolling back; fetch it and retry")
         labels.log_move(tx, row.id, ACTIVE, row.active_version_id, version_id, "")
         detail: dict[str, Any] = {"number": target.number, "version_name": target.version_name}

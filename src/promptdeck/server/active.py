@@ -8,20 +8,26 @@ version is rendered once (versions are immutable) and only the pointer is checke
 requests waiting at that moment) on PostgreSQL. A label (``?label=staging``) is served the
 same way: its pointer is checked like `active`'s (in the same read), its body is the
 version's. A label that is not a slug goes on to FastAPI's route (its 422).
+
+A label in a rollout (docs/rollouts.md) answers the version the caller's ``?key=`` is
+assigned (a random arm without one), with that version's ETag, and says how it splits in a
+``Promptdeck-Rollout`` header (domain/rollouts/split.py), so clients assign locally.
 """
 
 from __future__ import annotations
 
 import bisect
 import time
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 from promptdeck import limits
 from promptdeck.core.live import ActiveCache
 from promptdeck.domain import etag
 from promptdeck.domain.labels import ACTIVE, LABEL_MAX, LABEL_PATTERN
 from promptdeck.domain.models import Prompt, Version
-from promptdeck.errors import PromptdeckError
+from promptdeck.domain.rollouts import assign
+from promptdeck.domain.rollouts.split import HEADER
+from promptdeck.errors import InvalidInput, PromptdeckError
 from promptdeck.schemas import ActiveOut
 from promptdeck.server.logs import request_id, request_id_of
 from promptdeck.server.respond import (
@@ -36,6 +42,7 @@ from promptdeck.server.respond import (
 
 PREFIX = "/prompts/"
 SUFFIX = "/active"
+ROLLOUT_HEADER = HEADER.lower().encode()
 
 
 class Entry:
@@ -143,7 +150,9 @@ class ActiveEndpoint:
         try:
             state = scope.get("state")
             probed = state.get(PROBED) if state is not None else None
-            entry = await self.cache.get(ref, label, probed)
+            query: bytes = scope.get("query_string", b"")
+            key = key_of(query) if b"key=" in query else None
+            entry, split = await self.cache.get(ref, label, probed, key)
         except PromptdeckError as exc:
             status, headers, body = problem_parts(exc, scope["path"])
             await send_response(send, status, headers, body)
@@ -156,11 +165,17 @@ class ActiveEndpoint:
             request_id.reset(token)
             return 500
         if_none_match = _header(scope, b"if-none-match")
-        if if_none_match is not None and etag.matches(if_none_match.decode("latin-1"), entry.etag):
-            await send_response(send, 304, entry.not_modified, b"")
+        fresh = if_none_match is not None and etag.matches(
+            if_none_match.decode("latin-1"), entry.etag
+        )
+        headers = entry.not_modified if fresh else entry.headers
+        if split is not None:  # the label's rollout: clients assign from it (split.py)
+            headers = [*headers, (ROLLOUT_HEADER, split.header.encode())]
+        if fresh:
+            await send_response(send, 304, headers, b"")
             return 304
         body = b"" if scope["method"] == "HEAD" else entry.body
-        await send_response(send, 200, entry.headers, body)
+        await send_response(send, 200, headers, body)
         return 200
 
 
@@ -195,6 +210,23 @@ def _label_of(query: bytes) -> str | None:
     if len(label) > LABEL_MAX or not LABEL_PATTERN.fullmatch(label):
         return None
     return label
+
+
+def key_of(query: bytes) -> str | None:
+    """The caller's key (``?key=``; the last one), exactly as sent: UTF-8 that does not
+    decode, or more than 512 bytes of it, is a 422 naming ``key``, never replaced (two
+    clients must not disagree on its bytes). None when the query names none."""
+    try:
+        pairs = parse_qsl(
+            query.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise InvalidInput("key: not UTF-8 text (a lone surrogate?)", field="key") from None
+    keys = [value for name, value in pairs if name == "key"]
+    if not keys:
+        return None
+    assign.check_key(keys[-1])
+    return keys[-1]
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

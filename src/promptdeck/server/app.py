@@ -45,7 +45,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     settings = settings or Settings()
     registry = registry or open_registry(settings)
     cache: ActiveCache[Entry] = ActiveCache(
-        settings.database_url, registry.get_active, render, size_of=lambda e: len(e.body)
+        settings.database_url,
+        registry.serving,
+        render,
+        size_of=lambda e: len(e.body),
+        version=registry.serving_version,
     )
     feed = ChangeFeed(registry.engine, settings.database_url)
     closing: list[Gate] = []
@@ -107,11 +111,18 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             str | None,
             Query(max_length=64, description="The label to fetch (default: active)."),
         ] = None,
+        key: Annotated[
+            str | None,
+            Query(
+                description="The caller's key (a user id…): during the label's rollout it "
+                "decides the version (docs/rollouts.md); without it, a random one per request."
+            ),
+        ] = None,
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
         # Normally answered by ActiveEndpoint before routing (labels included); this route
         # documents it and answers what the hot path passes on (a label that is not a slug).
-        entry = render(*registry.get_active(prompt_id, label))
+        entry = render(*registry.get_assigned(prompt_id, label, key))
         headers = {"ETag": entry.etag, "Cache-Control": "no-cache"}
         if if_none_match is not None and etag.matches(if_none_match, headers["ETag"]):
             return Response(status_code=304, headers=headers)
@@ -191,7 +202,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             "Idempotency-Key",
             "Last-Event-ID",
         ],
-        expose_headers=["ETag", "Location", "Idempotent-Replayed"],
+        expose_headers=["ETag", "Location", "Idempotent-Replayed", "Promptdeck-Rollout"],
         max_age=600,
     )
 

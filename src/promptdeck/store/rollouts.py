@@ -241,14 +241,15 @@ def arms(conn: Connection, rollout_id: int) -> list[ArmRow]:
 # --- the hot path (SQLite; PostgreSQL joins the same row in store/changes.py) ---------------
 
 
-def serving(conn: Connection, prompt_id: int, label: str) -> tuple[int, int, str] | None:
-    """(candidate version id, basis points, salt) of the label's live rollout."""
+def serving(conn: Connection, prompt_id: int, label: str) -> tuple[int, int, int, str] | None:
+    """(rollout id, candidate version id, basis points, salt) of the label's live rollout."""
+    r = rollouts.c
     row = conn.execute(
-        sa.select(rollouts.c.candidate_version_id, rollouts.c.basis_points, rollouts.c.salt).where(
-            rollouts.c.prompt_id == prompt_id, rollouts.c.label == label, LIVE
+        sa.select(r.id, r.candidate_version_id, r.basis_points, r.salt).where(
+            r.prompt_id == prompt_id, r.label == label, LIVE
         )
     ).first()
-    return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+    return None if row is None else (int(row[0]), int(row[1]), int(row[2]), str(row[3]))
 
 
 def latency_rows(conn: Connection, version_id: int, since_minute: int) -> list[tuple[int, int]]:
