@@ -33,7 +33,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 from sqlalchemy.engine import Engine, make_url
@@ -366,13 +366,24 @@ class Move:
     number: int | None
     version_name: str | None
     at: datetime
+    # A rollout's change: its split now (core/rollouts.py ``_push``: status, basis points,
+    # baseline, candidate, salt…); None for a move of the pointer.
+    rollout: dict[str, Any] | None = None
 
 
 def _label_of(row: changes.MoveRow) -> str:
-    """The label a move moved: a label move's detail names it; the others move `active`."""
-    if row.kind.startswith("label.") and isinstance(row.detail, dict):
+    """The label a move moved: a label move's or a rollout's detail names it; the others
+    move `active`."""
+    if row.kind.startswith(("label.", "rollout.")) and isinstance(row.detail, dict):
         return str(row.detail.get("label") or LABEL)
     return LABEL
+
+
+def _rollout_of(row: changes.MoveRow) -> dict[str, Any] | None:
+    if row.kind.startswith("rollout.") and isinstance(row.detail, dict):
+        found = row.detail.get("rollout")
+        return found if isinstance(found, dict) else None
+    return None
 
 
 def _move(row: changes.MoveRow) -> Move:
@@ -386,6 +397,7 @@ def _move(row: changes.MoveRow) -> Move:
         number=row.number,
         version_name=row.version_name,
         at=row.created_at,
+        rollout=_rollout_of(row),
     )
 
 

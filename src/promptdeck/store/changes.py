@@ -41,6 +41,16 @@ MOVE_KINDS = (
     "prompt.restored",
     "label.moved",  # labels (issue 14): the moved label is in the event's detail
     "label.removed",
+    # Rollouts (docs/rollouts.md): who gets which version changed; the label, and the split
+    # a client assigns from, are in the detail ("rollout"). The event's version is the
+    # label's own (the baseline; the candidate once completed).
+    "rollout.started",
+    "rollout.advanced",
+    "rollout.paused",
+    "rollout.resumed",
+    "rollout.completed",
+    "rollout.rolled_back",
+    "rollout.aborted",
 )
 CHANNEL = "promptdeck_changes"
 # pg_advisory_xact_lock key of pointer moves ("pdmoves" in ASCII); released at commit.
