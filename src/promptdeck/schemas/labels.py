@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import (
     Field,
@@ -10,6 +11,7 @@ from pydantic import (
 )
 
 from promptdeck.schemas.common import _In, _Out
+from promptdeck.schemas.rollouts import RolloutCreate, RolloutOut
 
 
 class LabelSet(_In):
@@ -35,6 +37,10 @@ class LabelOut(_Out):
     etag: str = Field(
         description="The label's ETag: send it as If-Match to move it only if unmoved."
     )
+    rollout: RolloutOut | None = Field(
+        default=None,
+        description="The label's newest rollout (live or ended; docs/rollouts.md), if any.",
+    )
 
 
 class LabelMoveOut(_Out):
@@ -48,6 +54,11 @@ class LabelMoveOut(_Out):
     actor: str
     reason: str
     created_at: datetime
+    kind: str | None = Field(
+        default=None,
+        description="null: the label moved; rollout.started, rollout.advanced…: a change of "
+        "its rollout (from: the baseline, to: the candidate).",
+    )
 
 
 class MovedOut(_Out):
@@ -59,6 +70,11 @@ class DeployCreate(_In):
     label: str = Field(min_length=1, max_length=64)
     version_id: int = Field(ge=1, le=2**31 - 1)
     reason: str = Field(min_length=1, max_length=1000, description="Why: required.")
+    plan: RolloutCreate | None = Field(
+        default=None,
+        description="A rollout plan (docs/rollouts.md; its version_id may be left out): "
+        "approving the request starts that rollout instead of moving the label.",
+    )
 
 
 class DeployDecision(_In):
@@ -83,4 +99,7 @@ class DeployOut(_Out):
     diff: list[str] = Field(
         description="Unified diff, what the label serves now to the proposed version; each line "
         "starts with '  ', '- ' or '+ ' (empty in lists)."
+    )
+    plan: dict[str, Any] | None = Field(
+        default=None, description="The rollout plan approving starts (null: a plain move)."
     )

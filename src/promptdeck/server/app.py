@@ -21,13 +21,23 @@ from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import changes, docs, problems, respond, ui
 from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
 from promptdeck.server.api import access as access_api
-from promptdeck.server.api import labels, outcomes, prompts, templates, transfer, versions, webhooks
+from promptdeck.server.api import (
+    labels,
+    outcomes,
+    prompts,
+    rollouts,
+    templates,
+    transfer,
+    versions,
+    webhooks,
+)
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.head import HeadAsGet
 from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.server.observe import Observe
 from promptdeck.server.security import Gate, is_loopback
+from promptdeck.server.ticker import RolloutTicker
 from promptdeck.server.webhooks import Deliverer
 from promptdeck.version import __version__
 
@@ -55,12 +65,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     closing: list[Gate] = []
     hooks = Webhooks(registry.engine, clock=registry.clock)
     deliverer = Deliverer(hooks, settings)
+    ticker = RolloutTicker(registry, settings.rollout_check_s)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.webhooks_deliver:
             deliverer.start()
+        ticker.start()
         yield
+        await ticker.stop()
         await deliverer.stop()
         await feed.close()
         await cache.close()
@@ -88,6 +101,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(prompts.router)
     app.include_router(versions.router)
     app.include_router(labels.router)
+    app.include_router(rollouts.router)
     app.include_router(access_api.router)
     app.include_router(webhooks.router)
     app.include_router(templates.router)
