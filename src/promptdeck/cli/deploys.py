@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +15,7 @@ from promptdeck.cli.output import (
     console,
     print_json,
 )
+from promptdeck.cli.rollouts import read_plan
 from promptdeck.schemas import DeployOut
 
 app = typer.Typer(
@@ -48,15 +50,26 @@ def request(
     label: Annotated[str, typer.Argument(help="The label to move.", show_default=False)],
     version: VersionArg,
     reason: Annotated[str, typer.Option("--reason", "-m", help="Why (required).")],
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="A JSON rollout plan (docs/rollouts.md): approving starts that rollout.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     as_json: Json = False,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = None,
     actor: Actor = None,
 ) -> None:
-    """Propose moving LABEL to VERSION; prints the diff against what LABEL serves now."""
+    """Propose moving LABEL to VERSION (or rolling it out: --plan); prints the diff against
+    what LABEL serves now."""
+    rollout = read_plan(plan) if plan is not None else None
     with client(url, api_key, actor) as c:
         target = c.get_version(name, version)
-        result = c.propose_deploy(name, label, target.id, reason=reason)
+        result = c.propose_deploy(name, label, target.id, reason=reason, plan=rollout)
     print_json(result) if as_json else show(result)
 
 

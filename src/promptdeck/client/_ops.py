@@ -335,14 +335,17 @@ def label_history(
 
 
 def propose_deploy(
-    prompt: str | int, label: str, version_id: int, *, reason: str
+    prompt: str | int,
+    label: str,
+    version_id: int,
+    *,
+    reason: str,
+    plan: dict[str, Any] | None = None,
 ) -> Call[DeployOut]:
-    return Call(
-        "POST",
-        f"/prompts/{seg(prompt)}/deploy-requests",
-        _model(DeployOut),
-        json={"label": label, "version_id": int(version_id), "reason": reason},
-    )
+    body: dict[str, Any] = {"label": label, "version_id": int(version_id), "reason": reason}
+    if plan is not None:
+        body["plan"] = plan
+    return Call("POST", f"/prompts/{seg(prompt)}/deploy-requests", _model(DeployOut), json=body)
 
 
 def get_deploy(prompt: str | int, request_id: int) -> Call[DeployOut]:
