@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -28,7 +29,8 @@ import httpx
 
 from bench.common import serve_promptdeck, stop
 from promptdeck.core import Registry, announce
-from promptdeck.core.webhooks import Webhooks
+from promptdeck.core.webhooks import Destinations, Webhooks
+from promptdeck.domain.outgoing import parse_allowance
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
 
@@ -58,7 +60,7 @@ def core(samples: int) -> None:
             migrate.upgrade(engine)
             registry = Registry(engine)
             registry.create_prompt("p", content=TEXT)
-            hooks = Webhooks(engine)
+            hooks = Webhooks(registry.db, Destinations(parse_allowance("127.0.0.1")))
             if config.startswith("10"):
                 for _ in range(10):
                     hooks.create("http://127.0.0.1:9/", events=["label.moved"])
@@ -103,6 +105,7 @@ def http_delivery(events: int) -> None:
     receiver.daemon_threads = True
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     target = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    os.environ["PROMPTDECK_ALLOW_OUTGOING"] = "127.0.0.1"  # the server may reach the receiver
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = serve_promptdeck(f"sqlite:///{Path(tmp) / 'http.db'}")
         try:

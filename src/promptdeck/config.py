@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from promptdeck.domain.outgoing import Allowance, parse_allowance
 from promptdeck.errors import InvalidInput
-from promptdeck.limits import DEFAULT_MAX_BODY_BYTES
+from promptdeck.limits import DEFAULT_MAX_BODY_BYTES, OUTCOMES_BATCH_MAX
 
 
 class Settings(BaseSettings):
@@ -121,6 +121,19 @@ class Settings(BaseSettings):
     )
     outcomes_raw_days: int = Field(
         default=7, ge=1, le=3650, description="Days raw outcomes are kept (with outcomes_raw)."
+    )
+    outcomes_rate: float = Field(
+        default=5000.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Outcomes a second each key (or person) may report to one server process, "
+        "past a burst (POST /outcomes answers 429 with Retry-After); 0: no limit.",
+    )
+    outcomes_burst: int = Field(
+        default=20_000,
+        ge=OUTCOMES_BATCH_MAX,
+        description="Outcomes a key may report at once before outcomes_rate applies (at least "
+        "one full batch).",
     )
 
     allow_outgoing: str = Field(

@@ -193,6 +193,14 @@ class TooManyAttempts(PromptdeckError):
     title = "Too many failed sign-ins"
 
 
+class RateLimited(PromptdeckError):
+    """Too much from one caller too fast (outcomes past PROMPTDECK_OUTCOMES_RATE): wait
+    ``retry_after`` seconds."""
+
+    code = "rate-limited"
+    title = "Too many requests"
+
+
 class AccountNotFound(NotFound):
     code = "account-not-found"
     title = "Key or user not found"
@@ -341,3 +349,28 @@ class RolloutStateConflict(Conflict):
 
     code = "rollout-state-conflict"
     title = "The rollout's status does not allow this"
+
+
+class ContractInvalid(InvalidInput):
+    """A version's contract that cannot be stored: not valid JSON Schema 2020-12, outside the
+    supported vocabulary or bounds, tool names twice (``field`` is the path,
+    ``contract.variables.properties.age.type``)."""
+
+    code = "contract-invalid"
+    title = "Invalid contract"
+
+
+class VariablesInvalid(InvalidInput):
+    """Render variables that the version's contract refuses: ``errors`` lists every failing
+    path with its message (``variables.customer.age: expected integer``)."""
+
+    code = "variables-invalid"
+    title = "Variables do not match the contract"
+
+
+class VariablesTooLarge(InvalidInput):
+    """Variables too large to check against the contract within the render's CPU bound
+    (their size times the schema's weight, docs/contracts.md)."""
+
+    code = "variables-too-large"
+    title = "Variables too large for the contract"

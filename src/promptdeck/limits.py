@@ -62,3 +62,21 @@ ROLLOUT_STEP_MINUTES_MAX = 30 * 24 * 60
 ROLLOUT_STEP_OUTCOMES_MAX = 10_000_000
 ROLLOUT_CONFIDENCE_MIN = 0.5
 ROLLOUT_CONFIDENCE_MAX = 0.999
+# Contracts (issue 23; docs/contracts.md): what a version promises its callers.
+CONTRACT_MAX_BYTES = 100_000  # the whole contract, canonical JSON
+CONTRACT_TOOLS_MAX = 128  # OpenAI's own limit on tools in one request
+TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"  # OpenAI's function names
+SCHEMA_DEPTH_MAX = 32  # subschemas inside subschemas, $ref followed
+SCHEMA_WEIGHT_MAX = 5_000  # subschemas with every $ref inlined, plus enum values
+SCHEMA_ENUM_MAX = 1_000  # values in one enum
+PATTERN_MAX = 1_000  # characters of one pattern
+PATTERN_STATES_MAX = 1_000  # a pattern's atoms with counted repetitions expanded
+# Checking variables (bench/contracts.py): their size is values + characters // 16, the
+# work is the schema's weight x that size. Past either of the first two bounds the
+# variables are refused unchecked; past the third the failing paths are not listed one by
+# one (validity is decided in Rust, the listing runs in Python).
+VARIABLES_SIZE_MAX = 1_000_000
+CONTRACT_CHECK_WORK_MAX = 30_000_000
+CONTRACT_LIST_WORK_MAX = 100_000
+VARIABLES_ERRORS_LISTED_MAX = 100  # failing paths listed in one answer
+CONTRACT_VALIDATORS_CACHED = 256  # compiled variable schemas kept (LRU by canonical JSON)

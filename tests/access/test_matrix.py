@@ -9,7 +9,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
-from promptdeck.core.webhooks import Webhooks
+from promptdeck.core.webhooks import Destinations, Webhooks
+from promptdeck.domain.outgoing import parse_allowance
 from tests.access.conftest import Keys, bearer, snapshot
 from tests.support.load import figure
 
@@ -134,7 +135,7 @@ class Cell:
         )
         # Paused: nothing is queued for it, so no delivery worker touches the database. One
         # at a time (a server keeps at most limits.WEBHOOKS_MAX).
-        hooks = Webhooks(self.registry.engine)
+        hooks = Webhooks(self.registry.db, Destinations(parse_allowance("127.0.0.1")))
         for old in hooks.page(limit=100).items:
             hooks.delete(old.id)
         hook = hooks.create("http://127.0.0.1:9/", enabled=False)

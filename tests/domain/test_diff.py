@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from promptdeck.domain import diff
 from promptdeck.domain.diff import ConfigChange, Line, Row, Segment, Skip
 
@@ -133,3 +138,47 @@ def test_chat_versions_are_compared_message_by_message() -> None:
         ("delete", "Be kind."),
         ("insert", "Be brief."),
     ]
+
+
+def test_patch_writes_hunks_as_diff_u_does_and_nothing_for_equal_texts() -> None:
+    old = "\n".join(f"line {i}" for i in range(1, 11))
+    new = old.replace("line 2", "line two").replace("line 9\n", "")
+    assert diff.patch(old, new, old_name="v1 (#1)", new_name="v2 (#2)", context=1) == (
+        "--- v1 (#1)\n+++ v2 (#2)\n"
+        "@@ -1,3 +1,3 @@\n line 1\n-line 2\n+line two\n line 3\n"
+        "@@ -8,3 +8,2 @@\n line 8\n-line 9\n line 10\n"
+    )
+    assert diff.patch("", "a", old_name="x", new_name="y") == "--- x\n+++ y\n@@ -0,0 +1 @@\n+a\n"
+    assert diff.patch(old, old + "\n", old_name="x", new_name="y") == ""
+
+
+def apply_patch(old: str, patch: str) -> str:
+    """``patch`` applied to ``old``, checking each hunk's ranges and kept lines."""
+    source, out, at = old.splitlines(), [], 0
+    for hunk in re.split(r"^(?=@@ )", patch, flags=re.M)[1:]:
+        head, *lines = hunk.splitlines()
+        m = re.fullmatch(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", head)
+        assert m is not None, head
+        count = int(m[2] or 1)
+        start = int(m[1]) - (1 if count else 0)
+        out, at = out + source[at:start], start
+        assert [x[1:] for x in lines if x[0] in " -"] == source[at : at + count]
+        assert len([x for x in lines if x[0] in " +"]) == int(m[4] or 1)
+        out += [x[1:] for x in lines if x[0] in " +"]
+        at += count
+    return "\n".join(out + source[at:])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from("abcde"), max_size=25),
+    st.lists(st.sampled_from("abcdef"), max_size=25),
+    st.integers(0, 3),
+)
+def test_a_patch_applied_to_the_old_text_gives_the_new_one(
+    old: list[str], new: list[str], context: int
+) -> None:
+    patch = diff.patch("\n".join(old), "\n".join(new), old_name="a", new_name="b", context=context)
+    assert (patch == "") == (old == new)
+    if patch:
+        assert apply_patch("\n".join(old), patch) == "\n".join(new)

@@ -9,6 +9,7 @@ import pytest
 
 from promptdeck import limits
 from promptdeck.domain import values
+from promptdeck.errors import InvalidInput
 
 
 @pytest.mark.parametrize(
@@ -73,3 +74,24 @@ def test_a_path_segment_is_an_id_only_when_a_canonical_decimal_in_range(
     segment: str, expected: int | None
 ) -> None:
     assert values.parse_id(segment) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("{oops", "not valid JSON (Expecting property name enclosed in double quotes at line 1"),
+        ("[1]", "must be a JSON object"),
+        ('"model"', "must be a JSON object"),
+        ("[" * 100_000, "JSON nested too deep"),
+    ],
+)
+def test_a_model_config_typed_as_json_is_refused_naming_the_field(text: str, said: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        values.parse_model_config(text)
+    assert refused.value.field == "model_config"
+    assert refused.value.detail.startswith(said)
+
+
+def test_a_model_config_typed_as_json_is_read_and_blank_text_is_an_empty_config() -> None:
+    assert values.parse_model_config(' {"model": "m", "t": [0.2]}\n') == {"model": "m", "t": [0.2]}
+    assert values.parse_model_config("") == values.parse_model_config(" \n") == {}

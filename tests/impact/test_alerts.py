@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from promptdeck.core import Registry
-from promptdeck.core.webhooks import Webhooks
+from promptdeck.core.webhooks import Destinations, Webhooks
 from promptdeck.domain.impact import Outcome
+from promptdeck.domain.outgoing import parse_allowance
 from promptdeck.errors import InvalidInput, LabelNotFound
 
 
@@ -81,7 +82,7 @@ def test_an_alert_is_a_webhook_delivery_for_hooks_that_want_impact_alert(
 ) -> None:
     clock = Clock()
     registry = Registry(registry.engine, clock=clock)
-    hooks = Webhooks(registry.engine, clock=clock)
+    hooks = Webhooks(registry.db, Destinations(parse_allowance("127.0.0.1")))
     hooks.create("http://127.0.0.1:9/", events=["impact.alert"])
     registry.create_prompt("alerted")
     registry.set_alert("alerted", "active", min_success=0.9, window_minutes=15, min_count=20)

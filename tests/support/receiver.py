@@ -1,6 +1,7 @@
 """A real local webhook receiver: an HTTP server in a thread that answers as its ``mode``
-says (ok: 200, fail: 500, slow: waits past the sender's timeout, then 200) and keeps every
-request it got, with what it answered."""
+says (ok: 200, fail: 500, slow: waits past the sender's timeout, then 200; hang: answers
+nothing until ``release()``; redirect: 302 to ``redirect_to``) and keeps every request it
+got, with what it answered."""
 
 from __future__ import annotations
 
@@ -33,9 +34,12 @@ class Server(ThreadingHTTPServer):
 
 
 class Receiver:
-    def __init__(self, mode: str = "ok", slow_s: float = 3.0) -> None:
+    def __init__(self, mode: str = "ok", slow_s: float = 3.0, redirect_to: str = "") -> None:
         self.mode = mode
         self.slow_s = slow_s
+        self.redirect_to = redirect_to
+        self.held = threading.Event()  # set: hanging requests go on (and answer 200)
+        self.arrived: list[float] = []  # when each request arrived, before any answer
         self.got: list[Received] = []
         self.lock = threading.Lock()
         receiver = self
@@ -45,6 +49,19 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 mode = receiver.mode
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                with receiver.lock:
+                    receiver.arrived.append(time.monotonic())
+                if mode == "hang":
+                    receiver.held.wait()
+                    receiver._keep(Received(headers, body, None, time.monotonic()))
+                    return
+                if mode == "redirect":
+                    receiver._keep(Received(headers, body, 302, time.monotonic()))
+                    self.send_response(302)
+                    self.send_header("Location", receiver.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if mode == "slow":
                     time.sleep(receiver.slow_s)
                     receiver._keep(Received(headers, body, None, time.monotonic()))
@@ -86,6 +103,11 @@ class Receiver:
         self.thread.start()
         return self
 
+    def release(self) -> None:
+        """Let hanging requests end (their sender gave up long ago or will now)."""
+        self.held.set()
+
     def __exit__(self, *exc: object) -> None:
+        self.release()
         self.server.shutdown()
         self.server.server_close()

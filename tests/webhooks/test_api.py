@@ -117,7 +117,7 @@ def test_unknown_hooks_and_prompts_are_404_problems(http: TestClient) -> None:
     assert_problem(http.post("/webhooks/99/test"), 404, "webhook-not-found")
     assert_problem(http.get("/webhooks/99/deliveries"), 404, "webhook-not-found")
     assert_problem(http.get("/webhooks/007"), 422)
-    missing = http.post("/webhooks", json={"url": "http://example.com/", "prompt": "nope"})
+    missing = http.post("/webhooks", json={"url": "http://127.0.0.1:9/", "prompt": "nope"})
     assert_problem(missing, 404, "prompt-not-found")
 
 

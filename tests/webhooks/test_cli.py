@@ -10,7 +10,7 @@ from tests.cli.helpers import js, ok, run
 from tests.support.aio import run as run_async
 from tests.support.receiver import Receiver, wait_until
 from tests.support.server import ServerProcess
-from tests.webhooks.test_delivery import FAST
+from tests.webhooks.helpers import FAST
 
 
 def test_webhooks_add_list_test_deliveries_and_rm_from_the_command_line(

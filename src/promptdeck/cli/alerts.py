@@ -8,8 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Name, Url
-from promptdeck.cli.output import api_command, client, console, print_json, stamp
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.options import Name
+from promptdeck.cli.output import console, stamp
+from promptdeck.schemas import AlertOut
 
 app = typer.Typer(
     help="Impact alerts: raise an impact.alert event (and its webhooks) when success after "
@@ -24,23 +26,14 @@ Label = Annotated[
 
 
 @app.command("list")
-@api_command
-def list_(
-    name: Name,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
-) -> None:
+@connected
+def list_(cli: Cli, name: Name) -> None:
     """The prompt's alert rules, by label."""
-    with client(url, api_key, actor) as c:
-        rules = c.list_alerts(name)
-    if as_json:
-        print_json(rules)
-        return
-    if not rules:
-        console.print(f"no alert rules on {escape(name)}")
-        return
+    rules = cli.client.list_alerts(name)
+    cli.show(rules, show_rules if rules else f"no alert rules on {escape(name)}")
+
+
+def show_rules(rules: list[AlertOut]) -> None:
     table = Table(box=None, pad_edge=False)
     for column in ("LABEL", "MIN SUCCESS", "WINDOW", "MIN COUNT", "SET BY", "WHEN"):
         table.add_column(column)
@@ -57,8 +50,9 @@ def list_(
 
 
 @app.command("set")
-@api_command
+@connected
 def set_(
+    cli: Cli,
     name: Name,
     label: Label,
     min_success: Annotated[
@@ -79,36 +73,24 @@ def set_(
         int,
         typer.Option("--min-count", min=1, help="Judge only once this many outcomes say."),
     ] = 20,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Add or replace the label's rule (write role)."""
-    with client(url, api_key, actor) as c:
-        rule = c.set_alert(
-            name, label, min_success=min_success, window_minutes=window, min_count=min_count
-        )
-    if as_json:
-        print_json(rule)
-        return
-    console.print(
+    rule = cli.client.set_alert(
+        name, label, min_success=min_success, window_minutes=window, min_count=min_count
+    )
+    cli.show(
+        rule,
         f"alert on {escape(name)} {escape(rule.label)}: success below "
         f"{100 * rule.min_success:g}% within {rule.window_minutes} min of a move "
-        f"(once {rule.min_count} outcomes say)"
+        f"(once {rule.min_count} outcomes say)",
     )
 
 
 @app.command("rm")
-@api_command
-def rm(
-    name: Name,
-    label: Label,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
-) -> None:
+@connected
+def rm(cli: Cli, name: Name, label: Label) -> None:
     """Remove the label's rule (write role)."""
-    with client(url, api_key, actor) as c:
-        c.remove_alert(name, label)
-    console.print(f"removed the alert on {escape(name)} {escape(label)}")
+    cli.client.remove_alert(name, label)
+    cli.show(
+        {"prompt": name, "removed": label}, f"removed the alert on {escape(name)} {escape(label)}"
+    )

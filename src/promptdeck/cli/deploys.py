@@ -8,13 +8,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Name, Url, VersionArg
-from promptdeck.cli.output import (
-    api_command,
-    client,
-    console,
-    print_json,
-)
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.options import Name, VersionArg
+from promptdeck.cli.output import console
 from promptdeck.cli.rollouts import read_plan
 from promptdeck.schemas import DeployOut
 
@@ -44,8 +40,9 @@ def show(request: DeployOut) -> None:
 
 
 @app.command("request")
-@api_command
+@connected
 def request(
+    cli: Cli,
     name: Name,
     label: Annotated[str, typer.Argument(help="The label to move.", show_default=False)],
     version: VersionArg,
@@ -59,69 +56,40 @@ def request(
             dir_okay=False,
         ),
     ] = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Propose moving LABEL to VERSION (or rolling it out: --plan); prints the diff against
     what LABEL serves now."""
     rollout = read_plan(plan) if plan is not None else None
-    with client(url, api_key, actor) as c:
-        target = c.get_version(name, version)
-        result = c.propose_deploy(name, label, target.id, reason=reason, plan=rollout)
-    print_json(result) if as_json else show(result)
+    target = cli.client.get_version(name, version)
+    proposed = cli.client.propose_deploy(name, label, target.id, reason=reason, plan=rollout)
+    cli.show(proposed, show)
 
 
 @app.command("approve")
-@api_command
-def approve(
-    name: Name,
-    request_id: RequestId,
-    reason: Reason = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
-) -> None:
+@connected
+def approve(cli: Cli, name: Name, request_id: RequestId, reason: Reason = None) -> None:
     """Approve: the label moves at once (admin role; not the proposer)."""
-    with client(url, api_key, actor) as c:
-        result = c.approve_deploy(name, request_id, reason=reason)
-    print_json(result) if as_json else show(result)
+    cli.show(cli.client.approve_deploy(name, request_id, reason=reason), show)
 
 
 @app.command("reject")
-@api_command
-def reject(
-    name: Name,
-    request_id: RequestId,
-    reason: Reason = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
-) -> None:
+@connected
+def reject(cli: Cli, name: Name, request_id: RequestId, reason: Reason = None) -> None:
     """Reject (admin role; not the proposer)."""
-    with client(url, api_key, actor) as c:
-        result = c.reject_deploy(name, request_id, reason=reason)
-    print_json(result) if as_json else show(result)
+    cli.show(cli.client.reject_deploy(name, request_id, reason=reason), show)
 
 
 @app.command("list")
-@api_command
+@connected
 def list_(
+    cli: Cli,
     name: Name,
     status: Annotated[str | None, typer.Option(help="open, approved or rejected.")] = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """The prompt's deploy requests, newest first."""
-    with client(url, api_key, actor) as c:
-        page = c.list_deploys(name, status=status)
-    if as_json:
-        print_json(page.items)
-        return
-    for item in page.items:
-        show(item)
+    cli.show(cli.client.list_deploys(name, status=status).items, show_all)
+
+
+def show_all(requests: list[DeployOut]) -> None:
+    for request in requests:
+        show(request)

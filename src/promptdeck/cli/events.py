@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Limit, Since, Until, Url
-from promptdeck.cli.output import (
-    api_errors,
-    client,
-    console,
-    print_json,
-    relative,
-    stamp,
-)
-from promptdeck.client import access as calls
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.options import Limit, Since, Until
+from promptdeck.cli.output import console, relative, stamp
 from promptdeck.schemas import AuditEventOut
 
 
+@connected(actor=False)  # --actor here filters by who made the change
 def events(
+    cli: Cli,
     prompt: Annotated[str | None, typer.Option("--prompt", help="One prompt (id or name).")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="A key's or person's name.")] = None,
     kind: Annotated[
@@ -29,32 +25,15 @@ def events(
     since: Since = None,
     until: Until = None,
     limit: Limit = 50,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """Every change to every prompt, newest first: what, which prompt, who, when."""
-    found: list[AuditEventOut] = []
-    cursor: str | None = None
-    with api_errors(), client(url, api_key) as c:
-        while len(found) < limit:
-            page = c._send(
-                calls.list_events(
-                    limit=min(200, limit - len(found)),
-                    cursor=cursor,
-                    prompt=prompt,
-                    actor=actor,
-                    kind=kind,
-                    since=since,
-                    until=until,
-                )
-            )
-            found += page.items
-            if not (cursor := page.next_cursor):
-                break
-    if as_json:
-        print_json(found)
-        return
+    found = cli.client.iter_audit_events(
+        prompt=prompt, actor=actor, kind=kind, since=since, until=until
+    )
+    cli.show(list(islice(found, limit)), show_events)
+
+
+def show_events(found: list[AuditEventOut]) -> None:
     for e in found:
         console.print(
             f"{stamp(e.created_at)}  [bold]{escape(e.prompt_name)}[/]  {e.kind}  "

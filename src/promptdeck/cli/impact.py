@@ -8,15 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Name, Url
-from promptdeck.cli.output import (
-    api_command,
-    client,
-    console,
-    print_json,
-    stamp,
-)
-from promptdeck.schemas import IntervalOut
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.options import Name
+from promptdeck.cli.output import console, stamp
+from promptdeck.schemas import ImpactOut, IntervalOut
 
 VERDICT_STYLE = {"better": "green", "worse": "bold red", "inconclusive": "dim"}
 
@@ -38,8 +33,9 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-@api_command
+@connected
 def impact(
+    cli: Cli,
     name: Name,
     compare: Annotated[
         tuple[int, int] | None,
@@ -52,18 +48,14 @@ def impact(
     ] = None,
     since: Annotated[str | None, typer.Option(help="From this time (ISO 8601 UTC).")] = None,
     until: Annotated[str | None, typer.Option(help="Up to this time (ISO 8601 UTC).")] = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Per version: outcomes, success rate and mean score with 95% intervals, latency
     p50/p95, tokens and cost; then the label's periods; with --compare, B against A."""
-    with client(url, api_key, actor) as c:
-        found = c.impact(name, since=since, until=until, label=label, compare=compare)
-    if as_json:
-        print_json(found)
-        return
+    found = cli.client.impact(name, since=since, until=until, label=label, compare=compare)
+    cli.show(found, show_impact)
+
+
+def show_impact(found: ImpactOut) -> None:
     table = Table(
         "version",
         "outcomes",

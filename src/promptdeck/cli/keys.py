@@ -12,16 +12,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Url
-from promptdeck.cli.output import (
-    api_errors,
-    client,
-    console,
-    err_console,
-    print_json,
-    stamp,
-)
-from promptdeck.client import access as calls
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.output import console, err_console, stamp
 from promptdeck.schemas import AccountOut, KeyCreated
 
 if TYPE_CHECKING:
@@ -100,7 +92,9 @@ def _table(items: list[AccountOut], keys: bool) -> None:
 
 
 @keys_app.command("create")
+@connected
 def create_key(
+    cli: Cli,
     name: Annotated[str, typer.Option("--name", help="Names the key in the history.")],
     role: RoleOpt,
     prompts: PromptsOpt = None,
@@ -110,31 +104,25 @@ def create_key(
             "--expires", help="Lifetime: 90d, 12h, 2w… (default: never).", show_default=False
         ),
     ] = None,
-    as_json: Json = False,
     database_url: DatabaseUrl = None,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """Create an API key and print it once: only its hash is kept.
 
     Programs send it as `Authorization: Bearer <key>` (the CLI and the Python client with
     --api-key or PROMPTDECK_API_KEY).
     """
-    with api_errors():
-        if database_url:
-            with direct(database_url) as access:
-                new = access.create_key(
-                    name, role, prefixes=prompts or [], expires_in=expires, actor=_me()
-                )
-            created = KeyCreated(**account_out(new.account).model_dump(), key=new.secret)
-        else:
-            with client(url, api_key) as c:
-                created = c._send(
-                    calls.create_key(name, role, prompts=prompts or [], expires=expires)
-                )
-    if as_json:
-        print_json(created)
-        return
+    if database_url:
+        with direct(database_url) as access:
+            new = access.create_key(
+                name, role, prefixes=prompts or [], expires_in=expires, actor=cli.actor or _me()
+            )
+        created = KeyCreated(**account_out(new.account).model_dump(), key=new.secret)
+    else:
+        created = cli.client.create_key(name, role, prompts=prompts, expires=expires)
+    cli.show(created, show_key)
+
+
+def show_key(created: KeyCreated) -> None:
     err_console.print(
         f"Created key {escape(created.name)!r} ({created.role}); it is shown only now, "
         "store it in your secret manager:"
@@ -143,72 +131,52 @@ def create_key(
 
 
 @keys_app.command("list")
-def list_keys(
-    as_json: Json = False,
-    database_url: DatabaseUrl = None,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-) -> None:
+@connected
+def list_keys(cli: Cli, database_url: DatabaseUrl = None) -> None:
     """The keys, with their visible prefix, role, prompts and expiry (never the key)."""
-    items = _accounts("key", database_url, url, api_key)
-    print_json(items) if as_json else _table(items, keys=True)
+    cli.show(_accounts(cli, "key", database_url), lambda items: _table(items, keys=True))
 
 
 @keys_app.command("revoke")
+@connected
 def revoke_key(
+    cli: Cli,
     name: Annotated[str, typer.Argument(help="The key's name.")],
-    as_json: Json = False,
     database_url: DatabaseUrl = None,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """Revoke a key: every server process refuses it from its next request."""
-    done = _revoke("key", name, database_url, url, api_key)
-    if as_json:
-        print_json(done)
-    else:
-        console.print(f"Revoked key {escape(done.name)!r}.")
+    done = _revoke(cli, "key", name, database_url)
+    cli.show(done, f"Revoked key {escape(done.name)!r}.")
 
 
-def _accounts(
-    kind: str, database_url: str | None, url: str, api_key: str | None
-) -> list[AccountOut]:
+def _accounts(cli: Cli, kind: str, database_url: str | None) -> list[AccountOut]:
+    if not database_url:
+        return list(cli.client.iter_keys() if kind == "key" else cli.client.iter_users())
     items: list[AccountOut] = []
     cursor: str | None = None
-    with api_errors():
-        if database_url:
-            with direct(database_url) as access:
-                while True:
-                    page = access.list_accounts(kind, limit=200, cursor=cursor)
-                    items += [account_out(a) for a in page.items]
-                    if not (cursor := page.next_cursor):
-                        return items
-        with client(url, api_key) as c:
-            while True:
-                wire = c._send(calls.list_accounts(kind, limit=200, cursor=cursor))
-                items += wire.items
-                if not (cursor := wire.next_cursor):
-                    return items
+    with direct(database_url) as access:
+        while True:
+            page = access.list_accounts(kind, limit=200, cursor=cursor)
+            items += [account_out(a) for a in page.items]
+            if not (cursor := page.next_cursor):
+                return items
 
 
-def _revoke(
-    kind: str, name: str, database_url: str | None, url: str, api_key: str | None
-) -> AccountOut:
-    with api_errors():
-        if database_url:
-            with direct(database_url) as access:
-                account: Account = access.revoke(name, kind)
-            return account_out(account)
-        with client(url, api_key) as c:
-            return c._send(calls.revoke(kind, name))
-    raise AssertionError("unreachable")  # pragma: no cover
+def _revoke(cli: Cli, kind: str, name: str, database_url: str | None) -> AccountOut:
+    if not database_url:
+        return cli.client.revoke_key(name) if kind == "key" else cli.client.revoke_user(name)
+    with direct(database_url) as access:
+        account: Account = access.revoke(name, kind)
+    return account_out(account)
 
 
 # --- people -------------------------------------------------------------------------------
 
 
 @users_app.command("create")
+@connected
 def create_user(
+    cli: Cli,
     name: Annotated[str, typer.Argument(help="The sign-in name, shown in the history.")],
     role: RoleOpt,
     prompts: PromptsOpt = None,
@@ -221,52 +189,37 @@ def create_user(
             show_default=False,
         ),
     ] = None,
-    as_json: Json = False,
     database_url: DatabaseUrl = None,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """Create a person who signs in to the web UI (the password is stored as argon2id)."""
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with api_errors():
-        if database_url:
-            with direct(database_url) as access:
-                done = account_out(
-                    access.create_user(name, role, password, prefixes=prompts or [], actor=_me())
+    if database_url:
+        with direct(database_url) as access:
+            done = account_out(
+                access.create_user(
+                    name, role, password, prefixes=prompts or [], actor=cli.actor or _me()
                 )
-        else:
-            with client(url, api_key) as c:
-                done = c._send(calls.create_user(name, role, password, prompts=prompts or []))
-    if as_json:
-        print_json(done)
+            )
     else:
-        console.print(f"Created user {escape(done.name)!r} ({done.role}).")
+        done = cli.client.create_user(name, role, password, prompts=prompts)
+    cli.show(done, f"Created user {escape(done.name)!r} ({done.role}).")
 
 
 @users_app.command("list")
-def list_users(
-    as_json: Json = False,
-    database_url: DatabaseUrl = None,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-) -> None:
+@connected
+def list_users(cli: Cli, database_url: DatabaseUrl = None) -> None:
     """The people, with their role and prompts."""
-    items = _accounts("user", database_url, url, api_key)
-    print_json(items) if as_json else _table(items, keys=False)
+    cli.show(_accounts(cli, "user", database_url), lambda items: _table(items, keys=False))
 
 
 @users_app.command("revoke")
+@connected
 def revoke_user(
+    cli: Cli,
     name: Annotated[str, typer.Argument(help="The person's name.")],
-    as_json: Json = False,
     database_url: DatabaseUrl = None,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """Revoke a person: their sessions end and they cannot sign in again."""
-    done = _revoke("user", name, database_url, url, api_key)
-    if as_json:
-        print_json(done)
-    else:
-        console.print(f"Revoked user {escape(done.name)!r}.")
+    done = _revoke(cli, "user", name, database_url)
+    cli.show(done, f"Revoked user {escape(done.name)!r}.")

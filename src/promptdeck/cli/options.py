@@ -1,12 +1,16 @@
 """Options and arguments that several commands share, defined once (their `--help` text is
-docs/cli.md's). A command's own options stay in its module."""
+docs/cli.md's). A command's own options stay in its module; the connection options and
+``--json`` are given to a command by `context.connected`."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from promptdeck.domain import values
+from promptdeck.errors import InvalidInput
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -50,6 +54,27 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
 
 Name = Annotated[str, typer.Argument(help="The prompt's name (or id).", show_default=False)]
 VersionArg = Annotated[str, typer.Argument(help="A version id or name.", show_default=False)]
+
+# --- what a command writes ---------------------------------------------------------------------
+
+
+def _model_config(text: str) -> dict[str, Any]:
+    try:
+        return values.parse_model_config(text)
+    except InvalidInput as exc:  # a usage error (exit 2), like any bad option
+        raise typer.BadParameter(exc.detail) from exc
+
+
+ModelConfig = Annotated[
+    dict[str, Any] | None,
+    typer.Option(
+        "--model-config",
+        parser=_model_config,
+        metavar="JSON",
+        help='Model settings as a JSON object, e.g. \'{"model": "gpt-4o", "temperature": 0.2}\'.',
+        show_default=False,
+    ),
+]
 
 # --- common switches ---------------------------------------------------------------------------
 

@@ -8,8 +8,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Limit, Name, Since, Until, Url
-from promptdeck.cli.output import api_command, client, console, print_json, stamp
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.options import Limit, Name, Since, Until
+from promptdeck.cli.output import console, stamp
 from promptdeck.schemas import RawOutcomeOut
 
 PAGE = 200  # the API's largest page
@@ -19,8 +20,9 @@ def _num(value: float | None, form: str = "{:.3g}") -> str:
     return "-" if value is None else form.format(value)
 
 
-@api_command
+@connected
 def outcomes(
+    cli: Cli,
     name: Name,
     version_id: Annotated[
         int | None, typer.Option("--version-id", "-v", min=1, help="Only this version's.")
@@ -28,40 +30,43 @@ def outcomes(
     since: Since = None,
     until: Until = None,
     limit: Limit = 50,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """The prompt's raw outcomes, newest first, as reported (tags included). The server
     keeps them only with PROMPTDECK_OUTCOMES_RAW, for PROMPTDECK_OUTCOMES_RAW_DAYS days."""
     found: list[RawOutcomeOut] = []
     cursor: str | None = None
     times = {k: None if t is None else t.isoformat() for k, t in (("s", since), ("u", until))}
-    with client(url, api_key, actor) as c:
-        while True:
-            page = c.list_outcomes(
-                name,
-                version_id=version_id,
-                since=times["s"],
-                until=times["u"],
-                limit=min(PAGE, limit - len(found)),
-                cursor=cursor,
-            )
-            found += page.items
-            cursor = page.next_cursor
-            if len(found) >= limit or cursor is None:
-                break
-    if as_json:
-        print_json({"items": found, "kept": page.kept, "days": page.days})
-        return
-    if not page.kept:
+    while True:
+        page = cli.client.list_outcomes(
+            name,
+            version_id=version_id,
+            since=times["s"],
+            until=times["u"],
+            limit=min(PAGE, limit - len(found)),
+            cursor=cursor,
+        )
+        found += page.items
+        cursor = page.next_cursor
+        if len(found) >= limit or cursor is None:
+            break
+    more = cursor is not None
+    cli.show(
+        {"items": found, "kept": page.kept, "days": page.days},
+        lambda _: show_outcomes(name, found, page.kept, page.days, limit if more else None),
+    )
+
+
+def show_outcomes(
+    name: str, found: list[RawOutcomeOut], kept: bool, days: int, limit: int | None
+) -> None:
+    """The table; ``limit``: the number shown when there are more."""
+    if not kept:
         console.print(
             "[yellow]This server does not keep raw outcomes[/] (PROMPTDECK_OUTCOMES_RAW=false): "
             "only impact's aggregates are kept. Listed: what was kept before, if anything."
         )
     else:
-        console.print(f"Raw outcomes are kept for {page.days} days.")
+        console.print(f"Raw outcomes are kept for {days} days.")
     if not found:
         console.print("No raw outcomes in this range.")
         return
@@ -90,5 +95,5 @@ def outcomes(
             escape(", ".join(f"{k}={v}" for k, v in sorted(o.tags.items()))),
         )
     console.print(table)
-    if cursor is not None:
+    if limit is not None:
         console.print(f"[dim]More: raise --limit (showing the newest {limit}).[/]")

@@ -1,49 +1,23 @@
-"""How commands talk to people and scripts: shared options, Rich output, JSON, exit codes."""
+"""How commands talk to people and scripts: Rich output, JSON, times, exit codes."""
 
 from __future__ import annotations
 
-import functools
-import getpass
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 
-from promptdeck.client import Client
 from promptdeck.domain import timefmt
 from promptdeck.errors import PromptdeckError
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
-
-
-def client(url: str, api_key: str | None = None, actor: str | None = None) -> Client:
-    if actor is None:
-        try:
-            actor = getpass.getuser()
-        except (KeyError, OSError):
-            actor = "cli"
-    return Client(url, api_key, actor=actor, timeout=30.0)
-
-
-def api_command(fn: Callable[P, R]) -> Callable[P, R]:
-    """Exit 1 with the problem's title and detail on stderr when the API says no."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with api_errors():
-            return fn(*args, **kwargs)
-
-    return wrapper
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import islice
 from typing import Annotated, Any
 
 import typer
@@ -18,16 +19,10 @@ from promptdeck.cli.content import (
     read_content,
     stdin_is_piped,
 )
-from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Name, Url, Yes
-from promptdeck.cli.output import (
-    api_command,
-    client,
-    console,
-    print_json,
-    relative,
-    stamp,
-)
-from promptdeck.schemas import PromptOut
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.options import ModelConfig, Name, Yes
+from promptdeck.cli.output import console, relative, stamp
+from promptdeck.schemas import PromptOut, StorageOut
 
 app = typer.Typer(
     help="Create, read, edit and delete prompts.", no_args_is_help=True, rich_markup_mode="markdown"
@@ -36,14 +31,6 @@ app = typer.Typer(
 Tags = Annotated[
     list[str] | None,
     typer.Option("--tag", "-t", help="A tag (repeat for several).", show_default=False),
-]
-ModelConfig = Annotated[
-    str | None,
-    typer.Option(
-        "--model-config",
-        help='Model settings as a JSON object, e.g. \'{"model": "gpt-4o", "temperature": 0.2}\'.',
-        show_default=False,
-    ),
 ]
 MaxVersions = Annotated[
     int | None,
@@ -55,18 +42,6 @@ MaxVersions = Annotated[
         show_default=False,
     ),
 ]
-
-
-def parse_model_config(text: str | None) -> dict[str, Any] | None:
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"not JSON: {exc}", param_hint="--model-config") from exc
-    if not isinstance(value, dict):
-        raise typer.BadParameter("must be a JSON object", param_hint="--model-config")
-    return value
 
 
 def show_prompt(prompt: PromptOut) -> None:
@@ -91,8 +66,9 @@ def show_prompt(prompt: PromptOut) -> None:
 
 
 @app.command("list")
-@api_command
+@connected
 def list_prompts(
+    cli: Cli,
     q: Annotated[
         str | None, typer.Option("--search", "-q", help="Text in name or description.")
     ] = None,
@@ -104,25 +80,22 @@ def list_prompts(
         bool,
         typer.Option("--deleted", help="List deleted prompts instead, with when each was deleted."),
     ] = False,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """List prompts (oldest first) with their active version.
 
     With --deleted, only the deleted ones: `promptdeck prompts restore NAME` brings one back.
     """
-    with client(url, api_key) as c:
-        items = []
-        for prompt in c.iter_prompts(q=q, tag=tag, deleted=deleted):
-            items.append(prompt)
-            if limit is not None and len(items) >= limit:
-                break
-    if as_json:
-        print_json(items)
+    items = list(islice(cli.client.iter_prompts(q=q, tag=tag, deleted=deleted), limit))
+    cli.show(items, lambda items: show_prompts(items, deleted))
+
+
+def show_prompts(items: list[PromptOut], deleted: bool) -> None:
+    if not items:
+        console.print("no deleted prompts" if deleted else "no prompts")
         return
-    when = "DELETED" if deleted else "UPDATED"
-    table = Table("NAME", "ACTIVE VERSION", "VERSIONS", "TAGS", when, box=None)
+    table = Table(
+        "NAME", "ACTIVE VERSION", "VERSIONS", "TAGS", "DELETED" if deleted else "UPDATED", box=None
+    )
     for p in items:
         active = p.active_version
         table.add_row(
@@ -132,12 +105,13 @@ def list_prompts(
             ", ".join(p.tags),
             relative(p.deleted_at or p.updated_at),
         )
-    console.print(table if items else ("no deleted prompts" if deleted else "no prompts"))
+    console.print(table)
 
 
 @app.command("create")
-@api_command
+@connected
 def create(
+    cli: Cli,
     name: Name,
     file: FileOpt = None,
     content: ContentOpt = None,
@@ -152,10 +126,6 @@ def create(
         str, typer.Option("--version-description", "-m", help="Description of the first version.")
     ] = "",
     max_versions: MaxVersions = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Create a prompt and its first (active) version.
 
@@ -165,42 +135,35 @@ def create(
     text = read_content(file, content, editor)
     if text is None:
         text = from_editor("") if not stdin_is_piped() else typer.get_text_stream("stdin").read()
-    with client(url, api_key, actor) as c:
-        prompt = c.create_prompt(
-            name,
-            text,
-            description=description,
-            tags=tags,
-            model_config=parse_model_config(model_config),
-            version_name=version_name,
-            version_description=version_description,
-            max_versions=max_versions,
-        )
-    if as_json:
-        print_json(prompt)
-    else:
-        active = prompt.active_version
-        console.print(
-            f"created prompt [bold]{escape(prompt.name)}[/] (id {prompt.id}), active version "
-            f"{escape(active.version_name) if active else '-'}"
-        )
+    prompt = cli.client.create_prompt(
+        name,
+        text,
+        description=description,
+        tags=tags,
+        model_config=model_config,
+        version_name=version_name,
+        version_description=version_description,
+        max_versions=max_versions,
+    )
+    active = prompt.active_version
+    cli.show(
+        prompt,
+        f"created prompt [bold]{escape(prompt.name)}[/] (id {prompt.id}), active version "
+        f"{escape(active.version_name) if active else '-'}",
+    )
 
 
 @app.command("show")
-@api_command
-def show(name: Name, as_json: Json = False, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
+@connected
+def show(cli: Cli, name: Name) -> None:
     """Show a prompt: metadata, active version, working copy."""
-    with client(url, api_key) as c:
-        prompt = c.get_prompt(name)
-    if as_json:
-        print_json(prompt)
-    else:
-        show_prompt(prompt)
+    cli.show(cli.client.get_prompt(name), show_prompt)
 
 
 @app.command("edit")
-@api_command
+@connected
 def edit(
+    cli: Cli,
     name: Name,
     file: FileOpt = None,
     content: ContentOpt = None,
@@ -214,10 +177,6 @@ def edit(
     unlimited: Annotated[
         bool, typer.Option("--unlimited", help="Remove the --max-versions limit.")
     ] = False,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Edit a prompt's metadata or working copy (not a version: see `versions create`).
 
@@ -227,95 +186,59 @@ def edit(
     """
     if unlimited and max_versions is not None:
         raise typer.BadParameter("give --max-versions or --unlimited, not both")
-    with client(url, api_key, actor) as c:
-        prompt = c.get_prompt(name)
-        text = read_content(file, content, editor, initial=prompt.content)
-        nothing = not unlimited and all(
-            v is None for v in (description, tags, model_config, max_versions)
-        )
-        if text is None and nothing:
-            if stdin_is_piped():
-                text = typer.get_text_stream("stdin").read()
-            else:
-                text = from_editor(prompt.content)
-        changes: dict[str, Any] = {}
-        if text is not None:
-            changes["content"] = text
-        if description is not None:
-            changes["description"] = description
-        if tags is not None:
-            changes["tags"] = tags
-        if model_config is not None:
-            changes["model_config"] = parse_model_config(model_config)
-        if max_versions is not None:
-            changes["max_versions"] = max_versions
-        if unlimited:
-            changes["max_versions"] = None
-        updated = c.update_prompt(prompt.id, if_match=prompt.etag, **changes)
-    if as_json:
-        print_json(updated)
-    else:
-        what = "changed" if updated.etag != prompt.etag else "unchanged"
-        console.print(f"prompt [bold]{escape(updated.name)}[/] {what}")
+    prompt = cli.client.get_prompt(name)
+    text = read_content(file, content, editor, initial=prompt.content)
+    nothing = not unlimited and all(
+        v is None for v in (description, tags, model_config, max_versions)
+    )
+    if text is None and nothing:
+        if stdin_is_piped():
+            text = typer.get_text_stream("stdin").read()
+        else:
+            text = from_editor(prompt.content)
+    given = {
+        "content": text,
+        "description": description,
+        "tags": tags,
+        "model_config": model_config,
+        "max_versions": max_versions,
+    }
+    changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if unlimited:
+        changes["max_versions"] = None
+    updated = cli.client.update_prompt(prompt.id, if_match=prompt.etag, **changes)
+    what = "changed" if updated.etag != prompt.etag else "unchanged"
+    cli.show(updated, f"prompt [bold]{escape(updated.name)}[/] {what}")
 
 
 @app.command("delete")
-@api_command
-def delete(
-    name: Name,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
-) -> None:
+@connected
+def delete(cli: Cli, name: Name) -> None:
     """Delete a prompt (soft: it keeps every version and `restore` brings it back)."""
-    with client(url, api_key, actor) as c:
-        c.delete_prompt(name)
-    if as_json:
-        print_json({"deleted": name})
-    else:
-        console.print(
-            f"deleted prompt [bold]{escape(name)}[/] "
-            f"(undo: `promptdeck prompts restore {escape(name)}`)"
-        )
+    cli.client.delete_prompt(name)
+    cli.show(
+        {"deleted": name},
+        f"deleted prompt [bold]{escape(name)}[/] "
+        f"(undo: `promptdeck prompts restore {escape(name)}`)",
+    )
 
 
 @app.command("restore")
-@api_command
-def restore(
-    name: Name,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
-) -> None:
+@connected
+def restore(cli: Cli, name: Name) -> None:
     """Undo a delete."""
-    with client(url, api_key, actor) as c:
-        prompt = c.restore_prompt(name)
-    if as_json:
-        print_json(prompt)
-    else:
-        console.print(f"restored prompt [bold]{escape(prompt.name)}[/]")
+    prompt = cli.client.restore_prompt(name)
+    cli.show(prompt, f"restored prompt [bold]{escape(prompt.name)}[/]")
 
 
 @app.command("purge")
-@api_command
-def purge(
-    name: Name,
-    yes: Yes = False,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-) -> None:
+@connected
+def purge(cli: Cli, name: Name, yes: Yes = False) -> None:
     """Erase a deleted prompt for good, with all its versions and history."""
     if not yes:
         typer.confirm(f"Erase {name} and all its history for good?", abort=True)
-    with client(url, api_key) as c:
-        c.purge_prompt(name)
-    if as_json:
-        print_json({"purged": name})
-    else:
-        console.print(f"purged prompt [bold]{escape(name)}[/]")
+    cli.client.purge_prompt(name)
+    cli.show({"purged": name}, f"purged prompt [bold]{escape(name)}[/]")
 
 
 def size(n: int) -> str:
@@ -329,17 +252,14 @@ def size(n: int) -> str:
 
 
 @app.command("storage")
-@api_command
-def storage(
-    name: Name, as_json: Json = False, url: Url = DEFAULT_URL, api_key: ApiKey = None
-) -> None:
+@connected
+def storage(cli: Cli, name: Name) -> None:
     """How much a prompt's history takes: versions, archived and purged ones, distinct
     contents, raw bytes and bytes as stored (compressed, deltas)."""
-    with client(url, api_key) as c:
-        report = c.get_storage(name)
-    if as_json:
-        print_json(report)
-        return
+    cli.show(cli.client.get_storage(name), show_storage)
+
+
+def show_storage(report: StorageOut) -> None:
     share = (
         f" ({100 * report.stored_bytes / report.raw_bytes:.0f}% of raw)" if report.raw_bytes else ""
     )

@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Name, Url
-from promptdeck.cli.output import api_command, client, print_json
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.options import Name
+from promptdeck.cli.output import print_json
+from promptdeck.schemas import RenderOut
 
 
 def parse_vars(pairs: list[str], json_pairs: list[str]) -> dict[str, Any]:
@@ -25,8 +27,9 @@ def parse_vars(pairs: list[str], json_pairs: list[str]) -> dict[str, Any]:
     return values
 
 
-@api_command
+@connected
 def render(
+    cli: Cli,
     name: Name,
     var: Annotated[
         list[str] | None,
@@ -45,9 +48,6 @@ def render(
             "--version", help="A version number, label or version name (default: active)."
         ),
     ] = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """Render a prompt with variables: the text, or a chat prompt's messages as JSON.
 
@@ -55,11 +55,10 @@ def render(
     it; variables given but unused are listed on stderr.
     """
     values = parse_vars(var or [], json_var or [])
-    with client(url, api_key) as c:
-        out = c.render(name, values, version=version)
-    if as_json:
-        print_json(out)
-        return
+    cli.show(cli.client.render(name, values, version=version), show_render)
+
+
+def show_render(out: RenderOut) -> None:
     if out.messages is not None:
         print_json(out.messages)
     else:

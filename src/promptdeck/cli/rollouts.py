@@ -12,8 +12,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Name, Url, VersionArg
-from promptdeck.cli.output import api_command, client, console, print_json, relative
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.options import Name, VersionArg
+from promptdeck.cli.output import console, relative
 from promptdeck.schemas import RolloutOut
 from promptdeck.schemas.rollouts import ArmSumsOut
 
@@ -124,8 +125,9 @@ def _plan(
 
 
 @app.command("start")
-@api_command
+@connected
 def start(
+    cli: Cli,
     name: Name,
     label: LabelArg,
     version: VersionArg,
@@ -166,67 +168,42 @@ def start(
         ),
     ] = None,
     reason: Reason = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Roll VERSION out on LABEL: its callers move to it by steps, judged by the guard."""
-    with client(url, api_key, actor) as c:
-        target = c.get_version(name, version)
-        if plan_file is not None:
-            plan = read_plan(plan_file)
-        else:
-            plan = _plan(
-                steps,
-                measure,
-                max_drop,
-                max_increase_ms,
-                min_outcomes,
-                confidence,
-                minutes,
-                outcomes,
-                manual,
-                sticky,
-                reason,
-            )
-        result = c.start_rollout(name, label, target.id, plan=plan)
-    print_json(result) if as_json else show(result)
+    if plan_file is not None:
+        plan = read_plan(plan_file)
+    else:
+        plan = _plan(
+            steps,
+            measure,
+            max_drop,
+            max_increase_ms,
+            min_outcomes,
+            confidence,
+            minutes,
+            outcomes,
+            manual,
+            sticky,
+            reason,
+        )
+    target = cli.client.get_version(name, version)
+    cli.show(cli.client.start_rollout(name, label, target.id, plan=plan), show)
 
 
 @app.command("status")
-@api_command
-def status(
-    name: Name,
-    label: LabelArg,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
-) -> None:
+@connected
+def status(cli: Cli, name: Name, label: LabelArg) -> None:
     """The label's rollout: share, step, outcomes per arm, the guard's judgement."""
-    with client(url, api_key, actor) as c:
-        result = c.rollout(name, label)
-    print_json(result) if as_json else show(result)
+    cli.show(cli.client.rollout(name, label), show)
 
 
 def _control(action: str, doc: str) -> None:
-    @api_command
-    def control(
-        name: Name,
-        label: LabelArg,
-        reason: Reason = None,
-        as_json: Json = False,
-        url: Url = DEFAULT_URL,
-        api_key: ApiKey = None,
-        actor: Actor = None,
-    ) -> None:
-        with client(url, api_key, actor) as c:
-            result = getattr(c, f"{action}_rollout")(name, label, reason=reason)
-        print_json(result) if as_json else show(result)
+    def control(cli: Cli, name: Name, label: LabelArg, reason: Reason = None) -> None:
+        cli.show(getattr(cli.client, f"{action}_rollout")(name, label, reason=reason), show)
 
     control.__doc__ = doc
-    app.command(action)(control)
+    control.__name__ = action
+    app.command(action)(connected(control))
 
 
 _control("pause", "Hold the share where it is (the guard still rolls a worse version back).")

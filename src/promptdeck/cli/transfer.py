@@ -14,15 +14,8 @@ import yaml
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Url
-from promptdeck.cli.output import (
-    api_command,
-    client,
-    console,
-    err_console,
-    fail,
-    print_json,
-)
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.output import err_console, fail
 from promptdeck.domain import history
 from promptdeck.errors import PromptdeckError
 from promptdeck.schemas import PromptImport, PromptRecord
@@ -149,8 +142,9 @@ def progress(total: int | None, what: str) -> Iterator[Progress]:
         yield bar
 
 
-@api_command
+@connected(json=False)  # --format says what to write
 def export(
+    cli: Cli,
     names: Annotated[
         list[str] | None,
         typer.Argument(help="Prompts to export (default: every prompt).", show_default=False),
@@ -162,8 +156,6 @@ def export(
         str | None,
         typer.Option("--format", help="json or yaml (default: from the file name, else json)."),
     ] = None,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """Export prompts with their whole history, as JSON or YAML.
 
@@ -172,19 +164,13 @@ def export(
     """
     chosen = format_of(output, fmt)
     records: list[dict[str, Any]] = []
-    with client(url, api_key) as c:
-        if names:
-            with progress(len(names), "exporting") as bar:
-                for name in names:
-                    bar.update(bar.task_ids[0], description=name)
-                    records.append(c.export_prompt(name).model_dump(mode="json", by_alias=True))
-                    bar.advance(bar.task_ids[0])
-        else:  # everything, soft-deleted prompts included: a backup of the whole server
-            with progress(None, "exporting") as bar:
-                for record in c.iter_export():
-                    bar.update(bar.task_ids[0], description=record.name)
-                    records.append(record.model_dump(mode="json", by_alias=True))
-                    bar.advance(bar.task_ids[0])
+    # Everything by default, soft-deleted prompts included: a backup of the whole server.
+    found = (cli.client.export_prompt(n) for n in names) if names else cli.client.iter_export()
+    with progress(len(names) if names else None, "exporting") as bar:
+        for record in found:
+            bar.update(bar.task_ids[0], description=record.name)
+            records.append(record.model_dump(mode="json", by_alias=True))
+            bar.advance(bar.task_ids[0])
     records.sort(key=lambda r: str(r["name"]))
     document = {"format": FILE_FORMAT, "version": FILE_VERSION, "prompts": records}
     text = dump(document, chosen)
@@ -196,12 +182,10 @@ def export(
         err_console.print(f"exported {len(records)} prompts ({versions} versions) to {output}")
 
 
-@api_command
+@connected
 def import_(
+    cli: Cli,
     file: Annotated[str, typer.Argument(help="An export file ('-': standard input).")],
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """Import an export file (JSON or YAML) into the server.
 
@@ -220,22 +204,19 @@ def import_(
     records = checked_records(document)
     results: list[dict[str, Any]] = []
     failures: list[PromptdeckError] = []
-    with client(url, api_key) as c, progress(len(records), "importing") as bar:
+    with progress(len(records), "importing") as bar:
         for record in records:
             bar.update(bar.task_ids[0], description=record.name)
             try:
-                out = c.import_prompt(PromptRecord.model_validate(record.to_record()))
+                out = cli.client.import_prompt(PromptRecord.model_validate(record.to_record()))
                 results.append({"name": record.name, "created": out.created})
             except PromptdeckError as exc:
                 failures.append(exc)
                 results.append({"name": record.name, "error": exc.title, "detail": exc.detail})
             bar.advance(bar.task_ids[0])
-    if as_json:
-        print_json(results)
-    else:
-        created = sum(1 for r in results if r.get("created"))
-        same = sum(1 for r in results if r.get("created") is False)
-        console.print(f"imported {created} prompts; {same} already identical")
+    created = sum(1 for r in results if r.get("created"))
+    same = sum(1 for r in results if r.get("created") is False)
+    cli.show(results, f"imported {created} prompts; {same} already identical")
     if failures:
         if len(failures) > 1:
             for earlier in failures[:-1]:

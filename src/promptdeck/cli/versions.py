@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import json
+from itertools import islice
 from typing import Annotated
 
 import typer
@@ -13,17 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from promptdeck.cli.content import ContentOpt, EditorOpt, FileOpt, read_content
-from promptdeck.cli.options import DEFAULT_URL, Actor, ApiKey, Json, Limit, Name, Url, Yes
-from promptdeck.cli.output import (
-    api_command,
-    client,
-    console,
-    print_json,
-    relative,
-    stamp,
-)
-from promptdeck.cli.prompts import ModelConfig, parse_model_config
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.options import Limit, ModelConfig, Name, Yes
+from promptdeck.cli.output import console, relative, stamp
 from promptdeck.client import Client
+from promptdeck.domain import diff as diffs
 from promptdeck.domain.refs import EventKind
 from promptdeck.errors import NotFound
 from promptdeck.schemas import EventOut, VersionOut, VersionSummaryOut
@@ -81,33 +75,9 @@ def show_version(version: VersionOut) -> None:
         console.print(Panel(escape(version.content or ""), title="content", title_align="left"))
 
 
-@app.command("list")
-@api_command
-def list_versions(
-    name: Name,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
-    archived: Annotated[
-        bool | None,
-        typer.Option(
-            "--archived/--unarchived",
-            help="Only archived versions (purged ones included), or only unarchived ones "
-            "(default: all).",
-            show_default=False,
-        ),
-    ] = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-) -> None:
-    """The version history, newest first, with each version's state (archived, purged)."""
-    with client(url, api_key) as c:
-        items = []
-        for version in c.iter_versions(name, archived=archived):
-            items.append(version)
-            if len(items) >= limit:
-                break
-    if as_json:
-        print_json(items)
+def show_versions(items: list[VersionSummaryOut]) -> None:
+    if not items:
+        console.print("no versions")
         return
     table = Table("", "#", "NAME", "ID", "STATE", "CREATED", "BY", "DESCRIPTION", box=None)
     for v in items:
@@ -121,30 +91,40 @@ def list_versions(
             escape(v.created_by),
             escape(v.description),
         )
-    console.print(table if items else "no versions")
+    console.print(table)
+
+
+@app.command("list")
+@connected
+def list_versions(
+    cli: Cli,
+    name: Name,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    archived: Annotated[
+        bool | None,
+        typer.Option(
+            "--archived/--unarchived",
+            help="Only archived versions (purged ones included), or only unarchived ones "
+            "(default: all).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """The version history, newest first, with each version's state (archived, purged)."""
+    cli.show(list(islice(cli.client.iter_versions(name, archived=archived), limit)), show_versions)
 
 
 @app.command("show")
-@api_command
-def show(
-    name: Name,
-    version: VersionRef,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-) -> None:
+@connected
+def show(cli: Cli, name: Name, version: VersionRef) -> None:
     """One version in full."""
-    with client(url, api_key) as c:
-        found = c.get_version(name, version)
-    if as_json:
-        print_json(found)
-    else:
-        show_version(found)
+    cli.show(cli.client.get_version(name, version), show_version)
 
 
 @app.command("create")
-@api_command
+@connected
 def create(
+    cli: Cli,
     name: Name,
     file: FileOpt = None,
     content: ContentOpt = None,
@@ -162,10 +142,6 @@ def create(
     activate: Annotated[
         bool, typer.Option("--activate", "-a", help="Also make it active.")
     ] = False,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Snapshot a new, immutable version.
 
@@ -173,104 +149,80 @@ def create(
     none of them, the prompt's working copy is snapshot. The active version does not change
     unless --activate.
     """
-    with client(url, api_key, actor) as c:
-        initial = c.get_prompt(name).content if editor else ""
-        text = read_content(file, content, editor, initial=initial)
-        version = c.create_version(
-            name,
-            text,
-            model_config=parse_model_config(model_config),
-            version_name=version_name,
-            description=description,
-            activate=activate,
-        )
-    if as_json:
-        print_json(version)
-    else:
-        state = " and made it active" if version.active else ""
-        console.print(
-            f"created version [bold]{escape(version.version_name)}[/] "
-            f"(#{version.number}, id {version.id}){state}"
-        )
+    initial = cli.client.get_prompt(name).content if editor else ""
+    text = read_content(file, content, editor, initial=initial)
+    version = cli.client.create_version(
+        name,
+        text,
+        model_config=model_config,
+        version_name=version_name,
+        description=description,
+        activate=activate,
+    )
+    made = " and made it active" if version.active else ""
+    cli.show(
+        version,
+        f"created version [bold]{escape(version.version_name)}[/] "
+        f"(#{version.number}, id {version.id}){made}",
+    )
 
 
 @app.command("rollback")
-@api_command
+@connected
 def rollback(
+    cli: Cli,
     name: Name,
     version: VersionRef,
     label: Annotated[
         str | None, typer.Option(help="Point this label at VERSION instead of active.")
     ] = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Make VERSION the active one (any version, older or newer; deletes nothing)."""
-    with client(url, api_key, actor) as c:
-        target = c.get_version(name, version)
-        result = c.rollback(name, target.id, label=label)
-    if as_json:
-        print_json(result)
-    elif result.changed:
-        console.print(
-            f"[bold]{escape(result.prompt.name)}[/] now serves "
-            f"[green]{escape(result.version.version_name)}[/] (#{result.version.number})"
-        )
-    else:
-        console.print(f"{escape(result.version.version_name)} was already active: nothing to do")
+    target = cli.client.get_version(name, version)
+    result = cli.client.rollback(name, target.id, label=label)
+    cli.show(
+        result,
+        f"[bold]{escape(result.prompt.name)}[/] now serves "
+        f"[green]{escape(result.version.version_name)}[/] (#{result.version.number})"
+        if result.changed
+        else f"{escape(result.version.version_name)} was already active: nothing to do",
+    )
 
 
 @app.command("archive")
-@api_command
-def archive(
-    name: Name,
-    version: VersionRef,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
-) -> None:
+@connected
+def archive(cli: Cli, name: Name, version: VersionRef) -> None:
     """Archive VERSION by hand: it stays in history with its content, and `restore` brings it
     back. Never the active version; archiving an archived version does nothing."""
-    with client(url, api_key, actor) as c:
-        before = c.get_version(name, version)
-        after = c.archive_version(name, before.id)
-    if as_json:
-        print_json(after)
-    elif before.archived:
-        console.print(f"{escape(after.version_name)} was already archived: nothing to do")
-    else:
-        console.print(f"archived [bold]{escape(after.version_name)}[/] (#{after.number})")
+    before = cli.client.get_version(name, version)
+    after = cli.client.archive_version(name, before.id)
+    cli.show(
+        after,
+        f"{escape(after.version_name)} was already archived: nothing to do"
+        if before.archived
+        else f"archived [bold]{escape(after.version_name)}[/] (#{after.number})",
+    )
 
 
 @app.command("restore")
-@api_command
-def restore(
-    name: Name,
-    version: VersionRef,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
-) -> None:
+@connected
+def restore(cli: Cli, name: Name, version: VersionRef) -> None:
     """Restore an archived VERSION with its exact content (over the prompt's --max-versions,
     the oldest other versions are archived instead). A purged version cannot come back."""
-    with client(url, api_key, actor) as c:
-        before = c.get_version(name, version)
-        after = c.restore_version(name, before.id)
-    if as_json:
-        print_json(after)
-    elif not before.archived:
-        console.print(f"{escape(after.version_name)} is not archived: nothing to do")
-    else:
-        console.print(f"restored [bold]{escape(after.version_name)}[/] (#{after.number})")
+    before = cli.client.get_version(name, version)
+    after = cli.client.restore_version(name, before.id)
+    cli.show(
+        after,
+        f"restored [bold]{escape(after.version_name)}[/] (#{after.number})"
+        if before.archived
+        else f"{escape(after.version_name)} is not archived: nothing to do",
+    )
 
 
 @app.command("purge")
-@api_command
+@connected
 def purge(
+    cli: Cli,
     name: Name,
     version: VersionRef,
     reason: Annotated[
@@ -283,10 +235,6 @@ def purge(
         ),
     ],
     yes: Yes = False,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-    actor: Actor = None,
 ) -> None:
     """Destroy VERSION's content for good (a leaked secret, say).
 
@@ -294,50 +242,37 @@ def purge(
     version cannot be purged: roll back to another first. Run `promptdeck db compact` on the
     server to clear the freed pages from the database files.
     """
-    with client(url, api_key, actor) as c:
-        target = c.get_version(name, version)
-        if target.purged:
-            tomb = target
-        else:
-            if not yes:
-                typer.confirm(
-                    f"Destroy the content of {name} {target.version_name} "
-                    f"(#{target.number}) for good?",
-                    abort=True,
-                    err=True,  # stdout stays clean for --json
-                )
-            tomb = c.purge_version(name, target.id, reason=reason)
-    if as_json:
-        print_json(tomb)
-    elif target.purged:
-        console.print(f"{escape(tomb.version_name)} was already purged: nothing to do")
-    else:
-        console.print(
-            f"purged [bold]{escape(tomb.version_name)}[/] (#{tomb.number}): content destroyed, "
-            "tombstone kept"
+    target = cli.client.get_version(name, version)
+    if target.purged:
+        cli.show(target, f"{escape(target.version_name)} was already purged: nothing to do")
+        return
+    if not yes:
+        typer.confirm(
+            f"Destroy the content of {name} {target.version_name} (#{target.number}) for good?",
+            abort=True,
+            err=True,  # stdout stays clean for --json
         )
-
-
-def unified_diff(a: VersionOut, b: VersionOut, context: int = 3) -> str:
-    def lines(v: VersionOut) -> list[str]:
-        config = json.dumps(v.llm_config or {}, indent=2, sort_keys=True, ensure_ascii=False)
-        text = (v.content or "").splitlines()
-        return [line + "\n" for line in [*text, "", "--- model_config ---", *config.splitlines()]]
-
-    return "".join(
-        difflib.unified_diff(
-            lines(a),
-            lines(b),
-            fromfile=f"{a.version_name} (#{a.number})",
-            tofile=f"{b.version_name} (#{b.number})",
-            n=context,
-        )
+    tomb = cli.client.purge_version(name, target.id, reason=reason)
+    cli.show(
+        tomb,
+        f"purged [bold]{escape(tomb.version_name)}[/] (#{tomb.number}): content destroyed, "
+        "tombstone kept",
     )
 
 
-def colour(diff: str) -> Text:
+def text_of(v: VersionOut) -> str:
+    """What a diff compares: the content, then the model config as indented JSON."""
+    config = json.dumps(v.llm_config or {}, indent=2, sort_keys=True, ensure_ascii=False)
+    return f"{v.content or ''}\n\n--- model_config ---\n{config}"
+
+
+def show_patch(patch: str) -> None:
+    """Coloured: headers bold, hunks cyan, removed lines red, added lines green."""
+    if not patch:
+        console.print("no differences")
+        return
     text = Text()
-    for line in diff.splitlines(keepends=True):
+    for line in patch.splitlines(keepends=True):
         style = ""
         if line.startswith(("+++", "---")):
             style = "bold"
@@ -348,30 +283,28 @@ def colour(diff: str) -> Text:
         elif line.startswith("-"):
             style = "red"
         text.append(line, style=style)
-    return text
+    console.print(text, end="", soft_wrap=True)
 
 
 @app.command("diff")
-@api_command
+@connected
 def diff(
+    cli: Cli,
     name: Name,
     a: Annotated[str, typer.Argument(help="The old version (id or name).", show_default=False)],
     b: Annotated[str, typer.Argument(help="The new version (id or name).", show_default=False)],
     context: Annotated[int, typer.Option("--context", "-U", min=0, help="Lines of context.")] = 3,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """A unified diff of two versions' content and model config (coloured on a terminal)."""
-    with client(url, api_key) as c:
-        va, vb = c.get_version(name, a), c.get_version(name, b)
-    text = unified_diff(va, vb, context)
-    if as_json:
-        print_json({"from": va, "to": vb, "diff": text})
-    elif text:
-        console.print(colour(text), end="", soft_wrap=True)
-    else:
-        console.print("no differences")
+    va, vb = cli.client.get_version(name, a), cli.client.get_version(name, b)
+    patch = diffs.patch(
+        text_of(va),
+        text_of(vb),
+        old_name=f"{va.version_name} (#{va.number})",
+        new_name=f"{vb.version_name} (#{vb.number})",
+        context=context,
+    )
+    cli.show({"from": va, "to": vb, "diff": patch}, lambda _: show_patch(patch))
 
 
 KIND_STYLE: dict[str, tuple[str, str]] = {
@@ -429,29 +362,18 @@ def version_names(c: Client, name: str, events: list[EventOut]) -> dict[int, str
     return names
 
 
-@api_command
-def log(
-    name: Name,
-    limit: Limit = 50,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
-) -> None:
+@connected
+def log(cli: Cli, name: Name, limit: Limit = 50) -> None:
     """The prompt's timeline, newest first, like `git log`.
 
     Versions created, activations, rollbacks, archives, purges, edits, deletes and restores:
     what, who, when.
     """
-    with client(url, api_key) as c:
-        events = []
-        for event in c.iter_events(name):
-            events.append(event)
-            if len(events) >= limit:
-                break
-        names = {} if as_json else version_names(c, name, events)
-    if as_json:
-        print_json(events)
-        return
+    events = list(islice(cli.client.iter_events(name), limit))
+    cli.show(events, lambda events: show_log(events, version_names(cli.client, name, events)))
+
+
+def show_log(events: list[EventOut], names: dict[int, str]) -> None:
     for e in events:
         label, style = KIND_STYLE.get(e.kind, (e.kind, "white"))
         console.print(

@@ -8,16 +8,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from promptdeck.cli.options import DEFAULT_URL, ApiKey, Json, Url
-from promptdeck.cli.output import (
-    api_command,
-    client,
-    console,
-    err_console,
-    print_json,
-    stamp,
-)
-from promptdeck.schemas import DeliveryOut, WebhookOut
+from promptdeck.cli.context import Cli, connected
+from promptdeck.cli.output import console, err_console, stamp
+from promptdeck.schemas import DeliveryOut, WebhookCreated, WebhookOut
 
 app = typer.Typer(
     help="Webhooks: signed POSTs to other systems when prompts change (admin).",
@@ -33,8 +26,9 @@ def _events(hook: WebhookOut) -> str:
 
 
 @app.command("add")
-@api_command
+@connected
 def add(
+    cli: Cli,
     target: Annotated[
         str, typer.Argument(help="Where to POST: an http:// or https:// URL.", show_default=False)
     ],
@@ -63,42 +57,39 @@ def add(
     description: Annotated[
         str | None, typer.Option("--description", "-d", help="What the hook is for.")
     ] = None,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """Add a webhook; prints its signing secret once (docs/webhooks.md: how to verify)."""
-    with client(url, api_key) as c:
-        made = c.create_webhook(
-            target, events=event, prompt=prompt, secret=secret, description=description
-        )
-    if as_json:
-        print_json(made)
-        return
+    made = cli.client.create_webhook(
+        target, events=event, prompt=prompt, secret=secret, description=description
+    )
+    cli.show(made, lambda made: show_made(made, secret_given=secret is not None))
+
+
+def show_made(made: WebhookCreated, secret_given: bool) -> None:
     scope = f" for {escape(made.prompt_name)}" if made.prompt_name else ""
     console.print(
         f"created webhook {made.id} -> {escape(made.url)}{scope} ({escape(_events(made))})"
     )
-    if secret is None:
+    if not secret_given:
         err_console.print("Its signing secret, shown only now (keep it in your receiver):")
         print(made.secret)
 
 
 @app.command("list")
-@api_command
-def list_(as_json: Json = False, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
+@connected
+def list_(cli: Cli) -> None:
     """Every webhook: id, URL, prompt, events, state (never a secret)."""
     items: list[WebhookOut] = []
-    with client(url, api_key) as c:
-        cursor: str | None = None
-        while True:
-            page = c.list_webhooks(limit=200, cursor=cursor)
-            items += page.items
-            if not (cursor := page.next_cursor):
-                break
-    if as_json:
-        print_json(items)
-        return
+    cursor: str | None = None
+    while True:
+        page = cli.client.list_webhooks(limit=200, cursor=cursor)
+        items += page.items
+        if not (cursor := page.next_cursor):
+            break
+    cli.show(items, show_hooks)
+
+
+def show_hooks(items: list[WebhookOut]) -> None:
     table = Table(box=None, pad_edge=False)
     for column in ("ID", "URL", "PROMPT", "EVENTS", "STATE"):
         table.add_column(column)
@@ -114,37 +105,34 @@ def list_(as_json: Json = False, url: Url = DEFAULT_URL, api_key: ApiKey = None)
 
 
 @app.command("rm")
-@api_command
-def rm(hook_id: HookId, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
+@connected
+def rm(cli: Cli, hook_id: HookId) -> None:
     """Delete a webhook and its deliveries (pending ones are not sent)."""
-    with client(url, api_key) as c:
-        c.delete_webhook(hook_id)
-    console.print(f"deleted webhook {hook_id}")
+    cli.client.delete_webhook(hook_id)
+    cli.show({"deleted": hook_id}, f"deleted webhook {hook_id}")
 
 
 @app.command("deliveries")
-@api_command
+@connected
 def deliveries(
+    cli: Cli,
     hook_id: HookId,
     status: Annotated[
         str | None,
         typer.Option("--status", help="pending, delivered or failed.", show_default=False),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 20,
-    as_json: Json = False,
-    url: Url = DEFAULT_URL,
-    api_key: ApiKey = None,
 ) -> None:
     """The webhook's delivery log: each delivery's state and its last attempt."""
-    with client(url, api_key) as c:
-        page = c.list_webhook_deliveries(hook_id, status=status, limit=limit)
-    if as_json:
-        print_json(page.items)
-        return
+    page = cli.client.list_webhook_deliveries(hook_id, status=status, limit=limit)
+    cli.show(page.items, show_deliveries)
+
+
+def show_deliveries(items: list[DeliveryOut]) -> None:
     table = Table(box=None, pad_edge=False)
-    for column in ("ID", "EVENT", "STATE", "TRIES", "LAST", "ANSWER", "WHEN"):
+    for column in ("ID", "EVENT", "STATE", "TRIES", "LAST", "ERROR", "WHEN"):
         table.add_column(column)
-    for d in page.items:
+    for d in items:
         table.add_row(str(d.id), d.kind, d.status, str(d.attempts), *_last(d))
     console.print(table)
 
@@ -153,14 +141,13 @@ def _last(d: DeliveryOut) -> tuple[str, str, str]:
     if d.last_attempt_at is None:
         return "-", "", stamp(d.created_at)
     code = str(d.last_status_code) if d.last_status_code is not None else "no answer"
-    answer = (d.last_error or d.last_response or "").replace("\n", " ")[:60]
-    return f"{code} in {d.last_duration_ms} ms", escape(answer), stamp(d.last_attempt_at)
+    error = (d.last_error or "").replace("\n", " ")[:60]
+    return f"{code} in {d.last_duration_ms} ms", escape(error), stamp(d.last_attempt_at)
 
 
 @app.command("test")
-@api_command
-def test(hook_id: HookId, url: Url = DEFAULT_URL, api_key: ApiKey = None) -> None:
+@connected
+def test(cli: Cli, hook_id: HookId) -> None:
     """Send a test: queue a webhook.test delivery (see it with `webhooks deliveries`)."""
-    with client(url, api_key) as c:
-        d = c.send_webhook_test(hook_id)
-    console.print(f"queued test delivery {d.id} ({d.uid}) to webhook {hook_id}")
+    d = cli.client.send_webhook_test(hook_id)
+    cli.show(d, f"queued test delivery {d.id} ({d.uid}) to webhook {hook_id}")

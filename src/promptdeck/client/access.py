@@ -1,8 +1,5 @@
-"""Keys, people and the history across prompts as `Call`s (sent with ``Client._send``).
-
-Kept apart from ``_ops.py`` so the async-first rewrite of the client can take them in as
-public methods without a merge in the middle of its files.
-"""
+"""Keys, people and the history across prompts as `Call`s: the client's admin methods
+(``_async/admin.py``) send these."""
 
 from __future__ import annotations
 
@@ -21,7 +18,7 @@ def create_key(
     return Call("POST", "/keys", _model(KeyCreated), json=body, ok=(201,))
 
 
-def list_accounts(kind: str, *, limit: int, cursor: str | None) -> Call[Page[AccountOut]]:
+def list_accounts(kind: str, *, limit: int | None, cursor: str | None) -> Call[Page[AccountOut]]:
     path = "/keys" if kind == "key" else "/users"
     return Call(
         "GET",
@@ -44,7 +41,7 @@ def create_user(name: str, role: str, password: str, *, prompts: list[str]) -> C
 
 def list_events(
     *,
-    limit: int,
+    limit: int | None,
     cursor: str | None,
     prompt: str | None = None,
     actor: str | None = None,

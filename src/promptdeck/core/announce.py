@@ -14,9 +14,10 @@ from sqlalchemy import Connection
 from promptdeck.domain import webhooks as rules
 from promptdeck.domain.refs import EventKind
 from promptdeck.store import webhooks as store
+from promptdeck.store.records import HookMatch
 
 
-def hooks_for(conn: Connection, events: list[dict[str, Any]]) -> list[Any]:
+def hooks_for(conn: Connection, events: list[dict[str, Any]]) -> list[HookMatch]:
     """The enabled hooks that may want these events: one small read per write."""
     return store.matching_hooks(conn, {int(e["prompt_id"]) for e in events})
 
@@ -45,7 +46,9 @@ def _announced(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def enqueue(conn: Connection, hooks: list[Any], events: list[dict[str, Any]], now: datetime) -> int:
+def enqueue(
+    conn: Connection, hooks: list[HookMatch], events: list[dict[str, Any]], now: datetime
+) -> int:
     """One delivery per (event, hook that wants it); ``events`` carry their ``id``."""
     wanted = [
         (event, hook)

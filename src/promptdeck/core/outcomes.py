@@ -4,6 +4,8 @@ asked of the aggregates are in ``core/impact.py``."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,7 @@ from promptdeck.domain import impact, rules
 from promptdeck.domain.impact import AlertRule, Outcome, RawOutcomes, Sums
 from promptdeck.domain.labels import ACTIVE, check_label
 from promptdeck.domain.refs import EventKind, PromptRef
-from promptdeck.errors import InvalidInput, LabelNotFound, VersionNotFound
+from promptdeck.errors import InvalidInput, LabelNotFound, RateLimited, VersionNotFound
 from promptdeck.store import labels as labels_store
 from promptdeck.store import outcomes as store
 from promptdeck.store import queries as q
@@ -26,6 +28,57 @@ from promptdeck.store.records import PromptRow
 class Ingested:
     accepted: int
     alerts: int  # impact.alert events this batch raised
+
+
+class IngestLimit:
+    """How many outcomes each caller may report: ``rate`` a second, in bursts of up to
+    ``burst`` (a token bucket per caller name, kept in this process: with N processes a
+    caller may report N times as much). ``rate`` 0: no limit. A batch takes as many tokens
+    as it has outcomes, all or none; ``burst`` is at least a full batch, so any batch can
+    pass once the bucket has refilled."""
+
+    CALLERS_MAX = 10_000  # buckets kept; past it, the full ones (idle callers) are forgotten
+
+    def __init__(
+        self, rate: float = 0.0, burst: int = 0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = float(max(burst, limits.OUTCOMES_BATCH_MAX))
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # caller: (tokens, when)
+        self._lock = threading.Lock()
+
+    def take(self, caller: str, count: int) -> None:
+        """Take ``count`` tokens of ``caller``'s bucket, or raise RateLimited saying how long
+        until they are there."""
+        if self.rate <= 0:
+            return
+        now = self.clock()
+        with self._lock:
+            tokens, then = self._buckets.get(caller, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - then) * self.rate)
+            if tokens < count:
+                self._buckets[caller] = (tokens, now)
+                wait = (count - tokens) / self.rate
+                raise RateLimited(
+                    f"{caller[:80]!r} reports outcomes faster than {self.rate:g} a second "
+                    f"(bursts of {self.burst:g}); retry in {wait:.1f} s",
+                    retry_after=wait,
+                )
+            self._buckets[caller] = (tokens - count, now)
+            if len(self._buckets) > self.CALLERS_MAX:
+                self._forget_idle(now)
+
+    def _forget_idle(self, now: float) -> None:
+        full = [
+            who
+            for who, (tokens, then) in self._buckets.items()
+            if tokens + (now - then) * self.rate >= self.burst
+        ]
+        for who in full:
+            del self._buckets[who]
+        if len(self._buckets) > self.CALLERS_MAX:  # that many busy callers: start afresh
+            self._buckets.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +143,13 @@ def ingest(
     now = tx.clock()
     times = [_check_time(i, o.at, now) for i, o in enumerate(batch)]
     prompt_ids = _prompt_ids(tx, batch, may_see)
-    owners = store.owners(tx.conn, (o.version_id for o in batch))
+    # Live versions only: a purged version is as unknown as one that never was.
+    owners = store.owners(tx.conn, (o.version_id for o in batch), live=True)
     for i, (outcome, prompt_id) in enumerate(zip(batch, prompt_ids, strict=True)):
         if owners.get(outcome.version_id) != prompt_id:
             raise InvalidInput(
                 f"outcomes.{i}.version_id: prompt {outcome.prompt!r} has no version "
-                f"{outcome.version_id}",
+                f"{outcome.version_id} (or it was purged)",
                 field=f"outcomes.{i}.version_id",
             )
     # Folded by minute first (a batch spans a minute or two), then into hours and days.

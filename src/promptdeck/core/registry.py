@@ -31,7 +31,7 @@ from promptdeck.core import (
     versions,
 )
 from promptdeck.core.content import ContentStore
-from promptdeck.core.outcomes import Ingested, RawSettings
+from promptdeck.core.outcomes import Ingested, IngestLimit, RawSettings
 from promptdeck.core.render import RenderResult
 from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionCreated
 from promptdeck.core.rollout_ops import RolloutOps
@@ -69,11 +69,13 @@ class Registry(RolloutOps):
         clock: Clock = utcnow,
         default_max_versions: int | None = None,
         raw_outcomes: RawSettings | None = None,
+        ingest_limit: IngestLimit | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.default_max_versions = default_max_versions
         self.raw_outcomes = raw_outcomes or RawSettings()
+        self.ingest_limit = ingest_limit or IngestLimit()  # none unless given
         self._pruned_at = float("-inf")
         self.contents = ContentStore()
         self.db = Database(engine, clock, self.contents, default_max_versions)
@@ -420,7 +422,9 @@ class Registry(RolloutOps):
         may_see: Callable[[str], bool] | None = None,
     ) -> Ingested:
         """Count a batch of outcomes, all or none; ``may_see``: the caller's prompt prefixes
-        (a prompt outside them is as missing as one that never was)."""
+        (a prompt outside them is as missing as one that never was). Past the caller's
+        rate (``ingest_limit``) the batch is refused before any transaction."""
+        self.ingest_limit.take(actor, len(batch))
         with self.db.writing(actor) as tx:
             done = outcomes.ingest(tx, batch, self.raw_outcomes, may_see)
         if self.raw_outcomes.keep and time.monotonic() - self._pruned_at > 60:

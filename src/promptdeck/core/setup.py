@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from promptdeck.config import Settings
 from promptdeck.core.access import Access
-from promptdeck.core.outcomes import RawSettings
+from promptdeck.core.outcomes import IngestLimit, RawSettings
 from promptdeck.core.registry import Registry
 from promptdeck.domain.retention import CompactReport
 from promptdeck.store import migrate
@@ -39,6 +39,7 @@ def open_registry(settings: Settings) -> Registry:
         engine,
         default_max_versions=settings.default_max_versions,
         raw_outcomes=RawSettings(settings.outcomes_raw, settings.outcomes_raw_days),
+        ingest_limit=IngestLimit(settings.outcomes_rate, settings.outcomes_burst),
     )
 
 

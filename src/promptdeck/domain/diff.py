@@ -3,7 +3,8 @@
 Pure functions over difflib, no I/O: the UI renders them, other faces may reuse them.
 ``unified`` gives one column of lines, ``side_by_side`` two aligned columns; in both, a
 changed line carries ``Segment``s whose ``changed`` flag marks the words that differ.
-``config_changes`` lists what changed between two model configs, key by key.
+``config_changes`` lists what changed between two model configs, key by key. ``patch`` writes
+``unified`` as the text ``diff -u`` prints (the command line's diff).
 """
 
 from __future__ import annotations
@@ -276,6 +277,48 @@ def unified(old: str, new: str, *, context: int | None = None) -> list[Line | Sk
             lines.extend(dels)
             lines.extend(ins)
     return _with_context(lines, [ln.kind == "equal" for ln in lines], context)
+
+
+def patch(old: str, new: str, *, old_name: str, new_name: str, context: int = 3) -> str:
+    """``unified`` as the text ``diff -u`` prints: ``---``/``+++`` names, then ``@@`` hunks of
+    the changes with ``context`` lines around each; "" when nothing changed."""
+    hunks: list[tuple[int, int, list[Line]]] = []  # (lines before it on each side, its lines)
+    at_old = at_new = 0
+    gap = True
+    for item in unified(old, new, context=context):
+        if isinstance(item, Skip):
+            at_old, at_new, gap = at_old + item.count, at_new + item.count, True
+            continue
+        if gap:
+            hunks.append((at_old, at_new, []))
+            gap = False
+        hunks[-1][2].append(item)
+        at_old += item.kind != "insert"
+        at_new += item.kind != "delete"
+    if all(line.kind == "equal" for _, _, lines in hunks for line in lines):
+        return ""
+    out = [f"--- {old_name}", f"+++ {new_name}"]
+    for start_old, start_new, lines in hunks:
+        old_range = _range(start_old, _span(lines, "insert"))
+        new_range = _range(start_new, _span(lines, "delete"))
+        out.append(f"@@ -{old_range} +{new_range} @@")
+        out += [_MARK[line.kind] + line.text for line in lines]
+    return "\n".join(out) + "\n"
+
+
+_MARK = {"equal": " ", "delete": "-", "insert": "+"}
+
+
+def _span(lines: list[Line], other: Kind) -> int:
+    """How many of ``lines`` stand on one side: all but the ``other`` side's."""
+    return sum(line.kind != other for line in lines)
+
+
+def _range(start: int, length: int) -> str:
+    """A hunk's range on one side, as difflib writes it (``start`` lines come before it)."""
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
 
 
 def side_by_side(old: str, new: str, *, context: int | None = None) -> list[Row | Skip]:

@@ -17,6 +17,9 @@ called once, before any transaction, by the wire schemas that the API, the UI, t
   floats finite, not -0.0, and with |x| < 1e15 (PostgreSQL's ``jsonb`` keeps numbers as
   decimals and prints them without an exponent, so a larger float would come back as an
   integer, and -0.0 as 0).
+
+``parse_model_config`` reads a model config typed by a person as JSON text (the UI's box, the
+CLI's ``--model-config``) and raises `InvalidInput` naming ``model_config``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import unicodedata
 from typing import Any
 
 from promptdeck import limits
+from promptdeck.errors import InvalidInput
 
 _CANONICAL_ID = re.compile(r"(?:0|[1-9][0-9]{0,9})")
 # Cc: controls; Cf: invisible format characters; Zl/Zp: line and paragraph separators;
@@ -136,6 +140,25 @@ def check_model_config(value: dict[str, Any]) -> dict[str, Any]:
     check_json(value)
     if json_size(value) > limits.MODEL_CONFIG_MAX_BYTES:
         raise ValueError(f"model_config is larger than {limits.MODEL_CONFIG_MAX_BYTES} bytes")
+    return value
+
+
+def parse_model_config(text: str) -> dict[str, Any]:
+    """The model config typed as JSON text; blank text is an empty config. What it may hold
+    is checked with the rest of the request (``check_model_config``)."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+            field="model_config",
+        ) from exc
+    except RecursionError as exc:  # thousands of nested brackets: refused like any deep JSON
+        raise InvalidInput("JSON nested too deep", field="model_config") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput("must be a JSON object, like {}", field="model_config")
     return value
 
 

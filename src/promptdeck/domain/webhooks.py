@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from promptdeck.domain import outgoing
+from promptdeck.domain.outgoing import Allowance
 from promptdeck.domain.refs import EventKind
 from promptdeck.errors import InvalidInput
 
@@ -27,7 +29,6 @@ SECRET_MIN = 16
 SECRET_MAX = 200
 URL_MAX = 2048
 DESCRIPTION_MAX = 500
-RESPONSE_KEEP = 1024  # characters of a receiver's answer kept in the delivery log
 ERROR_KEEP = 300
 KINDS = frozenset(str(k) for k in EventKind)
 
@@ -77,7 +78,6 @@ class Delivery:
     last_attempt_at: datetime | None
     last_status_code: int | None
     last_error: str | None
-    last_response: str | None
     last_duration_ms: int | None
 
 
@@ -87,6 +87,7 @@ class Outgoing:
 
     id: int
     uid: str
+    hook_id: int
     kind: str
     url: str
     secret: str = field(repr=False)
@@ -98,10 +99,11 @@ class Outgoing:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """What one attempt gave: a status code (and the answer's start), or an error."""
+    """What one attempt gave: a status code or an error, and how long it took. Never the
+    receiver's answer: a hook may point at an internal service, and the log must not let an
+    admin read it."""
 
     status_code: int | None
-    response: str | None
     error: str | None
     duration_ms: int
 
@@ -141,8 +143,11 @@ def check_secret(secret: str) -> str:
     return secret
 
 
-def check_url(url: str) -> str:
-    """An absolute http(s) URL with a host, no credentials, at most URL_MAX characters."""
+def check_url(url: str, allowance: Allowance = outgoing.NOTHING) -> str:
+    """An absolute http(s) URL with a host, no credentials, at most URL_MAX characters, whose
+    host is not an address (in any spelling) or a name that calls out of the server may not
+    reach (domain/outgoing.py), unless ``allowance`` lists it. Where a name resolves to is
+    checked by the caller (core/webhooks.py) and again at each delivery."""
     if len(url) > URL_MAX:
         raise InvalidInput(f"url must be at most {URL_MAX} characters", field="url")
     if not url.isascii() or any(c.isspace() or ord(c) < 32 for c in url):
@@ -160,6 +165,7 @@ def check_url(url: str) -> str:
         raise InvalidInput("url must not hold credentials: sign with the secret", field="url")
     if port == 0:
         raise InvalidInput("url has no valid port", field="url")
+    outgoing.check_url(url, allowance, field="url")
     return url
 
 

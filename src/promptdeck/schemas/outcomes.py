@@ -11,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
 )
 
@@ -47,7 +48,9 @@ class OutcomeIn(_In):
         BeforeValidator(_no_bool),
     ] = Field(description="The prompt's id or name.", examples=["support-reply"])
     version_id: Count_ = Field(ge=1, le=limits.ID_MAX, description="The version that was used.")
-    success: bool | None = None
+    success: StrictBool | None = Field(
+        default=None, description="Whether the call went well: JSON true or false only."
+    )
     score: Number_ | None = Field(default=None, ge=0, le=1, description="A quality score, 0..1.")
     latency_ms: Number_ | None = Field(default=None, ge=0, le=limits.OUTCOME_LATENCY_MS_MAX)
     input_tokens: Count_ | None = Field(default=None, ge=0, le=limits.OUTCOME_TOKENS_MAX)

@@ -101,5 +101,4 @@ class DeliveryOut(_Out):
     last_attempt_at: datetime | None
     last_status_code: int | None = Field(description="The receiver's last answer (null: none).")
     last_error: str | None = Field(description="Why the last attempt got no answer.")
-    last_response: str | None = Field(description="The start of the receiver's last answer.")
     last_duration_ms: int | None

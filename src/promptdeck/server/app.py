@@ -38,7 +38,7 @@ from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.server.observe import Observe
 from promptdeck.server.security import Gate, is_loopback
 from promptdeck.server.ticker import RolloutTicker
-from promptdeck.server.webhooks import Deliverer
+from promptdeck.server.webhooks import Deliverer, destinations
 from promptdeck.version import __version__
 
 DESCRIPTION = """\
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     )
     feed = ChangeFeed(registry.engine, settings.database_url)
     closing: list[Gate] = []
-    hooks = Webhooks(registry.engine, clock=registry.clock)
+    hooks = Webhooks(registry.db, destinations(settings))
     deliverer = Deliverer(hooks, settings)
     ticker = RolloutTicker(registry, settings.rollout_check_s)
 

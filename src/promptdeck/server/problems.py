@@ -27,6 +27,7 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.Forbidden: 403,
     errors.UnsupportedMediaType: 415,
     errors.TooManyAttempts: 429,
+    errors.RateLimited: 429,
     errors.HostNotAllowed: 400,
     errors.OutgoingRefused: 422,
     errors.ProviderUnavailable: 502,
@@ -35,6 +36,9 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.RolloutNotFound: 404,
     errors.RolloutInProgress: 409,
     errors.RolloutStateConflict: 409,
+    errors.ContractInvalid: 422,
+    errors.VariablesInvalid: 422,
+    errors.VariablesTooLarge: 422,
 }
 
 RETRY_AFTER_SECONDS = "1"  # sent with every 503
@@ -88,6 +92,7 @@ RESPONSE_DESCRIPTIONS = {
     415: "The body is not application/json",
     503: "The database is unavailable or busy; retry after Retry-After seconds",
     422: "Invalid input; `field` names the failing field",
+    429: "Too many requests from this key; retry after Retry-After seconds",
     502: "The model provider could not be reached, failed or kept refusing with 429",
     504: "The model provider did not answer within its timeouts",
 }

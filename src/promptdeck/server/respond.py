@@ -9,6 +9,7 @@ The status of each error is ``server/problems.py``'s table.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -82,9 +83,9 @@ def _problem_headers(exc: errors.PromptdeckError, status: int) -> dict[str, str]
     headers = dict(headers_of(status) or {})
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="promptdeck"'
-    retry_after = exc.extra.get("retry_after")
-    if status == 429 and retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
+    wait = exc.extra.get("retry_after")
+    if status == 429 and isinstance(wait, int | float):  # whole seconds, at least one
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
     return headers
 
 

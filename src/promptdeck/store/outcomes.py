@@ -91,12 +91,14 @@ def raw_count(conn: Connection, version_id: int) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def owners(conn: Connection, version_ids: Iterable[int]) -> dict[int, int]:
-    """``{version_id: prompt_id}`` of the versions that exist."""
+def owners(conn: Connection, version_ids: Iterable[int], *, live: bool = False) -> dict[int, int]:
+    """``{version_id: prompt_id}`` of the versions that exist (``live``: and are not purged)."""
     ids = sorted(set(version_ids))
     if not ids:
         return {}
     query = sa.select(versions.c.id, versions.c.prompt_id).where(versions.c.id.in_(ids))
+    if live:
+        query = query.where(versions.c.purged_at.is_(None))
     return {int(r.id): int(r.prompt_id) for r in conn.execute(query)}
 
 

@@ -151,3 +151,13 @@ class OldVersion:
     id: int
     number: int
     version_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class HookMatch:
+    """An enabled webhook as a write reads it to queue deliveries (core/announce.py): global
+    (``prompt_id`` None) or one prompt's, and the event kinds it wants."""
+
+    id: int
+    prompt_id: int | None
+    events: tuple[str, ...]

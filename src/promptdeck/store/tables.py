@@ -312,7 +312,6 @@ webhook_deliveries = sa.Table(
     sa.Column("last_attempt_at", UTCDateTime, nullable=True),
     sa.Column("last_status_code", sa.Integer, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
-    sa.Column("last_response", sa.Text, nullable=True),
     sa.Column("last_duration_ms", sa.Integer, nullable=True),
     sa.Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
     sa.Index("ix_webhook_deliveries_hook_id_id", "hook_id", "id"),

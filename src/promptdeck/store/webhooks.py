@@ -1,5 +1,6 @@
 """SQL for webhooks and their deliveries: the queue written with each event, the claim that
-gives each due delivery to one process at a time, and the delivery log."""
+gives each due delivery to one process at a time (and each hook one delivery out at a time),
+and the delivery log."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 
 from promptdeck.domain.webhooks import Delivery, Hook, Outgoing
+from promptdeck.store.records import HookMatch
 from promptdeck.store.tables import prompts, webhook_deliveries, webhooks
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
@@ -33,11 +35,13 @@ _MATCHING = sa.select(*_HOOK_COLUMNS).where(
 )
 
 
-def matching_hooks(conn: Connection, prompt_ids: Iterable[int]) -> list[Row[Any]]:
+def matching_hooks(conn: Connection, prompt_ids: Iterable[int]) -> list[HookMatch]:
     ids = sorted(set(prompt_ids))
     if len(ids) == 1:
-        return list(conn.execute(_MATCHING_ONE, {"prompt_id": ids[0]}))
-    return list(conn.execute(_MATCHING, {"prompt_ids": ids}))
+        rows = conn.execute(_MATCHING_ONE, {"prompt_id": ids[0]})
+    else:
+        rows = conn.execute(_MATCHING, {"prompt_ids": ids})
+    return [HookMatch(int(r.id), r.prompt_id, tuple(r.events)) for r in rows]
 
 
 def prompt_names(conn: Connection, prompt_ids: Iterable[int]) -> dict[int, str]:
@@ -73,6 +77,20 @@ def to_hook(row: Row[Any]) -> Hook:
         created_by=m["created_by"],
         updated_at=m["updated_at"],
     )
+
+
+# pg_advisory_xact_lock key of the hooks' count ("pdhooks" in ASCII); released at commit.
+HOOKS_LOCK_KEY = 0x7064686F6F6B73
+_LOCK_HOOKS = sa.text(f"SELECT pg_advisory_xact_lock({HOOKS_LOCK_KEY})")
+
+
+def lock_hooks(conn: Connection) -> None:
+    """Serialize the transactions that add hooks, so that a count read after this holds
+    until commit. PostgreSQL: a transaction-scoped advisory lock (under READ COMMITTED alone,
+    8 creates at once at 46 hooks each counted 46, and 7 were added: 53). SQLite: the write
+    lock, taken at BEGIN IMMEDIATE, already serializes every writer."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_HOOKS)
 
 
 def hook_count(conn: Connection) -> int:
@@ -132,7 +150,6 @@ def to_delivery(row: Row[Any]) -> Delivery:
         last_attempt_at=m["last_attempt_at"],
         last_status_code=m["last_status_code"],
         last_error=m["last_error"],
-        last_response=m["last_response"],
         last_duration_ms=m["last_duration_ms"],
     )
 
@@ -161,28 +178,50 @@ def delivery(conn: Connection, delivery_id: int) -> Delivery | None:
 
 
 def claim(
-    conn: Connection, *, now: datetime, until: datetime, token: str, limit: int
+    conn: Connection,
+    *,
+    now: datetime,
+    until: datetime,
+    token: str,
+    limit: int,
+    hook_id: int | None = None,
 ) -> list[Outgoing]:
-    """Take up to ``limit`` due deliveries of enabled hooks for ``token`` until ``until``.
+    """Take due deliveries for ``token`` until ``until``: at most ``limit``, and at most one
+    per hook, of hooks that have none out (its oldest due one), so that a receiver that
+    hangs holds one delivery of its own and nothing of the others'.
 
     One UPDATE whose WHERE re-checks that the lease is free: on SQLite the write lock
-    serializes claims; on PostgreSQL the due rows are chosen ``FOR UPDATE SKIP LOCKED`` (a
-    second process takes others, never the same) and READ COMMITTED re-checks the lease on
-    the locked row. So a delivery is out with one process at a time; a process that dies
-    mid-send loses its lease at ``until`` and another takes the delivery."""
+    serializes claims; on PostgreSQL the chosen rows are locked ``FOR UPDATE SKIP LOCKED`` (a
+    second process skips them and, each hook's candidate being its oldest due delivery,
+    takes nothing of that hook) and READ COMMITTED re-checks the lease on the locked row.
+    So a delivery is out with one process at a time; a process that dies mid-send loses its
+    lease at ``until`` and another takes the delivery. ``hook_id``: that hook's only."""
     d = webhook_deliveries
     free = sa.or_(d.c.claimed_until.is_(None), d.c.claimed_until < now)
-    due = (
-        sa.select(d.c.id)
+    out = sa.select(d.c.hook_id).where(d.c.status == PENDING, d.c.claimed_until >= now)
+    oldest_due = (
+        sa.select(sa.func.min(d.c.id))
         .select_from(d.join(webhooks, webhooks.c.id == d.c.hook_id))
-        .where(d.c.status == PENDING, d.c.next_attempt_at <= now, free, webhooks.c.enabled)
-        .order_by(d.c.next_attempt_at, d.c.id)
+        .where(
+            d.c.status == PENDING,
+            d.c.next_attempt_at <= now,
+            free,
+            webhooks.c.enabled,
+            d.c.hook_id.not_in(out),
+            *([d.c.hook_id == hook_id] if hook_id is not None else []),
+        )
+        .group_by(d.c.hook_id)
+        .order_by(sa.func.min(d.c.next_attempt_at), sa.func.min(d.c.id))
         .limit(limit)
-        .with_for_update(of=d, skip_locked=True)
+    )
+    chosen = (
+        sa.select(d.c.id)
+        .where(d.c.id.in_(oldest_due.scalar_subquery()), free)
+        .with_for_update(skip_locked=True)
     )
     claimed = conn.execute(
         sa.update(d)
-        .where(d.c.id.in_(due.scalar_subquery()), free)
+        .where(d.c.id.in_(chosen.scalar_subquery()), free)
         .values(claimed_until=until, claimed_by=token)
         .returning(d.c.id)
     ).all()
@@ -192,6 +231,7 @@ def claim(
         sa.select(
             d.c.id,
             d.c.uid,
+            d.c.hook_id,
             d.c.kind,
             d.c.body,
             d.c.attempts,
@@ -207,6 +247,7 @@ def claim(
         Outgoing(
             id=int(r.id),
             uid=r.uid,
+            hook_id=int(r.hook_id),
             kind=r.kind,
             url=r.url,
             secret=r.secret,
@@ -229,14 +270,6 @@ def finish_attempt(conn: Connection, delivery_id: int, token: str, values: dict[
         .values(claimed_until=None, claimed_by=None, **values)
     )
     return bool(result.rowcount)
-
-
-def next_due(conn: Connection) -> datetime | None:
-    """When the earliest pending delivery is due (the worker sleeps until then, or less)."""
-    d = webhook_deliveries
-    return conn.execute(
-        sa.select(sa.func.min(d.c.next_attempt_at)).where(d.c.status == PENDING)
-    ).scalar()
 
 
 def delete_finished_before(conn: Connection, before: datetime) -> int:

@@ -113,7 +113,7 @@ def impact_out(report: ImpactReport) -> ImpactOut:
 @router.post(
     "/outcomes",
     response_model=OutcomesOut,
-    responses=responses(413),
+    responses=responses(413, 429),
     summary="Report outcomes of calls, in batches (all counted, or none; write role)",
 )
 def report_outcomes(

@@ -7,7 +7,6 @@ stale page cannot silently overwrite someone else's change.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -15,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from promptdeck import errors
+from promptdeck.domain import values
 from promptdeck.schemas import PromptCreate, PromptPatch, VersionCreate
 from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
@@ -31,21 +31,7 @@ ConfigText = Annotated[str, Form(alias="model_config")]
 
 
 def _config(text: str) -> dict[str, Any]:
-    """The model config typed as JSON; an empty box is an empty config."""
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise errors.InvalidInput(
-            f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-            field="model_config",
-        ) from exc
-    except RecursionError as exc:  # thousands of nested brackets: refused like any deep JSON
-        raise errors.InvalidInput("JSON nested too deep", field="model_config") from exc
-    if not isinstance(value, dict):
-        raise errors.InvalidInput("must be a JSON object, like {}", field="model_config")
-    return value
+    return values.parse_model_config(text)
 
 
 def _tags(text: str) -> list[str]:

@@ -1,0 +1,239 @@
+"""Prompts and their versions: create, list, read, edit, delete; snapshot, render, roll back;
+archive, restore and purge (retention); what a version includes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from promptdeck.client import _ops as ops
+from promptdeck.client._async.base import AsyncSender
+from promptdeck.client._ops import UNSET, Unset
+from promptdeck.schemas import (
+    EventOut,
+    IncludeOut,
+    Page,
+    PromptOut,
+    RenderOut,
+    RollbackOut,
+    StorageOut,
+    VersionOut,
+    VersionSummaryOut,
+)
+
+
+class AsyncPromptMethods(AsyncSender):
+    # --- prompts --------------------------------------------------------------------------
+
+    async def create_prompt(
+        self,
+        name: str,
+        content: str = "",
+        *,
+        description: str = "",
+        tags: list[str] | None = None,
+        model_config: dict[str, Any] | None = None,
+        version_name: str | None = None,
+        version_description: str = "",
+        max_versions: int | None = None,
+        idempotency_key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str | None = None,
+    ) -> PromptOut:
+        """Create a prompt and its first version (active). Retries are safe: each call sends
+        an ``Idempotency-Key`` (a fresh one unless given). ``max_versions``: keep at most this
+        many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``).
+        ``messages``: the first version is a chat one."""
+        return await self._send(
+            ops.create_prompt(
+                name,
+                content=content,
+                description=description,
+                tags=tags,
+                model_config=model_config,
+                version_name=version_name,
+                version_description=version_description,
+                max_versions=max_versions,
+                idempotency_key=idempotency_key,
+                messages=messages,
+                template_format=template_format,
+            )
+        )
+
+    async def list_prompts(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        q: str | None = None,
+        tag: str | None = None,
+        deleted: bool = False,
+    ) -> Page[PromptOut]:
+        """One page of prompts (oldest first); pass ``next_cursor`` back for the next.
+        ``deleted=True``: only soft-deleted prompts, each with ``deleted_at`` (bring one back
+        with ``restore_prompt``)."""
+        return await self._send(
+            ops.list_prompts(limit=limit, cursor=cursor, q=q, tag=tag, deleted=deleted)
+        )
+
+    def iter_prompts(
+        self, *, q: str | None = None, tag: str | None = None, deleted: bool = False
+    ) -> AsyncIterator[PromptOut]:
+        """Every prompt (with ``deleted``: every soft-deleted one), page after page."""
+        return self._items(
+            lambda cursor: ops.list_prompts(limit=200, cursor=cursor, q=q, tag=tag, deleted=deleted)
+        )
+
+    async def get_prompt(self, prompt: str | int) -> PromptOut:
+        """One prompt (by id or name) with its active version summary and ``etag``."""
+        return await self._send(ops.get_prompt(prompt))
+
+    async def update_prompt(
+        self,
+        prompt: str | int,
+        *,
+        description: str | Unset = UNSET,
+        tags: list[str] | Unset = UNSET,
+        content: str | Unset = UNSET,
+        model_config: dict[str, Any] | Unset = UNSET,
+        max_versions: int | Unset | None = UNSET,
+        if_match: str | None = None,
+    ) -> PromptOut:
+        """Edit metadata or the working copy. Pass ``if_match=prompt.etag`` to refuse the
+        edit (`PreconditionFailed`) when someone changed the prompt since you read it.
+        ``max_versions`` applies at once; ``max_versions=None`` removes the limit."""
+        changes = ops.patch_body(
+            description=description,
+            tags=tags,
+            content=content,
+            model_config=model_config,
+            max_versions=max_versions,
+        )
+        return await self._send(ops.update_prompt(prompt, changes, if_match=if_match))
+
+    async def delete_prompt(
+        self, prompt: str | int, *, if_match: str | None = None, force: bool = False
+    ) -> None:
+        """Soft delete: the prompt disappears but keeps its versions; `restore_prompt` undoes.
+        A prompt other prompts include raises `StillIncluded` (409) unless ``force=True``."""
+        await self._send(ops.delete_prompt(prompt, if_match=if_match, force=force))
+        self.cache.clear(str(prompt))
+
+    async def restore_prompt(self, prompt: str | int) -> PromptOut:
+        return await self._send(ops.restore_prompt(prompt))
+
+    async def purge_prompt(self, prompt: str | int) -> None:
+        """Hard delete of a soft-deleted prompt, with all its versions and events."""
+        await self._send(ops.purge_prompt(prompt))
+
+    async def list_events(
+        self, prompt: str | int, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[EventOut]:
+        """The prompt's timeline, newest first."""
+        return await self._send(ops.list_events(prompt, limit=limit, cursor=cursor))
+
+    def iter_events(self, prompt: str | int) -> AsyncIterator[EventOut]:
+        return self._items(lambda cursor: ops.list_events(prompt, limit=200, cursor=cursor))
+
+    # --- versions -------------------------------------------------------------------------
+
+    async def create_version(
+        self,
+        prompt: str | int,
+        content: str | None = None,
+        *,
+        model_config: dict[str, Any] | None = None,
+        version_name: str | None = None,
+        description: str | None = None,
+        activate: bool = False,
+        idempotency_key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        template_format: str | None = None,
+        if_changed: bool = False,
+    ) -> VersionOut:
+        """Snapshot ``content`` (default: the working copy) as a new, immutable version. The
+        active version stays unless ``activate=True``. ``messages`` makes a chat version;
+        ``template_format="jinja"`` opts into sandboxed sections; ``if_changed=True`` returns
+        the latest version instead when nothing changed."""
+        return await self._send(
+            ops.create_version(
+                prompt,
+                content=content,
+                model_config=model_config,
+                version_name=version_name,
+                description=description,
+                activate=activate,
+                idempotency_key=idempotency_key,
+                messages=messages,
+                template_format=template_format,
+                if_changed=if_changed,
+            )
+        )
+
+    async def render(
+        self, prompt: str | int, variables: dict[str, Any], *, version: int | str | None = None
+    ) -> RenderOut:
+        """Render on the server (includes resolved there): the active version, or
+        ``version`` (a number, label or version name). To render with no request, use
+        ``(await get_active(prompt)).render(**variables)``."""
+        return await self._send(ops.render(prompt, variables, version=version))
+
+    async def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
+        """What a version includes."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.includes(prompt, version_id, "dependencies"))
+
+    async def dependents(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
+        """Unpurged versions that include this version."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.includes(prompt, version_id, "dependents"))
+
+    def iter_versions(
+        self, prompt: str | int, *, archived: bool | None = None
+    ) -> AsyncIterator[VersionSummaryOut]:
+        return self._items(
+            lambda cursor: ops.list_versions(
+                prompt, limit=200, cursor=cursor, name=None, archived=archived
+            )
+        )
+
+    async def rollback(
+        self,
+        prompt: str | int,
+        version: int | str,
+        *,
+        if_match: str | None = None,
+        label: str | None = None,
+    ) -> RollbackOut:
+        """Make ``version`` (id or name) the active one, or with ``label`` point that label
+        at it (``if_match`` is then the label's ETag). A no-op when it already is."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.rollback(prompt, version_id, if_match=if_match, label=label))
+
+    async def archive_version(self, prompt: str | int, version: int | str) -> VersionOut:
+        """Archive ``version`` (id or name) by hand: it stays in history with its content,
+        restorable. A no-op on an archived version; the active one raises
+        `ActiveVersionProtected`."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.archive_version(prompt, version_id))
+
+    async def restore_version(self, prompt: str | int, version: int | str) -> VersionOut:
+        """Bring an archived ``version`` (id or name) back, with its exact content; over
+        ``max_versions``, the oldest other versions are archived instead. A no-op when it is
+        not archived; a purged version raises `VersionUnavailable`."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.restore_version(prompt, version_id))
+
+    async def purge_version(
+        self, prompt: str | int, version: int | str, *, reason: str
+    ) -> VersionOut:
+        """Destroy ``version``'s (id or name) content for good, keeping a tombstone with who,
+        when and ``reason`` (required). Returns the tombstone. The active version raises
+        `ActiveVersionProtected`; purging a tombstone again is a no-op."""
+        version_id = await self._version_id(prompt, version)
+        return await self._send(ops.purge_version(prompt, version_id, reason=reason))
+
+    async def get_storage(self, prompt: str | int) -> StorageOut:
+        """How much the prompt's history takes: versions, archived, purged, distinct
+        contents, raw and stored bytes."""
+        return await self._send(ops.get_storage(prompt))
