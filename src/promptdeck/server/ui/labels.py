@@ -13,6 +13,7 @@ from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.server.deps import MayMoveProtected, RegistryDep
 from promptdeck.server.html import render
 from promptdeck.server.ui.pages import changes
+from promptdeck.server.ui.rollouts import NOTICES, card
 from promptdeck.server.ui.view import UIRoute, actor_of, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
@@ -28,15 +29,17 @@ def labels_page(
     name: str,
     done: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
+    labels = registry.list_labels(name)
     return render(
         request,
         "labels.html",
         name=name,
-        labels=registry.list_labels(name),
+        labels=labels,
+        rollouts=[card(x.rollout) for x in labels if x.rollout is not None],
         versions=registry.list_versions(name, limit=PAGE_LIMIT_MAX).items,
         requests=registry.list_deploys(name, status="open").items,
         moves=registry.label_history(name, None, limit=TIMELINE).items,
-        notice={"moved": "Label moved.", "requested": "Deploy request sent."}.get(done),
+        notice={"moved": "Label moved.", "requested": "Deploy request sent.", **NOTICES}.get(done),
     )
 
 
