@@ -25,7 +25,15 @@ class Split:
     """The label serves ``baseline``; keys whose bucket is below ``basis_points`` get
     ``candidate``. The salt is hashed once (``assign.Salted``)."""
 
-    __slots__ = ("_salted", "baseline", "basis_points", "candidate", "header", "rollout_id")
+    __slots__ = (
+        "_salted",
+        "baseline",
+        "basis_points",
+        "candidate",
+        "header",
+        "header_bytes",
+        "rollout_id",
+    )
 
     def __init__(
         self, rollout_id: int, baseline: int, candidate: int, basis_points: int, salt: str
@@ -39,6 +47,7 @@ class Split:
             f"id={rollout_id}, baseline={baseline}, candidate={candidate}, "
             f'basis-points={basis_points}, salt="{salt}"'
         )
+        self.header_bytes = self.header.encode("ascii")
 
     @property
     def salt(self) -> str:
