@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         description="Serve open (no key, no user) on a non-loopback address. Never on a "
         "network you do not control.",
     )
+    allow_open: bool = Field(
+        default=False,
+        description="Serve open (no key, no user) a database that once had keys or people "
+        "(after a downgrade past the access migration, or keys lost); refused otherwise.",
+    )
     secure_cookies: bool = Field(
         default=False,
         description="Mark the sign-in cookie Secure even when the request did not arrive as "

@@ -17,10 +17,20 @@ RENDER_MAX = 2_000_000  # characters of rendered text (all messages together)
 INCLUDE_DEPTH_MAX = 8  # nested includes followed when rendering
 INCLUDES_MAX = 64  # include tags expanded in one render
 MESSAGES_MAX = 500  # messages in a chat version
-# Jinja sections (opted into): loop iterations, loop-filter tests, macro calls and range()
-# items counted together in one render, and the render's CPU time checked as they are.
+# Jinja sections (opted into; docs/api.md "Templates: what Jinja may do"). Every bound is
+# checked before the work or the value it bounds. Steps: loop iterations and tests, macro
+# calls, range() items and items of lists built or walked one by one.
 RENDER_STEPS_MAX = 200_000
-RENDER_CPU_S = 1.0
+RENDER_CPU_S = 1.0  # of the rendering thread's CPU, checked at every step and operation
+RENDER_BUILD_MAX = 8_000_000  # characters built in one render (joined, converted, formatted…)
+RENDER_INT_BITS_MAX = 8_192  # integers a template computes (2,467 digits)
+RENDER_NUMBER_TEXT_MAX = 1_000  # characters of a text the int and float filters convert
+JINJA_TOKENS_MAX = 5_000  # parsing and compiling: 1-2 s and 60-80 MiB at 20,000
+# Not enforced on its own: what the bounds above add up to for one render (text at 4 bytes a
+# character: RENDER_BUILD_MAX built and twice RENDER_MAX of output; RENDER_STEPS_MAX items at
+# up to 128 bytes each), with room for Python's own. tests/domain/test_template_bounds.py
+# measures renders against it with tracemalloc.
+RENDER_MEMORY_MAX = 96 * 2**20  # bytes
 
 ID_MAX = 2**31 - 1  # ids are 32-bit columns (INTEGER on PostgreSQL); larger is no id
 
@@ -45,6 +55,10 @@ OUTCOME_PAST_DAYS_MAX = 30  # an outcome's `at` may be this old at most
 ALERT_MIN_COUNT_MAX = 1_000_000  # an alert rule's min_count
 OUTCOME_FUTURE_S_MAX = 300  # or this far ahead of the server's clock (clock skew)
 OUTCOME_PROMPTS_MAX = 100  # distinct prompts in one batch
+# OTLP trace ingest (issue 27; docs/opentelemetry.md).
+OTLP_BODY_MAX = 4 * 1024 * 1024  # one export, protobuf or JSON (a collector's batch fits)
+OTLP_SPANS_MAX = 10_000  # spans in one export (the SDK's batches are 512)
+OTLP_ATTRIBUTES_MAX = 128  # attributes read per span (the SDK's default limit); the rest ignored
 WEBHOOKS_MAX = 50  # hooks in all: each write reads them and queues a delivery per match
 IMPACT_PERIODS_MAX = 100  # label periods in one impact answer (the newest)
 IMPACT_POINTS_MAX = 240  # points of an impact time series

@@ -65,6 +65,9 @@ COMMANDS = [
     ["webhooks", "rm"],
     ["webhooks", "deliveries"],
     ["webhooks", "test"],
+    ["sync", "pull"],
+    ["sync", "push"],
+    ["mcp"],
 ]  # fmt: skip  (serve and db are documented with the server)
 
 

@@ -48,7 +48,7 @@ def test_every_command_that_talks_to_a_server_has_the_same_shared_options() -> N
         if words == "events":  # its --actor is a filter: who made the change
             expected.remove("--actor")
             assert own["--actor"][0] == "A key's or person's name."
-        if words == "export":  # --format says what to write
+        if words in ("export", "mcp"):  # --format says what to write; mcp's is the protocol
             expected.remove("--json")
         for option in expected:
             assert own.get(option) == reference[option], (words, option)

@@ -26,6 +26,9 @@ SERVER_PACKAGES = [
     "uvicorn",
     "psycopg",
     "zstandard",
+    # Optional extras of the client: absent from a plain install, and nothing needs them.
+    "opentelemetry",
+    "mcp",
 ]
 
 IN_THE_LIGHT_VENV = """

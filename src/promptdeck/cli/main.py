@@ -11,10 +11,12 @@ from promptdeck.cli import (
     impact,
     keys,
     labels,
+    mcp,
     outcomes,
     prompts,
     render,
     rollouts,
+    sync,
     transfer,
     versions,
     webhooks,
@@ -47,6 +49,8 @@ app.add_typer(webhooks.app, name="webhooks")
 app.command("impact")(impact.impact)
 app.add_typer(alerts.app, name="alerts")
 app.command("outcomes")(outcomes.outcomes)
+app.add_typer(sync.app, name="sync")
+app.command("mcp")(mcp.mcp)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,7 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -90,9 +91,10 @@ def _startup_settings(database_url: str | None, **overrides: object) -> Settings
         _startup_error(f"bad setting {name} (PROMPTDECK_{name.upper()}): {first['msg']}")
 
 
-def _migrate_or_exit(url: str) -> bool:
-    """Migrate the database; whether any key or user exists (else the server is open). A
-    bad URL or a database that cannot be opened is one line and exit 2."""
+def _migrate_or_exit(url: str) -> tuple[bool, datetime | None]:
+    """Migrate the database; whether any key or user exists (else the server is open), and
+    when the first was ever made (None: never). A bad URL or a database that cannot be
+    opened is one line and exit 2."""
     with server_needed():
         from sqlalchemy.exc import (
             ArgumentError,
@@ -104,7 +106,7 @@ def _migrate_or_exit(url: str) -> bool:
         from promptdeck.core import setup
     try:
         setup.migrate_to(url)
-        return setup.access_closed(url)
+        return setup.access_state(url)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         _startup_error(f"bad database URL {_shown(url)}: {exc}")
     except (OperationalError, InterfaceError) as exc:
@@ -148,6 +150,16 @@ def serve(
             "reach the port can change or destroy everything.",
         ),
     ] = False,
+    allow_open: Annotated[
+        bool,
+        typer.Option(
+            "--allow-open",
+            envvar="PROMPTDECK_ALLOW_OPEN",
+            help="Serve open a database that once had keys or people and has none now "
+            "(after `db downgrade` past the access migration, or keys lost); refused "
+            "otherwise.",
+        ),
+    ] = False,
     proxy_headers: Annotated[
         bool,
         typer.Option(
@@ -172,8 +184,9 @@ def serve(
     """Apply pending migrations, then serve the API and the UI (uvicorn, uvloop, httptools).
 
     With no key and no user it serves open on a loopback address (one person on a laptop)
-    and refuses to start on any other address unless --insecure. Once a key or a user
-    exists, every route but /healthz needs one.
+    and refuses to start on any other address unless --insecure, or on a database that
+    once had keys or people unless --allow-open. Once a key or a user exists, every route
+    but /healthz needs one.
     """
     with server_needed():
         import uvicorn
@@ -188,9 +201,17 @@ def serve(
         port=port,
         workers=workers,
         insecure=insecure,
+        allow_open=allow_open,
         log_format=log_format.value,
     )
-    closed = _migrate_or_exit(settings.database_url)
+    closed, had_access = _migrate_or_exit(settings.database_url)
+    if not closed and had_access is not None and not settings.allow_open:
+        _startup_error(
+            f"refusing to serve {_shown(settings.database_url)} open: it had keys or people "
+            f"(the first made {had_access:%Y-%m-%d %H:%M} UTC) and has none now (a downgrade "
+            "past the access migration, or rows lost); create an admin key with `promptdeck "
+            "keys create --name admin --role admin --database-url …`, or pass --allow-open"
+        )
     if not closed and not is_loopback(host) and not settings.insecure:
         _startup_error(
             f"refusing to serve {host} with no API key and no user (anyone could change "
@@ -254,13 +275,41 @@ def db_upgrade(
 def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision (base: empty).")],
     database_url: DatabaseUrl = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Delete what it lists without asking.")
+    ] = False,
 ) -> None:
-    """Undo migrations down to REVISION."""
+    """Undo migrations down to REVISION.
+
+    First it lists what the downgrade drops (tables with their rows, columns, rows), found
+    by running it in a transaction that is rolled back; when that holds any data, it goes
+    on only with --yes or a "y" typed at the prompt. A downgrade past the access migration deletes
+    every key and person: `serve` then refuses to start open without --allow-open.
+    """
     with server_needed():
         from promptdeck.core import setup
 
     settings = _settings(database_url)
+    plan = setup.plan_undo(settings.database_url, revision)
+    if plan.drops_anything:
+        typer.echo(
+            f"Downgrading {_shown(settings.database_url)} from {plan.current} to "
+            f"{plan.target or 'base'} drops, for good:",
+            err=True,
+        )
+        for table, rows in plan.tables:
+            typer.echo(f"  table {table} ({_rows(rows)})", err=True)
+        for column, rows in plan.columns:
+            typer.echo(f"  column {column} (in {_rows(rows)})", err=True)
+        for table, rows in plan.rows:
+            typer.echo(f"  {_rows(rows)} of {table}", err=True)
+        if plan.deletes_data and not yes:
+            typer.confirm("Delete all of this?", abort=True, err=True)
     typer.echo(f"database at revision {setup.undo_to(settings.database_url, revision)}")
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
 @db_app.command("current")

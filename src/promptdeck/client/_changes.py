@@ -7,7 +7,7 @@ the thread or task that runs it is `_background.py`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -74,6 +74,7 @@ class ChangesState:
     retry_s: float = RETRY_S
     failures: int = 0  # error answers in a row
     warned: bool = False  # the outage is logged once, not at each reconnect
+    on_move: Callable[[MoveOut], None] | None = None  # told of each move, after the cache
 
     def request(self) -> tuple[dict[str, str], dict[str, str]]:
         """The query parameters and headers of the next GET /changes."""
@@ -108,6 +109,8 @@ class ChangesState:
                 refs = tuple(f"{ref}?label={move.label}" for ref in refs)
             self.cache.expire(refs)
             self.moves += 1
+            if self.on_move is not None:
+                self.on_move(move)
         elif event.event == "ready":
             if self.last_event_id is None:
                 # The first connection: what was cached before it may predate the stream.

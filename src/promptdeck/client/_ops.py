@@ -90,6 +90,7 @@ def create_prompt(
     idempotency_key: str | None,
     messages: list[dict[str, Any]] | None = None,
     template_format: str | None = None,
+    contract: dict[str, Any] | None = None,
 ) -> Call[PromptOut]:
     body: dict[str, Any] = {
         "name": name,
@@ -105,6 +106,8 @@ def create_prompt(
         body["messages"] = messages
     if template_format is not None:
         body["template_format"] = template_format
+    if contract is not None:  # issue 23's contract, as the server defines it
+        body["contract"] = contract
     return Call(
         "POST",
         "/prompts",
@@ -196,6 +199,7 @@ def create_version(
     messages: list[dict[str, Any]] | None = None,
     template_format: str | None = None,
     if_changed: bool = False,
+    contract: dict[str, Any] | None = None,
 ) -> Call[VersionOut]:
     body: dict[str, Any] = {"activate": activate}
     if messages is not None:
@@ -209,6 +213,7 @@ def create_version(
         ("description", description),
         ("messages", messages),
         ("template_format", template_format),
+        ("contract", contract),
     ):
         if value is not None:
             body[key] = value

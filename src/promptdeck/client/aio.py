@@ -35,6 +35,7 @@ from promptdeck.domain import templates
 from promptdeck.domain.rollouts import assign
 from promptdeck.domain.templates import IncludeRef
 from promptdeck.errors import PromptdeckError, TemplateInvalid
+from promptdeck.schemas import MoveOut
 
 
 def _names(prompts: Iterable[str]) -> Iterable[str]:
@@ -63,7 +64,8 @@ class AsyncClient(
 
     ``subscribe=True`` (or a list of prompt names) follows GET /changes in the background
     from the first `get_active`: each pushed move expires that prompt's cached copy at once,
-    the TTL applies while the stream is down, and `aclose` stops it.
+    the TTL applies while the stream is down, and `aclose` stops it. ``on_move`` is called
+    with each pushed move (`MoveOut`), after the cache has forgotten it; it must not block.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class AsyncClient(
         outcome_queue_size: int = 10_000,
         outcome_batch_size: int = 500,
         outcome_interval: float = 1.0,
+        on_move: Callable[[MoveOut], None] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.retry = RetryPolicy(retries=retries, backoff=backoff)
@@ -104,7 +107,7 @@ class AsyncClient(
         self.changes: AsyncChanges | None = None
         if subscribe is not False:
             names = None if subscribe is True else frozenset(_names(subscribe))
-            state = ChangesState(self.cache, prompts=names or None)
+            state = ChangesState(self.cache, prompts=names or None, on_move=on_move)
             self.changes = AsyncChanges(self._http, state, timeout)
         # prompt.report(...): a bounded queue, sent in batches from the background.
         self.outcomes = OutcomeQueue(outcome_queue_size, outcome_batch_size)
@@ -125,6 +128,12 @@ class AsyncClient(
         if self.changes is not None:
             await self.changes.stop()
         await self._http.aclose()
+
+    def follow_changes(self) -> None:
+        """Start following GET /changes now (with ``subscribe=``), not at the first
+        `get_active`."""
+        if self.changes is not None:
+            self.changes.start()
 
     # --- the hot path ---------------------------------------------------------------------
 
@@ -162,9 +171,11 @@ class AsyncClient(
 
         >>> prompt = await client.get_active("support-reply", label="production", key=user.id)
         """
-        return await self._with_includes(
+        found = await self._with_includes(
             await self._active(prompt, label, fallback, fallback_model_config, key), key
         )
+        found.annotate()
+        return found
 
     async def _active(
         self,
@@ -283,9 +294,7 @@ class AsyncClient(
             )
         except PromptdeckError as exc:
             return self.cache.failed(key, exc, fallback, who, model_config=fallback_model_config)
-        return self.cache.store(
-            key, value, etag, since=since, split=split, sent=sent, label=label or "active"
-        )
+        return self.cache.store(key, value, etag, since=since, split=split, sent=sent)
 
     # --- the server ---------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from promptdeck.client import _otel
 from promptdeck.domain import templates
 from promptdeck.domain.rollouts.split import Split
 from promptdeck.domain.templates import IncludeRef
@@ -57,9 +58,12 @@ class ActivePrompt(ActiveOut):
     _refs: list[IncludeRef] | None = PrivateAttr(default=None)
     _include_error: str | None = PrivateAttr(default=None)
     _reporter: Reporter | None = PrivateAttr(default=None)
-    # The label it was served through while that label was in a rollout: its outcomes are
-    # tagged with it, so the guard counts them for that rollout only (docs/rollouts.md).
-    _label: str | None = PrivateAttr(default=None)
+    # The label it was asked by (``active`` by default) and, when a rollout chose it, the
+    # arm (``baseline`` or ``candidate``): both go on the current span (docs/opentelemetry.md).
+    # With an arm, its outcomes are tagged with the label, so the guard counts them for that
+    # rollout only (docs/rollouts.md).
+    _label: str = PrivateAttr(default="active")
+    _arm: str | None = PrivateAttr(default=None)
 
     @property
     def text(self) -> str:
@@ -95,7 +99,7 @@ class ActivePrompt(ActiveOut):
             "feedback": feedback,
             "tags": tags,
         }
-        if self._label is not None and "label" not in (tags or {}):
+        if self._arm is not None and "label" not in (tags or {}):
             measures["tags"] = {**(tags or {}), "label": self._label}
         measures = {k: v for k, v in measures.items() if v is not None}
         if self._reporter is None or self.source == "fallback":
@@ -117,13 +121,32 @@ class ActivePrompt(ActiveOut):
         (``error``); the cached copy stays as it is."""
         copy = self.model_copy()
         copy._refs = self._refs
-        copy._label = self._label
         copy._reporter = self._reporter
         copy._includes = texts
         copy._include_error = error
+        copy._label = self._label
+        copy._arm = self._arm
         return copy
 
+    def annotate(self) -> None:
+        """Name this prompt and version on the current OpenTelemetry span (a no-op without
+        ``opentelemetry-api`` or a recording span); `get_active` and `render` call it."""
+        if not _otel.enabled:
+            return
+        span = _otel.recording()
+        if span is None:  # first: reading the private attributes costs pydantic ~5 µs
+            return
+        fallback = self.source == "fallback"
+        _otel.annotate(
+            self.prompt_name,
+            None if fallback else self.version_id,
+            label=self._label,
+            arm=None if fallback else self._arm,
+            span=span,
+        )
+
     def rendered(self, variables: dict[str, Any]) -> templates.Rendered:
+        self.annotate()
         if not self.include_refs:
             return super().rendered(variables)
         texts = self._includes
@@ -147,6 +170,11 @@ class ActivePrompt(ActiveOut):
             resolve=resolve,
             path=(self.prompt_name,),
         )
+
+
+def label_of(key: str) -> str:
+    """The label of a cache key (``name`` or ``name?label=staging``; names hold no ``?``)."""
+    return key.partition("?label=")[2] or "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +229,16 @@ class Served:
     version_id: int
     etag: str | None  # sent back in If-None-Match
     copies: dict[str, ActivePrompt]
+    arm: str | None = None  # baseline or candidate, under the split it was stored with
+
+
+def _arm_of(split: Split | None, version_id: int) -> str | None:
+    """Which arm of ``split`` serves this version (None: no rollout, or neither arm)."""
+    if split is None:
+        return None
+    if version_id == split.candidate:
+        return "candidate"
+    return "baseline" if version_id == split.baseline else None
 
 
 @dataclass(slots=True)
@@ -243,11 +281,21 @@ class ActiveCache:
     # Given to every copy, so ``prompt.report`` reaches its client's outcome queue.
     reporter: Reporter | None = None
 
-    def _made(self, label: str | None, **values: Any) -> ActivePrompt:
+    def _made(self, key: str, arm: str | None = None, **values: Any) -> ActivePrompt:
         made = ActivePrompt(**values)
         made._reporter = self.reporter
-        made._label = label
+        made._label = label_of(key)
+        made._arm = arm
         return made
+
+    def _served(
+        self, key: str, version_id: int, etag: str | None, data: dict[str, Any], arm: str | None
+    ) -> Served:
+        copies = {
+            s: self._made(key, arm, **data, source=s)
+            for s in ("server", "cache", "revalidated", "stale")
+        }
+        return Served(version_id, etag, copies, arm)
 
     def fresh(self, key: str, who: str | None = None) -> ActivePrompt | None:
         """The fresh copy for a caller with key ``who`` (it picks the arm of a rollout)."""
@@ -301,7 +349,6 @@ class ActiveCache:
         *,
         split: Split | None = None,
         sent: int | None = None,
-        label: str = "active",
     ) -> ActivePrompt:
         """Record a 200 (``value``) or a 304 (``value`` None: the version ``sent`` named)
         answer, with the label's ``split`` as the answer said, to a request sent when
@@ -324,14 +371,15 @@ class ActiveCache:
                     raise ConnectionFailed(f"unexpected 304 for {key!r} with no cached copy")
                 self.stats.revalidated += 1
                 source = "revalidated"
+                arm = _arm_of(split, served.version_id)
+                if served.arm != arm:
+                    # Cached before the rollout began (or under another): an ETag names only
+                    # the version, so the 304's copies are remade with their arm under this split.
+                    data = served.copies["cache"].model_dump()
+                    served = self._served(key, served.version_id, served.etag, data, arm)
             else:
-                data = value.model_dump()
-                tagged = label if split is not None else None
-                copies = {
-                    s: self._made(tagged, **data, source=s)
-                    for s in ("server", "cache", "revalidated", "stale")
-                }
-                served = Served(value.version_id, etag, copies)
+                arm = _arm_of(split, value.version_id)
+                served = self._served(key, value.version_id, etag, value.model_dump(), arm)
                 if entry is None:
                     if len(self.entries) >= self.max_entries:
                         self.entries.pop(next(iter(self.entries)))
@@ -402,9 +450,9 @@ class ActiveCache:
     ) -> ActivePrompt:
         self.stats.fallbacks += 1
         return self._made(
-            None,
+            key,
             prompt_id=0,
-            prompt_name=key,
+            prompt_name=key.partition("?label=")[0],
             version_id=0,
             number=0,
             version_name="fallback",

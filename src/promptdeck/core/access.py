@@ -10,31 +10,43 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from promptdeck.core.tx import Connections
+from promptdeck.core import throttle
+from promptdeck.core.content import ContentStore
+from promptdeck.core.tx import Clock, Database, utcnow
 from promptdeck.domain import access as rules
 from promptdeck.domain import rules as prompt_rules
-from promptdeck.domain.access import Account, NewKey, Principal, Role
+from promptdeck.domain.access import (
+    KEY_ADDRESS,
+    OPERATOR,
+    SIGN_IN_ADDRESS,
+    SIGN_IN_NAME,
+    Account,
+    NewKey,
+    Principal,
+    Role,
+    Throttle,
+)
 from promptdeck.domain.models import Event, Page
 from promptdeck.errors import (
     AccountNameTaken,
     AccountNotFound,
-    InvalidInput,
     TooManyAttempts,
     Unauthorized,
 )
-from promptdeck.limits import PAGE_LIMIT_MAX
 from promptdeck.store import access as store
 from promptdeck.store.access import PostgresGeneration as PostgresGeneration
 from promptdeck.store.access import SQLiteDataVersion as SQLiteDataVersion
-from promptdeck.store.queries import to_event
+from promptdeck.store.records import PrincipalRow
 
 SESSION_LIFETIME = timedelta(days=7)
 # argon2id at the library's defaults (RFC 9106's second recommendation: 64 MiB, 3 passes).
@@ -63,63 +75,120 @@ class SignedIn:
     token: str
 
 
-def principal_of(row: Any) -> Principal:
-    m = row._mapping
+def _principal(row: PrincipalRow, **extra: Any) -> Principal:
     return Principal(
-        name=m["name"],
-        role=Role[m["role"]],
-        kind=m["kind"],
-        prefixes=tuple(m["prefixes"] or ()),
-        id=m["id"],
-        expires_at=m["expires_at"],
+        name=row.name,
+        role=Role[row.role],
+        kind=row.kind,
+        prefixes=row.prefixes,
+        id=row.id,
+        expires_at=row.expires_at,
+        **extra,
     )
 
 
-def _check_limit(limit: int) -> int:
-    if not 1 <= limit <= PAGE_LIMIT_MAX:
-        raise InvalidInput(f"limit must be between 1 and {PAGE_LIMIT_MAX}", field="limit")
-    return limit
+class Access:
+    """Keys, people and sessions over one database, each operation one transaction of
+    ``core/tx.py`` (writes through the store's write queue)."""
 
-
-class Access(Connections):
-    """Keys, people and sessions over one database."""
+    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.db = Database(engine, clock, ContentStore(), None)
+        self._key_waits = throttle.Memo()
+        self._wrong_keys: set[str] = set()  # SHA-256 of keys found wrong (revoked: for good)
 
     # --- what every request asks -----------------------------------------------------------
 
     def generation(self) -> int:
         """Goes up with every change to keys, people and sessions; 0 until the first key or
         person is created (the server is open until then)."""
-        with self._read() as conn:
-            return store.generation(conn)
+        with self.db.reading() as tx:
+            return store.generation(tx.conn)
 
     def state(self) -> tuple[int, bool]:
-        """(generation, whether any key or person was ever created)."""
-        with self._read() as conn:
-            return store.generation(conn), store.any_principal(conn)
+        """(generation, whether any key or person exists)."""
+        with self.db.reading() as tx:
+            return store.generation(tx.conn), store.any_principal(tx.conn)
 
-    def check_key(self, secret: str) -> Principal | None:
+    def had_access(self) -> datetime | None:
+        """When the first key or person was created, if one ever was: kept through
+        downgrades and lost rows, so a database that had keys is not served open unasked."""
+        with self.db.reading() as tx:
+            return store.had_access(tx.conn)
+
+    def check_key(self, secret: str, address: str | None = None) -> Principal | None:
         """The key's principal, or None for an unknown, malformed or revoked key (expiry is
-        the caller's to check against its clock: it caches the answer)."""
+        the caller's to check against its clock: it caches the answer). With the client's
+        ``address``, wrong keys are counted (KEY_ADDRESS: each one once a process, since a
+        wrong key never becomes right) and an address that must wait is refused
+        (TooManyAttempts) before the key is looked at."""
+        digest = sha256_hex(secret)
+        if digest in self._wrong_keys:
+            return None
         key_id = rules.key_id_of(secret)
-        if key_id is None:
-            return None
-        with self._read() as conn:
-            row = store.principal_by_key_id(conn, key_id)
-        if row is None or row.kind != "key" or row.revoked_at is not None:
-            return None
-        if not hmac.compare_digest(sha256_hex(secret), row.secret_hash):
-            return None
-        return principal_of(row)
+        now = self.clock()
+        with self.db.reading() as tx:
+            if address is not None:
+                self._waiting(tx.conn, KEY_ADDRESS, address, now)
+            row = store.principal_by_key_id(tx.conn, key_id) if key_id else None
+        usable = row is not None and row.kind == "key" and row.revoked_at is None
+        if row is not None and usable and hmac.compare_digest(digest, row.secret_hash):
+            return _principal(row)
+        if len(self._wrong_keys) >= throttle.MEMO_MAX:
+            self._wrong_keys.clear()
+        self._wrong_keys.add(digest)
+        if address is not None:
+            self._count(KEY_ADDRESS, address, now)
+        return None
+
+    def key_wait(self, address: str) -> None:
+        """Raise TooManyAttempts, without a database read, if this process already knows
+        that ``address`` must wait before another key is checked."""
+        self._key_waits.check(address, self.clock())
+
+    def _waiting(self, conn: Connection, policy: Throttle, value: str, now: datetime) -> None:
+        try:
+            throttle.waiting(conn, policy, value, now)
+        except TooManyAttempts as exc:
+            self._key_waits.remember(value, exc.extra["until"])
+            raise
+
+    def _count(self, policy: Throttle, value: str, now: datetime) -> None:
+        try:
+            with self.db.writing() as tx:
+                throttle.charge(tx.conn, [(policy, value)], now)
+        except TooManyAttempts as exc:  # another request made it wait meanwhile
+            self._key_waits.remember(value, exc.extra["until"])
 
     def check_session(self, token: str) -> tuple[Principal, datetime] | None:
-        """The session's person and when the session ends, or None."""
+        """The session's person (``expires_at``: the session's end) and when the session
+        ends, or None."""
         if not token or len(token) > 200:
             return None
-        with self._read() as conn:
-            row = store.session_with_principal(conn, sha256_hex(token))
-        if row is None or row.revoked_at is not None:
+        with self.db.reading() as tx:
+            found = store.session_with_principal(tx.conn, sha256_hex(token))
+        if found is None or found.principal.revoked_at is not None:
             return None
-        return principal_of(row), row.session_expires_at
+        person = _principal(found.principal, session_id=found.id)
+        return replace(person, expires_at=found.expires_at), found.expires_at
+
+    def standing(self, principal: Principal) -> bool:
+        """Whether what let ``principal`` in still holds: its key or person not revoked nor
+        expired, its session not ended; an open server still open."""
+        if principal.expired(self.clock()):
+            return False
+        with self.db.reading() as tx:
+            if principal.kind == "open":
+                return store.generation(tx.conn) == 0
+            if principal.id is None:
+                return principal.kind == "operator"
+            row = store.principal_by_id(tx.conn, principal.id)
+            if row is None or row.revoked_at is not None:
+                return False
+            if principal.session_id is not None:
+                return store.session_exists(tx.conn, principal.session_id)
+            return True
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -131,19 +200,24 @@ class Access(Connections):
         prefixes: list[str] | tuple[str, ...] = (),
         expires_in: str | None = None,
         actor: str = "cli",
+        by: Principal = OPERATOR,
     ) -> NewKey:
-        """A new key; its secret is in the answer and nowhere else."""
+        """A new key; its secret is in the answer and nowhere else. ``by`` may give no
+        more than it has (role and prompts)."""
         rules.check_name(name)
+        wanted, limited = Role.parse(role), rules.check_prefixes(prefixes)
+        rules.check_first_is_admin(by, wanted, "key")
+        rules.check_within_reach(by, wanted, limited)
         now = self.clock()
         expires_at = now + rules.parse_duration(expires_in) if expires_in else None
         key_id = rules.KEY_PREFIX + secrets.token_hex(rules.KEY_ID_CHARS // 2)
         secret = f"{key_id}_{secrets.token_urlsafe(32)}"
-        self._insert(
+        account = self._insert(
             {
                 "name": name,
                 "kind": "key",
-                "role": Role.parse(role).name,
-                "prefixes": list(rules.check_prefixes(prefixes)),
+                "role": wanted.name,
+                "prefixes": list(limited),
                 "key_id": key_id,
                 "secret_hash": sha256_hex(secret),
                 "created_at": now,
@@ -151,50 +225,69 @@ class Access(Connections):
                 "expires_at": expires_at,
             }
         )
-        return NewKey(self.get(name), secret)
+        return NewKey(account, secret)
 
-    def _insert(self, values: dict[str, Any]) -> None:
+    def _insert(self, values: dict[str, Any]) -> Account:
         try:
-            with self._write() as conn:
-                store.insert_principal(conn, values)
-                store.bump_generation(conn)
+            with self.db.writing() as tx:
+                store.insert_principal(tx.conn, values)
+                store.bump_generation(tx.conn)
+                store.mark_access(tx.conn, values["created_at"])
+                row = store.principal_by_name(tx.conn, values["name"])
         except IntegrityError as exc:
             raise AccountNameTaken(
                 f"the name {values['name']!r} is taken (names of keys and people are never "
                 "reused, revoked ones included)",
                 field="name",
             ) from exc
+        assert row is not None
+        return store.to_account(row)
 
     def get(self, name: str) -> Account:
-        with self._read() as conn:
-            row = store.principal_by_name(conn, name)
+        with self.db.reading() as tx:
+            row = store.principal_by_name(tx.conn, name)
         if row is None:
             raise AccountNotFound(f"no key or user {name!r}")
         return store.to_account(row)
 
     def list_accounts(
-        self, kind: str, *, limit: int = 50, cursor: str | None = None
+        self, kind: str, *, limit: int = 50, cursor: str | None = None, by: Principal = OPERATOR
     ) -> Page[Account]:
-        _check_limit(limit)
+        """Keys or people, oldest first: only those ``by`` could revoke (no higher role,
+        prompts within its own), so a limited admin sees only what it manages."""
+        prompt_rules.check_limit(limit)
         after = prompt_rules.decode_cursor(cursor) if cursor else None
-        with self._read() as conn:
-            rows = store.principal_page(conn, kind, after_id=after, limit=limit + 1)
-        more = len(rows) > limit
-        items = [store.to_account(r) for r in rows[:limit]]
+        roles = [r.name for r in Role if r <= by.role]
+        found: list[PrincipalRow] = []
+        with self.db.reading() as tx:
+            while len(found) <= limit:
+                rows = store.principal_page(
+                    tx.conn, kind, after_id=after, limit=limit + 1, roles=roles
+                )
+                found += [r for r in rows if rules.within(r.prefixes, by.prefixes)]
+                if len(rows) <= limit:
+                    break
+                after = rows[-1].id
+        items = [store.to_account(r) for r in found[:limit]]
+        more = len(found) > limit
         return Page(items, prompt_rules.encode_cursor(items[-1].id) if more and items else None)
 
-    def revoke(self, name: str, kind: str) -> Account:
+    def revoke(self, name: str, kind: str, *, by: Principal = OPERATOR) -> Account:
         """A key stops working, or a person can no longer sign in (their sessions end), on
-        every server process at its next request. The row stays: history names it."""
-        with self._write() as conn:
-            row = store.principal_by_name(conn, name)
+        every server process at its next request, and open streams of it end (server/
+        changes.py). The row stays: history names it."""
+        with self.db.writing() as tx:
+            row = store.principal_by_name(tx.conn, name)
             if row is None or row.kind != kind:
                 raise AccountNotFound(f"no {'key' if kind == 'key' else 'user'} {name!r}")
+            rules.check_within_reach(by, Role[row.role], row.prefixes)
             if row.revoked_at is None:
-                store.update_principal(conn, row.id, {"revoked_at": self.clock()})
-                store.delete_sessions_of(conn, row.id)
-                store.bump_generation(conn)
-        return self.get(name)
+                now = self.clock()
+                store.revoke_principal(tx.conn, row.id, now)
+                row = replace(row, revoked_at=now)
+                store.delete_sessions_of(tx.conn, row.id)
+                store.bump_generation(tx.conn)
+        return store.to_account(row)
 
     # --- people ----------------------------------------------------------------------------
 
@@ -206,54 +299,51 @@ class Access(Connections):
         *,
         prefixes: list[str] | tuple[str, ...] = (),
         actor: str = "cli",
+        by: Principal = OPERATOR,
     ) -> Account:
         rules.check_name(name)
-        self._insert(
+        wanted, limited = Role.parse(role), rules.check_prefixes(prefixes)
+        rules.check_first_is_admin(by, wanted, "user")
+        rules.check_within_reach(by, wanted, limited)
+        return self._insert(
             {
                 "name": name,
                 "kind": "user",
-                "role": Role.parse(role).name,
-                "prefixes": list(rules.check_prefixes(prefixes)),
+                "role": wanted.name,
+                "prefixes": list(limited),
                 "key_id": None,
                 "secret_hash": _hasher.hash(rules.check_password(password)),
                 "created_at": self.clock(),
                 "created_by": actor,
             }
         )
-        return self.get(name)
 
-    def sign_in(self, name: str, password: str) -> SignedIn:
-        """A new session for the right password. Wrong ones in a row make the name wait
-        (rules.sign_in_delay); the wait is checked before the password."""
+    def sign_in(self, name: str, password: str, *, address: str | None = None) -> SignedIn:
+        """A new session for the right password. The attempt is counted as a failure, for
+        the name and the client's address, before the password is checked (core/
+        throttle.py), and taken back when it is right; a name or address that must wait is
+        refused unchecked. Known and unknown names cost and answer the same."""
         now = self.clock()
-        with self._read() as conn:
-            row = store.principal_by_name(conn, name[:64])
+        name = name[:64]
+        attempts = [(SIGN_IN_NAME, name)]
+        if address is not None:
+            attempts.append((SIGN_IN_ADDRESS, address))
+        with self.db.writing() as tx:
+            throttle.charge(tx.conn, attempts, now)
+            row = store.principal_by_name(tx.conn, name)
         if row is None or row.kind != "user" or row.revoked_at is not None:
             _verify(_DUMMY_HASH, password)
             raise Unauthorized("wrong name or password")
-        if row.locked_until is not None and now < row.locked_until:
-            wait = int((row.locked_until - now).total_seconds()) + 1
-            raise TooManyAttempts(
-                f"too many wrong passwords for this name: try again in {wait} s",
-                retry_after=wait,
-            )
         if not _verify(row.secret_hash, password):
-            failures = int(row.failed_sign_ins) + 1
-            with self._write() as conn:
-                store.update_principal(
-                    conn,
-                    row.id,
-                    {
-                        "failed_sign_ins": failures,
-                        "locked_until": now + rules.sign_in_delay(failures),
-                    },
-                )
             raise Unauthorized("wrong name or password")
         token = secrets.token_urlsafe(32)
-        with self._write() as conn:
-            store.delete_expired_sessions(conn, now)
-            store.insert_session(
-                conn,
+        with self.db.writing() as tx:
+            throttle.forget(tx.conn, SIGN_IN_NAME, name)
+            if address is not None:
+                throttle.refund(tx.conn, SIGN_IN_ADDRESS, address)
+            store.delete_expired_sessions(tx.conn, now)
+            session_id = store.insert_session(
+                tx.conn,
                 {
                     "token_hash": sha256_hex(token),
                     "principal_id": row.id,
@@ -261,14 +351,13 @@ class Access(Connections):
                     "expires_at": now + SESSION_LIFETIME,
                 },
             )
-            if row.failed_sign_ins:
-                store.update_principal(conn, row.id, {"failed_sign_ins": 0, "locked_until": None})
-        return SignedIn(principal_of(row), token)
+        person = _principal(row, session_id=session_id)
+        return SignedIn(replace(person, expires_at=now + SESSION_LIFETIME), token)
 
     def sign_out(self, token: str) -> None:
-        with self._write() as conn:
-            store.delete_session(conn, sha256_hex(token))
-            store.bump_generation(conn)
+        with self.db.writing() as tx:
+            store.delete_session(tx.conn, sha256_hex(token))
+            store.bump_generation(tx.conn)
 
     # --- the history across prompts ----------------------------------------------------------
 
@@ -285,12 +374,12 @@ class Access(Connections):
         prefixes: tuple[str, ...] = (),
     ) -> Page[AuditEvent]:
         """Every prompt's events, newest first, filtered; keyset-paginated on the event id."""
-        _check_limit(limit)
+        prompt_rules.check_limit(limit)
         prompt_rules.check_filters(prompt=prompt, actor=actor, kind=kind)
         before = prompt_rules.decode_cursor(cursor) if cursor else None
-        with self._read() as conn:
+        with self.db.reading() as tx:
             rows = store.all_events_page(
-                conn,
+                tx.conn,
                 before_id=before,
                 limit=limit + 1,
                 prompt=prompt,
@@ -301,13 +390,13 @@ class Access(Connections):
                 prefixes=prefixes,
             )
         more = len(rows) > limit
-        items = [AuditEvent(to_event(r), r.prompt_name) for r in rows[:limit]]
+        items = [AuditEvent(event, prompt_name) for event, prompt_name in rows[:limit]]
         last = items[-1].event.id if more and items else None
         return Page(items, prompt_rules.encode_cursor(last) if last is not None else None)
 
     def prompt_name(self, ref: str) -> str | None:
-        with self._read() as conn:
-            return store.prompt_name(conn, ref)
+        with self.db.reading() as tx:
+            return store.prompt_name(tx.conn, ref)
 
 
 def _verify(hashed: str, password: str) -> bool:

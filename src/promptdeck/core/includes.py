@@ -4,9 +4,10 @@ and to resolve ``{{> prompt@at}}`` when rendering."""
 
 from __future__ import annotations
 
+from promptdeck import limits
 from promptdeck.core import load
 from promptdeck.core.tx import Tx
-from promptdeck.domain import templates
+from promptdeck.domain import templates, values
 from promptdeck.domain.labels import ACTIVE
 from promptdeck.domain.models import Include
 from promptdeck.domain.refs import PromptRef
@@ -32,15 +33,19 @@ def resolve_label(tx: Tx, target: PromptRow, label: str) -> int | None:
 
 
 def resolve(tx: Tx, target: PromptRow, ref: IncludeRef) -> tuple[int, bool]:
-    """(version id, pinned): a number or version name pins; a label does not."""
+    """(version id, pinned): a number or version name pins; a label does not. The one
+    spelling rule (``IncludeRef.number``): only a canonical decimal in the id range is a
+    number; any other word is a label, else a version name compared after NFC, as stored;
+    a word no label or name can be (too long, not storable text) names nothing."""
     number = ref.number
+    found: int | None = None
     if number is not None:
         found = inc.version_id_by_number(tx.conn, target.id, number)
-    else:
+    elif len(ref.label) <= limits.VERSION_NAME_MAX and values.is_text(ref.label):
         found = resolve_label(tx, target, ref.label)
         if found is not None:
             return found, False
-        by_name = q.version_by_name(tx.conn, target.id, ref.label)
+        by_name = q.version_by_name(tx.conn, target.id, values.lookup_name(ref.label))
         found = None if by_name is None else by_name.id
     if found is None:
         raise TemplateInvalid(f"{{{{> {ref}}}}}: {ref.prompt!r} has no label or version {ref.at!r}")

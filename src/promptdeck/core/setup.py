@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from promptdeck.config import Settings
 from promptdeck.core.access import Access
@@ -14,14 +15,18 @@ from promptdeck.core.registry import Registry
 from promptdeck.domain.retention import CompactReport
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine, is_sqlite
+from promptdeck.store.records import DowngradePlan
 
 __all__ = [
+    "DowngradePlan",
     "access_closed",
+    "access_state",
     "compact",
     "is_sqlite",
     "migrate_to",
     "open_access",
     "open_registry",
+    "plan_undo",
     "revisions",
     "undo_to",
 ]
@@ -63,6 +68,15 @@ def undo_to(database_url: str, revision: str) -> str:
         engine.dispose()
 
 
+def plan_undo(database_url: str, revision: str) -> DowngradePlan:
+    """What undoing migrations down to ``revision`` would delete (nothing is changed)."""
+    engine = create_engine(database_url)
+    try:
+        return migrate.downgrade_plan(engine, revision)
+    finally:
+        engine.dispose()
+
+
 def revisions(database_url: str) -> tuple[str | None, str | None]:
     """(the database's revision, the newest one)."""
     engine = create_engine(database_url)
@@ -93,10 +107,16 @@ def open_access(database_url: str) -> Iterator[Access]:
 
 
 def access_closed(database_url: str) -> bool:
-    """Whether any key or person was ever created (then every route but /healthz needs one)."""
+    """Whether any key or person exists (then every route but /healthz needs one)."""
+    return access_state(database_url)[0]
+
+
+def access_state(database_url: str) -> tuple[bool, datetime | None]:
+    """(whether any key or person exists, when the first was ever created: a mark that
+    outlives downgrades and lost rows, so an open start can be refused)."""
     engine = create_engine(database_url)
     try:
-        _generation, closed = Access(engine).state()
-        return closed
+        access = Access(engine)
+        return access.state()[1], access.had_access()
     finally:
         engine.dispose()

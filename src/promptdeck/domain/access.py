@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 
-from promptdeck.errors import InvalidInput
+from promptdeck.errors import Forbidden, InvalidInput
 
 DURATION = re.compile(r"^(\d{1,5})([mhdw])$")
 KEY_PREFIX = "pdk_"  # every key starts with it, so a leaked one is easy to grep for
@@ -44,10 +44,11 @@ class Principal:
 
     name: str
     role: Role
-    kind: str  # "key", "user" or "open"
+    kind: str  # "key", "user", "open", or "operator" (a command on the database itself)
     prefixes: tuple[str, ...] = ()
     id: int | None = None
-    expires_at: datetime | None = None
+    expires_at: datetime | None = None  # a key's expiry; for a person, their session's end
+    session_id: int | None = None  # a person: the session the request came with
 
     def may(self, role: Role) -> bool:
         return self.role >= role
@@ -60,6 +61,11 @@ class Principal:
     def limited(self) -> bool:
         return bool(self.prefixes)
 
+    def reaches(self, role: Role, prefixes: tuple[str, ...]) -> bool:
+        """Whether this principal may create or revoke a key or person with ``role`` and
+        ``prefixes``: no higher role than its own, and only prompts it reaches itself."""
+        return role <= self.role and within(prefixes, self.prefixes)
+
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at
 
@@ -67,6 +73,40 @@ class Principal:
 OPEN = Principal(name="anonymous", role=Role.admin, kind="open")
 # Not signed in, on a closed server, on a page anyone may open (the sign-in page).
 NOBODY = Principal(name="", role=Role.read, kind="nobody")
+# Commands run on the database itself (``promptdeck keys create --database-url``): whoever
+# can open the database file or log in to PostgreSQL holds everything already.
+OPERATOR = Principal(name="cli", role=Role.admin, kind="operator")
+
+
+def within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
+    """Whether every prompt name that the prefixes ``inner`` allow, ``outer`` allows too.
+    No prefixes means every prompt: ``("pub-a",)`` lies within ``("pub-",)``, and ``()``
+    lies only within ``()``."""
+    if not outer:
+        return True
+    return bool(inner) and all(p.startswith(outer) for p in inner)
+
+
+def check_first_is_admin(by: Principal, role: Role, what: str) -> None:
+    """On an open server the first key or person must be an admin: once it exists the
+    server needs keys, and without an admin nobody could make or revoke them again."""
+    if by.kind == "open" and role is not Role.admin:
+        raise InvalidInput(
+            f"the first {what} on an open server must have the admin role: once it exists "
+            "the server needs keys, and only an admin can make more",
+            field="role",
+        )
+
+
+def check_within_reach(by: Principal, role: Role, prefixes: tuple[str, ...]) -> None:
+    """Managing keys and people never widens power: ``by`` may make or revoke only what
+    it ``reaches`` (docs/deployment.md, the threat model)."""
+    if not by.reaches(role, prefixes):
+        reach = f"prompts {', '.join(by.prefixes)}" if by.prefixes else "every prompt"
+        raise Forbidden(
+            f"{by.kind} {by.name!r} may make or revoke only keys and people with a role up "
+            f"to {by.role.name} and prompts within its own ({reach})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +187,36 @@ def key_id_of(secret: str) -> str | None:
     return secret[: len(KEY_PREFIX) + KEY_ID_CHARS]
 
 
-def sign_in_delay(failures: int) -> timedelta:
-    """How long a name must wait after ``failures`` wrong passwords in a row: none for the
-    first three, then doubling from 2 s up to 5 minutes."""
-    if failures < 3:
-        return timedelta(0)
-    return timedelta(seconds=min(300, 2 ** (failures - 2)))
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """How failures of one subject (a name, an address) slow it down: ``free`` failures
+    are answered at once; the ``free``-th and each one after it make the next attempt wait
+    ``first``, doubled for each failure past ``free``, up to ``cap``. A ``window`` without
+    failures starts the count again."""
+
+    scope: str
+    free: int
+    window: timedelta
+    first: timedelta
+    cap: timedelta
+
+    def wait_after(self, failures: int) -> timedelta:
+        if failures < self.free:
+            return timedelta(0)
+        doublings = min(failures - self.free, 20)  # 2**20 s is past any cap
+        wait: timedelta = self.first * (1 << doublings)
+        return min(self.cap, wait)
+
+
+# Wrong passwords per sign-in name (known or not: both count alike) and per client address;
+# wrong API keys per client address (distinct keys: a stale key retried is answered from
+# the process's cache and costs nothing). docs/deployment.md has these figures.
+SIGN_IN_NAME = Throttle(
+    "sign-in-name", 3, timedelta(minutes=15), timedelta(seconds=2), timedelta(minutes=5)
+)
+SIGN_IN_ADDRESS = Throttle(
+    "sign-in-address", 20, timedelta(minutes=15), timedelta(seconds=2), timedelta(minutes=5)
+)
+KEY_ADDRESS = Throttle(
+    "key-address", 20, timedelta(minutes=15), timedelta(seconds=2), timedelta(minutes=5)
+)

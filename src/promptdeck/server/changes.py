@@ -11,18 +11,28 @@ The protocol (docs/api.md has it for client authors):
 - Long poll (``?wait=S``, for proxies that buffer streams): JSON ChangesOut. Without a cursor
   it answers at once with the starting ``last_event_id``; with one it answers as soon as a
   move after it exists, or after S seconds with none.
+
+Revocation and expiry reach what is open: a stream or long poll re-checks its caller every
+``STANDING_CHECK_S`` (``Standing``: one read of the access generation a process for all of
+them, and the caller's own row only when it moved), so a revoked or expired key's stream
+ends within a second, and its long poll answers 401.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from promptdeck.core.access import Access
 from promptdeck.core.live import ChangeFeed, Move
-from promptdeck.errors import InvalidInput
+from promptdeck.domain.access import Principal
+from promptdeck.errors import InvalidInput, Unauthorized
 from promptdeck.schemas import ChangesOut, MoveOut
 from promptdeck.server import problems
 from promptdeck.server.deps import PrincipalDep
@@ -31,6 +41,58 @@ router = APIRouter(tags=["changes"])
 
 WAIT_MAX_S = 60.0
 PROMPTS_MAX = 500
+STANDING_CHECK_S = 0.25  # how often an open stream or long poll re-checks its caller
+
+
+class Standing:
+    """Whether the callers of a process's open streams still stand. The access generation
+    moves with every change to keys, people and sessions: it is read at most once every
+    STANDING_CHECK_S for all the streams, and a stream reads its caller's row only when it
+    moved (its expiry is checked on the clock)."""
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+        self._lock = asyncio.Lock()
+        self._read_at = float("-inf")
+        self._generation = -1
+
+    async def generation(self) -> int:
+        async with self._lock:
+            if time.monotonic() - self._read_at >= STANDING_CHECK_S:
+                self._generation = await anyio.to_thread.run_sync(self.access.generation)
+                self._read_at = time.monotonic()
+        return self._generation
+
+    def of(self, principal: Principal) -> Caller:
+        return Caller(self, principal)
+
+
+class Caller:
+    """One stream's caller: ``stands()`` says whether it may still hear moves."""
+
+    def __init__(self, standing: Standing, principal: Principal) -> None:
+        self.standing = standing
+        self.principal = principal
+        self.seen: int | None = None  # the generation at which it last stood
+
+    async def stands(self) -> bool:
+        access = self.standing.access
+        if self.principal.expired(access.clock()):
+            return False
+        generation = await self.standing.generation()
+        if generation != self.seen:
+            if not await anyio.to_thread.run_sync(access.standing, self.principal):
+                return False
+            self.seen = generation
+        return True
+
+
+def _standing(request: Request) -> Standing:
+    state = request.app.state
+    found = getattr(state, "standing", None)
+    if not isinstance(found, Standing):
+        found = state.standing = Standing(state.access)
+    return found
 
 
 def move_out(move: Move) -> MoveOut:
@@ -108,20 +170,36 @@ async def changes(
     # A key limited to prefixes hears only of its prompts (names do not leak).
     seen = principal.may_see if principal.limited else None
     cursor = _cursor(after, last_event_id)
+    caller = _standing(request).of(principal)
     if wait is not None:
         if cursor is None:
             await feed.start()
             return ChangesOut(events=[], last_event_id=feed.last)
-        moves, cursor = await feed.after(cursor, names, wait)
+        moves, cursor = await _long_poll(feed, cursor, names, wait, caller)
         moves = [m for m in moves if seen is None or seen(m.prompt)]
         return ChangesOut(events=[move_out(m) for m in moves], last_event_id=cursor)
     await feed.start()
     heartbeat = float(request.app.state.settings.changes_heartbeat_s)
     return StreamingResponse(
-        _stream(feed, feed.last if cursor is None else cursor, names, heartbeat, seen),
+        _stream(feed, feed.last if cursor is None else cursor, names, heartbeat, seen, caller),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _long_poll(
+    feed: ChangeFeed, cursor: int, names: frozenset[str] | None, wait: float, caller: Caller
+) -> tuple[list[Move], int]:
+    """The moves after ``cursor`` within ``wait`` s, waited for in slices so that a caller
+    revoked or expired meanwhile gets 401 at once, not the moves."""
+    deadline = time.monotonic() + wait
+    while True:
+        remaining = deadline - time.monotonic()
+        moves, cursor = await feed.after(cursor, names, max(0.0, min(STANDING_CHECK_S, remaining)))
+        if not await caller.stands():
+            raise Unauthorized("the key or session was revoked or has expired")
+        if moves or remaining <= STANDING_CHECK_S:
+            return moves, cursor
 
 
 async def _stream(
@@ -130,20 +208,30 @@ async def _stream(
     names: frozenset[str] | None,
     heartbeat: float,
     seen: Callable[[str], bool] | None,
+    caller: Caller,
 ) -> AsyncIterator[bytes]:
     feed.subscribers += 1
     try:
         ready = f'{{"last_event_id":{cursor}}}'
         yield f"retry: 1000\nid: {cursor}\nevent: ready\ndata: {ready}\n\n".encode()
+        beat = time.monotonic() + heartbeat
         while True:
-            moves, cursor = await feed.after(cursor, names, heartbeat)
-            moves = [m for m in moves if seen is None or seen(m.prompt)]
-            if not moves:
-                # The id moves the client's Last-Event-ID past moves it filtered out, so a
-                # resume does not scan them again.
-                yield b": heartbeat\nid: %d\n\n" % cursor
+            slice_s = max(0.0, min(STANDING_CHECK_S, beat - time.monotonic()))
+            moves, cursor = await feed.after(cursor, names, slice_s)
+            if not await caller.stands():
+                return  # the stream ends; the client's reconnection gets 401
+            if moves:
+                moves = [m for m in moves if seen is None or seen(m.prompt)]
+                if moves:
+                    yield b"".join(_event(m) for m in moves)
+                    beat = time.monotonic() + heartbeat
+                    continue
+            elif time.monotonic() < beat:
                 continue
-            yield b"".join(_event(m) for m in moves)
+            # Quiet for ``heartbeat`` s, or every move filtered out: the id moves the
+            # client's Last-Event-ID past them, so a resume does not scan them again.
+            yield b": heartbeat\nid: %d\n\n" % cursor
+            beat = time.monotonic() + heartbeat
     finally:
         feed.subscribers -= 1
 

@@ -254,11 +254,12 @@ class Gate:
                 self.sessions.clear()
             if probed is not None:
                 scope.setdefault("state", {})[PROBED] = probed
-            principal = await self._principal(headers)
+            client = scope.get("client")
+            principal = await self._principal(headers, client[0] if client else None)
         except errors.Unauthorized as exc:
             await self._unauthorized(scope, send, exc, ui, path)
             return
-        except errors.DatabaseUnavailable as exc:
+        except (errors.DatabaseUnavailable, errors.TooManyAttempts) as exc:
             await self._refuse(scope, send, exc, ui)
             return
         if principal is None and path not in PUBLIC:
@@ -304,14 +305,15 @@ class Gate:
 
     # --- who ---------------------------------------------------------------------------------
 
-    async def _principal(self, headers: dict[str, str]) -> Principal | None:
-        """The caller; None only on a closed server with no credentials and a public path."""
+    async def _principal(self, headers: dict[str, str], address: str | None) -> Principal | None:
+        """The caller; None only on a closed server with no credentials and a public path.
+        ``address`` (the client's) is what wrong keys are counted against."""
         authorization = headers.get("authorization")
         if authorization is not None:
             scheme, _, secret = authorization.partition(" ")
             if scheme.lower() != "bearer" or not secret.strip():
                 raise errors.Unauthorized("send the key as 'Authorization: Bearer <key>'")
-            return await self._key(secret.strip())
+            return await self._key(secret.strip(), address)
         token = _cookie(headers.get("cookie", ""), SESSION_COOKIE)
         if token:
             found = await self._session(token)
@@ -326,12 +328,17 @@ class Gate:
             )
         return None
 
-    async def _key(self, secret: str) -> Principal:
+    async def _key(self, secret: str, address: str | None) -> Principal:
         digest = hashlib.sha256(secret.encode()).hexdigest()
-        if digest in self.keys:
+        if digest in self.keys:  # a key checked before, valid or not: nothing counted
             principal = self.keys[digest]
         else:
-            principal = await anyio.to_thread.run_sync(self.access.check_key, secret)
+            # A key not seen yet: refused while the address must wait (known to this
+            # process: no database read), else checked and, when wrong, counted
+            # (domain/access.py KEY_ADDRESS).
+            if address is not None:
+                self.access.key_wait(address)
+            principal = await anyio.to_thread.run_sync(self.access.check_key, secret, address)
             if len(self.keys) >= CACHE_MAX:
                 self.keys.clear()
             self.keys[digest] = principal

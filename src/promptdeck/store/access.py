@@ -1,4 +1,5 @@
-"""SQL for keys, people, sessions, the access generation and the history across prompts."""
+"""SQL for keys, people, sessions, failed attempts, the access generation and the history
+across prompts. Rows come back as the frozen records of ``store/records.py``."""
 
 from __future__ import annotations
 
@@ -9,14 +10,28 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from promptdeck.domain import values
 from promptdeck.domain.access import Account, Role
+from promptdeck.domain.models import Event
 from promptdeck.errors import DatabaseUnavailable
-from promptdeck.store.queries import events_with_versions
-from promptdeck.store.tables import access_state, events, principals, prompts, sessions
+from promptdeck.store.queries import events_with_versions, to_event
+from promptdeck.store.records import FailureCount, PrincipalRow, SessionRow
+from promptdeck.store.tables import (
+    access_marks,
+    access_state,
+    auth_failures,
+    events,
+    principals,
+    prompts,
+    sessions,
+)
+from promptdeck.store.types import UTCDateTime
+
+HAD_ACCESS = "had-access"
 
 
 def generation(conn: Connection) -> int:
@@ -38,51 +53,87 @@ def any_principal(conn: Connection) -> bool:
     return conn.execute(sa.select(principals.c.id).limit(1)).first() is not None
 
 
+def had_access(conn: Connection) -> datetime | None:
+    """When the first key or person was created, if one ever was (kept by downgrades)."""
+    query = sa.select(access_marks.c.at).where(access_marks.c.name == HAD_ACCESS)
+    at: datetime | None = conn.execute(query).scalar()
+    return at
+
+
+def mark_access(conn: Connection, at: datetime) -> None:
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(insert(access_marks).values(name=HAD_ACCESS, at=at).on_conflict_do_nothing())
+
+
 def insert_principal(conn: Connection, values: dict[str, Any]) -> int:
     key = conn.execute(sa.insert(principals).values(**values)).inserted_primary_key
     assert key is not None
     return int(key[0])
 
 
-def principal_by_name(conn: Connection, name: str) -> Row[Any] | None:
+def principal_by_name(conn: Connection, name: str) -> PrincipalRow | None:
     if not values.is_text(name):
         return None  # no stored name has a NUL or a lone surrogate (PostgreSQL would refuse it)
-    return conn.execute(sa.select(principals).where(principals.c.name == name)).first()
+    row = conn.execute(sa.select(principals).where(principals.c.name == name)).first()
+    return None if row is None else PrincipalRow.of(row)
 
 
-def principal_by_key_id(conn: Connection, key_id: str) -> Row[Any] | None:
-    return conn.execute(_BY_KEY_ID, {"key_id": key_id}).first()
+def principal_by_id(conn: Connection, principal_id: int) -> PrincipalRow | None:
+    row = conn.execute(sa.select(principals).where(principals.c.id == principal_id)).first()
+    return None if row is None else PrincipalRow.of(row)
+
+
+def principal_by_key_id(conn: Connection, key_id: str) -> PrincipalRow | None:
+    row = conn.execute(_BY_KEY_ID, {"key_id": key_id}).first()
+    return None if row is None else PrincipalRow.of(row)
 
 
 _BY_KEY_ID = sa.select(principals).where(principals.c.key_id == sa.bindparam("key_id"))
 
 
 def principal_page(
-    conn: Connection, kind: str, *, after_id: int | None, limit: int
-) -> list[Row[Any]]:
-    query = sa.select(principals).where(principals.c.kind == kind)
+    conn: Connection, kind: str, *, after_id: int | None, limit: int, roles: list[str]
+) -> list[PrincipalRow]:
+    """Keys or people with one of ``roles``, by id after ``after_id``."""
+    query = sa.select(principals).where(principals.c.kind == kind, principals.c.role.in_(roles))
     if after_id is not None:
         query = query.where(principals.c.id > after_id)
-    return list(conn.execute(query.order_by(principals.c.id).limit(limit)))
+    rows = conn.execute(query.order_by(principals.c.id).limit(limit))
+    return [PrincipalRow.of(r) for r in rows]
 
 
-def update_principal(conn: Connection, principal_id: int, values: dict[str, Any]) -> None:
-    conn.execute(sa.update(principals).where(principals.c.id == principal_id).values(**values))
+def revoke_principal(conn: Connection, principal_id: int, at: datetime) -> None:
+    conn.execute(sa.update(principals).where(principals.c.id == principal_id).values(revoked_at=at))
 
 
-def insert_session(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(sa.insert(sessions).values(**values))
+def insert_session(conn: Connection, values: dict[str, Any]) -> int:
+    key = conn.execute(sa.insert(sessions).values(**values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
-def session_with_principal(conn: Connection, token_hash: str) -> Row[Any] | None:
-    return conn.execute(_SESSION, {"token_hash": token_hash}).first()
+def session_with_principal(conn: Connection, token_hash: str) -> SessionRow | None:
+    row = conn.execute(_SESSION, {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    m = row._mapping
+    return SessionRow(int(m["session_id"]), m["session_expires_at"], PrincipalRow.of(row))
 
 
 _SESSION = (
-    sa.select(principals, sessions.c.expires_at.label("session_expires_at"))
+    sa.select(
+        principals,
+        sessions.c.id.label("session_id"),
+        sessions.c.expires_at.label("session_expires_at"),
+    )
     .select_from(sessions.join(principals, principals.c.id == sessions.c.principal_id))
     .where(sessions.c.token_hash == sa.bindparam("token_hash"))
 )
+
+
+def session_exists(conn: Connection, session_id: int) -> bool:
+    found = conn.execute(sa.select(sessions.c.id).where(sessions.c.id == session_id)).first()
+    return found is not None
 
 
 def delete_session(conn: Connection, token_hash: str) -> None:
@@ -95,6 +146,71 @@ def delete_sessions_of(conn: Connection, principal_id: int) -> None:
 
 def delete_expired_sessions(conn: Connection, now: datetime) -> None:
     conn.execute(sa.delete(sessions).where(sessions.c.expires_at < now))
+
+
+# --- failed attempts (migration 0014) -----------------------------------------------------
+
+
+def count_failure(
+    conn: Connection, scope: str, subject: str, now: datetime, expires_at: datetime
+) -> FailureCount:
+    """Count one more failure of ``subject`` (the count starts again once the row expired);
+    in one statement, so concurrent attempts are all counted (PostgreSQL keeps the row
+    locked until commit; SQLite's writer holds the database)."""
+    t = auth_failures
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(t)
+    now_ = sa.literal(now, UTCDateTime())
+    expired = t.c.expires_at <= now_
+    statement = (
+        insert.values(
+            scope=scope, subject=subject, failures=1, locked_until=None, expires_at=expires_at
+        )
+        .on_conflict_do_update(
+            index_elements=[t.c.scope, t.c.subject],
+            set_={
+                "failures": sa.case((expired, 1), else_=t.c.failures + 1),
+                "locked_until": sa.case((expired, None), else_=t.c.locked_until),
+                "expires_at": insert.excluded.expires_at,
+            },
+        )
+        .returning(t.c.failures, t.c.locked_until)
+    )
+    row = conn.execute(statement).one()
+    return FailureCount(int(row.failures), row.locked_until)
+
+
+def _one(scope: str, subject: str) -> sa.ColumnElement[bool]:
+    return sa.and_(auth_failures.c.scope == scope, auth_failures.c.subject == subject)
+
+
+def lock_failures(conn: Connection, scope: str, subject: str, until: datetime) -> None:
+    conn.execute(sa.update(auth_failures).where(_one(scope, subject)).values(locked_until=until))
+
+
+def locked_until(conn: Connection, scope: str, subject: str) -> datetime | None:
+    query = sa.select(auth_failures.c.locked_until).where(_one(scope, subject))
+    until: datetime | None = conn.execute(query).scalar()
+    return until
+
+
+def forget_failures(conn: Connection, scope: str, subject: str) -> None:
+    conn.execute(sa.delete(auth_failures).where(_one(scope, subject)))
+
+
+def refund_failure(conn: Connection, scope: str, subject: str) -> None:
+    conn.execute(
+        sa.update(auth_failures)
+        .where(_one(scope, subject), auth_failures.c.failures > 0)
+        .values(failures=auth_failures.c.failures - 1)
+    )
+
+
+def prune_failures(conn: Connection, now: datetime) -> None:
+    """Forget subjects whose window has passed (an index range; usually empty)."""
+    conn.execute(sa.delete(auth_failures).where(auth_failures.c.expires_at < now))
+
+
+# --- reads across prompts -------------------------------------------------------------------
 
 
 def prompt_name(conn: Connection, ref: str) -> str | None:
@@ -118,8 +234,9 @@ def all_events_page(
     since: datetime | None = None,
     until: datetime | None = None,
     prefixes: tuple[str, ...] = (),
-) -> list[Row[Any]]:
-    """Events of every prompt (purged prompts' events go with them), newest first."""
+) -> list[tuple[Event, str]]:
+    """Events of every prompt (purged prompts' events go with them), newest first, each
+    with its prompt's name."""
     query = events_with_versions().add_columns(prompts.c.name.label("prompt_name"))
     query = query.join(prompts, prompts.c.id == events.c.prompt_id)
     if before_id is not None:
@@ -144,22 +261,22 @@ def all_events_page(
         query = query.where(
             sa.or_(*(prompts.c.name.startswith(p, autoescape=True) for p in prefixes))
         )
-    return list(conn.execute(query.order_by(events.c.id.desc()).limit(limit)))
+    rows = conn.execute(query.order_by(events.c.id.desc()).limit(limit))
+    return [(to_event(r), str(r.prompt_name)) for r in rows]
 
 
-def to_account(row: Row[Any]) -> Account:
-    m = row._mapping
+def to_account(row: PrincipalRow) -> Account:
     return Account(
-        id=m["id"],
-        name=m["name"],
-        kind=m["kind"],
-        role=Role[m["role"]],
-        prefixes=tuple(m["prefixes"] or ()),
-        key_prefix=m["key_id"],
-        created_at=m["created_at"],
-        created_by=m["created_by"],
-        expires_at=m["expires_at"],
-        revoked_at=m["revoked_at"],
+        id=row.id,
+        name=row.name,
+        kind=row.kind,
+        role=Role[row.role],
+        prefixes=row.prefixes,
+        key_prefix=row.key_id,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
     )
 
 

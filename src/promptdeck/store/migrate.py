@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -14,6 +15,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
 from promptdeck.store.engine import writer
+from promptdeck.store.records import DowngradePlan
 
 # pg_advisory_xact_lock key of the migrations ("promptde" in ASCII); released at commit.
 MIGRATION_LOCK_KEY = 0x70726F6D70746465
@@ -72,6 +74,60 @@ def downgrade(engine: Engine, revision: str) -> None:
     with _migrating(engine) as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
+
+
+class _DryRun(Exception):
+    """Raised inside a migration's transaction to roll it back, carrying what it found."""
+
+    def __init__(self, plan: DowngradePlan) -> None:
+        self.plan = plan
+
+
+def downgrade_plan(engine: Engine, revision: str) -> DowngradePlan:
+    """What ``downgrade(engine, revision)`` would delete: the downgrade itself, run in one
+    transaction that is rolled back (DDL is transactional on SQLite and PostgreSQL), with
+    every table's columns and rows counted before and after."""
+    cfg = _config(engine)
+    try:
+        with _migrating(engine) as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            before = _census(conn)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+            after = _census(conn)
+            raise _DryRun(
+                DowngradePlan(
+                    current=current,
+                    target=MigrationContext.configure(conn).get_current_revision(),
+                    tables=[(t, n) for t, (n, _) in before.items() if t not in after],
+                    columns=[
+                        (f"{t}.{c}", n)
+                        for t, (n, columns) in before.items()
+                        if t in after
+                        for c in sorted(columns - after[t][1])
+                    ],
+                    rows=[
+                        (t, n - after[t][0])
+                        for t, (n, _) in before.items()
+                        if t in after and n > after[t][0]
+                    ],
+                )
+            )
+    except _DryRun as dry:
+        return dry.plan
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _census(conn: Connection) -> dict[str, tuple[int, set[str]]]:
+    """Every table (Alembic's own aside): its rows and its columns."""
+    inspector = sa.inspect(conn)
+    out = {}
+    for table in inspector.get_table_names():
+        if table == "alembic_version":
+            continue
+        rows = conn.execute(sa.text(f'SELECT COUNT(*) FROM "{table}"')).scalar_one()
+        out[table] = (int(rows), {c["name"] for c in inspector.get_columns(table)})
+    return out
 
 
 def current(engine: Engine) -> str | None:

@@ -5,7 +5,7 @@ The core reads these; the domain's ``Prompt`` and ``Version`` are built from the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -161,3 +161,77 @@ class HookMatch:
     id: int
     prompt_id: int | None
     events: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalRow:
+    """A row of ``principals``: an API key or a person."""
+
+    id: int
+    name: str
+    kind: str  # "key" or "user"
+    role: str
+    prefixes: tuple[str, ...]
+    key_id: str | None
+    secret_hash: str = field(repr=False)
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> PrincipalRow:
+        m = row._mapping
+        return cls(
+            id=int(m["id"]),
+            name=m["name"],
+            kind=m["kind"],
+            role=m["role"],
+            prefixes=tuple(m["prefixes"] or ()),
+            key_id=m["key_id"],
+            secret_hash=m["secret_hash"],
+            created_at=m["created_at"],
+            created_by=m["created_by"],
+            expires_at=m["expires_at"],
+            revoked_at=m["revoked_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """A web session with its person."""
+
+    id: int
+    expires_at: datetime
+    principal: PrincipalRow
+
+
+@dataclass(frozen=True, slots=True)
+class FailureCount:
+    """A throttled subject's failures, this attempt's included, and until when it had to
+    wait before this attempt (None: it did not)."""
+
+    failures: int
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DowngradePlan:
+    """What undoing migrations down to ``target`` deletes, found by running the downgrade
+    in a transaction that is rolled back: tables dropped (with their rows), columns
+    dropped (``table.column``, with the table's rows), rows deleted from tables that stay."""
+
+    current: str | None
+    target: str | None
+    tables: list[tuple[str, int]]
+    columns: list[tuple[str, int]]
+    rows: list[tuple[str, int]]
+
+    @property
+    def drops_anything(self) -> bool:
+        return bool(self.tables or self.columns or self.rows)
+
+    @property
+    def deletes_data(self) -> bool:
+        """Whether anything it drops holds a row (empty tables lose nothing)."""
+        return any(n for _, n in (*self.tables, *self.columns, *self.rows))

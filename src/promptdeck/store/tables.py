@@ -147,8 +147,6 @@ principals = sa.Table(
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=True),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
-    sa.Column("failed_sign_ins", sa.Integer, nullable=False, default=0, server_default="0"),
-    sa.Column("locked_until", UTCDateTime, nullable=True),
 )
 
 sessions = sa.Table(
@@ -175,6 +173,32 @@ access_state = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("generation", sa.BigInteger, nullable=False),
+)
+
+# Failed sign-ins and wrong API keys (migration 0014), one row per (scope, subject): a
+# sign-in name or a client address, kept as a SHA-256 (a name field sometimes holds a
+# password). Counted in the transaction that checks, so parallel attempts on any number of
+# processes are all counted; rows past ``expires_at`` are deleted as new ones come.
+auth_failures = sa.Table(
+    "auth_failures",
+    metadata,
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("subject", sa.String(64), nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("locked_until", UTCDateTime, nullable=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("scope", "subject"),
+    sa.Index("ix_auth_failures_expires_at", "expires_at"),
+)
+
+# What must outlive a downgrade (migration 0014 creates it and its downgrade leaves it):
+# "had-access" once a key or person was created, so that a database whose keys are gone
+# (a downgrade past 0004, rows lost) is not served open without --allow-open.
+access_marks = sa.Table(
+    "access_marks",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
 )
 
 # GET /events across prompts, newest first, and ?actor= on it.

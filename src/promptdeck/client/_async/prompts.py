@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from promptdeck.client import _ops as ops
+from promptdeck.client import _otel as otel
 from promptdeck.client._async.base import AsyncSender
 from promptdeck.client._ops import UNSET, Unset
 from promptdeck.schemas import (
@@ -39,11 +40,13 @@ class AsyncPromptMethods(AsyncSender):
         idempotency_key: str | None = None,
         messages: list[dict[str, Any]] | None = None,
         template_format: str | None = None,
+        contract: dict[str, Any] | None = None,
     ) -> PromptOut:
         """Create a prompt and its first version (active). Retries are safe: each call sends
         an ``Idempotency-Key`` (a fresh one unless given). ``max_versions``: keep at most this
         many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``).
-        ``messages``: the first version is a chat one."""
+        ``messages``: the first version is a chat one; ``contract``: its contract (issue 23),
+        sent as given."""
         return await self._send(
             ops.create_prompt(
                 name,
@@ -57,6 +60,7 @@ class AsyncPromptMethods(AsyncSender):
                 idempotency_key=idempotency_key,
                 messages=messages,
                 template_format=template_format,
+                contract=contract,
             )
         )
 
@@ -150,11 +154,13 @@ class AsyncPromptMethods(AsyncSender):
         messages: list[dict[str, Any]] | None = None,
         template_format: str | None = None,
         if_changed: bool = False,
+        contract: dict[str, Any] | None = None,
     ) -> VersionOut:
         """Snapshot ``content`` (default: the working copy) as a new, immutable version. The
         active version stays unless ``activate=True``. ``messages`` makes a chat version;
         ``template_format="jinja"`` opts into sandboxed sections; ``if_changed=True`` returns
-        the latest version instead when nothing changed."""
+        the latest version instead when nothing changed; ``contract``: the version's contract
+        (issue 23), sent as given."""
         return await self._send(
             ops.create_version(
                 prompt,
@@ -167,6 +173,7 @@ class AsyncPromptMethods(AsyncSender):
                 messages=messages,
                 template_format=template_format,
                 if_changed=if_changed,
+                contract=contract,
             )
         )
 
@@ -176,7 +183,10 @@ class AsyncPromptMethods(AsyncSender):
         """Render on the server (includes resolved there): the active version, or
         ``version`` (a number, label or version name). To render with no request, use
         ``(await get_active(prompt)).render(**variables)``."""
-        return await self._send(ops.render(prompt, variables, version=version))
+        out = await self._send(ops.render(prompt, variables, version=version))
+        label = "active" if version is None else None
+        otel.annotate(out.prompt_name, out.version.id, label=label)
+        return out
 
     async def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
         """What a version includes."""

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from promptdeck.client import _ops as ops
+from promptdeck.client import _otel as otel
 from promptdeck.client._ops import UNSET, Unset
 from promptdeck.client._sync.base import Sender
 from promptdeck.schemas import (
@@ -43,11 +44,13 @@ class PromptMethods(Sender):
         idempotency_key: str | None = None,
         messages: list[dict[str, Any]] | None = None,
         template_format: str | None = None,
+        contract: dict[str, Any] | None = None,
     ) -> PromptOut:
         """Create a prompt and its first version (active). Retries are safe: each call sends
         an ``Idempotency-Key`` (a fresh one unless given). ``max_versions``: keep at most this
         many versions unarchived (default: the server's ``PROMPTDECK_DEFAULT_MAX_VERSIONS``).
-        ``messages``: the first version is a chat one."""
+        ``messages``: the first version is a chat one; ``contract``: its contract (issue 23),
+        sent as given."""
         return self._send(
             ops.create_prompt(
                 name,
@@ -61,6 +64,7 @@ class PromptMethods(Sender):
                 idempotency_key=idempotency_key,
                 messages=messages,
                 template_format=template_format,
+                contract=contract,
             )
         )
 
@@ -154,11 +158,13 @@ class PromptMethods(Sender):
         messages: list[dict[str, Any]] | None = None,
         template_format: str | None = None,
         if_changed: bool = False,
+        contract: dict[str, Any] | None = None,
     ) -> VersionOut:
         """Snapshot ``content`` (default: the working copy) as a new, immutable version. The
         active version stays unless ``activate=True``. ``messages`` makes a chat version;
         ``template_format="jinja"`` opts into sandboxed sections; ``if_changed=True`` returns
-        the latest version instead when nothing changed."""
+        the latest version instead when nothing changed; ``contract``: the version's contract
+        (issue 23), sent as given."""
         return self._send(
             ops.create_version(
                 prompt,
@@ -171,6 +177,7 @@ class PromptMethods(Sender):
                 messages=messages,
                 template_format=template_format,
                 if_changed=if_changed,
+                contract=contract,
             )
         )
 
@@ -180,7 +187,10 @@ class PromptMethods(Sender):
         """Render on the server (includes resolved there): the active version, or
         ``version`` (a number, label or version name). To render with no request, use
         ``(get_active(prompt)).render(**variables)``."""
-        return self._send(ops.render(prompt, variables, version=version))
+        out = self._send(ops.render(prompt, variables, version=version))
+        label = "active" if version is None else None
+        otel.annotate(out.prompt_name, out.version.id, label=label)
+        return out
 
     def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
         """What a version includes."""

@@ -53,30 +53,45 @@ def account_page(page: DomainPage[Account]) -> Page[AccountOut]:
     status_code=201,
     response_model=KeyCreated,
     responses=responses(409),
-    summary="Create an API key (admin); the key is in this answer only",
+    summary="Create an API key (admin, no wider than the caller); the key is in this answer only",
 )
-def create_key(body: KeyCreate, access: AccessDep, actor: ActorDep) -> KeyCreated:
+def create_key(
+    body: KeyCreate, access: AccessDep, actor: ActorDep, principal: PrincipalDep
+) -> KeyCreated:
     new = access.create_key(
-        body.name, body.role, prefixes=body.prompts, expires_in=body.expires, actor=actor
+        body.name,
+        body.role,
+        prefixes=body.prompts,
+        expires_in=body.expires,
+        actor=actor,
+        by=principal,
     )
     return KeyCreated(**account_out(new.account).model_dump(), key=new.secret)
 
 
-@router.get("/keys", response_model=Page[AccountOut], summary="API keys, oldest first (admin)")
+@router.get(
+    "/keys",
+    response_model=Page[AccountOut],
+    summary="API keys within the caller's reach, oldest first (admin)",
+)
 def list_keys(
-    access: AccessDep, limit: Limit = limits.PAGE_LIMIT_DEFAULT, cursor: Cursor = None
+    access: AccessDep,
+    principal: PrincipalDep,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
 ) -> Page[AccountOut]:
-    return account_page(access.list_accounts("key", limit=limit, cursor=cursor))
+    return account_page(access.list_accounts("key", limit=limit, cursor=cursor, by=principal))
 
 
 @router.delete(
     "/keys/{name}",
     response_model=AccountOut,
     responses=responses(404),
-    summary="Revoke a key (admin): refused by every server process from its next request",
+    summary="Revoke a key (admin, within the caller's reach): refused by every server process "
+    "from its next request",
 )
-def revoke_key(name: AccountName, access: AccessDep) -> AccountOut:
-    return account_out(access.revoke(name, "key"))
+def revoke_key(name: AccountName, access: AccessDep, principal: PrincipalDep) -> AccountOut:
+    return account_out(access.revoke(name, "key", by=principal))
 
 
 @router.post(
@@ -84,29 +99,41 @@ def revoke_key(name: AccountName, access: AccessDep) -> AccountOut:
     status_code=201,
     response_model=AccountOut,
     responses=responses(409),
-    summary="Create a person who signs in to the web UI (admin)",
+    summary="Create a person who signs in to the web UI (admin, no wider than the caller)",
 )
-def create_user(body: UserCreate, access: AccessDep, actor: ActorDep) -> AccountOut:
+def create_user(
+    body: UserCreate, access: AccessDep, actor: ActorDep, principal: PrincipalDep
+) -> AccountOut:
     return account_out(
-        access.create_user(body.name, body.role, body.password, prefixes=body.prompts, actor=actor)
+        access.create_user(
+            body.name, body.role, body.password, prefixes=body.prompts, actor=actor, by=principal
+        )
     )
 
 
-@router.get("/users", response_model=Page[AccountOut], summary="People, oldest first (admin)")
+@router.get(
+    "/users",
+    response_model=Page[AccountOut],
+    summary="People within the caller's reach, oldest first (admin)",
+)
 def list_users(
-    access: AccessDep, limit: Limit = limits.PAGE_LIMIT_DEFAULT, cursor: Cursor = None
+    access: AccessDep,
+    principal: PrincipalDep,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
 ) -> Page[AccountOut]:
-    return account_page(access.list_accounts("user", limit=limit, cursor=cursor))
+    return account_page(access.list_accounts("user", limit=limit, cursor=cursor, by=principal))
 
 
 @router.delete(
     "/users/{name}",
     response_model=AccountOut,
     responses=responses(404),
-    summary="Revoke a person (admin): their sessions end, they cannot sign in again",
+    summary="Revoke a person (admin, within the caller's reach): their sessions end, they "
+    "cannot sign in again",
 )
-def revoke_user(name: AccountName, access: AccessDep) -> AccountOut:
-    return account_out(access.revoke(name, "user"))
+def revoke_user(name: AccountName, access: AccessDep, principal: PrincipalDep) -> AccountOut:
+    return account_out(access.revoke(name, "user", by=principal))
 
 
 def audit_page(page: DomainPage[AuditEvent]) -> Page[AuditEventOut]:

@@ -71,7 +71,8 @@ def sign_in(
             status=403,
         )
     try:
-        signed_in = access.sign_in(name.strip(), password)
+        address = request.client.host if request.client else None
+        signed_in = access.sign_in(name.strip(), password, address=address)
     except (errors.Unauthorized, errors.TooManyAttempts) as exc:
         page = _sign_in_page(
             request,
