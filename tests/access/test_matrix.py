@@ -36,6 +36,8 @@ ADMIN = {
     ("GET", "/webhooks/{hook_id}/deliveries"),
     ("POST", "/webhooks/{hook_id}/test"),
 }
+ROLLOUT = "/prompts/{prompt_id}/labels/{label}/rollout"
+ROLLOUT_CONTROLS = {("POST", f"{ROLLOUT}/{c}") for c in ("pause", "resume", "advance", "abort")}
 WRITE = {
     ("POST", "/prompts"),
     ("PATCH", "/prompts/{prompt_id}"),
@@ -57,6 +59,10 @@ WRITE = {
     ("POST", "/outcomes"),
     ("PUT", "/prompts/{prompt_id}/alerts/{label}"),
     ("DELETE", "/prompts/{prompt_id}/alerts/{label}"),
+    # Rollouts (issue 24): starting one and its controls are writes; starting one on a
+    # protected label needs admin in the core (MOVES_OF_PRODUCTION below).
+    ("POST", "/prompts/{prompt_id}/labels/{label}/rollout"),
+    *ROLLOUT_CONTROLS,
 }
 # Writes at the gate, but the core refuses anyone below admin (server/deps.py
 # get_may_move_protected): protecting a label, deciding another's deploy request.
@@ -71,6 +77,7 @@ MOVES_OF_PRODUCTION = {
     ("PUT", "/prompts/{prompt_id}/labels/{label}"),
     ("DELETE", "/prompts/{prompt_id}/labels/{label}"),
     ("POST", "/prompts/{prompt_id}/labels/{label}/revert"),
+    ("POST", ROLLOUT),
 }
 # Reads sent as POST: rendering a version with variables changes nothing.
 READ = {("POST", "/prompts/{prompt_id}/render")}
@@ -139,6 +146,16 @@ class Cell:
         for old in hooks.page(limit=100).items:
             hooks.delete(old.id)
         hook = hooks.create("http://127.0.0.1:9/", enabled=False)
+        plan = {
+            "version_id": second.id,
+            "steps": [50, 100],
+            "guard": {"measure": "success_rate", "max_drop": 0.02},
+            "advance": "manual",  # nothing moves by itself while the cell runs
+        }
+        if (method, path) in {*ROLLOUT_CONTROLS, ("GET", ROLLOUT)}:  # one to read, pause…
+            self.registry.start_rollout(prompt, "production", plan, actor="setup")
+            if path.endswith("/resume"):
+                self.registry.control_rollout(prompt, "production", "pause", actor="setup")
         body: Any = None
         params: dict[str, str] = {}
         if (method, path) == ("POST", "/prompts"):
@@ -169,6 +186,8 @@ class Cell:
         elif (method, path) == ("POST", "/outcomes"):
             version_id = created.active_version_id
             body = {"outcomes": [{"prompt_id": prompt, "version_id": version_id, "success": True}]}
+        elif (method, path) == ("POST", ROLLOUT):
+            body = plan
         elif (method, path) == ("PUT", "/prompts/{prompt_id}/alerts/{label}"):
             body = {"min_success": 0.9}
         elif path.endswith("/versions/{version_id}") and method == "DELETE":
