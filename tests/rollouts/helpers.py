@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from promptdeck.core import Registry
-from promptdeck.domain.impact import Outcome
+from promptdeck.domain.commands import Outcome
 
 T0 = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 

@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine, writer
 from promptdeck.store.types import UTCDateTime
@@ -25,8 +27,8 @@ def test_upgrade_downgrade_upgrade_round_trips(database_url: str) -> None:
 
 
 def test_active_pointer_cannot_name_another_prompts_version(registry: Registry) -> None:
-    a = registry.create_prompt("a").prompt
-    b = registry.create_prompt("b").prompt
+    a = registry.create_prompt(CreatePrompt("a"), SYSTEM).prompt
+    b = registry.create_prompt(CreatePrompt("b"), SYSTEM).prompt
     with (
         pytest.raises(IntegrityError),
         writer(registry.engine).begin() as conn,
@@ -38,7 +40,7 @@ def test_active_pointer_cannot_name_another_prompts_version(registry: Registry) 
 
 
 def test_duplicate_numbers_are_refused_by_the_database(registry: Registry) -> None:
-    p = registry.create_prompt("a").prompt
+    p = registry.create_prompt(CreatePrompt("a"), SYSTEM).prompt
     with (
         pytest.raises(IntegrityError),
         writer(registry.engine).begin() as conn,

@@ -76,6 +76,9 @@ export class ActivePrompt implements ActiveFields {
   #reporter: Reporter | null;
   #includes: IncludeTexts | null;
   #refs: IncludeRef[] | null = null;
+  // The label it was served through while that label was in a rollout: its outcomes are
+  // tagged with it, so that the rollout's guard counts them for that rollout only.
+  #label: string | null;
 
   constructor(
     fields: ActiveFields,
@@ -83,12 +86,14 @@ export class ActivePrompt implements ActiveFields {
     etag: string | null,
     reporter: Reporter | null = null,
     texts: IncludeTexts | null = null,
+    label: string | null = null,
   ) {
     Object.assign(this, fields);
     this.etag = etag;
     this.source = source;
     this.#reporter = reporter;
     this.#includes = texts;
+    this.#label = label;
     Object.freeze(this);
   }
 
@@ -116,7 +121,7 @@ export class ActivePrompt implements ActiveFields {
 
   /** A copy with these include texts (or that says why it has none); this one is unchanged. */
   withIncludes(texts: IncludeTexts): ActivePrompt {
-    const copy = new ActivePrompt(this, this.source, this.etag, this.#reporter, texts);
+    const copy = new ActivePrompt(this, this.source, this.etag, this.#reporter, texts, this.#label);
     copy.#refs = this.#refs;
     return copy;
   }
@@ -162,6 +167,10 @@ export class ActivePrompt implements ActiveFields {
   report(measures: Measures = {}): boolean {
     if (this.#reporter === null || this.source === "fallback") return false;
     try {
+      const tags = measures.tags;
+      if (this.#label !== null && (tags === undefined || !Object.hasOwn(tags, "label"))) {
+        measures = { ...measures, tags: { ...tags, label: this.#label } };
+      }
       return this.#reporter(this.promptId, this.versionId, measures);
     } catch {
       return false;

@@ -13,25 +13,29 @@ from promptdeck.domain.rollouts.split import HEADER, Split
 from promptdeck.errors import ServerError
 from promptdeck.schemas import (
     ActiveOut,
-    AlertOut,
+    DeployCreate,
+    DeployDecision,
     DeployOut,
     EventOut,
-    ImpactOut,
     ImportOut,
     IncludeOut,
     LabelMoveOut,
     LabelOut,
+    LabelPatch,
+    LabelSet,
     MovedOut,
-    OutcomesOut,
     Page,
+    PromptCreate,
     PromptOut,
+    PromptPatch,
     PromptRecord,
-    RawOutcomeOut,
-    RawOutcomesOut,
+    RenderIn,
     RenderOut,
     RollbackOut,
     StorageOut,
+    VersionCreate,
     VersionOut,
+    VersionPurge,
     VersionSummaryOut,
 )
 
@@ -77,6 +81,14 @@ def _if_match(etag: str | None) -> dict[str, str]:
     return {"If-Match": etag} if etag else {}
 
 
+def _body(schema: type[BaseModel], **fields: Any) -> dict[str, Any]:
+    """A request body by its wire schema (field names and aliases are written once, in
+    ``schemas/``), with the fields given. Not validated here: the server judges it, as it
+    judges any client's."""
+    built = schema.model_construct(**fields)
+    return built.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+
+
 def create_prompt(
     name: str,
     *,
@@ -92,20 +104,19 @@ def create_prompt(
     template_format: str | None = None,
     contract: dict[str, Any] | None = None,
 ) -> Call[PromptOut]:
-    body: dict[str, Any] = {
-        "name": name,
-        "content": content,
-        "description": description,
-        "tags": tags or [],
-        "model_config": model_config or {},
-        "version_name": version_name,
-        "version_description": version_description,
-        "max_versions": max_versions,
-    }
-    if messages is not None:
-        body["messages"] = messages
-    if template_format is not None:
-        body["template_format"] = template_format
+    template = {"messages": messages, "template_format": template_format}
+    body = _body(
+        PromptCreate,
+        name=name,
+        content=content,
+        description=description,
+        tags=tags or [],
+        llm_config=model_config or {},
+        version_name=version_name,
+        version_description=version_description,
+        max_versions=max_versions,
+        **{k: v for k, v in template.items() if v is not None},
+    )
     if contract is not None:  # issue 23's contract, as the server defines it
         body["contract"] = contract
     return Call(
@@ -154,7 +165,8 @@ def update_prompt(
 
 
 def patch_body(**fields: Any) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if not isinstance(v, Unset)}
+    """A PromptPatch body with the fields given (None included: it clears max_versions)."""
+    return _body(PromptPatch, **{k: v for k, v in fields.items() if not isinstance(v, Unset)})
 
 
 def delete_prompt(prompt: str | int, *, if_match: str | None, force: bool = False) -> Call[None]:
@@ -201,22 +213,24 @@ def create_version(
     if_changed: bool = False,
     contract: dict[str, Any] | None = None,
 ) -> Call[VersionOut]:
-    body: dict[str, Any] = {"activate": activate}
-    if messages is not None:
-        body["kind"] = "chat"
-    if if_changed:
-        body["if_changed"] = True
-    for key, value in (
-        ("content", content),
-        ("model_config", model_config),
-        ("version_name", version_name),
-        ("description", description),
-        ("messages", messages),
-        ("template_format", template_format),
-        ("contract", contract),
-    ):
-        if value is not None:
-            body[key] = value
+    given = {
+        "content": content,
+        "llm_config": model_config,
+        "version_name": version_name,
+        "description": description,
+        "messages": messages,
+        "kind": None if messages is None else "chat",
+        "template_format": template_format,
+        "if_changed": if_changed or None,
+        "contract": contract,
+    }
+    body = _body(
+        VersionCreate,
+        activate=activate,
+        **{k: v for k, v in given.items() if v is not None and k != "contract"},
+    )
+    if contract is not None:
+        body["contract"] = contract
     return Call(
         "POST",
         f"/prompts/{seg(prompt)}/versions",
@@ -288,7 +302,7 @@ def move_label(
         "PUT",
         f"/prompts/{seg(prompt)}/labels/{seg(label)}",
         _model(MovedOut),
-        json={"version_id": int(version_id), "reason": reason},
+        json=_body(LabelSet, version_id=int(version_id), reason=reason),
         headers=_if_match(if_match),
         retry=True,
     )
@@ -311,7 +325,7 @@ def protect_label(prompt: str | int, label: str, protected: bool) -> Call[LabelO
         "PATCH",
         f"/prompts/{seg(prompt)}/labels/{seg(label)}",
         _model(LabelOut),
-        json={"protected": protected},
+        json=_body(LabelPatch, protected=protected),
         retry=True,
     )
 
@@ -347,7 +361,7 @@ def propose_deploy(
     reason: str,
     plan: dict[str, Any] | None = None,
 ) -> Call[DeployOut]:
-    body: dict[str, Any] = {"label": label, "version_id": int(version_id), "reason": reason}
+    body = _body(DeployCreate, label=label, version_id=int(version_id), reason=reason)
     if plan is not None:
         body["plan"] = plan
     return Call("POST", f"/prompts/{seg(prompt)}/deploy-requests", _model(DeployOut), json=body)
@@ -382,7 +396,7 @@ def decide_deploy(
         "POST",
         f"/prompts/{seg(prompt)}/deploy-requests/{int(request_id)}/{verb}",
         _model(DeployOut),
-        json={"reason": reason},
+        json=_body(DeployDecision, reason=reason),
     )
 
 
@@ -413,7 +427,7 @@ def purge_version(prompt: str | int, version_id: int, *, reason: str) -> Call[Ve
         "DELETE",
         f"/prompts/{seg(prompt)}/versions/{int(version_id)}",
         _model(VersionOut),
-        json={"reason": reason},
+        json=_body(VersionPurge, reason=reason),
         retry=True,
     )
 
@@ -498,9 +512,8 @@ def render(
     prompt: str | int, variables: dict[str, Any], *, version: int | str | None
 ) -> Call[RenderOut]:
     # Rendering writes nothing: a retry is safe.
-    body: dict[str, Any] = {"variables": variables}
-    if version is not None:
-        body["version"] = str(version)
+    at = {} if version is None else {"version": str(version)}
+    body = _body(RenderIn, variables=variables, **at)
     return Call("POST", f"/prompts/{seg(prompt)}/render", _model(RenderOut), json=body, retry=True)
 
 
@@ -511,93 +524,3 @@ def includes(prompt: str | int, version_id: int, which: str) -> Call[list[Includ
         _list(IncludeOut),
         retry=True,
     )
-
-
-# --- outcomes and impact -----------------------------------------------------------------------
-
-
-def report_outcomes(
-    outcomes: list[dict[str, Any]], *, timeout: float | None = None
-) -> Call[OutcomesOut]:
-    # Not retried once sent: a batch that reached the server is counted; twice would double it.
-    return Call(
-        "POST", "/outcomes", _model(OutcomesOut), json={"outcomes": outcomes}, timeout=timeout
-    )
-
-
-def impact(
-    prompt: str | int,
-    *,
-    since: str | None = None,
-    until: str | None = None,
-    label: str | None = None,
-    compare: tuple[int, int] | None = None,
-) -> Call[ImpactOut]:
-    pair = None if compare is None else f"{int(compare[0])},{int(compare[1])}"
-    return Call(
-        "GET",
-        f"/prompts/{seg(prompt)}/impact",
-        _model(ImpactOut),
-        params=_params(since=since, until=until, label=label, compare=pair),
-        retry=True,
-    )
-
-
-def list_outcomes(
-    prompt: str | int,
-    *,
-    version_id: int | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    limit: int | None = None,
-    cursor: str | None = None,
-) -> Call[RawOutcomesOut]:
-    return Call(
-        "GET",
-        f"/prompts/{seg(prompt)}/outcomes",
-        _model(RawOutcomesOut),
-        params=_params(
-            version_id=None if version_id is None else int(version_id),
-            since=since,
-            until=until,
-            limit=limit,
-            cursor=cursor,
-        ),
-        retry=True,
-    )
-
-
-def outcome_pages(
-    prompt: str | int,
-    *,
-    version_id: int | None,
-    since: str | None,
-    until: str | None,
-    cursor: str | None,
-) -> Call[Page[RawOutcomeOut]]:
-    """``list_outcomes`` as the plain pages that ``iter_outcomes`` walks (200 a page)."""
-    found: Call[Any] = list_outcomes(
-        prompt, version_id=version_id, since=since, until=until, limit=200, cursor=cursor
-    )
-    return found
-
-
-def list_alerts(prompt: str | int) -> Call[list[AlertOut]]:
-    return Call("GET", f"/prompts/{seg(prompt)}/alerts", _list(AlertOut), retry=True)
-
-
-def set_alert(
-    prompt: str | int, label: str, *, min_success: float, window_minutes: int, min_count: int
-) -> Call[AlertOut]:
-    body = {"min_success": min_success, "window_minutes": window_minutes, "min_count": min_count}
-    return Call(
-        "PUT",
-        f"/prompts/{seg(prompt)}/alerts/{seg(label)}",
-        _model(AlertOut),
-        json=body,
-        retry=True,
-    )
-
-
-def remove_alert(prompt: str | int, label: str) -> Call[None]:
-    return Call("DELETE", f"/prompts/{seg(prompt)}/alerts/{seg(label)}", _none, retry=True)

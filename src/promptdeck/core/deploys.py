@@ -8,6 +8,7 @@ from __future__ import annotations
 from promptdeck.core import labels, load, retention, rollouts
 from promptdeck.core.tx import Tx
 from promptdeck.domain import diff, rules
+from promptdeck.domain.commands import DecideDeploy, ProposeDeploy
 from promptdeck.domain.labels import (
     APPROVED,
     OPEN,
@@ -18,7 +19,7 @@ from promptdeck.domain.labels import (
     check_reason,
 )
 from promptdeck.domain.models import Page
-from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
+from promptdeck.domain.refs import EventKind, PromptLike, PromptRef, VersionRef
 from promptdeck.domain.rollouts.plan import RolloutPlan, parse_plan
 from promptdeck.errors import (
     DeployRequestClosed,
@@ -36,20 +37,11 @@ from promptdeck.store.records import PromptRow
 MARK = {"equal": "  ", "delete": "- ", "insert": "+ "}
 
 
-def propose(
-    tx: Tx,
-    ref: PromptRef,
-    label: str,
-    version_id: int,
-    reason: str | None,
-    plan: object | None = None,
-) -> DeployRequest:
-    """``plan``: a rollout plan (docs/rollouts.md) for ``version_id``; approving the request
-    then starts that rollout instead of moving the label."""
-    check_label(label)
-    why = check_reason(reason, required=True)
-    stored = None if plan is None else _plan(plan, version_id).to_json()
-    row = load.prompt_row(tx, ref, for_update=True)
+def propose(tx: Tx, cmd: ProposeDeploy) -> DeployRequest:
+    label, version_id = check_label(cmd.label), cmd.version_id
+    why = check_reason(cmd.reason, required=True)
+    stored = None if cmd.plan is None else _plan(cmd.plan, version_id).to_json()
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
     target = load.version_row(tx, row, VersionRef(PromptRef(id=row.id), version_id), full=False)
     retention.check_usable(target)
     request_id = s.insert_request(
@@ -95,19 +87,12 @@ def _plan(plan: object, version_id: int) -> RolloutPlan:
     return parsed
 
 
-def decide(
-    tx: Tx,
-    ref: PromptRef,
-    request_id: int,
-    *,
-    approve: bool,
-    reason: str | None,
-    may_move_protected: bool,
-) -> DeployRequest:
+def decide(tx: Tx, cmd: DecideDeploy) -> DeployRequest:
     """Approve (the label moves now, atomically) or reject. The decider is not the proposer
     (by actor name) and may move protected labels (the admin role)."""
-    why = check_reason(reason)
-    row = load.prompt_row(tx, ref, for_update=True)
+    request_id, approve = cmd.request_id, cmd.approve
+    why = check_reason(cmd.reason)
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
     request = _row(tx, row, request_id)
     if request.status != OPEN:
         raise DeployRequestClosed(f"deploy request {request_id} is already {request.status}")
@@ -116,7 +101,7 @@ def decide(
             f"deploy request {request_id} was proposed by {tx.actor!r}: another person or key "
             "must decide it"
         )
-    if not may_move_protected:
+    if not tx.caller.may_move_protected:
         raise LabelProtected("deciding a deploy request needs the admin role")
     if approve:
         if s.last_move_id(tx.conn, row.id, request.label) != (request.base_move_id or 0):
@@ -207,13 +192,13 @@ def get_locked(tx: Tx, row: PromptRow, request_id: int) -> DeployRequest:
     return _out(tx, row, _row(tx, row, request_id), with_diff=True)
 
 
-def get(tx: Tx, ref: PromptRef, request_id: int) -> DeployRequest:
+def get(tx: Tx, ref: PromptLike, request_id: int) -> DeployRequest:
     """A request with the diff from what its label serves now to what it proposes."""
     return get_locked(tx, load.prompt_row(tx, ref), request_id)
 
 
 def page(
-    tx: Tx, ref: PromptRef, *, status: str | None, limit: int, cursor: str | None
+    tx: Tx, ref: PromptLike, *, status: str | None, limit: int, cursor: str | None
 ) -> Page[DeployRequest]:
     if status is not None and status not in (OPEN, APPROVED, REJECTED):
         raise InvalidInput("status is one of open, approved, rejected", field="status")

@@ -7,10 +7,10 @@ from __future__ import annotations
 from promptdeck import limits
 from promptdeck.core import load
 from promptdeck.core.tx import Tx
-from promptdeck.domain import templates, values
+from promptdeck.domain import rules, templates, values
 from promptdeck.domain.labels import ACTIVE
 from promptdeck.domain.models import Include
-from promptdeck.domain.refs import PromptRef
+from promptdeck.domain.refs import PromptLike, PromptRef
 from promptdeck.domain.templates import IncludeRef
 from promptdeck.errors import IncludeCycle, PromptNotFound, StillIncluded, TemplateInvalid
 from promptdeck.store import includes as inc
@@ -148,15 +148,20 @@ def check_version_purgeable(tx: Tx, version_id: int) -> None:
         raise StillIncluded(f"version {version_id} is included by {_who(rows)}")
 
 
-def dependencies(tx: Tx, version_id: int) -> list[Include]:
+def dependencies(tx: Tx, ref: PromptLike, version_id: int) -> list[Include]:
+    """What the version includes."""
+    load.version(tx, load.prompt_row(tx, ref).id, version_id)
     return inc.of_version(tx.conn, version_id)
 
 
-def dependents(tx: Tx, prompt_id: int, version_id: int, limit: int) -> list[Include]:
+def dependents(tx: Tx, ref: PromptLike, version_id: int, limit: int) -> list[Include]:
     """Unpurged versions that include this version: pinned to it, or by a label that points
     to it now (the active version, in this branch)."""
+    rules.check_limit(limit)
+    owner = load.prompt_row(tx, ref, include_deleted=True)
+    prompt_id = owner.id
+    load.version(tx, prompt_id, version_id)
     pinned = inc.includers_of_version(tx.conn, version_id, limit)
-    owner = load.prompt_row(tx, PromptRef(id=prompt_id), include_deleted=True)
     seen = {r.version_id for r in pinned}
     out = list(pinned)
     for row in inc.includers_of_prompt(tx.conn, prompt_id, limit):

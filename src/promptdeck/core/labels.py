@@ -9,8 +9,8 @@ Every move locks the prompt's row first (as version creation does), then compare
 label's last move with ``If-Match``: concurrent moves of one label are serialized, and of
 several racing with one ETag exactly one wins.
 
-Who may move a protected label is the caller's to say (``may_move_protected``: the admin
-role); the core only enforces it."""
+Who may move a protected label is the caller's (``tx.caller.may_move_protected``: the admin
+role)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typing import Any
 from promptdeck.core import load, retention
 from promptdeck.core.tx import Tx
 from promptdeck.domain import etag, rules
+from promptdeck.domain.commands import MoveLabel, ProtectLabel, RemoveLabel, RevertLabel
 from promptdeck.domain.labels import (
     ACTIVE,
     Label,
@@ -28,7 +29,7 @@ from promptdeck.domain.labels import (
     check_reason,
 )
 from promptdeck.domain.models import Page, Prompt, Version
-from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
+from promptdeck.domain.refs import EventKind, PromptLike, PromptRef, VersionRef
 from promptdeck.errors import (
     LabelledVersionProtected,
     LabelNotFound,
@@ -51,8 +52,8 @@ def current(tx: Tx, row: PromptRow, label: str) -> int | None:
     return None if found is None else found.version_id
 
 
-def guard(tx: Tx, prompt_id: int, label: str, may_move_protected: bool) -> None:
-    if not may_move_protected and label in s.protected(tx.conn, prompt_id):
+def guard(tx: Tx, prompt_id: int, label: str) -> None:
+    if not tx.caller.may_move_protected and label in s.protected(tx.conn, prompt_id):
         raise LabelProtected(
             f"label {label!r} is protected: moving it needs the admin role or an approved "
             "deploy request"
@@ -79,7 +80,11 @@ def log_move(
     *,
     kind: str | None = None,
 ) -> int:
-    """A row of the label's history: a move (``kind`` None), or a rollout's change."""
+    """Record a move (``kind`` None) or a rollout's change (``kind`` rollout.*). Every path
+    that moves a label passes here (a move, a removal, a revert, a rollback, a version
+    created active, a deploy approval, a rollout's steps), so the protection check is here
+    too: the operations' own earlier ``guard`` only refuses sooner."""
+    guard(tx, prompt_id, label)
     return s.insert_move(
         tx.conn,
         {
@@ -144,76 +149,61 @@ def move_locked(
     return True
 
 
-def move(
-    tx: Tx,
-    ref: PromptRef,
-    label: str,
-    version_id: int,
-    *,
-    reason: str | None,
-    if_match: str | None,
-    may_move_protected: bool,
-) -> Moved:
-    check_label(label)
-    why = check_reason(reason)
-    row = load.prompt_row(tx, ref, for_update=True)
-    guard(tx, row.id, label, may_move_protected)
-    changed = move_locked(tx, row, label, version_id, reason=why, if_match=if_match)
+def move(tx: Tx, cmd: MoveLabel) -> Moved:
+    label = check_label(cmd.label)
+    why = check_reason(cmd.reason)
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    guard(tx, row.id, label)
+    changed = move_locked(tx, row, label, cmd.version_id, reason=why, if_match=cmd.if_match)
     return Moved(one(tx, load.prompt_row(tx, PromptRef(id=row.id)), label), changed)
 
 
-def remove(
-    tx: Tx,
-    ref: PromptRef,
-    label: str,
-    *,
-    reason: str | None,
-    if_match: str | None,
-    may_move_protected: bool,
-) -> None:
-    check_label(label)
-    why = check_reason(reason)
+def remove(tx: Tx, cmd: RemoveLabel) -> None:
+    label = check_label(cmd.label)
+    why = check_reason(cmd.reason)
     if label == ACTIVE:
         raise LabelledVersionProtected("the active label cannot be removed; move it instead")
-    row = load.prompt_row(tx, ref, for_update=True)
-    guard(tx, row.id, label, may_move_protected)
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    guard(tx, row.id, label)
+    _remove_locked(tx, row, label, why, cmd.if_match)
+
+
+def _remove_locked(tx: Tx, row: PromptRow, label: str, why: str, if_match: str | None) -> None:
     check_label_etag(tx, row.id, label, if_match)
     refuse_during_rollout(tx, row.id, label)
     was = current(tx, row, label)
     if was is None:
-        raise LabelNotFound(f"prompt {str(ref)!r} has no label {label!r}")
+        raise LabelNotFound(f"prompt {row.name!r} has no label {label!r}")
     s.delete_label(tx.conn, row.id, label)
     log_move(tx, row.id, label, was, None, why)
     detail: dict[str, Any] = {"label": label, **({"reason": why} if why else {})}
     tx.record(EventKind.LABEL_REMOVED, row.id, from_version_id=was, detail=detail)
 
 
-def revert(
-    tx: Tx, ref: PromptRef, label: str, *, if_match: str | None, may_move_protected: bool
-) -> Moved:
+def revert(tx: Tx, cmd: RevertLabel) -> Moved:
     """Undo the label's last move: back to where it was (a label that had just been set is
     removed; one just removed comes back). Itself a recorded move."""
-    check_label(label)
-    row = load.prompt_row(tx, ref, for_update=True)
-    guard(tx, row.id, label, may_move_protected)
+    label, if_match = check_label(cmd.label), cmd.if_match
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    guard(tx, row.id, label)
     last = s.last_move(tx.conn, row.id, label)
     if last is None:
-        raise LabelNotFound(f"label {label!r} of prompt {str(ref)!r} has never moved")
+        raise LabelNotFound(f"label {label!r} of prompt {str(cmd.prompt)!r} has never moved")
     why = f"revert of move {last.id}"
     if last.from_version_id is None:
-        remove(
-            tx, PromptRef(id=row.id), label, reason=why, if_match=if_match, may_move_protected=True
-        )
+        if label == ACTIVE:  # its first move, the prompt's creation
+            raise LabelledVersionProtected("the active label cannot be removed; move it instead")
+        _remove_locked(tx, row, label, why, if_match)
         return Moved(one(tx, row, label), True)
     changed = move_locked(tx, row, label, last.from_version_id, reason=why, if_match=if_match)
     return Moved(one(tx, load.prompt_row(tx, PromptRef(id=row.id)), label), changed)
 
 
-def protect(tx: Tx, ref: PromptRef, label: str, on: bool, *, may_move_protected: bool) -> Label:
+def protect(tx: Tx, cmd: ProtectLabel) -> Label:
     """Mark a label protected or not; only who may move protected labels may do this."""
-    check_label(label)
-    row = load.prompt_row(tx, ref, for_update=True)
-    if not may_move_protected:
+    label, on = check_label(cmd.label), cmd.protected
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    if not tx.caller.may_move_protected:
         raise LabelProtected("changing which labels are protected needs the admin role")
     if s.set_protected(tx.conn, row.id, label, on):
         tx.record(EventKind.LABEL_PROTECTED, row.id, detail={"label": label, "protected": on})
@@ -249,7 +239,7 @@ def one(tx: Tx, row: PromptRow, label: str) -> Label:
     )
 
 
-def get(tx: Tx, ref: PromptRef, label: str) -> Label:
+def get(tx: Tx, ref: PromptLike, label: str) -> Label:
     check_label(label)
     found = one(tx, load.prompt_row(tx, ref), label)
     if found.version_id is None and not found.protected:
@@ -257,7 +247,7 @@ def get(tx: Tx, ref: PromptRef, label: str) -> Label:
     return found
 
 
-def listing(tx: Tx, ref: PromptRef) -> list[Label]:
+def listing(tx: Tx, ref: PromptLike) -> list[Label]:
     """`active` first, then every set or protected label by name."""
     row = load.prompt_row(tx, ref)
     names = {r.name for r in s.label_rows(tx.conn, row.id)} | s.protected(tx.conn, row.id)
@@ -265,7 +255,7 @@ def listing(tx: Tx, ref: PromptRef) -> list[Label]:
 
 
 def history(
-    tx: Tx, ref: PromptRef, label: str | None, *, limit: int, cursor: str | None
+    tx: Tx, ref: PromptLike, label: str | None, *, limit: int, cursor: str | None
 ) -> Page[LabelMove]:
     """One label's moves (or every label's: the prompt's deploys), newest first."""
     if label is not None:
@@ -297,7 +287,7 @@ def history(
     return Page(items, rules.encode_cursor(rows[-1].id) if more and rows else None)
 
 
-def fetch(tx: Tx, ref: PromptRef, label: str) -> tuple[Prompt, Version]:
+def fetch(tx: Tx, ref: PromptLike, label: str) -> tuple[Prompt, Version]:
     """The version a label serves, in full (GET …/active?label=)."""
     check_label(label)
     row = load.prompt_row(tx, ref)

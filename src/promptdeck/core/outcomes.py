@@ -7,21 +7,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from promptdeck import limits
-from promptdeck.core import rollout_guard
+from promptdeck.core import load, rollout_guard
 from promptdeck.core.tx import Tx
 from promptdeck.domain import impact, rules
-from promptdeck.domain.impact import AlertRule, Outcome, RawOutcomes, Sums
+from promptdeck.domain.commands import Outcome, RemoveAlert, ReportOutcomes, SetAlert
+from promptdeck.domain.impact import AlertRule, RawOutcomes, Sums
 from promptdeck.domain.labels import ACTIVE, check_label
-from promptdeck.domain.refs import EventKind, PromptRef
+from promptdeck.domain.refs import EventKind, PromptLike, PromptRef
 from promptdeck.errors import InvalidInput, LabelNotFound, RateLimited, VersionNotFound
 from promptdeck.store import labels as labels_store
 from promptdeck.store import outcomes as store
 from promptdeck.store import queries as q
-from promptdeck.store.records import PromptRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +81,25 @@ class IngestLimit:
             self._buckets.clear()
 
 
-@dataclass(frozen=True, slots=True)
+PRUNE_EVERY = timedelta(minutes=1)
+
+
+@dataclass(slots=True)
 class RawSettings:
-    """Raw outcomes: kept (``keep``) for ``days``; off by default."""
+    """Raw outcomes: kept (``keep``) for ``days``; off by default. The ingests prune what is
+    older, at most once a minute a process (``prune_due``, on the transaction's clock)."""
 
     keep: bool = False
     days: int = 7
+    pruned_at: datetime | None = field(default=None, compare=False)
+
+    def prune_due(self, now: datetime) -> bool:
+        if not self.keep:
+            return False
+        if self.pruned_at is not None and abs(now - self.pruned_at) < PRUNE_EVERY:
+            return False
+        self.pruned_at = now
+        return True
 
 
 def _check_time(i: int, at: datetime | None, now: datetime) -> datetime:
@@ -105,9 +118,7 @@ def _check_time(i: int, at: datetime | None, now: datetime) -> datetime:
     return at
 
 
-def _prompt_ids(
-    tx: Tx, batch: Sequence[Outcome], may_see: Callable[[str], bool] | None
-) -> list[int]:
+def _prompt_ids(tx: Tx, batch: Sequence[Outcome]) -> list[int]:
     """Each outcome's prompt id; a prompt that is missing, deleted or outside the caller's
     prefixes is a 422 naming the first outcome that gives it."""
     found: dict[str, int | None] = {}
@@ -121,7 +132,7 @@ def _prompt_ids(
                     field="outcomes",
                 )
             row = q.find_prompt_row(tx.conn, PromptRef.parse(ref))
-            visible = row is not None and (may_see is None or may_see(row.name))
+            visible = row is not None and tx.caller.may_see(row.name)
             found[ref] = row.id if row is not None and visible else None
         prompt_id = found[ref]
         if prompt_id is None:
@@ -132,17 +143,14 @@ def _prompt_ids(
     return ids
 
 
-def ingest(
-    tx: Tx,
-    batch: Sequence[Outcome],
-    raw: RawSettings,
-    may_see: Callable[[str], bool] | None = None,
-) -> Ingested:
-    """Count every outcome of ``batch`` once, or none of them (the first bad one is a 422
-    naming its index)."""
+def ingest(tx: Tx, cmd: ReportOutcomes, raw: RawSettings) -> Ingested:
+    """Count every outcome of the batch once, or none of them (the first bad one is a 422
+    naming its index); a prompt outside the caller's prefixes is as missing as one that
+    never was. Kept raw outcomes past their days are pruned after, when due."""
+    batch = cmd.outcomes
     now = tx.clock()
     times = [_check_time(i, o.at, now) for i, o in enumerate(batch)]
-    prompt_ids = _prompt_ids(tx, batch, may_see)
+    prompt_ids = _prompt_ids(tx, batch)
     # Live versions only: a purged version is as unknown as one that never was.
     owners = store.owners(tx.conn, (o.version_id for o in batch), live=True)
     for i, (outcome, prompt_id) in enumerate(zip(batch, prompt_ids, strict=True)):
@@ -193,11 +201,10 @@ def ingest(
     for rollout_id in rollout_guard.fold(tx, batch, prompt_ids, times):
         rollout_guard.check(tx, rollout_id)
     touched = {(prompt_id, o.version_id) for o, prompt_id in zip(batch, prompt_ids, strict=True)}
-    return Ingested(len(batch), _check_alerts(tx, touched, now))
-
-
-def prune_raw(tx: Tx, raw: RawSettings) -> int:
-    return store.prune_raw(tx.conn, tx.clock() - timedelta(days=raw.days))
+    done = Ingested(len(batch), _check_alerts(tx, touched, now))
+    if raw.prune_due(now):
+        store.prune_raw(tx.conn, now - timedelta(days=raw.days))
+    return done
 
 
 def _check_alerts(tx: Tx, touched: set[tuple[int, int]], now: datetime) -> int:
@@ -244,8 +251,9 @@ def _check_alerts(tx: Tx, touched: set[tuple[int, int]], now: datetime) -> int:
 # --- alert rules -------------------------------------------------------------------------
 
 
-def check_rule(label: str, min_success: float, window_minutes: int, min_count: int) -> AlertRule:
-    check_label(label)
+def check_rule(cmd: SetAlert) -> AlertRule:
+    label, min_success = check_label(cmd.label), cmd.min_success
+    window_minutes, min_count = cmd.window_minutes, cmd.min_count
     if not 0 <= min_success <= 1:
         raise InvalidInput("min_success must be within 0..1", field="min_success")
     if not 1 <= window_minutes <= limits.ALERT_WINDOW_MINUTES_MAX:
@@ -257,9 +265,11 @@ def check_rule(label: str, min_success: float, window_minutes: int, min_count: i
     return AlertRule(label, min_success, window_minutes, min_count)
 
 
-def set_alert(tx: Tx, prompt_id: int, rule: AlertRule) -> AlertRule:
+def set_alert(tx: Tx, cmd: SetAlert) -> AlertRule:
     """Add or replace the label's rule. The label must be one the prompt knows (``active``,
     a set label or a protected one): a rule on a mistyped label would never fire."""
+    rule = check_rule(cmd)
+    prompt_id = load.prompt_row(tx, cmd.prompt).id
     known = (
         rule.label == ACTIVE
         or rule.label in labels_store.protected(tx.conn, prompt_id)
@@ -272,14 +282,16 @@ def set_alert(tx: Tx, prompt_id: int, rule: AlertRule) -> AlertRule:
     return replace(rule, created_at=now, created_by=tx.actor)
 
 
-def alerts(tx: Tx, prompt_id: int) -> list[AlertRule]:
+def alerts(tx: Tx, ref: PromptLike) -> list[AlertRule]:
+    prompt_id = load.prompt_row(tx, ref).id
     return store.alert_rules(tx.conn, [prompt_id]).get(prompt_id, [])
 
 
-def remove_alert(tx: Tx, prompt_id: int, label: str) -> bool:
+def remove_alert(tx: Tx, cmd: RemoveAlert) -> bool:
     """Remove the label's rule (True); a label with none is 404 label-not-found."""
-    if not store.delete_alert(tx.conn, prompt_id, check_label(label)):
-        raise LabelNotFound(f"no alert on label {label!r}")
+    prompt_id = load.prompt_row(tx, cmd.prompt).id
+    if not store.delete_alert(tx.conn, prompt_id, check_label(cmd.label)):
+        raise LabelNotFound(f"no alert on label {cmd.label!r}")
     return True
 
 
@@ -288,7 +300,7 @@ def remove_alert(tx: Tx, prompt_id: int, label: str) -> bool:
 
 def raw_page(
     tx: Tx,
-    row: PromptRow,
+    ref: PromptLike,
     raw: RawSettings,
     *,
     version_id: int | None = None,
@@ -299,6 +311,7 @@ def raw_page(
 ) -> RawOutcomes:
     """The prompt's kept raw outcomes, newest first. Outcomes past the retention are never
     returned, pruned yet or not, so a page does not depend on when the last prune ran."""
+    row = load.prompt_row(tx, ref)
     rules.check_limit(limit)
     before = rules.decode_time_cursor(cursor) if cursor else None
     since, until = _utc(since), _utc(until)

@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from promptdeck.core import rollouts
 from promptdeck.core.tx import Database, Tx
 from promptdeck.domain import impact
-from promptdeck.domain.impact import Outcome
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import Outcome
 from promptdeck.domain.refs import PromptRef
 from promptdeck.domain.rollouts import guard
 from promptdeck.domain.rollouts import state as sm
@@ -32,6 +33,10 @@ from promptdeck.store.rollouts import RolloutRow
 
 # Who the guard's own changes are recorded as (events, label history).
 GUARD_ACTOR = "rollout-guard"
+# Who the guard's own changes are by: the system (the admin role), so that a rollout on a
+# protected label steps, rolls back and completes whoever's batch of outcomes decided it
+# (the right to move the label was checked when the rollout started).
+GUARD = Caller.local(GUARD_ACTOR)
 # An outcome tagged with another label than the rollout's (a client sets it: the Python
 # client does for copies served through a rollout) came through another label: not counted.
 LABEL_TAG = "label"
@@ -122,22 +127,22 @@ def check(tx: Tx, rollout_id: int) -> Change | None:
     if change is None:
         store.set_fields(tx.conn, rollout.id, {"decision": rollouts.decision_json(decision, now)})
         return None
-    actor, tx.actor = tx.actor, GUARD_ACTOR
+    caller, tx.caller = tx.caller, GUARD
     try:
         rollouts.apply(tx, row, rollout, change, decision)
     finally:
-        tx.actor = actor
+        tx.caller = caller
     return change
 
 
 def tick(db: Database, *, period: timedelta, limit: int = 100) -> int:
     """Check the live rollouts whose periodic check is due (each claimed for ``period`` so
     that one process checks it per period); the number of changes made."""
-    with db.writing(GUARD_ACTOR) as tx:
+    with db.writing(GUARD) as tx:
         now = tx.clock()
         due = store.claim_due(tx.conn, now, now + period, limit)
     changed = 0
     for rollout_id in due:
-        with db.writing(GUARD_ACTOR) as tx:
+        with db.writing(GUARD) as tx:
             changed += check(tx, rollout_id) is not None
     return changed

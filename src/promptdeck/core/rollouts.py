@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from promptdeck.core import labels, load, retention, versions
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules
+from promptdeck.domain.commands import ControlRollout, RolloutAction, StartRollout
 from promptdeck.domain.labels import ACTIVE, Label, check_label, check_reason
 from promptdeck.domain.models import Page, Prompt, Version
-from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
+from promptdeck.domain.refs import EventKind, PromptLike, PromptRef, VersionRef
 from promptdeck.domain.rollouts import assign, guard
 from promptdeck.domain.rollouts import state as sm
 from promptdeck.domain.rollouts.decide import Decision
@@ -41,7 +42,7 @@ from promptdeck.store import rollouts as store
 from promptdeck.store.records import PromptRow
 from promptdeck.store.rollouts import RolloutRow
 
-Control = Literal["pause", "resume", "advance", "abort"]
+Control = RolloutAction
 CONTROLS = {"pause": sm.pause, "resume": sm.resume, "advance": sm.advance, "abort": sm.abort}
 
 
@@ -188,14 +189,15 @@ def _record(
     )
 
 
-def start(tx: Tx, ref: PromptRef, label: str, body: object, *, may_move_protected: bool) -> Rollout:
-    """Start a rollout of ``body`` (the plan, as decoded JSON) on ``label``: its current
-    version is the baseline. A protected label needs ``may_move_protected`` (the admin
-    role), else an approved deploy request that names the plan (``core/deploys.py``)."""
-    check_label(label)
-    plan = parse_plan(body)
-    row = load.prompt_row(tx, ref, for_update=True)
-    if not may_move_protected and label in labels_store.protected(tx.conn, row.id):
+def start(tx: Tx, cmd: StartRollout) -> Rollout:
+    """Start a rollout of ``cmd.plan`` on ``cmd.label``: its current version is the
+    baseline. A protected label needs a caller who may move it (the admin role), as moving
+    it does, else an approved deploy request that names the plan (``core/deploys.py``): its
+    steps and completion then move it as the system (``rollout_guard.GUARD``)."""
+    label = check_label(cmd.label)
+    plan = parse_plan(cmd.plan)
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    if not tx.caller.may_move_protected and label in labels_store.protected(tx.conn, row.id):
         raise LabelProtected(
             f"label {label!r} is protected: starting a rollout on it needs the admin role, or "
             "an approved deploy request that names the plan (POST …/deploys with plan)"
@@ -243,20 +245,20 @@ def start_locked(tx: Tx, row: PromptRow, label: str, plan: RolloutPlan) -> Rollo
     return view(tx, row, _row(tx, rollout_id))
 
 
-def control(
-    tx: Tx, ref: PromptRef, label: str, action: Control, *, reason: str | None = None
-) -> Rollout:
+def control(tx: Tx, cmd: ControlRollout) -> Rollout:
     """Pause, resume, advance now or abort the label's rollout (409 when its status does
-    not allow it; an ended rollout allows nothing)."""
-    check_label(label)
-    why = check_reason(reason)
-    row = load.prompt_row(tx, ref, for_update=True)
+    not allow it; an ended rollout allows nothing). On a protected label, only a caller who
+    may move it (its history rows pass ``labels.log_move``, which checks)."""
+    label = check_label(cmd.label)
+    why = check_reason(cmd.reason)
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    labels.guard(tx, row.id, label)
     rollout = store.live(tx.conn, row.id, label, for_update=True) or store.latest(
         tx.conn, row.id, label
     )
     if rollout is None:
         raise RolloutNotFound(f"label {label!r} of prompt {row.name!r} has no rollout")
-    change = CONTROLS[action](state_of(rollout), tx.clock(), why)
+    change = CONTROLS[cmd.action](state_of(rollout), tx.clock(), why)
     apply(tx, row, rollout, change)
     return view(tx, load.prompt_row(tx, PromptRef(id=row.id)), _row(tx, rollout.id))
 
@@ -318,7 +320,7 @@ def of_label(tx: Tx, row: PromptRow, label: str) -> Rollout | None:
     return None if found is None else view(tx, row, found)
 
 
-def get(tx: Tx, ref: PromptRef, label: str) -> Rollout:
+def get(tx: Tx, ref: PromptLike, label: str) -> Rollout:
     check_label(label)
     row = load.prompt_row(tx, ref)
     found = of_label(tx, row, label)
@@ -327,7 +329,7 @@ def get(tx: Tx, ref: PromptRef, label: str) -> Rollout:
     return found
 
 
-def page(tx: Tx, ref: PromptRef, *, limit: int, cursor: str | None) -> Page[Rollout]:
+def page(tx: Tx, ref: PromptLike, *, limit: int, cursor: str | None) -> Page[Rollout]:
     """The prompt's rollouts, newest first (every label's)."""
     rules.check_limit(limit)
     before = rules.decode_cursor(cursor) if cursor else None
@@ -338,13 +340,13 @@ def page(tx: Tx, ref: PromptRef, *, limit: int, cursor: str | None) -> Page[Roll
     return Page(items, rules.encode_cursor(rows[limit - 1].id) if more else None)
 
 
-def label(tx: Tx, ref: PromptRef, name: str) -> Label:
+def label(tx: Tx, ref: PromptLike, name: str) -> Label:
     """The label (``GET …/labels/{label}``) with its newest rollout."""
     found = labels.get(tx, ref, name)
     return replace(found, rollout=of_label(tx, load.prompt_row(tx, ref), name))
 
 
-def labels_of(tx: Tx, ref: PromptRef) -> list[Label]:
+def labels_of(tx: Tx, ref: PromptLike) -> list[Label]:
     """Every label of the prompt (``labels.listing``), each with its newest rollout."""
     row = load.prompt_row(tx, ref)
     return [replace(x, rollout=of_label(tx, row, x.name)) for x in labels.listing(tx, ref)]
@@ -357,7 +359,7 @@ def labels_of(tx: Tx, ref: PromptRef) -> list[Label]:
 Served = tuple[Prompt, Version, tuple[int, int, int, str] | None]
 
 
-def serving(tx: Tx, ref: PromptRef, label: str) -> Served:
+def serving(tx: Tx, ref: PromptLike, label: str) -> Served:
     """What ``GET …/active?label=`` needs: the label's version in full and its rollout."""
     if label == ACTIVE:
         prompt, version = versions.active(tx, ref)
@@ -366,16 +368,16 @@ def serving(tx: Tx, ref: PromptRef, label: str) -> Served:
     return prompt, version, store.serving(tx.conn, prompt.id, label)
 
 
-def version_of(tx: Tx, ref: PromptRef, version_id: int) -> tuple[Prompt, Version]:
+def version_of(tx: Tx, ref: PromptLike, version_id: int) -> tuple[Prompt, Version]:
     """A version in full with its prompt, as the hot path renders it (a candidate's)."""
     row = load.prompt_row(tx, ref)
-    vrow = load.version_row(tx, row, VersionRef(ref, version_id), full=True)
+    vrow = load.version_row(tx, row, VersionRef(PromptRef(id=row.id), version_id), full=True)
     content = tx.contents.text_of(tx.conn, vrow)
     version = q.to_version(vrow, active_id=row.active_version_id, content=content)
     return q.to_prompt(row), version
 
 
-def assigned(tx: Tx, ref: PromptRef, label: str, key: str | None) -> tuple[Prompt, Version]:
+def assigned(tx: Tx, ref: PromptLike, label: str, key: str | None) -> tuple[Prompt, Version]:
     """The version a caller with ``key`` gets from ``label`` (the hot path's own answer,
     for the route that stands behind it)."""
     check_label(label)

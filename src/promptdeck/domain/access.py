@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
+from typing import Protocol
 
 from promptdeck.errors import Forbidden, InvalidInput
 
@@ -87,7 +88,20 @@ def within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
     return bool(inner) and all(p.startswith(outer) for p in inner)
 
 
-def check_first_is_admin(by: Principal, role: Role, what: str) -> None:
+class Reach(Protocol):
+    """Who manages keys and people: a Principal, or the core's Caller (domain/caller.py)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def prefixes(self) -> tuple[str, ...]: ...
+
+
+def check_first_is_admin(by: Reach, role: Role, what: str) -> None:
     """On an open server the first key or person must be an admin: once it exists the
     server needs keys, and without an admin nobody could make or revoke them again."""
     if by.kind == "open" and role is not Role.admin:
@@ -98,10 +112,10 @@ def check_first_is_admin(by: Principal, role: Role, what: str) -> None:
         )
 
 
-def check_within_reach(by: Principal, role: Role, prefixes: tuple[str, ...]) -> None:
+def check_within_reach(by: Reach, role: Role, prefixes: tuple[str, ...]) -> None:
     """Managing keys and people never widens power: ``by`` may make or revoke only what
     it ``reaches`` (docs/deployment.md, the threat model)."""
-    if not by.reaches(role, prefixes):
+    if not (role <= by.role and within(prefixes, by.prefixes)):
         reach = f"prompts {', '.join(by.prefixes)}" if by.prefixes else "every prompt"
         raise Forbidden(
             f"{by.kind} {by.name!r} may make or revoke only keys and people with a role up "

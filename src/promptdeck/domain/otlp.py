@@ -34,7 +34,7 @@ from typing import Any
 
 from promptdeck import limits
 from promptdeck.domain import values
-from promptdeck.domain.impact import Outcome
+from promptdeck.domain.commands import Outcome
 from promptdeck.errors import InvalidInput, PayloadTooLarge
 
 PROMPT_NAME = "gen_ai.prompt.name"

@@ -44,6 +44,11 @@ class PromptRef:
         return str(self.id) if self.id is not None else str(self.name)
 
 
+# A prompt as the faces name it (text from a path) or already parsed: ``core/load.prompt_row``
+# parses it, once.
+PromptLike = PromptRef | str
+
+
 @dataclass(frozen=True, slots=True)
 class VersionRef:
     """A version by its id, within one prompt (rule 5: another prompt's version is missing)."""

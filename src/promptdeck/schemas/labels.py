@@ -10,6 +10,12 @@ from pydantic import (
     StrictBool,
 )
 
+from promptdeck.domain.commands import (
+    DecideDeploy,
+    MoveLabel,
+    ProposeDeploy,
+    ProtectLabel,
+)
 from promptdeck.schemas.common import _In, _Out
 from promptdeck.schemas.rollouts import RolloutCreate, RolloutOut
 
@@ -18,11 +24,17 @@ class LabelSet(_In):
     version_id: int = Field(ge=1, le=2**31 - 1, description="The version the label points at.")
     reason: str | None = Field(None, max_length=1000, description="Why (kept in the history).")
 
+    def to_command(self, prompt: str, label: str, *, if_match: str | None = None) -> MoveLabel:
+        return MoveLabel(prompt, label, self.version_id, self.reason, if_match)
+
 
 class LabelPatch(_In):
     protected: StrictBool = Field(
         description="Moving a protected label needs the admin role or an approved deploy request."
     )
+
+    def to_command(self, prompt: str, label: str) -> ProtectLabel:
+        return ProtectLabel(prompt, label, self.protected)
 
 
 class LabelOut(_Out):
@@ -76,9 +88,16 @@ class DeployCreate(_In):
         "approving the request starts that rollout instead of moving the label.",
     )
 
+    def to_command(self, prompt: str) -> ProposeDeploy:
+        plan = None if self.plan is None else self.plan.plan()
+        return ProposeDeploy(prompt, self.label, self.version_id, self.reason, plan)
+
 
 class DeployDecision(_In):
     reason: str | None = Field(None, max_length=1000)
+
+    def to_command(self, prompt: str, request_id: int, *, approve: bool) -> DecideDeploy:
+        return DecideDeploy(prompt, request_id, approve, self.reason)
 
 
 class DeployOut(_Out):

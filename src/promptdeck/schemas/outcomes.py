@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from promptdeck import limits
+from promptdeck.domain.commands import Outcome, ReportOutcomes, SetAlert
 from promptdeck.schemas.common import Page, Text, _In, _Out
 
 
@@ -80,6 +81,26 @@ class OutcomesIn(_In):
         max_length=limits.OUTCOMES_BATCH_MAX,
         description=f"1 to {limits.OUTCOMES_BATCH_MAX} outcomes; one bad item refuses the batch.",
     )
+
+    def to_command(self) -> ReportOutcomes:
+        return ReportOutcomes(
+            [
+                Outcome(
+                    prompt=str(o.prompt_id),
+                    version_id=o.version_id,
+                    success=o.success,
+                    score=o.score,
+                    latency_ms=o.latency_ms,
+                    input_tokens=o.input_tokens,
+                    output_tokens=o.output_tokens,
+                    cost=o.cost,
+                    feedback=o.feedback,
+                    tags=o.tags,
+                    at=o.at,
+                )
+                for o in self.outcomes
+            ]
+        )
 
 
 class OutcomesOut(BaseModel):
@@ -184,6 +205,9 @@ class AlertSet(_In):
     min_success: Number_ = Field(ge=0, le=1, allow_inf_nan=False, examples=[0.9])
     window_minutes: Count_ = Field(default=15, ge=1, le=limits.ALERT_WINDOW_MINUTES_MAX)
     min_count: Count_ = Field(default=20, ge=1, le=limits.ALERT_MIN_COUNT_MAX)
+
+    def to_command(self, prompt: str, label: str) -> SetAlert:
+        return SetAlert(prompt, label, self.min_success, self.window_minutes, self.min_count)
 
 
 class AlertOut(_Out):

@@ -11,6 +11,7 @@ from pydantic import (
 )
 
 from promptdeck import limits
+from promptdeck.domain.commands import CreatePrompt, UpdatePrompt
 from promptdeck.domain.refs import looks_like_id
 from promptdeck.domain.templates import TemplateFormat
 from promptdeck.schemas.common import (
@@ -69,11 +70,20 @@ class PromptCreate(_In):
 
     _mc = field_validator("llm_config")(_check_model_config)
 
-    def create_args(self) -> dict[str, Any]:
-        """The arguments of ``Registry.create_prompt``, under their domain names."""
-        args = self.model_dump(exclude={"llm_config"})
-        args["model_config"] = self.llm_config
-        return args
+    def to_command(self, *, idempotency_key: str | None = None) -> CreatePrompt:
+        return CreatePrompt(
+            name=self.name,
+            description=self.description,
+            tags=list(self.tags),
+            content=self.content,
+            model_config=self.llm_config,
+            version_name=self.version_name,
+            version_description=self.version_description,
+            max_versions=self.max_versions,
+            messages=self.messages,
+            template_format=self.template_format,
+            idempotency_key=idempotency_key,
+        )
 
     @field_validator("name")
     @classmethod
@@ -115,6 +125,9 @@ class PromptPatch(_In):
                 continue
             out[key] = value
         return out
+
+    def to_command(self, prompt: str, *, if_match: str | None = None) -> UpdatePrompt:
+        return UpdatePrompt(prompt, self.changes(), if_match)
 
 
 class PromptOut(_Out):

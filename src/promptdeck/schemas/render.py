@@ -9,6 +9,7 @@ from pydantic import (
 )
 
 from promptdeck import limits
+from promptdeck.domain.commands import RenderPrompt
 from promptdeck.domain.templates import Kind
 from promptdeck.schemas.common import ModelConfig, Text, _In, _Out
 from promptdeck.schemas.versions import VersionSummaryOut
@@ -31,6 +32,9 @@ class RenderIn(_In):
         "an include. Neither: the active version.",
         examples=["3", "active"],
     )
+
+    def to_command(self, prompt: str) -> RenderPrompt:
+        return RenderPrompt(prompt, self.variables, self.version_id, self.version)
 
 
 class RenderOut(_Out):

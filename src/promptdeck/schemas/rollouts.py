@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
+from promptdeck.domain.commands import ControlRollout, RolloutAction, StartRollout
 from promptdeck.schemas.common import _In, _Out
 
 if TYPE_CHECKING:  # the guard needs scipy, which a client installed alone has not
@@ -80,9 +81,15 @@ class RolloutCreate(_In):
         """The plan as decoded JSON, for ``parse_plan`` (what was not given stays out)."""
         return self.model_dump(exclude_unset=True)
 
+    def to_command(self, prompt: str, label: str) -> StartRollout:
+        return StartRollout(prompt, label, self.plan())
+
 
 class RolloutControl(_In):
     reason: str | None = Field(None, max_length=1000, description="Why (kept with the event).")
+
+    def to_command(self, prompt: str, label: str, action: RolloutAction) -> ControlRollout:
+        return ControlRollout(prompt, label, action, self.reason)
 
 
 class ArmSumsOut(_Out):

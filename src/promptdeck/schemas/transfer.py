@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from promptdeck import limits
+from promptdeck.domain.commands import ImportPrompt
 from promptdeck.domain.templates import Kind, TemplateFormat
 from promptdeck.schemas.common import (
     Actor,
@@ -193,6 +194,9 @@ class PromptImport(_Import):
             if record[key] is None:  # absent: the record was written before labels
                 del record[key]
         return record
+
+    def to_command(self) -> ImportPrompt:
+        return ImportPrompt(self.to_record())
 
 
 class ImportOut(_Out):

@@ -12,6 +12,7 @@ from pydantic import (
 
 from promptdeck import limits
 from promptdeck.domain import templates
+from promptdeck.domain.commands import CreateVersion, PurgeVersion
 from promptdeck.domain.templates import Kind, TemplateFormat
 from promptdeck.errors import VersionUnavailable
 from promptdeck.schemas.common import (
@@ -70,6 +71,31 @@ class VersionCreate(_In):
     )
 
     _mc = field_validator("llm_config")(_check_model_config)
+
+    def to_command(
+        self,
+        prompt: str,
+        *,
+        idempotency_key: str | None = None,
+        if_match: str | None = None,
+        save_working_copy: bool = False,
+    ) -> CreateVersion:
+        """``save_working_copy``: the editor's "save as a version" (not on the wire)."""
+        return CreateVersion(
+            prompt,
+            version_name=self.version_name,
+            description=self.description or "",
+            content=self.content,
+            model_config=self.llm_config,
+            activate=self.activate,
+            save_working_copy=save_working_copy,
+            kind=self.kind,
+            messages=self.messages,
+            template_format=self.template_format,
+            if_changed=self.if_changed,
+            idempotency_key=idempotency_key,
+            if_match=if_match,
+        )
 
     @field_validator("messages")
     @classmethod
@@ -164,6 +190,9 @@ class VersionPurge(_In):
         description="Why the content must go (recorded in history; do not repeat the secret).",
         examples=["an API key was pasted into the prompt"],
     )
+
+    def to_command(self, prompt: str, version_id: int) -> PurgeVersion:
+        return PurgeVersion(prompt, version_id, self.reason)
 
 
 class StorageOut(_Out):

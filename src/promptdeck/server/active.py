@@ -12,22 +12,30 @@ version's. A label that is not a slug goes on to FastAPI's route (its 422).
 A label in a rollout (docs/rollouts.md) answers the version the caller's ``?key=`` is
 assigned (a random arm without one), with that version's ETag, and says how it splits in a
 ``Promptdeck-Rollout`` header (domain/rollouts/split.py), so clients assign locally.
+
+What it needs of the caller is declared once, as routes declare it: ``HOT_NEED`` (read), and
+a caller kept to prompt prefixes gets only the prompts within them.
 """
 
 from __future__ import annotations
 
 import bisect
 import time
+from collections.abc import Callable
 from urllib.parse import unquote_plus
+
+import anyio.to_thread
 
 from promptdeck import limits
 from promptdeck.core.live import ActiveCache
 from promptdeck.domain import etag
+from promptdeck.domain.caller import Caller
 from promptdeck.domain.labels import ACTIVE, LABEL_MAX, LABEL_PATTERN
 from promptdeck.domain.models import Prompt, Version
+from promptdeck.domain.refs import is_id
 from promptdeck.domain.rollouts import assign
 from promptdeck.domain.rollouts.split import HEADER
-from promptdeck.errors import InvalidInput, PromptdeckError
+from promptdeck.errors import InvalidInput, PromptdeckError, PromptNotFound
 from promptdeck.schemas import ActiveOut
 from promptdeck.server.logs import request_id, request_id_of
 from promptdeck.server.respond import (
@@ -39,6 +47,7 @@ from promptdeck.server.respond import (
     send_response,
     send_unexpected,
 )
+from promptdeck.server.roles import READ
 
 PREFIX = "/prompts/"
 SUFFIX = "/active"
@@ -110,20 +119,28 @@ class Latency:
         self.sums[key] += seconds
 
 
+# What GET /prompts/{prompt_id}/active needs, as ``caller: Reader`` declares it on a route.
+HOT_NEED = READ
+
+
 class ActiveEndpoint:
-    """ASGI middleware that answers GET/HEAD /prompts/{ref}/active and passes on the rest."""
+    """ASGI middleware that answers GET/HEAD /prompts/{ref}/active and passes on the rest.
+    ``visible(ref, caller)`` raises PromptNotFound for a prompt outside the caller's
+    prefixes (the core's ``Registry.get_prompt``)."""
 
     def __init__(
         self,
         app: ASGIApp,
         cache: ActiveCache[Entry],
         latency: Latency,
+        visible: Callable[[str, Caller], object],
         *,
         request_ids: bool = False,
     ) -> None:
         self.app = app
         self.cache = cache
         self.latency = latency
+        self.visible = visible
         # With the access log on, its lines need the request id (~1 µs a request).
         self.request_ids = request_ids
 
@@ -148,6 +165,9 @@ class ActiveEndpoint:
     async def serve(self, ref: str, label: str, scope: Scope, send: Send) -> int:
         """Answer; the status sent."""
         try:
+            caller = HOT_NEED.caller(scope)
+            if caller.limited:  # before the label is read: not even which labels it has
+                await self._within_prefixes(ref, caller)
             state = scope.get("state")
             probed = state.get(PROBED) if state is not None else None
             query: bytes = scope.get("query_string", b"")
@@ -177,6 +197,15 @@ class ActiveEndpoint:
         body = b"" if scope["method"] == "HEAD" else entry.body
         await send_response(send, 200, headers, body)
         return 200
+
+    async def _within_prefixes(self, ref: str, caller: Caller) -> None:
+        """A name is the caller's to see by its prefixes; an id, once the core has read the
+        prompt's name."""
+        if not is_id(ref):
+            if not caller.may_see(ref):
+                raise PromptNotFound(f"no prompt {ref!r}")
+            return
+        await anyio.to_thread.run_sync(self.visible, ref, caller)
 
 
 # The scope["state"] key under which the gate leaves a hot-path request's pointers, read

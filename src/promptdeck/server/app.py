@@ -16,6 +16,7 @@ from promptdeck.core.ops import readiness
 from promptdeck.core.setup import open_registry
 from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain import etag
+from promptdeck.domain.caller import SYSTEM
 from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import changes, docs, problems, respond, ui
@@ -36,6 +37,7 @@ from promptdeck.server.deps import RegistryDep
 from promptdeck.server.head import HeadAsGet
 from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.server.observe import Observe
+from promptdeck.server.roles import Public, Reader
 from promptdeck.server.security import Gate, is_loopback
 from promptdeck.server.ticker import RolloutTicker
 from promptdeck.server.webhooks import Deliverer, destinations
@@ -54,12 +56,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     """The ASGI application. The engine is created here, after any worker fork."""
     settings = settings or Settings()
     registry = registry or open_registry(settings)
+    # The cache is the process's, shared by every caller: it loads as SYSTEM; each request's
+    # caller is checked by the hot path itself (server/active.py).
     cache: ActiveCache[Entry] = ActiveCache(
         settings.database_url,
-        registry.serving,
+        lambda ref, label: registry.serving(ref, label, SYSTEM),
         render,
         size_of=lambda e: len(e.body),
-        version=registry.serving_version,
+        version=lambda ref, version_id: registry.serving_version(ref, version_id, SYSTEM),
     )
     feed = ChangeFeed(registry.engine, settings.database_url)
     closing: list[Gate] = []
@@ -91,6 +95,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         # /docs is served from the package (server/docs.py): no CDN, the UI's headers.
         docs_url=None,
         redoc_url=None,
+        # /openapi.json too (server/docs.py): a route of ours, declaring its role.
+        openapi_url=None,
     )
     app.state.registry = registry
     app.state.settings = settings
@@ -121,6 +127,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     def get_active(
         prompt_id: PromptRef,
         registry: RegistryDep,
+        caller: Reader,
         label: Annotated[
             str | None,
             Query(max_length=64, description="The label to fetch (default: active)."),
@@ -136,14 +143,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     ) -> Response:
         # Normally answered by ActiveEndpoint before routing (labels included); this route
         # documents it and answers what the hot path passes on (a label that is not a slug).
-        entry = render(*registry.get_assigned(prompt_id, label, key))
+        entry = render(*registry.get_assigned(prompt_id, label, key, caller))
         headers = {"ETag": entry.etag, "Cache-Control": "no-cache"}
         if if_none_match is not None and etag.matches(if_none_match, headers["ETag"]):
             return Response(status_code=304, headers=headers)
         return Response(entry.body, media_type="application/json", headers=headers)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database reachability")
-    def healthz(registry: RegistryDep) -> dict[str, str]:
+    def healthz(registry: RegistryDep, _caller: Public) -> dict[str, str]:
         registry.ping()
         return {"status": "ok"}
 
@@ -153,7 +160,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         summary="Ready for traffic: the database answers and its schema is at the newest migration",
         responses=problems.responses(503),
     )
-    def readyz(registry: RegistryDep) -> dict[str, str]:
+    def readyz(registry: RegistryDep, _caller: Public) -> dict[str, str]:
         ready = readiness(registry.engine)
         if not ready.at_head:
             raise DatabaseUnavailable(
@@ -169,7 +176,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         response_class=Response,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
-    def metrics() -> Response:
+    def metrics(_caller: Reader) -> Response:
         # Normally answered by Observe before routing; this route documents it.
         return Response(b"", media_type="text/plain")
 
@@ -189,7 +196,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     # ActiveEndpoint answers …/active and …/active?label=… from the cache; a label that is
     # not a slug goes on to FastAPI's route (its 422).
     gate = Gate(
-        ActiveEndpoint(observed, cache, latency, request_ids=settings.access_log),
+        ActiveEndpoint(
+            observed, cache, latency, registry.get_prompt, request_ids=settings.access_log
+        ),
         access,
         database_url=settings.database_url,
         allowed_hosts=settings.host_list(),

@@ -35,7 +35,8 @@ from promptdeck.domain.access import Principal
 from promptdeck.errors import InvalidInput, Unauthorized
 from promptdeck.schemas import ChangesOut, MoveOut
 from promptdeck.server import problems
-from promptdeck.server.deps import PrincipalDep
+from promptdeck.server.deps import principal_of
+from promptdeck.server.roles import Reader
 
 router = APIRouter(tags=["changes"])
 
@@ -63,11 +64,11 @@ class Standing:
                 self._read_at = time.monotonic()
         return self._generation
 
-    def of(self, principal: Principal) -> Caller:
-        return Caller(self, principal)
+    def of(self, principal: Principal) -> Listener:
+        return Listener(self, principal)
 
 
-class Caller:
+class Listener:
     """One stream's caller: ``stands()`` says whether it may still hear moves."""
 
     def __init__(self, standing: Standing, principal: Principal) -> None:
@@ -148,7 +149,7 @@ SSE_EVENT = {
 )
 async def changes(
     request: Request,
-    principal: PrincipalDep,
+    caller: Reader,
     prompts: Annotated[
         str | None,
         Query(max_length=64 * 1024, description="Comma-separated prompt names to follow."),
@@ -168,27 +169,27 @@ async def changes(
     feed: ChangeFeed = request.app.state.feed
     names = _names(prompts)
     # A key limited to prefixes hears only of its prompts (names do not leak).
-    seen = principal.may_see if principal.limited else None
+    seen = caller.may_see if caller.limited else None
     cursor = _cursor(after, last_event_id)
-    caller = _standing(request).of(principal)
+    listener = _standing(request).of(principal_of(request.scope))
     if wait is not None:
         if cursor is None:
             await feed.start()
             return ChangesOut(events=[], last_event_id=feed.last)
-        moves, cursor = await _long_poll(feed, cursor, names, wait, caller)
+        moves, cursor = await _long_poll(feed, cursor, names, wait, listener)
         moves = [m for m in moves if seen is None or seen(m.prompt)]
         return ChangesOut(events=[move_out(m) for m in moves], last_event_id=cursor)
     await feed.start()
     heartbeat = float(request.app.state.settings.changes_heartbeat_s)
     return StreamingResponse(
-        _stream(feed, feed.last if cursor is None else cursor, names, heartbeat, seen, caller),
+        _stream(feed, feed.last if cursor is None else cursor, names, heartbeat, seen, listener),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 async def _long_poll(
-    feed: ChangeFeed, cursor: int, names: frozenset[str] | None, wait: float, caller: Caller
+    feed: ChangeFeed, cursor: int, names: frozenset[str] | None, wait: float, listener: Listener
 ) -> tuple[list[Move], int]:
     """The moves after ``cursor`` within ``wait`` s, waited for in slices so that a caller
     revoked or expired meanwhile gets 401 at once, not the moves."""
@@ -196,7 +197,7 @@ async def _long_poll(
     while True:
         remaining = deadline - time.monotonic()
         moves, cursor = await feed.after(cursor, names, max(0.0, min(STANDING_CHECK_S, remaining)))
-        if not await caller.stands():
+        if not await listener.stands():
             raise Unauthorized("the key or session was revoked or has expired")
         if moves or remaining <= STANDING_CHECK_S:
             return moves, cursor
@@ -208,7 +209,7 @@ async def _stream(
     names: frozenset[str] | None,
     heartbeat: float,
     seen: Callable[[str], bool] | None,
-    caller: Caller,
+    listener: Listener,
 ) -> AsyncIterator[bytes]:
     feed.subscribers += 1
     try:
@@ -218,7 +219,7 @@ async def _stream(
         while True:
             slice_s = max(0.0, min(STANDING_CHECK_S, beat - time.monotonic()))
             moves, cursor = await feed.after(cursor, names, slice_s)
-            if not await caller.stands():
+            if not await listener.stands():
                 return  # the stream ends; the client's reconnection gets 401
             if moves:
                 moves = [m for m in moves if seen is None or seen(m.prompt)]

@@ -25,9 +25,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
 from promptdeck.core.live import ActiveCache, ChangeFeed
+from promptdeck.errors import PromptdeckError
 from promptdeck.server.active import BUCKETS, Latency
 from promptdeck.server.logs import request_id, request_id_of
 from promptdeck.server.respond import ASGIApp, Receive, Scope, Send
+from promptdeck.server.roles import READ
 
 LATENCY = "promptdeck_request_duration_seconds"
 CREATE_ROUTES = {"/prompts", "/prompts/{prompt_id}/versions", "/ui/new"}
@@ -104,7 +106,7 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"] == "/metrics" and scope["method"] == "GET":
+        if scope["path"] == "/metrics" and scope["method"] == "GET" and self._may_read(scope):
             await self._metrics(send)
             return
         rid = request_id_of(scope)
@@ -126,6 +128,16 @@ class Observe:
             elapsed = time.perf_counter() - start
             request_id.reset(token)
             self._observe(scope, status, elapsed)
+
+    @staticmethod
+    def _may_read(scope: Scope) -> bool:
+        """What GET /metrics needs (its route in app.py declares ``Reader``). Refused, the
+        request goes on to that route, which answers the refusal."""
+        try:
+            READ.caller(scope)
+        except PromptdeckError:
+            return False
+        return True
 
     def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
         method: str = scope["method"]

@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
@@ -66,6 +67,12 @@ FIELD_LABELS = {
 def wants_html(path: str) -> bool:
     """Whether an answer at ``path`` is a page (the UI) or a problem document (the API)."""
     return path.startswith("/ui/") or path in PAGE_PATHS
+
+
+def sign_in_location(path: str, query: str) -> str:
+    """Where a page sends a stranger: sign in, then back to the page."""
+    target = path + (f"?{query}" if query else "")
+    return f"/ui/sign-in?next={quote(target, safe='')}"
 
 
 async def send_response(send: Send, status: int, headers: Headers, body: bytes) -> None:
@@ -185,7 +192,11 @@ def status_for(exc: Exception) -> int:
 
 
 def error_page(request: Request, exc: Exception) -> Response:
-    """A UI error as a page, with the signed-in context (the UI's forms and routes)."""
+    """A UI error as a page, with the signed-in context (the UI's forms and routes). A page
+    that needs someone signed in sends a stranger to sign in."""
+    if isinstance(exc, errors.Unauthorized) and request.method in ("GET", "HEAD"):
+        where = sign_in_location(request.url.path, request.url.query)
+        return with_security_headers(RedirectResponse(where, status_code=303))
     status = status_for(exc)
     title = exc.title if isinstance(exc, errors.PromptdeckError) else "Invalid input"
     message = message_of(exc)

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from promptdeck import limits
 from promptdeck.core import Registry
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import RemoveLabel, RevertLabel
 from promptdeck.domain.labels import DeployRequest, Label, LabelMove
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.schemas import (
@@ -26,8 +28,9 @@ from promptdeck.schemas import (
 )
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import json_response
-from promptdeck.server.deps import ActorDep, IfMatch, MayMoveProtected, RegistryDep
+from promptdeck.server.deps import IfMatch, RegistryDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingWriter, Reader
 
 router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["labels"], responses=responses(400, 404, 422)
@@ -58,13 +61,15 @@ def deploy_out(request: DeployRequest) -> DeployOut:
 
 
 @router.get("/labels", response_model=list[LabelOut], summary="The prompt's labels, active first")
-def list_labels(prompt_id: PromptRef, registry: RegistryDep) -> list[LabelOut]:
-    return [label_out(x) for x in registry.list_labels(prompt_id)]
+def list_labels(prompt_id: PromptRef, registry: RegistryDep, caller: Reader) -> list[LabelOut]:
+    return [label_out(x) for x in registry.list_labels(prompt_id, caller)]
 
 
 @router.get("/labels/{label}", response_model=LabelOut, summary="One label, with its ETag")
-def get_label(prompt_id: PromptRef, label: LabelName, registry: RegistryDep) -> Response:
-    found = registry.get_label(prompt_id, label)
+def get_label(
+    prompt_id: PromptRef, label: LabelName, registry: RegistryDep, caller: Reader
+) -> Response:
+    found = registry.get_label(prompt_id, label, caller)
     return json_response(label_out(found), headers={"ETag": found.etag})
 
 
@@ -79,19 +84,10 @@ def move_label(
     label: LabelName,
     body: LabelSet,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     if_match: IfMatch = None,
 ) -> Response:
-    moved = registry.move_label(
-        prompt_id,
-        label,
-        body.version_id,
-        reason=body.reason,
-        if_match=if_match,
-        actor=actor,
-        may_move_protected=may_move_protected,
-    )
+    moved = registry.move_label(body.to_command(prompt_id, label, if_match=if_match), caller)
     out = MovedOut(changed=moved.changed, label=label_out(moved.label))
     return json_response(out, headers={"ETag": moved.label.etag})
 
@@ -112,14 +108,9 @@ def patch_label(
     label: LabelName,
     body: LabelPatch,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
 ) -> LabelOut:
-    return label_out(
-        registry.protect_label(
-            prompt_id, label, body.protected, actor=actor, may_move_protected=may_move_protected
-        )
-    )
+    return label_out(registry.protect_label(body.to_command(prompt_id, label), caller))
 
 
 @router.delete(
@@ -132,19 +123,11 @@ def remove_label(
     prompt_id: PromptRef,
     label: LabelName,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     reason: Reason = None,
     if_match: IfMatch = None,
 ) -> Response:
-    registry.remove_label(
-        prompt_id,
-        label,
-        reason=reason,
-        if_match=if_match,
-        actor=actor,
-        may_move_protected=may_move_protected,
-    )
+    registry.remove_label(RemoveLabel(prompt_id, label, reason, if_match), caller)
     return Response(status_code=204)
 
 
@@ -157,10 +140,11 @@ def label_history(
     prompt_id: PromptRef,
     label: LabelName,
     registry: RegistryDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[LabelMoveOut]:
-    return move_page(registry.label_history(prompt_id, label, limit=limit, cursor=cursor))
+    return move_page(registry.label_history(prompt_id, label, caller, limit=limit, cursor=cursor))
 
 
 @router.post(
@@ -173,13 +157,10 @@ def revert_label(
     prompt_id: PromptRef,
     label: LabelName,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     if_match: IfMatch = None,
 ) -> Response:
-    moved = registry.revert_label(
-        prompt_id, label, if_match=if_match, actor=actor, may_move_protected=may_move_protected
-    )
+    moved = registry.revert_label(RevertLabel(prompt_id, label, if_match), caller)
     out = MovedOut(changed=moved.changed, label=label_out(moved.label))
     return json_response(out, headers={"ETag": moved.label.etag})
 
@@ -192,10 +173,11 @@ def revert_label(
 def deploy_history(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[LabelMoveOut]:
-    return move_page(registry.label_history(prompt_id, None, limit=limit, cursor=cursor))
+    return move_page(registry.label_history(prompt_id, None, caller, limit=limit, cursor=cursor))
 
 
 @router.post(
@@ -206,16 +188,9 @@ def deploy_history(
     summary="Propose moving a label to a version (or rolling it out: plan), with a reason",
 )
 def propose_deploy(
-    prompt_id: PromptRef, body: DeployCreate, registry: RegistryDep, actor: ActorDep
+    prompt_id: PromptRef, body: DeployCreate, registry: RegistryDep, caller: ActingWriter
 ) -> Response:
-    request = registry.propose_deploy(
-        prompt_id,
-        body.label,
-        body.version_id,
-        reason=body.reason,
-        actor=actor,
-        plan=body.plan.plan() if body.plan is not None else None,
-    )
+    request = registry.propose_deploy(body.to_command(prompt_id), caller)
     location = f"/prompts/{request.prompt_id}/deploy-requests/{request.id}"
     return json_response(deploy_out(request), status_code=201, headers={"Location": location})
 
@@ -228,13 +203,14 @@ def propose_deploy(
 def list_deploys(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     status: Annotated[
         str | None, Query(max_length=16, description="open, approved or rejected.")
     ] = None,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[DeployOut]:
-    page = registry.list_deploys(prompt_id, status=status, limit=limit, cursor=cursor)
+    page = registry.list_deploys(prompt_id, caller, status=status, limit=limit, cursor=cursor)
     return Page[DeployOut](items=[deploy_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
@@ -243,8 +219,10 @@ def list_deploys(
     response_model=DeployOut,
     summary="One deploy request, with the diff against what its label serves now",
 )
-def get_deploy(prompt_id: PromptRef, request_id: RequestId, registry: RegistryDep) -> DeployOut:
-    return deploy_out(registry.get_deploy(prompt_id, request_id))
+def get_deploy(
+    prompt_id: PromptRef, request_id: RequestId, registry: RegistryDep, caller: Reader
+) -> DeployOut:
+    return deploy_out(registry.get_deploy(prompt_id, request_id, caller))
 
 
 def _decide(
@@ -253,19 +231,11 @@ def _decide(
     request_id: int,
     approve: bool,
     body: DeployDecision | None,
-    actor: str,
-    may_move_protected: bool,
+    caller: Caller,
 ) -> DeployOut:
     """Approve and reject: one core call, the same answer."""
-    decided = registry.decide_deploy(
-        prompt_id,
-        request_id,
-        approve=approve,
-        reason=body.reason if body else None,
-        actor=actor,
-        may_move_protected=may_move_protected,
-    )
-    return deploy_out(decided)
+    cmd = (body or DeployDecision()).to_command(prompt_id, request_id, approve=approve)
+    return deploy_out(registry.decide_deploy(cmd, caller))
 
 
 @router.post(
@@ -278,11 +248,10 @@ def approve_deploy(
     prompt_id: PromptRef,
     request_id: RequestId,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     body: DeployDecision | None = None,
 ) -> DeployOut:
-    return _decide(registry, prompt_id, request_id, True, body, actor, may_move_protected)
+    return _decide(registry, prompt_id, request_id, True, body, caller)
 
 
 @router.post(
@@ -295,8 +264,7 @@ def reject_deploy(
     prompt_id: PromptRef,
     request_id: RequestId,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     body: DeployDecision | None = None,
 ) -> DeployOut:
-    return _decide(registry, prompt_id, request_id, False, body, actor, may_move_protected)
+    return _decide(registry, prompt_id, request_id, False, body, caller)

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query, Response
 
 from promptdeck import limits
 from promptdeck.domain import values
-from promptdeck.domain.impact import AlertRule, ImpactReport, Outcome, RawOutcomes, Summary
+from promptdeck.domain.commands import RemoveAlert
+from promptdeck.domain.impact import AlertRule, ImpactReport, RawOutcomes, Summary
 from promptdeck.errors import InvalidInput
 from promptdeck.schemas import (
     AlertOut,
@@ -33,8 +34,9 @@ from promptdeck.schemas import (
 from promptdeck.server.api.labels import LabelName
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import json_response
-from promptdeck.server.deps import ActorDep, PrincipalDep, RegistryDep
+from promptdeck.server.deps import RegistryDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingWriter, Reader
 
 router = APIRouter(tags=["impact"], responses=responses(400, 422))
 
@@ -116,27 +118,8 @@ def impact_out(report: ImpactReport) -> ImpactOut:
     responses=responses(413, 429),
     summary="Report outcomes of calls, in batches (all counted, or none; write role)",
 )
-def report_outcomes(
-    body: OutcomesIn, registry: RegistryDep, actor: ActorDep, principal: PrincipalDep
-) -> Response:
-    batch = [
-        Outcome(
-            prompt=str(o.prompt_id),
-            version_id=o.version_id,
-            success=o.success,
-            score=o.score,
-            latency_ms=o.latency_ms,
-            input_tokens=o.input_tokens,
-            output_tokens=o.output_tokens,
-            cost=o.cost,
-            feedback=o.feedback,
-            tags=o.tags,
-            at=o.at,
-        )
-        for o in body.outcomes
-    ]
-    may_see = principal.may_see if principal.limited else None
-    done = registry.report_outcomes(batch, actor=actor, may_see=may_see)
+def report_outcomes(body: OutcomesIn, registry: RegistryDep, caller: ActingWriter) -> Response:
+    done = registry.report_outcomes(body.to_command(), caller)
     return json_response(OutcomesOut(accepted=done.accepted, alerts=done.alerts))
 
 
@@ -150,6 +133,7 @@ def report_outcomes(
 def get_impact(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     since: When = None,
     until: When = None,
     label: Annotated[
@@ -160,7 +144,7 @@ def get_impact(
     ] = None,
 ) -> Response:
     pair = parse_compare(compare)
-    report = registry.impact(prompt_id, since=since, until=until, label=label, compare=pair)
+    report = registry.impact(prompt_id, caller, since=since, until=until, label=label, compare=pair)
     return json_response(impact_out(report))
 
 
@@ -174,8 +158,8 @@ def alert_out(rule: AlertRule) -> AlertOut:
     responses=responses(404),
     summary="The prompt's impact alert thresholds, by label",
 )
-def list_alerts(prompt_id: PromptRef, registry: RegistryDep) -> list[AlertOut]:
-    return [alert_out(r) for r in registry.list_alerts(prompt_id)]
+def list_alerts(prompt_id: PromptRef, registry: RegistryDep, caller: Reader) -> list[AlertOut]:
+    return [alert_out(r) for r in registry.list_alerts(prompt_id, caller)]
 
 
 @router.put(
@@ -185,17 +169,13 @@ def list_alerts(prompt_id: PromptRef, registry: RegistryDep) -> list[AlertOut]:
     summary="Alert when success after a move of the label falls below a threshold",
 )
 def set_alert(
-    prompt_id: PromptRef, label: LabelName, body: AlertSet, registry: RegistryDep, actor: ActorDep
+    prompt_id: PromptRef,
+    label: LabelName,
+    body: AlertSet,
+    registry: RegistryDep,
+    caller: ActingWriter,
 ) -> AlertOut:
-    rule = registry.set_alert(
-        prompt_id,
-        label,
-        min_success=body.min_success,
-        window_minutes=body.window_minutes,
-        min_count=body.min_count,
-        actor=actor,
-    )
-    return alert_out(rule)
+    return alert_out(registry.set_alert(body.to_command(prompt_id, label), caller))
 
 
 @router.delete(
@@ -205,9 +185,9 @@ def set_alert(
     summary="Remove the label's alert",
 )
 def remove_alert(
-    prompt_id: PromptRef, label: LabelName, registry: RegistryDep, actor: ActorDep
+    prompt_id: PromptRef, label: LabelName, registry: RegistryDep, caller: ActingWriter
 ) -> Response:
-    registry.remove_alert(prompt_id, label, actor=actor)
+    registry.remove_alert(RemoveAlert(prompt_id, label), caller)
     return Response(status_code=204)
 
 
@@ -230,6 +210,7 @@ def raw_outcomes_out(page: RawOutcomes) -> RawOutcomesOut:
 def list_outcomes(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     version_id: Annotated[
         int | None, Query(ge=1, le=limits.ID_MAX, description="Only this version's outcomes.")
     ] = None,
@@ -239,6 +220,12 @@ def list_outcomes(
     cursor: Cursor = None,
 ) -> Response:
     page = registry.list_outcomes(
-        prompt_id, version_id=version_id, since=since, until=until, limit=limit, cursor=cursor
+        prompt_id,
+        caller,
+        version_id=version_id,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
     )
     return json_response(raw_outcomes_out(page))

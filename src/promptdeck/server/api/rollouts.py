@@ -7,13 +7,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from promptdeck import limits
-from promptdeck.core.rollouts import Control
+from promptdeck.domain.commands import RolloutAction as Control
 from promptdeck.schemas import Page, RolloutControl, RolloutCreate, RolloutOut
 from promptdeck.server.api.labels import LabelName
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import json_response
-from promptdeck.server.deps import ActorDep, MayMoveProtected, RegistryDep
+from promptdeck.server.deps import RegistryDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingWriter, Reader
 
 router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["rollouts"], responses=responses(400, 404, 422)
@@ -39,12 +40,9 @@ def start_rollout(
     label: LabelName,
     body: RolloutCreate,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
 ) -> Response:
-    started = registry.start_rollout(
-        prompt_id, label, body.plan(), actor=actor, may_move_protected=may_move_protected
-    )
+    started = registry.start_rollout(body.to_command(prompt_id, label), caller)
     location = f"/prompts/{started.prompt_id}/labels/{label}/rollout"
     return json_response(RolloutOut.of(started), status_code=201, headers={"Location": location})
 
@@ -54,8 +52,10 @@ def start_rollout(
     response_model=RolloutOut,
     summary="The label's rollout (its newest, live or ended): share, arms, the guard's say",
 )
-def get_rollout(prompt_id: PromptRef, label: LabelName, registry: RegistryDep) -> RolloutOut:
-    return RolloutOut.of(registry.get_rollout(prompt_id, label))
+def get_rollout(
+    prompt_id: PromptRef, label: LabelName, registry: RegistryDep, caller: Reader
+) -> RolloutOut:
+    return RolloutOut.of(registry.get_rollout(prompt_id, label, caller))
 
 
 def _control(action: Control, summary: str) -> None:
@@ -63,13 +63,11 @@ def _control(action: Control, summary: str) -> None:
         prompt_id: PromptRef,
         label: LabelName,
         registry: RegistryDep,
-        actor: ActorDep,
+        caller: ActingWriter,
         body: RolloutControl | None = None,
     ) -> RolloutOut:
-        reason = body.reason if body is not None else None
-        return RolloutOut.of(
-            registry.control_rollout(prompt_id, label, action, reason=reason, actor=actor)
-        )
+        cmd = (body or RolloutControl()).to_command(prompt_id, label, action)
+        return RolloutOut.of(registry.control_rollout(cmd, caller))
 
     control.__name__ = f"{action}_rollout"
     router.post(
@@ -94,10 +92,11 @@ _control("abort", "Abort: every caller back on the baseline (the label does not 
 def list_rollouts(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[RolloutOut]:
-    page = registry.list_rollouts(prompt_id, limit=limit, cursor=cursor)
+    page = registry.list_rollouts(prompt_id, caller, limit=limit, cursor=cursor)
     return Page[RolloutOut](
         items=[RolloutOut.of(r) for r in page.items], next_cursor=page.next_cursor
     )

@@ -10,6 +10,7 @@ from pydantic import AfterValidator
 
 from promptdeck import limits
 from promptdeck.domain import values
+from promptdeck.domain.commands import ArchiveVersion, PurgeVersion, RestoreVersion, Rollback
 from promptdeck.schemas import (
     Page,
     RollbackOut,
@@ -27,16 +28,9 @@ from promptdeck.server.api.render import (
     summary_page,
     version_out,
 )
-from promptdeck.server.deps import (
-    ActorDep,
-    CanonicalId,
-    CheckedText,
-    IdempotencyKey,
-    IfMatch,
-    MayMoveProtected,
-    RegistryDep,
-)
+from promptdeck.server.deps import CanonicalId, CheckedText, IdempotencyKey, IfMatch, RegistryDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingAdmin, ActingWriter, Reader
 
 router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["versions"], responses=responses(400, 404, 422)
@@ -59,25 +53,12 @@ VersionId = Annotated[
 def create_version(
     prompt_id: PromptRef,
     registry: RegistryDep,
-    actor: ActorDep,
+    caller: ActingWriter,
     body: VersionCreate | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    body = body or VersionCreate()
-    created = registry.create_version(
-        prompt_id,
-        version_name=body.version_name,
-        description=body.description or "",
-        content=body.content,
-        model_config=body.llm_config,
-        activate=body.activate,
-        actor=actor,
-        idempotency_key=idempotency_key,
-        kind=body.kind,
-        messages=body.messages,
-        template_format=body.template_format,
-        if_changed=body.if_changed,
-    )
+    cmd = (body or VersionCreate()).to_command(prompt_id, idempotency_key=idempotency_key)
+    created = registry.create_version(cmd, caller)
     version = created.version
     headers = {"Location": f"/prompts/{version.prompt_id}/versions/{version.id}"}
     if created.replayed:
@@ -94,6 +75,7 @@ def create_version(
 def list_versions(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     name: Annotated[
@@ -109,15 +91,17 @@ def list_versions(
     return json_response(
         summary_page(
             registry.list_versions(
-                prompt_id, limit=limit, cursor=cursor, name=name, archived=archived
+                prompt_id, caller, limit=limit, cursor=cursor, name=name, archived=archived
             )
         )
     )
 
 
 @router.get("/versions/{version_id}", response_model=VersionOut, summary="One version in full")
-def get_version(prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep) -> Response:
-    return json_response(version_out(registry.get_version(prompt_id, version_id)))
+def get_version(
+    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, caller: Reader
+) -> Response:
+    return json_response(version_out(registry.get_version(prompt_id, version_id, caller)))
 
 
 @router.post(
@@ -130,8 +114,7 @@ def rollback(
     prompt_id: PromptRef,
     version_id: VersionId,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     response: Response,
     if_match: IfMatch = None,
     label: Annotated[
@@ -143,14 +126,7 @@ def rollback(
         ),
     ] = None,
 ) -> RollbackOut:
-    result = registry.rollback(
-        prompt_id,
-        version_id,
-        if_match=if_match,
-        actor=actor,
-        label=label,
-        may_move_protected=may_move_protected,
-    )
+    result = registry.rollback(Rollback(prompt_id, version_id, if_match, label), caller)
     response.headers["ETag"] = result.prompt.etag
     return RollbackOut(
         changed=result.changed,
@@ -166,9 +142,10 @@ def rollback(
     summary="Archive a version by hand (kept in history, restorable; never the active one)",
 )
 def archive_version(
-    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, actor: ActorDep
+    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, caller: ActingWriter
 ) -> VersionOut:
-    return version_out(registry.archive_version(prompt_id, version_id, actor=actor).version)
+    archived = registry.archive_version(ArchiveVersion(prompt_id, version_id), caller)
+    return version_out(archived.version)
 
 
 @router.post(
@@ -178,9 +155,10 @@ def archive_version(
     summary="Restore an archived version (exact content; the limit archives the oldest others)",
 )
 def restore_version(
-    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, actor: ActorDep
+    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, caller: ActingWriter
 ) -> VersionOut:
-    return version_out(registry.restore_version(prompt_id, version_id, actor=actor).version)
+    restored = registry.restore_version(RestoreVersion(prompt_id, version_id), caller)
+    return version_out(restored.version)
 
 
 @router.delete(
@@ -194,7 +172,7 @@ def purge_version(
     prompt_id: PromptRef,
     version_id: VersionId,
     registry: RegistryDep,
-    actor: ActorDep,
+    caller: ActingAdmin,
     body: VersionPurge | None = None,
     reason: Annotated[
         str | None,
@@ -205,10 +183,12 @@ def purge_version(
         CheckedText,
     ] = None,
 ) -> VersionOut:
-    why = body.reason if body is not None else reason
-    return version_out(
-        registry.purge_version(prompt_id, version_id, reason=why, actor=actor).version
+    cmd = (
+        body.to_command(prompt_id, version_id)
+        if body is not None
+        else PurgeVersion(prompt_id, version_id, reason)
     )
+    return version_out(registry.purge_version(cmd, caller).version)
 
 
 @router.get(
@@ -216,5 +196,5 @@ def purge_version(
     response_model=StorageOut,
     summary="Storage of the prompt's history: versions, archived, raw and stored bytes",
 )
-def storage(prompt_id: PromptRef, registry: RegistryDep) -> StorageOut:
-    return storage_out(registry.storage(prompt_id))
+def storage(prompt_id: PromptRef, registry: RegistryDep, caller: Reader) -> StorageOut:
+    return storage_out(registry.storage(prompt_id, caller))

@@ -10,13 +10,15 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
 from promptdeck.core.rollouts import CONTROLS
+from promptdeck.domain.commands import ControlRollout, StartRollout
 from promptdeck.domain.rollouts import assign, guard
 from promptdeck.domain.rollouts.record import Rollout
 from promptdeck.domain.rollouts.state import LIVE
 from promptdeck.errors import InvalidInput
-from promptdeck.server.deps import MayMoveProtected, RegistryDep
+from promptdeck.server.deps import RegistryDep
+from promptdeck.server.roles import Writer
 from promptdeck.server.ui.charts import interval_chart
-from promptdeck.server.ui.view import UIRoute, actor_of, redirect, remember_actor
+from promptdeck.server.ui.view import UIRoute, acting, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
@@ -81,7 +83,7 @@ def plan_of(
 def start(
     request: Request,
     registry: RegistryDep,
-    may_move_protected: MayMoveProtected,
+    caller: Writer,
     name: str,
     label: str,
     version_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
@@ -98,13 +100,7 @@ def start(
     plan = plan_of(
         version_id, steps, measure, max_drop, min_outcomes, minutes, outcomes, manual, reason
     )
-    registry.start_rollout(
-        name,
-        label,
-        plan,
-        actor=actor_of(request, actor),
-        may_move_protected=may_move_protected,
-    )
+    registry.start_rollout(StartRollout(name, label, plan), acting(request, caller, actor))
     target = redirect(f"/ui/prompts/{name}/labels", done="started")
     target.headers["location"] += f"#rollout-{label}"
     return remember_actor(target, actor)
@@ -114,6 +110,7 @@ def start(
 def control(
     request: Request,
     registry: RegistryDep,
+    caller: Writer,
     name: str,
     label: str,
     action: str,
@@ -122,13 +119,9 @@ def control(
 ) -> Response:
     if action not in CONTROLS:
         raise InvalidInput(f"no rollout control {action!r}", field="action")
-    registry.control_rollout(
-        name,
-        label,
-        action,  # type: ignore[arg-type]  # one of CONTROLS, checked above
-        reason=reason or None,
-        actor=actor_of(request, actor),
-    )
+    # ``action``: one of CONTROLS, checked above.
+    cmd = ControlRollout(name, label, action, reason or None)  # type: ignore[arg-type]
+    registry.control_rollout(cmd, acting(request, caller, actor))
     target = redirect(f"/ui/prompts/{name}/labels", done=action)
     target.headers["location"] += f"#rollout-{label}"
     return remember_actor(target, actor)
