@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
 from promptdeck.core.webhooks import Destinations, Webhooks
-from promptdeck.domain.caller import Caller
+from promptdeck.domain.caller import SYSTEM, Caller
 from promptdeck.domain.commands import (
     ControlRollout,
     CreatePrompt,
@@ -85,8 +85,9 @@ WRITE = {
     ("POST", "/outcomes"),
     ("PUT", "/prompts/{prompt_id}/alerts/{label}"),
     ("DELETE", "/prompts/{prompt_id}/alerts/{label}"),
-    # Rollouts (issue 24): starting one and its controls are writes; on a protected label
-    # they need admin in the core, as moving it does (MOVES_OF_PRODUCTION below).
+    # Rollouts (issue 24): starting one and its controls are writes; starting one on a
+    # protected label needs admin in the core, as moving it does (MOVES_OF_PRODUCTION below);
+    # its controls do not (the right was checked at its start).
     ("POST", "/prompts/{prompt_id}/labels/{label}/rollout"),
     *ROLLOUT_CONTROLS,
     UI_ROLLOUT,
@@ -120,9 +121,7 @@ MOVES_OF_PRODUCTION = {
     ("DELETE", "/prompts/{prompt_id}/labels/{label}"),
     ("POST", "/prompts/{prompt_id}/labels/{label}/revert"),
     ("POST", ROLLOUT),
-    *ROLLOUT_CONTROLS,
     UI_ROLLOUT,
-    UI_CONTROL,
     ("POST", "/ui/prompts/{name}/labels/{label}"),
 }
 # Reads sent as POST: rendering changes nothing; signing out needs no role beyond read.
@@ -250,7 +249,7 @@ class Cell:
             self.registry.start_rollout(StartRollout(prompt, "production", plan), setup)
             if path.endswith("/resume"):
                 pause = ControlRollout(prompt, "production", "pause")
-                self.registry.control_rollout(pause, setup)
+                self.registry.control_rollout(ControlRollout(pause, setup), SYSTEM)
         body: Any = None
         params: dict[str, str] = {}
         team = "team-" if caller == "inside" else ""

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from promptdeck.core import Registry
-from promptdeck.domain.commands import Outcome
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, MoveLabel, Outcome
 
 T0 = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 
@@ -43,11 +44,15 @@ def plan(version_id: int, **changes: Any) -> dict[str, Any]:
 
 def two_versions(registry: Registry, name: str, label: str = "production") -> tuple[int, int]:
     """A prompt whose ``label`` serves a baseline; (baseline id, candidate id)."""
-    baseline = registry.create_prompt(name, content="Answer fully.").prompt.active_version_id
+    baseline = registry.create_prompt(
+        CreatePrompt(name, content="Answer fully."), SYSTEM
+    ).prompt.active_version_id
     assert baseline is not None
-    candidate = registry.create_version(name, content="Answer briefly.").version.id
+    candidate = registry.create_version(
+        CreateVersion(name, content="Answer briefly."), SYSTEM
+    ).version.id
     if label != "active":
-        registry.move_label(name, label, baseline)
+        registry.move_label(MoveLabel(name, label, baseline), SYSTEM)
     return baseline, candidate
 
 

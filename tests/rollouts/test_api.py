@@ -13,6 +13,8 @@ from starlette.testclient import TestClient
 from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import ProtectLabel
 from promptdeck.server import create_app
 from tests.api.helpers import assert_problem
 from tests.rollouts.helpers import plan, two_versions
@@ -130,7 +132,7 @@ def test_roles_reading_needs_read_changing_needs_write_a_protected_label_admin(
     _, candidate = two_versions(registry, name)
     path = ROLLOUT.format(name=name)
     assert_problem(closed.post(path, json=plan(candidate), headers=keys["read"]), 403)
-    registry.protect_label(name, "production", True)
+    registry.protect_label(ProtectLabel(name, "production", True), SYSTEM)
     refused = assert_problem(
         closed.post(path, json=plan(candidate), headers=keys["write"]), 403, "label-protected"
     )
@@ -150,7 +152,7 @@ def test_a_deploy_request_with_a_plan_lets_a_writer_roll_out_on_a_protected_labe
     writer = {"Authorization": f"Bearer {access.create_key('wes', 'write').secret}"}
     admin = {"Authorization": f"Bearer {access.create_key('ada', 'admin').secret}"}
     _, candidate = two_versions(registry, name)
-    registry.protect_label(name, "production", True)
+    registry.protect_label(ProtectLabel(name, "production", True), SYSTEM)
     body = plan(candidate)
     del body["version_id"]
     proposed = closed.post(

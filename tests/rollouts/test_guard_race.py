@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from promptdeck.core import Registry, rollout_guard
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import ReportOutcomes, StartRollout
 from promptdeck.domain.rollouts.state import Change
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
@@ -38,12 +40,17 @@ def test_checks_racing_on_one_rollout_each_take_one_step_from_where_the_last_lef
         "guard": {"measure": "success_rate", "max_drop": 0.5, "min_outcomes": 30},
         "step_after": {"minutes": 0, "outcomes": 0},
     }
-    rollout_id = reg.start_rollout(name, "production", plan(candidate, **every_check_advances)).id
+    rollout_id = reg.start_rollout(
+        StartRollout(name, "production", plan(candidate, **every_check_advances)), SYSTEM
+    ).id
     rng = random.Random(3)
-    reg.report_outcomes(  # enough for the guard; this batch's own check advances once
-        [*outcomes(name, baseline, 60, 0.9, rng), *outcomes(name, candidate, 60, 0.9, rng)]
+    reg.report_outcomes(
+        ReportOutcomes(
+            [*outcomes(name, baseline, 60, 0.9, rng), *outcomes(name, candidate, 60, 0.9, rng)]
+        ),
+        SYSTEM,
     )
-    assert reg.get_rollout(name, "production").state.step == 1
+    assert reg.get_rollout(name, "production", SYSTEM).state.step == 1
     barrier = threading.Barrier(THREADS)
     done: list[Change | None] = []
     failed: list[BaseException] = []
@@ -51,7 +58,7 @@ def test_checks_racing_on_one_rollout_each_take_one_step_from_where_the_last_lef
     def check() -> None:
         try:
             barrier.wait()
-            with reg.db.writing("racer") as tx:
+            with reg.db.writing(Caller.local("racer")) as tx:
                 done.append(rollout_guard.check(tx, rollout_id))
         except BaseException as exc:  # collected: the assertion below names it
             failed.append(exc)
@@ -63,6 +70,8 @@ def test_checks_racing_on_one_rollout_each_take_one_step_from_where_the_last_lef
         t.join()
     assert failed == []
     assert sorted(c.state.step for c in done if c is not None) == list(range(2, 2 + THREADS))
-    events = [e for e in reversed(reg.list_events(name, limit=50).items) if "rollout" in e.kind]
+    events = [
+        e for e in reversed(reg.list_events(name, SYSTEM, limit=50).items) if "rollout" in e.kind
+    ]
     advanced = [e.detail["rollout"]["step"] for e in events if e.kind == "rollout.advanced"]
     assert advanced == list(range(1, 2 + THREADS))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
 from tests.rollouts.helpers import plan, two_versions
 
 SCALARS = (
@@ -80,9 +81,9 @@ def test_generated_plans_never_answer_5xx_and_a_refusal_writes_nothing(
     whole: Any,
 ) -> None:
     name = "hostile"
-    if not registry.list_prompts(query=name).items:
+    if not registry.list_prompts(SYSTEM, query=name).items:
         two_versions(registry, name)
-    candidate = registry.list_versions(name).items[0].id
+    candidate = registry.list_versions(name, SYSTEM).items[0].id
     body: Any = mutate(plan(candidate), changes)
     if steps is not None:
         body["steps"] = steps

@@ -9,6 +9,8 @@ from urllib.parse import quote
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import ControlRollout, StartRollout
 from promptdeck.domain.rollouts import assign
 from promptdeck.domain.rollouts.split import HEADER, Split
 from tests.api.helpers import assert_problem
@@ -19,7 +21,9 @@ PATH = "/prompts/{name}/active?label=production"
 
 def started(registry: Registry, name: str, steps: list[float]) -> tuple[int, int, str]:
     baseline, candidate = two_versions(registry, name)
-    rollout = registry.start_rollout(name, "production", plan(candidate, steps=steps))
+    rollout = registry.start_rollout(
+        StartRollout(name, "production", plan(candidate, steps=steps)), SYSTEM
+    )
     return baseline, candidate, rollout.state.salt
 
 
@@ -83,7 +87,7 @@ def test_once_the_rollout_ends_every_key_gets_the_baseline_and_no_header(
     baseline, _, _ = started(registry, name, [99.99, 100])
     path = PATH.format(name=name)
     assert HEADER in api.get(f"{path}&key=a").headers
-    registry.control_rollout(name, "production", "abort")
+    registry.control_rollout(ControlRollout(name, "production", "abort"), SYSTEM)
     for n in range(50):
         response = api.get(f"{path}&key=user-{n}")
         assert response.json()["version_id"] == baseline
@@ -97,7 +101,7 @@ def test_raising_the_share_never_moves_a_key_back_to_the_baseline(
     path = PATH.format(name=name)
     keys = [f"k{n}" for n in range(300)]
     before = {k for k in keys if api.get(f"{path}&key={k}").json()["version_id"] == candidate}
-    registry.control_rollout(name, "production", "advance")
+    registry.control_rollout(ControlRollout(name, "production", "advance"), SYSTEM)
     after = {k for k in keys if api.get(f"{path}&key={k}").json()["version_id"] == candidate}
     assert before < after
     assert api.get(f"{path}&key=k0").headers[HEADER].count("basis-points=2500") == 1
@@ -105,7 +109,9 @@ def test_raising_the_share_never_moves_a_key_back_to_the_baseline(
 
 def test_the_active_label_splits_too(api: TestClient, registry: Registry, name: str) -> None:
     baseline, candidate = two_versions(registry, name, label="active")
-    salt = registry.start_rollout(name, "active", plan(candidate, steps=[50, 100])).state.salt
+    salt = registry.start_rollout(
+        StartRollout(name, "active", plan(candidate, steps=[50, 100])), SYSTEM
+    ).state.salt
     for n in range(40):
         key = f"u{n}"
         expected = candidate if assign.bucket(salt, key) < 5000 else baseline

@@ -9,6 +9,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import ControlRollout, StartRollout
 from tests.rollouts.helpers import plan, two_versions
 
 
@@ -29,7 +31,7 @@ def test_each_change_of_a_rollout_is_pushed_with_its_label_and_split(
 ) -> None:
     baseline, candidate = two_versions(registry, name)
     cursor = api.get("/changes?wait=0").json()["last_event_id"]
-    rollout = registry.start_rollout(name, "production", plan(candidate))
+    rollout = registry.start_rollout(StartRollout(name, "production", plan(candidate)), SYSTEM)
     events, cursor = pushed(api, cursor)
     (started,) = events
     assert (started["kind"], started["label"], started["version_id"]) == (
@@ -47,9 +49,9 @@ def test_each_change_of_a_rollout_is_pushed_with_its_label_and_split(
         "candidate_id": candidate,
         "salt": rollout.state.salt,
     }
-    registry.control_rollout(name, "production", "advance")
-    registry.control_rollout(name, "production", "pause")
-    registry.control_rollout(name, "production", "abort")
+    registry.control_rollout(ControlRollout(name, "production", "advance"), SYSTEM)
+    registry.control_rollout(ControlRollout(name, "production", "pause"), SYSTEM)
+    registry.control_rollout(ControlRollout(name, "production", "abort"), SYSTEM)
     events, cursor = pushed(api, cursor, 3)
     assert [(e["kind"], e["rollout"]["basis_points"]) for e in events] == [
         ("rollout.advanced", 2500),
@@ -62,9 +64,11 @@ def test_a_completion_pushes_the_label_move_and_then_the_rollouts_end(
     api: TestClient, registry: Registry, name: str
 ) -> None:
     _, candidate = two_versions(registry, name)
-    registry.start_rollout(name, "production", plan(candidate, steps=[50, 100]))
+    registry.start_rollout(
+        StartRollout(name, "production", plan(candidate, steps=[50, 100])), SYSTEM
+    )
     cursor = api.get("/changes?wait=0").json()["last_event_id"]
-    registry.control_rollout(name, "production", "advance")
+    registry.control_rollout(ControlRollout(name, "production", "advance"), SYSTEM)
     events, _ = pushed(api, cursor, 2)
     assert [(e["kind"], e["version_id"], e["rollout"] is None) for e in events] == [
         ("label.moved", candidate, True),

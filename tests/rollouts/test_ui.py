@@ -11,6 +11,8 @@ import re
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import ControlRollout, ReportOutcomes, StartRollout
 from tests.rollouts.helpers import outcomes, plan, two_versions
 
 
@@ -18,10 +20,13 @@ def test_the_labels_page_shows_a_rollout_in_progress_with_its_guard_and_controls
     api: TestClient, registry: Registry, name: str
 ) -> None:
     baseline, candidate = two_versions(registry, name)
-    registry.start_rollout(name, "production", plan(candidate))
+    registry.start_rollout(StartRollout(name, "production", plan(candidate)), SYSTEM)
     rng = random.Random(5)
     registry.report_outcomes(
-        [*outcomes(name, baseline, 400, 0.9, rng), *outcomes(name, candidate, 250, 0.9, rng)]
+        ReportOutcomes(
+            [*outcomes(name, baseline, 400, 0.9, rng), *outcomes(name, candidate, 250, 0.9, rng)]
+        ),
+        SYSTEM,
     )
     page = api.get(f"/ui/prompts/{name}/labels").text
     card = page[page.index('id="rollout-production"') :]
@@ -52,12 +57,12 @@ def test_a_rollout_is_started_from_the_promote_page_and_controlled_from_the_labe
     }
     started = api.post(f"/ui/prompts/{name}/labels/production/rollout", data=form)
     assert started.status_code == 200 and "Rollout started." in started.text
-    rollout = registry.get_rollout(name, "production")
+    rollout = registry.get_rollout(name, "production", SYSTEM)
     assert (rollout.percent, rollout.state.plan.reason) == (10, "from the page")
     paused = api.post(f"/ui/prompts/{name}/labels/production/rollout/pause", data={"reason": "x"})
     assert "Rollout paused." in paused.text and 'data-status="paused"' in paused.text
     api.post(f"/ui/prompts/{name}/labels/production/rollout/abort", data={})
-    assert registry.get_rollout(name, "production").status == "aborted"
+    assert registry.get_rollout(name, "production", SYSTEM).status == "aborted"
     again = api.post(f"/ui/prompts/{name}/labels/production/rollout/resume", data={})
     assert again.status_code == 409
 
@@ -77,9 +82,11 @@ def test_the_impact_chart_marks_the_rollouts_steps(
     api: TestClient, registry: Registry, name: str
 ) -> None:
     baseline, candidate = two_versions(registry, name)
-    registry.report_outcomes(list(outcomes(name, baseline, 20, 0.9, random.Random(1))))
-    registry.start_rollout(name, "production", plan(candidate))
-    registry.control_rollout(name, "production", "advance")
+    registry.report_outcomes(
+        ReportOutcomes(list(outcomes(name, baseline, 20, 0.9, random.Random(1)))), SYSTEM
+    )
+    registry.start_rollout(StartRollout(name, "production", plan(candidate)), SYSTEM)
+    registry.control_rollout(ControlRollout(name, "production", "advance"), SYSTEM)
     page = api.get(f"/ui/prompts/{name}/impact").text
     assert 'data-kind="rollout.started"' in page and 'data-kind="rollout.advanced"' in page
     assert "production: #2 at 25%" in page

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import Registry
 from promptdeck.domain.caller import SYSTEM
-from promptdeck.domain.commands import CreatePrompt
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine, writer
 from promptdeck.store.types import UTCDateTime
@@ -103,8 +103,8 @@ def test_0020_adds_the_rollout_tables_and_columns_and_its_downgrade_drops_them(
 
 
 def test_one_live_rollout_per_label_is_the_databases_rule(registry: Registry) -> None:
-    created = registry.create_prompt("a", content="one").prompt
-    second = registry.create_version("a", content="two").version.id
+    created = registry.create_prompt(CreatePrompt("a", content="one"), SYSTEM).prompt
+    second = registry.create_version(CreateVersion("a", content="two"), SYSTEM).version.id
     row = {
         "p": created.id,
         "b": created.active_version_id,

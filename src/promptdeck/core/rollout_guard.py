@@ -127,11 +127,8 @@ def check(tx: Tx, rollout_id: int) -> Change | None:
     if change is None:
         store.set_fields(tx.conn, rollout.id, {"decision": rollouts.decision_json(decision, now)})
         return None
-    caller, tx.caller = tx.caller, GUARD
-    try:
+    with rollouts.as_rollout(tx, GUARD):
         rollouts.apply(tx, row, rollout, change, decision)
-    finally:
-        tx.caller = caller
     return change
 
 

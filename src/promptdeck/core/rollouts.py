@@ -11,6 +11,8 @@ move, in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -18,6 +20,8 @@ from typing import Any
 from promptdeck.core import labels, load, retention, versions
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules
+from promptdeck.domain.access import Role
+from promptdeck.domain.caller import Caller
 from promptdeck.domain.commands import ControlRollout, RolloutAction, StartRollout
 from promptdeck.domain.labels import ACTIVE, Label, check_label, check_reason
 from promptdeck.domain.models import Page, Prompt, Version
@@ -192,8 +196,8 @@ def _record(
 def start(tx: Tx, cmd: StartRollout) -> Rollout:
     """Start a rollout of ``cmd.plan`` on ``cmd.label``: its current version is the
     baseline. A protected label needs a caller who may move it (the admin role), as moving
-    it does, else an approved deploy request that names the plan (``core/deploys.py``): its
-    steps and completion then move it as the system (``rollout_guard.GUARD``)."""
+    it does, else an approved deploy request that names the plan (``core/deploys.py``); its
+    steps and completion then move it by the rollout's authority (``as_rollout``)."""
     label = check_label(cmd.label)
     plan = parse_plan(cmd.plan)
     row = load.prompt_row(tx, cmd.prompt, for_update=True)
@@ -247,20 +251,34 @@ def start_locked(tx: Tx, row: PromptRow, label: str, plan: RolloutPlan) -> Rollo
 
 def control(tx: Tx, cmd: ControlRollout) -> Rollout:
     """Pause, resume, advance now or abort the label's rollout (409 when its status does
-    not allow it; an ended rollout allows nothing). On a protected label, only a caller who
-    may move it (its history rows pass ``labels.log_move``, which checks)."""
+    not allow it; an ended rollout allows nothing). A writer may, on a protected label too:
+    the right to move it was checked when the rollout started (``as_rollout``)."""
     label = check_label(cmd.label)
     why = check_reason(cmd.reason)
     row = load.prompt_row(tx, cmd.prompt, for_update=True)
-    labels.guard(tx, row.id, label)
     rollout = store.live(tx.conn, row.id, label, for_update=True) or store.latest(
         tx.conn, row.id, label
     )
     if rollout is None:
         raise RolloutNotFound(f"label {label!r} of prompt {row.name!r} has no rollout")
     change = CONTROLS[cmd.action](state_of(rollout), tx.clock(), why)
-    apply(tx, row, rollout, change)
+    with as_rollout(tx):
+        apply(tx, row, rollout, change)
     return view(tx, load.prompt_row(tx, PromptRef(id=row.id)), _row(tx, rollout.id))
+
+
+@contextmanager
+def as_rollout(tx: Tx, caller: Caller | None = None) -> Iterator[None]:
+    """The rollout's own authority over its label, for its steps and its completion (which
+    pass ``labels.log_move`` and its protection check): the right to move the label was
+    checked once, at the start (the admin role, or an approved deploy request). Recorded
+    under who acts: ``caller`` (the guard), else the transaction's own, raised to admin."""
+    was = tx.caller
+    tx.caller = caller or replace(was, role=Role.admin)
+    try:
+        yield
+    finally:
+        tx.caller = was
 
 
 # --- reads ---------------------------------------------------------------------------------
