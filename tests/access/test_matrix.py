@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
 from promptdeck.core.webhooks import Destinations, Webhooks
-from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.caller import Caller
 from promptdeck.domain.commands import (
     ControlRollout,
     CreatePrompt,
@@ -249,7 +249,7 @@ class Cell:
             self.registry.start_rollout(StartRollout(prompt, "production", plan), setup)
             if path.endswith("/resume"):
                 pause = ControlRollout(prompt, "production", "pause")
-                self.registry.control_rollout(ControlRollout(pause, setup), SYSTEM)
+                self.registry.control_rollout(pause, setup)
         body: Any = None
         params: dict[str, str] = {}
         team = "team-" if caller == "inside" else ""
