@@ -5,6 +5,7 @@ PROMPT_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 VERSION_NAME_MAX = 128
 DESCRIPTION_MAX = 10_000
 CONTENT_MAX = 1_000_000  # characters of prompt text
+DIFF_CONTEXT_MAX = 1_000  # lines of context around each change of a version diff
 MODEL_CONFIG_MAX_BYTES = 100_000  # JSON-encoded
 TAG_MAX = 64
 TAGS_MAX = 32

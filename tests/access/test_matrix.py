@@ -83,6 +83,8 @@ WRITE = {
     ("POST", "/prompts/{prompt_id}/deploy-requests/{request_id}/reject"),
     # Impact (issue 16): reporting outcomes and alert thresholds change what impact says.
     ("POST", "/outcomes"),
+    # OpenTelemetry (issue 27): an OTLP export's spans become outcomes.
+    ("POST", "/v1/traces"),
     ("PUT", "/prompts/{prompt_id}/alerts/{label}"),
     ("DELETE", "/prompts/{prompt_id}/alerts/{label}"),
     # Rollouts (issue 24): starting one and its controls are writes; starting one on a
@@ -127,6 +129,10 @@ MOVES_OF_PRODUCTION = {
 # Reads sent as POST: rendering changes nothing; signing out needs no role beyond read.
 READ = {
     ("POST", "/prompts/{prompt_id}/render"),
+    # MCP's transport (issue 27): the read role to come in; each MCP request then acts as
+    # its caller (a tool that writes is checked again: tests/mcp_server/test_mcp_mounted.py).
+    ("POST", "/mcp"),
+    ("DELETE", "/mcp"),
     ("POST", "/ui/prompts/{name}/versions/{version_id}"),
     ("POST", "/ui/sign-out"),
 }
@@ -282,10 +288,18 @@ class Cell:
             body = {"outcomes": [{"prompt_id": prompt, "version_id": first, "success": True}]}
         elif (method, path) == ("POST", ROLLOUT):
             body = plan
+        elif (method, path) == ("POST", "/v1/traces"):
+            attributes = [
+                {"key": "gen_ai.prompt.name", "value": {"stringValue": prompt}},
+                {"key": "gen_ai.prompt.version", "value": {"stringValue": str(first)}},
+            ]
+            body = {"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": attributes}]}]}]}
         elif (method, path) == ("PUT", "/prompts/{prompt_id}/alerts/{label}"):
             body = {"min_success": 0.9}
         elif path.endswith("/versions/{version_id}") and method == "DELETE":
             params = {"reason": "matrix"}
+        elif path.endswith("/versions/{version_id}/diff"):
+            params = {"against": str(second.id)}
         if path == "/changes":
             params = {"wait": "0"}  # the long-poll form answers at once; the stream never ends
         if path == "/ui/prompts/{name}/promote":

@@ -77,6 +77,25 @@ def test_0012_adds_the_outcomes_by_prompt_index_and_its_downgrade_drops_it(
     engine.dispose()
 
 
+def test_0015_adds_the_versions_contract_column_and_its_downgrade_drops_it(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    def columns() -> set[str]:
+        return {str(c["name"]) for c in sa.inspect(engine).get_columns("versions")}
+
+    migrate.upgrade(engine, "0014")
+    assert "contract" not in columns()
+    migrate.upgrade(engine)
+    assert "contract" in columns()
+    migrate.downgrade(engine, "0014")
+    assert "contract" not in columns() and migrate.current(engine) == "0014"
+    migrate.upgrade(engine)
+    assert "contract" in columns() and migrate.current(engine) == migrate.head(engine)
+    engine.dispose()
+
+
 def test_0020_adds_the_rollout_tables_and_columns_and_its_downgrade_drops_them(
     database_url: str,
 ) -> None:

@@ -145,6 +145,12 @@ export class RolloutInProgress extends Conflict {
   static override readonly code: string = "rollout-in-progress";
   static override readonly title: string = "A rollout is in progress on this label";
 }
+/** A protected label moved to a version whose contract breaks what the label serves now,
+ * without `accept_breaking`: `errors` names each breaking change. */
+export class BreakingChange extends Conflict {
+  static override readonly code: string = "breaking-change";
+  static override readonly title: string = "The move would break the label's callers";
+}
 /** A rollout control its status does not allow (advancing a completed rollout…). */
 export class RolloutStateConflict extends Conflict {
   static override readonly code: string = "rollout-state-conflict";
@@ -213,6 +219,11 @@ export class VariablesTooLarge extends InvalidInput {
 export class OutgoingRefused extends InvalidInput {
   static override readonly code: string = "outgoing-refused";
   static override readonly title: string = "Outgoing address refused";
+}
+/** An OTLP export (POST /v1/traces) that cannot be decoded. */
+export class ExportMalformed extends InvalidInput {
+  static override readonly code: string = "export-malformed";
+  static override readonly title: string = "Malformed OTLP export";
 }
 
 export class PayloadTooLarge extends PromptdeckError {
@@ -326,6 +337,7 @@ const ALL: ErrorClass[] = [
   StillIncluded,
   RolloutInProgress,
   RolloutStateConflict,
+  BreakingChange,
   IdempotencyKeyReused,
   StaleEtag,
   InvalidInput,
@@ -337,6 +349,7 @@ const ALL: ErrorClass[] = [
   VariablesInvalid,
   VariablesTooLarge,
   OutgoingRefused,
+  ExportMalformed,
   PayloadTooLarge,
   Unauthorized,
   Forbidden,

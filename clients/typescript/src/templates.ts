@@ -97,7 +97,12 @@ export function hasVariableCheck(): boolean {
 
 /** Run the installed contract check (nothing without a contract, or without a check). */
 export function checkVariables(contract: unknown, values: Variables): void {
-  if (contract !== null && contract !== undefined && variableCheck !== null) {
+  // Only a given variables schema is checked: an inferred one (as the server reads back a
+  // version made without a contract) checks nothing more than the template does.
+  const inferred =
+    typeof contract === "object" && contract !== null &&
+    (contract as { variables_inferred?: unknown }).variables_inferred === true;
+  if (contract !== null && contract !== undefined && !inferred && variableCheck !== null) {
     variableCheck(contract, values);
   }
 }

@@ -34,6 +34,7 @@ from promptdeck.schemas import (
     RollbackOut,
     StorageOut,
     VersionCreate,
+    VersionDiffOut,
     VersionOut,
     VersionPurge,
     VersionSummaryOut,
@@ -515,6 +516,18 @@ def render(
     at = {} if version is None else {"version": str(version)}
     body = _body(RenderIn, variables=variables, **at)
     return Call("POST", f"/prompts/{seg(prompt)}/render", _model(RenderOut), json=body, retry=True)
+
+
+def diff_versions(
+    prompt: str | int, version_id: int, against: int, *, context: int = 3
+) -> Call[VersionDiffOut]:
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}/versions/{int(version_id)}/diff",
+        _model(VersionDiffOut),
+        params={"against": int(against), "context": int(context)},
+        retry=True,
+    )
 
 
 def includes(prompt: str | int, version_id: int, which: str) -> Call[list[IncludeOut]]:

@@ -149,6 +149,7 @@ class ActivePrompt(ActiveOut):
         self.annotate()
         if not self.include_refs:
             return super().rendered(variables)
+        self.check_variables(variables)
         texts = self._includes
         if texts is None:
             why = self._include_error or "not fetched (not handed out by a client)"

@@ -5,10 +5,11 @@ proposed is stale (409) and must be proposed again. Everything is recorded as ev
 
 from __future__ import annotations
 
-from promptdeck.core import labels, load, retention, rollouts
+from promptdeck.core import compare, labels, load, retention, rollouts
 from promptdeck.core.tx import Tx
 from promptdeck.domain import diff, rules
 from promptdeck.domain.commands import DecideDeploy, ProposeDeploy
+from promptdeck.domain.contracts import ContractChange
 from promptdeck.domain.labels import (
     APPROVED,
     OPEN,
@@ -119,6 +120,7 @@ def decide(tx: Tx, cmd: DecideDeploy) -> DeployRequest:
                 request.version_id,
                 reason=f"deploy request {request_id}: {request.reason}",
                 if_match=None,
+                accept_breaking=cmd.accept_breaking,
             )
     now = tx.clock()
     s.decide_request(
@@ -161,10 +163,14 @@ def _out(tx: Tx, row: PromptRow, r: RequestRow, *, with_diff: bool) -> DeployReq
         status = STALE
     serving = labels.current(tx, row, r.label)
     lines: list[str] = []
+    contract_changes: list[ContractChange] = []
     if with_diff:
         for line in diff.unified(_text(tx, row.id, serving), _text(tx, row.id, r.version_id)):
             if isinstance(line, diff.Line):
                 lines.append(MARK.get(line.kind, "  ") + line.text)
+        if serving is not None and serving != r.version_id:
+            old, new = load.version(tx, row.id, serving), load.version(tx, row.id, r.version_id)
+            contract_changes = compare.changes(old, new)
     named = s.version_numbers(
         tx.conn, row.id, {v for v in (r.version_id, r.from_version_id) if v is not None}
     )
@@ -185,6 +191,7 @@ def _out(tx: Tx, row: PromptRow, r: RequestRow, *, with_diff: bool) -> DeployReq
         decision_reason=r.decision_reason,
         diff=lines,
         plan=r.plan,
+        contract_changes=contract_changes,
     )
 
 

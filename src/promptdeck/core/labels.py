@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from promptdeck.core import load, retention
+from promptdeck.core import compare, load, retention
 from promptdeck.core.tx import Tx
 from promptdeck.domain import etag, rules
 from promptdeck.domain.commands import MoveLabel, ProtectLabel, RemoveLabel, RevertLabel
@@ -112,11 +112,19 @@ def refuse_during_rollout(tx: Tx, prompt_id: int, label: str) -> None:
 
 
 def move_locked(
-    tx: Tx, row: PromptRow, label: str, version_id: int, *, reason: str, if_match: str | None
+    tx: Tx,
+    row: PromptRow,
+    label: str,
+    version_id: int,
+    *,
+    reason: str,
+    if_match: str | None,
+    accept_breaking: bool = False,
 ) -> bool:
     """Point ``label`` at ``version_id`` (the prompt row is locked and protection checked);
     False when it already points there. Purged: 409; archived: restored first; during the
-    label's rollout: 409."""
+    label's rollout: 409. A protected label moved to a version whose contract breaks what it
+    serves needs ``accept_breaking`` (core/compare.py ``check_move``)."""
     check_label_etag(tx, row.id, label, if_match)
     refuse_during_rollout(tx, row.id, label)
     was = current(tx, row, label)
@@ -124,6 +132,9 @@ def move_locked(
     if was == version_id:
         return False
     retention.check_usable(target)
+    breaking = compare.check_move(
+        tx, row.id, label, was, version_id, accept_breaking=accept_breaking
+    )
     restored = target.archived and retention.restore(tx, row.id, target, reason=f"label {label}")
     now = tx.clock()
     detail: dict[str, Any] = {
@@ -135,6 +146,8 @@ def move_locked(
         detail["reason"] = reason
     if restored:
         detail["restored"] = True
+    if breaking:
+        detail |= compare.accepted(breaking)
     if label == ACTIVE:
         if not q.set_active(tx.conn, row.id, version_id, now, None):
             raise StaleEtag("the prompt changed while moving its active label; retry")
@@ -154,7 +167,15 @@ def move(tx: Tx, cmd: MoveLabel) -> Moved:
     why = check_reason(cmd.reason)
     row = load.prompt_row(tx, cmd.prompt, for_update=True)
     guard(tx, row.id, label)
-    changed = move_locked(tx, row, label, cmd.version_id, reason=why, if_match=cmd.if_match)
+    changed = move_locked(
+        tx,
+        row,
+        label,
+        cmd.version_id,
+        reason=why,
+        if_match=cmd.if_match,
+        accept_breaking=cmd.accept_breaking,
+    )
     return Moved(one(tx, load.prompt_row(tx, PromptRef(id=row.id)), label), changed)
 
 
@@ -195,7 +216,15 @@ def revert(tx: Tx, cmd: RevertLabel) -> Moved:
             raise LabelledVersionProtected("the active label cannot be removed; move it instead")
         _remove_locked(tx, row, label, why, if_match)
         return Moved(one(tx, row, label), True)
-    changed = move_locked(tx, row, label, last.from_version_id, reason=why, if_match=if_match)
+    changed = move_locked(
+        tx,
+        row,
+        label,
+        last.from_version_id,
+        reason=why,
+        if_match=if_match,
+        accept_breaking=cmd.accept_breaking,
+    )
     return Moved(one(tx, load.prompt_row(tx, PromptRef(id=row.id)), label), changed)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from promptdeck.core import (
+    compare,
     deploys,
     impact,
     includes,
@@ -122,6 +123,11 @@ class Registry(RolloutOps):
 
     def get_version(self, ref: PromptLike, version_id: int, caller: Caller) -> Version:
         return self.db.read(caller, versions.get, ref, version_id)
+
+    def compare(
+        self, ref: PromptLike, version_id: int, against: int, caller: Caller
+    ) -> compare.Comparison:
+        return self.db.read(caller, compare.compare, ref, version_id, against)
 
     def rollback(self, cmd: c.Rollback, caller: Caller) -> RolledBack:
         return self.db.write(caller, versions.rollback, cmd)

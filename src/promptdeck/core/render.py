@@ -9,6 +9,7 @@ from promptdeck.core import includes, load
 from promptdeck.core.tx import Tx
 from promptdeck.domain import templates
 from promptdeck.domain.commands import RenderPrompt
+from promptdeck.domain.contracts import check_variables
 from promptdeck.domain.models import Version
 from promptdeck.domain.templates import IncludeRef, Rendered
 from promptdeck.errors import TemplateInvalid, VersionUnavailable
@@ -30,6 +31,9 @@ def render(tx: Tx, cmd: RenderPrompt) -> RenderResult:
         version_id, _ = includes.resolve(tx, row, IncludeRef(row.name, cmd.at))
     version = load.version(tx, row.id, version_id)
     content = _content(version, row.name)
+    # Before the template runs: refused variables name every failing path (a given variables
+    # schema only; an inferred one checks nothing more than the template does).
+    check_variables(version.contract, cmd.values)
 
     def resolve(include: IncludeRef) -> str:
         target = includes.target_row(tx, include)

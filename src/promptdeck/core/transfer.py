@@ -15,7 +15,7 @@ from typing import Any
 
 from promptdeck.core import includes, load
 from promptdeck.core.tx import Tx
-from promptdeck.domain import rules, templates
+from promptdeck.domain import history, rules, templates
 from promptdeck.domain.commands import ImportPrompt
 from promptdeck.domain.labels import DEFAULT_PROTECTED
 from promptdeck.domain.models import Page, Prompt
@@ -260,7 +260,8 @@ def _check_hash(version: dict[str, Any]) -> None:
     kind, template_format = _template_of(version)
     templates.check(kind, template_format, version["content"])
     hashed = templates.hashed(kind, template_format, version["content"])
-    expected = rules.content_hash(hashed, version.get("model_config") or {})
+    contract = history.stored_contract(version)
+    expected = rules.content_hash(hashed, version.get("model_config") or {}, contract)
     if version.get("content_hash") != expected:
         raise InvalidInput(
             f"version {version.get('number')}: content_hash does not match its content",
@@ -306,6 +307,7 @@ def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
     for version in versions_in:
         _check_hash(version)
         values = {k: v for k, v in version.items() if k not in LOCAL_VERSION_COLS}
+        values["contract"] = history.stored_contract(version)  # None: made without one
         text = values.pop("content", None)  # None: a purged version's tombstone
         if text is not None:
             values["blob_id"] = contents.put(conn, prompt_id, version["number"], text)

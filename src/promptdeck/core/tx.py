@@ -83,19 +83,23 @@ class Tx:
         version_id: int | None = None,
         from_version_id: int | None = None,
         detail: dict[str, Any] | None = None,
+        announce: dict[str, Any] | None = None,
     ) -> None:
-        """An event to write with this transaction, by this transaction's actor, now."""
-        self.events.append(
-            {
-                "prompt_id": prompt_id,
-                "kind": str(kind),
-                "actor": self.actor,
-                "created_at": self.clock(),
-                "version_id": version_id,
-                "from_version_id": from_version_id,
-                "detail": detail or {},
-            }
-        )
+        """An event to write with this transaction, by this transaction's actor, now.
+        ``announce``: more keys its webhook deliveries carry, not stored (a creation's
+        contract: up to 100 KB that no event row should repeat)."""
+        event = {
+            "prompt_id": prompt_id,
+            "kind": str(kind),
+            "actor": self.actor,
+            "created_at": self.clock(),
+            "version_id": version_id,
+            "from_version_id": from_version_id,
+            "detail": detail or {},
+        }
+        if announce:
+            event["announce"] = announce
+        self.events.append(event)
 
     def claim(self, scope: str, key: str | None, request: dict[str, Any]) -> int | None:
         """Claim ``key`` for ``request``: the id the key already names (replay), or None

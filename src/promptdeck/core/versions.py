@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from promptdeck.core import includes, labels, load, retention
+from promptdeck.core import compare, includes, labels, load, retention
 from promptdeck.core.results import RolledBack, VersionCreated
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules, templates
@@ -30,8 +30,9 @@ def insert(tx: Tx, prompt_id: int, draft: VersionDraft) -> Version:
     if version_name is None:
         base = rules.default_version_name(now)
         version_name = rules.next_free_name(base, q.names_with_prefix(tx.conn, prompt_id, base))
+    contract = None if draft.contract is None else draft.contract.to_json()
     content_hash = rules.content_hash(
-        templates.hashed(kind, template_format, content), model_config
+        templates.hashed(kind, template_format, content), model_config, contract
     )
     version_id = q.insert_version(
         tx.conn,
@@ -47,6 +48,7 @@ def insert(tx: Tx, prompt_id: int, draft: VersionDraft) -> Version:
             "created_at": now,
             "kind": kind,
             "template_format": template_format,
+            "contract": contract,
         },
     )
     includes.record(tx, prompt_id, version_id, kind, content)
@@ -88,6 +90,7 @@ def insert(tx: Tx, prompt_id: int, draft: VersionDraft) -> Version:
         model_config=model_config,
         kind=kind,
         template_format=template_format,
+        contract=draft.contract,
     )
 
 
@@ -121,8 +124,11 @@ def unchanged(tx: Tx, prompt_id: int, draft: VersionDraft) -> Version | None:
     if latest_id is None:
         return None
     latest = load.version(tx, prompt_id, latest_id)
+    contract = None if draft.contract is None else draft.contract.to_json()
     wanted = rules.content_hash(
-        templates.hashed(draft.kind, draft.template_format, draft.content), draft.model_config
+        templates.hashed(draft.kind, draft.template_format, draft.content),
+        draft.model_config,
+        contract,
     )
     if latest.purged or latest.content_hash != wanted:
         return None
@@ -171,7 +177,15 @@ def rollback(tx: Tx, cmd: Rollback) -> RolledBack:
     row = load.prompt_row(tx, ref.prompt, for_update=True)
     labels.guard(tx, row.id, label)
     if label != ACTIVE:
-        moved = labels.move_locked(tx, row, label, ref.version_id, reason="", if_match=if_match)
+        moved = labels.move_locked(
+            tx,
+            row,
+            label,
+            ref.version_id,
+            reason="",
+            if_match=if_match,
+            accept_breaking=cmd.accept_breaking,
+        )
         return RolledBack(
             prompt=load.reload(tx, row.id),
             version=load.version(tx, row.id, ref.version_id),
@@ -185,6 +199,14 @@ def rollback(tx: Tx, cmd: Rollback) -> RolledBack:
     now = tx.clock()
     if changed:
         retention.check_usable(target)
+        breaking = compare.check_move(
+            tx,
+            row.id,
+            ACTIVE,
+            row.active_version_id,
+            version_id,
+            accept_breaking=cmd.accept_breaking,
+        )
         restored = target.archived
         if restored:  # rule 8: restore first, then keep the limit (see docs/storage.md)
             retention.restore(tx, row.id, target, reason="rollback")
@@ -193,12 +215,16 @@ def rollback(tx: Tx, cmd: Rollback) -> RolledBack:
             raise StaleEtag("the prompt changed while rolling back; fetch it and retry")
         labels.log_move(tx, row.id, ACTIVE, row.active_version_id, version_id, "")
         detail: dict[str, Any] = {"number": target.number, "version_name": target.version_name}
+        if restored:
+            detail["restored"] = True
+        if breaking:
+            detail |= compare.accepted(breaking)
         tx.record(
             EventKind.VERSION_ROLLED_BACK,
             row.id,
             version_id=version_id,
             from_version_id=row.active_version_id,
-            detail={**detail, "restored": True} if restored else detail,
+            detail=detail,
         )
         if restored:
             retention.sweep(tx, row.id, protect={version_id})

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from promptdeck.domain import history, templates
+from promptdeck.domain import contracts, history, templates
+from promptdeck.domain.contracts import Contract
 from promptdeck.domain.refs import PromptLike, PromptRef, VersionRef
 from promptdeck.errors import InvalidInput, TemplateInvalid
 
@@ -61,6 +62,7 @@ class CreatePrompt:
     messages: list[dict[str, Any]] | None = None
     template_format: str = "plain"
     idempotency_key: str | None = None
+    contract: dict[str, Any] | None = None  # as sent; checked when the version is drafted
 
     def request(self) -> dict[str, Any]:
         """What an Idempotency-Key's hash covers (stored: keep these keys as they are; the
@@ -79,6 +81,8 @@ class CreatePrompt:
             request["messages"] = self.messages
         if self.template_format != "plain":
             request["template_format"] = self.template_format
+        if self.contract is not None:
+            request["contract"] = self.contract
         return request
 
     def first_version(self) -> VersionDraft:
@@ -97,6 +101,7 @@ class CreatePrompt:
             activate=True,
             kind=kind,
             template_format=self.template_format,
+            contract=checked_contract(self.contract, kind, self.template_format, content),
         )
 
 
@@ -141,6 +146,19 @@ class VersionDraft:
     activate: bool
     kind: str = "text"
     template_format: str = "plain"
+    contract: Contract | None = None
+
+
+def checked_contract(
+    raw: dict[str, Any] | None, kind: str, template_format: str, content: str
+) -> Contract | None:
+    """The contract a request gives, checked whole and against the template it is for
+    (ContractInvalid naming the path); None: none given (read, it is inferred)."""
+    if not raw:  # omitted, or {}: none (read, its variables are inferred)
+        return None
+    contract = contracts.check_contract(raw)
+    contracts.check_template(contract, kind, template_format, content)
+    return contract
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +181,7 @@ class CreateVersion(OnPrompt):
     if_changed: bool = False
     idempotency_key: str | None = None
     if_match: str | None = None
+    contract: dict[str, Any] | None = None  # as sent; checked when drafted
 
     def request(self) -> dict[str, Any]:
         """What an Idempotency-Key's hash covers (stored: keep these keys as they are)."""
@@ -183,6 +202,8 @@ class CreateVersion(OnPrompt):
             request["template_format"] = self.template_format
         if self.if_changed:
             request["if_changed"] = True
+        if self.contract is not None:
+            request["contract"] = self.contract
         return request
 
     def draft(self, working_copy: str, working_config: dict[str, Any]) -> VersionDraft:
@@ -205,6 +226,7 @@ class CreateVersion(OnPrompt):
             self.activate,
             self.kind,
             self.template_format,
+            checked_contract(self.contract, self.kind, self.template_format, content),
         )
 
 
@@ -215,6 +237,7 @@ class Rollback(OnVersion):
 
     if_match: str | None = None
     label: str | None = None
+    accept_breaking: bool = False  # a protected label to a contract that breaks its callers
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +268,7 @@ class MoveLabel(OnPrompt):
     version_id: int
     reason: str | None = None
     if_match: str | None = None
+    accept_breaking: bool = False  # a protected label to a contract that breaks its callers
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +284,7 @@ class RevertLabel(OnPrompt):
 
     label: str
     if_match: str | None = None
+    accept_breaking: bool = False  # a protected label to a contract that breaks its callers
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +311,7 @@ class DecideDeploy(OnPrompt):
     request_id: int
     approve: bool
     reason: str | None = None
+    accept_breaking: bool = False  # a protected label to a contract that breaks its callers
 
 
 # --- rollouts (core/rollouts.py) --------------------------------------------------------------
@@ -333,9 +359,11 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class ReportOutcomes:
-    """A batch of outcomes: all counted, or none."""
+    """A batch of outcomes: all counted, or none; ``partial``: each bad one refused alone
+    and the rest counted (OTLP's partial success: POST /v1/traces)."""
 
     outcomes: Sequence[Outcome]
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,11 @@ moves and deploy requests. `active` is the default label: it is the prompt's act
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from promptdeck.domain.contracts import ContractChange
 from promptdeck.errors import InvalidInput
 
 ACTIVE = "active"
@@ -97,6 +98,12 @@ class DeployRequest:
     decision_reason: str | None
     diff: list[str]  # unified diff: what the label serves now → the proposed version
     plan: dict[str, Any] | None = None  # a rollout plan: approving starts it (docs/rollouts.md)
+    # The contract's changes from what the label serves now (with the diff only).
+    contract_changes: list[ContractChange] = field(default_factory=list)
+
+    @property
+    def breaking(self) -> bool:
+        return any(change.breaking for change in self.contract_changes)
 
 
 OPEN, APPROVED, REJECTED, STALE = "open", "approved", "rejected", "stale"

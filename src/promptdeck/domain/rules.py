@@ -51,12 +51,19 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def content_hash(content: str, model_config: dict[str, Any]) -> str:
-    """sha256 over the prompt text and its model config, so equal snapshots hash equal."""
+def content_hash(
+    content: str, model_config: dict[str, Any], contract: dict[str, Any] | None = None
+) -> str:
+    """sha256 over the prompt text, its model config and its contract (as stored), so
+    equal snapshots hash equal. Without a contract, as before contracts: hashes of earlier
+    versions stay valid."""
     h = hashlib.sha256()
     h.update(content.encode("utf-8"))
     h.update(b"\x00")
     h.update(canonical_json(model_config).encode("utf-8"))
+    if contract is not None:
+        h.update(b"\x00contract\x00")
+        h.update(canonical_json(contract).encode("utf-8"))
     return "sha256:" + h.hexdigest()
 
 

@@ -27,6 +27,7 @@ from promptdeck.schemas.common import (
     Text,
     VersionName,
 )
+from promptdeck.schemas.contracts import ContractChangeOut, ContractOut, VersionDiffOut
 from promptdeck.schemas.labels import (
     DeployCreate,
     DeployDecision,
@@ -112,6 +113,8 @@ __all__ = [
     "ComparisonOut",
     "ConfigIn",
     "Content",
+    "ContractChangeOut",
+    "ContractOut",
     "Count_",
     "DeliveryOut",
     "DeployCreate",
@@ -174,6 +177,7 @@ __all__ = [
     "Text",
     "UserCreate",
     "VersionCreate",
+    "VersionDiffOut",
     "VersionImpactOut",
     "VersionImport",
     "VersionName",

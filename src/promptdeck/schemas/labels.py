@@ -17,6 +17,7 @@ from promptdeck.domain.commands import (
     ProtectLabel,
 )
 from promptdeck.schemas.common import _In, _Out
+from promptdeck.schemas.contracts import ContractChangeOut
 from promptdeck.schemas.rollouts import RolloutCreate, RolloutOut
 
 
@@ -24,8 +25,15 @@ class LabelSet(_In):
     version_id: int = Field(ge=1, le=2**31 - 1, description="The version the label points at.")
     reason: str | None = Field(None, max_length=1000, description="Why (kept in the history).")
 
-    def to_command(self, prompt: str, label: str, *, if_match: str | None = None) -> MoveLabel:
-        return MoveLabel(prompt, label, self.version_id, self.reason, if_match)
+    def to_command(
+        self,
+        prompt: str,
+        label: str,
+        *,
+        if_match: str | None = None,
+        accept_breaking: bool = False,
+    ) -> MoveLabel:
+        return MoveLabel(prompt, label, self.version_id, self.reason, if_match, accept_breaking)
 
 
 class LabelPatch(_In):
@@ -96,8 +104,10 @@ class DeployCreate(_In):
 class DeployDecision(_In):
     reason: str | None = Field(None, max_length=1000)
 
-    def to_command(self, prompt: str, request_id: int, *, approve: bool) -> DecideDeploy:
-        return DecideDeploy(prompt, request_id, approve, self.reason)
+    def to_command(
+        self, prompt: str, request_id: int, *, approve: bool, accept_breaking: bool = False
+    ) -> DecideDeploy:
+        return DecideDeploy(prompt, request_id, approve, self.reason, accept_breaking)
 
 
 class DeployOut(_Out):
@@ -121,4 +131,13 @@ class DeployOut(_Out):
     )
     plan: dict[str, Any] | None = Field(
         default=None, description="The rollout plan approving starts (null: a plain move)."
+    )
+    contract_changes: list[ContractChangeOut] = Field(
+        default_factory=list,
+        description="The contract's changes from what the label serves now (empty in lists).",
+    )
+    breaking: bool = Field(
+        default=False,
+        description="A contract change breaks the label's callers: approving needs "
+        "accept_breaking when the label is protected.",
     )

@@ -67,6 +67,9 @@ class PromptCreate(_In):
         "VersionCreate.messages); the working copy stays content.",
     )
     template_format: TemplateFormat = Field(default="plain", description="See VersionCreate.")
+    contract: dict[str, Any] | None = Field(
+        default=None, description="The first version's contract (see VersionCreate.contract)."
+    )
 
     _mc = field_validator("llm_config")(_check_model_config)
 
@@ -83,6 +86,7 @@ class PromptCreate(_In):
             messages=self.messages,
             template_format=self.template_format,
             idempotency_key=idempotency_key,
+            contract=self.contract,
         )
 
     @field_validator("name")

@@ -46,6 +46,15 @@ class RenderOut(_Out):
     messages: list[dict[str, Any]] | None = Field(description="The filled messages (chat).")
     llm_config: ModelConfig = Field(alias="model_config", serialization_alias="model_config")
     unused_variables: list[str] = Field(description="Variables given that the template never uses.")
+    tools: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The contract's tool definitions, as OpenAI's chat completions take them "
+        "(empty without a contract or tools): pass them to the model SDK as they are.",
+    )
+    response_format: dict[str, Any] | None = Field(
+        default=None,
+        description="The contract's response format, as the same API takes it (null: text).",
+    )
 
 
 class IncludeOut(_Out):

@@ -45,6 +45,11 @@ class VersionRecord(_Record):
     content_hash: str
     created_by: str
     created_at: datetime
+    contract: dict[str, Any] | None = Field(
+        default=None,
+        description="The contract as given at creation (null without one; records written "
+        "before contracts have none).",
+    )
 
 
 class EventRecord(_Record):
@@ -103,6 +108,8 @@ class VersionImport(_Import):
     purge_reason: Annotated[Text, Field(max_length=limits.PURGE_REASON_MAX)] | None = None
     kind: Kind = "text"  # records written before templates have neither
     template_format: TemplateFormat = "plain"
+    # Checked whole (domain/history.py); records written before contracts have none.
+    contract: dict[str, Any] | None = None
 
 
 class EventImport(_Import):

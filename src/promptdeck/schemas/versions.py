@@ -11,7 +11,7 @@ from pydantic import (
 )
 
 from promptdeck import limits
-from promptdeck.domain import templates
+from promptdeck.domain import contracts, templates
 from promptdeck.domain.commands import CreateVersion, PurgeVersion
 from promptdeck.domain.templates import Kind, TemplateFormat
 from promptdeck.errors import VersionUnavailable
@@ -23,6 +23,7 @@ from promptdeck.schemas.common import (
     _In,
     _Out,
 )
+from promptdeck.schemas.contracts import ContractOut
 
 
 class VersionCreate(_In):
@@ -70,6 +71,14 @@ class VersionCreate(_In):
         "kind, format and model_config: nothing is created.",
     )
 
+    contract: dict[str, Any] | None = Field(
+        default=None,
+        description="What the version promises its callers (docs/contracts.md): "
+        '{"variables": JSON Schema of the render\'s variables, "tools": [...], '
+        '"response_format": {...}}; checked whole and against the template. Omitted: the '
+        "variables are inferred from the template.",
+    )
+
     _mc = field_validator("llm_config")(_check_model_config)
 
     def to_command(
@@ -95,6 +104,7 @@ class VersionCreate(_In):
             if_changed=self.if_changed,
             idempotency_key=idempotency_key,
             if_match=if_match,
+            contract=self.contract,
         )
 
     @field_validator("messages")
@@ -108,20 +118,31 @@ class VersionCreate(_In):
 
 
 class _Renderable:
-    """Local rendering of a fetched version (the client's cache): no request."""
+    """Local rendering of a fetched version (the client's cache): no request. The variables
+    are checked against the version's contract first, exactly as the server's render
+    checks them (VariablesInvalid naming every failing path)."""
 
     kind: str
     template_format: str
     content: str | None
+    contract: ContractOut | None
 
     def render(self, **variables: Any) -> str | list[dict[str, Any]]:
         """The filled template: a string for a text version, a list of messages for a chat
-        one, as OpenAI's ``messages=`` takes it. Missing variables raise MissingVariables."""
+        one, as OpenAI's ``messages=`` takes it. Missing variables raise MissingVariables;
+        variables its contract refuses, VariablesInvalid (``exc.extra["errors"]``)."""
         return self.rendered(variables).value()
+
+    def check_variables(self, variables: dict[str, Any]) -> None:
+        """Raise VariablesInvalid (or VariablesTooLarge) when the contract's variables
+        schema refuses ``variables``; an inferred schema checks nothing."""
+        if self.contract is not None and not self.contract.variables_inferred:
+            contracts.check_variables(self.contract.as_contract(), variables)
 
     def rendered(self, variables: dict[str, Any]) -> templates.Rendered:
         if self.content is None:
             raise VersionUnavailable("this version was purged: nothing to render")
+        self.check_variables(variables)
         return templates.render(self.kind, self.template_format, self.content, variables)
 
     def render_anthropic(self, **variables: Any) -> dict[str, Any]:
@@ -181,6 +202,12 @@ class VersionOut(_Renderable, VersionSummaryOut):
     previous_version_id: int | None = Field(
         description="The version before this one (the base for a diff), if any."
     )
+    contract: ContractOut | None = Field(
+        default=None,
+        description="What the version promises its callers: its variables' schema (inferred "
+        "from the template when none was given), tools and response format. Null only for "
+        "a purged version made without one.",
+    )
 
 
 class VersionPurge(_In):
@@ -226,3 +253,8 @@ class ActiveOut(_Renderable, _Out):
     kind: Kind = "text"
     template_format: TemplateFormat = "plain"
     messages: list[dict[str, Any]] | None = None
+    contract: ContractOut | None = Field(
+        default=None,
+        description="The version's contract, as on GET …/versions/{version_id}: a client "
+        "checks render variables against it locally.",
+    )

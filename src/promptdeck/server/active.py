@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote_plus
 
 import anyio.to_thread
@@ -69,6 +70,11 @@ class Entry:
         self.not_modified = common
 
 
+def _contract_json(version: Version) -> dict[str, Any] | None:
+    contract = version.full_contract
+    return None if contract is None else contract.to_json()
+
+
 def render(prompt: Prompt, version: Version) -> Entry:
     out = ActiveOut.model_validate(
         {
@@ -87,6 +93,8 @@ def render(prompt: Prompt, version: Version) -> Entry:
             "kind": version.kind,
             "template_format": version.template_format,
             "messages": version.messages,
+            # Contracts: what a client checks render variables against locally.
+            "contract": _contract_json(version),
         }
     )
     body = out.model_dump_json(by_alias=True).encode()

@@ -24,6 +24,7 @@ from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
 from promptdeck.server.api import access as access_api
 from promptdeck.server.api import (
     labels,
+    otlp,
     outcomes,
     prompts,
     rollouts,
@@ -36,6 +37,7 @@ from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.head import HeadAsGet
 from promptdeck.server.limits_mw import BodyLimit
+from promptdeck.server.mcp import McpEndpoint, McpResponse
 from promptdeck.server.observe import Observe
 from promptdeck.server.roles import Public, Reader
 from promptdeck.server.security import Gate, is_loopback
@@ -70,13 +72,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     hooks = Webhooks(registry.db, destinations(settings))
     deliverer = Deliverer(hooks, settings)
     ticker = RolloutTicker(registry, settings.rollout_check_s)
+    mcp = McpEndpoint(registry, feed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.webhooks_deliver:
             deliverer.start()
         ticker.start()
-        yield
+        async with mcp.running():
+            yield
         await ticker.stop()
         await deliverer.stop()
         await feed.close()
@@ -112,6 +116,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(webhooks.router)
     app.include_router(templates.router)
     app.include_router(outcomes.router)
+    app.include_router(otlp.router)
     app.include_router(changes.router)
 
     @app.get(
@@ -148,6 +153,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         if if_none_match is not None and etag.matches(if_none_match, headers["ETag"]):
             return Response(status_code=304, headers=headers)
         return Response(entry.body, media_type="application/json", headers=headers)
+
+    @app.api_route("/mcp", methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    async def mcp_transport(caller: Reader) -> Response:
+        # MCP's streamable HTTP transport (docs/mcp.md): the read role to come in; each
+        # MCP request then acts as this caller (server/mcp.py: its tools by role).
+        return McpResponse(mcp, caller)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database reachability")
     def healthz(registry: RegistryDep, _caller: Public) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from pydantic import AfterValidator, BeforeValidator
 
 from promptdeck.core import Registry
@@ -56,6 +56,13 @@ def get_webhooks(request: Request) -> Webhooks:
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 AccessDep = Annotated[Access, Depends(get_access)]
 WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
+AcceptBreaking = Annotated[
+    bool,
+    Query(
+        description="Move a protected label to a version whose contract breaks what the label "
+        "serves now (docs/contracts.md); without it such a move is 409 breaking-change."
+    ),
+]
 IfMatch = Annotated[
     str | None,
     Header(description="The prompt's ETag; a stale one is refused with 412."),

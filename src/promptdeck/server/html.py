@@ -23,6 +23,7 @@ from promptdeck.domain.access import Role
 from promptdeck.domain.diff import Skip
 from promptdeck.domain.timefmt import ago, when
 from promptdeck.limits import ACTOR_MAX
+from promptdeck.server import contract_view
 from promptdeck.server.roles import caller_of
 
 HERE = Path(__file__).parent / "ui"
@@ -56,6 +57,7 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters.update(when=when, ago=_ago, pretty_json=pretty_json, short_json=short_json)
+env.filters.update(contract_view.FILTERS)
 env.globals.update(variables=variables)
 env.tests.update(skip=lambda value: isinstance(value, Skip))
 

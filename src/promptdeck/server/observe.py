@@ -100,6 +100,12 @@ class Observe:
         self.rollbacks = Counter(
             "promptdeck_rollbacks", "Rollbacks (API and UI)", registry=self.registry
         )
+        self.otlp_spans = Counter(
+            "promptdeck_otlp_spans",
+            "Spans of OTLP exports (POST /v1/traces) by fate: outcome, unnamed (dropped), rejected",
+            ["fate"],
+            registry=self.registry,
+        )
         self.registry.register(_Live(engine, cache, feed, latency))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -147,6 +153,10 @@ class Observe:
                 self.versions_created.inc()
             elif route in ROLLBACK_ROUTES:
                 self.rollbacks.inc()
+        spans = (scope.get("state") or {}).get("otlp_spans")
+        if spans:
+            for fate, count in spans.items():
+                self.otlp_spans.labels(fate).inc(count)
         self.latency.observe(route, method, status, elapsed)
 
     async def _metrics(self, send: Send) -> None:

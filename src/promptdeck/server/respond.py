@@ -98,7 +98,16 @@ def _problem_headers(exc: errors.PromptdeckError, status: int) -> dict[str, str]
 
 def problem_parts(exc: errors.PromptdeckError, path: str) -> tuple[int, Headers, bytes]:
     status = status_of(exc)
-    body = problem_body(status, exc.code, exc.title, exc.detail, instance=path, field=exc.field)
+    listed = exc.extra.get("errors")  # every failing path of a variables-invalid, say
+    body = problem_body(
+        status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        instance=path,
+        field=exc.field,
+        errors_=listed if isinstance(listed, list) else None,
+    )
     headers = [(b"content-type", MEDIA_TYPE.encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in _problem_headers(exc, status).items()]
     return status, headers, body

@@ -285,7 +285,10 @@ class Gate:
                 "transfer-encoding" in headers
             )
             media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-            if has_body and not (media == "application/json" or media.endswith("+json")):
+            # OTLP's protobuf export (POST /v1/traces) too: like JSON, a type a browser must
+            # ask CORS before sending, so no form or simple fetch can forge it.
+            json_like = media == "application/json" or media.endswith("+json")
+            if has_body and not (json_like or media == "application/x-protobuf"):
                 return errors.UnsupportedMediaType(
                     "send the body as application/json", field="Content-Type"
                 )

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 
 from promptdeck.domain import values
+from promptdeck.domain.contracts import Contract
 from promptdeck.domain.models import Event, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.limits import ID_MAX
@@ -204,7 +205,13 @@ _VERSION_ROW: dict[bool, sa.Select[Any]] = {
     False: sa.select(*VERSION_SUMMARY_COLS).where(
         versions.c.prompt_id == sa.bindparam("pid"), versions.c.id == sa.bindparam("vid")
     ),
-    True: sa.select(*VERSION_SUMMARY_COLS, versions.c.model_config, versions.c.blob_id, *BLOB_COLS)
+    True: sa.select(
+        *VERSION_SUMMARY_COLS,
+        versions.c.model_config,
+        versions.c.contract,
+        versions.c.blob_id,
+        *BLOB_COLS,
+    )
     .select_from(versions.outerjoin(blobs, blobs.c.id == versions.c.blob_id))
     .where(versions.c.prompt_id == sa.bindparam("pid"), versions.c.id == sa.bindparam("vid")),
 }
@@ -360,6 +367,8 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]], *, ids: bool = F
 
 
 def _stored_event(values: dict[str, Any]) -> dict[str, Any]:
+    if "announce" in values:  # for webhooks only (Tx.record), never stored
+        values = {k: v for k, v in values.items() if k != "announce"}
     detail = values.get("detail") or {}
     kind = values["kind"]
     if values.get("version_id") is not None:
@@ -473,6 +482,7 @@ def to_version(
         previous_version_id=previous_id,
         content=content,
         model_config=row.model_config,
+        contract=None if row.contract is None else Contract.from_json(row.contract),
     )
 
 

@@ -70,6 +70,8 @@ versions = sa.Table(
     sa.Column(
         "template_format", sa.String(8), nullable=False, default="plain", server_default="plain"
     ),
+    # Contracts (issue 23; migration 0015): check_contract(raw).to_json(), NULL without one.
+    sa.Column("contract", JSONType, nullable=True),
     sa.UniqueConstraint("prompt_id", "number"),
     sa.UniqueConstraint("prompt_id", "version_name"),
     sa.UniqueConstraint("prompt_id", "id"),

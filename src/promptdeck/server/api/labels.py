@@ -28,7 +28,7 @@ from promptdeck.schemas import (
 )
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import json_response
-from promptdeck.server.deps import IfMatch, RegistryDep
+from promptdeck.server.deps import AcceptBreaking, IfMatch, RegistryDep
 from promptdeck.server.problems import responses
 from promptdeck.server.roles import ActingWriter, Reader
 
@@ -86,8 +86,10 @@ def move_label(
     registry: RegistryDep,
     caller: ActingWriter,
     if_match: IfMatch = None,
+    accept_breaking: AcceptBreaking = False,
 ) -> Response:
-    moved = registry.move_label(body.to_command(prompt_id, label, if_match=if_match), caller)
+    cmd = body.to_command(prompt_id, label, if_match=if_match, accept_breaking=accept_breaking)
+    moved = registry.move_label(cmd, caller)
     out = MovedOut(changed=moved.changed, label=label_out(moved.label))
     return json_response(out, headers={"ETag": moved.label.etag})
 
@@ -159,8 +161,10 @@ def revert_label(
     registry: RegistryDep,
     caller: ActingWriter,
     if_match: IfMatch = None,
+    accept_breaking: AcceptBreaking = False,
 ) -> Response:
-    moved = registry.revert_label(RevertLabel(prompt_id, label, if_match), caller)
+    cmd = RevertLabel(prompt_id, label, if_match, accept_breaking=accept_breaking)
+    moved = registry.revert_label(cmd, caller)
     out = MovedOut(changed=moved.changed, label=label_out(moved.label))
     return json_response(out, headers={"ETag": moved.label.etag})
 
@@ -232,9 +236,13 @@ def _decide(
     approve: bool,
     body: DeployDecision | None,
     caller: Caller,
+    accept_breaking: bool = False,
 ) -> DeployOut:
     """Approve and reject: one core call, the same answer."""
-    cmd = (body or DeployDecision()).to_command(prompt_id, request_id, approve=approve)
+    decision = body or DeployDecision()
+    cmd = decision.to_command(
+        prompt_id, request_id, approve=approve, accept_breaking=accept_breaking
+    )
     return deploy_out(registry.decide_deploy(cmd, caller))
 
 
@@ -250,8 +258,9 @@ def approve_deploy(
     registry: RegistryDep,
     caller: ActingWriter,
     body: DeployDecision | None = None,
+    accept_breaking: AcceptBreaking = False,
 ) -> DeployOut:
-    return _decide(registry, prompt_id, request_id, True, body, caller)
+    return _decide(registry, prompt_id, request_id, True, body, caller, accept_breaking)
 
 
 @router.post(

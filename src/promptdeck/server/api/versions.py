@@ -16,19 +16,28 @@ from promptdeck.schemas import (
     RollbackOut,
     StorageOut,
     VersionCreate,
+    VersionDiffOut,
     VersionOut,
     VersionPurge,
     VersionSummaryOut,
 )
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import (
+    diff_out,
     json_response,
     prompt_out,
     storage_out,
     summary_page,
     version_out,
 )
-from promptdeck.server.deps import CanonicalId, CheckedText, IdempotencyKey, IfMatch, RegistryDep
+from promptdeck.server.deps import (
+    AcceptBreaking,
+    CanonicalId,
+    CheckedText,
+    IdempotencyKey,
+    IfMatch,
+    RegistryDep,
+)
 from promptdeck.server.problems import responses
 from promptdeck.server.roles import ActingAdmin, ActingWriter, Reader
 
@@ -104,6 +113,29 @@ def get_version(
     return json_response(version_out(registry.get_version(prompt_id, version_id, caller)))
 
 
+@router.get(
+    "/versions/{version_id}/diff",
+    response_model=VersionDiffOut,
+    summary="What changed from ?against= to this version: the text diff, the model config's "
+    "changes and the contract's, each breaking or compatible",
+)
+def diff_versions(
+    prompt_id: PromptRef,
+    version_id: VersionId,
+    registry: RegistryDep,
+    caller: Reader,
+    against: Annotated[
+        int,
+        Query(ge=1, le=limits.ID_MAX, description="The version compared with (the old side)."),
+        CanonicalId,
+    ],
+    context: Annotated[
+        int, Query(ge=0, le=limits.DIFF_CONTEXT_MAX, description="Lines of context.")
+    ] = 3,
+) -> VersionDiffOut:
+    return diff_out(registry.compare(prompt_id, version_id, against, caller), context)
+
+
 @router.post(
     "/versions/{version_id}/rollback",
     response_model=RollbackOut,
@@ -125,8 +157,10 @@ def rollback(
             "the label's ETag).",
         ),
     ] = None,
+    accept_breaking: AcceptBreaking = False,
 ) -> RollbackOut:
-    result = registry.rollback(Rollback(prompt_id, version_id, if_match, label), caller)
+    cmd = Rollback(prompt_id, version_id, if_match, label, accept_breaking)
+    result = registry.rollback(cmd, caller)
     response.headers["ETag"] = result.prompt.etag
     return RollbackOut(
         changed=result.changed,

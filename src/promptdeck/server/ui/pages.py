@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from promptdeck.core import compare as comparing
 from promptdeck.domain import diff, values
 from promptdeck.domain.caller import Caller
 from promptdeck.domain.models import Version
@@ -196,7 +197,10 @@ def changes(old: Version, new: Version) -> dict[str, Any]:
     comparable = old.content is not None and new.content is not None
     old_text, new_text = old.content or "", new.content or ""
     old_messages, new_messages = old.messages, new.messages
+    contract_changes = comparing.changes(old, new)
     return {
+        "contract_changes": contract_changes,
+        "breaking": any(c.breaking for c in contract_changes),
         "message_changes": diff.messages(old_messages, new_messages)
         if comparable and old_messages is not None and new_messages is not None
         else None,

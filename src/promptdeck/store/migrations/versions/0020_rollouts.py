@@ -15,7 +15,7 @@ label history rows, a plan on deploy requests.
 The downgrade drops them all (rollouts and their history rows go with it).
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-08
 """
 
@@ -27,7 +27,7 @@ from alembic import op
 from promptdeck.store.types import JSONType, UTCDateTime
 
 revision = "0020"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
