@@ -111,7 +111,9 @@ def decide(tx: Tx, cmd: DecideDeploy) -> DeployRequest:
                 "proposed: propose it again"
             )
         if request.plan is not None:  # a rollout: it moves the label by its steps
-            rollouts.start_locked(tx, row, request.label, parse_plan(request.plan))
+            plan = parse_plan(request.plan)
+            accept = cmd.accept_breaking
+            rollouts.start_locked(tx, row, request.label, plan, accept_breaking=accept)
         else:
             labels.move_locked(
                 tx,

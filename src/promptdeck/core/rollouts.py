@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from promptdeck.core import labels, load, retention, versions
+from promptdeck.core import compare, labels, load, retention, versions
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules
 from promptdeck.domain.access import Role
@@ -159,6 +159,7 @@ def apply(
             state.candidate_id,
             reason=f"rollout {rollout.id} completed",
             if_match=None,
+            accept_breaking=True,  # checked at the start (start_locked)
         )
     _record(tx, row.id, rollout.id, rollout.label, change, decision)
 
@@ -206,11 +207,16 @@ def start(tx: Tx, cmd: StartRollout) -> Rollout:
             f"label {label!r} is protected: starting a rollout on it needs the admin role, or "
             "an approved deploy request that names the plan (POST …/deploys with plan)"
         )
-    return start_locked(tx, row, label, plan)
+    return start_locked(tx, row, label, plan, accept_breaking=cmd.accept_breaking)
 
 
-def start_locked(tx: Tx, row: PromptRow, label: str, plan: RolloutPlan) -> Rollout:
-    """``start`` with the prompt's row locked and the right to start already checked."""
+def start_locked(
+    tx: Tx, row: PromptRow, label: str, plan: RolloutPlan, *, accept_breaking: bool
+) -> Rollout:
+    """``start`` with the prompt's row locked and the right to start already checked. A
+    protected label's candidate whose contract breaks what it serves needs
+    ``accept_breaking`` here, once (core/compare.py ``check_move``): completion then moves
+    it as accepted."""
     if store.live(tx.conn, row.id, label) is not None:
         raise RolloutInProgress(
             f"label {label!r} already runs a rollout: end it (abort) before starting another"
@@ -221,8 +227,12 @@ def start_locked(tx: Tx, row: PromptRow, label: str, plan: RolloutPlan) -> Rollo
     retention.check_usable(target)
     if target.archived:  # the hot path serves it: its content comes back first
         retention.restore(tx, row.id, target, reason=f"rollout on {label}")
+    baseline = labels.current(tx, row, label)
+    compare.check_move(
+        tx, row.id, label, baseline, plan.version_id, accept_breaking=accept_breaking
+    )
     now = tx.clock()
-    change = sm.start(plan, labels.current(tx, row, label), now, assign.new_salt())
+    change = sm.start(plan, baseline, now, assign.new_salt())
     state = change.state
     rollout_id = store.insert(
         tx.conn,

@@ -326,6 +326,7 @@ class StartRollout(OnPrompt):
 
     label: str
     plan: object
+    accept_breaking: bool = False  # a protected label to a contract that breaks its callers
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,8 +81,8 @@ class RolloutCreate(_In):
         """The plan as decoded JSON, for ``parse_plan`` (what was not given stays out)."""
         return self.model_dump(exclude_unset=True)
 
-    def to_command(self, prompt: str, label: str) -> StartRollout:
-        return StartRollout(prompt, label, self.plan())
+    def to_command(self, prompt: str, label: str, *, accept_breaking: bool = False) -> StartRollout:
+        return StartRollout(prompt, label, self.plan(), accept_breaking)
 
 
 class RolloutControl(_In):

@@ -12,7 +12,7 @@ from promptdeck.schemas import Page, RolloutControl, RolloutCreate, RolloutOut
 from promptdeck.server.api.labels import LabelName
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import json_response
-from promptdeck.server.deps import RegistryDep
+from promptdeck.server.deps import AcceptBreaking, RegistryDep
 from promptdeck.server.problems import responses
 from promptdeck.server.roles import ActingWriter, Reader
 
@@ -41,8 +41,10 @@ def start_rollout(
     body: RolloutCreate,
     registry: RegistryDep,
     caller: ActingWriter,
+    accept_breaking: AcceptBreaking = False,
 ) -> Response:
-    started = registry.start_rollout(body.to_command(prompt_id, label), caller)
+    cmd = body.to_command(prompt_id, label, accept_breaking=accept_breaking)
+    started = registry.start_rollout(cmd, caller)
     location = f"/prompts/{started.prompt_id}/labels/{label}/rollout"
     return json_response(RolloutOut.of(started), status_code=201, headers={"Location": location})
 
