@@ -25,7 +25,7 @@ def test_a_claimed_delivery_is_nobody_elses_until_its_lease_ends(registry: Regis
     at = Registry(registry.engine, clock=lambda: now[0])
     hooks = hooks_of(at)
     hooks.create("http://127.0.0.1:9/")
-    at.create_prompt("p")
+    at.create_prompt(CreatePrompt("p"), SYSTEM)
     first = hooks.claim("one", lease=timedelta(seconds=30))
     assert first
     assert hooks.claim("two", lease=timedelta(seconds=30)) == []
