@@ -14,11 +14,13 @@ from promptdeck.core import Registry
 from promptdeck.core.webhooks import Destinations, Webhooks
 from promptdeck.domain.caller import Caller
 from promptdeck.domain.commands import (
+    ControlRollout,
     CreatePrompt,
     CreateVersion,
     MoveLabel,
     ProposeDeploy,
     SetAlert,
+    StartRollout,
 )
 from promptdeck.domain.outgoing import parse_allowance
 from tests.access.conftest import Keys, bearer, snapshot
@@ -58,6 +60,10 @@ ADMIN = {
     ("POST", "/ui/webhooks/{hook_id}/enabled"),
     ("POST", "/ui/webhooks/{hook_id}/delete"),
 }
+ROLLOUT = "/prompts/{prompt_id}/labels/{label}/rollout"
+ROLLOUT_CONTROLS = {("POST", f"{ROLLOUT}/{c}") for c in ("pause", "resume", "advance", "abort")}
+UI_ROLLOUT = ("POST", "/ui/prompts/{name}/labels/{label}/rollout")
+UI_CONTROL = ("POST", "/ui/prompts/{name}/labels/{label}/rollout/{action}")
 WRITE = {
     ("POST", "/prompts"),
     ("PATCH", "/prompts/{prompt_id}"),
@@ -81,6 +87,13 @@ WRITE = {
     ("POST", "/v1/traces"),
     ("PUT", "/prompts/{prompt_id}/alerts/{label}"),
     ("DELETE", "/prompts/{prompt_id}/alerts/{label}"),
+    # Rollouts (issue 24): starting one and its controls are writes; starting one on a
+    # protected label needs admin in the core, as moving it does (MOVES_OF_PRODUCTION below);
+    # its controls do not (the right was checked at its start).
+    ("POST", "/prompts/{prompt_id}/labels/{label}/rollout"),
+    *ROLLOUT_CONTROLS,
+    UI_ROLLOUT,
+    UI_CONTROL,
     # The UI's forms that change things, and the pages that are only such a form.
     ("GET", "/ui/new"),
     ("POST", "/ui/new"),
@@ -109,6 +122,8 @@ MOVES_OF_PRODUCTION = {
     ("PUT", "/prompts/{prompt_id}/labels/{label}"),
     ("DELETE", "/prompts/{prompt_id}/labels/{label}"),
     ("POST", "/prompts/{prompt_id}/labels/{label}/revert"),
+    ("POST", ROLLOUT),
+    UI_ROLLOUT,
     ("POST", "/ui/prompts/{name}/labels/{label}"),
 }
 # Reads sent as POST: rendering changes nothing; signing out needs no role beyond read.
@@ -174,6 +189,8 @@ def expected(caller: str, method: str, path: str) -> str:
 UI_FORMS: dict[tuple[str, str], Any] = {
     ("POST", "/ui/prompts/{name}"): {"action": "save", "content": "edited"},
     ("POST", "/ui/prompts/{name}/labels/{label}"): {"version_id": "{second}"},
+    UI_ROLLOUT: {"version_id": "{second}", "steps": "50,100", "max_drop": "0.02", "manual": "1"},
+    UI_CONTROL: {"reason": "matrix"},
     ("POST", "/ui/prompts/{name}/deploy-requests"): {
         "label": "staging",
         "version_id": "{second}",
@@ -228,6 +245,17 @@ class Cell:
         for old in hooks.page(limit=100).items:
             hooks.delete(old.id)
         hook = hooks.create("http://127.0.0.1:9/", enabled=False)
+        plan = {
+            "version_id": second.id,
+            "steps": [50, 100],
+            "guard": {"measure": "success_rate", "max_drop": 0.02},
+            "advance": "manual",  # nothing moves by itself while the cell runs
+        }
+        if (method, path) in {*ROLLOUT_CONTROLS, ("GET", ROLLOUT), UI_CONTROL}:  # to read, pause…
+            self.registry.start_rollout(StartRollout(prompt, "production", plan), setup)
+            if path.endswith("/resume"):
+                pause = ControlRollout(prompt, "production", "pause")
+                self.registry.control_rollout(pause, setup)
         body: Any = None
         params: dict[str, str] = {}
         team = "team-" if caller == "inside" else ""
@@ -258,6 +286,8 @@ class Cell:
             body = {"description": "matrix"}
         elif (method, path) == ("POST", "/outcomes"):
             body = {"outcomes": [{"prompt_id": prompt, "version_id": first, "success": True}]}
+        elif (method, path) == ("POST", ROLLOUT):
+            body = plan
         elif (method, path) == ("POST", "/v1/traces"):
             attributes = [
                 {"key": "gen_ai.prompt.name", "value": {"stringValue": prompt}},
@@ -297,6 +327,7 @@ class Cell:
                 "{version_id}", str(second.id if "rollback" in path else created.active_version_id)
             )
             .replace("{label}", "production")
+            .replace("{action}", "pause")
             .replace("{request_id}", str(proposed.id))
             .replace("{hook_id}", str(hook.hook.id))
             .replace("{verb}", "approve")

@@ -189,3 +189,23 @@ def test_an_unprotected_label_moves_to_a_breaking_version_without_asking(api: Te
     assert (
         api.put("/prompts/reply/labels/staging", json={"version_id": v2["id"]}).status_code == 200
     )
+
+
+def test_a_rollout_of_a_breaking_version_on_production_needs_accept_breaking_at_its_start(
+    api: TestClient,
+) -> None:
+    _, v2 = made(api)
+    plan = {
+        "version_id": v2["id"],
+        "steps": [50, 100],
+        "guard": {"measure": "success_rate", "max_drop": 0.02},
+        "advance": "manual",
+    }
+    path = "/prompts/reply/labels/production/rollout"
+    assert_problem(api.post(path, json=plan), 409, "breaking-change")
+    started = api.post(f"{path}?accept_breaking=true", json=plan)
+    assert started.status_code == 201, started.text
+    # Past 50%, the last step below 100: complete, the label moved as accepted at the start.
+    assert api.post(f"{path}/advance").status_code == 200
+    assert api.get(path).json()["status"] == "completed"
+    assert _production(api) == v2["id"]

@@ -58,7 +58,7 @@ def test_a_pointer_request_arriving_during_a_read_waits_for_the_next_read_which_
             number = len(started)
             if number == 1:
                 await first_read_may_end.wait()
-            return 0, [(1, "p", 100 + number, None, None)]
+            return 0, [(1, "p", 100 + number, None, None, None, None)]
 
         reads = PointerReads(read)
         first = asyncio.create_task(reads.get("p"))
@@ -82,15 +82,16 @@ def test_the_body_cache_stays_under_its_byte_bound_dropping_the_oldest_bodies_fi
         registry.create_prompt(CreatePrompt(f"big{n}", content=str(n) * 1000), SYSTEM)
     cache: ActiveCache[bytes] = ActiveCache(
         database_url,
-        lambda ref, label: registry.get_active(ref, SYSTEM, label),
+        lambda ref, label: registry.serving(ref, label, SYSTEM),
         lambda _prompt, version: (version.content or "").encode(),
         size_of=len,
         max_bytes=3500,
+        version=registry.serving_version,
     )
 
     async def fetch_all() -> list[bytes]:
         try:
-            return [await cache.get(f"big{n}") for n in range(6)]
+            return [(await cache.get(f"big{n}"))[0] for n in range(6)]
         finally:
             await cache.close()
 

@@ -8,9 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import Registry
 from promptdeck.domain.caller import SYSTEM
-from promptdeck.domain.commands import CreatePrompt
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine, writer
+from promptdeck.store.types import UTCDateTime
 
 
 def test_upgrade_downgrade_upgrade_round_trips(database_url: str) -> None:
@@ -93,3 +94,49 @@ def test_0015_adds_the_versions_contract_column_and_its_downgrade_drops_it(
     migrate.upgrade(engine)
     assert "contract" in columns() and migrate.current(engine) == migrate.head(engine)
     engine.dispose()
+
+
+def test_0020_adds_the_rollout_tables_and_columns_and_its_downgrade_drops_them(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    def tables() -> set[str]:
+        return set(sa.inspect(engine).get_table_names())
+
+    def columns(table: str) -> set[str]:
+        return {str(c["name"]) for c in sa.inspect(engine).get_columns(table)}
+
+    migrate.upgrade(engine)
+    assert {"rollouts", "rollout_arms"} <= tables()
+    assert "kind" in columns("label_moves") and "plan" in columns("deploy_requests")
+    indexes = {str(i["name"]): i for i in sa.inspect(engine).get_indexes("rollouts")}
+    assert indexes["uq_rollouts_live"]["unique"]
+    migrate.downgrade(engine, "-1")  # 0020 is the newest: one step down undoes it alone
+    assert migrate.current(engine) not in (None, migrate.head(engine))
+    assert not {"rollouts", "rollout_arms"} & tables()
+    assert "kind" not in columns("label_moves") and "plan" not in columns("deploy_requests")
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == migrate.head(engine) and "rollouts" in tables()
+    engine.dispose()
+
+
+def test_one_live_rollout_per_label_is_the_databases_rule(registry: Registry) -> None:
+    created = registry.create_prompt(CreatePrompt("a", content="one"), SYSTEM).prompt
+    second = registry.create_version(CreateVersion("a", content="two"), SYSTEM).version.id
+    row = {
+        "p": created.id,
+        "b": created.active_version_id,
+        "c": second,
+        "now": registry.clock(),
+    }
+    insert = sa.text(
+        "INSERT INTO rollouts (prompt_id, label, baseline_version_id, candidate_version_id,"
+        " salt, plan, status, step, basis_points, started_at, started_by, step_started_at)"
+        " VALUES (:p, 'active', :b, :c, 's', '{}', :status, 0, 500, :now, 'x', :now)"
+    ).bindparams(sa.bindparam("now", type_=UTCDateTime))
+    with writer(registry.engine).begin() as conn:
+        conn.execute(insert, {**row, "status": "aborted"})
+        conn.execute(insert, {**row, "status": "running"})  # an ended one does not count
+    with pytest.raises(IntegrityError), writer(registry.engine).begin() as conn:
+        conn.execute(insert, {**row, "status": "paused"})

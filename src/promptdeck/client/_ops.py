@@ -9,6 +9,8 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from promptdeck.client._http import Call, seg
+from promptdeck.domain.rollouts.split import HEADER, Split
+from promptdeck.errors import ServerError
 from promptdeck.schemas import (
     ActiveOut,
     DeployCreate,
@@ -353,14 +355,17 @@ def label_history(
 
 
 def propose_deploy(
-    prompt: str | int, label: str, version_id: int, *, reason: str
+    prompt: str | int,
+    label: str,
+    version_id: int,
+    *,
+    reason: str,
+    plan: dict[str, Any] | None = None,
 ) -> Call[DeployOut]:
-    return Call(
-        "POST",
-        f"/prompts/{seg(prompt)}/deploy-requests",
-        _model(DeployOut),
-        json=_body(DeployCreate, label=label, version_id=int(version_id), reason=reason),
-    )
+    body = _body(DeployCreate, label=label, version_id=int(version_id), reason=reason)
+    if plan is not None:
+        body["plan"] = plan
+    return Call("POST", f"/prompts/{seg(prompt)}/deploy-requests", _model(DeployOut), json=body)
 
 
 def get_deploy(prompt: str | int, request_id: int) -> Call[DeployOut]:
@@ -433,22 +438,34 @@ def get_storage(prompt: str | int) -> Call[StorageOut]:
 
 
 def fetch_active(
-    prompt: str | int, *, etag: str | None, timeout: float | None = None, label: str | None = None
-) -> Call[tuple[ActiveOut | None, str | None]]:
-    """The active version (or the one ``label`` serves) and the server's ETag for it;
-    ``None`` for the version when the server answers 304 to ``etag``."""
+    prompt: str | int,
+    *,
+    etag: str | None,
+    timeout: float | None = None,
+    label: str | None = None,
+    key: str | None = None,
+) -> Call[tuple[ActiveOut | None, str | None, Split | None]]:
+    """The active version (or the one ``label`` serves; during its rollout, the one ``key``
+    is assigned), the server's ETag for it and the label's split (the Promptdeck-Rollout
+    header; None without a rollout); ``None`` for the version when the server answers 304
+    to ``etag``."""
 
-    def parse(response: httpx.Response) -> tuple[ActiveOut | None, str | None]:
+    def parse(response: httpx.Response) -> tuple[ActiveOut | None, str | None, Split | None]:
+        header = response.headers.get(HEADER)
+        try:
+            split = Split.parse(header) if header is not None else None
+        except ValueError as exc:
+            raise ServerError(f"an unreadable {HEADER} header: {exc}") from exc
         if response.status_code == 304:
-            return None, etag
+            return None, etag, split
         value = ActiveOut.model_validate_json(response.content)
-        return value, response.headers.get("etag")
+        return value, response.headers.get("etag"), split
 
     return Call(
         "GET",
         f"/prompts/{seg(prompt)}/active",
         parse,
-        params=_params(label=label),
+        params=_params(label=label, key=key),
         headers={"If-None-Match": etag} if etag else {},
         retry=True,
         ok=(200, 304),

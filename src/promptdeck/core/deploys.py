@@ -5,7 +5,7 @@ proposed is stale (409) and must be proposed again. Everything is recorded as ev
 
 from __future__ import annotations
 
-from promptdeck.core import compare, labels, load, retention
+from promptdeck.core import compare, labels, load, retention, rollouts
 from promptdeck.core.tx import Tx
 from promptdeck.domain import diff, rules
 from promptdeck.domain.commands import DecideDeploy, ProposeDeploy
@@ -21,6 +21,7 @@ from promptdeck.domain.labels import (
 )
 from promptdeck.domain.models import Page
 from promptdeck.domain.refs import EventKind, PromptLike, PromptRef, VersionRef
+from promptdeck.domain.rollouts.plan import RolloutPlan, parse_plan
 from promptdeck.errors import (
     DeployRequestClosed,
     DeployRequestNotFound,
@@ -40,6 +41,7 @@ MARK = {"equal": "  ", "delete": "- ", "insert": "+ "}
 def propose(tx: Tx, cmd: ProposeDeploy) -> DeployRequest:
     label, version_id = check_label(cmd.label), cmd.version_id
     why = check_reason(cmd.reason, required=True)
+    stored = None if cmd.plan is None else _plan(cmd.plan, version_id).to_json()
     row = load.prompt_row(tx, cmd.prompt, for_update=True)
     target = load.version_row(tx, row, VersionRef(PromptRef(id=row.id), version_id), full=False)
     retention.check_usable(target)
@@ -55,6 +57,7 @@ def propose(tx: Tx, cmd: ProposeDeploy) -> DeployRequest:
             "proposed_by": tx.actor,
             "created_at": tx.clock(),
             "status": OPEN,
+            "plan": stored,
         },
     )
     tx.record(
@@ -62,9 +65,27 @@ def propose(tx: Tx, cmd: ProposeDeploy) -> DeployRequest:
         row.id,
         version_id=version_id,
         from_version_id=labels.current(tx, row, label),
-        detail={"label": label, "request_id": request_id, "reason": why},
+        detail={"label": label, "request_id": request_id, "reason": why}
+        | ({"plan": stored} if stored is not None else {}),
     )
     return get_locked(tx, row, request_id)
+
+
+def _plan(plan: object, version_id: int) -> RolloutPlan:
+    """The request's plan, for the version it proposes (a plan of another is refused)."""
+    if isinstance(plan, dict) and "version_id" not in plan:
+        plan = {**plan, "version_id": version_id}
+    try:
+        parsed = parse_plan(plan)
+    except InvalidInput as exc:
+        raise InvalidInput(f"plan.{exc.detail}", field=f"plan.{exc.field}") from None
+    if parsed.version_id != version_id:
+        raise InvalidInput(
+            f"plan.version_id: the plan rolls out version {parsed.version_id}, the request "
+            f"proposes {version_id}",
+            field="plan.version_id",
+        )
+    return parsed
 
 
 def decide(tx: Tx, cmd: DecideDeploy) -> DeployRequest:
@@ -89,15 +110,20 @@ def decide(tx: Tx, cmd: DecideDeploy) -> DeployRequest:
                 f"label {request.label!r} moved after deploy request {request_id} was "
                 "proposed: propose it again"
             )
-        labels.move_locked(
-            tx,
-            row,
-            request.label,
-            request.version_id,
-            reason=f"deploy request {request_id}: {request.reason}",
-            if_match=None,
-            accept_breaking=cmd.accept_breaking,
-        )
+        if request.plan is not None:  # a rollout: it moves the label by its steps
+            plan = parse_plan(request.plan)
+            accept = cmd.accept_breaking
+            rollouts.start_locked(tx, row, request.label, plan, accept_breaking=accept)
+        else:
+            labels.move_locked(
+                tx,
+                row,
+                request.label,
+                request.version_id,
+                reason=f"deploy request {request_id}: {request.reason}",
+                if_match=None,
+                accept_breaking=cmd.accept_breaking,
+            )
     now = tx.clock()
     s.decide_request(
         tx.conn,
@@ -166,6 +192,7 @@ def _out(tx: Tx, row: PromptRow, r: RequestRow, *, with_diff: bool) -> DeployReq
         decided_at=r.decided_at,
         decision_reason=r.decision_reason,
         diff=lines,
+        plan=r.plan,
         contract_changes=contract_changes,
     )
 

@@ -29,6 +29,14 @@ MARK_KINDS = (
     EventKind.LABEL_MOVED,
     EventKind.LABEL_REMOVED,
     EventKind.IMPACT_ALERT,
+    # A rollout's steps: when a share of callers moved (docs/rollouts.md).
+    EventKind.ROLLOUT_STARTED,
+    EventKind.ROLLOUT_ADVANCED,
+    EventKind.ROLLOUT_PAUSED,
+    EventKind.ROLLOUT_RESUMED,
+    EventKind.ROLLOUT_COMPLETED,
+    EventKind.ROLLOUT_ROLLED_BACK,
+    EventKind.ROLLOUT_ABORTED,
 )
 MARKS_MAX = 500
 

@@ -34,11 +34,13 @@ from promptdeck.errors import (
     LabelledVersionProtected,
     LabelNotFound,
     LabelProtected,
+    RolloutInProgress,
     StaleEtag,
     VersionNotFound,
 )
 from promptdeck.store import labels as s
 from promptdeck.store import queries as q
+from promptdeck.store import rollouts as rollouts_store
 from promptdeck.store.records import PromptRow
 
 
@@ -69,11 +71,19 @@ def check_label_etag(tx: Tx, prompt_id: int, label: str, if_match: str | None) -
 
 
 def log_move(
-    tx: Tx, prompt_id: int, label: str, from_id: int | None, to_id: int | None, reason: str
+    tx: Tx,
+    prompt_id: int,
+    label: str,
+    from_id: int | None,
+    to_id: int | None,
+    reason: str,
+    *,
+    kind: str | None = None,
 ) -> int:
-    """Record a move. Every path that moves a label passes here (a move, a removal, a
-    revert, a rollback, a version created active, a deploy approval), so the protection
-    check is here too: the operations' own earlier ``guard`` only refuses sooner."""
+    """Record a move (``kind`` None) or a rollout's change (``kind`` rollout.*). Every path
+    that moves a label passes here (a move, a removal, a revert, a rollback, a version
+    created active, a deploy approval, a rollout's steps), so the protection check is here
+    too: the operations' own earlier ``guard`` only refuses sooner."""
     guard(tx, prompt_id, label)
     return s.insert_move(
         tx.conn,
@@ -85,8 +95,20 @@ def log_move(
             "actor": tx.actor,
             "reason": reason,
             "created_at": tx.clock(),
+            "kind": kind,
         },
     )
+
+
+def refuse_during_rollout(tx: Tx, prompt_id: int, label: str) -> None:
+    """A label whose rollout runs (or is paused) moves only by its rollout: a move by hand
+    would leave the rollout comparing versions the label no longer serves."""
+    live = rollouts_store.live(tx.conn, prompt_id, label)
+    if live is not None:
+        raise RolloutInProgress(
+            f"label {label!r} is in a rollout (version {live.baseline_version_id} to "
+            f"{live.candidate_version_id}, {live.status}): abort it before moving the label"
+        )
 
 
 def move_locked(
@@ -100,10 +122,11 @@ def move_locked(
     accept_breaking: bool = False,
 ) -> bool:
     """Point ``label`` at ``version_id`` (the prompt row is locked and protection checked);
-    False when it already points there. Purged: 409; archived: restored first. A protected
-    label moved to a version whose contract breaks what it serves needs ``accept_breaking``
-    (core/compare.py ``check_move``)."""
+    False when it already points there. Purged: 409; archived: restored first; during the
+    label's rollout: 409. A protected label moved to a version whose contract breaks what it
+    serves needs ``accept_breaking`` (core/compare.py ``check_move``)."""
     check_label_etag(tx, row.id, label, if_match)
+    refuse_during_rollout(tx, row.id, label)
     was = current(tx, row, label)
     target = load.version_row(tx, row, VersionRef(PromptRef(id=row.id), version_id), full=False)
     if was == version_id:
@@ -168,6 +191,7 @@ def remove(tx: Tx, cmd: RemoveLabel) -> None:
 
 def _remove_locked(tx: Tx, row: PromptRow, label: str, why: str, if_match: str | None) -> None:
     check_label_etag(tx, row.id, label, if_match)
+    refuse_during_rollout(tx, row.id, label)
     was = current(tx, row, label)
     if was is None:
         raise LabelNotFound(f"prompt {row.name!r} has no label {label!r}")
@@ -285,6 +309,7 @@ def history(
             r.actor,
             r.reason,
             r.created_at,
+            r.kind,
         )
         for r in rows
     ]

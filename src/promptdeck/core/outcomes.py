@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from promptdeck import limits
-from promptdeck.core import load
+from promptdeck.core import load, rollout_guard
 from promptdeck.core.tx import Tx
 from promptdeck.domain import impact, rules
 from promptdeck.domain.commands import Outcome, RemoveAlert, ReportOutcomes, SetAlert
@@ -256,6 +256,11 @@ def _count(
                 for o, prompt_id, at in kept
             ],
         )
+    # Rollouts: their arms, then the guard, in this transaction (a rollback commits with
+    # the batch that decided it; core/rollout_guard.py).
+    outcomes, prompt_ids, times = zip(*kept, strict=True)
+    for rollout_id in rollout_guard.fold(tx, outcomes, prompt_ids, times):
+        rollout_guard.check(tx, rollout_id)
     touched = {(prompt_id, o.version_id) for o, prompt_id, _ in kept}
     return _check_alerts(tx, touched, now)
 

@@ -24,6 +24,7 @@ from promptdeck.store import includes as inc
 from promptdeck.store import labels as labels_store
 from promptdeck.store import outcomes as outcomes_store
 from promptdeck.store import queries as q
+from promptdeck.store import rollouts as rollouts_store
 from promptdeck.store import webhooks as webhooks_store
 
 PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
@@ -159,6 +160,7 @@ def purge(tx: Tx, cmd: PurgePrompt) -> None:
     if row.deleted_at is None:
         raise PromptNotDeleted(f"prompt {str(cmd.prompt)!r} must be deleted before it is purged")
     blob_ids = b.prompt_blob_ids(tx.conn, row.id)
+    rollouts_store.purge_prompt(tx.conn, row.id)  # they name versions: before them
     labels_store.purge_prompt(tx.conn, row.id)
     webhooks_store.purge_prompt(tx.conn, row.id)
     outcomes_store.purge_prompt(tx.conn, row.id)

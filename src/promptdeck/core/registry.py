@@ -32,6 +32,7 @@ from promptdeck.core.content import ContentStore
 from promptdeck.core.outcomes import Ingested, IngestLimit, RawSettings
 from promptdeck.core.render import RenderResult
 from promptdeck.core.results import Changed, PromptCreated, RolledBack, VersionCreated
+from promptdeck.core.rollout_ops import RolloutOps
 from promptdeck.core.tx import Clock, Database, utcnow
 from promptdeck.domain import commands as c
 from promptdeck.domain.caller import Caller
@@ -42,8 +43,9 @@ from promptdeck.domain.refs import PromptLike
 from promptdeck.domain.retention import CompactReport, StorageReport
 
 
-class Registry:
-    """The service layer over one database: one method per operation, one transaction each."""
+class Registry(RolloutOps):
+    """The service layer over one database: one method per operation, one transaction each
+    (the rollouts' in ``RolloutOps``, core/rollout_ops.py)."""
 
     def __init__(
         self,
@@ -137,11 +139,7 @@ class Registry:
 
     # --- labels (core/labels.py) and deploy requests (core/deploys.py) --------------------
 
-    def list_labels(self, ref: PromptLike, caller: Caller) -> list[Label]:
-        return self.db.read(caller, labels.listing, ref)
-
-    def get_label(self, ref: PromptLike, label: str, caller: Caller) -> Label:
-        return self.db.read(caller, labels.get, ref, label)
+    # list_labels, get_label: with their rollouts, in core/rollout_ops.py.
 
     def move_label(self, cmd: c.MoveLabel, caller: Caller) -> Moved:
         return self.db.write(caller, labels.move, cmd)

@@ -18,10 +18,12 @@ from promptdeck.domain.retention import CompactReport, StorageReport
 from promptdeck.errors import (
     ActiveVersionProtected,
     LabelledVersionProtected,
+    RolloutInProgress,
     VersionUnavailable,
 )
 from promptdeck.store import blobs as b
 from promptdeck.store import labels as s
+from promptdeck.store import rollouts as rollouts_store
 from promptdeck.store.records import VersionRow
 
 
@@ -101,12 +103,19 @@ def _creation(tx: Tx, prompt_id: int, protect: set[int | None]) -> dict[str, Any
 
 
 def refuse_if_labelled(tx: Tx, prompt_id: int, version_id: int, doing: str) -> None:
-    """A version a label points at is never archived nor purged."""
+    """A version a label points at is never archived nor purged, nor the candidate of a
+    live rollout (the hot path serves it to a share of callers)."""
     names = s.labels_of_version(tx.conn, prompt_id, version_id)
     if names:
         raise LabelledVersionProtected(
             f"version {version_id} is labelled {', '.join(names)}: move the label(s) before "
             f"{doing} it"
+        )
+    rollout = rollouts_store.with_candidate(tx.conn, prompt_id, version_id)
+    if rollout is not None:
+        raise RolloutInProgress(
+            f"version {version_id} is the candidate of the rollout of label "
+            f"{rollout.label!r} ({rollout.status}): abort it before {doing} the version"
         )
 
 

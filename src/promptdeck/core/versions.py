@@ -55,7 +55,9 @@ def insert(tx: Tx, prompt_id: int, draft: VersionDraft) -> Version:
     named = {"number": number, "version_name": version_name}
     tx.record(EventKind.VERSION_CREATED, prompt_id, version_id=version_id, detail=named)
     if activate:
-        q.set_active(tx.conn, prompt_id, version_id, now, None)
+        if not q.set_active(tx.conn, prompt_id, version_id, now, None):
+            labels.refuse_during_rollout(tx, prompt_id, ACTIVE)  # the one reason it fails
+            raise StaleEtag("the prompt changed while activating; retry")
         labels.log_move(tx, prompt_id, ACTIVE, previous_active, version_id, "created active")
         tx.record(
             EventKind.VERSION_ACTIVATED,
@@ -209,6 +211,7 @@ def rollback(tx: Tx, cmd: Rollback) -> RolledBack:
         if restored:  # rule 8: restore first, then keep the limit (see docs/storage.md)
             retention.restore(tx, row.id, target, reason="rollback")
         if not q.set_active(tx.conn, row.id, version_id, now, expected):
+            labels.refuse_during_rollout(tx, row.id, ACTIVE)
             raise StaleEtag("the prompt changed while rolling back; fetch it and retry")
         labels.log_move(tx, row.id, ACTIVE, row.active_version_id, version_id, "")
         detail: dict[str, Any] = {"number": target.number, "version_name": target.version_name}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from promptdeck.domain import contracts, history, templates
 from promptdeck.domain.contracts import Contract
@@ -295,9 +295,13 @@ class ProtectLabel(OnPrompt):
 
 @dataclass(frozen=True, slots=True)
 class ProposeDeploy(OnPrompt):
+    """``plan``: a rollout plan (decoded JSON, docs/rollouts.md) for ``version_id``;
+    approving the request then starts that rollout instead of moving the label."""
+
     label: str
     version_id: int
     reason: str | None
+    plan: object | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +312,30 @@ class DecideDeploy(OnPrompt):
     approve: bool
     reason: str | None = None
     accept_breaking: bool = False  # a protected label to a contract that breaks its callers
+
+
+# --- rollouts (core/rollouts.py) --------------------------------------------------------------
+
+RolloutAction = Literal["pause", "resume", "advance", "abort"]
+
+
+@dataclass(frozen=True, slots=True)
+class StartRollout(OnPrompt):
+    """Start a rollout on ``label``; ``plan``: the body as decoded JSON (``parse_plan``
+    checks it whole). Its version now is the baseline."""
+
+    label: str
+    plan: object
+    accept_breaking: bool = False  # a protected label to a contract that breaks its callers
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRollout(OnPrompt):
+    """Pause, resume, advance now or abort the label's rollout."""
+
+    label: str
+    action: RolloutAction
+    reason: str | None = None
 
 
 # --- outcomes and alert rules (core/outcomes.py) --------------------------------------------

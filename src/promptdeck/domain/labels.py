@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from promptdeck.domain.contracts import ContractChange
 from promptdeck.errors import InvalidInput
@@ -51,6 +52,9 @@ class Label:
     moved_at: datetime | None
     moved_by: str | None
     etag: str
+    # The label's newest rollout (domain/rollouts/record.py ``Rollout``; typed loosely here:
+    # the rollouts package imports this module), None when it never had one.
+    rollout: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,7 @@ class LabelMove:
     actor: str
     reason: str
     created_at: datetime
+    kind: str | None = None  # None: the pointer moved; else a rollout's change (rollout.…)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,7 @@ class DeployRequest:
     decided_at: datetime | None
     decision_reason: str | None
     diff: list[str]  # unified diff: what the label serves now → the proposed version
+    plan: dict[str, Any] | None = None  # a rollout plan: approving starts it (docs/rollouts.md)
     # The contract's changes from what the label serves now (with the diff only).
     contract_changes: list[ContractChange] = field(default_factory=list)
 

@@ -80,3 +80,12 @@ class EventKind(StrEnum):
     DEPLOY_APPROVED = "deploy.approved"
     DEPLOY_REJECTED = "deploy.rejected"
     IMPACT_ALERT = "impact.alert"  # a label's threshold was crossed after a move
+    # Rollouts (docs/rollouts.md): each change of a rollout's state (domain/rollouts/state.py
+    # ``Kind``); rolled_back is the guard's alert, with its figures in the detail.
+    ROLLOUT_STARTED = "rollout.started"
+    ROLLOUT_ADVANCED = "rollout.advanced"
+    ROLLOUT_PAUSED = "rollout.paused"
+    ROLLOUT_RESUMED = "rollout.resumed"
+    ROLLOUT_COMPLETED = "rollout.completed"
+    ROLLOUT_ROLLED_BACK = "rollout.rolled_back"
+    ROLLOUT_ABORTED = "rollout.aborted"

@@ -62,6 +62,11 @@ from promptdeck.schemas.outcomes import (
 )
 from promptdeck.schemas.prompts import EventOut, PromptCreate, PromptOut, PromptPatch, RollbackOut
 from promptdeck.schemas.render import IncludeOut, RenderIn, RenderOut
+from promptdeck.schemas.rollouts import (
+    RolloutControl,
+    RolloutCreate,
+    RolloutOut,
+)
 from promptdeck.schemas.transfer import (
     DeployRequestImport,
     EventImport,
@@ -159,6 +164,9 @@ __all__ = [
     "RenderOut",
     "Role",
     "RollbackOut",
+    "RolloutControl",
+    "RolloutCreate",
+    "RolloutOut",
     "SeriesPointOut",
     "SpanOut",
     "StorageOut",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import (
     Field,
@@ -17,6 +18,7 @@ from promptdeck.domain.commands import (
 )
 from promptdeck.schemas.common import _In, _Out
 from promptdeck.schemas.contracts import ContractChangeOut
+from promptdeck.schemas.rollouts import RolloutCreate, RolloutOut
 
 
 class LabelSet(_In):
@@ -55,6 +57,10 @@ class LabelOut(_Out):
     etag: str = Field(
         description="The label's ETag: send it as If-Match to move it only if unmoved."
     )
+    rollout: RolloutOut | None = Field(
+        default=None,
+        description="The label's newest rollout (live or ended; docs/rollouts.md), if any.",
+    )
 
 
 class LabelMoveOut(_Out):
@@ -68,6 +74,11 @@ class LabelMoveOut(_Out):
     actor: str
     reason: str
     created_at: datetime
+    kind: str | None = Field(
+        default=None,
+        description="null: the label moved; rollout.started, rollout.advanced…: a change of "
+        "its rollout (from: the baseline, to: the candidate).",
+    )
 
 
 class MovedOut(_Out):
@@ -79,9 +90,15 @@ class DeployCreate(_In):
     label: str = Field(min_length=1, max_length=64)
     version_id: int = Field(ge=1, le=2**31 - 1)
     reason: str = Field(min_length=1, max_length=1000, description="Why: required.")
+    plan: RolloutCreate | None = Field(
+        default=None,
+        description="A rollout plan (docs/rollouts.md; its version_id may be left out): "
+        "approving the request starts that rollout instead of moving the label.",
+    )
 
     def to_command(self, prompt: str) -> ProposeDeploy:
-        return ProposeDeploy(prompt, self.label, self.version_id, self.reason)
+        plan = None if self.plan is None else self.plan.plan()
+        return ProposeDeploy(prompt, self.label, self.version_id, self.reason, plan)
 
 
 class DeployDecision(_In):
@@ -111,6 +128,9 @@ class DeployOut(_Out):
     diff: list[str] = Field(
         description="Unified diff, what the label serves now to the proposed version; each line "
         "starts with '  ', '- ' or '+ ' (empty in lists)."
+    )
+    plan: dict[str, Any] | None = Field(
+        default=None, description="The rollout plan approving starts (null: a plain move)."
     )
     contract_changes: list[ContractChangeOut] = Field(
         default_factory=list,

@@ -9,6 +9,10 @@ requests waiting at that moment) on PostgreSQL. A label (``?label=staging``) is 
 same way: its pointer is checked like `active`'s (in the same read), its body is the
 version's. A label that is not a slug goes on to FastAPI's route (its 422).
 
+A label in a rollout (docs/rollouts.md) answers the version the caller's ``?key=`` is
+assigned (a random arm without one), with that version's ETag, and says how it splits in a
+``Promptdeck-Rollout`` header (domain/rollouts/split.py), so clients assign locally.
+
 What it needs of the caller is declared once, as routes declare it: ``HOT_NEED`` (read), and
 a caller kept to prompt prefixes gets only the prompts within them.
 """
@@ -19,7 +23,7 @@ import bisect
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import unquote_plus
 
 import anyio.to_thread
 
@@ -30,7 +34,9 @@ from promptdeck.domain.caller import Caller
 from promptdeck.domain.labels import ACTIVE, LABEL_MAX, LABEL_PATTERN
 from promptdeck.domain.models import Prompt, Version
 from promptdeck.domain.refs import is_id
-from promptdeck.errors import PromptdeckError, PromptNotFound
+from promptdeck.domain.rollouts import assign
+from promptdeck.domain.rollouts.split import HEADER
+from promptdeck.errors import InvalidInput, PromptdeckError, PromptNotFound
 from promptdeck.schemas import ActiveOut
 from promptdeck.server.logs import request_id, request_id_of
 from promptdeck.server.respond import (
@@ -46,6 +52,7 @@ from promptdeck.server.roles import READ
 
 PREFIX = "/prompts/"
 SUFFIX = "/active"
+ROLLOUT_HEADER = HEADER.lower().encode()
 
 
 class Entry:
@@ -171,7 +178,9 @@ class ActiveEndpoint:
                 await self._within_prefixes(ref, caller)
             state = scope.get("state")
             probed = state.get(PROBED) if state is not None else None
-            entry = await self.cache.get(ref, label, probed)
+            query: bytes = scope.get("query_string", b"")
+            key = key_of(query) if b"key=" in query else None
+            entry, split = await self.cache.get(ref, label, probed, key)
         except PromptdeckError as exc:
             status, headers, body = problem_parts(exc, scope["path"])
             await send_response(send, status, headers, body)
@@ -184,11 +193,17 @@ class ActiveEndpoint:
             request_id.reset(token)
             return 500
         if_none_match = _header(scope, b"if-none-match")
-        if if_none_match is not None and etag.matches(if_none_match.decode("latin-1"), entry.etag):
-            await send_response(send, 304, entry.not_modified, b"")
+        fresh = if_none_match is not None and etag.matches(
+            if_none_match.decode("latin-1"), entry.etag
+        )
+        headers = entry.not_modified if fresh else entry.headers
+        if split is not None:  # the label's rollout: clients assign from it (split.py)
+            headers = [*headers, (ROLLOUT_HEADER, split.header_bytes)]
+        if fresh:
+            await send_response(send, 304, headers, b"")
             return 304
         body = b"" if scope["method"] == "HEAD" else entry.body
-        await send_response(send, 200, entry.headers, body)
+        await send_response(send, 200, headers, body)
         return 200
 
     async def _within_prefixes(self, ref: str, caller: Caller) -> None:
@@ -224,14 +239,55 @@ def hot_request(scope: Scope) -> tuple[str, str] | None:
     return None if label is None else (ref, label)
 
 
+_WANTED = ("label", "key")
+
+
+def _decoded(raw: bytes) -> str | None:
+    """A query string's part, percent-decoded as UTF-8; None when it is not UTF-8 text."""
+    try:
+        text = raw.decode("utf-8")
+        return unquote_plus(text, errors="strict") if "%" in text or "+" in text else text
+    except UnicodeDecodeError:
+        return None
+
+
+def _params(query: bytes) -> dict[str, str | None]:
+    """The last ``label`` and ``key`` of a query string (None: not UTF-8 text), blank values
+    kept, as FastAPI's route reads them. One pass over the bytes, each part decoded alone
+    and only when quoted: urllib's parse_qs cost ~10 µs a request."""
+    found: dict[str, str | None] = {}
+    for part in query.split(b"&"):
+        raw, _, value = part.partition(b"=")
+        name = _decoded(raw)
+        if name in _WANTED:
+            found[str(name)] = _decoded(value)
+    return found
+
+
 def _label_of(query: bytes) -> str | None:
     """The label a query string asks for (the last ``label=``; `active` when none or blank,
-    as FastAPI's route read it before); None when it is not a label (FastAPI's 422)."""
-    values = parse_qs(query.decode("latin-1")).get("label")
-    label = values[-1] if values else ACTIVE
+    as FastAPI's route reads it); None when it is not a label (FastAPI's 422)."""
+    params = _params(query)
+    if "label" in params and params["label"] is None:
+        return None  # not UTF-8: FastAPI's route refuses it
+    label = params.get("label") or ACTIVE
     if len(label) > LABEL_MAX or not LABEL_PATTERN.fullmatch(label):
         return None
     return label
+
+
+def key_of(query: bytes) -> str | None:
+    """The caller's key (``?key=``; the last one), exactly as sent: UTF-8 that does not
+    decode, or more than 512 bytes of it, is a 422 naming ``key``, never replaced (two
+    clients must not disagree on its bytes). None when the query names none."""
+    params = _params(query)
+    if "key" not in params:
+        return None
+    key = params["key"]
+    if key is None:
+        raise InvalidInput("key: not UTF-8 text (a lone surrogate?)", field="key")
+    assign.check_key(key)
+    return key
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

@@ -27,6 +27,7 @@ from promptdeck.server.api import (
     otlp,
     outcomes,
     prompts,
+    rollouts,
     templates,
     transfer,
     versions,
@@ -40,6 +41,7 @@ from promptdeck.server.mcp import McpEndpoint, McpResponse
 from promptdeck.server.observe import Observe
 from promptdeck.server.roles import Public, Reader
 from promptdeck.server.security import Gate, is_loopback
+from promptdeck.server.ticker import RolloutTicker
 from promptdeck.server.webhooks import Deliverer, destinations
 from promptdeck.version import __version__
 
@@ -60,22 +62,26 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     # caller is checked by the hot path itself (server/active.py).
     cache: ActiveCache[Entry] = ActiveCache(
         settings.database_url,
-        lambda ref, label: registry.get_active(ref, SYSTEM, label),
+        lambda ref, label: registry.serving(ref, label, SYSTEM),
         render,
         size_of=lambda e: len(e.body),
+        version=lambda ref, version_id: registry.serving_version(ref, version_id, SYSTEM),
     )
     feed = ChangeFeed(registry.engine, settings.database_url)
     closing: list[Gate] = []
     hooks = Webhooks(registry.db, destinations(settings))
     deliverer = Deliverer(hooks, settings)
+    ticker = RolloutTicker(registry, settings.rollout_check_s)
     mcp = McpEndpoint(registry, feed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.webhooks_deliver:
             deliverer.start()
+        ticker.start()
         async with mcp.running():
             yield
+        await ticker.stop()
         await deliverer.stop()
         await feed.close()
         await cache.close()
@@ -105,6 +111,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(prompts.router)
     app.include_router(versions.router)
     app.include_router(labels.router)
+    app.include_router(rollouts.router)
     app.include_router(access_api.router)
     app.include_router(webhooks.router)
     app.include_router(templates.router)
@@ -130,11 +137,18 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             str | None,
             Query(max_length=64, description="The label to fetch (default: active)."),
         ] = None,
+        key: Annotated[
+            str | None,
+            Query(
+                description="The caller's key (a user id…): during the label's rollout it "
+                "decides the version (docs/rollouts.md); without it, a random one per request."
+            ),
+        ] = None,
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
         # Normally answered by ActiveEndpoint before routing (labels included); this route
         # documents it and answers what the hot path passes on (a label that is not a slug).
-        entry = render(*registry.get_active(prompt_id, caller, label))
+        entry = render(*registry.get_assigned(prompt_id, label, key, caller))
         headers = {"ETag": entry.etag, "Cache-Control": "no-cache"}
         if if_none_match is not None and etag.matches(if_none_match, headers["ETag"]):
             return Response(status_code=304, headers=headers)
@@ -222,7 +236,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             "Idempotency-Key",
             "Last-Event-ID",
         ],
-        expose_headers=["ETag", "Location", "Idempotent-Replayed"],
+        expose_headers=["ETag", "Location", "Idempotent-Replayed", "Promptdeck-Rollout"],
         max_age=600,
     )
 

@@ -13,13 +13,16 @@ from promptdeck.domain.contracts import Contract
 from promptdeck.domain.models import Event, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.limits import ID_MAX
-from promptdeck.store.records import (
-    Allocated,
-    IdempotencyRecord,
-    PromptRow,
-    VersionRow,
+from promptdeck.store.records import Allocated, IdempotencyRecord, PromptRow, VersionRow
+from promptdeck.store.tables import (
+    LIVE_ROLLOUT,
+    blobs,
+    events,
+    idempotency_keys,
+    prompts,
+    rollouts,
+    versions,
 )
-from promptdeck.store.tables import blobs, events, idempotency_keys, prompts, versions
 
 VERSION_SUMMARY_COLS = [
     versions.c.id,
@@ -131,16 +134,23 @@ def update_prompt(conn: Connection, prompt_id: int, values: dict[str, Any]) -> N
 def set_active(
     conn: Connection, prompt_id: int, version_id: int, now: datetime, expected_revision: int | None
 ) -> bool:
-    """Compare-and-set of the active pointer; False when the revision moved on."""
+    """Compare-and-set of the active pointer; False when the revision moved on, or when
+    the `active` label is in a rollout (it then moves only by its rollout; checked in this
+    very statement, so a write that moves nothing costs no more)."""
     params = {"pid": prompt_id, "vid": version_id, "now": now}
     if expected_revision is None:
         return conn.execute(_SET_ACTIVE, params).rowcount == 1
     return conn.execute(_SET_ACTIVE_IF, {**params, "rev": expected_revision}).rowcount == 1
 
 
+_ACTIVE_ROLLOUT = (
+    sa.select(rollouts.c.id)
+    .where(rollouts.c.prompt_id == prompts.c.id, rollouts.c.label == "active")
+    .where(sa.text(LIVE_ROLLOUT))
+)
 _SET_ACTIVE = (
     sa.update(prompts)
-    .where(prompts.c.id == sa.bindparam("pid"))
+    .where(prompts.c.id == sa.bindparam("pid"), ~sa.exists(_ACTIVE_ROLLOUT))
     .values(
         active_version_id=sa.bindparam("vid"),
         revision=prompts.c.revision + 1,

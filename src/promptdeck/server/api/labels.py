@@ -3,6 +3,7 @@ compare-and-swap), their history, and deploy requests for protected labels."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -23,6 +24,7 @@ from promptdeck.schemas import (
     LabelSet,
     MovedOut,
     Page,
+    RolloutOut,
 )
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import json_response
@@ -42,7 +44,10 @@ Reason = Annotated[str | None, Query(max_length=1000, description="Why (kept in 
 
 
 def label_out(label: Label) -> LabelOut:
-    return LabelOut.model_validate(label)
+    out = LabelOut.model_validate(replace(label, rollout=None))
+    if label.rollout is not None:
+        out.rollout = RolloutOut.of(label.rollout)
+    return out
 
 
 def move_page(page: DomainPage[LabelMove]) -> Page[LabelMoveOut]:
@@ -184,7 +189,7 @@ def deploy_history(
     status_code=201,
     response_model=DeployOut,
     responses=responses(409),
-    summary="Propose moving a label to a version, with a reason (shows the diff it will cause)",
+    summary="Propose moving a label to a version (or rolling it out: plan), with a reason",
 )
 def propose_deploy(
     prompt_id: PromptRef, body: DeployCreate, registry: RegistryDep, caller: ActingWriter

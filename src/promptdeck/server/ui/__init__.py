@@ -11,7 +11,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from promptdeck.server.html import HERE, render
 from promptdeck.server.roles import Public, Reader
-from promptdeck.server.ui import actions, impact, labels, pages, session, templating, webhooks
+from promptdeck.server.ui import (
+    actions,
+    impact,
+    labels,
+    pages,
+    rollouts,
+    session,
+    templating,
+    webhooks,
+)
 from promptdeck.server.ui.view import UIRoute
 
 STATIC = {
@@ -58,6 +67,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.include_router(labels.router)
+    app.include_router(rollouts.router)
     app.include_router(impact.router)
     app.include_router(templating.router)
     app.include_router(webhooks.router)

@@ -15,6 +15,7 @@ from promptdeck.server.deps import RegistryDep
 from promptdeck.server.html import render
 from promptdeck.server.roles import Reader, Writer
 from promptdeck.server.ui.pages import changes
+from promptdeck.server.ui.rollouts import NOTICES, card
 from promptdeck.server.ui.view import UIRoute, acting, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
@@ -31,15 +32,17 @@ def labels_page(
     name: str,
     done: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
+    labels = registry.list_labels(name, caller)
     return render(
         request,
         "labels.html",
         name=name,
-        labels=registry.list_labels(name, caller),
+        labels=labels,
+        rollouts=[card(x.rollout) for x in labels if x.rollout is not None],
         versions=registry.list_versions(name, caller, limit=PAGE_LIMIT_MAX).items,
         requests=registry.list_deploys(name, caller, status="open").items,
         moves=registry.label_history(name, None, caller, limit=TIMELINE).items,
-        notice={"moved": "Label moved.", "requested": "Deploy request sent."}.get(done),
+        notice={"moved": "Label moved.", "requested": "Deploy request sent.", **NOTICES}.get(done),
     )
 
 
