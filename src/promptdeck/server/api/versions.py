@@ -54,7 +54,10 @@ VersionId = Annotated[
     "/versions",
     status_code=201,
     response_model=VersionOut,
-    responses=responses(409, 413),
+    responses={
+        200: {"model": VersionOut, "description": "if_changed, and nothing changed: the latest"},
+        **responses(409, 413),
+    },
     summary="Create a new version (the active version does not change unless activate)",
     description="201 with the new version; with if_changed and nothing changed, 200 with "
     "the latest version.",
