@@ -9,18 +9,23 @@ from pydantic import (
     StrictBool,
 )
 
+from promptdeck.domain import values
 from promptdeck.domain.commands import (
     DecideDeploy,
     MoveLabel,
     ProposeDeploy,
     ProtectLabel,
 )
+from promptdeck.domain.labels import LABEL_MAX, LABEL_REGEX, REASON_MAX
+from promptdeck.limits import ID_MAX
 from promptdeck.schemas.common import _In, _Out
 
 
 class LabelSet(_In):
-    version_id: int = Field(ge=1, le=2**31 - 1, description="The version the label points at.")
-    reason: str | None = Field(None, max_length=1000, description="Why (kept in the history).")
+    version_id: int = Field(ge=1, le=ID_MAX, description="The version the label points at.")
+    reason: str | None = Field(
+        None, max_length=REASON_MAX, description="Why (kept in the history)."
+    )
 
     def to_command(self, prompt: str, label: str, *, if_match: str | None = None) -> MoveLabel:
         return MoveLabel(prompt, label, self.version_id, self.reason, if_match)
@@ -68,16 +73,23 @@ class MovedOut(_Out):
 
 
 class DeployCreate(_In):
-    label: str = Field(min_length=1, max_length=64)
-    version_id: int = Field(ge=1, le=2**31 - 1)
-    reason: str = Field(min_length=1, max_length=1000, description="Why: required.")
+    label: str = Field(
+        min_length=1, max_length=LABEL_MAX, json_schema_extra={"pattern": LABEL_REGEX}
+    )
+    version_id: int = Field(ge=1, le=ID_MAX)
+    reason: str = Field(
+        min_length=1,
+        max_length=REASON_MAX,
+        json_schema_extra={"pattern": values.NOT_BLANK_REGEX},
+        description="Why: required (not only spaces).",
+    )
 
     def to_command(self, prompt: str) -> ProposeDeploy:
         return ProposeDeploy(prompt, self.label, self.version_id, self.reason)
 
 
 class DeployDecision(_In):
-    reason: str | None = Field(None, max_length=1000)
+    reason: str | None = Field(None, max_length=REASON_MAX)
 
     def to_command(self, prompt: str, request_id: int, *, approve: bool) -> DecideDeploy:
         return DecideDeploy(prompt, request_id, approve, self.reason)
