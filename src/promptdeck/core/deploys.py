@@ -12,6 +12,7 @@ from promptdeck.domain.commands import DecideDeploy, ProposeDeploy
 from promptdeck.domain.contracts import ContractChange
 from promptdeck.domain.labels import (
     APPROVED,
+    DEPLOY_STATUSES,
     OPEN,
     REJECTED,
     STALE,
@@ -209,7 +210,7 @@ def get(tx: Tx, ref: PromptLike, request_id: int) -> DeployRequest:
 def page(
     tx: Tx, ref: PromptLike, *, status: str | None, limit: int, cursor: str | None
 ) -> Page[DeployRequest]:
-    if status is not None and status not in (OPEN, APPROVED, REJECTED):
+    if status is not None and status not in DEPLOY_STATUSES:
         raise InvalidInput("status is one of open, approved, rejected", field="status")
     rules.check_limit(limit)
     before = rules.decode_cursor(cursor) if cursor else None

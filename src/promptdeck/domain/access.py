@@ -15,7 +15,11 @@ from typing import Protocol
 
 from promptdeck.errors import Forbidden, InvalidInput
 
-DURATION = re.compile(r"^(\d{1,5})([mhdw])$")
+# Each is the check and the OpenAPI document's `pattern` (spaces around are read too).
+DURATION_REGEX = r"^\s*0*([1-9][0-9]{0,4})([mhdw])\s*$"
+DURATION = re.compile(DURATION_REGEX)
+PREFIX_REGEX = r"^\s*([a-z0-9][a-z0-9._-]{0,127})\s*$"
+_PREFIX = re.compile(PREFIX_REGEX)
 KEY_PREFIX = "pdk_"  # every key starts with it, so a leaked one is easy to grep for
 KEY_ID_CHARS = 8  # the visible part after KEY_PREFIX that tells keys apart
 PASSWORD_MIN = 10
@@ -165,17 +169,17 @@ def check_name(name: str) -> str:
 def check_prefixes(prefixes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for p in prefixes:
-        p = p.strip()
-        if not p or len(p) > 128 or not re.match(r"^[a-z0-9][a-z0-9._-]*$", p):
-            raise InvalidInput(f"{p!r} is not a prompt-name prefix", field="prompts")
-        out.append(p)
+        match = _PREFIX.fullmatch(p)
+        if match is None:
+            raise InvalidInput(f"{p.strip()!r} is not a prompt-name prefix", field="prompts")
+        out.append(match.group(1))
     return tuple(dict.fromkeys(out))
 
 
 def parse_duration(text: str) -> timedelta:
     """``90d``, ``12h``, ``30m``, ``2w``: how long a key lives."""
-    match = DURATION.match(text.strip())
-    if not match or int(match.group(1)) == 0:
+    match = DURATION.fullmatch(text)
+    if not match:
         raise InvalidInput("use a number and m, h, d or w, like 90d", field="expires")
     n, unit = int(match.group(1)), match.group(2)
     return {

@@ -62,6 +62,7 @@ class CreatePrompt:
     messages: list[dict[str, Any]] | None = None
     template_format: str = "plain"
     idempotency_key: str | None = None
+    kind: str | None = None  # None: chat when messages are given, else text
     contract: dict[str, Any] | None = None  # as sent; checked when the version is drafted
 
     def request(self) -> dict[str, Any]:
@@ -81,17 +82,22 @@ class CreatePrompt:
             request["messages"] = self.messages
         if self.template_format != "plain":
             request["template_format"] = self.template_format
+        if self.kind is not None:
+            request["kind"] = self.kind
         if self.contract is not None:
             request["contract"] = self.contract
         return request
 
     def first_version(self) -> VersionDraft:
-        """The first version to write, checked."""
-        if self.messages is None:
-            kind, content = "text", self.content
-        else:
-            kind = "chat"
+        """The first version to write, checked: a chat one when messages are given (``kind``
+        may say so, as on a new version), else the text of the working copy."""
+        kind = self.kind or ("text" if self.messages is None else "chat")
+        if kind == "chat":
             content = templates.encode_messages(templates.check_messages(self.messages))
+        elif self.messages is not None:
+            raise TemplateInvalid('messages need "kind": "chat"', field="messages")
+        else:
+            content = self.content
         templates.check(kind, self.template_format, content)
         return VersionDraft(
             self.version_name,

@@ -18,7 +18,12 @@ ACTIVE = "active"
 DEFAULT_PROTECTED = ("production",)
 LABEL_MAX = 64
 REASON_MAX = 1000
-LABEL_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
+# The one spelling of the rule: checked here and written as `pattern` in the OpenAPI document
+# (where a blank ?label= means active, blank is allowed too).
+_SLUG = r"[a-z0-9][a-z0-9._-]*"
+LABEL_REGEX = f"^{_SLUG}$"
+LABEL_OR_BLANK_REGEX = f"^(?:{_SLUG})?$"
+LABEL_PATTERN = re.compile(LABEL_REGEX)
 
 
 def check_label(name: str) -> str:
@@ -107,3 +112,4 @@ class DeployRequest:
 
 
 OPEN, APPROVED, REJECTED, STALE = "open", "approved", "rejected", "stale"
+DEPLOY_STATUSES = (OPEN, APPROVED, REJECTED)  # what a list filters by (stale is open)

@@ -10,20 +10,25 @@ from pydantic import (
     StrictBool,
 )
 
+from promptdeck.domain import values
 from promptdeck.domain.commands import (
     DecideDeploy,
     MoveLabel,
     ProposeDeploy,
     ProtectLabel,
 )
+from promptdeck.domain.labels import LABEL_MAX, LABEL_REGEX, REASON_MAX
+from promptdeck.limits import ID_MAX
 from promptdeck.schemas.common import _In, _Out
 from promptdeck.schemas.contracts import ContractChangeOut
 from promptdeck.schemas.rollouts import RolloutCreate, RolloutOut
 
 
 class LabelSet(_In):
-    version_id: int = Field(ge=1, le=2**31 - 1, description="The version the label points at.")
-    reason: str | None = Field(None, max_length=1000, description="Why (kept in the history).")
+    version_id: int = Field(ge=1, le=ID_MAX, description="The version the label points at.")
+    reason: str | None = Field(
+        None, max_length=REASON_MAX, description="Why (kept in the history)."
+    )
 
     def to_command(
         self,
@@ -87,9 +92,16 @@ class MovedOut(_Out):
 
 
 class DeployCreate(_In):
-    label: str = Field(min_length=1, max_length=64)
-    version_id: int = Field(ge=1, le=2**31 - 1)
-    reason: str = Field(min_length=1, max_length=1000, description="Why: required.")
+    label: str = Field(
+        min_length=1, max_length=LABEL_MAX, json_schema_extra={"pattern": LABEL_REGEX}
+    )
+    version_id: int = Field(ge=1, le=ID_MAX)
+    reason: str = Field(
+        min_length=1,
+        max_length=REASON_MAX,
+        json_schema_extra={"pattern": values.NOT_BLANK_REGEX},
+        description="Why: required (not only spaces).",
+    )
     plan: RolloutCreate | None = Field(
         default=None,
         description="A rollout plan (docs/rollouts.md; its version_id may be left out): "
@@ -102,7 +114,7 @@ class DeployCreate(_In):
 
 
 class DeployDecision(_In):
-    reason: str | None = Field(None, max_length=1000)
+    reason: str | None = Field(None, max_length=REASON_MAX)
 
     def to_command(
         self, prompt: str, request_id: int, *, approve: bool, accept_breaking: bool = False

@@ -13,7 +13,7 @@ from pydantic import (
 from promptdeck import limits
 from promptdeck.domain.commands import CreatePrompt, UpdatePrompt
 from promptdeck.domain.refs import looks_like_id
-from promptdeck.domain.templates import TemplateFormat
+from promptdeck.domain.templates import Kind, TemplateFormat
 from promptdeck.schemas.common import (
     Content,
     Description,
@@ -66,6 +66,11 @@ class PromptCreate(_In):
         description="Make the first version a chat one with these messages (see "
         "VersionCreate.messages); the working copy stays content.",
     )
+    kind: Kind | None = Field(
+        default=None,
+        description='The first version\'s kind, as on POST …/versions: "chat" needs messages, '
+        '"text" takes none; omitted: "chat" when messages are given, else "text".',
+    )
     template_format: TemplateFormat = Field(default="plain", description="See VersionCreate.")
     contract: dict[str, Any] | None = Field(
         default=None, description="The first version's contract (see VersionCreate.contract)."
@@ -86,13 +91,14 @@ class PromptCreate(_In):
             messages=self.messages,
             template_format=self.template_format,
             idempotency_key=idempotency_key,
+            kind=self.kind,
             contract=self.contract,
         )
 
-    @field_validator("name")
+    @field_validator("name", mode="before")  # before the pattern, for this message
     @classmethod
-    def _not_all_digits(cls, v: str) -> str:
-        if looks_like_id(v):
+    def _not_all_digits(cls, v: object) -> object:
+        if isinstance(v, str) and looks_like_id(v):
             raise ValueError("name cannot be all digits (that is how ids are written)")
         return v
 

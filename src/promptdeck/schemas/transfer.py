@@ -15,6 +15,7 @@ from pydantic import (
 
 from promptdeck import limits
 from promptdeck.domain.commands import ImportPrompt
+from promptdeck.domain.labels import LABEL_MAX, LABEL_REGEX
 from promptdeck.domain.templates import Kind, TemplateFormat
 from promptdeck.schemas.common import (
     Actor,
@@ -121,7 +122,7 @@ class EventImport(_Import):
     from_version_number: int | None = Field(default=None, ge=1, le=limits.ID_MAX)
 
 
-LabelName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+LabelName = Annotated[str, Field(min_length=1, max_length=LABEL_MAX, pattern=LABEL_REGEX)]
 
 
 Reason = Annotated[Text, Field(max_length=1000)]
@@ -188,10 +189,10 @@ class PromptImport(_Import):
     label_moves: list[LabelMoveImport] | None = None
     deploy_requests: list[DeployRequestImport] | None = None
 
-    @field_validator("name")
+    @field_validator("name", mode="before")  # before the pattern, for this message
     @classmethod
-    def _not_all_digits(cls, v: str) -> str:
-        if v.isdigit():
+    def _not_all_digits(cls, v: object) -> object:
+        if isinstance(v, str) and v.isdigit():
             raise ValueError("name cannot be all digits (that is how ids are written)")
         return v
 

@@ -11,7 +11,7 @@ from pydantic import (
 )
 
 from promptdeck import limits
-from promptdeck.domain import contracts, templates
+from promptdeck.domain import contracts, templates, values
 from promptdeck.domain.commands import CreateVersion, PurgeVersion
 from promptdeck.domain.templates import Kind, TemplateFormat
 from promptdeck.errors import VersionUnavailable
@@ -214,6 +214,7 @@ class VersionPurge(_In):
     reason: Text = Field(
         min_length=1,
         max_length=limits.PURGE_REASON_MAX,
+        json_schema_extra={"pattern": values.NOT_BLANK_REGEX},
         description="Why the content must go (recorded in history; do not repeat the secret).",
         examples=["an API key was pasted into the prompt"],
     )

@@ -17,6 +17,7 @@ from promptdeck.core.setup import open_registry
 from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain import etag
 from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.labels import LABEL_MAX, LABEL_OR_BLANK_REGEX
 from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import changes, docs, problems, respond, ui
@@ -135,7 +136,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         caller: Reader,
         label: Annotated[
             str | None,
-            Query(max_length=64, description="The label to fetch (default: active)."),
+            Query(
+                max_length=LABEL_MAX,
+                json_schema_extra={"pattern": LABEL_OR_BLANK_REGEX},
+                description="The label to fetch (default, or blank: active).",
+            ),
         ] = None,
         key: Annotated[
             str | None,

@@ -21,6 +21,7 @@ ends within a second, and its long poll answers 401.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
@@ -41,6 +42,10 @@ from promptdeck.server.roles import Reader
 router = APIRouter(tags=["changes"])
 
 WAIT_MAX_S = 60.0
+# Last-Event-ID: an event id of up to 18 digits, or blank (from the start); the document's
+# pattern and the check (HTTP strips the spaces around a header's value).
+EVENT_ID_REGEX = r"^([0-9]{1,18})?$"
+_EVENT_ID = re.compile(EVENT_ID_REGEX, re.ASCII)
 PROMPTS_MAX = 500
 STANDING_CHECK_S = 0.25  # how often an open stream or long poll re-checks its caller
 
@@ -111,15 +116,13 @@ def _names(prompts: str | None) -> frozenset[str] | None:
     return names
 
 
-def _cursor(after: int | None, last_event_id: str | None) -> int | None:
+def _cursor(after: int | None, last_event_id: str) -> int | None:
     if after is not None:
         return after
-    if last_event_id is None or not last_event_id.strip():
-        return None
-    value = last_event_id.strip()
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+    match = _EVENT_ID.fullmatch(last_event_id.strip())
+    if match is None:
         raise InvalidInput("Last-Event-ID must be an event id", field="Last-Event-ID")
-    return int(value)
+    return int(match.group(1)) if match.group(1) else None
 
 
 SSE_EVENT = {
@@ -152,7 +155,11 @@ async def changes(
     caller: Reader,
     prompts: Annotated[
         str | None,
-        Query(max_length=64 * 1024, description="Comma-separated prompt names to follow."),
+        Query(
+            max_length=64 * 1024,
+            json_schema_extra={"pattern": r"[^,\s]"},  # at least one name
+            description=f"Comma-separated prompt names to follow (at most {PROMPTS_MAX}).",
+        ),
     ] = None,
     after: Annotated[
         int | None,
@@ -162,9 +169,14 @@ async def changes(
         float | None,
         Query(ge=0, le=WAIT_MAX_S, description="Long poll: answer JSON within this many s."),
     ] = None,
+    # A string, not "string or null": a header has no null (a generator would send "null").
     last_event_id: Annotated[
-        str | None, Header(description="The id of the last event received (SSE resume).")
-    ] = None,
+        str,
+        Header(
+            json_schema_extra={"pattern": EVENT_ID_REGEX},
+            description="The id of the last event received (SSE resume; blank: none).",
+        ),
+    ] = "",
 ) -> ChangesOut | StreamingResponse:
     feed: ChangeFeed = request.app.state.feed
     names = _names(prompts)

@@ -12,7 +12,15 @@ from promptdeck import limits
 from promptdeck.core import Registry
 from promptdeck.domain.caller import Caller
 from promptdeck.domain.commands import RemoveLabel, RevertLabel
-from promptdeck.domain.labels import DeployRequest, Label, LabelMove
+from promptdeck.domain.labels import (
+    DEPLOY_STATUSES,
+    LABEL_MAX,
+    LABEL_REGEX,
+    REASON_MAX,
+    DeployRequest,
+    Label,
+    LabelMove,
+)
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.schemas import (
     DeployCreate,
@@ -36,11 +44,21 @@ router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["labels"], responses=responses(400, 404, 422)
 )
 
+# The label's pattern is in the document for clients; the core checks it (domain/labels.py),
+# so the refusal keeps its message.
 LabelName = Annotated[
-    str, Path(min_length=1, max_length=64, description="The label (a slug: production, staging…).")
+    str,
+    Path(
+        min_length=1,
+        max_length=LABEL_MAX,
+        json_schema_extra={"pattern": LABEL_REGEX},
+        description="The label (a slug: production, staging…).",
+    ),
 ]
-RequestId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The deploy request's id.")]
-Reason = Annotated[str | None, Query(max_length=1000, description="Why (kept in the history).")]
+RequestId = Annotated[int, Path(ge=1, le=limits.ID_MAX, description="The deploy request's id.")]
+Reason = Annotated[
+    str | None, Query(max_length=REASON_MAX, description="Why (kept in the history).")
+]
 
 
 def label_out(label: Label) -> LabelOut:
@@ -209,7 +227,12 @@ def list_deploys(
     registry: RegistryDep,
     caller: Reader,
     status: Annotated[
-        str | None, Query(max_length=16, description="open, approved or rejected.")
+        str | None,
+        Query(
+            max_length=16,
+            json_schema_extra={"enum": list(DEPLOY_STATUSES)},
+            description="open, approved or rejected.",
+        ),
     ] = None,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,

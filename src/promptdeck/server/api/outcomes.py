@@ -4,15 +4,17 @@ outcomes read back (/prompts/{prompt_id}/outcomes)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from promptdeck import limits
-from promptdeck.domain import values
+from promptdeck.domain import rules, values
 from promptdeck.domain.commands import RemoveAlert
 from promptdeck.domain.impact import AlertRule, ImpactReport, RawOutcomes, Summary
+from promptdeck.domain.labels import LABEL_MAX, LABEL_REGEX
 from promptdeck.errors import InvalidInput
 from promptdeck.schemas import (
     AlertOut,
@@ -32,7 +34,7 @@ from promptdeck.schemas import (
     VersionImpactOut,
 )
 from promptdeck.server.api.labels import LabelName
-from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
+from promptdeck.server.api.prompts import Limit, PromptRef
 from promptdeck.server.api.render import json_response
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.problems import responses
@@ -41,17 +43,28 @@ from promptdeck.server.roles import ActingWriter, Reader
 router = APIRouter(tags=["impact"], responses=responses(400, 422))
 
 When = Annotated[IsoDatetime | None, Query(description="ISO 8601 UTC; minutes are whole.")]
+# Raw outcomes are ordered by time, then id: their cursor holds both (domain/rules.py).
+TimeCursor = Annotated[
+    str | None,
+    Query(
+        max_length=limits.CURSOR_MAX,
+        json_schema_extra={"pattern": rules.TIME_CURSOR_PATTERN},
+        description="next_cursor of the previous page.",
+    ),
+]
+# ?compare=A,B: two version ids (spaces around them are read too); the document's pattern.
+COMPARE_REGEX = f"^ *({values.ID_REGEX}) *, *({values.ID_REGEX}) *$"
+_COMPARE = re.compile(COMPARE_REGEX, re.ASCII)
 
 
 def parse_compare(text: str | None) -> tuple[int, int] | None:
     """``A,B``: two version ids."""
     if text is None:
         return None
-    parts = text.split(",")
-    ids = [values.parse_id(p.strip()) for p in parts]
-    if len(parts) != 2 or None in ids:
+    match = _COMPARE.fullmatch(text)
+    if match is None:
         raise InvalidInput("compare is two version ids: A,B", field="compare")
-    return ids[0], ids[1]  # type: ignore[return-value]
+    return int(match.group(1)), int(match.group(2))
 
 
 def _summary(s: Summary) -> dict[str, Any]:
@@ -137,10 +150,20 @@ def get_impact(
     since: When = None,
     until: When = None,
     label: Annotated[
-        str | None, Query(max_length=64, description="Periods of this label (default: active).")
+        str | None,
+        Query(
+            max_length=LABEL_MAX,
+            json_schema_extra={"pattern": LABEL_REGEX},
+            description="Periods of this label (default: active).",
+        ),
     ] = None,
     compare: Annotated[
-        str | None, Query(max_length=40, description="Two version ids, A,B: is B better?")
+        str | None,
+        Query(
+            max_length=40,
+            json_schema_extra={"pattern": COMPARE_REGEX},
+            description="Two version ids, A,B: is B better?",
+        ),
     ] = None,
 ) -> Response:
     pair = parse_compare(compare)
@@ -217,7 +240,7 @@ def list_outcomes(
     since: Annotated[IsoDatetime | None, Query(description="At or after (ISO 8601).")] = None,
     until: Annotated[IsoDatetime | None, Query(description="Before (ISO 8601).")] = None,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
-    cursor: Cursor = None,
+    cursor: TimeCursor = None,
 ) -> Response:
     page = registry.list_outcomes(
         prompt_id,

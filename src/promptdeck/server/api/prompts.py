@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import AfterValidator
 
 from promptdeck import limits
-from promptdeck.domain import values
+from promptdeck.domain import rules, values
 from promptdeck.domain.commands import DeletePrompt, PurgePrompt, RestorePrompt
 from promptdeck.schemas import EventOut, Page, PromptCreate, PromptOut, PromptPatch
 from promptdeck.server.api.render import event_page, prompt_out, prompt_page
@@ -28,8 +28,14 @@ PromptRef = Annotated[
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")]
+# A cursor's pattern is in the document; the core reads it (domain/rules.py, the same regex).
 Cursor = Annotated[
-    str | None, Query(max_length=limits.CURSOR_MAX, description="next_cursor of the previous page.")
+    str | None,
+    Query(
+        max_length=limits.CURSOR_MAX,
+        json_schema_extra={"pattern": rules.CURSOR_PATTERN},
+        description="next_cursor of the previous page.",
+    ),
 ]
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import AfterValidator
 
 from promptdeck import limits
 from promptdeck.domain import values
-from promptdeck.domain.commands import ArchiveVersion, PurgeVersion, RestoreVersion, Rollback
+from promptdeck.domain.commands import ArchiveVersion, RestoreVersion, Rollback
+from promptdeck.domain.labels import LABEL_MAX, LABEL_REGEX
 from promptdeck.schemas import (
     Page,
     RollbackOut,
@@ -33,7 +34,6 @@ from promptdeck.server.api.render import (
 from promptdeck.server.deps import (
     AcceptBreaking,
     CanonicalId,
-    CheckedText,
     IdempotencyKey,
     IfMatch,
     RegistryDep,
@@ -155,7 +155,8 @@ def rollback(
     label: Annotated[
         str | None,
         Query(
-            max_length=64,
+            max_length=LABEL_MAX,
+            json_schema_extra={"pattern": LABEL_REGEX},
             description="Point this label at the version instead of active (If-Match is then "
             "the label's ETag).",
         ),
@@ -210,22 +211,11 @@ def purge_version(
     version_id: VersionId,
     registry: RegistryDep,
     caller: ActingAdmin,
-    body: VersionPurge | None = None,
-    reason: Annotated[
-        str | None,
-        Query(
-            max_length=limits.PURGE_REASON_MAX,
-            description='Why (or send {"reason": …} as the body).',
-        ),
-        CheckedText,
-    ] = None,
+    body: Annotated[VersionPurge, Body()],
 ) -> VersionOut:
-    cmd = (
-        body.to_command(prompt_id, version_id)
-        if body is not None
-        else PurgeVersion(prompt_id, version_id, reason)
+    return version_out(
+        registry.purge_version(body.to_command(prompt_id, version_id), caller).version
     )
-    return version_out(registry.purge_version(cmd, caller).version)
 
 
 @router.get(
