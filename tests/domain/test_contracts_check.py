@@ -271,7 +271,8 @@ def values_for(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
             values_for(schema["items"]),
             min_size=schema["minItems"],
             max_size=schema["maxItems"],
-            unique_by=(lambda v: repr(_json_key(v))) if schema.get("uniqueItems") else None,
+            # JSON equality (objects unordered), not repr: two equal frozensets may print apart
+            unique_by=_json_key if schema.get("uniqueItems") else None,
         )
     required = set(schema["required"])
     return st.fixed_dictionaries(
