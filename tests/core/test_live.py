@@ -86,7 +86,7 @@ def test_the_body_cache_stays_under_its_byte_bound_dropping_the_oldest_bodies_fi
         lambda _prompt, version: (version.content or "").encode(),
         size_of=len,
         max_bytes=3500,
-        version=registry.serving_version,
+        version=lambda ref, version_id: registry.serving_version(ref, version_id, SYSTEM),
     )
 
     async def fetch_all() -> list[bytes]:

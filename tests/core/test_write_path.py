@@ -92,8 +92,9 @@ def test_a_create_and_a_rollback_run_a_bounded_number_of_statements(registry: Re
     """Counted, not timed: a create with activation is 11 statements (lock and number, the
     default name, the blob probe and its delta base, the blob, the version, the pointer, the
     label history, the webhooks that may want its events, the events in one; PostgreSQL: the
-    move lock instead of BEGIN), a rollback 7 (the prompt, the version, the pointer, the
-    label history, the predecessor, the webhooks, the events), plus PostgreSQL's move lock."""
+    move lock instead of BEGIN), a rollback 8 (the prompt, the version, the protected labels
+    (the contract check, issue 23), the pointer, the label history, the predecessor, the
+    webhooks, the events), plus PostgreSQL's move lock."""
     first = registry.create_prompt(CreatePrompt("p", content="one"), SYSTEM).prompt.active_version
     assert first is not None
     move_lock = 1 if registry.engine.dialect.name == "postgresql" else 0
@@ -103,4 +104,4 @@ def test_a_create_and_a_rollback_run_a_bounded_number_of_statements(registry: Re
     )
     rollback = statements_of(registry, lambda: registry.rollback(Rollback("p", first.id), SYSTEM))
     assert create <= 11 + move_lock
-    assert rollback <= 7 + move_lock
+    assert rollback <= 8 + move_lock

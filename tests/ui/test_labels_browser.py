@@ -41,7 +41,7 @@ def test_a_writer_requests_a_production_move_and_an_admin_approves_it_in_the_ui(
     row.get_by_role("button", name="Promote…").click()
     diff = page.locator(".diff").inner_text()
     assert "Be brief." in diff and "Be polite." in diff
-    page.get_by_label("Why").fill("shorter answers")
+    page.locator("#reason").fill("shorter answers")
     page.get_by_label("Your name").fill("wri")
     page.get_by_role("button", name="Request this deploy").click()
     assert page.locator("#req-status").text_content() == "open"

@@ -4,6 +4,7 @@
  * moves) and outcome reporting; every other operation is in `operations.ts`.
  */
 
+import * as otel from "./otel.js";
 import { checkKey } from "./assign.js";
 import { ActiveCache, CacheStats, monotonic, SingleFlight, type Clock, type Warn } from "./cache.js";
 import { Changes, ChangesState } from "./changes.js";
@@ -195,9 +196,14 @@ export class Client extends Operations {
     } catch (exc) {
       return Promise.reject(exc as Error); // a key the server would refuse
     }
+    const span = otel.recordingSpan(); // the caller's span, taken now (src/otel.ts)
     // A fresh copy without includes (the common case): no await, no copy.
-    if (hit !== null && hit.includeRefs.length === 0) return Promise.resolve(hit);
-    return this.active(prompt, options, hit).then((top) => this.withIncludes(top, options.key));
+    if (hit !== null && hit.includeRefs.length === 0) {
+      if (span !== null) named(span, hit, options.label);
+      return Promise.resolve(hit);
+    }
+    const found = this.active(prompt, options, hit).then((top) => this.withIncludes(top, options.key));
+    return span === null ? found : found.then((p) => named(span, p, options.label));
   }
 
   /** The cache's key (what a label serves: one entry for every caller's key) and the label. */
@@ -366,4 +372,11 @@ export class Client extends Operations {
   async flushOutcomes(): Promise<void> {
     await this.reporter.flush();
   }
+}
+
+/** The prompt, its version (none for a fallback copy) and the label asked on `span`. */
+function named(span: otel.SpanLike, prompt: ActivePrompt, label: string | undefined): ActivePrompt {
+  const versionId = prompt.source === "fallback" ? null : prompt.versionId;
+  otel.annotate(span, prompt.promptName, versionId, label ?? "active");
+  return prompt;
 }

@@ -22,6 +22,7 @@ export {
 } from "./contracts/index.js";
 export * from "./errors.js";
 export * as limits from "./limits.js";
+export * as otel from "./otel.js";
 export { DEFAULT_URL, VERSION, type Call, type Fetch, type FetchInit, type FetchResponse } from "./http.js";
 export { Operations } from "./operations.js";
 export {

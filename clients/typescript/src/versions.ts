@@ -3,6 +3,7 @@
  * includes resolved from the client's caches) and `Version` (what `getVersion` returns).
  */
 
+import * as otel from "./otel.js";
 import { TemplateInvalid, VersionUnavailable } from "./errors.js";
 import type { Measures } from "./outcomes.js";
 import {
@@ -137,6 +138,10 @@ export class ActivePrompt implements ActiveFields {
   }
 
   rendered(variables: Variables): Rendered {
+    const span = otel.recordingSpan();
+    if (span !== null) {
+      otel.annotate(span, this.promptName, this.source === "fallback" ? null : this.versionId, this.#label);
+    }
     checkVariables(this.contract, variables);
     const refs = this.includeRefs;
     if (refs.length === 0) return render(this.kind, this.templateFormat, this.content, variables);

@@ -16,7 +16,6 @@ from promptdeck.domain.contracts import Contract, ContractChange, diff_contracts
 from promptdeck.domain.models import Version
 from promptdeck.domain.refs import PromptLike
 from promptdeck.errors import BreakingChange
-from promptdeck.store import labels as s
 
 # Contract changes named in a 409's detail; the rest are counted.
 DETAIL_CHANGES_MAX = 10
@@ -122,7 +121,7 @@ def check_move(
     record that they were accepted."""
     if from_version_id is None or from_version_id == to_version_id:
         return []
-    if label not in s.protected(tx.conn, prompt_id):
+    if label not in load.protected(tx, prompt_id):
         return []
     old = load.version(tx, prompt_id, from_version_id)
     new = load.version(tx, prompt_id, to_version_id)

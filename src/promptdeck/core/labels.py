@@ -53,7 +53,7 @@ def current(tx: Tx, row: PromptRow, label: str) -> int | None:
 
 
 def guard(tx: Tx, prompt_id: int, label: str) -> None:
-    if not tx.caller.may_move_protected and label in s.protected(tx.conn, prompt_id):
+    if not tx.caller.may_move_protected and label in load.protected(tx, prompt_id):
         raise LabelProtected(
             f"label {label!r} is protected: moving it needs the admin role or an approved "
             "deploy request"
@@ -234,6 +234,7 @@ def protect(tx: Tx, cmd: ProtectLabel) -> Label:
     row = load.prompt_row(tx, cmd.prompt, for_update=True)
     if not tx.caller.may_move_protected:
         raise LabelProtected("changing which labels are protected needs the admin role")
+    tx.protected.pop(row.id, None)
     if s.set_protected(tx.conn, row.id, label, on):
         tx.record(EventKind.LABEL_PROTECTED, row.id, detail={"label": label, "protected": on})
     return one(tx, row, label)

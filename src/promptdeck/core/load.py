@@ -9,6 +9,7 @@ from promptdeck.domain import etag
 from promptdeck.domain.models import Prompt, Version
 from promptdeck.domain.refs import PromptLike, PromptRef, VersionRef
 from promptdeck.errors import PromptNotFound, StaleEtag, VersionNotFound
+from promptdeck.store import labels as labels_store
 from promptdeck.store import queries as q
 from promptdeck.store.records import PromptRow, VersionRow
 
@@ -69,3 +70,11 @@ def check_etag(row: PromptRow, if_match: str | None) -> int | None:
     if not etag.matches(if_match, current):
         raise StaleEtag(f"If-Match {if_match} does not match the prompt's current ETag {current}")
     return row.revision
+
+
+def protected(tx: Tx, prompt_id: int) -> frozenset[str]:
+    """The prompt's protected labels, read once a transaction (every move checks them)."""
+    found = tx.protected.get(prompt_id)
+    if found is None:
+        found = tx.protected[prompt_id] = frozenset(labels_store.protected(tx.conn, prompt_id))
+    return found

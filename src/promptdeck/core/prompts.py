@@ -65,6 +65,7 @@ def create(tx: Tx, new: CreatePrompt) -> PromptCreated:
     # Protected from the start (an admin may change it): recorded in the creation's event.
     for label in DEFAULT_PROTECTED:
         labels_store.set_protected(tx.conn, prompt_id, label, True)
+    tx.protected.pop(prompt_id, None)
     tx.record(
         EventKind.PROMPT_CREATED,
         prompt_id,

@@ -202,7 +202,7 @@ def start(tx: Tx, cmd: StartRollout) -> Rollout:
     label = check_label(cmd.label)
     plan = parse_plan(cmd.plan)
     row = load.prompt_row(tx, cmd.prompt, for_update=True)
-    if not tx.caller.may_move_protected and label in labels_store.protected(tx.conn, row.id):
+    if not tx.caller.may_move_protected and label in load.protected(tx, row.id):
         raise LabelProtected(
             f"label {label!r} is protected: starting a rollout on it needs the admin role, or "
             "an approved deploy request that names the plan (POST …/deploys with plan)"

@@ -69,6 +69,9 @@ class Tx:
     default_max_versions: int | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     idempotency: Idempotency | None = None
+    # Each prompt's protected labels as read in this transaction (core/load.protected): a
+    # move checks them more than once; set_protected drops the entry.
+    protected: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @property
     def actor(self) -> str:
