@@ -20,6 +20,7 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("*", r"secret"): "a webhook secret is printable: Unicode categories",
     ("*", r"url"): "which hosts a webhook may reach is the server's configuration",
     ("GET /prompts/{prompt_id}/impact", r"until"): "until after since: two fields compared",
+    ("GET /prompts/{prompt_id}/outcomes", r"until"): "until not before since: two fields compared",
     ("POST /outcomes", r"outcomes\.\d+\.(prompt_id|version_id|at)"): "an outcome names a "
     "version that exists, of that prompt, at a time near the server's clock",
     ("*", r"messages|content"): "kind and messages go together (chat needs messages and no "
@@ -27,6 +28,10 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("POST /prompts/{prompt_id}/render", r"variables|"): "the variables and includes a render "
     "needs are the stored template's",
     ("*", r"Idempotency-Key"): "a key already used for another request: the server's state",
+    ("POST /prompts/{prompt_id}/labels/{label}/rollout", r"steps(\.\d+)?|guard(\..+)?"): "a "
+    "plan's fields go together (steps only go up and end at 100; each measure its margin): "
+    "domain/rollouts/plan.py checks the plan whole, as the fields' descriptions say",
+    ("POST /prompts/{prompt_id}/deploy-requests", r"plan(\..+)?"): "the same plan, checked whole",
     ("POST /prompts/import", r".*"): "a record's history must hold together (hashes, numbers, "
     "events, labels): domain/history.py checks it as a whole",
 }

@@ -85,7 +85,7 @@ def test_a_manual_move_during_a_rollout_is_a_409_that_says_abort_first(
         ({"salt": "a:b"}, "salt"),
         ({"advance": "sometimes"}, "advance"),
         ({"gaurd": {}}, "gaurd"),
-        ({"version_id": "9"}, "version_id"),
+        ({"version_id": "nine"}, "version_id"),  # "9" and 9.0 are 9, as in a label move
     ],
 )
 def test_a_bad_plan_is_refused_whole_naming_its_field(

@@ -66,6 +66,7 @@ from promptdeck.schemas.rollouts import (
     RolloutControl,
     RolloutCreate,
     RolloutOut,
+    RolloutStart,
 )
 from promptdeck.schemas.transfer import (
     DeployRequestImport,
@@ -167,6 +168,7 @@ __all__ = [
     "RolloutControl",
     "RolloutCreate",
     "RolloutOut",
+    "RolloutStart",
     "SeriesPointOut",
     "SpanOut",
     "StorageOut",

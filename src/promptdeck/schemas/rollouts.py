@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
 from promptdeck.domain.commands import ControlRollout, RolloutAction, StartRollout
+from promptdeck.limits import ID_MAX
 from promptdeck.schemas.common import _In, _Out
 
 if TYPE_CHECKING:  # the guard needs scipy, which a client installed alone has not
@@ -83,6 +84,13 @@ class RolloutCreate(_In):
 
     def to_command(self, prompt: str, label: str, *, accept_breaking: bool = False) -> StartRollout:
         return StartRollout(prompt, label, self.plan(), accept_breaking)
+
+
+class RolloutStart(RolloutCreate):
+    """``POST …/labels/{label}/rollout``: a plan naming its candidate."""
+
+    # int, not StrictInt: JSON's 3.0 is an integer too (as every other version_id takes it)
+    version_id: int = Field(ge=1, le=ID_MAX, description="The candidate: a version of this prompt.")
 
 
 class RolloutControl(_In):

@@ -103,10 +103,13 @@ def export_traces(
     body: Body,
     request: Request,
     content_type: Annotated[str | None, Header()] = None,
-    content_encoding: Annotated[str | None, Header(max_length=64)] = None,
 ) -> Response:
+    """The OTLP/HTTP exporter's request (docs/opentelemetry.md): protobuf or JSON, the body
+    gzip-compressed or not (`Content-Encoding: gzip`, or none; any other coding is a 415)."""
     protobuf = _is_protobuf(content_type)
-    data = otlp.inflate(body, content_encoding)
+    # Content-Encoding (gzip or identity) is the body's framing, not a parameter: the document
+    # says so in the description (a generator sending gzip over a JSON body would be refused).
+    data = otlp.inflate(body, request.headers.get("content-encoding"))
     decode = otlp.decode_protobuf if protobuf else otlp.decode_json
     decoded = decode(data, registry.clock())
     rejected, reasons = decoded.rejected, decoded.reasons

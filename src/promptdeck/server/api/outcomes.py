@@ -238,7 +238,9 @@ def list_outcomes(
         int | None, Query(ge=1, le=limits.ID_MAX, description="Only this version's outcomes.")
     ] = None,
     since: Annotated[IsoDatetime | None, Query(description="At or after (ISO 8601).")] = None,
-    until: Annotated[IsoDatetime | None, Query(description="Before (ISO 8601).")] = None,
+    until: Annotated[
+        IsoDatetime | None, Query(description="Before (ISO 8601); not before since.")
+    ] = None,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: TimeCursor = None,
 ) -> Response:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from promptdeck import limits
 from promptdeck.domain.commands import RolloutAction as Control
-from promptdeck.schemas import Page, RolloutControl, RolloutCreate, RolloutOut
+from promptdeck.schemas import Page, RolloutControl, RolloutOut, RolloutStart
 from promptdeck.server.api.labels import LabelName
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import json_response
@@ -38,7 +38,7 @@ ROLLOUT = "/labels/{label}/rollout"
 def start_rollout(
     prompt_id: PromptRef,
     label: LabelName,
-    body: RolloutCreate,
+    body: RolloutStart,
     registry: RegistryDep,
     caller: ActingWriter,
     accept_breaking: AcceptBreaking = False,
