@@ -89,13 +89,21 @@ def _ms(value: str) -> float:
 
 
 def wrk(
-    url: str, *, seconds: int, connections: int = 64, headers: list[str] | None = None
+    url: str,
+    *,
+    seconds: int,
+    connections: int = 64,
+    headers: list[str] | None = None,
+    script: str | None = None,
 ) -> WrkResult:
+    """``script``: a wrk Lua script's path (e.g. a request per key, bench/rollouts.py)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     extra: list[str] = []
     for h in headers or []:
         extra += ["-H", h]
+    if script is not None:
+        extra += ["-s", script]
     subprocess.run(
         ["wrk", "-t1", f"-c{connections}", "-d2s", *extra, url], capture_output=True, check=True
     )

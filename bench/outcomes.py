@@ -32,6 +32,8 @@ import httpx
 from bench.common import serve_promptdeck, stop
 from promptdeck.core import Registry
 from promptdeck.domain import impact
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, Rollback
 from promptdeck.domain.impact import Sums
 from promptdeck.store import migrate
 from promptdeck.store import outcomes as store
@@ -134,21 +136,24 @@ def seed(database_url: str, outcomes: int, days: int = 30) -> tuple[list[int], f
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=days)
     clock_now = [start]
     registry = Registry(engine, clock=lambda: clock_now[0])
-    registry.create_prompt("history", content="v1")
-    versions = [registry.get_prompt("history").active_version_id or 0]
-    versions += [registry.create_version("history", content=f"v{i}").version.id for i in range(4)]
+    registry.create_prompt(CreatePrompt("history", content="v1"), SYSTEM)
+    versions = [registry.get_prompt("history", SYSTEM).active_version_id or 0]
+    versions += [
+        registry.create_version(CreateVersion("history", content=f"v{i}"), SYSTEM).version.id
+        for i in range(4)
+    ]
     minutes = days * 24 * 60
     per_minute = outcomes / minutes
     rng = random.Random(2)
     first = impact.minute_of(start)
-    prompt_id = registry.get_prompt("history").id
+    prompt_id = registry.get_prompt("history", SYSTEM).id
     day_rows: dict[tuple[int, int], tuple[int, Sums]] = {}
     day_buckets: dict[tuple[int, int, int], int] = {}
     for day in range(days):
         version = versions[day % len(versions)]
         clock_now[0] = start + timedelta(days=day)
         if day:
-            registry.rollback("history", version)
+            registry.rollback(Rollback("history", version), SYSTEM)
         for m in range(day * 1440, (day + 1) * 1440):
             n = int(per_minute) + (rng.random() < per_minute % 1)
             sums = Sums(count=n, success_n=n, success_true=round(n * (0.8 + 0.02 * (day % 5))))

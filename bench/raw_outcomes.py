@@ -30,6 +30,8 @@ from bench.outcomes import timed
 from promptdeck.core import Registry
 from promptdeck.core.outcomes import RawSettings
 from promptdeck.domain import rules
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, ReportOutcomes
 from promptdeck.domain.impact import Outcome
 from promptdeck.store import migrate
 from promptdeck.store import outcomes as store
@@ -46,8 +48,10 @@ def seed(database_url: str, total: int, prompts: int) -> tuple[list[tuple[int, i
     registry = Registry(engine)
     pairs: list[tuple[int, int, int]] = []
     for p in range(prompts):
-        made = registry.create_prompt(f"raw-{p}", content="one").prompt
-        second = registry.create_version(f"raw-{p}", content="two").version.id
+        made = registry.create_prompt(CreatePrompt(f"raw-{p}", content="one"), SYSTEM).prompt
+        second = registry.create_version(
+            CreateVersion(f"raw-{p}", content="two"), SYSTEM
+        ).version.id
         pairs.append((made.id, made.active_version_id or 0, second))
     now = datetime.now(UTC)
     span = 6 * 86_400
@@ -75,7 +79,7 @@ def seed(database_url: str, total: int, prompts: int) -> tuple[list[tuple[int, i
                 store.insert_raw(conn, rows)
             rows = []
     # A quiet prompt: 10 outcomes among the millions (a scan by time would read them all).
-    quiet = registry.create_prompt("quiet", content="one").prompt
+    quiet = registry.create_prompt(CreatePrompt("quiet", content="one"), SYSTEM).prompt
     rows += (
         [
             {**rows[0], "prompt_id": quiet.id, "version_id": quiet.active_version_id}
@@ -147,16 +151,21 @@ def ingest_cost(database_url: str, batches: int, index: bool) -> float:
         with writer(engine).begin() as conn:
             conn.exec_driver_sql("DROP INDEX ix_outcomes_prompt_id_at_id")
     registry = Registry(engine, raw_outcomes=RawSettings(keep=True, days=7))
-    version = registry.create_prompt("ingest", content="one").prompt.active_version_id or 0
+    version = (
+        registry.create_prompt(
+            CreatePrompt("ingest", content="one"), SYSTEM
+        ).prompt.active_version_id
+        or 0
+    )
     batch = [
         Outcome("ingest", version, success=i % 9 != 0, score=0.8, latency_ms=300.0 + i,
                 input_tokens=300, output_tokens=80, cost=0.0004, tags={"region": "eu"})
         for i in range(1000)
     ]  # fmt: skip
-    registry.report_outcomes(batch)  # warm-up
+    registry.report_outcomes(ReportOutcomes(batch), SYSTEM)  # warm-up
     t = time.perf_counter()
     for _ in range(batches):
-        registry.report_outcomes(batch)
+        registry.report_outcomes(ReportOutcomes(batch), SYSTEM)
     rate = batches * len(batch) / (time.perf_counter() - t)
     engine.dispose()
     return rate

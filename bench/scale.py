@@ -20,6 +20,8 @@ import httpx
 
 from bench.common import serve_promptdeck, stop
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from promptdeck.domain.rules import encode_cursor
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
@@ -36,7 +38,9 @@ def time_creates(registry: Registry, n: int, start_at: int) -> list[float]:
     out = []
     for i in range(n):
         t = time.perf_counter()
-        registry.create_version("big", content=f"{TEXT}{start_at + i}", description="sample")
+        registry.create_version(
+            CreateVersion("big", content=f"{TEXT}{start_at + i}", description="sample"), SYSTEM
+        )
         out.append((time.perf_counter() - t) * 1000)
     return out
 
@@ -52,18 +56,18 @@ def main() -> None:
         migrate.upgrade(full)
         registry = Registry(full)
         loader = Registry(create_engine(url, sqlite_synchronous="NORMAL"))
-        registry.create_prompt("big", content=TEXT)
+        registry.create_prompt(CreatePrompt("big", content=TEXT), SYSTEM)
         for i in range(99):
-            loader.create_version("big", content=f"{TEXT}{i}")
+            loader.create_version(CreateVersion("big", content=f"{TEXT}{i}"), SYSTEM)
         small = time_creates(registry, args.samples, 100)
         t0 = time.perf_counter()
-        count = registry.get_prompt("big").version_count
+        count = registry.get_prompt("big", SYSTEM).version_count
         while count < args.versions:
-            loader.create_version("big", content=f"{TEXT}{count}")
+            loader.create_version(CreateVersion("big", content=f"{TEXT}{count}"), SYSTEM)
             count += 1
         load_s = time.perf_counter() - t0
         large = time_creates(registry, args.samples, count)
-        total = registry.get_prompt("big").version_count
+        total = registry.get_prompt("big", SYSTEM).version_count
         full.dispose()
         loader.engine.dispose()
 

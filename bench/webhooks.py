@@ -30,6 +30,8 @@ import httpx
 from bench.common import serve_promptdeck, stop
 from promptdeck.core import Registry, announce
 from promptdeck.core.webhooks import Destinations, Webhooks
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from promptdeck.domain.outgoing import parse_allowance
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
@@ -59,7 +61,7 @@ def core(samples: int) -> None:
             engine = create_engine(f"sqlite:///{Path(tmp) / f'{n}.db'}")
             migrate.upgrade(engine)
             registry = Registry(engine)
-            registry.create_prompt("p", content=TEXT)
+            registry.create_prompt(CreatePrompt("p", content=TEXT), SYSTEM)
             hooks = Webhooks(registry.db, Destinations(parse_allowance("127.0.0.1")))
             if config.startswith("10"):
                 for _ in range(10):
@@ -72,7 +74,9 @@ def core(samples: int) -> None:
                 announce.hooks_for = (lambda conn, events: []) if config == configs[0] else real
                 for i in range(per):
                     t = time.perf_counter()
-                    registries[config].create_version("p", content=f"{TEXT}{r}-{i}")
+                    registries[config].create_version(
+                        CreateVersion("p", content=f"{TEXT}{r}-{i}"), SYSTEM
+                    )
                     times[config].append((time.perf_counter() - t) * 1000)
         announce.hooks_for = real
         for registry in registries.values():

@@ -30,6 +30,8 @@ import promptdeck
 from bench.common import BIN
 from promptdeck.config import Settings
 from promptdeck.core.setup import open_registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, Rollback
 
 CONTENT = "You are a helpful support agent. Answer {{customer}} briefly and kindly. " * 8
 
@@ -46,7 +48,9 @@ def main() -> None:
     )
     registry = open_registry(Settings(database_url=args.database_url))
     name = f"w{time.time_ns()}"
-    first = registry.create_prompt(name, content=CONTENT).prompt.active_version
+    first = registry.create_prompt(
+        CreatePrompt(name, content=CONTENT), SYSTEM
+    ).prompt.active_version
     assert first is not None
     statements = [0]
 
@@ -61,9 +65,11 @@ def main() -> None:
     }
     operations = {
         "create": lambda i: ids.append(
-            registry.create_version(name, content=f"{CONTENT}[{i}]", activate=True).version.id
+            registry.create_version(
+                CreateVersion(name, content=f"{CONTENT}[{i}]", activate=True), SYSTEM
+            ).version.id
         ),
-        "rollback": lambda i: registry.rollback(name, ids[i % len(ids)]),
+        "rollback": lambda i: registry.rollback(Rollback(name, ids[i % len(ids)]), SYSTEM),
     }
     for operation, write in operations.items():
         wall, cpu = [], []

@@ -29,6 +29,7 @@ from bench.storage.generator import generate
 from bench.storage.run import NAME, load, table_bytes
 from promptdeck.config import Settings
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
 
@@ -69,7 +70,7 @@ def stored(
         registry = Registry(engine)
         with TestClient(create_app(Settings(database_url=url), registry)) as client:
             load(client, history, max_versions)
-        report = registry.storage(NAME)
+        report = registry.storage(NAME, SYSTEM)
         compacted = registry.compact()
         tables = table_bytes(db) if db is not None else pg_tables(engine)
     finally:

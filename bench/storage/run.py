@@ -39,6 +39,7 @@ if __package__ in (None, ""):  # run as a file: bench/storage/run.py
 from bench.storage.generator import generate
 from promptdeck.core import Registry
 from promptdeck.domain import storage
+from promptdeck.domain.caller import SYSTEM
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
 
@@ -231,12 +232,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     engine = create_engine(url)
     try:
         registry = Registry(engine)
-        report = registry.storage(NAME)
+        report = registry.storage(NAME, SYSTEM)
         out["promptdeck"]["stored_content_bytes"] = report.stored_bytes
         out["promptdeck"]["distinct_contents"] = report.blobs
         # Every version reads back exactly.
         for version_id, text in zip(ids, history, strict=True):
-            assert registry.get_version(NAME, version_id).content == text
+            assert registry.get_version(NAME, version_id, SYSTEM).content == text
         with engine.connect() as conn:
             deepest = conn.exec_driver_sql(
                 "SELECT v.id, b.depth FROM versions v JOIN blobs b ON b.id = v.blob_id "
@@ -246,7 +247,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         def cold(version_id: int) -> Any:
             def read() -> None:
                 registry.contents.cache = storage.ContentCache()  # nothing decoded yet
-                registry.get_version(NAME, version_id)
+                registry.get_version(NAME, version_id, SYSTEM)
 
             return read
 
@@ -255,7 +256,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "newest": latency(cold(ids[-1]), 300),
             f"deepest_chain_{deepest.depth}": latency(cold(deepest.id), 300),
         }
-        out["read_warm"] = {"newest": latency(lambda: registry.get_version(NAME, ids[-1]), 300)}
+        out["read_warm"] = {
+            "newest": latency(lambda: registry.get_version(NAME, ids[-1], SYSTEM), 300)
+        }
     finally:
         engine.dispose()
 

@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     webhook_keep_days: int = Field(
         default=14, ge=1, description="Days the delivery log keeps finished deliveries."
     )
+    rollout_check_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How often live rollouts are checked for steps that advance on time alone "
+        "(each claimed by one process per period); 0: this process never checks.",
+    )
     outcomes_raw: bool = Field(
         default=False,
         description="Keep every reported outcome as a row too (the aggregates are always "

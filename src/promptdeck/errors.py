@@ -137,6 +137,14 @@ class InvalidInput(PromptdeckError):
     title = "Invalid input"
 
 
+class ExportMalformed(InvalidInput):
+    """An OTLP export (POST /v1/traces) that cannot be decoded: not protobuf or JSON, the
+    wrong shape, too many spans. 400, as OTLP/HTTP asks of data that will never pass."""
+
+    code = "export-malformed"
+    title = "Malformed OTLP export"
+
+
 class PayloadTooLarge(PromptdeckError):
     code = "payload-too-large"
     title = "Payload too large"
@@ -349,6 +357,14 @@ class RolloutStateConflict(Conflict):
 
     code = "rollout-state-conflict"
     title = "The rollout's status does not allow this"
+
+
+class BreakingChange(Conflict):
+    """A protected label moved to a version whose contract breaks what the label serves now,
+    without ``accept_breaking``: ``detail`` and ``errors`` name each breaking change."""
+
+    code = "breaking-change"
+    title = "The move would break the label's callers"
 
 
 class ContractInvalid(InvalidInput):

@@ -1,10 +1,12 @@
 """The bounds, used by the wire schemas and the core alike. Documented in docs/api.md."""
 
 PROMPT_NAME_MAX = 128
-PROMPT_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+# A slug that is not all digits (those are ids), without look-ahead: JSON Schema and Rust alike.
+PROMPT_NAME_PATTERN = r"^(?:[a-z]|[0-9]+[a-z._-])[a-z0-9._-]*$"
 VERSION_NAME_MAX = 128
 DESCRIPTION_MAX = 10_000
 CONTENT_MAX = 1_000_000  # characters of prompt text
+DIFF_CONTEXT_MAX = 1_000  # lines of context around each change of a version diff
 MODEL_CONFIG_MAX_BYTES = 100_000  # JSON-encoded
 TAG_MAX = 64
 TAGS_MAX = 32

@@ -7,6 +7,8 @@ from starlette.testclient import TestClient
 from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import CreatePrompt
 from promptdeck.server import create_app
 from tests.access.conftest import bearer
 
@@ -22,7 +24,7 @@ PASSWORD = "a long enough password"
 def test_cors_is_off_by_default_and_allows_only_the_configured_origins(
     settings: Settings, registry: Registry
 ) -> None:
-    registry.create_prompt("greet", content="Hello", actor="setup")
+    registry.create_prompt(CreatePrompt("greet", content="Hello"), Caller.local("setup"))
     key = bearer(Access(registry.engine).create_key("web-app", "write").secret)
     with TestClient(create_app(settings, registry)) as off:
         preflight = off.options("/prompts/greet/versions", headers=PREFLIGHT)

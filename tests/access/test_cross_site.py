@@ -11,6 +11,8 @@ import httpx
 
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from tests.access.conftest import snapshot
 from tests.support.load import figure
 from tests.support.server import ServerProcess
@@ -122,8 +124,8 @@ def _product(*lists: Any) -> list[Any]:
 
 
 def seed(registry: Registry) -> None:
-    registry.create_prompt("target", content="one", actor="setup")
-    registry.create_version("target", content="two", actor="setup")
+    registry.create_prompt(CreatePrompt("target", content="one"), Caller.local("setup"))
+    registry.create_version(CreateVersion("target", content="two"), Caller.local("setup"))
 
 
 def test_cross_site_writes_change_nothing_on_an_open_server(
@@ -166,4 +168,4 @@ def test_cross_site_writes_change_nothing_with_a_signed_in_session_or_a_key(
             headers={"Sec-Fetch-Site": "same-origin"},
         )
     assert done.status_code == 303
-    assert registry.get_active("target")[1].number == 1
+    assert registry.get_active("target", SYSTEM)[1].number == 1

@@ -10,6 +10,8 @@ from starlette.testclient import TestClient
 
 from promptdeck import Client
 from promptdeck.core import Registry
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import CreatePrompt
 from promptdeck.errors import Forbidden, Unauthorized
 from tests.access.conftest import Keys, bearer
 from tests.support.server import ServerProcess
@@ -60,7 +62,7 @@ def test_events_across_prompts_filter_by_prompt_actor_kind_and_time_and_page_by_
 def test_the_client_raises_unauthorized_and_forbidden_from_the_problems(
     start_server: object, registry: Registry, keys: Keys
 ) -> None:
-    registry.create_prompt("greet", content="Hello", actor="setup")
+    registry.create_prompt(CreatePrompt("greet", content="Hello"), Caller.local("setup"))
     server: ServerProcess = start_server()  # type: ignore[operator]
     with Client(server.url, keys.read) as reader:
         assert reader.get_active("greet").content == "Hello"

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import CreatePrompt
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
 from promptdeck.store.types import JSONType, UTCDateTime
@@ -19,7 +21,7 @@ def test_0004_adds_the_access_tables_and_takes_them_away_again(database_url: str
     engine = create_engine(database_url)
     try:
         migrate.upgrade(engine)
-        Registry(engine).create_prompt("kept", content="one", actor="ana")
+        Registry(engine).create_prompt(CreatePrompt("kept", content="one"), Caller.local("ana"))
         migrate.downgrade(engine, BEFORE_0004)
         migrate.upgrade(engine)
         access = Access(engine)

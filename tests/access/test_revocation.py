@@ -9,6 +9,8 @@ import httpx
 
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import CreatePrompt
 from tests.access.conftest import bearer
 from tests.support.load import figure
 from tests.support.server import ServerProcess
@@ -19,7 +21,7 @@ ROUNDS = 20
 def test_a_key_revoked_through_one_process_is_refused_by_the_other_at_its_next_request(
     start_server: Callable[..., ServerProcess], registry: Registry
 ) -> None:
-    registry.create_prompt("greet", content="Hello", actor="setup")
+    registry.create_prompt(CreatePrompt("greet", content="Hello"), Caller.local("setup"))
     access = Access(registry.engine)
     admin = bearer(access.create_key("admin", "admin").secret)
     one, two = start_server(), start_server()

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain.caller import SYSTEM
 from promptdeck.errors import TooManyAttempts, Unauthorized
 from promptdeck.server import create_app
 
@@ -107,4 +108,7 @@ def test_a_name_in_any_script_typed_on_an_open_server_is_saved_and_remembered(
     assert created.status_code == 303  # it answered 500 after committing
     again = api.post("/ui/new", data={"name": "greet2"}, follow_redirects=False)
     assert again.status_code == 303
-    assert [registry.list_events(n).items[-1].actor for n in ("greet", "greet2")] == [name, name]
+    assert [registry.list_events(n, SYSTEM).items[-1].actor for n in ("greet", "greet2")] == [
+        name,
+        name,
+    ]

@@ -15,6 +15,8 @@ import httpx
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
 from promptdeck.core.tx import utcnow
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import CreatePrompt
 from tests.access.conftest import bearer
 from tests.support.load import figure
 from tests.support.server import ServerProcess
@@ -65,7 +67,7 @@ class Stream:
 def test_a_revoked_keys_stream_and_long_poll_end_at_once_and_hear_nothing_more(
     start_server: Callable[..., ServerProcess], registry: Registry
 ) -> None:
-    registry.create_prompt("greet", content="one", actor="setup")
+    registry.create_prompt(CreatePrompt("greet", content="one"), Caller.local("setup"))
     access = Access(registry.engine)
     admin = bearer(access.create_key("admin", "admin").secret)
     reader = bearer(access.create_key("reader", "read").secret)

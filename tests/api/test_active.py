@@ -5,6 +5,8 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreateVersion
 from tests.api.helpers import assert_problem, create_prompt, create_version
 
 
@@ -48,7 +50,9 @@ def test_a_write_through_another_connection_is_seen_on_the_next_request(
     from promptdeck.store.engine import create_engine
 
     other = Registry(create_engine(str(registry.engine.url.render_as_string(False))))
-    v2 = other.create_version("support-reply", content="from elsewhere", activate=True).version
+    v2 = other.create_version(
+        CreateVersion("support-reply", content="from elsewhere", activate=True), SYSTEM
+    ).version
     other.engine.dispose()
     assert api.get("/prompts/support-reply/active").json()["version_id"] == v2.id
 

@@ -3,6 +3,7 @@ protection: the problems are problem+json with their codes."""
 
 from __future__ import annotations
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.api.helpers import assert_problem, create_prompt, create_version
@@ -91,7 +92,11 @@ def test_includes_cycles_and_protection_over_http(api: TestClient) -> None:
     assert_problem(api.delete("/prompts/tone"), 409, "still-included")
     tone_v1 = tone["active_version"]["id"]
     create_version(api, "tone", content="v2", activate=True)
-    assert_problem(api.delete(f"/prompts/tone/versions/{tone_v1}?reason=x"), 409, "still-included")
+    assert_problem(
+        api.request("DELETE", f"/prompts/tone/versions/{tone_v1}", json={"reason": "x"}),
+        409,
+        "still-included",
+    )
     deps = api.get(f"/prompts/a/versions/{a['active_version']['id']}/dependencies").json()
     assert [(d["target_prompt_name"], d["target_version_id"]) for d in deps] == [("tone", tone_v1)]
     dependents = api.get(f"/prompts/tone/versions/{tone_v1}/dependents").json()
@@ -124,3 +129,32 @@ def test_a_jinja_loop_that_writes_nothing_is_a_422_render_too_large_naming_the_b
     r = api.post("/prompts/support-reply/render", json={"variables": {"v": list(range(200))}})
     body = assert_problem(r, 422, "render-too-large")
     assert "loop iterations" in body["detail"] or "CPU" in body["detail"]
+
+
+CHAT = [{"role": "system", "content": "You are {{persona}}."}]
+
+
+@pytest.mark.parametrize("kind", [None, "chat"])
+def test_post_prompts_takes_kind_as_post_versions_does_and_messages_alone_make_a_chat_prompt(
+    api: TestClient, kind: str | None
+) -> None:
+    body: dict[str, object] = {"name": "chatty", "messages": CHAT}
+    if kind is not None:
+        body["kind"] = kind
+    assert api.post("/prompts", json=body).status_code == 201
+    active = api.get("/prompts/chatty/active").json()
+    assert (active["kind"], active["messages"]) == ("chat", CHAT)
+
+
+def test_post_prompts_refuses_kind_text_with_messages_naming_messages(api: TestClient) -> None:
+    body = {"name": "mixed", "kind": "text", "messages": CHAT}
+    problem = assert_problem(api.post("/prompts", json=body), 422)
+    assert problem["field"] == "messages" and "chat" in problem["detail"]
+    problem = assert_problem(api.post("/prompts", json={"name": "empty", "kind": "chat"}), 422)
+    assert problem["field"] == "messages"
+    assert api.get("/prompts/mixed").status_code == 404
+
+
+def test_post_prompts_with_kind_text_is_a_text_prompt(api: TestClient) -> None:
+    assert api.post("/prompts", json={"name": "plain", "kind": "text", "content": "Hi"}).is_success
+    assert api.get("/prompts/plain/active").json()["kind"] == "text"

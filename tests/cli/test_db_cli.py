@@ -12,6 +12,8 @@ from typer.testing import CliRunner, Result
 from promptdeck.cli.main import app
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import CreatePrompt
 from tests.support.server import ServerProcess
 
 
@@ -27,14 +29,14 @@ def test_a_downgrade_that_deletes_data_lists_it_and_does_nothing_without_yes(
     database_url: str, registry: Registry
 ) -> None:
     for name in ("one", "two"):
-        registry.create_prompt(name, content="kept", actor="setup")
+        registry.create_prompt(CreatePrompt(name, content="kept"), Caller.local("setup"))
     for answer in (None, "n\n"):  # no terminal, or a "no" typed
         refused = db("db", "downgrade", "base", "--database-url", database_url, input=answer)
         assert refused.exit_code == 1, refused.output
         assert "table prompts (2 rows)" in refused.stderr
         assert "table versions (2 rows)" in refused.stderr
         assert "Delete all of this?" in refused.stderr
-        assert [p.name for p in registry.list_prompts().items] == ["one", "two"]
+        assert [p.name for p in registry.list_prompts(SYSTEM).items] == ["one", "two"]
     typed = db("db", "downgrade", "0012", "--database-url", database_url, input="y\n")
     assert typed.exit_code == 0, typed.output
     assert "database at revision 0012" in typed.stdout
@@ -57,7 +59,7 @@ def test_after_its_keys_are_downgraded_away_a_database_is_served_open_only_when_
     database_url: str, registry: Registry, tmp_path: Path
 ) -> None:
     Access(registry.engine).create_key("admin", "admin")
-    registry.create_prompt("greet", content="hi", actor="setup")
+    registry.create_prompt(CreatePrompt("greet", content="hi"), Caller.local("setup"))
     gone = db("db", "downgrade", "0003", "--yes", "--database-url", database_url)
     assert gone.exit_code == 0, gone.output
     assert "table principals (1 row)" in gone.stderr

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from promptdeck.domain.rules import default_version_name
 from tests.support.load import (
     Tally,
@@ -139,12 +141,12 @@ def test_default_names_in_one_instant_from_concurrent_writers_get_suffixes_in_or
     """With the clock frozen every default name collides: the prompt-row lock must hand out
     ``-2``, ``-3``… without a duplicate or an error, whatever the interleaving."""
     frozen = Registry(registry.engine, clock=lambda: datetime(2026, 11, 24, 12, tzinfo=UTC))
-    frozen.create_prompt("frozen")
+    frozen.create_prompt(CreatePrompt("frozen"), SYSTEM)
     per_thread = scale("frozen_names", 25)
 
     def creator(_i: int) -> list[str]:
         return [
-            frozen.create_version("frozen", content="x").version.version_name
+            frozen.create_version(CreateVersion("frozen", content="x"), SYSTEM).version.version_name
             for _ in range(per_thread)
         ]
 

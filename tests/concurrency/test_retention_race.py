@@ -164,10 +164,7 @@ def test_retention_holds_under_creates_rollbacks_archives_restores_and_purges(
                     target = pick(rng)
                 path = f"/prompts/{PROMPT}/versions/{target}"
                 why = f"race {seed}: drop {target}"
-                if rng.random() < 0.5:
-                    r = tally.timed(http.request, "DELETE", path, json={"reason": why})
-                else:
-                    r = tally.timed(http.delete, path, params={"reason": why})
+                r = tally.timed(http.request, "DELETE", path, json={"reason": why})
                 note("purge", r, target)
                 if r.status_code == 200:
                     assert r.json()["purged"] and r.json()["content"] is None, r.text

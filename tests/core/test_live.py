@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from promptdeck.core import Registry
 from promptdeck.core.live import ActiveCache, ChangeFeed, PointerReads
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, Rollback
 from promptdeck.store.changes import Pointer
 from tests.support.aio import run as run_async
 
@@ -14,9 +16,9 @@ from tests.support.aio import run as run_async
 def test_subscribers_that_start_the_feed_together_are_all_woken_by_the_next_move(
     registry: Registry, database_url: str
 ) -> None:
-    first = registry.create_prompt("p", content="one").prompt.active_version
+    first = registry.create_prompt(CreatePrompt("p", content="one"), SYSTEM).prompt.active_version
     assert first is not None
-    registry.create_version("p", content="two", activate=True)
+    registry.create_version(CreateVersion("p", content="two", activate=True), SYSTEM)
 
     async def main() -> list[int | None]:
         feed = ChangeFeed(registry.engine, database_url)
@@ -29,7 +31,7 @@ def test_subscribers_that_start_the_feed_together_are_all_woken_by_the_next_move
         try:
             waiting = [asyncio.create_task(subscriber()) for _ in range(20)]
             await asyncio.sleep(0.3)  # all are waiting
-            await asyncio.to_thread(registry.rollback, "p", first.id)
+            await asyncio.to_thread(registry.rollback, Rollback("p", first.id), SYSTEM)
             return await asyncio.gather(*waiting)
         finally:
             await feed.close()
@@ -56,7 +58,7 @@ def test_a_pointer_request_arriving_during_a_read_waits_for_the_next_read_which_
             number = len(started)
             if number == 1:
                 await first_read_may_end.wait()
-            return 0, [(1, "p", 100 + number, None, None)]
+            return 0, [(1, "p", 100 + number, None, None, None, None)]
 
         reads = PointerReads(read)
         first = asyncio.create_task(reads.get("p"))
@@ -77,18 +79,19 @@ def test_the_body_cache_stays_under_its_byte_bound_dropping_the_oldest_bodies_fi
     registry: Registry, database_url: str
 ) -> None:
     for n in range(6):
-        registry.create_prompt(f"big{n}", content=str(n) * 1000)
+        registry.create_prompt(CreatePrompt(f"big{n}", content=str(n) * 1000), SYSTEM)
     cache: ActiveCache[bytes] = ActiveCache(
         database_url,
-        registry.get_active,
+        lambda ref, label: registry.serving(ref, label, SYSTEM),
         lambda _prompt, version: (version.content or "").encode(),
         size_of=len,
         max_bytes=3500,
+        version=lambda ref, version_id: registry.serving_version(ref, version_id, SYSTEM),
     )
 
     async def fetch_all() -> list[bytes]:
         try:
-            return [await cache.get(f"big{n}") for n in range(6)]
+            return [(await cache.get(f"big{n}"))[0] for n in range(6)]
         finally:
             await cache.close()
 

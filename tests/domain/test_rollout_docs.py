@@ -19,15 +19,21 @@ def _blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", DOC, re.S)
 
 
+def worked_plan() -> dict[str, object]:
+    """The plan the worked example's curl sends (``-d '…'``)."""
+    start = next(b for b in _blocks("sh") if "/rollout" in b and " -d '" in b)
+    found: dict[str, object] = json.loads(start.split(" -d '", 1)[1].split("'", 1)[0])
+    return found
+
+
 def test_the_worked_example_plan_is_accepted() -> None:
-    (example,) = _blocks("json")
-    plan = parse_plan(json.loads(example))
+    plan = parse_plan(worked_plan())
     assert plan.steps == (500, 2500, 5000, 10_000)
     assert plan.reason == "shorter answers"
 
 
 def test_the_python_snippet_is_the_assignment_the_code_makes() -> None:
-    (snippet,) = _blocks("python")
+    (snippet,) = [b for b in _blocks("python") if "def bucket" in b]
     namespace: dict[str, object] = {}
     exec(snippet, namespace)  # the block asserts its own example
     bucket = namespace["bucket"]

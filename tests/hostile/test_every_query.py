@@ -18,6 +18,8 @@ from starlette.testclient import TestClient
 import promptdeck.server.api
 import promptdeck.server.ui
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from promptdeck.server import changes
 from tests.support.load import figure
 
@@ -82,8 +84,8 @@ def _sweep(api: TestClient, route: APIRoute, failures: list[str], **fill: str) -
 def test_hostile_values_in_every_query_parameter_and_path_segment_get_no_5xx(
     api: TestClient, registry: Registry
 ) -> None:
-    registry.create_prompt("p", content="x")
-    registry.create_version("p", content="y")
+    registry.create_prompt(CreatePrompt("p", content="x"), SYSTEM)
+    registry.create_version(CreateVersion("p", content="y"), SYSTEM)
     reads = [r for r in _routes(get=True) if r.path != "/changes"]  # a stream: tested alone
     writes = _routes(get=False)
     assert len(reads) >= 40 and len(writes) >= 40, [r.path for r in reads + writes]
@@ -91,7 +93,9 @@ def test_hostile_values_in_every_query_parameter_and_path_segment_get_no_5xx(
     sent = sum(_sweep(api, route, failures) for route in reads)
     for i, route in enumerate(writes):  # each on a prompt of its own: a write may delete it
         name = f"w{i}"
-        version = registry.create_prompt(name, content="x").prompt.active_version_id
+        version = registry.create_prompt(
+            CreatePrompt(name, content="x"), SYSTEM
+        ).prompt.active_version_id
         sent += _sweep(api, route, failures, prompt_id=name, name=name, version_id=str(version))
     figure(
         "every query",

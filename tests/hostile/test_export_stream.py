@@ -9,19 +9,31 @@ from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
 from promptdeck.core.transfer import EXPORT_BATCH
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import (
+    CreatePrompt,
+    CreateVersion,
+    DeletePrompt,
+    PurgeVersion,
+    Rollback,
+)
 from promptdeck.schemas import PromptRecord
 
 
 def test_the_streamed_export_is_the_whole_record_across_batches(
     api: TestClient, registry: Registry
 ) -> None:
-    registry.create_prompt("long", content="v1", model_config={"t": 0.5})
+    registry.create_prompt(CreatePrompt("long", content="v1", model_config={"t": 0.5}), SYSTEM)
     for n in range(2, 2 * EXPORT_BATCH + 5):
-        registry.create_version("long", content=f"v{n}", version_name=f"n{n}")
-    registry.rollback("long", registry.list_versions("long", limit=1).items[0].id)
-    third = registry.list_versions("long", name="n3").items[0]
-    registry.purge_version("long", third.id, reason="leaked")
-    expected = PromptRecord.model_validate(registry.export_prompt("long")).model_dump(
+        registry.create_version(
+            CreateVersion("long", content=f"v{n}", version_name=f"n{n}"), SYSTEM
+        )
+    registry.rollback(
+        Rollback("long", registry.list_versions("long", SYSTEM, limit=1).items[0].id), SYSTEM
+    )
+    third = registry.list_versions("long", SYSTEM, name="n3").items[0]
+    registry.purge_version(PurgeVersion("long", third.id, reason="leaked"), SYSTEM)
+    expected = PromptRecord.model_validate(registry.export_prompt("long", SYSTEM)).model_dump(
         mode="json", by_alias=True
     )
     answer = api.get("/prompts/long/export")
@@ -41,9 +53,9 @@ def test_the_streamed_export_pages_are_the_whole_records_with_the_same_cursor(
     api: TestClient, registry: Registry
 ) -> None:
     for name in ("a", "b", "c"):
-        registry.create_prompt(name, content=name)
-    registry.delete_prompt("b")
-    page = registry.export_prompts(limit=2)
+        registry.create_prompt(CreatePrompt(name, content=name), SYSTEM)
+    registry.delete_prompt(DeletePrompt("b"), SYSTEM)
+    page = registry.export_prompts(SYSTEM, limit=2)
     expected = {
         "items": [
             PromptRecord.model_validate(r).model_dump(mode="json", by_alias=True)

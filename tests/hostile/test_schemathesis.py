@@ -21,10 +21,9 @@ ST = str(Path(sys.executable).with_name("st"))
 EXAMPLES = scale("schemathesis_examples", 60)  # per operation and phase (59 operations)
 
 # Checks left out, and why:
-# - positive_data_acceptance: our rules are stricter than JSON Schema can say (no NUL or
-#   lone surrogate in text, no invisible characters in names, cursors only this server
-#   issued, If-Match, idempotency keys reused with another body, import consistency), so
-#   a "schema-valid" request may rightly be 4xx.
+# - positive_data_acceptance: run on its own, over every operation on a server with data,
+#   with its short list of rules no JSON Schema can say (test_schema_truth.py); here the
+#   fuzzer's other phases would need that list too.
 # - use_after_free: GET /prompts/{id}/export of a soft-deleted prompt is 200 by design
 #   (backups include deleted prompts, docs/api.md).
 # - ensure_resource_availability: it calls a 404 after a create "the created resource not

@@ -12,6 +12,8 @@ from starlette.testclient import TestClient
 from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import CreatePrompt, SetAlert
 from promptdeck.server import create_app
 
 PASSWORD = "a long enough password"
@@ -36,14 +38,14 @@ def sign_in(browser: TestClient, name: str, prompt: str) -> str:
 def rules_of(registry: Registry, prompt: str) -> list[tuple[str, float, int, int]]:
     return [
         (r.label, r.min_success, r.window_minutes, r.min_count)
-        for r in registry.list_alerts(prompt)
+        for r in registry.list_alerts(prompt, SYSTEM)
     ]
 
 
 def test_a_writer_adds_replaces_and_removes_an_alert_rule_with_the_impact_page_forms(
     settings: Settings, registry: Registry
 ) -> None:
-    registry.create_prompt("checkout", content="Be helpful.", actor="setup")
+    registry.create_prompt(CreatePrompt("checkout", content="Be helpful."), Caller.local("setup"))
     Access(registry.engine).create_user("wes", "write", PASSWORD)
     with TestClient(create_app(settings, registry)) as browser:
         csrf = sign_in(browser, "wes", "checkout")
@@ -65,7 +67,7 @@ def test_a_writer_adds_replaces_and_removes_an_alert_rule_with_the_impact_page_f
         assert saved.status_code == 303
         assert saved.headers["location"] == "/ui/prompts/checkout/impact?done=alert-saved"
         assert rules_of(registry, "checkout") == [("active", 0.9, 15, 20)]
-        [stored] = registry.list_alerts("checkout")
+        [stored] = registry.list_alerts("checkout", SYSTEM)
         assert stored.created_by == "wes" and stored.created_at is not None
         shown = browser.get(saved.headers["location"]).text
         assert "Alert rule saved." in shown
@@ -101,14 +103,14 @@ def test_a_writer_adds_replaces_and_removes_an_alert_rule_with_the_impact_page_f
         again = browser.post("/ui/prompts/checkout/alerts/production/remove", data={"csrf": csrf})
         assert again.status_code == 404
         assert "No alert on label &#39;production&#39;." in again.text
-    events = {e.kind for e in registry.list_events("checkout").items}
+    events = {e.kind for e in registry.list_events("checkout", SYSTEM).items}
     assert "impact.alert" not in events
 
 
 def test_bad_alert_rules_come_back_on_the_page_with_what_was_typed_and_nothing_saved(
     settings: Settings, registry: Registry
 ) -> None:
-    registry.create_prompt("checkout", content="Be helpful.", actor="setup")
+    registry.create_prompt(CreatePrompt("checkout", content="Be helpful."), Caller.local("setup"))
     Access(registry.engine).create_user("wes", "write", PASSWORD)
     with TestClient(create_app(settings, registry)) as browser:
         csrf = sign_in(browser, "wes", "checkout")
@@ -137,9 +139,10 @@ def test_bad_alert_rules_come_back_on_the_page_with_what_was_typed_and_nothing_s
 def test_a_reader_sees_the_alert_rules_but_no_form_and_cannot_post_one(
     settings: Settings, registry: Registry
 ) -> None:
-    registry.create_prompt("checkout", content="Be helpful.", actor="setup")
+    registry.create_prompt(CreatePrompt("checkout", content="Be helpful."), Caller.local("setup"))
     registry.set_alert(
-        "checkout", "active", min_success=0.9, window_minutes=15, min_count=20, actor="ana"
+        SetAlert("checkout", "active", min_success=0.9, window_minutes=15, min_count=20),
+        Caller.local("ana"),
     )
     Access(registry.engine).create_user("rita", "read", PASSWORD)
     with TestClient(create_app(settings, registry)) as browser:
@@ -159,7 +162,7 @@ def test_a_reader_sees_the_alert_rules_but_no_form_and_cannot_post_one(
 def test_on_an_open_server_a_rule_form_posted_from_another_site_is_refused(
     api: TestClient, registry: Registry
 ) -> None:
-    registry.create_prompt("checkout", content="Be helpful.", actor="setup")
+    registry.create_prompt(CreatePrompt("checkout", content="Be helpful."), Caller.local("setup"))
     for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
         refused = api.post("/ui/prompts/checkout/alerts", data=RULE, headers=headers)
         assert refused.status_code == 403

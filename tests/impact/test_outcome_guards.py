@@ -16,6 +16,8 @@ from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
 from promptdeck.core.outcomes import IngestLimit
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt
 from promptdeck.errors import RateLimited
 from promptdeck.server import create_app
 from tests.api.helpers import assert_problem
@@ -125,7 +127,7 @@ def test_a_key_past_its_rate_gets_429_with_retry_after_and_other_keys_go_on(
     one, two = (
         {"Authorization": f"Bearer {access.create_key(n, 'write').secret}"} for n in ("one", "two")
     )
-    v1 = registry.create_prompt("p").prompt.active_version_id
+    v1 = registry.create_prompt(CreatePrompt("p"), SYSTEM).prompt.active_version_id
     assert v1 is not None
     full = report("p", v1, limits.OUTCOMES_BATCH_MAX, success=True)
     assert http.post("/outcomes", json=full, headers=one).status_code == 200

@@ -12,6 +12,8 @@ from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
 from promptdeck.core.outcomes import RawSettings
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, ReportOutcomes
 from promptdeck.domain.impact import Outcome
 from promptdeck.server import create_app
 from promptdeck.store import outcomes as store
@@ -32,8 +34,8 @@ def test_reporting_needs_the_write_role_and_impact_the_read_role(
         for role in ("read", "write")
     }
     limited = access.create_key("k-team", "write", prefixes=["team-"]).secret
-    version_id = registry.create_prompt("team-a").prompt.active_version_id
-    other = registry.create_prompt("other").prompt.active_version_id
+    version_id = registry.create_prompt(CreatePrompt("team-a"), SYSTEM).prompt.active_version_id
+    other = registry.create_prompt(CreatePrompt("other"), SYSTEM).prompt.active_version_id
     body = {"outcomes": [{"prompt_id": "team-a", "version_id": version_id, "success": True}]}
     assert http.post("/outcomes", json=body, headers=keys["read"]).status_code == 403
     assert http.post("/outcomes", json=body, headers=keys["write"]).status_code == 200
@@ -48,14 +50,14 @@ def test_reporting_needs_the_write_role_and_impact_the_read_role(
 
 
 def test_raw_outcomes_are_kept_only_when_the_setting_is_on(registry: Registry) -> None:
-    version_id = registry.create_prompt("raw").prompt.active_version_id
+    version_id = registry.create_prompt(CreatePrompt("raw"), SYSTEM).prompt.active_version_id
     assert version_id is not None
     batch = [Outcome("raw", version_id, success=True, tags={"region": "eu"})] * 4
-    registry.report_outcomes(batch)
+    registry.report_outcomes(ReportOutcomes(batch), SYSTEM)
     with registry.engine.connect() as conn:
         assert store.raw_count(conn, version_id) == 0
     keeping = Registry(registry.engine, raw_outcomes=RawSettings(keep=True, days=7))
-    keeping.report_outcomes(batch)
+    keeping.report_outcomes(ReportOutcomes(batch), SYSTEM)
     with registry.engine.connect() as conn:
         assert store.raw_count(conn, version_id) == 4
-    assert registry.impact("raw").versions[0].summary.count == 8
+    assert registry.impact("raw", SYSTEM).versions[0].summary.count == 8

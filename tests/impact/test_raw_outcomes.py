@@ -15,6 +15,8 @@ from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
 from promptdeck.core.outcomes import RawSettings
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, ReportOutcomes
 from promptdeck.domain.impact import Outcome
 from promptdeck.server import create_app
 from promptdeck.store import outcomes as store
@@ -40,9 +42,13 @@ def keeping(registry: Registry, clock: Clock, days: int = 7) -> Registry:
 
 
 def versions(registry: Registry, name: str) -> tuple[int, int]:
-    first = registry.create_prompt(name, content="one").prompt.active_version_id
+    first = registry.create_prompt(
+        CreatePrompt(name, content="one"), SYSTEM
+    ).prompt.active_version_id
     assert first is not None
-    return first, registry.create_version(name, content="two", activate=True).version.id
+    return first, registry.create_version(
+        CreateVersion(name, content="two", activate=True), SYSTEM
+    ).version.id
 
 
 def every_page(http: TestClient, path: str, limit: int, **params: Any) -> list[dict[str, Any]]:
@@ -86,13 +92,16 @@ def test_raw_outcomes_come_back_newest_first_filtered_by_version_and_time(
         at=T0 - timedelta(minutes=30),
     )
     kept.report_outcomes(
-        [
-            Outcome("raw", v1, success=True, at=T0 - timedelta(hours=1)),
-            full,
-            Outcome("raw", v1, success=True, tags={"region": "us"}, at=T0 - timedelta(hours=3)),
-            Outcome("raw", v2, score=0.5, at=T0 - timedelta(hours=2)),
-            Outcome("other", other, success=True, at=T0 - timedelta(hours=1)),
-        ]
+        ReportOutcomes(
+            [
+                Outcome("raw", v1, success=True, at=T0 - timedelta(hours=1)),
+                full,
+                Outcome("raw", v1, success=True, tags={"region": "us"}, at=T0 - timedelta(hours=3)),
+                Outcome("raw", v2, score=0.5, at=T0 - timedelta(hours=2)),
+                Outcome("other", other, success=True, at=T0 - timedelta(hours=1)),
+            ]
+        ),
+        SYSTEM,
     )
     with TestClient(create_app(settings, kept)) as http:
         page = http.get("/prompts/raw/outcomes").json()
@@ -117,7 +126,7 @@ def test_raw_outcomes_come_back_newest_first_filtered_by_version_and_time(
             "tags": {"region": "eu", "plan": "pro"},
         }
         assert page["items"][2]["success"] is None and page["items"][2]["tags"] == {}
-        prompt_id = kept.get_prompt("raw").id
+        prompt_id = kept.get_prompt("raw", SYSTEM).id
         assert http.get(f"/prompts/{prompt_id}/outcomes").json()["items"] == page["items"]
 
         def ats(**params: Any) -> list[str]:
@@ -154,7 +163,7 @@ def test_pages_walk_every_outcome_exactly_once_in_order_even_when_times_tie(
         Outcome("raw", v1 if i % 3 else v2, success=i % 2 == 0, at=T0 - timedelta(seconds=i // 5))
         for i in range(47)
     ]
-    kept.report_outcomes(batch)
+    kept.report_outcomes(ReportOutcomes(batch), SYSTEM)
     with TestClient(create_app(settings, kept)) as http:
         whole = http.get("/prompts/raw/outcomes", params={"limit": 200}).json()["items"]
         assert len(whole) == 47 and whole[0]["at"] == iso(T0)
@@ -204,7 +213,9 @@ def test_outcomes_past_the_retention_are_never_listed_pruned_or_not_yet(
     kept = keeping(registry, clock, days=2)
     v1, _ = versions(kept, "raw")
     old, day, now = T0 - timedelta(days=3), T0 - timedelta(days=1), T0
-    kept.report_outcomes([Outcome("raw", v1, success=True, at=at) for at in (old, day, now)])
+    kept.report_outcomes(
+        ReportOutcomes([Outcome("raw", v1, success=True, at=at) for at in (old, day, now)]), SYSTEM
+    )
     with registry.engine.connect() as conn:
         assert store.raw_count(conn, v1) == 2  # the ingest pruned the 3-day-old one
     with TestClient(create_app(settings, kept)) as http:
@@ -222,8 +233,8 @@ def test_with_raw_outcomes_off_the_list_is_empty_and_says_they_are_not_kept(
     settings: Settings, registry: Registry, clock: Clock
 ) -> None:
     v1, _ = versions(registry, "raw")
-    registry.report_outcomes([Outcome("raw", v1, success=True)] * 3)
-    assert registry.impact("raw").versions[0].summary.count == 3
+    registry.report_outcomes(ReportOutcomes([Outcome("raw", v1, success=True)] * 3), SYSTEM)
+    assert registry.impact("raw", SYSTEM).versions[0].summary.count == 3
     with TestClient(create_app(settings, registry)) as http:
         answer = http.get("/prompts/raw/outcomes")
         assert answer.status_code == 200
@@ -247,11 +258,13 @@ def test_raw_outcomes_need_the_read_role_and_a_prefix_limited_key_sees_only_its_
     kept = keeping(registry, clock)
     mine, _ = versions(kept, "team-a")
     theirs, _ = versions(kept, "other")
-    kept.report_outcomes([Outcome("team-a", mine, success=True), Outcome("other", theirs)])
+    kept.report_outcomes(
+        ReportOutcomes([Outcome("team-a", mine, success=True), Outcome("other", theirs)]), SYSTEM
+    )
     assert gated.get("/prompts/other/outcomes").status_code == 401
     assert len(gated.get("/prompts/other/outcomes", headers=read).json()["items"]) == 1
     assert len(gated.get("/prompts/team-a/outcomes", headers=team).json()["items"]) == 1
-    other_id = registry.get_prompt("other").id
+    other_id = registry.get_prompt("other", SYSTEM).id
     for ref in ("other", str(other_id)):
         refused = gated.get(f"/prompts/{ref}/outcomes", headers=team)
         assert_problem(refused, 404, "prompt-not-found")

@@ -16,7 +16,7 @@ from promptdeck.domain.impact import Outcome, Sums
 def sums_of(outcomes: list[Outcome]) -> Sums:
     total = Sums()
     for o in outcomes:
-        total.add(o.sums())
+        total.fold(o)
     return total
 
 

@@ -125,7 +125,7 @@ def test_a_labelled_version_is_never_archived_nor_purged_and_is_counted(
         "labelled-version-protected",
     )
     assert_problem(
-        api.delete(f"/prompts/support-reply/versions/{v2['id']}?reason=leak"),
+        api.request("DELETE", f"/prompts/support-reply/versions/{v2['id']}", json={"reason": "x"}),
         409,
         "labelled-version-protected",
     )
@@ -134,7 +134,10 @@ def test_a_labelled_version_is_never_archived_nor_purged_and_is_counted(
 
 def test_a_label_cannot_point_at_a_purged_version(api: TestClient) -> None:
     _, v2, _ = three_versions(api)
-    assert api.delete(f"/prompts/support-reply/versions/{v2['id']}?reason=leak").status_code == 200
+    purged = api.request(
+        "DELETE", f"/prompts/support-reply/versions/{v2['id']}", json={"reason": "x"}
+    )
+    assert purged.status_code == 200
     assert_problem(put(api, "staging", v2["id"]), 409, "version-unavailable")
     assert_problem(put(api, "staging", 999_999), 404, "version-not-found")
 

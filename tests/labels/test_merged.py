@@ -9,25 +9,38 @@ from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
 from promptdeck.core.transfer import LABEL_KEYS
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import (
+    CreatePrompt,
+    CreateVersion,
+    MoveLabel,
+    ProposeDeploy,
+    ProtectLabel,
+    RemoveLabel,
+    RenderPrompt,
+    Rollback,
+)
 from promptdeck.schemas import PromptRecord
 
 
 def _labelled(registry: Registry, name: str) -> tuple[int, int]:
-    registry.create_prompt(name, content="one")
-    v2 = registry.create_version(name, content="two").version
-    registry.move_label(name, "production", v2.id, reason="ship", actor="ana")
-    registry.protect_label(name, "production", True)
-    registry.propose_deploy(name, "production", v2.id, reason="again", actor="bo")
-    registry.move_label(name, "staging", v2.id, actor="bo")
-    registry.remove_label(name, "staging", actor="bo")
-    return registry.get_prompt(name).active_version_id or 0, v2.id
+    registry.create_prompt(CreatePrompt(name, content="one"), SYSTEM)
+    v2 = registry.create_version(CreateVersion(name, content="two"), SYSTEM).version
+    registry.move_label(MoveLabel(name, "production", v2.id, reason="ship"), Caller.local("ana"))
+    registry.protect_label(ProtectLabel(name, "production", True), SYSTEM)
+    registry.propose_deploy(
+        ProposeDeploy(name, "production", v2.id, reason="again"), Caller.local("bo")
+    )
+    registry.move_label(MoveLabel(name, "staging", v2.id), Caller.local("bo"))
+    registry.remove_label(RemoveLabel(name, "staging"), Caller.local("bo"))
+    return registry.get_prompt(name, SYSTEM).active_version_id or 0, v2.id
 
 
 def test_the_streamed_export_carries_labels_and_the_import_over_http_keeps_them(
     api: TestClient, registry: Registry
 ) -> None:
     _labelled(registry, "p")
-    expected = PromptRecord.model_validate(registry.export_prompt("p")).model_dump(
+    expected = PromptRecord.model_validate(registry.export_prompt("p", SYSTEM)).model_dump(
         mode="json", by_alias=True
     )
     streamed = api.get("/prompts/p/export").json()
@@ -59,12 +72,12 @@ def test_an_import_naming_a_missing_version_in_its_labels_is_a_422(
 
 
 def test_changes_carry_label_moves_with_their_label(api: TestClient, registry: Registry) -> None:
-    registry.create_prompt("p", content="one")
+    registry.create_prompt(CreatePrompt("p", content="one"), SYSTEM)
     start = api.get("/changes", params={"wait": "0"}).json()["last_event_id"]
-    v2 = registry.create_version("p", content="two").version
-    registry.move_label("p", "production", v2.id)
-    registry.remove_label("p", "production")
-    registry.rollback("p", v2.id)
+    v2 = registry.create_version(CreateVersion("p", content="two"), SYSTEM).version
+    registry.move_label(MoveLabel("p", "production", v2.id), SYSTEM)
+    registry.remove_label(RemoveLabel("p", "production"), SYSTEM)
+    registry.rollback(Rollback("p", v2.id), SYSTEM)
     moves: list[dict[str, object]] = []
     for _ in range(10):  # the long poll answers as soon as some moves are there
         page = api.get("/changes", params={"wait": "2", "after": str(start)}).json()
@@ -80,11 +93,11 @@ def test_changes_carry_label_moves_with_their_label(api: TestClient, registry: R
 
 
 def test_an_include_follows_a_label(registry: Registry) -> None:
-    registry.create_prompt("tone", content="calm")
-    v2 = registry.create_version("tone", content="loud").version
-    registry.move_label("tone", "production", v2.id)
-    registry.create_prompt("a", content="{{> tone@production}}")
-    assert registry.render("a", {}).rendered.value() == "loud"
+    registry.create_prompt(CreatePrompt("tone", content="calm"), SYSTEM)
+    v2 = registry.create_version(CreateVersion("tone", content="loud"), SYSTEM).version
+    registry.move_label(MoveLabel("tone", "production", v2.id), SYSTEM)
+    registry.create_prompt(CreatePrompt("a", content="{{> tone@production}}"), SYSTEM)
+    assert registry.render(RenderPrompt("a", {}), SYSTEM).rendered.value() == "loud"
 
 
 def test_label_fetches_go_past_the_hot_path_and_active_stays_on_it(

@@ -13,6 +13,8 @@ from starlette.testclient import TestClient
 from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, ImportPrompt
 from promptdeck.server import create_app
 from tests.support.load import figure
 
@@ -121,10 +123,12 @@ def test_production_is_protected_on_a_new_prompt_until_an_admin_unprotects_it(
 def test_an_import_without_a_protected_set_gets_the_default_and_an_empty_one_stays_empty(
     registry: Registry,
 ) -> None:
-    registry.create_prompt("src", content="a")
-    record = registry.export_prompt("src")
+    registry.create_prompt(CreatePrompt("src", content="a"), SYSTEM)
+    record = registry.export_prompt("src", SYSTEM)
     assert record["protected_labels"] == ["production"]
     for name, given, want in (("old", None, True), ("bare", [], False)):
-        registry.import_prompt({**record, "name": name, "protected_labels": given})
-        listed = {x.name: x.protected for x in registry.list_labels(name)}
+        registry.import_prompt(
+            ImportPrompt({**record, "name": name, "protected_labels": given}), SYSTEM
+        )
+        listed = {x.name: x.protected for x in registry.list_labels(name, SYSTEM)}
         assert listed.get("production", False) is want

@@ -54,13 +54,15 @@ def test_archive_restore_and_purge_routes_answer_with_problems_when_refused(
     r = api.post(f"/prompts/p/versions/{active_id}/archive")
     assert r.status_code == 409
     assert r.headers["content-type"] == "application/problem+json"
-    r = api.delete(f"/prompts/p/versions/{active_id}", params={"reason": "x"})
+    r = api.request("DELETE", f"/prompts/p/versions/{active_id}", json={"reason": "x"})
     assert r.status_code == 409
     assert r.json()["type"].endswith("active-version-protected")
 
     r = api.post(f"/prompts/p/versions/{v2}/archive")
     assert r.status_code == 200 and r.json()["archived"] is True
-    r = api.delete(f"/prompts/p/versions/{v2}")
+    r = api.delete(f"/prompts/p/versions/{v2}")  # the body with the reason is required
+    assert r.status_code == 422 and r.json()["field"] == "body"
+    r = api.request("DELETE", f"/prompts/p/versions/{v2}", json={"reason": "  "})
     assert r.status_code == 422 and r.json()["field"] == "reason"
     r = api.request(
         "DELETE",

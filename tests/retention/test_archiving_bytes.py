@@ -13,6 +13,8 @@ from starlette.testclient import TestClient
 
 from promptdeck.config import Settings
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, ImportPrompt
 from promptdeck.server import create_app
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
@@ -49,9 +51,11 @@ def stored_bytes(path: Path, contents: list[str], max_versions: int | None) -> i
     try:
         migrate.upgrade(engine)
         registry = Registry(engine)
-        registry.create_prompt("p", content=contents[0], max_versions=max_versions)
+        registry.create_prompt(
+            CreatePrompt("p", content=contents[0], max_versions=max_versions), SYSTEM
+        )
         for text in contents[1:]:
-            registry.create_version("p", content=text)
+            registry.create_version(CreateVersion("p", content=text), SYSTEM)
         registry.compact()
     finally:
         engine.dispose()
@@ -119,15 +123,17 @@ def test_a_version_archived_by_a_creation_is_recorded_listed_and_restorable(
 def test_an_imported_creation_event_naming_a_from_version_never_reads_as_an_archive(
     registry: Registry,
 ) -> None:
-    registry.create_prompt("src", content="one")
-    registry.create_version("src", content="two")
-    record = registry.export_prompt("src")
+    registry.create_prompt(CreatePrompt("src", content="one"), SYSTEM)
+    registry.create_version(CreateVersion("src", content="two"), SYSTEM)
+    record = registry.export_prompt("src", SYSTEM)
     for event in record["events"]:
         if event["kind"] == "version.created" and event["version_number"] == 2:
             event["from_version_number"] = 1  # a from_version a creation never has
-    registry.import_prompt({**record, "name": "copy"})
+    registry.import_prompt(ImportPrompt({**record, "name": "copy"}), SYSTEM)
     created = [
-        e for e in registry.list_events("copy", limit=50).items if e.kind == "version.created"
+        e
+        for e in registry.list_events("copy", SYSTEM, limit=50).items
+        if e.kind == "version.created"
     ]
     assert all("archived" not in e.detail for e in created)
     assert [e.from_version_id is not None for e in created] == [True, False]

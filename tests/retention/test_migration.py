@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import ArchiveVersion, CreateVersion, PurgeVersion
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
 
@@ -43,19 +45,19 @@ def test_0002_upgrades_existing_contents_and_downgrades_them_back(database_url: 
         migrate.upgrade(engine)
         assert migrate.current(engine) == migrate.head(engine)
         registry = Registry(engine)
-        assert registry.get_version("p", 1).created_at == NOW
-        assert registry.get_version("p", 1).content_hash == HASH
-        assert registry.get_prompt("p").updated_at == NOW
-        assert [registry.get_version("p", n).content for n in (1, 2, 3)] == [
+        assert registry.get_version("p", 1, SYSTEM).created_at == NOW
+        assert registry.get_version("p", 1, SYSTEM).content_hash == HASH
+        assert registry.get_prompt("p", SYSTEM).updated_at == NOW
+        assert [registry.get_version("p", n, SYSTEM).content for n in (1, 2, 3)] == [
             LONG,
             "short \u00e9 \U0001f600",
             LONG,
         ]
-        assert registry.storage("p").blobs == 2  # v1 and v3 share one blob
-        v4 = registry.create_version("p", content=LONG + " more").version
-        v5 = registry.create_version("p", content="gone").version
-        registry.purge_version("p", v5.id, reason="test")
-        registry.archive_version("p", 1)
+        assert registry.storage("p", SYSTEM).blobs == 2  # v1 and v3 share one blob
+        v4 = registry.create_version(CreateVersion("p", content=LONG + " more"), SYSTEM).version
+        v5 = registry.create_version(CreateVersion("p", content="gone"), SYSTEM).version
+        registry.purge_version(PurgeVersion("p", v5.id, reason="test"), SYSTEM)
+        registry.archive_version(ArchiveVersion("p", 1), SYSTEM)
 
         migrate.downgrade(engine, "0001")
         with engine.connect() as conn:
@@ -76,6 +78,6 @@ def test_0002_upgrades_existing_contents_and_downgrades_them_back(database_url: 
         assert all(isinstance(h, str) and h.startswith("sha256:") for h in hashes)
 
         migrate.upgrade(engine)
-        assert Registry(engine).get_version("p", v4.id).content == LONG + " more"
+        assert Registry(engine).get_version("p", v4.id, SYSTEM).content == LONG + " more"
     finally:
         engine.dispose()

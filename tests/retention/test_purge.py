@@ -9,6 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import (
+    CreatePrompt,
+    CreateVersion,
+    DeletePrompt,
+    PurgePrompt,
+    PurgeVersion,
+)
 from promptdeck.errors import ActiveVersionProtected, InvalidInput
 from promptdeck.store.tables import blobs
 
@@ -30,44 +38,56 @@ def blob_count(registry: Registry) -> int:
 def test_purge_destroys_the_content_and_keeps_a_tombstone_with_who_when_why(
     registry: Registry,
 ) -> None:
-    registry.create_prompt("p", content="hello")
-    leaked = registry.create_version("p", content=f"use key {SECRET}").version
+    registry.create_prompt(CreatePrompt("p", content="hello"), SYSTEM)
+    leaked = registry.create_version(
+        CreateVersion("p", content=f"use key {SECRET}"), SYSTEM
+    ).version
     before = blob_count(registry)
-    result = registry.purge_version("p", leaked.id, reason="API key leaked", actor="alice")
+    result = registry.purge_version(
+        PurgeVersion("p", leaked.id, reason="API key leaked"), Caller.local("alice")
+    )
     tomb = result.version
     assert result.changed
     assert (tomb.purged, tomb.purged_by, tomb.purge_reason) == (True, "alice", "API key leaked")
     assert tomb.purged_at is not None and tomb.content is None and tomb.model_config is None
     assert tomb.archived
     assert blob_count(registry) == before - 1
-    assert [v.id for v in registry.list_versions("p").items] == [leaked.id, tomb.id - 1]
-    event = registry.list_events("p", limit=1).items[0]
+    assert [v.id for v in registry.list_versions("p", SYSTEM).items] == [leaked.id, tomb.id - 1]
+    event = registry.list_events("p", SYSTEM, limit=1).items[0]
     assert (event.kind, event.detail["reason"]) == ("version.purged", "API key leaked")
     assert event.detail["content_destroyed"] is True
-    assert registry.purge_version("p", leaked.id, reason="again").changed is False
+    assert (
+        registry.purge_version(PurgeVersion("p", leaked.id, reason="again"), SYSTEM).changed
+        is False
+    )
 
 
 def test_the_active_version_cannot_be_purged(registry: Registry) -> None:
-    prompt = registry.create_prompt("p", content="hello").prompt
+    prompt = registry.create_prompt(CreatePrompt("p", content="hello"), SYSTEM).prompt
     with pytest.raises(ActiveVersionProtected):
-        registry.purge_version("p", prompt.active_version_id, reason="no")
-    assert registry.get_active("p")[1].content == "hello"
+        registry.purge_version(PurgeVersion("p", prompt.active_version_id, reason="no"), SYSTEM)
+    assert registry.get_active("p", SYSTEM)[1].content == "hello"
 
 
 def test_a_purge_needs_a_reason(registry: Registry) -> None:
-    registry.create_prompt("p", content="hello")
-    v2 = registry.create_version("p", content="x").version
+    registry.create_prompt(CreatePrompt("p", content="hello"), SYSTEM)
+    v2 = registry.create_version(CreateVersion("p", content="x"), SYSTEM).version
     with pytest.raises(InvalidInput):
-        registry.purge_version("p", v2.id, reason="  ")
+        registry.purge_version(PurgeVersion("p", v2.id, reason="  "), SYSTEM)
 
 
 def test_versions_stored_as_deltas_against_a_purged_one_are_rewritten_and_read_exactly(
     registry: Registry,
 ) -> None:
-    registry.create_prompt("p", content="hello")
-    leaked = registry.create_version("p", content=f"{BASE} key={SECRET}").version
+    registry.create_prompt(CreatePrompt("p", content="hello"), SYSTEM)
+    leaked = registry.create_version(
+        CreateVersion("p", content=f"{BASE} key={SECRET}"), SYSTEM
+    ).version
     after = [
-        registry.create_version("p", content=f"{BASE} key=<removed> {i}").version for i in range(5)
+        registry.create_version(
+            CreateVersion("p", content=f"{BASE} key=<removed> {i}"), SYSTEM
+        ).version
+        for i in range(5)
     ]
     with registry.engine.connect() as conn:
         leaked_blob = conn.execute(
@@ -79,10 +99,10 @@ def test_versions_stored_as_deltas_against_a_purged_one_are_rewritten_and_read_e
             ).scalar_one()
             == 1
         )
-    registry.purge_version("p", leaked.id, reason="leak")
+    registry.purge_version(PurgeVersion("p", leaked.id, reason="leak"), SYSTEM)
     fresh = Registry(registry.engine)  # no cached contents
     for i, v in enumerate(after):
-        assert fresh.get_version("p", v.id).content == f"{BASE} key=<removed> {i}"
+        assert fresh.get_version("p", v.id, SYSTEM).content == f"{BASE} key=<removed> {i}"
     with registry.engine.connect() as conn:
         assert (
             conn.execute(
@@ -93,17 +113,17 @@ def test_versions_stored_as_deltas_against_a_purged_one_are_rewritten_and_read_e
 
 
 def test_shared_content_goes_with_the_last_version_that_uses_it(registry: Registry) -> None:
-    registry.create_prompt("a", content="hello")
-    registry.create_prompt("b", content="hello")
-    va = registry.create_version("a", content=f"key {SECRET}").version
-    vb = registry.create_version("b", content=f"key {SECRET}").version
+    registry.create_prompt(CreatePrompt("a", content="hello"), SYSTEM)
+    registry.create_prompt(CreatePrompt("b", content="hello"), SYSTEM)
+    va = registry.create_version(CreateVersion("a", content=f"key {SECRET}"), SYSTEM).version
+    vb = registry.create_version(CreateVersion("b", content=f"key {SECRET}"), SYSTEM).version
     before = blob_count(registry)
-    assert registry.list_events("a", limit=1).items[0].kind == "version.created"
-    registry.purge_version("a", va.id, reason="leak")
-    assert registry.list_events("a", limit=1).items[0].detail["content_destroyed"] is False
-    assert registry.get_version("b", vb.id).content == f"key {SECRET}"
-    registry.purge_version("b", vb.id, reason="leak")
-    assert registry.list_events("b", limit=1).items[0].detail["content_destroyed"] is True
+    assert registry.list_events("a", SYSTEM, limit=1).items[0].kind == "version.created"
+    registry.purge_version(PurgeVersion("a", va.id, reason="leak"), SYSTEM)
+    assert registry.list_events("a", SYSTEM, limit=1).items[0].detail["content_destroyed"] is False
+    assert registry.get_version("b", vb.id, SYSTEM).content == f"key {SECRET}"
+    registry.purge_version(PurgeVersion("b", vb.id, reason="leak"), SYSTEM)
+    assert registry.list_events("b", SYSTEM, limit=1).items[0].detail["content_destroyed"] is True
     assert blob_count(registry) == before - 1
 
 
@@ -111,40 +131,40 @@ def test_shared_content_goes_with_the_last_version_that_uses_it(registry: Regist
 def test_purge_leaves_no_trace_of_the_content_in_the_database_file_after_compaction(
     registry: Registry,
 ) -> None:
-    registry.create_prompt("p", content="hello")
-    leaked = registry.create_version("p", content=f"key {SECRET}").version
-    registry.create_version("p", content="key rotated")
+    registry.create_prompt(CreatePrompt("p", content="hello"), SYSTEM)
+    leaked = registry.create_version(CreateVersion("p", content=f"key {SECRET}"), SYSTEM).version
+    registry.create_version(CreateVersion("p", content="key rotated"), SYSTEM)
     for i in range(50):  # enough rows that the secret's page is not the last one
-        registry.create_version("p", content=f"{BASE} {i}")
+        registry.create_version(CreateVersion("p", content=f"{BASE} {i}"), SYSTEM)
     assert SECRET.encode() in file_bytes(registry)  # the search can find it
-    registry.purge_version("p", leaked.id, reason="leaked key")
+    registry.purge_version(PurgeVersion("p", leaked.id, reason="leaked key"), SYSTEM)
     report = registry.compact()
     assert SECRET.encode() not in file_bytes(registry)
     assert report.bytes_after <= report.bytes_before
-    assert registry.get_version("p", leaked.id).purged
+    assert registry.get_version("p", leaked.id, SYSTEM).purged
 
 
 def test_compaction_runs_on_either_database_and_history_survives_it(registry: Registry) -> None:
-    registry.create_prompt("p", content="hello")
-    leaked = registry.create_version("p", content=f"key {SECRET}").version
-    keep = registry.create_version("p", content=f"{BASE} kept").version
-    registry.purge_version("p", leaked.id, reason="leak")
+    registry.create_prompt(CreatePrompt("p", content="hello"), SYSTEM)
+    leaked = registry.create_version(CreateVersion("p", content=f"key {SECRET}"), SYSTEM).version
+    keep = registry.create_version(CreateVersion("p", content=f"{BASE} kept"), SYSTEM).version
+    registry.purge_version(PurgeVersion("p", leaked.id, reason="leak"), SYSTEM)
     report = registry.compact()
     assert report.backend == registry.engine.dialect.name
     assert report.bytes_after > 0
-    assert registry.get_version("p", keep.id).content == f"{BASE} kept"
-    assert len(registry.list_versions("p").items) == 3
+    assert registry.get_version("p", keep.id, SYSTEM).content == f"{BASE} kept"
+    assert len(registry.list_versions("p", SYSTEM).items) == 3
 
 
 def test_purging_a_deleted_prompt_destroys_the_contents_only_it_used(registry: Registry) -> None:
-    registry.create_prompt("a", content="shared text")
-    registry.create_version("a", content=f"only in a {SECRET}")
-    registry.create_prompt("b", content="shared text")
+    registry.create_prompt(CreatePrompt("a", content="shared text"), SYSTEM)
+    registry.create_version(CreateVersion("a", content=f"only in a {SECRET}"), SYSTEM)
+    registry.create_prompt(CreatePrompt("b", content="shared text"), SYSTEM)
     before = blob_count(registry)
-    registry.delete_prompt("a")
-    registry.purge_prompt("a")
+    registry.delete_prompt(DeletePrompt("a"), SYSTEM)
+    registry.purge_prompt(PurgePrompt("a"), SYSTEM)
     assert blob_count(registry) == before - 1
-    assert registry.get_active("b")[1].content == "shared text"
+    assert registry.get_active("b", SYSTEM)[1].content == "shared text"
 
 
 @pytest.mark.postgresql_only
@@ -167,9 +187,9 @@ def test_purge_leaves_no_trace_in_postgresql_table_files_after_compaction(
                         out += (root / path).read_bytes()
             return out
 
-    registry.create_prompt("p", content="hello")
-    leaked = registry.create_version("p", content=f"key {SECRET}").version
-    registry.create_version("p", content="key rotated")
+    registry.create_prompt(CreatePrompt("p", content="hello"), SYSTEM)
+    leaked = registry.create_version(CreateVersion("p", content=f"key {SECRET}"), SYSTEM).version
+    registry.create_version(CreateVersion("p", content="key rotated"), SYSTEM)
     try:
         before = table_files()
     except (PermissionError, OSError) as exc:  # pragma: no cover - data directory not ours
@@ -177,6 +197,6 @@ def test_purge_leaves_no_trace_in_postgresql_table_files_after_compaction(
             raise
         pytest.skip(f"cannot read PostgreSQL's files: {exc}")
     assert SECRET.encode() in before
-    registry.purge_version("p", leaked.id, reason="leaked key")
+    registry.purge_version(PurgeVersion("p", leaked.id, reason="leaked key"), SYSTEM)
     registry.compact()
     assert SECRET.encode() not in table_files()

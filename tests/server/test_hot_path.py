@@ -17,6 +17,8 @@ from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreateVersion, MoveLabel, RemoveLabel
 from promptdeck.server.asgi import GC_GEN0_THRESHOLD, make_app
 from tests.api.helpers import assert_problem, create_prompt, create_version
 from tests.support.databases import BACKEND
@@ -62,12 +64,14 @@ def test_a_cache_hit_runs_at_most_one_small_statement_whatever_the_history_size(
 ) -> None:
     create_prompt(api)
     for i in range(history - 1):
-        registry.create_version("support-reply", content=f"v{i}", activate=True)
+        registry.create_version(
+            CreateVersion("support-reply", content=f"v{i}", activate=True), SYSTEM
+        )
     path = "/prompts/support-reply/active"
     if label is not None:  # a label at an old version, with a history of moves
-        versions = registry.list_versions("support-reply", limit=50).items
+        versions = registry.list_versions("support-reply", SYSTEM, limit=50).items
         for version in versions[: min(history, 10)]:
-            registry.move_label("support-reply", label, version.id)
+            registry.move_label(MoveLabel("support-reply", label, version.id), SYSTEM)
         path += f"?label={label}"
     engine_statements, checks = _statements_per_hit(api, registry, hits=20, path=path)
     assert engine_statements == 0  # no pool connection, no version read
@@ -197,7 +201,7 @@ def test_a_labelled_fetch_is_served_by_the_hot_path_with_its_etag_304_and_each_m
 ) -> None:
     first = create_prompt(api)["active_version"]
     second = create_version(api, content="two", activate=False)
-    registry.move_label("support-reply", "staging", second["id"])
+    registry.move_label(MoveLabel("support-reply", "staging", second["id"]), SYSTEM)
     cache = _cache(api)
     path = "/prompts/support-reply/active?label=staging"
     assert api.get(path).json()["content"] == "two"  # a miss: the body is rendered
@@ -210,11 +214,11 @@ def test_a_labelled_fetch_is_served_by_the_hot_path_with_its_etag_304_and_each_m
     assert cache.hits - hits == 2  # both from the cache
     # The active version's body is the same cache entry whichever label points at it.
     assert api.get("/prompts/support-reply/active").json()["version_id"] == first["id"]
-    registry.move_label("support-reply", "staging", first["id"])
+    registry.move_label(MoveLabel("support-reply", "staging", first["id"]), SYSTEM)
     assert api.get(path).json()["version_id"] == first["id"]  # the move, at once
     assert api.get(path, headers={"If-None-Match": served.headers["etag"]}).status_code == 200
     assert api.get("/prompts/support-reply/active?label=production").status_code == 404
-    registry.remove_label("support-reply", "staging")
+    registry.remove_label(RemoveLabel("support-reply", "staging"), SYSTEM)
     assert_problem(api.get(path), 404, "label-not-found")
     assert_problem(api.get("/prompts/support-reply/active?label=Bad%20Label"), 422)
     assert (

@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from promptdeck.config import Settings
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
 from promptdeck.errors import DatabaseUnavailable, ServerError
 from promptdeck.server import create_app
 from promptdeck.store.engine import create_engine
@@ -20,7 +21,7 @@ def test_an_unreachable_database_is_503_with_retry_after_everywhere(tmp_path: Pa
     url = f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}"  # SQLite cannot open it
     registry = Registry(create_engine(url))
     with pytest.raises(DatabaseUnavailable):
-        registry.get_prompt("p")
+        registry.get_prompt("p", SYSTEM)
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'probe.db'}")
     with TestClient(create_app(settings, registry), raise_server_exceptions=False) as api:
         for response in (

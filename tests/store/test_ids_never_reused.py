@@ -7,33 +7,45 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import (
+    CreatePrompt,
+    CreateVersion,
+    DeletePrompt,
+    PurgePrompt,
+    UpdatePrompt,
+)
 from promptdeck.errors import PromptNotFound, StaleEtag
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
 
 
 def _purge(registry: Registry, name: str) -> None:
-    registry.delete_prompt(name)
-    registry.purge_prompt(name)
+    registry.delete_prompt(DeletePrompt(name), SYSTEM)
+    registry.purge_prompt(PurgePrompt(name), SYSTEM)
 
 
 def test_a_purged_prompts_ids_are_not_given_to_the_next_prompt(registry: Registry) -> None:
-    old = registry.create_prompt("secret", content="sk-live-1").prompt
-    old_version = registry.create_version("secret", content="sk-live-2").version
+    old = registry.create_prompt(CreatePrompt("secret", content="sk-live-1"), SYSTEM).prompt
+    old_version = registry.create_version(
+        CreateVersion("secret", content="sk-live-2"), SYSTEM
+    ).version
     _purge(registry, "secret")
-    new = registry.create_prompt("secret", content="safe").prompt
-    newer = registry.create_version("secret", content="safe 2").version
+    new = registry.create_prompt(CreatePrompt("secret", content="safe"), SYSTEM).prompt
+    newer = registry.create_version(CreateVersion("secret", content="safe 2"), SYSTEM).version
     assert new.id > old.id
     assert newer.id > old_version.id
     assert new.etag != old.etag
 
 
 def test_an_old_etag_does_not_match_the_successor_of_a_purged_prompt(registry: Registry) -> None:
-    old = registry.create_prompt("secret").prompt
+    old = registry.create_prompt(CreatePrompt("secret"), SYSTEM).prompt
     _purge(registry, "secret")
-    registry.create_prompt("secret")
+    registry.create_prompt(CreatePrompt("secret"), SYSTEM)
     try:
-        registry.update_prompt("secret", {"description": "x"}, if_match=old.etag)
+        registry.update_prompt(
+            UpdatePrompt("secret", {"description": "x"}, if_match=old.etag), SYSTEM
+        )
     except StaleEtag:
         return
     raise AssertionError("the purged prompt's ETag matched its successor")
@@ -42,11 +54,11 @@ def test_an_old_etag_does_not_match_the_successor_of_a_purged_prompt(registry: R
 def test_an_idempotency_key_of_a_purged_prompt_never_returns_its_successor(
     registry: Registry,
 ) -> None:
-    first = registry.create_prompt("secret", idempotency_key="k1").prompt
+    first = registry.create_prompt(CreatePrompt("secret", idempotency_key="k1"), SYSTEM).prompt
     _purge(registry, "secret")
-    successor = registry.create_prompt("secret").prompt
+    successor = registry.create_prompt(CreatePrompt("secret"), SYSTEM).prompt
     try:
-        replay = registry.create_prompt("secret", idempotency_key="k1")
+        replay = registry.create_prompt(CreatePrompt("secret", idempotency_key="k1"), SYSTEM)
     except PromptNotFound:
         return  # the key's prompt is gone: not the successor
     assert replay.prompt.id not in (first.id, successor.id) or not replay.replayed
@@ -71,9 +83,9 @@ def test_migration_0003_keeps_every_row_and_index_and_goes_down_and_up_again(
     engine = create_engine(database_url)
     migrate.upgrade(engine)  # today's Registry needs today's schema: fill, then go back
     registry = Registry(engine)
-    registry.create_prompt("a", content="one")
-    registry.create_version("a", content="two", activate=True)
-    registry.create_prompt("b")
+    registry.create_prompt(CreatePrompt("a", content="one"), SYSTEM)
+    registry.create_version(CreateVersion("a", content="two", activate=True), SYSTEM)
+    registry.create_prompt(CreatePrompt("b"), SYSTEM)
     migrate.downgrade(engine, "0002")
 
     def snapshot() -> tuple[object, ...]:
@@ -91,10 +103,10 @@ def test_migration_0003_keeps_every_row_and_index_and_goes_down_and_up_again(
     assert snapshot() == before
     migrate.upgrade(engine)
     _purge(registry, "b")  # the newest prompt: SQLite without AUTOINCREMENT reused its id
-    assert registry.create_prompt("b").prompt.id == 3
+    assert registry.create_prompt(CreatePrompt("b"), SYSTEM).prompt.id == 3
     migrate.downgrade(engine, "0002")
     assert migrate.current(engine) == "0002"
     migrate.upgrade(engine)
-    assert registry.get_prompt("a").active_version is not None
-    assert registry.get_prompt("a").active_version.number == 2  # type: ignore[union-attr]
+    assert registry.get_prompt("a", SYSTEM).active_version is not None
+    assert registry.get_prompt("a", SYSTEM).active_version.number == 2  # type: ignore[union-attr]
     engine.dispose()

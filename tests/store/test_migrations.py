@@ -9,8 +9,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine, writer
+from promptdeck.store.types import UTCDateTime
 
 
 def test_upgrade_downgrade_upgrade_round_trips(database_url: str) -> None:
@@ -26,8 +29,8 @@ def test_upgrade_downgrade_upgrade_round_trips(database_url: str) -> None:
 
 
 def test_active_pointer_cannot_name_another_prompts_version(registry: Registry) -> None:
-    a = registry.create_prompt("a").prompt
-    b = registry.create_prompt("b").prompt
+    a = registry.create_prompt(CreatePrompt("a"), SYSTEM).prompt
+    b = registry.create_prompt(CreatePrompt("b"), SYSTEM).prompt
     with (
         pytest.raises(IntegrityError),
         writer(registry.engine).begin() as conn,
@@ -39,7 +42,7 @@ def test_active_pointer_cannot_name_another_prompts_version(registry: Registry) 
 
 
 def test_duplicate_numbers_are_refused_by_the_database(registry: Registry) -> None:
-    p = registry.create_prompt("a").prompt
+    p = registry.create_prompt(CreatePrompt("a"), SYSTEM).prompt
     with (
         pytest.raises(IntegrityError),
         writer(registry.engine).begin() as conn,
@@ -101,7 +104,7 @@ def test_0021_adds_the_evaluation_tables_and_its_downgrade_drops_them(database_u
     assert set(sa.inspect(engine).get_table_names()) >= EVALUATION_TABLES
     pending = {str(i["name"]) for i in sa.inspect(engine).get_indexes("evaluation_items")}
     assert "ix_evaluation_items_pending" in pending
-    before = BEFORE_0021  # whatever 0021 revises (0014 on this branch; relinked at merges)
+    before = BEFORE_0021  # whatever 0021 revises (0020)
     migrate.downgrade(engine, before)
     assert migrate.current(engine) == before
     assert not EVALUATION_TABLES & set(sa.inspect(engine).get_table_names())
@@ -110,3 +113,68 @@ def test_0021_adds_the_evaluation_tables_and_its_downgrade_drops_them(database_u
     assert migrate.current(engine) == migrate.head(engine)
     assert set(sa.inspect(engine).get_table_names()) >= EVALUATION_TABLES
     engine.dispose()
+
+
+def test_0015_adds_the_versions_contract_column_and_its_downgrade_drops_it(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    def columns() -> set[str]:
+        return {str(c["name"]) for c in sa.inspect(engine).get_columns("versions")}
+
+    migrate.upgrade(engine, "0014")
+    assert "contract" not in columns()
+    migrate.upgrade(engine)
+    assert "contract" in columns()
+    migrate.downgrade(engine, "0014")
+    assert "contract" not in columns() and migrate.current(engine) == "0014"
+    migrate.upgrade(engine)
+    assert "contract" in columns() and migrate.current(engine) == migrate.head(engine)
+    engine.dispose()
+
+
+def test_0020_adds_the_rollout_tables_and_columns_and_its_downgrade_drops_them(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    def tables() -> set[str]:
+        return set(sa.inspect(engine).get_table_names())
+
+    def columns(table: str) -> set[str]:
+        return {str(c["name"]) for c in sa.inspect(engine).get_columns(table)}
+
+    migrate.upgrade(engine)
+    assert {"rollouts", "rollout_arms"} <= tables()
+    assert "kind" in columns("label_moves") and "plan" in columns("deploy_requests")
+    indexes = {str(i["name"]): i for i in sa.inspect(engine).get_indexes("rollouts")}
+    assert indexes["uq_rollouts_live"]["unique"]
+    migrate.downgrade(engine, "0015")  # what 0020 revises (0021 goes first)
+    assert migrate.current(engine) == "0015"
+    assert not {"rollouts", "rollout_arms"} & tables()
+    assert "kind" not in columns("label_moves") and "plan" not in columns("deploy_requests")
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == migrate.head(engine) and "rollouts" in tables()
+    engine.dispose()
+
+
+def test_one_live_rollout_per_label_is_the_databases_rule(registry: Registry) -> None:
+    created = registry.create_prompt(CreatePrompt("a", content="one"), SYSTEM).prompt
+    second = registry.create_version(CreateVersion("a", content="two"), SYSTEM).version.id
+    row = {
+        "p": created.id,
+        "b": created.active_version_id,
+        "c": second,
+        "now": registry.clock(),
+    }
+    insert = sa.text(
+        "INSERT INTO rollouts (prompt_id, label, baseline_version_id, candidate_version_id,"
+        " salt, plan, status, step, basis_points, started_at, started_by, step_started_at)"
+        " VALUES (:p, 'active', :b, :c, 's', '{}', :status, 0, 500, :now, 'x', :now)"
+    ).bindparams(sa.bindparam("now", type_=UTCDateTime))
+    with writer(registry.engine).begin() as conn:
+        conn.execute(insert, {**row, "status": "aborted"})
+        conn.execute(insert, {**row, "status": "running"})  # an ended one does not count
+    with pytest.raises(IntegrityError), writer(registry.engine).begin() as conn:
+        conn.execute(insert, {**row, "status": "paused"})

@@ -7,13 +7,15 @@ import dataclasses
 import pytest
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt
 from promptdeck.domain.refs import PromptRef
 from promptdeck.store import queries as q
 from promptdeck.store.records import PromptRow, VersionRow
 
 
 def test_a_prompt_is_found_by_id_or_name_as_the_same_frozen_record(registry: Registry) -> None:
-    created = registry.create_prompt("p", content="hello", tags=["a"]).prompt
+    created = registry.create_prompt(CreatePrompt("p", content="hello", tags=["a"]), SYSTEM).prompt
     with registry.engine.connect() as conn:
         by_name = q.find_prompt_row(conn, PromptRef.parse("p"))
         by_id = q.find_prompt_row(conn, PromptRef.parse(str(created.id)))
@@ -25,7 +27,7 @@ def test_a_prompt_is_found_by_id_or_name_as_the_same_frozen_record(registry: Reg
 
 
 def test_a_full_version_record_carries_its_stored_content(registry: Registry) -> None:
-    created = registry.create_prompt("p", content="hello").prompt
+    created = registry.create_prompt(CreatePrompt("p", content="hello"), SYSTEM).prompt
     with registry.engine.connect() as conn:
         full = q.version_row(conn, created.id, created.active_version_id, full=True)
         summary = q.version_row(conn, created.id, created.active_version_id, full=False)

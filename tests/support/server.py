@@ -41,7 +41,10 @@ class ServerProcess:
         self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    # A bound on start-up, not a speed check: a loaded 2-core machine (two test passes side by
+    # side, two worker processes each importing) imports the server (FastAPI,
+    # SciPy, the MCP SDK) in 10-15 s, and some tests start several at once.
+    def start(self, timeout: float = 180.0) -> ServerProcess:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
             [

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, DeletePrompt
 from tests.support.server import ServerProcess
 from tests.ui.conftest import LAPTOP, PHONE
 
@@ -30,20 +32,24 @@ THIRD = SECOND + "\nNever promise a refund."
 def seed_others(registry: Registry) -> None:
     """A few neighbours so the list looks like a real registry."""
     registry.create_prompt(
-        "order-summary",
-        description="Summarise an order for the confirmation email",
-        tags=["email"],
-        content="Summarise the order {{ order_id }} in two sentences.",
-        model_config={"model": "gpt-4o-mini", "temperature": 0},
-        actor="sam",
+        CreatePrompt(
+            "order-summary",
+            description="Summarise an order for the confirmation email",
+            tags=["email"],
+            content="Summarise the order {{ order_id }} in two sentences.",
+            model_config={"model": "gpt-4o-mini", "temperature": 0},
+        ),
+        Caller.local("sam"),
     )
     registry.create_prompt(
-        "triage",
-        description="Route incoming tickets to a team",
-        tags=["support", "routing"],
-        content="Classify the ticket: {{ ticket }}",
-        model_config={"model": "gpt-4o", "temperature": 0},
-        actor="ana",
+        CreatePrompt(
+            "triage",
+            description="Route incoming tickets to a team",
+            tags=["support", "routing"],
+            content="Classify the ticket: {{ ticket }}",
+            model_config={"model": "gpt-4o", "temperature": 0},
+        ),
+        Caller.local("ana"),
     )
 
 
@@ -193,12 +199,19 @@ def test_pages_fit_a_phone_and_work_from_the_keyboard(
     browser: Any, server: ServerProcess, registry: Registry, shots: Path
 ) -> None:
     seed_others(registry)
-    registry.create_prompt("support-reply", content=FIRST, model_config={"temperature": 0.2})
-    registry.create_version(
-        "support-reply", content=SECOND, model_config={"temperature": 0.7}, description="Warmer"
+    registry.create_prompt(
+        CreatePrompt("support-reply", content=FIRST, model_config={"temperature": 0.2}), SYSTEM
     )
-    registry.create_prompt("old-greeting", description="Replaced by support-reply", content=FIRST)
-    registry.delete_prompt("old-greeting")
+    registry.create_version(
+        CreateVersion(
+            "support-reply", content=SECOND, model_config={"temperature": 0.7}, description="Warmer"
+        ),
+        SYSTEM,
+    )
+    registry.create_prompt(
+        CreatePrompt("old-greeting", description="Replaced by support-reply", content=FIRST), SYSTEM
+    )
+    registry.delete_prompt(DeletePrompt("old-greeting"), SYSTEM)
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     problems = watch_errors(page)
@@ -239,7 +252,7 @@ def test_a_form_too_large_to_save_says_so_and_keeps_the_text(
     browser: Any, start_server: Any, registry: Registry
 ) -> None:
     server = start_server(env={"PROMPTDECK_MAX_BODY_BYTES": "2048"})
-    registry.create_prompt("support-reply", content=FIRST)
+    registry.create_prompt(CreatePrompt("support-reply", content=FIRST), SYSTEM)
     page = browser.new_page(viewport=LAPTOP)
     problems = watch_errors(page)
     page.goto(server.url + "/ui/prompts/support-reply")
@@ -251,12 +264,12 @@ def test_a_form_too_large_to_save_says_so_and_keeps_the_text(
     assert "at most 2,048 bytes" in alert.inner_text()
     assert page.get_by_label("Content", exact=True).input_value() == big
     assert page.url.endswith("/ui/prompts/support-reply")
-    assert len(registry.list_versions("support-reply").items) == 1
+    assert len(registry.list_versions("support-reply", SYSTEM).items) == 1
     # Trimmed under the limit, the same form saves.
     page.get_by_label("Content", exact=True).fill(SECOND)
     page.get_by_role("button", name="Save as new version").click()
     page.get_by_text("New version saved").wait_for()
     assert page.locator(".size-error").count() == 0
-    assert len(registry.list_versions("support-reply").items) == 2
+    assert len(registry.list_versions("support-reply", SYSTEM).items) == 2
     assert problems == []
     page.close()

@@ -12,6 +12,8 @@ import pytest
 
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from tests.support.load import figure
 from tests.support.server import ServerProcess
 from tests.ui.conftest import LAPTOP
@@ -40,8 +42,10 @@ def sign_out(page: Any) -> None:
 def test_a_reader_sees_no_write_button_and_a_forged_write_is_refused_a_writer_rolls_back(
     browser: Any, server: ServerProcess, registry: Registry, shots: Path
 ) -> None:
-    registry.create_prompt("support-reply", content="First", actor="setup")
-    registry.create_version("support-reply", content="Second", activate=True, actor="setup")
+    registry.create_prompt(CreatePrompt("support-reply", content="First"), Caller.local("setup"))
+    registry.create_version(
+        CreateVersion("support-reply", content="Second", activate=True), Caller.local("setup")
+    )
     access = Access(registry.engine)
     access.create_user("rita", "read", PASSWORD)
     access.create_user("wes", "write", PASSWORD)
@@ -70,7 +74,7 @@ def test_a_reader_sees_no_write_button_and_a_forged_write_is_refused_a_writer_ro
         token,
     )
     assert forged == [403, 403]
-    assert registry.get_active("support-reply")[1].content == "Second"
+    assert registry.get_active("support-reply", SYSTEM)[1].content == "Second"
     sign_out(page)
     page.goto(server.url + "/ui/prompts/support-reply")
     assert "/ui/sign-in" in page.url
@@ -85,8 +89,8 @@ def test_a_reader_sees_no_write_button_and_a_forged_write_is_refused_a_writer_ro
     page.locator(".versions li").nth(2).get_by_role("link", name="Roll back to this…").click()
     page.get_by_role("button", name="Roll back to #1").click()
     page.get_by_text("Rolled back").wait_for()
-    assert registry.get_active("support-reply")[1].content == "First"
-    actors = {e.actor for e in registry.list_events("support-reply").items}
+    assert registry.get_active("support-reply", SYSTEM)[1].content == "First"
+    actors = {e.actor for e in registry.list_events("support-reply", SYSTEM).items}
     assert actors == {"setup", "wes"}
     sign_out(page)
     assert problems == []
@@ -96,7 +100,7 @@ def test_a_reader_sees_no_write_button_and_a_forged_write_is_refused_a_writer_ro
 def test_people_named_in_several_scripts_sign_in_and_the_history_names_them(
     browser: Any, server: ServerProcess, registry: Registry
 ) -> None:
-    registry.create_prompt("greet", content="Hello", actor="setup")
+    registry.create_prompt(CreatePrompt("greet", content="Hello"), Caller.local("setup"))
     access = Access(registry.engine)
     for name in SCRIPTS:
         access.create_user(name, "write", PASSWORD)
@@ -111,7 +115,7 @@ def test_people_named_in_several_scripts_sign_in_and_the_history_names_them(
         page.get_by_role("button", name="Save as new version").click()
         page.get_by_text("New version saved").wait_for()
         sign_out(page)
-    versions = registry.list_versions("greet").items
+    versions = registry.list_versions("greet", SYSTEM).items
     named = [v.created_by for v in reversed(versions)][1:]
     figure(
         "names in scripts",

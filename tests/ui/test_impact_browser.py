@@ -12,6 +12,14 @@ from typing import Any
 import pytest
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import (
+    CreatePrompt,
+    CreateVersion,
+    ReportOutcomes,
+    Rollback,
+    SetAlert,
+)
 from promptdeck.domain.impact import Outcome
 from tests.support.server import ServerProcess
 from tests.ui.conftest import LAPTOP
@@ -47,23 +55,37 @@ def seed(registry: Registry) -> tuple[int, int, datetime, datetime]:
     t0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=95)
     clock = Clock(t0)
     timed = Registry(registry.engine, clock=clock)
-    v1 = timed.create_prompt("checkout", content="Be helpful.", actor="ana").prompt
+    v1 = timed.create_prompt(
+        CreatePrompt("checkout", content="Be helpful."), Caller.local("ana")
+    ).prompt
     assert v1.active_version_id is not None
-    timed.set_alert("checkout", "active", min_success=0.9, window_minutes=15, min_count=50)
+    timed.set_alert(
+        SetAlert("checkout", "active", min_success=0.9, window_minutes=15, min_count=50), SYSTEM
+    )
     clock.now = t0 + timedelta(minutes=30)
-    timed.report_outcomes(minutes(v1.active_version_id, t0 + timedelta(minutes=1), 29, good=True))
+    timed.report_outcomes(
+        ReportOutcomes(minutes(v1.active_version_id, t0 + timedelta(minutes=1), 29, good=True)),
+        SYSTEM,
+    )
     moved = t0 + timedelta(minutes=30, seconds=30)
     clock.now = moved
-    v2 = timed.create_version("checkout", content="Be terse.", activate=True, actor="bo")
+    v2 = timed.create_version(
+        CreateVersion("checkout", content="Be terse.", activate=True), Caller.local("bo")
+    )
     for part in range(3):
         start = t0 + timedelta(minutes=31 + 10 * part)
         clock.now = start + timedelta(minutes=10)
-        timed.report_outcomes(minutes(v2.version.id, start, 10 if part < 2 else 9, good=False))
+        timed.report_outcomes(
+            ReportOutcomes(minutes(v2.version.id, start, 10 if part < 2 else 9, good=False)), SYSTEM
+        )
     back = t0 + timedelta(minutes=60, seconds=30)
     clock.now = back
-    timed.rollback("checkout", v1.active_version_id, actor="ana")
+    timed.rollback(Rollback("checkout", v1.active_version_id), Caller.local("ana"))
     clock.now = t0 + timedelta(minutes=91)
-    timed.report_outcomes(minutes(v1.active_version_id, t0 + timedelta(minutes=61), 29, good=True))
+    timed.report_outcomes(
+        ReportOutcomes(minutes(v1.active_version_id, t0 + timedelta(minutes=61), 29, good=True)),
+        SYSTEM,
+    )
     return v1.active_version_id, v2.version.id, moved, back
 
 
@@ -133,7 +155,7 @@ def test_the_impact_chart_shows_the_drop_at_the_activation_and_the_recovery_at_t
 def test_a_writer_saves_and_removes_an_alert_rule_from_the_impact_tab(
     browser: Any, server: ServerProcess, registry: Registry, shots: Path
 ) -> None:
-    registry.create_prompt("refunds", content="Be kind.", actor="ana")
+    registry.create_prompt(CreatePrompt("refunds", content="Be kind."), Caller.local("ana"))
     page = browser.new_context(viewport=LAPTOP).new_page()
     problems = watch_errors(page)
     page.goto(server.url + "/ui/prompts/refunds/impact")
@@ -148,7 +170,7 @@ def test_a_writer_saves_and_removes_an_alert_rule_from_the_impact_tab(
     assert "85.0%" in row.inner_text() and "30 min" in row.inner_text()
     assert "by Zoë" in row.inner_text()
     page.locator("#alert-rules").screenshot(path=str(shots / "impact-alert-rules.png"))
-    [rule] = registry.list_alerts("refunds")
+    [rule] = registry.list_alerts("refunds", SYSTEM)
     assert (rule.label, rule.min_success, rule.window_minutes, rule.min_count) == (
         "production",
         0.85,
@@ -157,6 +179,6 @@ def test_a_writer_saves_and_removes_an_alert_rule_from_the_impact_tab(
     )
     row.get_by_role("button", name="Remove production rule").click()
     page.get_by_text("Alert rule removed.").wait_for()
-    assert registry.list_alerts("refunds") == []
+    assert registry.list_alerts("refunds", SYSTEM) == []
     assert page.locator('#alert-rules-table tr[data-label="production"]').count() == 0
     assert problems == []

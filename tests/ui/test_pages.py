@@ -8,6 +8,8 @@ import re
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, DeletePrompt, UpdatePrompt
 
 CONTENT = "Hello {{ name }},\nYou are rude.\nBye"
 
@@ -25,7 +27,7 @@ def text_of(page: str) -> str:
 def make(registry: Registry, name: str = "greet", **kw: object) -> int:
     kw.setdefault("content", CONTENT)
     kw.setdefault("model_config", {"model": "m", "temperature": 0.2})
-    return registry.create_prompt(name, **kw).prompt.active_version_id  # type: ignore[arg-type]
+    return registry.create_prompt(CreatePrompt(name, **kw), SYSTEM).prompt.active_version_id  # type: ignore[arg-type]
 
 
 def test_the_root_redirects_to_the_ui_and_the_list_shows_active_version_and_search(
@@ -133,9 +135,9 @@ def test_save_as_version_keeps_the_active_one_and_save_and_activate_changes_it(
         follow_redirects=False,
     )
     assert saved.status_code == 303 and "done=version" in saved.headers["location"]
-    prompt, active = registry.get_active("greet")
+    prompt, active = registry.get_active("greet", SYSTEM)
     assert active.id == first and prompt.content == "v2 {{ x }}"
-    assert registry.list_versions("greet").items[0].version_name == "two"
+    assert registry.list_versions("greet", SYSTEM).items[0].version_name == "two"
     assert "New version saved" in api.get(saved.headers["location"]).text
 
     page = api.get("/ui/prompts/greet").text
@@ -145,7 +147,7 @@ def test_save_as_version_keeps_the_active_one_and_save_and_activate_changes_it(
         follow_redirects=False,
     )
     assert activated.status_code == 303
-    assert registry.get_active("greet")[1].content == "v3"
+    assert registry.get_active("greet", SYSTEM)[1].content == "v3"
 
     draft = api.post(
         "/ui/prompts/greet",
@@ -157,8 +159,8 @@ def test_save_as_version_keeps_the_active_one_and_save_and_activate_changes_it(
         follow_redirects=False,
     )
     assert draft.status_code == 303
-    assert registry.get_prompt("greet").content == "draft"
-    assert registry.get_active("greet")[1].content == "v3"
+    assert registry.get_prompt("greet", SYSTEM).content == "draft"
+    assert registry.get_active("greet", SYSTEM)[1].content == "v3"
 
 
 def test_a_stale_editor_is_refused_readably_and_keeps_the_typed_text(
@@ -166,7 +168,7 @@ def test_a_stale_editor_is_refused_readably_and_keeps_the_typed_text(
 ) -> None:
     make(registry)
     stale = etag_of(api.get("/ui/prompts/greet").text)
-    registry.update_prompt("greet", {"content": "someone else"})
+    registry.update_prompt(UpdatePrompt("greet", {"content": "someone else"}), SYSTEM)
     refused = api.post(
         "/ui/prompts/greet",
         data={"etag": stale, "content": "mine", "model_config": "{}", "action": "version"},
@@ -175,7 +177,7 @@ def test_a_stale_editor_is_refused_readably_and_keeps_the_typed_text(
     assert "Someone else changed this prompt" in text_of(refused.text)
     assert "mine</textarea>" in refused.text
     assert etag_of(refused.text) != stale  # a second submit, now informed, goes through
-    assert len(registry.list_versions("greet").items) == 1
+    assert len(registry.list_versions("greet", SYSTEM).items) == 1
 
 
 def test_a_taken_version_name_is_refused_and_the_text_kept(
@@ -191,8 +193,8 @@ def test_a_taken_version_name_is_refused_and_the_text_kept(
     message = text_of(refused.text)
     assert "Version name: version name 'one' is already used" in message
     assert "new</textarea>" in refused.text  # the form keeps what was typed
-    assert registry.get_prompt("greet").content != "new"  # and nothing was half-saved
-    assert len(registry.list_versions("greet").items) == 1
+    assert registry.get_prompt("greet", SYSTEM).content != "new"  # and nothing was half-saved
+    assert len(registry.list_versions("greet", SYSTEM).items) == 1
 
 
 def test_save_as_version_saves_the_working_copy_in_the_same_step(
@@ -206,21 +208,23 @@ def test_save_as_version_saves_the_working_copy_in_the_same_step(
         follow_redirects=False,
     )
     assert done.status_code == 303
-    assert registry.get_prompt("greet").content == "fresh"
-    assert registry.list_versions("greet").items[0].number == 2
-    kinds = [e.kind for e in registry.list_events("greet").items]
+    assert registry.get_prompt("greet", SYSTEM).content == "fresh"
+    assert registry.list_versions("greet", SYSTEM).items[0].number == 2
+    kinds = [e.kind for e in registry.list_events("greet", SYSTEM).items]
     assert "prompt.updated" not in kinds
 
 
 def test_history_version_and_compare_pages(api: TestClient, registry: Registry) -> None:
     first = make(registry, version_name="rude")
     second = registry.create_version(
-        "greet",
-        content=CONTENT.replace("rude", "kind"),
-        model_config={"model": "m", "temperature": 0.7, "top_p": 1},
-        version_name="kind",
-        description="Be nicer",
-        actor="bo",
+        CreateVersion(
+            "greet",
+            content=CONTENT.replace("rude", "kind"),
+            model_config={"model": "m", "temperature": 0.7, "top_p": 1},
+            version_name="kind",
+            description="Be nicer",
+        ),
+        Caller.local("bo"),
     ).version.id
     history = text_of(api.get("/ui/prompts/greet/versions").text)
     assert history.index("#2 kind") < history.index("#1 rude")
@@ -263,7 +267,7 @@ def test_rollback_confirms_with_a_diff_then_changes_the_active_version(
     api: TestClient, registry: Registry
 ) -> None:
     first = make(registry)
-    registry.create_version("greet", content="newer text", activate=True)
+    registry.create_version(CreateVersion("greet", content="newer text", activate=True), SYSTEM)
     confirm = api.get(f"/ui/prompts/greet/versions/{first}/rollback")
     assert confirm.status_code == 200
     assert "What will change" in confirm.text and "<mark>newer text</mark>" in confirm.text
@@ -274,8 +278,8 @@ def test_rollback_confirms_with_a_diff_then_changes_the_active_version(
     )
     assert done.status_code == 303 and "done=rolled-back" in done.headers["location"]
     assert done.cookies.get("promptdeck_actor") == "ana"
-    assert registry.get_active("greet")[1].id == first
-    rolled = registry.list_events("greet").items[0]
+    assert registry.get_active("greet", SYSTEM)[1].id == first
+    rolled = registry.list_events("greet", SYSTEM).items[0]
     assert (rolled.kind, rolled.actor) == ("version.rolled_back", "ana")
     assert "Rolled back" in api.get(done.headers["location"]).text
     again = api.get(f"/ui/prompts/greet/versions/{first}/rollback")
@@ -284,13 +288,13 @@ def test_rollback_confirms_with_a_diff_then_changes_the_active_version(
 
 def test_a_stale_rollback_is_refused_readably(api: TestClient, registry: Registry) -> None:
     first = make(registry)
-    registry.create_version("greet", content="two", activate=True)
+    registry.create_version(CreateVersion("greet", content="two", activate=True), SYSTEM)
     stale = etag_of(api.get(f"/ui/prompts/greet/versions/{first}/rollback").text)
-    registry.create_version("greet", content="three", activate=True)
+    registry.create_version(CreateVersion("greet", content="three", activate=True), SYSTEM)
     refused = api.post(f"/ui/prompts/greet/versions/{first}/rollback", data={"etag": stale})
     assert refused.status_code == 412
     assert "Someone else changed this prompt" in text_of(refused.text)
-    assert registry.get_active("greet")[1].content == "three"
+    assert registry.get_active("greet", SYSTEM)[1].content == "three"
 
 
 def test_delete_then_restore_from_the_confirmation_page(
@@ -326,8 +330,8 @@ def test_the_deleted_view_lists_deleted_prompts_with_when_and_a_restore_button(
     make(registry, "greet", description="Says hello")
     make(registry, "farewell", description="Says goodbye")
     make(registry, "kept")
-    registry.delete_prompt("greet")
-    registry.delete_prompt("farewell")
+    registry.delete_prompt(DeletePrompt("greet"), SYSTEM)
+    registry.delete_prompt(DeletePrompt("farewell"), SYSTEM)
     page = api.get("/ui/", params={"deleted": "1"})
     assert page.status_code == 200
     assert 'href="/ui/?deleted=1" aria-current="page"' in page.text
@@ -357,7 +361,7 @@ def test_the_deleted_view_pages_and_its_links_stay_in_the_deleted_view(
 ) -> None:
     for i in range(21):
         make(registry, f"p{i:02d}")
-        registry.delete_prompt(f"p{i:02d}")
+        registry.delete_prompt(DeletePrompt(f"p{i:02d}"), SYSTEM)
     first = api.get("/ui/", params={"deleted": "1"}).text
     assert "p19" in first and "p20" not in first
     next_link = re.search(r'href="([^"]+)">Next page', first)
@@ -375,13 +379,13 @@ def test_the_actor_comes_from_the_form_the_cookie_the_header_or_is_web(
     api.post("/ui/new", data={"name": "a2"}, headers={"X-Actor": "robot"})
     api.post("/ui/new", data={"name": "a3", "actor": "ana"})
     api.post("/ui/new", data={"name": "a4"})  # the cookie set by the previous form
-    actors = [registry.list_events(n).items[-1].actor for n in ("a1", "a2", "a3", "a4")]
+    actors = [registry.list_events(n, SYSTEM).items[-1].actor for n in ("a1", "a2", "a3", "a4")]
     assert actors == ["web", "robot", "ana", "ana"]
 
 
 def test_a_form_posted_from_another_site_is_refused(api: TestClient, registry: Registry) -> None:
     first = make(registry)
-    registry.create_version("greet", content="two", activate=True)
+    registry.create_version(CreateVersion("greet", content="two", activate=True), SYSTEM)
     url = f"/ui/prompts/greet/versions/{first}/rollback"
     for headers in [
         {"Origin": "https://evil.example"},
@@ -391,18 +395,18 @@ def test_a_form_posted_from_another_site_is_refused(api: TestClient, registry: R
         refused = api.post(url, headers=headers, follow_redirects=False)
         assert refused.status_code == 403
         assert "sent from another site" in refused.text
-    assert registry.get_active("greet")[1].content == "two"
+    assert registry.get_active("greet", SYSTEM)[1].content == "two"
     behind_proxy = {"Sec-Fetch-Site": "same-origin", "Origin": "https://deck.example"}
     same = api.post(url, headers=behind_proxy, follow_redirects=False)
     assert same.status_code == 303
-    assert registry.get_active("greet")[1].id == first
+    assert registry.get_active("greet", SYSTEM)[1].id == first
 
 
 def test_a_form_over_the_body_limit_gets_a_readable_page_not_json(
     api: TestClient, registry: Registry
 ) -> None:
     make(registry)
-    before = len(registry.list_versions("greet").items)
+    before = len(registry.list_versions("greet", SYSTEM).items)
     response = api.post(
         "/ui/prompts/greet",
         data={"content": "x" * (70 * 1024), "model_config": "{}", "action": "save"},
@@ -413,7 +417,7 @@ def test_a_form_over_the_body_limit_gets_a_readable_page_not_json(
     text = text_of(response.text)
     assert "Too large to save" in text and "65,536 bytes" in text
     assert "your text is still in the form" in text
-    assert len(registry.list_versions("greet").items) == before
+    assert len(registry.list_versions("greet", SYSTEM).items) == before
     # The API keeps answering with a problem document.
     api_response = api.post("/prompts/greet/versions", json={"content": "x" * (70 * 1024)})
     assert api_response.headers["content-type"].startswith("application/problem+json")

@@ -8,6 +8,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from tests.support.server import ServerProcess
 from tests.ui.conftest import LAPTOP
 from tests.ui.test_pages import text_of
@@ -23,7 +25,7 @@ def chat_form(*rows: tuple[str, str], **extra: str) -> dict[str, str]:
 def test_a_chat_version_is_written_as_messages_and_shown_with_its_variables(
     api: TestClient, registry: Registry
 ) -> None:
-    registry.create_prompt("support", content="x")
+    registry.create_prompt(CreatePrompt("support", content="x"), SYSTEM)
     assert "New chat version" in api.get("/ui/prompts/support/chat").text
     form = chat_form(
         ("system", "You answer for {{company}}."),
@@ -33,7 +35,7 @@ def test_a_chat_version_is_written_as_messages_and_shown_with_its_variables(
     )
     r = api.post("/ui/prompts/support/chat", data=form, follow_redirects=True)
     assert r.status_code == 200
-    _, active = registry.get_active("support")
+    _, active = registry.get_active("support", SYSTEM)
     assert active.kind == "chat" and len(active.messages or []) == 3
     page = text_of(r.text)
     assert "{{ company }}" in page and "{{ history }}" in page and "{{ question }}" in page
@@ -43,7 +45,7 @@ def test_a_chat_version_is_written_as_messages_and_shown_with_its_variables(
 def test_a_bad_chat_form_comes_back_with_the_rows_and_the_reason(
     api: TestClient, registry: Registry
 ) -> None:
-    registry.create_prompt("support", content="x")
+    registry.create_prompt(CreatePrompt("support", content="x"), SYSTEM)
     r = api.post("/ui/prompts/support/chat", data=chat_form(("placeholder", "not a name")))
     assert r.status_code == 422
     assert "placeholder" in text_of(r.text) and "not a name" in r.text
@@ -52,9 +54,11 @@ def test_a_bad_chat_form_comes_back_with_the_rows_and_the_reason(
 def test_the_preview_renders_sample_values_on_the_server_and_never_as_html(
     api: TestClient, registry: Registry
 ) -> None:
-    registry.create_prompt("tone", content="Be kind.")
-    registry.create_prompt("greet", content="x")
-    greet = registry.create_version("greet", content="Hi {{who}}! {{> tone}}", activate=True)
+    registry.create_prompt(CreatePrompt("tone", content="Be kind."), SYSTEM)
+    registry.create_prompt(CreatePrompt("greet", content="x"), SYSTEM)
+    greet = registry.create_version(
+        CreateVersion("greet", content="Hi {{who}}! {{> tone}}", activate=True), SYSTEM
+    )
     page = api.get(f"/ui/prompts/greet/versions/{greet.version.id}").text
     assert 'href="/ui/prompts/tone"' in page  # the include is a link
     r = api.post(
@@ -67,16 +71,28 @@ def test_the_preview_renders_sample_values_on_the_server_and_never_as_html(
 
 
 def test_chat_versions_are_compared_message_by_message(api: TestClient, registry: Registry) -> None:
-    registry.create_prompt("support", content="x")
+    registry.create_prompt(CreatePrompt("support", content="x"), SYSTEM)
     a = registry.create_version(
-        "support",
-        kind="chat",
-        messages=[{"role": "system", "content": "Be kind."}, {"role": "user", "content": "{{q}}"}],
+        CreateVersion(
+            "support",
+            kind="chat",
+            messages=[
+                {"role": "system", "content": "Be kind."},
+                {"role": "user", "content": "{{q}}"},
+            ],
+        ),
+        SYSTEM,
     )
     b = registry.create_version(
-        "support",
-        kind="chat",
-        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "{{q}}"}],
+        CreateVersion(
+            "support",
+            kind="chat",
+            messages=[
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "{{q}}"},
+            ],
+        ),
+        SYSTEM,
     )
     page = api.get(f"/ui/prompts/support/compare?a={a.version.id}&b={b.version.id}").text
     assert "system · changed" in text_of(page) and "user · equal" in text_of(page)
@@ -86,15 +102,18 @@ def test_the_preview_follows_the_typing_in_a_browser(
     browser: Any, start_server: Any, registry: Registry
 ) -> None:
     server: ServerProcess = start_server()
-    registry.create_prompt("greet", content="x")
+    registry.create_prompt(CreatePrompt("greet", content="x"), SYSTEM)
     created = registry.create_version(
-        "greet",
-        kind="chat",
-        messages=[
-            {"role": "system", "content": "Be {{tone}}."},
-            {"role": "user", "content": "{{q}}"},
-        ],
-        activate=True,
+        CreateVersion(
+            "greet",
+            kind="chat",
+            messages=[
+                {"role": "system", "content": "Be {{tone}}."},
+                {"role": "user", "content": "{{q}}"},
+            ],
+            activate=True,
+        ),
+        SYSTEM,
     )
     page = browser.new_page(viewport=LAPTOP)
     page.goto(f"{server.url}/ui/prompts/greet/versions/{created.version.id}")
@@ -115,6 +134,6 @@ def test_a_new_chat_prompt_starts_with_its_system_message_in_the_chat_editor(
     assert "You answer for {{company}}." in editor
     rows = chat_form(("system", "You answer for {{company}}."), ("user", "{{question}}"))
     api.post("/ui/prompts/support/chat", data=rows)
-    _, active = registry.get_active("support")
+    _, active = registry.get_active("support", SYSTEM)
     assert active.kind == "chat" and active.variables == ["company", "question"]
-    assert registry.get_prompt("support").version_count == 2
+    assert registry.get_prompt("support", SYSTEM).version_count == 2

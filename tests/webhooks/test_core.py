@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from promptdeck.core import Registry, announce
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from promptdeck.domain.webhooks import Attempt, Retry
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine
@@ -23,7 +25,7 @@ def test_a_claimed_delivery_is_nobody_elses_until_its_lease_ends(registry: Regis
     at = Registry(registry.engine, clock=lambda: now[0])
     hooks = hooks_of(at)
     hooks.create("http://127.0.0.1:9/")
-    at.create_prompt("p")
+    at.create_prompt(CreatePrompt("p"), SYSTEM)
     first = hooks.claim("one", lease=timedelta(seconds=30))
     assert first
     assert hooks.claim("two", lease=timedelta(seconds=30)) == []
@@ -67,9 +69,11 @@ def test_a_retention_archive_told_by_its_creation_is_still_a_version_archived_de
 ) -> None:
     hooks = hooks_of(registry)
     hooks.create("http://127.0.0.1:9/", events=["version.archived"])
-    registry.create_prompt("p", content="v1", max_versions=2)
-    v2 = registry.create_version("p", content="v2")
-    registry.create_version("p", content="v3")  # over the limit: archives #2 (#1 is active)
+    registry.create_prompt(CreatePrompt("p", content="v1", max_versions=2), SYSTEM)
+    v2 = registry.create_version(CreateVersion("p", content="v2"), SYSTEM)
+    registry.create_version(
+        CreateVersion("p", content="v3"), SYSTEM
+    )  # over the limit: archives #2 (#1 is active)
     (out,) = hooks.claim("w", lease=timedelta(minutes=1))
     body = json.loads(out.body)
     assert out.kind == body["type"] == "version.archived"
@@ -90,17 +94,17 @@ def test_migration_0008_goes_down_to_0007_and_up_again(database_url: str) -> Non
     try:
         migrate.upgrade(engine)
         hooks_of(Registry(engine)).create("http://127.0.0.1:9/")
-        Registry(engine).create_prompt("p")
+        Registry(engine).create_prompt(CreatePrompt("p"), SYSTEM)
         migrate.downgrade(engine, "0007")
         assert migrate.current(engine) == "0007"
         tables = set(sa.inspect(engine).get_table_names())
         assert not {"webhooks", "webhook_deliveries"} & tables
-        assert Registry(engine).get_prompt("p").name == "p"
+        assert Registry(engine).get_prompt("p", SYSTEM).name == "p"
         migrate.upgrade(engine)
         assert {"webhooks", "webhook_deliveries"} <= set(sa.inspect(engine).get_table_names())
         hooks = hooks_of(Registry(engine))
         hook = hooks.create("http://127.0.0.1:9/").hook
-        Registry(engine).create_version("p", content="after")
+        Registry(engine).create_version(CreateVersion("p", content="after"), SYSTEM)
         assert [d.kind for d in hooks.deliveries(hook.id).items] == ["version.created"]
     finally:
         engine.dispose()
@@ -110,9 +114,9 @@ def test_hooks_for_events_of_several_prompts_are_the_global_ones_and_each_prompt
     registry: Registry,
 ) -> None:
     hooks = hooks_of(registry)
-    a = registry.create_prompt("a").prompt
-    b = registry.create_prompt("b").prompt
-    registry.create_prompt("c")
+    a = registry.create_prompt(CreatePrompt("a"), SYSTEM).prompt
+    b = registry.create_prompt(CreatePrompt("b"), SYSTEM).prompt
+    registry.create_prompt(CreatePrompt("c"), SYSTEM)
     everyone = hooks.create("http://127.0.0.1:9/", enabled=True).hook
     own_a = hooks.create("http://127.0.0.1:9/", prompt="a").hook
     own_b = hooks.create("http://127.0.0.1:9/", prompt="b").hook
@@ -132,7 +136,7 @@ def test_a_claim_takes_each_hooks_oldest_due_delivery_and_nothing_of_a_hook_with
     a = hooks.create("http://127.0.0.1:9/a").hook
     b = hooks.create("http://127.0.0.1:9/b").hook
     for n in range(3):
-        registry.create_prompt(f"p{n}")
+        registry.create_prompt(CreatePrompt(f"p{n}"), SYSTEM)
     queued = {h.id: sorted(d.id for d in hooks.deliveries(h.id).items) for h in (a, b)}
     assert len(queued[a.id]) == len(queued[b.id]) >= 3
     lease = timedelta(minutes=1)
@@ -157,9 +161,12 @@ def test_migration_0013_erases_the_receivers_answers_and_goes_down_and_up(
 ) -> None:
     engine = create_engine(database_url)
     try:
-        migrate.upgrade(engine, "0012")
+        # Made by today's code on today's schema (it reads tables newer than 0012), then
+        # taken down to 0012 with the delivery rows it queued.
+        migrate.upgrade(engine)
         hooks_of(Registry(engine)).create("http://127.0.0.1:9/")
-        Registry(engine).create_prompt("p")
+        Registry(engine).create_prompt(CreatePrompt("p"), SYSTEM)
+        migrate.downgrade(engine, "0012")
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE webhook_deliveries SET last_response = 'internal page'"))
 

@@ -15,6 +15,8 @@ import httpx
 import sqlalchemy as sa
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import CreateVersion, MoveLabel
 from promptdeck.store.engine import create_engine
 from tests.support.load import figure
 from tests.support.receiver import Receiver, wait_until
@@ -105,8 +107,12 @@ def test_every_event_reaches_a_failing_then_slow_then_recovered_receiver_once_ac
         # Written while no server runs: queued in the database by the write's transaction.
         engine = create_engine(database_url)
         registry = Registry(engine)
-        registry.create_version("alpha", content="written offline", actor="cron")
-        registry.move_label("alpha", "staging", registry.get_active("alpha")[1].id)
+        registry.create_version(
+            CreateVersion("alpha", content="written offline"), Caller.local("cron")
+        )
+        registry.move_label(
+            MoveLabel("alpha", "staging", registry.get_active("alpha", SYSTEM)[1].id), SYSTEM
+        )
         engine.dispose()
 
         rx.mode = "ok"

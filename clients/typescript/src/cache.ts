@@ -1,12 +1,14 @@
 /**
  * The in-process cache behind `getActive`: TTL, 304 revalidation, stale-if-error, fallback
- * (as the Python client's `client/cache.py`), and one request in flight per key.
+ * (as the Python client's `client/cache.py`), and one request in flight per version.
  *
- * Keys: `name` (or the id as given), `name?label=staging` for a label, and with a rollout
- * `key` the same followed by a NUL and the key; a pushed move expires every key of its prompt
- * and label (its "base"), whatever the rollout key.
+ * An entry is what a label serves (`name`, or `name?label=staging`; the name or the id as
+ * given): its version, or during the label's rollout its split and the copies of the two
+ * versions fetched so far, from which each caller's key picks, here, with no request. A pushed
+ * move expires the entries of its prompt and label; a pushed rollout change replaces the split.
  */
 
+import type { Split } from "./assign.js";
 import { ConnectionFailed, NotFound, PromptdeckError, ServerError } from "./errors.js";
 import { ActivePrompt, type Reporter, type Source } from "./versions.js";
 import type { ActiveFields, ModelConfig } from "./wire.js";
@@ -26,13 +28,29 @@ export class CacheStats {
   stale = 0; // served the last good copy after a failure
   fallbacks = 0;
   pushed = 0; // entries expired by a move pushed on GET /changes (subscribe)
+  splits = 0; // entries given a rollout's new split pushed on GET /changes
+}
+
+type Copies = Record<Exclude<Source, "fallback">, ActivePrompt>;
+
+/** One version's copies (by source) and the server's ETag for them. */
+interface Served {
+  versionId: number;
+  etag: string | null; // sent back in If-None-Match
+  copies: Copies;
 }
 
 interface Entry {
-  base: string;
-  etag: string | null; // the server's ETag header, sent back in If-None-Match
+  served: Served; // the last version fetched (stale-if-error's copy when the arm is unknown)
   freshUntil: number;
-  copies: Record<Exclude<Source, "fallback">, ActivePrompt>;
+  split: Split | null;
+  arms: Map<number, Served>; // during a rollout: the baseline's and the candidate's, once fetched
+}
+
+/** The copies for a caller with key `who` (undefined: a random arm); null: not fetched yet. */
+function pick(entry: Entry, who: string | undefined): Served | null {
+  if (entry.split === null) return entry.served;
+  return entry.arms.get(entry.split.pick(who)) ?? null;
 }
 
 export interface CacheOptions {
@@ -45,18 +63,25 @@ export interface CacheOptions {
   maxEntries?: number;
 }
 
+/** How an answer of GET …/active is stored: the label's split it carried, the version the
+ * request's If-None-Match named (for a 304), the label (tagging outcomes during a rollout). */
+export interface Stored {
+  split: Split | null;
+  sent: number | null;
+  label: string;
+}
+
 export class ActiveCache {
   readonly stats = new CacheStats();
   readonly entries = new Map<string, Entry>();
   readonly downUntil = new Map<string, number>();
   /** Given to every copy, so that `prompt.report` reaches its client's outcome queue. */
   reporter: Reporter | null = null;
-  // Push: `pushes` counts expiries; `moved[base]` is the count at its last one, so that a
-  // fetch that started before a move cannot store its answer as fresh.
+  // Push: `pushes` counts pushed changes; `moved[key]` is the count at its last one, so that
+  // a fetch that started before a change cannot store its answer as fresh.
   pushes = 0;
   private readonly moved = new Map<string, number>();
   private movedAll = -1;
-  private keyed = 0; // entries with a rollout key (a move then scans for its base)
   readonly maxEntries: number;
 
   constructor(readonly options: CacheOptions) {
@@ -67,21 +92,42 @@ export class ActiveCache {
     return this.options.clock;
   }
 
-  fresh(key: string): ActivePrompt | null {
+  /** The fresh copy for a caller with key `who` (during a rollout, its arm's). */
+  fresh(key: string, who?: string): ActivePrompt | null {
     const entry = this.entries.get(key);
     if (entry !== undefined && this.options.clock() < entry.freshUntil) {
-      this.stats.hits += 1;
-      return entry.copies.cache;
+      const served = pick(entry, who);
+      if (served !== null) {
+        this.stats.hits += 1;
+        return served.copies.cache;
+      }
     }
     return null;
   }
 
-  stale(key: string): ActivePrompt | null {
-    return this.entries.get(key)?.copies.stale ?? null;
+  stale(key: string, who?: string): ActivePrompt | null {
+    const entry = this.entries.get(key);
+    return entry === undefined ? null : (pick(entry, who) ?? entry.served).copies.stale;
+  }
+
+  /** The ETag to send in If-None-Match for a caller with key `who`, and the version it names. */
+  sent(key: string, who?: string): [string | null, number | null] {
+    const entry = this.entries.get(key);
+    const served = entry === undefined ? null : pick(entry, who);
+    return served === null ? [null, null] : [served.etag, served.versionId];
   }
 
   etag(key: string): string | null {
-    return this.entries.get(key)?.etag ?? null;
+    return this.entries.get(key)?.served.etag ?? null;
+  }
+
+  /** Which fetches may be shared: those for the same version. During a rollout, keys on one
+   * arm share one; before the first answer, each key its own (it may be on either arm). */
+  flight(key: string, who?: string): string {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return who === undefined ? key : `${key}\0${who}`;
+    if (entry.split === null) return key;
+    return `${key}@${entry.split.pick(who)}`;
   }
 
   /** The fallback, without asking, while a recent failure says the server is down. */
@@ -90,60 +136,101 @@ export class ActiveCache {
     return this.fallback(name, fallback, config);
   }
 
-  /** Record a 200 (`value`) or a 304 (`value` null) to a request sent when `pushes` was
-   * `since`: if a pushed move expired the key meanwhile, the answer may predate the move,
-   * so it is kept but not fresh (the next call asks again). */
-  store(key: string, base: string, value: ActiveFields | null, etag: string | null, since: number): ActivePrompt {
+  /** Record a 200 (`value`) or a 304 (`value` null: the version `how.sent` named), with the
+   * label's split as the answer told it, to a request sent when `pushes` was `since`: if a
+   * pushed change reached the key meanwhile, the answer may predate it, so it is kept but not
+   * fresh (the next call asks again). */
+  store(key: string, value: ActiveFields | null, etag: string | null, since: number, how: Stored): ActivePrompt {
     const now = this.options.clock();
     let freshUntil = now + this.options.ttl;
-    if (Math.max(this.moved.get(base) ?? -1, this.movedAll) > since) freshUntil = now;
+    if (Math.max(this.moved.get(key) ?? -1, this.movedAll) > since) freshUntil = now;
     this.downUntil.delete(key);
-    const entry = this.entries.get(key);
+    let entry = this.entries.get(key);
+    let served: Served | undefined;
+    let source: Source;
     if (value === null) {
-      if (entry === undefined) throw new ConnectionFailed(`unexpected 304 for '${key}' with no cached copy`);
-      entry.freshUntil = freshUntil;
+      if (entry !== undefined) {
+        served = entry.arms.get(how.sent ?? 0) ?? (entry.served.versionId === how.sent ? entry.served : undefined);
+      }
+      if (entry === undefined || served === undefined) {
+        throw new ConnectionFailed(`unexpected 304 for '${key}' with no cached copy`);
+      }
       this.stats.revalidated += 1;
-      return entry.copies.revalidated;
+      source = "revalidated";
+    } else {
+      const label = how.split === null ? null : how.label; // outcomes tagged during a rollout
+      const made = (s: Source): ActivePrompt => new ActivePrompt(value, s, etag, this.reporter, null, label);
+      served = {
+        versionId: value.versionId,
+        etag,
+        copies: { server: made("server"), cache: made("cache"), revalidated: made("revalidated"), stale: made("stale") },
+      };
+      if (entry === undefined) {
+        if (this.entries.size >= this.maxEntries) this.drop(this.entries.keys().next().value ?? "");
+        entry = { served, freshUntil, split: null, arms: new Map() };
+        this.entries.set(key, entry);
+      }
+      this.stats.fetched += 1;
+      source = "server";
     }
-    const made = (source: Source): ActivePrompt => new ActivePrompt(value, source, etag, this.reporter);
-    const copies = {
-      server: made("server"),
-      cache: made("cache"),
-      revalidated: made("revalidated"),
-      stale: made("stale"),
-    };
-    if (entry === undefined) {
-      if (this.entries.size >= this.maxEntries) this.drop(this.entries.keys().next().value ?? "");
-      if (key !== base) this.keyed += 1;
-    }
-    this.entries.set(key, { base, etag, freshUntil, copies });
-    this.stats.fetched += 1;
-    return copies.server;
+    entry.served = served;
+    entry.freshUntil = freshUntil;
+    this.setSplit(entry, how.split);
+    return served.copies[source];
   }
 
-  /** A pushed move: the next `getActive` of these bases (null: of every key) asks the server
+  /** The split (null: none) and the arms it keeps: the two versions', no others. */
+  private setSplit(entry: Entry, split: Split | null): void {
+    entry.split = split;
+    if (split === null) {
+      entry.arms.clear();
+      return;
+    }
+    for (const version of entry.arms.keys()) {
+      if (version !== split.baseline && version !== split.candidate) entry.arms.delete(version);
+    }
+    const { served } = entry;
+    if (served.versionId === split.baseline || served.versionId === split.candidate) {
+      entry.arms.set(served.versionId, served);
+    }
+  }
+
+  private pushed(key: string): void {
+    // Only fetches in flight read it: bounded, its oldest keys dropped.
+    this.moved.delete(key);
+    this.moved.set(key, this.pushes);
+    if (this.moved.size > this.maxEntries) this.moved.delete(this.moved.keys().next().value ?? "");
+  }
+
+  /** A pushed move: the next `getActive` of these keys (null: of every key) asks the server
    * (with If-None-Match: a 304 if the version did not change after all). The copies stay,
    * for stale-if-error while the server is down. */
-  expire(bases: readonly string[] | null): void {
+  expire(keys: readonly string[] | null): void {
     this.pushes += 1;
-    if (bases === null) {
+    if (keys === null) {
       this.movedAll = this.pushes;
       for (const entry of this.entries.values()) this.expireEntry(entry);
       return;
     }
-    for (const base of bases) {
-      const entry = this.entries.get(base);
+    for (const key of keys) {
+      const entry = this.entries.get(key);
       if (entry !== undefined) this.expireEntry(entry);
-      // Only fetches in flight read it: bounded, its oldest keys dropped.
-      this.moved.delete(base);
-      this.moved.set(base, this.pushes);
-      if (this.moved.size > this.maxEntries) this.moved.delete(this.moved.keys().next().value ?? "");
+      this.pushed(key);
     }
-    if (this.keyed > 0) {
-      const wanted = new Set(bases);
-      for (const [key, entry] of this.entries) {
-        if (key !== entry.base && wanted.has(entry.base)) this.expireEntry(entry);
+  }
+
+  /** A pushed change of a running rollout (started, advanced, paused, resumed): its split, so
+   * that each key picks its arm here from now on; a key whose arm is not cached yet asks the
+   * server. The label's own version does not move during a rollout: nothing expires. */
+  split(keys: readonly string[], split: Split): void {
+    this.pushes += 1;
+    for (const key of keys) {
+      const entry = this.entries.get(key);
+      if (entry !== undefined && !split.same(entry.split)) {
+        this.setSplit(entry, split);
+        this.stats.splits += 1;
       }
+      this.pushed(key);
     }
   }
 
@@ -152,13 +239,15 @@ export class ActiveCache {
     this.stats.pushed += 1;
   }
 
-  /** What to return when a fetch failed with `exc`; throws when nothing can be. */
+  /** What to return when a fetch failed with `exc` (for a caller with key `who`); throws
+   * when nothing can be. */
   failed(
     key: string,
     name: string,
     exc: PromptdeckError,
     fallback: string | undefined,
     config: ModelConfig | undefined,
+    who?: string,
   ): ActivePrompt {
     if (exc instanceof NotFound) {
       this.drop(key);
@@ -171,7 +260,7 @@ export class ActiveCache {
       entry.freshUntil = now + this.options.retryAfter;
       this.stats.stale += 1;
       this.options.warn(`promptdeck: serving the last good copy of '${key}': ${exc.detail}`);
-      return entry.copies.stale;
+      return (pick(entry, who) ?? entry.served).copies.stale;
     }
     if (fallback !== undefined) {
       this.downUntil.set(key, now + this.options.retryAfter);
@@ -203,23 +292,18 @@ export class ActiveCache {
   }
 
   private drop(key: string): void {
-    const entry = this.entries.get(key);
-    if (entry !== undefined && key !== entry.base) this.keyed -= 1;
     this.entries.delete(key);
     this.downUntil.delete(key);
   }
 
-  /** Forget one key (with its rollout variants' base), or everything. */
+  /** Forget one key, or everything. */
   clear(key?: string): void {
     if (key === undefined) {
       this.entries.clear();
       this.downUntil.clear();
-      this.keyed = 0;
       return;
     }
-    for (const [k, entry] of [...this.entries]) {
-      if (k === key || entry.base === key) this.drop(k);
-    }
+    this.drop(key);
   }
 }
 

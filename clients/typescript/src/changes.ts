@@ -7,6 +7,7 @@
 
 import type { ActiveCache, Warn } from "./cache.js";
 import { unref, type Fetch, type FetchResponse } from "./http.js";
+import { rolloutOfMove } from "./rollout-wire.js";
 import { camel, type Move } from "./wire.js";
 
 const RETRY_S = 1.0; // before reconnecting, until the server's "retry:" says otherwise
@@ -111,12 +112,17 @@ export class ChangesState {
   /** Apply one event: a move expires its prompt's entries, then its id is kept. */
   on(event: SseEvent): void {
     if (event.event === "move") {
-      const move = camel<Move>(JSON.parse(event.data));
+      const raw = JSON.parse(event.data) as unknown;
+      const move = camel<Move>(raw);
       // The cache keys a prompt by what getActive was given, its name or its id, and a label
       // other than active after "?label=".
       let refs = [move.prompt, String(move.promptId)];
       if (move.label !== "active") refs = refs.map((ref) => `${ref}?label=${move.label}`);
-      this.cache.expire(refs);
+      // A running rollout's new split is applied as is (each key picks its arm here); any
+      // other move, a rollout's end included, expires the label's copies.
+      const rollout = rolloutOfMove(raw);
+      if (rollout !== null && "live" in rollout) this.cache.split(refs, rollout.live);
+      else this.cache.expire(refs);
       this.moves += 1;
     } else if (event.event === "ready") {
       // The first connection: what was cached before it may predate the stream.

@@ -4,6 +4,8 @@
  * moves) and outcome reporting; every other operation is in `operations.ts`.
  */
 
+import * as otel from "./otel.js";
+import { checkKey } from "./assign.js";
 import { ActiveCache, CacheStats, monotonic, SingleFlight, type Clock, type Warn } from "./cache.js";
 import { Changes, ChangesState } from "./changes.js";
 import { PromptdeckError, TemplateInvalid } from "./errors.js";
@@ -61,7 +63,10 @@ export interface ClientOptions {
 export interface GetActiveOptions {
   /** What a label serves (`production`, `staging`…) instead of the active version. */
   label?: string;
-  /** A rollout key (a user id…): passed to the server as `?key=`, cached per key. */
+  /** The caller's sticky key (a user id, a session id): during the label's rollout it picks
+   * the baseline or the candidate, here, from the cached split (the same version the server
+   * gives that key); without one, each call draws an arm. Sent as `?key=` when the client
+   * asks the server. Unicode text of at most 512 bytes in UTF-8 (else InvalidInput). */
   key?: string;
   /** Served (version id 0) when there is no copy yet and the server cannot be reached. */
   fallback?: string;
@@ -185,67 +190,78 @@ export class Client extends Operations {
    * the copy at once.
    */
   getActive(prompt: PromptRef, options: GetActiveOptions = {}): Promise<ActivePrompt> {
-    const hit = this.hit(prompt, options);
+    let hit: ActivePrompt | null;
+    try {
+      hit = this.hit(prompt, options);
+    } catch (exc) {
+      return Promise.reject(exc as Error); // a key the server would refuse
+    }
+    const span = otel.recordingSpan(); // the caller's span, taken now (src/otel.ts)
     // A fresh copy without includes (the common case): no await, no copy.
-    if (hit !== null && hit.includeRefs.length === 0) return Promise.resolve(hit);
-    return this.active(prompt, options, hit).then((top) => this.withIncludes(top));
+    if (hit !== null && hit.includeRefs.length === 0) {
+      if (span !== null) named(span, hit, options.label);
+      return Promise.resolve(hit);
+    }
+    const found = this.active(prompt, options, hit).then((top) => this.withIncludes(top, options.key));
+    return span === null ? found : found.then((p) => named(span, p, options.label));
   }
 
-  private keys(prompt: PromptRef, options: GetActiveOptions): [string, string, string | undefined] {
+  /** The cache's key (what a label serves: one entry for every caller's key) and the label. */
+  private keys(prompt: PromptRef, options: GetActiveOptions): [string, string | undefined] {
     const label = options.label === "active" ? undefined : options.label;
-    const base = label === undefined ? String(prompt) : `${prompt}?label=${label}`;
-    const key = options.key === undefined ? base : `${base}\0key=${options.key}`;
-    return [key, base, label];
+    return [label === undefined ? String(prompt) : `${prompt}?label=${label}`, label];
   }
 
   private hit(prompt: PromptRef, options: GetActiveOptions): ActivePrompt | null {
+    if (options.key !== undefined) checkKey(options.key); // refused as the server would, rollout or not
     this.changes?.start(); // once; the stream then runs in the background
-    return this.cache.fresh(this.keys(prompt, options)[0]);
+    return this.cache.fresh(this.keys(prompt, options)[0], options.key);
   }
 
   private active(prompt: PromptRef, options: GetActiveOptions, hit?: ActivePrompt | null): Promise<ActivePrompt> {
     if (hit === undefined) hit = this.hit(prompt, options);
     if (hit !== null) return Promise.resolve(hit);
-    const [key, base, label] = this.keys(prompt, options);
-    // Someone already asking? Serve the last copy now if there is one, else wait.
+    const [key, label] = this.keys(prompt, options);
+    // Someone already asking for the same version? Serve the last copy now if there is one,
+    // else wait.
     return this.flight.run(
-      key,
-      () => this.refresh(key, base, prompt, label, options),
-      () => this.cache.stale(key),
+      this.cache.flight(key, options.key),
+      () => this.refresh(key, prompt, label, options),
+      () => this.cache.stale(key, options.key),
     );
   }
 
   private async refresh(
     key: string,
-    base: string,
     prompt: PromptRef,
     label: string | undefined,
     options: GetActiveOptions,
   ): Promise<ActivePrompt> {
-    const hit = this.cache.fresh(key); // another caller may have just refreshed it
+    const who = options.key;
+    const hit = this.cache.fresh(key, who); // another caller may have just refreshed it
     if (hit !== null) return hit;
     const { fallbackModelConfig } = options;
     const given = this.fallbacks[String(prompt)];
     const fallback = options.fallback ?? (Object.hasOwn(this.fallbacks, String(prompt)) ? given : undefined);
     const cold = this.cache.coldFallback(key, String(prompt), fallback, fallbackModelConfig);
     if (cold !== null) return cold;
-    const since = this.cache.pushes; // a move pushed during the request: its answer is not fresh
+    const since = this.cache.pushes; // a change pushed during the request: its answer is not fresh
+    const [etag, sent] = this.cache.sent(key, who);
     let answer;
     try {
-      const params = { label, key: options.key };
-      answer = await this.send(ops.fetchActive(prompt, this.cache.etag(key), params, this.activeTimeout));
+      answer = await this.send(ops.fetchActive(prompt, etag, { label, key: who }, this.activeTimeout));
     } catch (exc) {
       if (!(exc instanceof PromptdeckError)) throw exc;
-      return this.cache.failed(key, String(prompt), exc, fallback, fallbackModelConfig);
+      return this.cache.failed(key, String(prompt), exc, fallback, fallbackModelConfig, who);
     }
-    return this.cache.store(key, base, answer.value, answer.etag, since);
+    return this.cache.store(key, answer.value, answer.etag, since, { split: answer.split, sent, label: label ?? "active" });
   }
 
   /** `top` with the texts of its includes (transitively), so that its `render` needs no
    * request: an include by label (or of the active version) through the same cache as
    * `getActive`; one pinned to a version number or name fetched once and kept for good. One
    * that cannot be resolved now leaves the copy without them: its `render` says why. */
-  private async withIncludes(top: ActivePrompt): Promise<ActivePrompt> {
+  private async withIncludes(top: ActivePrompt, who: string | undefined): Promise<ActivePrompt> {
     if (top.source === "fallback" || top.includeRefs.length === 0) return top;
     const texts = new Map<string, string>();
     const pending: Array<[string, number, IncludeRef[]]> = [[top.promptName, top.versionId, top.includeRefs]];
@@ -255,7 +271,7 @@ export class Client extends Operations {
         for (const ref of refs) {
           if (texts.has(String(ref))) continue;
           if (texts.size >= INCLUDES_MAX) throw new TemplateInvalid(`more than ${INCLUDES_MAX} includes`);
-          const included = await this.include(name, versionId, ref);
+          const included = await this.include(name, versionId, ref, who);
           if (included.kind !== "text") {
             throw new TemplateInvalid(`{{> ${String(ref)}}}: only text prompts can be included`);
           }
@@ -272,8 +288,9 @@ export class Client extends Operations {
     return top.withIncludes({ texts, error: null });
   }
 
-  /** What `ref`, written in version `versionId` of `prompt`, names now. */
-  private async include(prompt: string, versionId: number, ref: IncludeRef): Promise<Pinned> {
+  /** What `ref`, written in version `versionId` of `prompt`, names now (for a caller with key
+   * `who`: an included label in a rollout splits by it too). */
+  private async include(prompt: string, versionId: number, ref: IncludeRef, who: string | undefined): Promise<Pinned> {
     if (ref.at !== null) {
       let targets = this.pinned.targets.get(versionId);
       if (targets === undefined) {
@@ -301,8 +318,9 @@ export class Client extends Operations {
         throw new TemplateInvalid(`{{> ${String(ref)}}}: '${ref.prompt}' has no version ${ref.at}`);
       }
     }
-    const label = ref.label === "active" ? {} : { label: ref.label };
-    const active = await this.active(ref.prompt, label);
+    const options: GetActiveOptions = ref.label === "active" ? {} : { label: ref.label };
+    if (who !== undefined) options.key = who;
+    const active = await this.active(ref.prompt, options);
     return { promptName: active.promptName, versionId: active.versionId, kind: active.kind, content: active.content };
   }
 
@@ -354,4 +372,11 @@ export class Client extends Operations {
   async flushOutcomes(): Promise<void> {
     await this.reporter.flush();
   }
+}
+
+/** The prompt, its version (none for a fallback copy) and the label asked on `span`. */
+function named(span: otel.SpanLike, prompt: ActivePrompt, label: string | undefined): ActivePrompt {
+  const versionId = prompt.source === "fallback" ? null : prompt.versionId;
+  otel.annotate(span, prompt.promptName, versionId, label ?? "active");
+  return prompt;
 }

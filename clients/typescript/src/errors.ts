@@ -7,13 +7,22 @@
  * `type`. `test/errors.test.ts` checks this tree against the Python one.
  */
 
+/** One entry of a problem's `errors` list: `{path, message}` for a `variables-invalid`
+ * (every failing path of the render's variables), FastAPI's `{loc, msg, type}` for a request
+ * that fails the API's own schema (`validation-error`). */
+export interface ProblemError {
+  readonly path?: string;
+  readonly message?: string;
+  readonly [key: string]: unknown;
+}
+
 export interface ProblemFields {
   field?: string | null;
   status?: number | null;
   title?: string | null;
   type?: string | null;
   instance?: string | null;
-  errors?: unknown;
+  errors?: readonly ProblemError[] | null;
 }
 
 export class PromptdeckError extends Error {
@@ -28,8 +37,10 @@ export class PromptdeckError extends Error {
   /** The problem's `type` URI, when the error came over HTTP. */
   readonly type: string | null;
   readonly instance: string | null;
-  /** A validation problem's list of every error (422), as the server sent it. */
-  readonly errors: unknown;
+  /** A problem's list of every error, as the server sent it (or as the local render made it):
+   * a `variables-invalid` lists every failing path, `[{path, message}, …]`; null when the
+   * problem has none. */
+  readonly errors: readonly ProblemError[] | null;
 
   constructor(detail: string, fields: ProblemFields = {}) {
     super(detail);
@@ -41,7 +52,7 @@ export class PromptdeckError extends Error {
     this.title = fields.title ?? cls.title;
     this.type = fields.type ?? null;
     this.instance = fields.instance ?? null;
-    this.errors = fields.errors;
+    this.errors = fields.errors ?? null;
   }
 
   /** The stable code of this error's class. */
@@ -65,6 +76,11 @@ export class VersionNotFound extends NotFound {
 export class LabelNotFound extends NotFound {
   static override readonly code: string = "label-not-found";
   static override readonly title: string = "Label not found";
+}
+/** The label has no rollout (never had one, or its last one is over and was replaced). */
+export class RolloutNotFound extends NotFound {
+  static override readonly code: string = "rollout-not-found";
+  static override readonly title: string = "Rollout not found";
 }
 export class DeployRequestNotFound extends NotFound {
   static override readonly code: string = "deploy-request-not-found";
@@ -124,6 +140,22 @@ export class AccountNameTaken extends Conflict {
   static override readonly code: string = "account-name-taken";
   static override readonly title: string = "Key or user name taken";
 }
+/** A label runs one rollout at a time: starting another (or moving the label by hand) waits. */
+export class RolloutInProgress extends Conflict {
+  static override readonly code: string = "rollout-in-progress";
+  static override readonly title: string = "A rollout is in progress on this label";
+}
+/** A protected label moved to a version whose contract breaks what the label serves now,
+ * without `accept_breaking`: `errors` names each breaking change. */
+export class BreakingChange extends Conflict {
+  static override readonly code: string = "breaking-change";
+  static override readonly title: string = "The move would break the label's callers";
+}
+/** A rollout control its status does not allow (advancing a completed rollout…). */
+export class RolloutStateConflict extends Conflict {
+  static override readonly code: string = "rollout-state-conflict";
+  static override readonly title: string = "The rollout's status does not allow this";
+}
 /** A prompt or version that live versions include (`detail` lists them). */
 export class StillIncluded extends Conflict {
   static override readonly code: string = "still-included";
@@ -166,6 +198,34 @@ export class IncludeCycle extends InvalidInput {
   static override readonly title: string = "Include cycle";
 }
 
+/** A version's contract outside the supported vocabulary or bounds (`field` is the path:
+ * `contract.variables.properties.age.type`). */
+export class ContractInvalid extends InvalidInput {
+  static override readonly code: string = "contract-invalid";
+  static override readonly title: string = "Invalid contract";
+}
+/** Render variables the version's contract refuses: `errors` lists every failing path with
+ * its message (`{path: "variables.customer.age", message: "expected integer"}`). */
+export class VariablesInvalid extends InvalidInput {
+  static override readonly code: string = "variables-invalid";
+  static override readonly title: string = "Variables do not match the contract";
+}
+/** Variables too large to check against the contract within the render's CPU bound. */
+export class VariablesTooLarge extends InvalidInput {
+  static override readonly code: string = "variables-too-large";
+  static override readonly title: string = "Variables too large for the contract";
+}
+/** A call out of the server (a model provider, a webhook) to an address it may not reach. */
+export class OutgoingRefused extends InvalidInput {
+  static override readonly code: string = "outgoing-refused";
+  static override readonly title: string = "Outgoing address refused";
+}
+/** An OTLP export (POST /v1/traces) that cannot be decoded. */
+export class ExportMalformed extends InvalidInput {
+  static override readonly code: string = "export-malformed";
+  static override readonly title: string = "Malformed OTLP export";
+}
+
 export class PayloadTooLarge extends PromptdeckError {
   static override readonly code: string = "payload-too-large";
   static override readonly title: string = "Payload too large";
@@ -203,6 +263,30 @@ export class TooManyAttempts extends PromptdeckError {
   static override readonly title: string = "Too many failed sign-ins";
 }
 
+/** Too much from one caller too fast (429): wait `Retry-After` seconds. */
+export class RateLimited extends PromptdeckError {
+  static override readonly code: string = "rate-limited";
+  static override readonly title: string = "Too many requests";
+}
+
+/** The model provider failed (the server's calls to a model: evaluations, playground). */
+export class ProviderError extends PromptdeckError {
+  static override readonly code: string = "provider-error";
+  static override readonly title: string = "Model provider error";
+}
+export class ProviderUnavailable extends ProviderError {
+  static override readonly code: string = "provider-unavailable";
+  static override readonly title: string = "Model provider unavailable";
+}
+export class ProviderTimeout extends ProviderUnavailable {
+  static override readonly code: string = "provider-timeout";
+  static override readonly title: string = "Model provider timed out";
+}
+export class ProviderRefused extends ProviderError {
+  static override readonly code: string = "provider-refused";
+  static override readonly title: string = "Model provider refused the request";
+}
+
 /** An HTTP error answer with no more specific class. */
 export class ApiError extends PromptdeckError {
   static override readonly code: string = "api-error";
@@ -235,6 +319,7 @@ const ALL: ErrorClass[] = [
   PromptNotFound,
   VersionNotFound,
   LabelNotFound,
+  RolloutNotFound,
   DeployRequestNotFound,
   WebhookNotFound,
   AccountNotFound,
@@ -250,6 +335,9 @@ const ALL: ErrorClass[] = [
   DeployRequestStale,
   AccountNameTaken,
   StillIncluded,
+  RolloutInProgress,
+  RolloutStateConflict,
+  BreakingChange,
   IdempotencyKeyReused,
   StaleEtag,
   InvalidInput,
@@ -257,6 +345,11 @@ const ALL: ErrorClass[] = [
   MissingVariables,
   RenderTooLarge,
   IncludeCycle,
+  ContractInvalid,
+  VariablesInvalid,
+  VariablesTooLarge,
+  OutgoingRefused,
+  ExportMalformed,
   PayloadTooLarge,
   Unauthorized,
   Forbidden,
@@ -266,6 +359,11 @@ const ALL: ErrorClass[] = [
   HostNotAllowed,
   UnsupportedMediaType,
   TooManyAttempts,
+  RateLimited,
+  ProviderError,
+  ProviderUnavailable,
+  ProviderTimeout,
+  ProviderRefused,
   ApiError,
   ServerError,
   DatabaseUnavailable,
@@ -282,6 +380,7 @@ const BY_STATUS: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>([
   [412, StaleEtag],
   [413, PayloadTooLarge],
   [422, InvalidInput],
+  [429, RateLimited],
 ]);
 
 /** The error a problem+json answer names, with the problem's fields kept on it. */
@@ -307,6 +406,13 @@ export function errorFrom(status: number, body: unknown, text: string, reason: s
     title: str("title") || reason || cls.title,
     type: str("type"),
     instance: str("instance"),
-    errors: problem["errors"],
+    errors: problemErrors(problem["errors"]),
   });
+}
+
+/** A problem's `errors`: a list of objects, or null when it has none (or something else). */
+function problemErrors(value: unknown): ProblemError[] | null {
+  if (!Array.isArray(value)) return null;
+  const items = value as unknown[];
+  return items.every((e) => e !== null && typeof e === "object" && !Array.isArray(e)) ? (items as ProblemError[]) : null;
 }

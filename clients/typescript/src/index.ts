@@ -8,9 +8,21 @@
  */
 
 export { Client, PinnedCache, type ClientOptions, type GetActiveOptions, type Logger } from "./client.js";
+export { armOf, basisPoints, bucket, checkKey, checkSalt, randomBucket, Split, type Arm } from "./assign.js";
 export { ActiveCache, CacheStats, SingleFlight, type Clock } from "./cache.js";
 export { Changes, ChangesState, LineSplitter, SseParser, type SseEvent } from "./changes.js";
+export {
+  checkContract,
+  checkPattern,
+  contractVariableCheck,
+  NOT_JSON,
+  Pattern,
+  PatternError,
+  type Contract,
+} from "./contracts/index.js";
 export * from "./errors.js";
+export * as limits from "./limits.js";
+export * as otel from "./otel.js";
 export { DEFAULT_URL, VERSION, type Call, type Fetch, type FetchInit, type FetchResponse } from "./http.js";
 export { Operations } from "./operations.js";
 export {
@@ -24,6 +36,8 @@ export {
   type VersionRef,
 } from "./options.js";
 export { OutcomeQueue, OutcomeStats, type Measures } from "./outcomes.js";
+export { parseRolloutHeader, ROLLOUT_HEADER, rolloutOfMove, splitOfAnswer, splitOfObject } from "./rollout-wire.js";
+export { sha256, SHA256_IMPLEMENTATION, sha256Node, sha256Pure } from "./sha256.js";
 export { JsonFloat, pyJson } from "./pyjson.js";
 export {
   checkVariables,

@@ -1,6 +1,8 @@
 /** Every API operation as a `Call` (as the Python client's `client/_ops.py`): path, body, retry. */
 
+import type { Split } from "./assign.js";
 import { seg, type Answer, type Call, type Params } from "./http.js";
+import { splitOfAnswer } from "./rollout-wire.js";
 import type { Message, Variables } from "./templates.js";
 import {
   camel,
@@ -189,19 +191,24 @@ export function render(ref: string | number, variables: Variables, version: stri
 }
 
 /** The active version (or what `label` serves) and the server's ETag; null on a 304. */
-export function fetchActive(
-  ref: string | number,
-  etag: string | null,
-  params: Params,
-  timeout: number,
-): Call<{ value: ActiveFields | null; etag: string | null }> {
+/** What GET …/active answered: the version (null for a 304), its ETag, and the label's
+ * rollout split (null: none), read by the wire adapter (rollout-wire.ts). */
+export interface ActiveAnswer {
+  value: ActiveFields | null;
+  etag: string | null;
+  split: Split | null;
+}
+
+export function fetchActive(ref: string | number, etag: string | null, params: Params, timeout: number): Call<ActiveAnswer> {
   return {
     method: "GET",
     path: `${prompt(ref)}/active`,
-    parse: (answer) =>
-      answer.status === 304
-        ? { value: null, etag }
-        : { value: camel<ActiveFields>(answer.json), etag: answer.headers.get("etag") },
+    parse: (answer) => {
+      const split = splitOfAnswer(answer.headers, answer.json);
+      return answer.status === 304
+        ? { value: null, etag, split }
+        : { value: camel<ActiveFields>(answer.json), etag: answer.headers.get("etag"), split };
+    },
     params,
     headers: etag ? { "If-None-Match": etag } : {},
     retry: true,

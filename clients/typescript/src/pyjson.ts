@@ -30,7 +30,9 @@ const ESCAPES: Record<string, string> = {
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /[\x00-\x1f\\"]/g;
 
-function quote(text: string): string {
+/** A string as Python's `json.dumps(text, ensure_ascii=False)` writes it (a lone surrogate as
+ * is, where `JSON.stringify` escapes it). */
+export function quote(text: string): string {
   const body = text.replace(
     NEEDS_ESCAPE,
     (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
@@ -60,7 +62,7 @@ export function floatRepr(x: number): string {
   return `${sign}${whole}.${fraction || "0"}`;
 }
 
-function numberText(x: number): string {
+export function numberText(x: number): string {
   if (!Number.isFinite(x)) return floatRepr(x);
   if (Number.isInteger(x)) {
     // An integer: Python's int spelling (exact digits past 2^53, no exponent, no "-0").

@@ -10,6 +10,7 @@
  * A value is inserted as is, never rendered again; a non-string value as Python's JSON.
  */
 
+import { contractVariableCheck } from "./contracts/index.js";
 import { MissingVariables, RenderTooLarge, TemplateInvalid } from "./errors.js";
 import { byCodePoint, codePoints, isJsonLike, NotJson, pyJson } from "./pyjson.js";
 
@@ -75,26 +76,33 @@ export class IncludeRef {
 export type Resolver = (ref: IncludeRef) => string;
 
 /**
- * The hook for a contract's variable checks (a JSON Schema subset that a version may carry):
- * called with the version's contract and the values before anything is rendered; it throws
- * (an `InvalidInput`) to refuse them. Installed with `setVariableCheck`.
+ * The contract's variable checks (docs/contracts.md): called with the version's contract and
+ * the values before anything is rendered; it throws (an `InvalidInput`: `VariablesInvalid`
+ * listing every failing path) to refuse them. The default is `contractVariableCheck`, the
+ * server's and the Python client's checks; `setVariableCheck` replaces it (null: none).
  */
 export type VariableCheck = (contract: unknown, values: Variables) => void;
-let variableCheck: VariableCheck | null = null;
+let variableCheck: VariableCheck | null = contractVariableCheck;
 
-/** Install (or remove, with null) the contract check every render of a version with a contract runs. */
+/** Install the contract check every render of a version with a contract runs (null: none;
+ * `contractVariableCheck` is the default). */
 export function setVariableCheck(check: VariableCheck | null): void {
   variableCheck = check;
 }
 
-/** Whether a contract check is installed (the conformance runner skips contract cases without). */
+/** Whether a contract check is installed (the default one is). */
 export function hasVariableCheck(): boolean {
   return variableCheck !== null;
 }
 
 /** Run the installed contract check (nothing without a contract, or without a check). */
 export function checkVariables(contract: unknown, values: Variables): void {
-  if (contract !== null && contract !== undefined && variableCheck !== null) {
+  // Only a given variables schema is checked: an inferred one (as the server reads back a
+  // version made without a contract) checks nothing more than the template does.
+  const inferred =
+    typeof contract === "object" && contract !== null &&
+    (contract as { variables_inferred?: unknown }).variables_inferred === true;
+  if (contract !== null && contract !== undefined && !inferred && variableCheck !== null) {
     variableCheck(contract, values);
   }
 }
@@ -283,8 +291,9 @@ export function render(
   const unused = Object.keys(values)
     .filter((k) => values[k] !== undefined && !known.has(k))
     .sort(byCodePoint);
+  for (const name of unused) unicode(name, "a variable's name");
   if (kind !== "chat") {
-    return { kind: "text", text: fillPlain(filled[0] ?? "", values, budget), messages: null, unused };
+    return { kind: "text", text: unicode(fillPlain(filled[0] ?? "", values, budget)), messages: null, unused };
   }
   const messages: Message[] = [];
   templateMessages.forEach((m, i) => {
@@ -292,10 +301,28 @@ export function render(
       const name = m.name ?? "";
       messages.push(...placeholder(name, values[name], budget));
     } else {
-      messages.push({ role: m.role, content: fillPlain(filled[i] ?? "", values, budget) });
+      messages.push({ role: m.role, content: unicode(fillPlain(filled[i] ?? "", values, budget)) });
     }
   });
   return { kind: "chat", text: null, messages, unused };
+}
+
+/** What a render gives is sent as UTF-8, which has no lone surrogates (a value may hold one):
+ * refused here, naming the first, as the server does. */
+function unicode(text: string, what = "the rendered text"): string {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const d = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+    if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+      i++; // a pair: one code point
+      continue;
+    }
+    const hex = c.toString(16).toUpperCase();
+    throw new TemplateInvalid(`${what} contains U+${hex}, a lone surrogate (not Unicode)`, { field: "variables" });
+  }
+  return text;
 }
 
 function placeholder(name: string, value: unknown, budget: Budget): Message[] {
@@ -315,7 +342,7 @@ function placeholder(name: string, value: unknown, budget: Budget): Message[] {
       });
     }
     const copy = { ...(m as Message) };
-    budget.spend(lenientJson(copy));
+    budget.spend(unicode(lenientJson(copy)));
     out.push(copy);
   }
   return out;

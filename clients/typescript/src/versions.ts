@@ -3,6 +3,7 @@
  * includes resolved from the client's caches) and `Version` (what `getVersion` returns).
  */
 
+import * as otel from "./otel.js";
 import { TemplateInvalid, VersionUnavailable } from "./errors.js";
 import type { Measures } from "./outcomes.js";
 import {
@@ -76,6 +77,9 @@ export class ActivePrompt implements ActiveFields {
   #reporter: Reporter | null;
   #includes: IncludeTexts | null;
   #refs: IncludeRef[] | null = null;
+  // The label it was served through while that label was in a rollout: its outcomes are
+  // tagged with it, so that the rollout's guard counts them for that rollout only.
+  #label: string | null;
 
   constructor(
     fields: ActiveFields,
@@ -83,12 +87,14 @@ export class ActivePrompt implements ActiveFields {
     etag: string | null,
     reporter: Reporter | null = null,
     texts: IncludeTexts | null = null,
+    label: string | null = null,
   ) {
     Object.assign(this, fields);
     this.etag = etag;
     this.source = source;
     this.#reporter = reporter;
     this.#includes = texts;
+    this.#label = label;
     Object.freeze(this);
   }
 
@@ -116,7 +122,7 @@ export class ActivePrompt implements ActiveFields {
 
   /** A copy with these include texts (or that says why it has none); this one is unchanged. */
   withIncludes(texts: IncludeTexts): ActivePrompt {
-    const copy = new ActivePrompt(this, this.source, this.etag, this.#reporter, texts);
+    const copy = new ActivePrompt(this, this.source, this.etag, this.#reporter, texts, this.#label);
     copy.#refs = this.#refs;
     return copy;
   }
@@ -132,6 +138,10 @@ export class ActivePrompt implements ActiveFields {
   }
 
   rendered(variables: Variables): Rendered {
+    const span = otel.recordingSpan();
+    if (span !== null) {
+      otel.annotate(span, this.promptName, this.source === "fallback" ? null : this.versionId, this.#label);
+    }
     checkVariables(this.contract, variables);
     const refs = this.includeRefs;
     if (refs.length === 0) return render(this.kind, this.templateFormat, this.content, variables);
@@ -162,6 +172,10 @@ export class ActivePrompt implements ActiveFields {
   report(measures: Measures = {}): boolean {
     if (this.#reporter === null || this.source === "fallback") return false;
     try {
+      const tags = measures.tags;
+      if (this.#label !== null && (tags === undefined || !Object.hasOwn(tags, "label"))) {
+        measures = { ...measures, tags: { ...tags, label: this.#label } };
+      }
       return this.#reporter(this.promptId, this.versionId, measures);
     } catch {
       return false;

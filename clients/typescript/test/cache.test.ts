@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { Client, ConnectionFailed, PromptNotFound, type ClientOptions } from "promptdeck";
+import { Client, ConnectionFailed, InvalidInput, PromptNotFound, type ClientOptions } from "promptdeck";
 
 import { FakeClock, freePort, Recorder, Server, uniqueName, Warnings } from "./support.js";
 
@@ -238,7 +238,7 @@ test("while a revalidation is in flight, other callers get the last copy at once
   assert.equal(rec.requests.length, 1);
 });
 
-test("each label is cached on its own and a rollout key is passed to the server and cached per key", async () => {
+test("each label is cached on its own; a key shares its label's copy when no rollout runs, and is sent as ?key=", async () => {
   const rec = new Recorder();
   const client = make(server.url, rec, { cacheTtl: 60 });
   const name = uniqueName();
@@ -249,17 +249,37 @@ test("each label is cached on its own and a rollout key is passed to the server 
   const active = await client.getActive(name);
   const staging = await client.getActive(name, { label: "staging" });
   const forUser = await client.getActive(name, { label: "staging", key: "user-42" });
-  await client.getActive(name, { label: "staging", key: "user-42" });
+  await client.getActive(name, { label: "staging", key: "user-43" });
   await client.getActive(name, { label: "staging" });
+  const cold = make(server.url, rec, { cacheTtl: 60 });
+  const first = await cold.getActive(name, { label: "staging", key: "user 42/é" });
   await client.close();
+  await cold.close();
   assert.equal(active.versionId, two.id);
   assert.equal(staging.content, "one");
   assert.equal(forUser.content, "one");
+  assert.equal(forUser.source, "cache");
+  assert.equal(first.content, "one");
   assert.deepEqual(rec.paths(), [
     `/prompts/${name}/active`,
     `/prompts/${name}/active?label=staging`,
-    `/prompts/${name}/active?label=staging&key=user-42`,
+    `/prompts/${name}/active?label=staging&key=user+42%2F%C3%A9`,
   ]);
+});
+
+test("a key the server would refuse is refused here, rollout or not, without a request", async () => {
+  const rec = new Recorder();
+  const client = make(server.url, rec, { cacheTtl: 60 });
+  const name = uniqueName();
+  await client.createPrompt(name, "one");
+  rec.clear();
+  const lone = await client.getActive(name, { key: "a\ud800" }).catch((e: unknown) => e);
+  const long = await client.getActive(name, { key: "é".repeat(257) }).catch((e: unknown) => e);
+  await client.close();
+  assert.ok(lone instanceof InvalidInput && lone.field === "key", String(lone));
+  assert.match(lone.detail, /lone surrogate \(U\+D800 at 1\)/);
+  assert.ok(long instanceof InvalidInput && /514 bytes/.test(long.detail));
+  assert.equal(rec.requests.length, 0);
 });
 
 test("a prompt fetched by id and by name is cached under each", async () => {

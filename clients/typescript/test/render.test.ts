@@ -17,6 +17,7 @@ import {
   render,
   renderedValue,
   setVariableCheck,
+  contractVariableCheck,
   TemplateInvalid,
   InvalidInput,
   type Rendered,
@@ -51,6 +52,10 @@ const CASES_JSON = String.raw`[
   {"content": "{{v}}", "variables": {"v": {"b": 1, "2": 2, "a": {"1": "one", "z": [0.5]}}}},
   {"content": "{{v}}", "variables": {"v": {"q\"uote": "back\\slash", "ctl": "\u0000\u0001\b\f\n\r\t\u001f\u007f", "uni": "é 😀 \u2028 ☃"}}},
   {"content": "{{v}}", "variables": {"v": ["\ud800 lone", "pair 😀"]}},
+  {"content": "{{v}} {{w}}", "variables": {"v": "pair \ud83d\ude00", "w": "low \udc00 then high \udbff"}},
+  {"content": "{{a}}", "variables": {"a": "x", "\ud83d": 1}},
+  {"kind": "chat", "content": "[{\"role\":\"user\",\"content\":\"{{a}}\"},{\"role\":\"placeholder\",\"name\":\"h\"}]", "variables": {"a": "x", "h": [{"role": "user", "content": "x \udfff"}]}},
+  {"kind": "chat", "content": "[{\"role\":\"user\",\"content\":\"{{a}}\"},{\"role\":\"placeholder\",\"name\":\"h\"}]", "variables": {"a": "\ud800", "h": [{"role": "user", "content": "x \udfff"}]}},
   {"content": "value {{v}} is inserted as is", "variables": {"v": "{{v}} {{> other}} \\{{x}} {% if %}"}},
   {"content": "{{a}} {{b}} {{c}}", "variables": {"b": "x"}},
   {"content": "{{b}} {{a}} {{b}}", "variables": {"z": 1, "é": 2, "😀": 3, "￿": 4, "a": 5, "b": 6, "A": 7}},
@@ -173,7 +178,7 @@ test("a contract check installed with setVariableCheck runs before a version wit
     assert.equal(withContract.render({ name: "Ada" }), "Hi Ada");
     assert.deepEqual(seen, [{ type: "object" }, { type: "object" }]);
   } finally {
-    setVariableCheck(null);
+    setVariableCheck(contractVariableCheck); // the default, for the tests after this one
     await client.close();
   }
 });

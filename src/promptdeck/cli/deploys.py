@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from rich.markup import escape
 from promptdeck.cli.context import Cli, connected
 from promptdeck.cli.options import Name, VersionArg
 from promptdeck.cli.output import console
+from promptdeck.cli.rollouts import read_plan
 from promptdeck.schemas import DeployOut
 
 app = typer.Typer(
@@ -52,10 +54,22 @@ def request(
     label: Annotated[str, typer.Argument(help="The label to move.", show_default=False)],
     version: VersionArg,
     reason: Annotated[str, typer.Option("--reason", "-m", help="Why (required).")],
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="A JSON rollout plan (docs/rollouts.md): approving starts that rollout.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Propose moving LABEL to VERSION; prints the diff against what LABEL serves now."""
+    """Propose moving LABEL to VERSION (or rolling it out: --plan); prints the diff against
+    what LABEL serves now."""
+    rollout = read_plan(plan) if plan is not None else None
     target = cli.client.get_version(name, version)
-    cli.show(cli.client.propose_deploy(name, label, target.id, reason=reason), show)
+    proposed = cli.client.propose_deploy(name, label, target.id, reason=reason, plan=rollout)
+    cli.show(proposed, show)
 
 
 @app.command("approve")

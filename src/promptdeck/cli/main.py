@@ -16,6 +16,7 @@ from promptdeck.cli import (
     outcomes,
     prompts,
     render,
+    rollouts,
     sync,
     test_sets,
     transfer,
@@ -38,6 +39,7 @@ app.add_typer(prompts.app, name="prompts")
 app.add_typer(versions.app, name="versions")
 app.add_typer(labels.app, name="labels")
 app.add_typer(deploys.app, name="deploys")
+app.add_typer(rollouts.app, name="rollout")
 app.command("log")(versions.log)
 app.command("render")(render.render)
 app.command("export")(transfer.export)

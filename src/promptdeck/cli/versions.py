@@ -12,15 +12,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from promptdeck import limits
 from promptdeck.cli.content import ContentOpt, EditorOpt, FileOpt, read_content
 from promptdeck.cli.context import Cli, connected
 from promptdeck.cli.options import Limit, ModelConfig, Name, Yes
 from promptdeck.cli.output import console, relative, stamp
 from promptdeck.client import Client
-from promptdeck.domain import diff as diffs
 from promptdeck.domain.refs import EventKind
 from promptdeck.errors import NotFound
-from promptdeck.schemas import EventOut, VersionOut, VersionSummaryOut
+from promptdeck.schemas import EventOut, VersionDiffOut, VersionOut, VersionSummaryOut
 
 app = typer.Typer(
     help="Versions of a prompt: history, snapshots, rollback, diff, archive, purge.",
@@ -260,12 +260,6 @@ def purge(
     )
 
 
-def text_of(v: VersionOut) -> str:
-    """What a diff compares: the content, then the model config as indented JSON."""
-    config = json.dumps(v.llm_config or {}, indent=2, sort_keys=True, ensure_ascii=False)
-    return f"{v.content or ''}\n\n--- model_config ---\n{config}"
-
-
 def show_patch(patch: str) -> None:
     """Coloured: headers bold, hunks cyan, removed lines red, added lines green."""
     if not patch:
@@ -293,18 +287,39 @@ def diff(
     name: Name,
     a: Annotated[str, typer.Argument(help="The old version (id or name).", show_default=False)],
     b: Annotated[str, typer.Argument(help="The new version (id or name).", show_default=False)],
-    context: Annotated[int, typer.Option("--context", "-U", min=0, help="Lines of context.")] = 3,
+    context: Annotated[
+        int,
+        typer.Option(
+            "--context", "-U", min=0, max=limits.DIFF_CONTEXT_MAX, help="Lines of context."
+        ),
+    ] = 3,
 ) -> None:
-    """A unified diff of two versions' content and model config (coloured on a terminal)."""
-    va, vb = cli.client.get_version(name, a), cli.client.get_version(name, b)
-    patch = diffs.patch(
-        text_of(va),
-        text_of(vb),
-        old_name=f"{va.version_name} (#{va.number})",
-        new_name=f"{vb.version_name} (#{vb.number})",
-        context=context,
-    )
-    cli.show({"from": va, "to": vb, "diff": patch}, lambda _: show_patch(patch))
+    """What changed from A to B: a unified diff of the content (coloured on a terminal), the
+    model config's changes, and the contract's, each breaking or compatible.
+
+    Exits 0 either way: scripts read `breaking` from --json.
+    """
+    found = cli.client.diff_versions(name, b, a, context=context)
+    cli.show(found, lambda _: show_comparison(found))
+
+
+def show_comparison(found: VersionDiffOut) -> None:
+    if not found.comparable:
+        console.print("[dim]no text to compare: a version's content is archived or purged[/]")
+    elif found.diff or not (found.config_changes or found.contract_changes):
+        show_patch(found.diff)
+    if found.config_changes:
+        console.print("[bold]model_config[/]")
+        for c in found.config_changes:
+            old, new = json.dumps(c.old, ensure_ascii=False), json.dumps(c.new, ensure_ascii=False)
+            what = {"added": f"+ {new}", "removed": f"- {old}"}.get(c.kind, f"{old} -> {new}")
+            console.print(f"  {escape(c.key)}: {escape(what)}")
+    if found.contract_changes:
+        head = "[bold red]contract: breaking[/]" if found.breaking else "[bold]contract[/]"
+        console.print(head)
+        for change in found.contract_changes:
+            mark = "[red]breaking[/]" if change.breaking else "[green]compatible[/]"
+            console.print(f"  {escape(change.path)}: {escape(change.change)} ({mark})")
 
 
 KIND_STYLE: dict[str, tuple[str, str]] = {

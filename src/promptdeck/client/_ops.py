@@ -9,27 +9,34 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from promptdeck.client._http import Call, seg
+from promptdeck.domain.rollouts.split import HEADER, Split
+from promptdeck.errors import ServerError
 from promptdeck.schemas import (
     ActiveOut,
-    AlertOut,
+    DeployCreate,
+    DeployDecision,
     DeployOut,
     EventOut,
-    ImpactOut,
     ImportOut,
     IncludeOut,
     LabelMoveOut,
     LabelOut,
+    LabelPatch,
+    LabelSet,
     MovedOut,
-    OutcomesOut,
     Page,
+    PromptCreate,
     PromptOut,
+    PromptPatch,
     PromptRecord,
-    RawOutcomeOut,
-    RawOutcomesOut,
+    RenderIn,
     RenderOut,
     RollbackOut,
     StorageOut,
+    VersionCreate,
+    VersionDiffOut,
     VersionOut,
+    VersionPurge,
     VersionSummaryOut,
 )
 
@@ -75,6 +82,14 @@ def _if_match(etag: str | None) -> dict[str, str]:
     return {"If-Match": etag} if etag else {}
 
 
+def _body(schema: type[BaseModel], **fields: Any) -> dict[str, Any]:
+    """A request body by its wire schema (field names and aliases are written once, in
+    ``schemas/``), with the fields given. Not validated here: the server judges it, as it
+    judges any client's."""
+    built = schema.model_construct(**fields)
+    return built.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+
+
 def create_prompt(
     name: str,
     *,
@@ -90,20 +105,19 @@ def create_prompt(
     template_format: str | None = None,
     contract: dict[str, Any] | None = None,
 ) -> Call[PromptOut]:
-    body: dict[str, Any] = {
-        "name": name,
-        "content": content,
-        "description": description,
-        "tags": tags or [],
-        "model_config": model_config or {},
-        "version_name": version_name,
-        "version_description": version_description,
-        "max_versions": max_versions,
-    }
-    if messages is not None:
-        body["messages"] = messages
-    if template_format is not None:
-        body["template_format"] = template_format
+    template = {"messages": messages, "template_format": template_format}
+    body = _body(
+        PromptCreate,
+        name=name,
+        content=content,
+        description=description,
+        tags=tags or [],
+        llm_config=model_config or {},
+        version_name=version_name,
+        version_description=version_description,
+        max_versions=max_versions,
+        **{k: v for k, v in template.items() if v is not None},
+    )
     if contract is not None:  # issue 23's contract, as the server defines it
         body["contract"] = contract
     return Call(
@@ -152,7 +166,8 @@ def update_prompt(
 
 
 def patch_body(**fields: Any) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if not isinstance(v, Unset)}
+    """A PromptPatch body with the fields given (None included: it clears max_versions)."""
+    return _body(PromptPatch, **{k: v for k, v in fields.items() if not isinstance(v, Unset)})
 
 
 def delete_prompt(prompt: str | int, *, if_match: str | None, force: bool = False) -> Call[None]:
@@ -199,22 +214,24 @@ def create_version(
     if_changed: bool = False,
     contract: dict[str, Any] | None = None,
 ) -> Call[VersionOut]:
-    body: dict[str, Any] = {"activate": activate}
-    if messages is not None:
-        body["kind"] = "chat"
-    if if_changed:
-        body["if_changed"] = True
-    for key, value in (
-        ("content", content),
-        ("model_config", model_config),
-        ("version_name", version_name),
-        ("description", description),
-        ("messages", messages),
-        ("template_format", template_format),
-        ("contract", contract),
-    ):
-        if value is not None:
-            body[key] = value
+    given = {
+        "content": content,
+        "llm_config": model_config,
+        "version_name": version_name,
+        "description": description,
+        "messages": messages,
+        "kind": None if messages is None else "chat",
+        "template_format": template_format,
+        "if_changed": if_changed or None,
+        "contract": contract,
+    }
+    body = _body(
+        VersionCreate,
+        activate=activate,
+        **{k: v for k, v in given.items() if v is not None and k != "contract"},
+    )
+    if contract is not None:
+        body["contract"] = contract
     return Call(
         "POST",
         f"/prompts/{seg(prompt)}/versions",
@@ -286,7 +303,7 @@ def move_label(
         "PUT",
         f"/prompts/{seg(prompt)}/labels/{seg(label)}",
         _model(MovedOut),
-        json={"version_id": int(version_id), "reason": reason},
+        json=_body(LabelSet, version_id=int(version_id), reason=reason),
         headers=_if_match(if_match),
         retry=True,
     )
@@ -309,7 +326,7 @@ def protect_label(prompt: str | int, label: str, protected: bool) -> Call[LabelO
         "PATCH",
         f"/prompts/{seg(prompt)}/labels/{seg(label)}",
         _model(LabelOut),
-        json={"protected": protected},
+        json=_body(LabelPatch, protected=protected),
         retry=True,
     )
 
@@ -338,14 +355,17 @@ def label_history(
 
 
 def propose_deploy(
-    prompt: str | int, label: str, version_id: int, *, reason: str
+    prompt: str | int,
+    label: str,
+    version_id: int,
+    *,
+    reason: str,
+    plan: dict[str, Any] | None = None,
 ) -> Call[DeployOut]:
-    return Call(
-        "POST",
-        f"/prompts/{seg(prompt)}/deploy-requests",
-        _model(DeployOut),
-        json={"label": label, "version_id": int(version_id), "reason": reason},
-    )
+    body = _body(DeployCreate, label=label, version_id=int(version_id), reason=reason)
+    if plan is not None:
+        body["plan"] = plan
+    return Call("POST", f"/prompts/{seg(prompt)}/deploy-requests", _model(DeployOut), json=body)
 
 
 def get_deploy(prompt: str | int, request_id: int) -> Call[DeployOut]:
@@ -378,14 +398,12 @@ def decide_deploy(
     override_gate: bool = False,
 ) -> Call[DeployOut]:
     verb = "approve" if approve else "reject"
-    body: dict[str, Any] = {"reason": reason}
-    if override_gate:
-        body["override_gate"] = True
+    extra = {"override_gate": True} if override_gate else {}
     return Call(
         "POST",
         f"/prompts/{seg(prompt)}/deploy-requests/{int(request_id)}/{verb}",
         _model(DeployOut),
-        json=body,
+        json=_body(DeployDecision, reason=reason, **extra),
     )
 
 
@@ -416,7 +434,7 @@ def purge_version(prompt: str | int, version_id: int, *, reason: str) -> Call[Ve
         "DELETE",
         f"/prompts/{seg(prompt)}/versions/{int(version_id)}",
         _model(VersionOut),
-        json={"reason": reason},
+        json=_body(VersionPurge, reason=reason),
         retry=True,
     )
 
@@ -426,22 +444,34 @@ def get_storage(prompt: str | int) -> Call[StorageOut]:
 
 
 def fetch_active(
-    prompt: str | int, *, etag: str | None, timeout: float | None = None, label: str | None = None
-) -> Call[tuple[ActiveOut | None, str | None]]:
-    """The active version (or the one ``label`` serves) and the server's ETag for it;
-    ``None`` for the version when the server answers 304 to ``etag``."""
+    prompt: str | int,
+    *,
+    etag: str | None,
+    timeout: float | None = None,
+    label: str | None = None,
+    key: str | None = None,
+) -> Call[tuple[ActiveOut | None, str | None, Split | None]]:
+    """The active version (or the one ``label`` serves; during its rollout, the one ``key``
+    is assigned), the server's ETag for it and the label's split (the Promptdeck-Rollout
+    header; None without a rollout); ``None`` for the version when the server answers 304
+    to ``etag``."""
 
-    def parse(response: httpx.Response) -> tuple[ActiveOut | None, str | None]:
+    def parse(response: httpx.Response) -> tuple[ActiveOut | None, str | None, Split | None]:
+        header = response.headers.get(HEADER)
+        try:
+            split = Split.parse(header) if header is not None else None
+        except ValueError as exc:
+            raise ServerError(f"an unreadable {HEADER} header: {exc}") from exc
         if response.status_code == 304:
-            return None, etag
+            return None, etag, split
         value = ActiveOut.model_validate_json(response.content)
-        return value, response.headers.get("etag")
+        return value, response.headers.get("etag"), split
 
     return Call(
         "GET",
         f"/prompts/{seg(prompt)}/active",
         parse,
-        params=_params(label=label),
+        params=_params(label=label, key=key),
         headers={"If-None-Match": etag} if etag else {},
         retry=True,
         ok=(200, 304),
@@ -489,10 +519,21 @@ def render(
     prompt: str | int, variables: dict[str, Any], *, version: int | str | None
 ) -> Call[RenderOut]:
     # Rendering writes nothing: a retry is safe.
-    body: dict[str, Any] = {"variables": variables}
-    if version is not None:
-        body["version"] = str(version)
+    at = {} if version is None else {"version": str(version)}
+    body = _body(RenderIn, variables=variables, **at)
     return Call("POST", f"/prompts/{seg(prompt)}/render", _model(RenderOut), json=body, retry=True)
+
+
+def diff_versions(
+    prompt: str | int, version_id: int, against: int, *, context: int = 3
+) -> Call[VersionDiffOut]:
+    return Call(
+        "GET",
+        f"/prompts/{seg(prompt)}/versions/{int(version_id)}/diff",
+        _model(VersionDiffOut),
+        params={"against": int(against), "context": int(context)},
+        retry=True,
+    )
 
 
 def includes(prompt: str | int, version_id: int, which: str) -> Call[list[IncludeOut]]:
@@ -502,93 +543,3 @@ def includes(prompt: str | int, version_id: int, which: str) -> Call[list[Includ
         _list(IncludeOut),
         retry=True,
     )
-
-
-# --- outcomes and impact -----------------------------------------------------------------------
-
-
-def report_outcomes(
-    outcomes: list[dict[str, Any]], *, timeout: float | None = None
-) -> Call[OutcomesOut]:
-    # Not retried once sent: a batch that reached the server is counted; twice would double it.
-    return Call(
-        "POST", "/outcomes", _model(OutcomesOut), json={"outcomes": outcomes}, timeout=timeout
-    )
-
-
-def impact(
-    prompt: str | int,
-    *,
-    since: str | None = None,
-    until: str | None = None,
-    label: str | None = None,
-    compare: tuple[int, int] | None = None,
-) -> Call[ImpactOut]:
-    pair = None if compare is None else f"{int(compare[0])},{int(compare[1])}"
-    return Call(
-        "GET",
-        f"/prompts/{seg(prompt)}/impact",
-        _model(ImpactOut),
-        params=_params(since=since, until=until, label=label, compare=pair),
-        retry=True,
-    )
-
-
-def list_outcomes(
-    prompt: str | int,
-    *,
-    version_id: int | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    limit: int | None = None,
-    cursor: str | None = None,
-) -> Call[RawOutcomesOut]:
-    return Call(
-        "GET",
-        f"/prompts/{seg(prompt)}/outcomes",
-        _model(RawOutcomesOut),
-        params=_params(
-            version_id=None if version_id is None else int(version_id),
-            since=since,
-            until=until,
-            limit=limit,
-            cursor=cursor,
-        ),
-        retry=True,
-    )
-
-
-def outcome_pages(
-    prompt: str | int,
-    *,
-    version_id: int | None,
-    since: str | None,
-    until: str | None,
-    cursor: str | None,
-) -> Call[Page[RawOutcomeOut]]:
-    """``list_outcomes`` as the plain pages that ``iter_outcomes`` walks (200 a page)."""
-    found: Call[Any] = list_outcomes(
-        prompt, version_id=version_id, since=since, until=until, limit=200, cursor=cursor
-    )
-    return found
-
-
-def list_alerts(prompt: str | int) -> Call[list[AlertOut]]:
-    return Call("GET", f"/prompts/{seg(prompt)}/alerts", _list(AlertOut), retry=True)
-
-
-def set_alert(
-    prompt: str | int, label: str, *, min_success: float, window_minutes: int, min_count: int
-) -> Call[AlertOut]:
-    body = {"min_success": min_success, "window_minutes": window_minutes, "min_count": min_count}
-    return Call(
-        "PUT",
-        f"/prompts/{seg(prompt)}/alerts/{seg(label)}",
-        _model(AlertOut),
-        json=body,
-        retry=True,
-    )
-
-
-def remove_alert(prompt: str | int, label: str) -> Call[None]:
-    return Call("DELETE", f"/prompts/{seg(prompt)}/alerts/{seg(label)}", _none, retry=True)

@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from promptdeck.client import _otel
 from promptdeck.domain import templates
+from promptdeck.domain.rollouts.split import Split
 from promptdeck.domain.templates import IncludeRef
 from promptdeck.errors import (
     ConnectionFailed,
@@ -59,6 +60,8 @@ class ActivePrompt(ActiveOut):
     _reporter: Reporter | None = PrivateAttr(default=None)
     # The label it was asked by (``active`` by default) and, when a rollout chose it, the
     # arm (``baseline`` or ``candidate``): both go on the current span (docs/opentelemetry.md).
+    # With an arm, its outcomes are tagged with the label, so the guard counts them for that
+    # rollout only (docs/rollouts.md).
     _label: str = PrivateAttr(default="active")
     _arm: str | None = PrivateAttr(default=None)
 
@@ -96,6 +99,8 @@ class ActivePrompt(ActiveOut):
             "feedback": feedback,
             "tags": tags,
         }
+        if self._arm is not None and "label" not in (tags or {}):
+            measures["tags"] = {**(tags or {}), "label": self._label}
         measures = {k: v for k, v in measures.items() if v is not None}
         if self._reporter is None or self.source == "fallback":
             return False
@@ -116,6 +121,7 @@ class ActivePrompt(ActiveOut):
         (``error``); the cached copy stays as it is."""
         copy = self.model_copy()
         copy._refs = self._refs
+        copy._reporter = self._reporter
         copy._includes = texts
         copy._include_error = error
         copy._label = self._label
@@ -143,6 +149,7 @@ class ActivePrompt(ActiveOut):
         self.annotate()
         if not self.include_refs:
             return super().rendered(variables)
+        self.check_variables(variables)
         texts = self._includes
         if texts is None:
             why = self._include_error or "not fetched (not handed out by a client)"
@@ -217,10 +224,40 @@ class CacheStats:
 
 
 @dataclass(slots=True)
-class Entry:
-    etag: str | None  # the server's ETag header, sent back in If-None-Match
-    fresh_until: float
+class Served:
+    """One version's copies (by source) and the server's ETag for them."""
+
+    version_id: int
+    etag: str | None  # sent back in If-None-Match
     copies: dict[str, ActivePrompt]
+    arm: str | None = None  # baseline or candidate, under the split it was stored with
+
+
+def _arm_of(split: Split | None, version_id: int) -> str | None:
+    """Which arm of ``split`` serves this version (None: no rollout, or neither arm)."""
+    if split is None:
+        return None
+    if version_id == split.candidate:
+        return "candidate"
+    return "baseline" if version_id == split.baseline else None
+
+
+@dataclass(slots=True)
+class Entry:
+    """What a label (`active` or another) serves: its version, or during its rollout its
+    ``split`` and the versions fetched so far (``arms``: the baseline's and the
+    candidate's), from which each caller's key picks, here, with no request."""
+
+    served: Served  # the last version fetched (stale-if-error's copy when the arm is unknown)
+    fresh_until: float
+    split: Split | None = None
+    arms: dict[int, Served] = field(default_factory=dict)
+
+    def pick(self, who: str | None) -> Served | None:
+        """The copies for a caller with key ``who`` (None: not fetched yet)."""
+        if self.split is None:
+            return self.served
+        return self.arms.get(self.split.pick(who))
 
 
 @dataclass
@@ -245,26 +282,58 @@ class ActiveCache:
     # Given to every copy, so ``prompt.report`` reaches its client's outcome queue.
     reporter: Reporter | None = None
 
-    def _made(self, key: str, **values: Any) -> ActivePrompt:
+    def _made(self, key: str, arm: str | None = None, **values: Any) -> ActivePrompt:
         made = ActivePrompt(**values)
         made._reporter = self.reporter
         made._label = label_of(key)
+        made._arm = arm
         return made
 
-    def fresh(self, key: str) -> ActivePrompt | None:
+    def _served(
+        self, key: str, version_id: int, etag: str | None, data: dict[str, Any], arm: str | None
+    ) -> Served:
+        copies = {
+            s: self._made(key, arm, **data, source=s)
+            for s in ("server", "cache", "revalidated", "stale")
+        }
+        return Served(version_id, etag, copies, arm)
+
+    def fresh(self, key: str, who: str | None = None) -> ActivePrompt | None:
+        """The fresh copy for a caller with key ``who`` (it picks the arm of a rollout)."""
         entry = self.entries.get(key)
         if entry is not None and self.clock() < entry.fresh_until:
-            self.stats.hits += 1
-            return entry.copies["cache"]
+            served = entry.pick(who)
+            if served is not None:
+                self.stats.hits += 1
+                return served.copies["cache"]
         return None
 
-    def stale(self, key: str) -> ActivePrompt | None:
+    def stale(self, key: str, who: str | None = None) -> ActivePrompt | None:
         entry = self.entries.get(key)
-        return entry.copies["stale"] if entry is not None else None
+        if entry is None:
+            return None
+        return (entry.pick(who) or entry.served).copies["stale"]
+
+    def sent(self, key: str, who: str | None = None) -> tuple[str | None, int | None]:
+        """The ETag to send in If-None-Match for a caller with key ``who``, and the version
+        it names (None, None: nothing cached to revalidate)."""
+        entry = self.entries.get(key)
+        served = entry.pick(who) if entry is not None else None
+        return (served.etag, served.version_id) if served is not None else (None, None)
 
     def etag(self, key: str) -> str | None:
         entry = self.entries.get(key)
-        return entry.etag if entry is not None else None
+        return entry.served.etag if entry is not None else None
+
+    def flight(self, key: str, who: str | None) -> str:
+        """Which fetches may be shared: those for the same version. During a rollout, keys
+        on one arm share one; before the first answer, a key's own (it may be on either)."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return key if who is None else f"{key}\0{who}"
+        if entry.split is None:
+            return key
+        return f"{key}@{entry.split.pick(who)}"
 
     def cold_fallback(self, key: str, fallback: str | None, **kw: Any) -> ActivePrompt | None:
         """The fallback, without asking, while a recent failure says the server is down."""
@@ -273,9 +342,17 @@ class ActiveCache:
         return self._fallback(key, fallback, **kw)
 
     def store(
-        self, key: str, value: ActiveOut | None, etag: str | None, since: int | None = None
+        self,
+        key: str,
+        value: ActiveOut | None,
+        etag: str | None,
+        since: int | None = None,
+        *,
+        split: Split | None = None,
+        sent: int | None = None,
     ) -> ActivePrompt:
-        """Record a 200 (``value``) or a 304 (``value`` None) answer to a request sent when
+        """Record a 200 (``value``) or a 304 (``value`` None: the version ``sent`` named)
+        answer, with the label's ``split`` as the answer said, to a request sent when
         ``pushes`` was ``since``: if a pushed move expired the key meanwhile, the answer may
         predate the move, so it is kept but not fresh (the next call asks again)."""
         with self.lock:
@@ -286,21 +363,39 @@ class ActiveCache:
             self.down_until.pop(key, None)
             entry = self.entries.get(key)
             if value is None:
-                if entry is None:  # 304 with nothing cached: cannot happen with our If-None-Match
+                served = None
+                if entry is not None:
+                    served = entry.arms.get(sent or 0) or (
+                        entry.served if entry.served.version_id == sent else None
+                    )
+                if entry is None or served is None:  # cannot happen with our If-None-Match
                     raise ConnectionFailed(f"unexpected 304 for {key!r} with no cached copy")
-                entry.fresh_until = fresh_until
                 self.stats.revalidated += 1
-                return entry.copies["revalidated"]
-            data = value.model_dump()
-            made = {
-                s: self._made(key, **data, source=s) for s in ("server", "cache", "revalidated")
-            }
-            copies = {**made, "stale": self._made(key, **data, source="stale")}
-            if len(self.entries) >= self.max_entries and key not in self.entries:
-                self.entries.pop(next(iter(self.entries)))
-            self.entries[key] = Entry(etag, fresh_until, copies)
-            self.stats.fetched += 1
-            return copies["server"]
+                source = "revalidated"
+                arm = _arm_of(split, served.version_id)
+                if served.arm != arm:
+                    # Cached before the rollout began (or under another): an ETag names only
+                    # the version, so the 304's copies are remade with their arm under this split.
+                    data = served.copies["cache"].model_dump()
+                    served = self._served(key, served.version_id, served.etag, data, arm)
+            else:
+                arm = _arm_of(split, value.version_id)
+                served = self._served(key, value.version_id, etag, value.model_dump(), arm)
+                if entry is None:
+                    if len(self.entries) >= self.max_entries:
+                        self.entries.pop(next(iter(self.entries)))
+                    entry = self.entries[key] = Entry(served, fresh_until)
+                self.stats.fetched += 1
+                source = "server"
+            entry.served, entry.fresh_until, entry.split = served, fresh_until, split
+            if split is None:
+                entry.arms.clear()
+            else:  # the two arms' copies, no others (a new rollout drops the last one's)
+                keep = (split.baseline, split.candidate)
+                entry.arms = {v: a for v, a in entry.arms.items() if v in keep}
+                if served.version_id in keep:
+                    entry.arms[served.version_id] = served
+            return served.copies[source]
 
     def expire(self, keys: Iterable[str] | None = None) -> None:
         """A pushed move: the next `get_active` of these keys (None: of every key) asks the
@@ -324,9 +419,15 @@ class ActiveCache:
                     self.moved.pop(next(iter(self.moved)))
 
     def failed(
-        self, key: str, exc: PromptdeckError, fallback: str | None, **kw: Any
+        self,
+        key: str,
+        exc: PromptdeckError,
+        fallback: str | None,
+        who: str | None = None,
+        **kw: Any,
     ) -> ActivePrompt:
-        """What to return when a fetch failed with ``exc``; raises when nothing can be."""
+        """What to return when a fetch failed with ``exc`` (for a caller with key ``who``);
+        raises when nothing can be."""
         if isinstance(exc, NotFound):
             self.entries.pop(key, None)
             raise exc
@@ -338,7 +439,7 @@ class ActiveCache:
             entry.fresh_until = now + self.retry_after
             self.stats.stale += 1
             log.warning("promptdeck: serving the last good copy of %r: %s", key, exc.detail)
-            return entry.copies["stale"]
+            return (entry.pick(who) or entry.served).copies["stale"]
         if fallback is not None:
             self.down_until[key] = now + self.retry_after
             log.warning("promptdeck: serving the fallback for %r: %s", key, exc.detail)

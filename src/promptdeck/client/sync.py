@@ -24,9 +24,11 @@ from promptdeck.client._sync.evaluations import EvaluationMethods
 from promptdeck.client._sync.labels import LabelMethods
 from promptdeck.client._sync.outcomes import OutcomeMethods, Reporter
 from promptdeck.client._sync.prompts import PromptMethods
+from promptdeck.client._sync.rollouts import RolloutMethods
 from promptdeck.client._sync.transfer import TransferMethods
 from promptdeck.client.cache import ActiveCache, ActivePrompt, CacheStats, Pinned, PinnedCache
 from promptdeck.domain import templates
+from promptdeck.domain.rollouts import assign
 from promptdeck.domain.templates import IncludeRef
 from promptdeck.errors import PromptdeckError, TemplateInvalid
 from promptdeck.schemas import MoveOut
@@ -39,6 +41,7 @@ def _names(prompts: Iterable[str]) -> Iterable[str]:
 class Client(
     PromptMethods,
     LabelMethods,
+    RolloutMethods,
     OutcomeMethods,
     TransferMethods,
     AdminMethods,
@@ -142,9 +145,15 @@ class Client(
         fallback: str | None = None,
         fallback_model_config: dict[str, Any] | None = None,
         label: str | None = None,
+        key: str | None = None,
     ) -> ActivePrompt:
         """The prompt's active version (or the one ``label`` serves: ``production``,
         ``staging``…), for production use; each label is cached on its own.
+
+        ``key``: the caller's sticky key (a user id, a session id). While the label is in a
+        rollout (docs/rollouts.md) it picks the baseline or the candidate, here, from the
+        cached split: the same version the server gives that key, with no request once
+        both versions are cached. Without a key, each call draws an arm.
 
         Served from the in-process cache while younger than ``cache_ttl``; then revalidated
         with ``If-None-Match`` (a 304 renews it without a body). When the server is down,
@@ -154,12 +163,14 @@ class Client(
         threads miss at once; the others get the stale copy meanwhile, if there is one. A
         deleted prompt raises `PromptNotFound`.
 
-        With ``subscribe=``, a move pushed by the server expires the prompt's copy at once,
-        so the next call asks the server, whatever the TTL.
+        With ``subscribe=``, a move pushed by the server (a rollout's change too) expires the
+        prompt's copy at once, so the next call asks the server, whatever the TTL.
 
-        >>> prompt = client.get_active("support-reply")
+        >>> prompt = client.get_active("support-reply", label="production", key=user.id)
         """
-        found = self._with_includes(self._active(prompt, label, fallback, fallback_model_config))
+        found = self._with_includes(
+            self._active(prompt, label, fallback, fallback_model_config, key), key
+        )
         found.annotate()
         return found
 
@@ -169,23 +180,27 @@ class Client(
         label: str | None = None,
         fallback: str | None = None,
         fallback_model_config: dict[str, Any] | None = None,
+        who: str | None = None,
     ) -> ActivePrompt:
         """`get_active` without its includes resolved: the cache, else one request."""
+        if who is not None:
+            assign.check_key(who)  # refused here as the server would, rollout or not
         if self.changes is not None:
             self.changes.start()  # once; the stream then runs in the background
         label = None if label == "active" else label
         key = str(prompt) if label is None else f"{prompt}?label={label}"
-        hit = self.cache.fresh(key)
+        hit = self.cache.fresh(key, who)
         if hit is not None:
             return hit
-        # Someone already asking? Serve the last copy now if there is one, else wait.
+        # Someone already asking for the same version? Serve the last copy now if there is
+        # one, else wait.
         return self._flight.run(
-            key,
-            lambda: self._refresh(key, str(prompt), label, fallback, fallback_model_config),
-            lambda: self.cache.stale(key),
+            self.cache.flight(key, who),
+            lambda: self._refresh(key, str(prompt), label, fallback, fallback_model_config, who),
+            lambda: self.cache.stale(key, who),
         )
 
-    def _with_includes(self, top: ActivePrompt) -> ActivePrompt:
+    def _with_includes(self, top: ActivePrompt, who: str | None = None) -> ActivePrompt:
         """``top`` with the texts of its ``{{> includes}}`` (transitively), so that its
         ``render`` needs no request: an include by label (or of the active version) through
         the same cache as `get_active` (TTL, 304, pushed moves, stale-if-error); one pinned
@@ -204,7 +219,7 @@ class Client(
                         continue
                     if len(texts) >= limits.INCLUDES_MAX:
                         raise TemplateInvalid(f"more than {limits.INCLUDES_MAX} includes")
-                    included = self._include(name, version_id, ref)
+                    included = self._include(name, version_id, ref, who)
                     if included.kind != "text":
                         raise TemplateInvalid(f"{{{{> {ref}}}}}: only text prompts can be included")
                     if included.content is None:
@@ -217,8 +232,9 @@ class Client(
             return top.with_includes(None, str(exc))
         return top.with_includes(texts)
 
-    def _include(self, prompt: str, version_id: int, ref: IncludeRef) -> Pinned:
-        """What ``ref``, written in version ``version_id`` of ``prompt``, names now."""
+    def _include(self, prompt: str, version_id: int, ref: IncludeRef, who: str | None) -> Pinned:
+        """What ``ref``, written in version ``version_id`` of ``prompt``, names now (for a
+        caller with key ``who``: an included label in a rollout splits by it too)."""
         if ref.at is not None:
             targets = self.pinned.targets.get(version_id)
             if targets is None:  # the version's pinned targets, resolved at its creation
@@ -238,7 +254,7 @@ class Client(
                 return found
             if ref.number is not None:
                 raise TemplateInvalid(f"{{{{> {ref}}}}}: {ref.prompt!r} has no version {ref.at}")
-        active = self._active(ref.prompt, ref.label)
+        active = self._active(ref.prompt, ref.label, who=who)
         return Pinned(active.prompt_name, active.version_id, active.kind, active.content)
 
     def render_active(
@@ -255,23 +271,25 @@ class Client(
         label: str | None,
         fallback: str | None,
         fallback_model_config: dict[str, Any] | None,
+        who: str | None = None,
     ) -> ActivePrompt:
-        hit = self.cache.fresh(key)  # another caller may have just refreshed it
+        hit = self.cache.fresh(key, who)  # another caller may have just refreshed it
         if hit is not None:
             return hit
         cold = self.cache.cold_fallback(key, fallback, model_config=fallback_model_config)
         if cold is not None:
             return cold
         since = self.cache.pushes  # a move pushed during the request: its answer is not fresh
+        etag, sent = self.cache.sent(key, who)
         try:
-            value, etag = self._send(
+            value, etag, split = self._send(
                 ops.fetch_active(
-                    prompt, etag=self.cache.etag(key), timeout=self.active_timeout, label=label
+                    prompt, etag=etag, timeout=self.active_timeout, label=label, key=who
                 )
             )
         except PromptdeckError as exc:
-            return self.cache.failed(key, exc, fallback, model_config=fallback_model_config)
-        return self.cache.store(key, value, etag, since=since)
+            return self.cache.failed(key, exc, fallback, who, model_config=fallback_model_config)
+        return self.cache.store(key, value, etag, since=since, split=split, sent=sent)
 
     # --- the server ---------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from promptdeck.domain.access import (
     Role,
     Throttle,
 )
+from promptdeck.domain.caller import SYSTEM
 from promptdeck.domain.models import Event, Page
 from promptdeck.errors import (
     AccountNameTaken,
@@ -103,18 +104,18 @@ class Access:
     def generation(self) -> int:
         """Goes up with every change to keys, people and sessions; 0 until the first key or
         person is created (the server is open until then)."""
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             return store.generation(tx.conn)
 
     def state(self) -> tuple[int, bool]:
         """(generation, whether any key or person exists)."""
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             return store.generation(tx.conn), store.any_principal(tx.conn)
 
     def had_access(self) -> datetime | None:
         """When the first key or person was created, if one ever was: kept through
         downgrades and lost rows, so a database that had keys is not served open unasked."""
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             return store.had_access(tx.conn)
 
     def check_key(self, secret: str, address: str | None = None) -> Principal | None:
@@ -128,7 +129,7 @@ class Access:
             return None
         key_id = rules.key_id_of(secret)
         now = self.clock()
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             if address is not None:
                 self._waiting(tx.conn, KEY_ADDRESS, address, now)
             row = store.principal_by_key_id(tx.conn, key_id) if key_id else None
@@ -156,7 +157,7 @@ class Access:
 
     def _count(self, policy: Throttle, value: str, now: datetime) -> None:
         try:
-            with self.db.writing() as tx:
+            with self.db.writing(SYSTEM) as tx:
                 throttle.charge(tx.conn, [(policy, value)], now)
         except TooManyAttempts as exc:  # another request made it wait meanwhile
             self._key_waits.remember(value, exc.extra["until"])
@@ -166,7 +167,7 @@ class Access:
         ends, or None."""
         if not token or len(token) > 200:
             return None
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             found = store.session_with_principal(tx.conn, sha256_hex(token))
         if found is None or found.principal.revoked_at is not None:
             return None
@@ -178,7 +179,7 @@ class Access:
         expired, its session not ended; an open server still open."""
         if principal.expired(self.clock()):
             return False
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             if principal.kind == "open":
                 return store.generation(tx.conn) == 0
             if principal.id is None:
@@ -200,7 +201,7 @@ class Access:
         prefixes: list[str] | tuple[str, ...] = (),
         expires_in: str | None = None,
         actor: str = "cli",
-        by: Principal = OPERATOR,
+        by: rules.Reach = OPERATOR,
     ) -> NewKey:
         """A new key; its secret is in the answer and nowhere else. ``by`` may give no
         more than it has (role and prompts)."""
@@ -229,7 +230,7 @@ class Access:
 
     def _insert(self, values: dict[str, Any]) -> Account:
         try:
-            with self.db.writing() as tx:
+            with self.db.writing(SYSTEM) as tx:
                 store.insert_principal(tx.conn, values)
                 store.bump_generation(tx.conn)
                 store.mark_access(tx.conn, values["created_at"])
@@ -244,14 +245,14 @@ class Access:
         return store.to_account(row)
 
     def get(self, name: str) -> Account:
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             row = store.principal_by_name(tx.conn, name)
         if row is None:
             raise AccountNotFound(f"no key or user {name!r}")
         return store.to_account(row)
 
     def list_accounts(
-        self, kind: str, *, limit: int = 50, cursor: str | None = None, by: Principal = OPERATOR
+        self, kind: str, *, limit: int = 50, cursor: str | None = None, by: rules.Reach = OPERATOR
     ) -> Page[Account]:
         """Keys or people, oldest first: only those ``by`` could revoke (no higher role,
         prompts within its own), so a limited admin sees only what it manages."""
@@ -259,7 +260,7 @@ class Access:
         after = prompt_rules.decode_cursor(cursor) if cursor else None
         roles = [r.name for r in Role if r <= by.role]
         found: list[PrincipalRow] = []
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             while len(found) <= limit:
                 rows = store.principal_page(
                     tx.conn, kind, after_id=after, limit=limit + 1, roles=roles
@@ -272,11 +273,11 @@ class Access:
         more = len(found) > limit
         return Page(items, prompt_rules.encode_cursor(items[-1].id) if more and items else None)
 
-    def revoke(self, name: str, kind: str, *, by: Principal = OPERATOR) -> Account:
+    def revoke(self, name: str, kind: str, *, by: rules.Reach = OPERATOR) -> Account:
         """A key stops working, or a person can no longer sign in (their sessions end), on
         every server process at its next request, and open streams of it end (server/
         changes.py). The row stays: history names it."""
-        with self.db.writing() as tx:
+        with self.db.writing(SYSTEM) as tx:
             row = store.principal_by_name(tx.conn, name)
             if row is None or row.kind != kind:
                 raise AccountNotFound(f"no {'key' if kind == 'key' else 'user'} {name!r}")
@@ -299,7 +300,7 @@ class Access:
         *,
         prefixes: list[str] | tuple[str, ...] = (),
         actor: str = "cli",
-        by: Principal = OPERATOR,
+        by: rules.Reach = OPERATOR,
     ) -> Account:
         rules.check_name(name)
         wanted, limited = Role.parse(role), rules.check_prefixes(prefixes)
@@ -328,7 +329,7 @@ class Access:
         attempts = [(SIGN_IN_NAME, name)]
         if address is not None:
             attempts.append((SIGN_IN_ADDRESS, address))
-        with self.db.writing() as tx:
+        with self.db.writing(SYSTEM) as tx:
             throttle.charge(tx.conn, attempts, now)
             row = store.principal_by_name(tx.conn, name)
         if row is None or row.kind != "user" or row.revoked_at is not None:
@@ -337,7 +338,7 @@ class Access:
         if not _verify(row.secret_hash, password):
             raise Unauthorized("wrong name or password")
         token = secrets.token_urlsafe(32)
-        with self.db.writing() as tx:
+        with self.db.writing(SYSTEM) as tx:
             throttle.forget(tx.conn, SIGN_IN_NAME, name)
             if address is not None:
                 throttle.refund(tx.conn, SIGN_IN_ADDRESS, address)
@@ -355,7 +356,7 @@ class Access:
         return SignedIn(replace(person, expires_at=now + SESSION_LIFETIME), token)
 
     def sign_out(self, token: str) -> None:
-        with self.db.writing() as tx:
+        with self.db.writing(SYSTEM) as tx:
             store.delete_session(tx.conn, sha256_hex(token))
             store.bump_generation(tx.conn)
 
@@ -377,7 +378,7 @@ class Access:
         prompt_rules.check_limit(limit)
         prompt_rules.check_filters(prompt=prompt, actor=actor, kind=kind)
         before = prompt_rules.decode_cursor(cursor) if cursor else None
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             rows = store.all_events_page(
                 tx.conn,
                 before_id=before,
@@ -395,7 +396,7 @@ class Access:
         return Page(items, prompt_rules.encode_cursor(last) if last is not None else None)
 
     def prompt_name(self, ref: str) -> str | None:
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             return store.prompt_name(tx.conn, ref)
 
 

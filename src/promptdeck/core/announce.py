@@ -41,6 +41,7 @@ def _announced(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "version_id": archived["version_id"],
                     "from_version_id": None,
                     "detail": {k: v for k, v in archived.items() if k != "version_id"},
+                    "announce": None,  # the creation's, not the archive's
                 }
             )
     return out

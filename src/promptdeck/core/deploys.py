@@ -5,11 +5,14 @@ proposed is stale (409) and must be proposed again. Everything is recorded as ev
 
 from __future__ import annotations
 
-from promptdeck.core import gates, labels, load, retention
+from promptdeck.core import compare, gates, labels, load, retention, rollouts
 from promptdeck.core.tx import Tx
 from promptdeck.domain import diff, rules
+from promptdeck.domain.commands import DecideDeploy, ProposeDeploy
+from promptdeck.domain.contracts import ContractChange
 from promptdeck.domain.labels import (
     APPROVED,
+    DEPLOY_STATUSES,
     OPEN,
     REJECTED,
     STALE,
@@ -18,7 +21,8 @@ from promptdeck.domain.labels import (
     check_reason,
 )
 from promptdeck.domain.models import Page
-from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
+from promptdeck.domain.refs import EventKind, PromptLike, PromptRef, VersionRef
+from promptdeck.domain.rollouts.plan import RolloutPlan, parse_plan
 from promptdeck.errors import (
     DeployRequestClosed,
     DeployRequestNotFound,
@@ -35,12 +39,11 @@ from promptdeck.store.records import PromptRow
 MARK = {"equal": "  ", "delete": "- ", "insert": "+ "}
 
 
-def propose(
-    tx: Tx, ref: PromptRef, label: str, version_id: int, reason: str | None
-) -> DeployRequest:
-    check_label(label)
-    why = check_reason(reason, required=True)
-    row = load.prompt_row(tx, ref, for_update=True)
+def propose(tx: Tx, cmd: ProposeDeploy) -> DeployRequest:
+    label, version_id = check_label(cmd.label), cmd.version_id
+    why = check_reason(cmd.reason, required=True)
+    stored = None if cmd.plan is None else _plan(cmd.plan, version_id).to_json()
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
     target = load.version_row(tx, row, VersionRef(PromptRef(id=row.id), version_id), full=False)
     retention.check_usable(target)
     request_id = s.insert_request(
@@ -55,6 +58,7 @@ def propose(
             "proposed_by": tx.actor,
             "created_at": tx.clock(),
             "status": OPEN,
+            "plan": stored,
         },
     )
     tx.record(
@@ -62,27 +66,37 @@ def propose(
         row.id,
         version_id=version_id,
         from_version_id=labels.current(tx, row, label),
-        detail={"label": label, "request_id": request_id, "reason": why},
+        detail={"label": label, "request_id": request_id, "reason": why}
+        | ({"plan": stored} if stored is not None else {}),
     )
     return get_locked(tx, row, request_id)
 
 
-def decide(
-    tx: Tx,
-    ref: PromptRef,
-    request_id: int,
-    *,
-    approve: bool,
-    reason: str | None,
-    may_move_protected: bool,
-    override_gate: bool = False,
-) -> DeployRequest:
+def _plan(plan: object, version_id: int) -> RolloutPlan:
+    """The request's plan, for the version it proposes (a plan of another is refused)."""
+    if isinstance(plan, dict) and "version_id" not in plan:
+        plan = {**plan, "version_id": version_id}
+    try:
+        parsed = parse_plan(plan)
+    except InvalidInput as exc:
+        raise InvalidInput(f"plan.{exc.detail}", field=f"plan.{exc.field}") from None
+    if parsed.version_id != version_id:
+        raise InvalidInput(
+            f"plan.version_id: the plan rolls out version {parsed.version_id}, the request "
+            f"proposes {version_id}",
+            field="plan.version_id",
+        )
+    return parsed
+
+
+def decide(tx: Tx, cmd: DecideDeploy) -> DeployRequest:
     """Approve (the label moves now, atomically) or reject. The decider is not the proposer
     (by actor name) and may move protected labels (the admin role). Approving needs the
     label's gate passed (core/gates.py), or ``override_gate`` with a reason (recorded)."""
-    why = check_reason(reason)
-    override = gates.override_reason(override_gate, reason) if approve else None
-    row = load.prompt_row(tx, ref, for_update=True)
+    request_id, approve = cmd.request_id, cmd.approve
+    why = check_reason(cmd.reason)
+    override = gates.override_reason(cmd.override_gate, cmd.reason) if approve else None
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
     request = _row(tx, row, request_id)
     if request.status != OPEN:
         raise DeployRequestClosed(f"deploy request {request_id} is already {request.status}")
@@ -91,7 +105,7 @@ def decide(
             f"deploy request {request_id} was proposed by {tx.actor!r}: another person or key "
             "must decide it"
         )
-    if not may_move_protected:
+    if not tx.caller.may_move_protected:
         raise LabelProtected("deciding a deploy request needs the admin role")
     if approve:
         if s.last_move_id(tx.conn, row.id, request.label) != (request.base_move_id or 0):
@@ -102,14 +116,20 @@ def decide(
         gates.enforce(
             tx, row, request.label, request.version_id, override=override, request_id=request_id
         )
-        labels.move_locked(
-            tx,
-            row,
-            request.label,
-            request.version_id,
-            reason=f"deploy request {request_id}: {request.reason}",
-            if_match=None,
-        )
+        if request.plan is not None:  # a rollout: it moves the label by its steps
+            plan = parse_plan(request.plan)
+            accept = cmd.accept_breaking
+            rollouts.start_locked(tx, row, request.label, plan, accept_breaking=accept)
+        else:
+            labels.move_locked(
+                tx,
+                row,
+                request.label,
+                request.version_id,
+                reason=f"deploy request {request_id}: {request.reason}",
+                if_match=None,
+                accept_breaking=cmd.accept_breaking,
+            )
     now = tx.clock()
     s.decide_request(
         tx.conn,
@@ -151,15 +171,19 @@ def _out(tx: Tx, row: PromptRow, r: RequestRow, *, with_diff: bool) -> DeployReq
         status = STALE
     serving = labels.current(tx, row, r.label)
     lines: list[str] = []
+    contract_changes: list[ContractChange] = []
     if with_diff:
         for line in diff.unified(_text(tx, row.id, serving), _text(tx, row.id, r.version_id)):
             if isinstance(line, diff.Line):
                 lines.append(MARK.get(line.kind, "  ") + line.text)
-    named = s.version_numbers(
-        tx.conn, row.id, {v for v in (r.version_id, r.from_version_id) if v is not None}
-    )
+        if serving is not None and serving != r.version_id:
+            old, new = load.version(tx, row.id, serving), load.version(tx, row.id, r.version_id)
+            contract_changes = compare.changes(old, new)
     gate = (
         gates.check_gate(tx, row, r.label, r.version_id) if with_diff and status == OPEN else None
+    )
+    named = s.version_numbers(
+        tx.conn, row.id, {v for v in (r.version_id, r.from_version_id) if v is not None}
     )
     return DeployRequest(
         id=r.id,
@@ -177,6 +201,8 @@ def _out(tx: Tx, row: PromptRow, r: RequestRow, *, with_diff: bool) -> DeployReq
         decided_at=r.decided_at,
         decision_reason=r.decision_reason,
         diff=lines,
+        plan=r.plan,
+        contract_changes=contract_changes,
         gate=gate,
     )
 
@@ -185,15 +211,15 @@ def get_locked(tx: Tx, row: PromptRow, request_id: int) -> DeployRequest:
     return _out(tx, row, _row(tx, row, request_id), with_diff=True)
 
 
-def get(tx: Tx, ref: PromptRef, request_id: int) -> DeployRequest:
+def get(tx: Tx, ref: PromptLike, request_id: int) -> DeployRequest:
     """A request with the diff from what its label serves now to what it proposes."""
     return get_locked(tx, load.prompt_row(tx, ref), request_id)
 
 
 def page(
-    tx: Tx, ref: PromptRef, *, status: str | None, limit: int, cursor: str | None
+    tx: Tx, ref: PromptLike, *, status: str | None, limit: int, cursor: str | None
 ) -> Page[DeployRequest]:
-    if status is not None and status not in (OPEN, APPROVED, REJECTED):
+    if status is not None and status not in DEPLOY_STATUSES:
         raise InvalidInput("status is one of open, approved, rejected", field="status")
     rules.check_limit(limit)
     before = rules.decode_cursor(cursor) if cursor else None

@@ -19,7 +19,7 @@ from promptdeck.domain.impact import (
     VersionImpact,
 )
 from promptdeck.domain.labels import ACTIVE, check_label
-from promptdeck.domain.refs import EventKind, PromptRef
+from promptdeck.domain.refs import EventKind, PromptLike
 from promptdeck.errors import InvalidInput, VersionNotFound
 from promptdeck.store import outcomes as store
 
@@ -29,6 +29,14 @@ MARK_KINDS = (
     EventKind.LABEL_MOVED,
     EventKind.LABEL_REMOVED,
     EventKind.IMPACT_ALERT,
+    # A rollout's steps: when a share of callers moved (docs/rollouts.md).
+    EventKind.ROLLOUT_STARTED,
+    EventKind.ROLLOUT_ADVANCED,
+    EventKind.ROLLOUT_PAUSED,
+    EventKind.ROLLOUT_RESUMED,
+    EventKind.ROLLOUT_COMPLETED,
+    EventKind.ROLLOUT_ROLLED_BACK,
+    EventKind.ROLLOUT_ABORTED,
 )
 MARKS_MAX = 500
 
@@ -39,7 +47,7 @@ def _minute(at: datetime | None) -> int | None:
 
 def report(
     tx: Tx,
-    ref: PromptRef,
+    ref: PromptLike,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -163,8 +171,18 @@ def _series(tx: Tx, found: ImpactReport, prompt_id: int, low: int | None, high: 
     found.series = [impact.point(impact.at_minute(m), s) for m, s in sorted(points.items())]
 
 
-def version_pair(tx: Tx, ref: PromptRef, version_id: int) -> tuple[int | None, int]:
+def version_pair(tx: Tx, ref: PromptLike, version_id: int) -> tuple[int | None, int]:
     """(the version before it, the version): what a version page compares."""
     row = load.prompt_row(tx, ref)
     version = load.version(tx, row.id, version_id)
     return store.previous_version_id(tx.conn, row.id, version.number), version_id
+
+
+def version_report(tx: Tx, ref: PromptLike, version_id: int) -> ImpactReport:
+    """A version beside the one before it (compare=(previous, it)); alone if it is first."""
+    previous, version = version_pair(tx, ref, version_id)
+    if previous is not None:
+        return report(tx, ref, compare=(previous, version))
+    found = report(tx, ref, compare=(version, version))
+    found.compare, found.comparisons = None, []
+    return found

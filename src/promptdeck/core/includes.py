@@ -7,10 +7,10 @@ from __future__ import annotations
 from promptdeck import limits
 from promptdeck.core import load
 from promptdeck.core.tx import Tx
-from promptdeck.domain import templates, values
+from promptdeck.domain import rules, templates, values
 from promptdeck.domain.labels import ACTIVE
 from promptdeck.domain.models import Include
-from promptdeck.domain.refs import PromptRef
+from promptdeck.domain.refs import PromptLike, PromptRef
 from promptdeck.domain.templates import IncludeRef
 from promptdeck.errors import IncludeCycle, PromptNotFound, StillIncluded, TemplateInvalid
 from promptdeck.store import includes as inc
@@ -123,12 +123,23 @@ def _refuse_cycle(tx: Tx, includer_id: int, target: PromptRow) -> None:
         at = parent[at]
     chain.reverse()  # target … includer
     names = inc.names_of(tx.conn, chain)
-    path = " -> ".join([names[includer_id], *(names[i] for i in chain)])
+    path = " -> ".join(_named(tx, names[i]) for i in [includer_id, *chain])
     raise IncludeCycle(f"include cycle: {path}", field="content")
 
 
-def _who(rows: list[Include]) -> str:
-    return ", ".join(f"{r.prompt_name} version {r.number}" for r in rows[:LISTED])
+def _named(tx: Tx, name: str) -> str:
+    """A prompt's name in a message, unless it lies outside the caller's scope."""
+    return name if tx.caller.may_see(name) else "a prompt outside your scope"
+
+
+def _who(tx: Tx, rows: list[Include]) -> str:
+    """The includers a message names: those in the caller's scope, the others counted."""
+    seen = [r for r in rows[:LISTED] if tx.caller.may_see(r.prompt_name)]
+    hidden = len(rows[:LISTED]) - len(seen)
+    names = [f"{r.prompt_name} version {r.number}" for r in seen]
+    if hidden:
+        names.append(f"{hidden} version{'s' if hidden > 1 else ''} outside your scope")
+    return ", ".join(names)
 
 
 def check_prompt_deletable(tx: Tx, row: PromptRow, force: bool) -> None:
@@ -137,7 +148,7 @@ def check_prompt_deletable(tx: Tx, row: PromptRow, force: bool) -> None:
     rows = inc.includers_of_prompt(tx.conn, row.id, LISTED + 1)
     if rows:
         raise StillIncluded(
-            f"prompt {row.name!r} is included by {_who(rows)}; delete with force=true "
+            f"prompt {row.name!r} is included by {_who(tx, rows)}; delete with force=true "
             "to delete it anyway (their renders will then fail)"
         )
 
@@ -145,18 +156,26 @@ def check_prompt_deletable(tx: Tx, row: PromptRow, force: bool) -> None:
 def check_version_purgeable(tx: Tx, version_id: int) -> None:
     rows = inc.includers_of_version(tx.conn, version_id, LISTED + 1)
     if rows:
-        raise StillIncluded(f"version {version_id} is included by {_who(rows)}")
+        raise StillIncluded(f"version {version_id} is included by {_who(tx, rows)}")
 
 
-def dependencies(tx: Tx, version_id: int) -> list[Include]:
-    return inc.of_version(tx.conn, version_id)
+def dependencies(tx: Tx, ref: PromptLike, version_id: int) -> list[Include]:
+    """What the version includes, within the caller's scope (an include outside it is as
+    one of a prompt that is no more)."""
+    load.version(tx, load.prompt_row(tx, ref).id, version_id)
+    return [
+        r for r in inc.of_version(tx.conn, version_id) if tx.caller.may_see(r.target_prompt_name)
+    ]
 
 
-def dependents(tx: Tx, prompt_id: int, version_id: int, limit: int) -> list[Include]:
+def dependents(tx: Tx, ref: PromptLike, version_id: int, limit: int) -> list[Include]:
     """Unpurged versions that include this version: pinned to it, or by a label that points
     to it now (the active version, in this branch)."""
+    rules.check_limit(limit)
+    owner = load.prompt_row(tx, ref, include_deleted=True)
+    prompt_id = owner.id
+    load.version(tx, prompt_id, version_id)
     pinned = inc.includers_of_version(tx.conn, version_id, limit)
-    owner = load.prompt_row(tx, PromptRef(id=prompt_id), include_deleted=True)
     seen = {r.version_id for r in pinned}
     out = list(pinned)
     for row in inc.includers_of_prompt(tx.conn, prompt_id, limit):
@@ -165,4 +184,4 @@ def dependents(tx: Tx, prompt_id: int, version_id: int, limit: int) -> list[Incl
             if target == version_id:
                 out.append(row)
                 seen.add(row.version_id)
-    return out[:limit]
+    return [r for r in out if tx.caller.may_see(r.prompt_name)][:limit]

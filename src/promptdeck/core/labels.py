@@ -9,16 +9,17 @@ Every move locks the prompt's row first (as version creation does), then compare
 label's last move with ``If-Match``: concurrent moves of one label are serialized, and of
 several racing with one ETag exactly one wins.
 
-Who may move a protected label is the caller's to say (``may_move_protected``: the admin
-role); the core only enforces it."""
+Who may move a protected label is the caller's (``tx.caller.may_move_protected``: the admin
+role)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from promptdeck.core import load, retention
+from promptdeck.core import compare, load, retention
 from promptdeck.core.tx import Tx
 from promptdeck.domain import etag, rules
+from promptdeck.domain.commands import MoveLabel, ProtectLabel, RemoveLabel, RevertLabel
 from promptdeck.domain.labels import (
     ACTIVE,
     Label,
@@ -28,16 +29,18 @@ from promptdeck.domain.labels import (
     check_reason,
 )
 from promptdeck.domain.models import Page, Prompt, Version
-from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
+from promptdeck.domain.refs import EventKind, PromptLike, PromptRef, VersionRef
 from promptdeck.errors import (
     LabelledVersionProtected,
     LabelNotFound,
     LabelProtected,
+    RolloutInProgress,
     StaleEtag,
     VersionNotFound,
 )
 from promptdeck.store import labels as s
 from promptdeck.store import queries as q
+from promptdeck.store import rollouts as rollouts_store
 from promptdeck.store.records import PromptRow
 
 
@@ -49,8 +52,8 @@ def current(tx: Tx, row: PromptRow, label: str) -> int | None:
     return None if found is None else found.version_id
 
 
-def guard(tx: Tx, prompt_id: int, label: str, may_move_protected: bool) -> None:
-    if not may_move_protected and label in s.protected(tx.conn, prompt_id):
+def guard(tx: Tx, prompt_id: int, label: str) -> None:
+    if not tx.caller.may_move_protected and label in load.protected(tx, prompt_id):
         raise LabelProtected(
             f"label {label!r} is protected: moving it needs the admin role or an approved "
             "deploy request"
@@ -68,8 +71,20 @@ def check_label_etag(tx: Tx, prompt_id: int, label: str, if_match: str | None) -
 
 
 def log_move(
-    tx: Tx, prompt_id: int, label: str, from_id: int | None, to_id: int | None, reason: str
+    tx: Tx,
+    prompt_id: int,
+    label: str,
+    from_id: int | None,
+    to_id: int | None,
+    reason: str,
+    *,
+    kind: str | None = None,
 ) -> int:
+    """Record a move (``kind`` None) or a rollout's change (``kind`` rollout.*). Every path
+    that moves a label passes here (a move, a removal, a revert, a rollback, a version
+    created active, a deploy approval, a rollout's steps), so the protection check is here
+    too: the operations' own earlier ``guard`` only refuses sooner."""
+    guard(tx, prompt_id, label)
     return s.insert_move(
         tx.conn,
         {
@@ -80,21 +95,46 @@ def log_move(
             "actor": tx.actor,
             "reason": reason,
             "created_at": tx.clock(),
+            "kind": kind,
         },
     )
 
 
+def refuse_during_rollout(tx: Tx, prompt_id: int, label: str) -> None:
+    """A label whose rollout runs (or is paused) moves only by its rollout: a move by hand
+    would leave the rollout comparing versions the label no longer serves."""
+    live = rollouts_store.live(tx.conn, prompt_id, label)
+    if live is not None:
+        raise RolloutInProgress(
+            f"label {label!r} is in a rollout (version {live.baseline_version_id} to "
+            f"{live.candidate_version_id}, {live.status}): abort it before moving the label"
+        )
+
+
 def move_locked(
-    tx: Tx, row: PromptRow, label: str, version_id: int, *, reason: str, if_match: str | None
+    tx: Tx,
+    row: PromptRow,
+    label: str,
+    version_id: int,
+    *,
+    reason: str,
+    if_match: str | None,
+    accept_breaking: bool = False,
 ) -> bool:
     """Point ``label`` at ``version_id`` (the prompt row is locked and protection checked);
-    False when it already points there. Purged: 409; archived: restored first."""
+    False when it already points there. Purged: 409; archived: restored first; during the
+    label's rollout: 409. A protected label moved to a version whose contract breaks what it
+    serves needs ``accept_breaking`` (core/compare.py ``check_move``)."""
     check_label_etag(tx, row.id, label, if_match)
+    refuse_during_rollout(tx, row.id, label)
     was = current(tx, row, label)
     target = load.version_row(tx, row, VersionRef(PromptRef(id=row.id), version_id), full=False)
     if was == version_id:
         return False
     retention.check_usable(target)
+    breaking = compare.check_move(
+        tx, row.id, label, was, version_id, accept_breaking=accept_breaking
+    )
     restored = target.archived and retention.restore(tx, row.id, target, reason=f"label {label}")
     now = tx.clock()
     detail: dict[str, Any] = {
@@ -106,6 +146,8 @@ def move_locked(
         detail["reason"] = reason
     if restored:
         detail["restored"] = True
+    if breaking:
+        detail |= compare.accepted(breaking)
     if label == ACTIVE:
         if not q.set_active(tx.conn, row.id, version_id, now, None):
             raise StaleEtag("the prompt changed while moving its active label; retry")
@@ -120,76 +162,79 @@ def move_locked(
     return True
 
 
-def move(
-    tx: Tx,
-    ref: PromptRef,
-    label: str,
-    version_id: int,
-    *,
-    reason: str | None,
-    if_match: str | None,
-    may_move_protected: bool,
-) -> Moved:
-    check_label(label)
-    why = check_reason(reason)
-    row = load.prompt_row(tx, ref, for_update=True)
-    guard(tx, row.id, label, may_move_protected)
-    changed = move_locked(tx, row, label, version_id, reason=why, if_match=if_match)
+def move(tx: Tx, cmd: MoveLabel) -> Moved:
+    label = check_label(cmd.label)
+    why = check_reason(cmd.reason)
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    guard(tx, row.id, label)
+    changed = move_locked(
+        tx,
+        row,
+        label,
+        cmd.version_id,
+        reason=why,
+        if_match=cmd.if_match,
+        accept_breaking=cmd.accept_breaking,
+    )
     return Moved(one(tx, load.prompt_row(tx, PromptRef(id=row.id)), label), changed)
 
 
-def remove(
-    tx: Tx,
-    ref: PromptRef,
-    label: str,
-    *,
-    reason: str | None,
-    if_match: str | None,
-    may_move_protected: bool,
-) -> None:
-    check_label(label)
-    why = check_reason(reason)
+def remove(tx: Tx, cmd: RemoveLabel) -> None:
+    label = check_label(cmd.label)
+    why = check_reason(cmd.reason)
     if label == ACTIVE:
         raise LabelledVersionProtected("the active label cannot be removed; move it instead")
-    row = load.prompt_row(tx, ref, for_update=True)
-    guard(tx, row.id, label, may_move_protected)
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    guard(tx, row.id, label)
+    _remove_locked(tx, row, label, why, cmd.if_match)
+
+
+def _remove_locked(tx: Tx, row: PromptRow, label: str, why: str, if_match: str | None) -> None:
     check_label_etag(tx, row.id, label, if_match)
+    refuse_during_rollout(tx, row.id, label)
     was = current(tx, row, label)
     if was is None:
-        raise LabelNotFound(f"prompt {str(ref)!r} has no label {label!r}")
+        raise LabelNotFound(f"prompt {row.name!r} has no label {label!r}")
     s.delete_label(tx.conn, row.id, label)
     log_move(tx, row.id, label, was, None, why)
     detail: dict[str, Any] = {"label": label, **({"reason": why} if why else {})}
     tx.record(EventKind.LABEL_REMOVED, row.id, from_version_id=was, detail=detail)
 
 
-def revert(
-    tx: Tx, ref: PromptRef, label: str, *, if_match: str | None, may_move_protected: bool
-) -> Moved:
+def revert(tx: Tx, cmd: RevertLabel) -> Moved:
     """Undo the label's last move: back to where it was (a label that had just been set is
     removed; one just removed comes back). Itself a recorded move."""
-    check_label(label)
-    row = load.prompt_row(tx, ref, for_update=True)
-    guard(tx, row.id, label, may_move_protected)
+    label, if_match = check_label(cmd.label), cmd.if_match
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    guard(tx, row.id, label)
     last = s.last_move(tx.conn, row.id, label)
     if last is None:
-        raise LabelNotFound(f"label {label!r} of prompt {str(ref)!r} has never moved")
+        raise LabelNotFound(f"label {label!r} of prompt {str(cmd.prompt)!r} has never moved")
     why = f"revert of move {last.id}"
     if last.from_version_id is None:
-        remove(
-            tx, PromptRef(id=row.id), label, reason=why, if_match=if_match, may_move_protected=True
-        )
+        if label == ACTIVE:  # its first move, the prompt's creation
+            raise LabelledVersionProtected("the active label cannot be removed; move it instead")
+        _remove_locked(tx, row, label, why, if_match)
         return Moved(one(tx, row, label), True)
-    changed = move_locked(tx, row, label, last.from_version_id, reason=why, if_match=if_match)
+    changed = move_locked(
+        tx,
+        row,
+        label,
+        last.from_version_id,
+        reason=why,
+        if_match=if_match,
+        accept_breaking=cmd.accept_breaking,
+    )
     return Moved(one(tx, load.prompt_row(tx, PromptRef(id=row.id)), label), changed)
 
 
-def protect(tx: Tx, ref: PromptRef, label: str, on: bool, *, may_move_protected: bool) -> Label:
+def protect(tx: Tx, cmd: ProtectLabel) -> Label:
     """Mark a label protected or not; only who may move protected labels may do this."""
-    check_label(label)
-    row = load.prompt_row(tx, ref, for_update=True)
-    if not may_move_protected:
+    label, on = check_label(cmd.label), cmd.protected
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    if not tx.caller.may_move_protected:
         raise LabelProtected("changing which labels are protected needs the admin role")
+    tx.protected.pop(row.id, None)
     if s.set_protected(tx.conn, row.id, label, on):
         tx.record(EventKind.LABEL_PROTECTED, row.id, detail={"label": label, "protected": on})
     return one(tx, row, label)
@@ -224,7 +269,7 @@ def one(tx: Tx, row: PromptRow, label: str) -> Label:
     )
 
 
-def get(tx: Tx, ref: PromptRef, label: str) -> Label:
+def get(tx: Tx, ref: PromptLike, label: str) -> Label:
     check_label(label)
     found = one(tx, load.prompt_row(tx, ref), label)
     if found.version_id is None and not found.protected:
@@ -232,7 +277,7 @@ def get(tx: Tx, ref: PromptRef, label: str) -> Label:
     return found
 
 
-def listing(tx: Tx, ref: PromptRef) -> list[Label]:
+def listing(tx: Tx, ref: PromptLike) -> list[Label]:
     """`active` first, then every set or protected label by name."""
     row = load.prompt_row(tx, ref)
     names = {r.name for r in s.label_rows(tx.conn, row.id)} | s.protected(tx.conn, row.id)
@@ -240,7 +285,7 @@ def listing(tx: Tx, ref: PromptRef) -> list[Label]:
 
 
 def history(
-    tx: Tx, ref: PromptRef, label: str | None, *, limit: int, cursor: str | None
+    tx: Tx, ref: PromptLike, label: str | None, *, limit: int, cursor: str | None
 ) -> Page[LabelMove]:
     """One label's moves (or every label's: the prompt's deploys), newest first."""
     if label is not None:
@@ -265,13 +310,14 @@ def history(
             r.actor,
             r.reason,
             r.created_at,
+            r.kind,
         )
         for r in rows
     ]
     return Page(items, rules.encode_cursor(rows[-1].id) if more and rows else None)
 
 
-def fetch(tx: Tx, ref: PromptRef, label: str) -> tuple[Prompt, Version]:
+def fetch(tx: Tx, ref: PromptLike, label: str) -> tuple[Prompt, Version]:
     """The version a label serves, in full (GET …/active?label=)."""
     check_label(label)
     row = load.prompt_row(tx, ref)

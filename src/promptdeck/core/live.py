@@ -33,7 +33,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 from sqlalchemy.engine import Engine, make_url
@@ -42,6 +42,7 @@ from promptdeck.core.tx import unavailable_as_error
 from promptdeck.domain import values
 from promptdeck.domain.labels import ACTIVE
 from promptdeck.domain.models import Prompt, Version
+from promptdeck.domain.rollouts.split import Split
 from promptdeck.errors import DatabaseUnavailable, PromptNotFound
 from promptdeck.store import changes
 
@@ -62,9 +63,16 @@ def _is_sqlite(database_url: str) -> bool:
 # --- the hot path ---------------------------------------------------------------------------
 
 
-# A prompt's pointers as one read found them: label -> version id (`active` always present,
-# None when the prompt has no active version; other labels only when set and asked for).
-Pointers = dict[str, int | None]
+class Pointers(dict[str, int | None]):
+    """A prompt's pointers as one read found them: label -> version id (`active` always
+    present, None when the prompt has no active version; other labels only when set and
+    asked for); ``rollouts``: label -> its live rollout, for those that have one."""
+
+    __slots__ = ("rollouts",)
+
+    def __init__(self, active: int | None) -> None:
+        super().__init__(active=active)
+        self.rollouts: dict[str, changes.LiveRollout] = {}
 
 
 class _Batch:
@@ -137,13 +145,17 @@ class PointerReads:
                     batch.generation, rows = await self._read(
                         sorted(batch.names), sorted(batch.ids), sorted(batch.labels)
                     )
-                    for prompt_id, name, active_id, label, label_version_id in rows:
+                    for prompt_id, name, active_id, label, label_id, on_active, on_label in rows:
                         pointers = batch.by_id.get(prompt_id)
                         if pointers is None:
-                            pointers = batch.by_id[prompt_id] = {ACTIVE: active_id}
+                            pointers = batch.by_id[prompt_id] = Pointers(active_id)
                             batch.by_name[name] = pointers
+                        if on_active is not None:
+                            pointers.rollouts[ACTIVE] = on_active
                         if label is not None:
-                            pointers[label] = label_version_id
+                            pointers[label] = label_id
+                            if on_label is not None:
+                                pointers.rollouts[label] = on_label
                 except Exception as exc:
                     batch.error = exc
                 batch.done.set()
@@ -160,26 +172,42 @@ class Probed:
     pointers: Pointers | None
 
 
+# What the hot path's loaders return: the version a label serves (its own pointer, the
+# baseline during a rollout) with its prompt, and the label's live rollout, read together.
+Served = tuple[Prompt, Version, changes.LiveRollout | None]
+MAX_SPLITS = 1_000
+
+
 class ActiveCache(Generic[T]):
     """The version a label of a prompt serves (`active` by default), rendered by ``render``
     once per version: bodies are cached by version id, whichever label points at them, and
-    every label's pointer is checked the same way."""
+    every label's pointer is checked the same way.
+
+    A label in a rollout serves its baseline or the candidate by the caller's key: its live
+    rollout is read with its pointer (the same read: PostgreSQL's coalesced one joins it;
+    SQLite's is redone after ``data_version`` moves) and kept as a ``Split`` whose salt is
+    hashed once, so a key costs one SHA-256 of itself and a comparison."""
 
     def __init__(
         self,
         database_url: str,
-        get_active: Callable[[str, str], tuple[Prompt, Version]],
+        serve: Callable[[str, str], Served],
         render: Callable[[Prompt, Version], T],
         size_of: Callable[[T], int] = lambda _body: 0,
         max_bytes: int = MAX_BODY_BYTES,
+        *,
+        version: Callable[[str, int], tuple[Prompt, Version]],
     ) -> None:
-        self._get_active = get_active
+        self._serve = serve
+        self._version = version  # a rollout's candidate, read by id
         self._render = render
         self._size_of = size_of
         self._max_bytes = max_bytes
         self._bytes = 0
         self._bodies: dict[int, T] = {}
-        self._pointers: dict[tuple[str, str], int] = {}  # SQLite only: (ref, label) -> version
+        # SQLite only: (ref, label) -> (the label's version, its live split)
+        self._pointers: dict[tuple[str, str], tuple[int, Split | None]] = {}
+        self._splits: dict[tuple[int, int, int, int, str], Split] = {}
         # PostgreSQL: misses being read, by (ref, label, version id)
         self._loading: dict[tuple[str, str, int], asyncio.Task[T]] = {}
         self.hits = 0
@@ -199,13 +227,30 @@ class ActiveCache(Generic[T]):
         probe = self.sqlite or self.postgres
         return probe.statements if probe is not None else 0
 
-    async def get(self, ref: str, label: str = ACTIVE, probed: Probed | None = None) -> T:
-        """``label`` must be a valid label (domain/labels.py ``check_label``). ``probed``:
-        this request's pointers from a read of ``reads`` that started after the request
-        arrived (the gate's, PostgreSQL). Raises PromptNotFound, LabelNotFound,
+    def _split(self, baseline: int, live: changes.LiveRollout | None) -> Split | None:
+        """The label's split, one object per rollout state (its salt hashed once)."""
+        if live is None:
+            return None
+        rollout_id, candidate, basis_points, salt = live
+        key = (rollout_id, baseline, candidate, basis_points, salt)
+        found = self._splits.get(key)
+        if found is None:
+            if len(self._splits) >= MAX_SPLITS:
+                self._splits.clear()
+            found = self._splits[key] = Split(*key)
+        return found
+
+    async def get(
+        self, ref: str, label: str = ACTIVE, probed: Probed | None = None, key: str | None = None
+    ) -> tuple[T, Split | None]:
+        """The body a caller with ``key`` gets (None: a random arm during a rollout), and
+        the label's live split (None: no rollout). ``label`` must be a valid label
+        (domain/labels.py ``check_label``). ``probed``: this request's pointers from a
+        read of ``reads`` that started after the request arrived (the gate's, PostgreSQL).
+        Raises PromptNotFound, LabelNotFound, InvalidInput (a bad key),
         DatabaseUnavailable."""
         if self.sqlite is not None:
-            return self._get_sqlite(ref, label)
+            return self._get_sqlite(ref, label, key)
         assert self.reads is not None
         if probed is not None and probed.ref == ref and probed.label == label:
             pointers = probed.pointers
@@ -217,48 +262,63 @@ class ActiveCache(Generic[T]):
         if version_id is None:
             # A label not set: the core's own answer (LabelNotFound), read after the pointer.
             self.misses += 1
-            prompt, version = await anyio.to_thread.run_sync(self._get_active, ref, label)
-            return self._remember(prompt, version)
+            prompt, version, _ = await anyio.to_thread.run_sync(self._serve, ref, label)
+            return self._remember(prompt, version), None
+        split = self._split(version_id, pointers.rollouts.get(label))
+        if split is not None:
+            version_id = split.pick(key)
         body = self._bodies.get(version_id)
         if body is not None:
             self.hits += 1
-            return body
+            return body, split
         self.misses += 1
         # Requests that miss the same version together share one read (after a rollback
         # under load, 64 of them would otherwise fill the thread pool with the same read).
-        key = (ref, label, version_id)
-        loading = self._loading.get(key)
+        loading_key = (ref, label, version_id)
+        loading = self._loading.get(loading_key)
         if loading is None:
-            loading = asyncio.get_running_loop().create_task(self._load(key))
-            self._loading[key] = loading
-        return await asyncio.shield(loading)
+            loading = asyncio.get_running_loop().create_task(self._load(loading_key))
+            self._loading[loading_key] = loading
+        return await asyncio.shield(loading), split
 
     async def _load(self, key: tuple[str, str, int]) -> T:
-        ref, label, _version_id = key
+        ref, _label, version_id = key
         try:
-            # Read after the pointer: at least as new. Blocking I/O: in the thread pool.
-            prompt, version = await anyio.to_thread.run_sync(self._get_active, ref, label)
+            # The version the pointer read named, by id: immutable, so any read will do.
+            # Blocking I/O: in the thread pool.
+            prompt, version = await anyio.to_thread.run_sync(self._version, ref, version_id)
             return self._remember(prompt, version)
         finally:
             del self._loading[key]
 
-    def _get_sqlite(self, ref: str, label: str) -> T:
+    def _get_sqlite(self, ref: str, label: str, key: str | None) -> tuple[T, Split | None]:
         assert self.sqlite is not None
         if self.sqlite.changed():
             self._pointers.clear()
-        version_id = self._pointers.get((ref, label))
-        if version_id is not None:
+        found = self._pointers.get((ref, label))
+        if found is not None:
+            version_id, split = found
+            if split is not None:
+                version_id = split.pick(key)
             body = self._bodies.get(version_id)
             if body is not None:
                 self.hits += 1
-                return body
+                return body, split
         self.misses += 1
         # SQLite reads take ~0.1 ms: cheaper inline than a thread pool hop.
-        prompt, version = self._get_active(ref, label)
+        prompt, version, live = self._serve(ref, label)
+        split = self._split(version.id, live)
         if len(self._pointers) >= MAX_POINTERS:
             self._pointers.clear()
-        self._pointers[(ref, label)] = version.id
-        return self._remember(prompt, version)
+        self._pointers[(ref, label)] = (version.id, split)
+        body = self._remember(prompt, version)
+        picked = version.id if split is None else split.pick(key)
+        if picked == version.id:
+            return body, split
+        body = self._bodies.get(picked)
+        if body is None:
+            body = self._remember(*self._version(ref, picked))
+        return body, split
 
     def _remember(self, prompt: Prompt, version: Version) -> T:
         body = self._render(prompt, version)
@@ -306,13 +366,24 @@ class Move:
     number: int | None
     version_name: str | None
     at: datetime
+    # A rollout's change: its split now (core/rollouts.py ``_push``: status, basis points,
+    # baseline, candidate, salt…); None for a move of the pointer.
+    rollout: dict[str, Any] | None = None
 
 
 def _label_of(row: changes.MoveRow) -> str:
-    """The label a move moved: a label move's detail names it; the others move `active`."""
-    if row.kind.startswith("label.") and isinstance(row.detail, dict):
+    """The label a move moved: a label move's or a rollout's detail names it; the others
+    move `active`."""
+    if row.kind.startswith(("label.", "rollout.")) and isinstance(row.detail, dict):
         return str(row.detail.get("label") or LABEL)
     return LABEL
+
+
+def _rollout_of(row: changes.MoveRow) -> dict[str, Any] | None:
+    if row.kind.startswith("rollout.") and isinstance(row.detail, dict):
+        found = row.detail.get("rollout")
+        return found if isinstance(found, dict) else None
+    return None
 
 
 def _move(row: changes.MoveRow) -> Move:
@@ -326,6 +397,7 @@ def _move(row: changes.MoveRow) -> Move:
         number=row.number,
         version_name=row.version_name,
         at=row.created_at,
+        rollout=_rollout_of(row),
     )
 
 

@@ -1,22 +1,26 @@
 """Reads every operation shares: a prompt row by reference, a prompt with its active
-version, a version in full. Missing things raise here, with the domain's errors."""
+version, a version in full. Missing things raise here, with the domain's errors; so does a
+prompt outside the caller's prefixes, exactly as one that never was."""
 
 from __future__ import annotations
 
 from promptdeck.core.tx import Tx
 from promptdeck.domain import etag
 from promptdeck.domain.models import Prompt, Version
-from promptdeck.domain.refs import PromptRef, VersionRef
+from promptdeck.domain.refs import PromptLike, PromptRef, VersionRef
 from promptdeck.errors import PromptNotFound, StaleEtag, VersionNotFound
+from promptdeck.store import labels as labels_store
 from promptdeck.store import queries as q
 from promptdeck.store.records import PromptRow, VersionRow
 
 
 def prompt_row(
-    tx: Tx, ref: PromptRef, *, include_deleted: bool = False, for_update: bool = False
+    tx: Tx, ref: PromptLike, *, include_deleted: bool = False, for_update: bool = False
 ) -> PromptRow:
-    row = q.find_prompt_row(tx.conn, ref, include_deleted=include_deleted, for_update=for_update)
-    if row is None:
+    """The prompt's row (``ref`` text is parsed here, once)."""
+    found = PromptRef.parse(ref)
+    row = q.find_prompt_row(tx.conn, found, include_deleted=include_deleted, for_update=for_update)
+    if row is None or not tx.caller.may_see(row.name):
         raise PromptNotFound(f"no prompt {str(ref)!r}")
     return row
 
@@ -66,3 +70,11 @@ def check_etag(row: PromptRow, if_match: str | None) -> int | None:
     if not etag.matches(if_match, current):
         raise StaleEtag(f"If-Match {if_match} does not match the prompt's current ETag {current}")
     return row.revision
+
+
+def protected(tx: Tx, prompt_id: int) -> frozenset[str]:
+    """The prompt's protected labels, read once a transaction (every move checks them)."""
+    found = tx.protected.get(prompt_id)
+    if found is None:
+        found = tx.protected[prompt_id] = frozenset(labels_store.protected(tx.conn, prompt_id))
+    return found

@@ -7,26 +7,32 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from promptdeck import limits
+from promptdeck.core import load, rollout_guard
 from promptdeck.core.tx import Tx
 from promptdeck.domain import impact, rules
-from promptdeck.domain.impact import AlertRule, Outcome, RawOutcomes, Sums
+from promptdeck.domain.commands import Outcome, RemoveAlert, ReportOutcomes, SetAlert
+from promptdeck.domain.impact import AlertRule, RawOutcomes, Sums
 from promptdeck.domain.labels import ACTIVE, check_label
-from promptdeck.domain.refs import EventKind, PromptRef
+from promptdeck.domain.refs import EventKind, PromptLike, PromptRef
 from promptdeck.errors import InvalidInput, LabelNotFound, RateLimited, VersionNotFound
 from promptdeck.store import labels as labels_store
 from promptdeck.store import outcomes as store
 from promptdeck.store import queries as q
-from promptdeck.store.records import PromptRow
 
 
 @dataclass(frozen=True, slots=True)
 class Ingested:
     accepted: int
     alerts: int  # impact.alert events this batch raised
+    rejected: int = 0  # a partial ingest's refused outcomes
+    reasons: tuple[str, ...] = ()  # the first few refusals' details
+
+
+REASONS_KEPT = 5
 
 
 class IngestLimit:
@@ -49,16 +55,19 @@ class IngestLimit:
 
     def take(self, caller: str, count: int) -> None:
         """Take ``count`` tokens of ``caller``'s bucket, or raise RateLimited saying how long
-        until they are there."""
+        until they are there. A batch larger than the burst (an OTLP export of up to
+        ``OTLP_SPANS_MAX`` spans) passes on a full bucket and leaves it in debt: the rate
+        holds, and the export is not refused for ever."""
         if self.rate <= 0:
             return
         now = self.clock()
         with self._lock:
             tokens, then = self._buckets.get(caller, (self.burst, now))
             tokens = min(self.burst, tokens + (now - then) * self.rate)
-            if tokens < count:
+            needed = min(count, self.burst)
+            if tokens < needed:
                 self._buckets[caller] = (tokens, now)
-                wait = (count - tokens) / self.rate
+                wait = (needed - tokens) / self.rate
                 raise RateLimited(
                     f"{caller[:80]!r} reports outcomes faster than {self.rate:g} a second "
                     f"(bursts of {self.burst:g}); retry in {wait:.1f} s",
@@ -80,12 +89,42 @@ class IngestLimit:
             self._buckets.clear()
 
 
-@dataclass(frozen=True, slots=True)
+PRUNE_EVERY = timedelta(minutes=1)
+
+
+@dataclass(slots=True)
 class RawSettings:
-    """Raw outcomes: kept (``keep``) for ``days``; off by default."""
+    """Raw outcomes: kept (``keep``) for ``days``; off by default. The ingests prune what is
+    older, at most once a minute a process (``prune_due``, on the transaction's clock)."""
 
     keep: bool = False
     days: int = 7
+    pruned_at: datetime | None = field(default=None, compare=False)
+
+    def prune_due(self, now: datetime) -> bool:
+        if not self.keep:
+            return False
+        if self.pruned_at is not None and abs(now - self.pruned_at) < PRUNE_EVERY:
+            return False
+        self.pruned_at = now
+        return True
+
+
+class _Refusals:
+    """A strict ingest raises the first refusal (the batch is refused whole); a partial one
+    counts each and keeps the first few details."""
+
+    def __init__(self, partial: bool) -> None:
+        self.partial = partial
+        self.count = 0
+        self.reasons: list[str] = []
+
+    def refuse(self, exc: InvalidInput, outcome: Outcome) -> None:
+        if not self.partial:
+            raise exc
+        self.count += 1
+        if len(self.reasons) < REASONS_KEPT:
+            self.reasons.append(f"{outcome.prompt}@{outcome.version_id}: {exc.detail}")
 
 
 def _check_time(i: int, at: datetime | None, now: datetime) -> datetime:
@@ -104,57 +143,87 @@ def _check_time(i: int, at: datetime | None, now: datetime) -> datetime:
     return at
 
 
-def _prompt_ids(
-    tx: Tx, batch: Sequence[Outcome], may_see: Callable[[str], bool] | None
-) -> list[int]:
-    """Each outcome's prompt id; a prompt that is missing, deleted or outside the caller's
-    prefixes is a 422 naming the first outcome that gives it."""
-    found: dict[str, int | None] = {}
-    ids: list[int] = []
+def _prompt_id(tx: Tx, i: int, ref: str, found: dict[str, int | None]) -> int:
+    """The outcome's prompt id; a prompt that is missing, deleted or outside the caller's
+    prefixes is a 422 naming the outcome. At most ``OUTCOME_PROMPTS_MAX`` prompts are looked
+    up a batch (``found`` remembers each)."""
+    if ref not in found:
+        if len(found) >= limits.OUTCOME_PROMPTS_MAX:
+            raise InvalidInput(
+                f"outcomes: more than {limits.OUTCOME_PROMPTS_MAX} prompts in one batch",
+                field="outcomes",
+            )
+        row = q.find_prompt_row(tx.conn, PromptRef.parse(ref))
+        visible = row is not None and tx.caller.may_see(row.name)
+        found[ref] = row.id if row is not None and visible else None
+    prompt_id = found[ref]
+    if prompt_id is None:
+        raise InvalidInput(
+            f"outcomes.{i}.prompt_id: no prompt {ref!r}", field=f"outcomes.{i}.prompt_id"
+        )
+    return prompt_id
+
+
+def _checked(
+    tx: Tx, batch: Sequence[Outcome], now: datetime, refusals: _Refusals
+) -> list[tuple[Outcome, int, datetime]]:
+    """Each outcome that passes, with its prompt id and time; the others go to
+    ``refusals`` (which raises the first one unless the ingest is partial)."""
+    timed: list[tuple[int, Outcome, datetime]] = []
     for i, outcome in enumerate(batch):
-        ref = outcome.prompt
-        if ref not in found:
-            if len(found) >= limits.OUTCOME_PROMPTS_MAX:
-                raise InvalidInput(
-                    f"outcomes: more than {limits.OUTCOME_PROMPTS_MAX} prompts in one batch",
-                    field="outcomes",
-                )
-            row = q.find_prompt_row(tx.conn, PromptRef.parse(ref))
-            visible = row is not None and (may_see is None or may_see(row.name))
-            found[ref] = row.id if row is not None and visible else None
-        prompt_id = found[ref]
-        if prompt_id is None:
-            raise InvalidInput(
-                f"outcomes.{i}.prompt_id: no prompt {ref!r}", field=f"outcomes.{i}.prompt_id"
-            )
-        ids.append(prompt_id)
-    return ids
-
-
-def ingest(
-    tx: Tx,
-    batch: Sequence[Outcome],
-    raw: RawSettings,
-    may_see: Callable[[str], bool] | None = None,
-) -> Ingested:
-    """Count every outcome of ``batch`` once, or none of them (the first bad one is a 422
-    naming its index)."""
-    now = tx.clock()
-    times = [_check_time(i, o.at, now) for i, o in enumerate(batch)]
-    prompt_ids = _prompt_ids(tx, batch, may_see)
+        try:
+            timed.append((i, outcome, _check_time(i, outcome.at, now)))
+        except InvalidInput as exc:
+            refusals.refuse(exc, outcome)
+    found: dict[str, int | None] = {}
+    named: list[tuple[int, Outcome, datetime, int]] = []
+    for i, outcome, at in timed:
+        try:
+            named.append((i, outcome, at, _prompt_id(tx, i, outcome.prompt, found)))
+        except InvalidInput as exc:
+            refusals.refuse(exc, outcome)
     # Live versions only: a purged version is as unknown as one that never was.
-    owners = store.owners(tx.conn, (o.version_id for o in batch), live=True)
-    for i, (outcome, prompt_id) in enumerate(zip(batch, prompt_ids, strict=True)):
+    owners = store.owners(tx.conn, (o.version_id for _, o, _, _ in named), live=True)
+    kept: list[tuple[Outcome, int, datetime]] = []
+    for i, outcome, at, prompt_id in named:
         if owners.get(outcome.version_id) != prompt_id:
-            raise InvalidInput(
-                f"outcomes.{i}.version_id: prompt {outcome.prompt!r} has no version "
-                f"{outcome.version_id} (or it was purged)",
-                field=f"outcomes.{i}.version_id",
+            refusals.refuse(
+                InvalidInput(
+                    f"outcomes.{i}.version_id: prompt {outcome.prompt!r} has no version "
+                    f"{outcome.version_id} (or it was purged)",
+                    field=f"outcomes.{i}.version_id",
+                ),
+                outcome,
             )
+            continue
+        kept.append((outcome, prompt_id, at))
+    return kept
+
+
+def ingest(tx: Tx, cmd: ReportOutcomes, raw: RawSettings) -> Ingested:
+    """Count every outcome of the batch once, or none of them (the first bad one is a 422
+    naming its index); a prompt outside the caller's prefixes is as missing as one that
+    never was. ``cmd.partial``: each bad outcome is refused alone (counted, its reason kept)
+    and the others counted, in this one transaction. Kept raw outcomes past their days are
+    pruned after, when due."""
+    now = tx.clock()
+    refusals = _Refusals(cmd.partial)
+    kept = _checked(tx, cmd.outcomes, now, refusals)
+    alerts = _count(tx, kept, raw, now) if kept else 0
+    if raw.prune_due(now):
+        store.prune_raw(tx.conn, now - timedelta(days=raw.days))
+    return Ingested(len(kept), alerts, refusals.count, tuple(refusals.reasons))
+
+
+def _count(
+    tx: Tx, kept: list[tuple[Outcome, int, datetime]], raw: RawSettings, now: datetime
+) -> int:
+    """Fold the outcomes into the aggregates (and the raw table when kept); the alerts
+    raised."""
     # Folded by minute first (a batch spans a minute or two), then into hours and days.
     by_minute: dict[tuple[int, int], tuple[int, Sums]] = {}
     by_bucket: dict[tuple[int, int, int], int] = {}
-    for outcome, prompt_id, at in zip(batch, prompt_ids, times, strict=True):
+    for outcome, prompt_id, at in kept:
         minute = impact.minute_of(at)
         key = (outcome.version_id, minute)
         entry = by_minute.get(key)
@@ -184,15 +253,16 @@ def ingest(
                     "feedback": o.feedback,
                     "tags": o.tags,
                 }
-                for o, prompt_id, at in zip(batch, prompt_ids, times, strict=True)
+                for o, prompt_id, at in kept
             ],
         )
-    touched = {(prompt_id, o.version_id) for o, prompt_id in zip(batch, prompt_ids, strict=True)}
-    return Ingested(len(batch), _check_alerts(tx, touched, now))
-
-
-def prune_raw(tx: Tx, raw: RawSettings) -> int:
-    return store.prune_raw(tx.conn, tx.clock() - timedelta(days=raw.days))
+    # Rollouts: their arms, then the guard, in this transaction (a rollback commits with
+    # the batch that decided it; core/rollout_guard.py).
+    outcomes, prompt_ids, times = zip(*kept, strict=True)
+    for rollout_id in rollout_guard.fold(tx, outcomes, prompt_ids, times):
+        rollout_guard.check(tx, rollout_id)
+    touched = {(prompt_id, o.version_id) for o, prompt_id, _ in kept}
+    return _check_alerts(tx, touched, now)
 
 
 def _check_alerts(tx: Tx, touched: set[tuple[int, int]], now: datetime) -> int:
@@ -239,8 +309,9 @@ def _check_alerts(tx: Tx, touched: set[tuple[int, int]], now: datetime) -> int:
 # --- alert rules -------------------------------------------------------------------------
 
 
-def check_rule(label: str, min_success: float, window_minutes: int, min_count: int) -> AlertRule:
-    check_label(label)
+def check_rule(cmd: SetAlert) -> AlertRule:
+    label, min_success = check_label(cmd.label), cmd.min_success
+    window_minutes, min_count = cmd.window_minutes, cmd.min_count
     if not 0 <= min_success <= 1:
         raise InvalidInput("min_success must be within 0..1", field="min_success")
     if not 1 <= window_minutes <= limits.ALERT_WINDOW_MINUTES_MAX:
@@ -252,9 +323,11 @@ def check_rule(label: str, min_success: float, window_minutes: int, min_count: i
     return AlertRule(label, min_success, window_minutes, min_count)
 
 
-def set_alert(tx: Tx, prompt_id: int, rule: AlertRule) -> AlertRule:
+def set_alert(tx: Tx, cmd: SetAlert) -> AlertRule:
     """Add or replace the label's rule. The label must be one the prompt knows (``active``,
     a set label or a protected one): a rule on a mistyped label would never fire."""
+    rule = check_rule(cmd)
+    prompt_id = load.prompt_row(tx, cmd.prompt).id
     known = (
         rule.label == ACTIVE
         or rule.label in labels_store.protected(tx.conn, prompt_id)
@@ -267,14 +340,16 @@ def set_alert(tx: Tx, prompt_id: int, rule: AlertRule) -> AlertRule:
     return replace(rule, created_at=now, created_by=tx.actor)
 
 
-def alerts(tx: Tx, prompt_id: int) -> list[AlertRule]:
+def alerts(tx: Tx, ref: PromptLike) -> list[AlertRule]:
+    prompt_id = load.prompt_row(tx, ref).id
     return store.alert_rules(tx.conn, [prompt_id]).get(prompt_id, [])
 
 
-def remove_alert(tx: Tx, prompt_id: int, label: str) -> bool:
+def remove_alert(tx: Tx, cmd: RemoveAlert) -> bool:
     """Remove the label's rule (True); a label with none is 404 label-not-found."""
-    if not store.delete_alert(tx.conn, prompt_id, check_label(label)):
-        raise LabelNotFound(f"no alert on label {label!r}")
+    prompt_id = load.prompt_row(tx, cmd.prompt).id
+    if not store.delete_alert(tx.conn, prompt_id, check_label(cmd.label)):
+        raise LabelNotFound(f"no alert on label {cmd.label!r}")
     return True
 
 
@@ -283,7 +358,7 @@ def remove_alert(tx: Tx, prompt_id: int, label: str) -> bool:
 
 def raw_page(
     tx: Tx,
-    row: PromptRow,
+    ref: PromptLike,
     raw: RawSettings,
     *,
     version_id: int | None = None,
@@ -294,6 +369,7 @@ def raw_page(
 ) -> RawOutcomes:
     """The prompt's kept raw outcomes, newest first. Outcomes past the retention are never
     returned, pruned yet or not, so a page does not depend on when the last prune ran."""
+    row = load.prompt_row(tx, ref)
     rules.check_limit(limit)
     before = rules.decode_time_cursor(cursor) if cursor else None
     since, until = _utc(since), _utc(until)

@@ -3,72 +3,48 @@ metadata and working copy, soft delete, restore, purge, and the prompt's timelin
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
 from promptdeck.core import includes, load, retention, versions
 from promptdeck.core.results import PromptCreated
 from promptdeck.core.tx import Tx
-from promptdeck.domain import rules, templates
+from promptdeck.domain import rules
+from promptdeck.domain.access import Role
+from promptdeck.domain.commands import (
+    CreatePrompt,
+    DeletePrompt,
+    PurgePrompt,
+    RestorePrompt,
+    UpdatePrompt,
+)
 from promptdeck.domain.labels import DEFAULT_PROTECTED
 from promptdeck.domain.models import Event, Page, Prompt
-from promptdeck.domain.refs import EventKind, PromptRef
-from promptdeck.errors import InvalidInput, PromptNotDeleted
+from promptdeck.domain.refs import EventKind, PromptLike
+from promptdeck.errors import InvalidInput, PromptNotDeleted, PromptNotFound
 from promptdeck.store import blobs as b
 from promptdeck.store import evaluations as evaluations_store
 from promptdeck.store import includes as inc
 from promptdeck.store import labels as labels_store
 from promptdeck.store import outcomes as outcomes_store
 from promptdeck.store import queries as q
+from promptdeck.store import rollouts as rollouts_store
 from promptdeck.store import test_sets as test_sets_store
 from promptdeck.store import webhooks as webhooks_store
 
 PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
 
 
-@dataclass(frozen=True, slots=True)
-class NewPrompt:
-    """A prompt to create, with its first version (the arguments of create_prompt)."""
-
-    name: str
-    description: str
-    tags: list[str]
-    content: str
-    model_config: dict[str, Any]
-    version_name: str | None
-    version_description: str
-    max_versions: int | None
-    messages: list[dict[str, Any]] | None = None  # a chat prompt: its first version's
-    template_format: str = "plain"
-
-    def request(self) -> dict[str, Any]:
-        """What an Idempotency-Key's hash covers (stored: keep these keys as they are; the
-        template fields only when not the default)."""
-        request = asdict(self)
-        if self.messages is None:
-            del request["messages"]
-        if self.template_format == "plain":
-            del request["template_format"]
-        return request
-
-    def first_version(self) -> tuple[str, str]:
-        """(kind, content) of the first version, checked."""
-        if self.messages is None:
-            kind, content = "text", self.content
-        else:
-            kind = "chat"
-            content = templates.encode_messages(templates.check_messages(self.messages))
-        templates.check(kind, self.template_format, content)
-        return kind, content
-
-
-def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated:
-    """Rule 1: a prompt is created with its first version, which is active."""
-    replay = tx.claim("prompts", idempotency_key, new.request())
+def create(tx: Tx, new: CreatePrompt) -> PromptCreated:
+    """Rule 1: a prompt is created with its first version, which is active. A caller kept to
+    prompt prefixes creates only within them; a retention limit is the admin's to set."""
+    if new.max_versions is not None:
+        tx.caller.need(Role.admin)
+    if not tx.caller.may_see(new.name):
+        raise PromptNotFound(f"no prompt {new.name!r} within this key's prompts")
+    rules.check_prompt_name(new.name)
+    replay = tx.claim("prompts", new.idempotency_key, new.request())
     if replay is not None:
         return PromptCreated(replayed=True, prompt=load.reload(tx, replay))
-    kind, first = new.first_version()
-    includes.lock_first(tx, first)
+    first = new.first_version()
+    includes.lock_first(tx, first.content)
     now = tx.clock()
     max_versions = new.max_versions
     prompt_id = q.insert_prompt(
@@ -91,22 +67,13 @@ def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated
     # Protected from the start (an admin may change it): recorded in the creation's event.
     for label in DEFAULT_PROTECTED:
         labels_store.set_protected(tx.conn, prompt_id, label, True)
+    tx.protected.pop(prompt_id, None)
     tx.record(
         EventKind.PROMPT_CREATED,
         prompt_id,
         detail={"name": new.name, "protected_labels": list(DEFAULT_PROTECTED)},
     )
-    versions.insert(
-        tx,
-        prompt_id,
-        version_name=new.version_name,
-        description=new.version_description,
-        content=first,
-        model_config=new.model_config,
-        activate=True,
-        kind=kind,
-        template_format=new.template_format,
-    )
+    versions.insert(tx, prompt_id, first)
     tx.remember(prompt_id)
     return PromptCreated(replayed=False, prompt=load.reload(tx, prompt_id))
 
@@ -114,6 +81,8 @@ def create(tx: Tx, new: NewPrompt, idempotency_key: str | None) -> PromptCreated
 def page(
     tx: Tx, *, limit: int, cursor: str | None, query: str | None, tag: str | None, deleted: bool
 ) -> Page[Prompt]:
+    """A caller kept to prompt prefixes sees only its prompts: a page may then hold fewer
+    items (the cursor is the same)."""
     rules.check_limit(limit)
     rules.check_filters(q=query, tag=tag)
     after = rules.decode_cursor(cursor) if cursor else None
@@ -132,16 +101,25 @@ def page(
         )
         for r in rows
     ]
-    return Page(items, rules.encode_cursor(items[-1].id) if more and items else None)
+    next_cursor = rules.encode_cursor(items[-1].id) if more and items else None
+    return Page([p for p in items if tx.caller.may_see(p.name)], next_cursor)
 
 
-def update(tx: Tx, ref: PromptRef, changes: dict[str, Any], if_match: str | None) -> Prompt:
-    """Rule 6: metadata and working copy only; never a version or the active pointer."""
+def get(tx: Tx, ref: PromptLike) -> Prompt:
+    return load.prompt(tx, load.prompt_row(tx, ref))
+
+
+def update(tx: Tx, cmd: UpdatePrompt) -> Prompt:
+    """Rule 6: metadata and working copy only; never a version or the active pointer. The
+    retention limit is the admin's to change."""
+    changes = cmd.changes
     unknown = set(changes) - set(PROMPT_FIELDS)
     if unknown:
         raise InvalidInput(f"cannot change {sorted(unknown)}", field=sorted(unknown)[0])
-    row = load.prompt_row(tx, ref, for_update=True)
-    load.check_etag(row, if_match)
+    if "max_versions" in changes:
+        tx.caller.need(Role.admin)
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    load.check_etag(row, cmd.if_match)
     values = {k: v for k, v in changes.items() if getattr(row, k) != v}
     if values:
         q.update_prompt(
@@ -153,13 +131,13 @@ def update(tx: Tx, ref: PromptRef, changes: dict[str, Any], if_match: str | None
     return load.reload(tx, row.id)
 
 
-def delete(tx: Tx, ref: PromptRef, if_match: str | None, *, force: bool = False) -> None:
+def delete(tx: Tx, cmd: DeletePrompt) -> None:
     """Rule 7: a soft delete; every version stays and the prompt can be restored. A prompt
     other prompts include goes only with ``force``."""
     includes.lock_first(tx, None)  # no version may start including it meanwhile
-    row = load.prompt_row(tx, ref, for_update=True)
-    load.check_etag(row, if_match)
-    includes.check_prompt_deletable(tx, row, force)
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    load.check_etag(row, cmd.if_match)
+    includes.check_prompt_deletable(tx, row, cmd.force)
     now = tx.clock()
     q.update_prompt(
         tx.conn, row.id, {"deleted_at": now, "revision": row.revision + 1, "updated_at": now}
@@ -167,10 +145,10 @@ def delete(tx: Tx, ref: PromptRef, if_match: str | None, *, force: bool = False)
     tx.record(EventKind.PROMPT_DELETED, row.id)
 
 
-def restore(tx: Tx, ref: PromptRef) -> Prompt:
-    row = load.prompt_row(tx, ref, include_deleted=True, for_update=True)
+def restore(tx: Tx, cmd: RestorePrompt) -> Prompt:
+    row = load.prompt_row(tx, cmd.prompt, include_deleted=True, for_update=True)
     if row.deleted_at is None:
-        raise PromptNotDeleted(f"prompt {str(ref)!r} is not deleted")
+        raise PromptNotDeleted(f"prompt {str(cmd.prompt)!r} is not deleted")
     now = tx.clock()
     q.update_prompt(
         tx.conn, row.id, {"deleted_at": None, "revision": row.revision + 1, "updated_at": now}
@@ -179,12 +157,13 @@ def restore(tx: Tx, ref: PromptRef) -> Prompt:
     return load.reload(tx, row.id)
 
 
-def purge(tx: Tx, ref: PromptRef) -> None:
+def purge(tx: Tx, cmd: PurgePrompt) -> None:
     """Hard delete: only a prompt already soft-deleted, and only on explicit request."""
-    row = load.prompt_row(tx, ref, include_deleted=True, for_update=True)
+    row = load.prompt_row(tx, cmd.prompt, include_deleted=True, for_update=True)
     if row.deleted_at is None:
-        raise PromptNotDeleted(f"prompt {str(ref)!r} must be deleted before it is purged")
+        raise PromptNotDeleted(f"prompt {str(cmd.prompt)!r} must be deleted before it is purged")
     blob_ids = b.prompt_blob_ids(tx.conn, row.id)
+    rollouts_store.purge_prompt(tx.conn, row.id)  # they name versions: before them
     labels_store.purge_prompt(tx.conn, row.id)
     webhooks_store.purge_prompt(tx.conn, row.id)
     outcomes_store.purge_prompt(tx.conn, row.id)
@@ -196,7 +175,7 @@ def purge(tx: Tx, ref: PromptRef) -> None:
         tx.contents.release(tx.conn, blob_id)
 
 
-def events(tx: Tx, ref: PromptRef, *, limit: int, cursor: str | None) -> Page[Event]:
+def events(tx: Tx, ref: PromptLike, *, limit: int, cursor: str | None) -> Page[Event]:
     """The prompt's timeline, newest first."""
     rules.check_limit(limit)
     before = rules.decode_cursor(cursor) if cursor else None

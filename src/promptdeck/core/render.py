@@ -4,13 +4,13 @@ or the active one), its includes resolved now, its variables filled (domain/temp
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from promptdeck.core import includes, load
 from promptdeck.core.tx import Tx
 from promptdeck.domain import templates
+from promptdeck.domain.commands import RenderPrompt
+from promptdeck.domain.contracts import check_variables
 from promptdeck.domain.models import Version
-from promptdeck.domain.refs import PromptRef
 from promptdeck.domain.templates import IncludeRef, Rendered
 from promptdeck.errors import TemplateInvalid, VersionUnavailable
 
@@ -22,21 +22,18 @@ class RenderResult:
     rendered: Rendered
 
 
-def render(
-    tx: Tx,
-    ref: PromptRef,
-    values: dict[str, Any],
-    *,
-    version_id: int | None = None,
-    at: str | None = None,
-) -> RenderResult:
+def render(tx: Tx, cmd: RenderPrompt) -> RenderResult:
     """``version_id``, else ``at`` (a number, label or version name, as after ``@`` in an
     include), else the active version."""
-    row = load.prompt_row(tx, ref)
+    row = load.prompt_row(tx, cmd.prompt)
+    version_id = cmd.version_id
     if version_id is None:
-        version_id, _ = includes.resolve(tx, row, IncludeRef(row.name, at))
+        version_id, _ = includes.resolve(tx, row, IncludeRef(row.name, cmd.at))
     version = load.version(tx, row.id, version_id)
     content = _content(version, row.name)
+    # Before the template runs: refused variables name every failing path (a given variables
+    # schema only; an inferred one checks nothing more than the template does).
+    check_variables(version.contract, cmd.values)
 
     def resolve(include: IncludeRef) -> str:
         target = includes.target_row(tx, include)
@@ -49,7 +46,7 @@ def render(
         version.kind,
         version.template_format,
         content,
-        values,
+        cmd.values,
         resolve=resolve,
         path=(row.name,),
     )

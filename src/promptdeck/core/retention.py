@@ -12,15 +12,18 @@ from promptdeck.core import includes, load
 from promptdeck.core.results import Changed
 from promptdeck.core.tx import Tx
 from promptdeck.domain import retention as rules
-from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
+from promptdeck.domain.commands import ArchiveVersion, PurgeVersion, RestoreVersion
+from promptdeck.domain.refs import EventKind, PromptLike, VersionRef
 from promptdeck.domain.retention import CompactReport, StorageReport
 from promptdeck.errors import (
     ActiveVersionProtected,
     LabelledVersionProtected,
+    RolloutInProgress,
     VersionUnavailable,
 )
 from promptdeck.store import blobs as b
 from promptdeck.store import labels as s
+from promptdeck.store import rollouts as rollouts_store
 from promptdeck.store.records import VersionRow
 
 
@@ -100,12 +103,19 @@ def _creation(tx: Tx, prompt_id: int, protect: set[int | None]) -> dict[str, Any
 
 
 def refuse_if_labelled(tx: Tx, prompt_id: int, version_id: int, doing: str) -> None:
-    """A version a label points at is never archived nor purged."""
+    """A version a label points at is never archived nor purged, nor the candidate of a
+    live rollout (the hot path serves it to a share of callers)."""
     names = s.labels_of_version(tx.conn, prompt_id, version_id)
     if names:
         raise LabelledVersionProtected(
             f"version {version_id} is labelled {', '.join(names)}: move the label(s) before "
             f"{doing} it"
+        )
+    rollout = rollouts_store.with_candidate(tx.conn, prompt_id, version_id)
+    if rollout is not None:
+        raise RolloutInProgress(
+            f"version {version_id} is the candidate of the rollout of label "
+            f"{rollout.label!r} ({rollout.status}): abort it before {doing} the version"
         )
 
 
@@ -187,16 +197,18 @@ def _target(tx: Tx, ref: VersionRef) -> tuple[int, int | None, VersionRow]:
     return row.id, row.active_version_id, load.version_row(tx, row, ref, full=True)
 
 
-def archive_version(tx: Tx, ref: VersionRef) -> Changed:
+def archive_version(tx: Tx, cmd: ArchiveVersion) -> Changed:
     """Archive by hand: out of the unarchived set, content kept; never the active one."""
+    ref = cmd.version
     prompt_id, active_id, target = _target(tx, ref)
     changed = archive(tx, prompt_id, target, active_id=active_id)
     return Changed(load.version(tx, prompt_id, ref.version_id), changed)
 
 
-def restore_version(tx: Tx, ref: VersionRef) -> Changed:
+def restore_version(tx: Tx, cmd: RestoreVersion) -> Changed:
     """Bring an archived version back (exact content); over max_versions, the oldest other
     unarchived versions (never the active one) are archived in its place."""
+    ref = cmd.version
     prompt_id, active_id, target = _target(tx, ref)
     changed = restore(tx, prompt_id, target, reason="manual")
     if changed:
@@ -204,9 +216,10 @@ def restore_version(tx: Tx, ref: VersionRef) -> Changed:
     return Changed(load.version(tx, prompt_id, ref.version_id), changed)
 
 
-def purge_version(tx: Tx, ref: VersionRef, reason: str) -> Changed:
+def purge_version(tx: Tx, cmd: PurgeVersion) -> Changed:
     """Destroy a version's content for good (a leaked secret); the row stays as a
-    tombstone with who, when and why."""
+    tombstone with who, when and why (the reason is required)."""
+    ref, reason = cmd.version, rules.check_purge_reason(cmd.reason)
     includes.lock_first(tx, None)  # no version may start pinning it meanwhile
     prompt_id, active_id, target = _target(tx, ref)
     if target.purged_at is None:
@@ -215,7 +228,7 @@ def purge_version(tx: Tx, ref: VersionRef, reason: str) -> Changed:
     return Changed(load.version(tx, prompt_id, ref.version_id), changed)
 
 
-def storage(tx: Tx, ref: PromptRef) -> StorageReport:
+def storage(tx: Tx, ref: PromptLike) -> StorageReport:
     row = load.prompt_row(tx, ref)
     labelled = s.labelled_version_ids(tx.conn, row.id) | {row.active_version_id or 0}
     return b.storage_report(tx.conn, row.id, labelled=len(labelled - {0}))

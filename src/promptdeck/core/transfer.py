@@ -15,11 +15,12 @@ from typing import Any
 
 from promptdeck.core import includes, load
 from promptdeck.core.tx import Tx
-from promptdeck.domain import rules, templates
+from promptdeck.domain import history, rules, templates
+from promptdeck.domain.commands import ImportPrompt
 from promptdeck.domain.labels import DEFAULT_PROTECTED
 from promptdeck.domain.models import Page, Prompt
-from promptdeck.domain.refs import PromptRef
-from promptdeck.errors import InvalidInput, PromptNameTaken
+from promptdeck.domain.refs import PromptLike, PromptRef
+from promptdeck.errors import InvalidInput, PromptNameTaken, PromptNotFound
 from promptdeck.store import changes
 from promptdeck.store import labels as s
 from promptdeck.store import queries as q
@@ -259,7 +260,8 @@ def _check_hash(version: dict[str, Any]) -> None:
     kind, template_format = _template_of(version)
     templates.check(kind, template_format, version["content"])
     hashed = templates.hashed(kind, template_format, version["content"])
-    expected = rules.content_hash(hashed, version.get("model_config") or {})
+    contract = history.stored_contract(version)
+    expected = rules.content_hash(hashed, version.get("model_config") or {}, contract)
     if version.get("content_hash") != expected:
         raise InvalidInput(
             f"version {version.get('number')}: content_hash does not match its content",
@@ -305,6 +307,7 @@ def import_record(tx: Tx, record: dict[str, Any]) -> tuple[int, bool]:
     for version in versions_in:
         _check_hash(version)
         values = {k: v for k, v in version.items() if k not in LOCAL_VERSION_COLS}
+        values["contract"] = history.stored_contract(version)  # None: made without one
         text = values.pop("content", None)  # None: a purged version's tombstone
         if text is not None:
             values["blob_id"] = contents.put(conn, prompt_id, version["number"], text)
@@ -375,7 +378,7 @@ def _local_ids(
 # --- operations -------------------------------------------------------------------------------
 
 
-def export_one(tx: Tx, ref: PromptRef) -> dict[str, Any]:
+def export_one(tx: Tx, ref: PromptLike) -> dict[str, Any]:
     """The prompt's whole history as one record (a soft-deleted prompt too)."""
     return export_record(tx, load.prompt_row(tx, ref, include_deleted=True))
 
@@ -387,13 +390,13 @@ def export_page(tx: Tx, *, limit: int, cursor: str | None) -> Page[dict[str, Any
     rows = t.prompt_rows(tx.conn, after_id=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [export_record(tx, row) for row in rows]
+    items = [export_record(tx, row) for row in rows if tx.caller.may_see(row.name)]
     return Page(items, rules.encode_cursor(rows[-1].id) if more and rows else None)
 
 
 def stream_one(
     read: Callable[[], AbstractContextManager[Tx]],
-    ref: PromptRef,
+    ref: PromptLike,
     encode: Callable[[str, dict[str, Any]], bytes],
 ) -> Iterator[bytes]:
     """``export_one`` as JSON pieces; PromptNotFound before the first piece."""
@@ -408,11 +411,10 @@ def stream_page(
     *,
     limit: int,
     cursor: str | None,
-    visible: Callable[[str], bool] | None = None,
 ) -> Iterator[bytes]:
     """``export_page`` as JSON pieces (``{"items": […], "next_cursor": …}``), one prompt row
-    and one batch of its versions at a time; ``visible`` leaves out prompts by name (a key
-    limited to prefixes). Bad limits and cursors raise before the first piece."""
+    and one batch of its versions at a time; prompts outside the caller's prefixes are left
+    out. Bad limits and cursors raise before the first piece."""
     rules.check_limit(limit)
     after = rules.decode_cursor(cursor) if cursor else None
     with read() as tx:
@@ -420,7 +422,7 @@ def stream_page(
     more = len(ids) > limit
     ids = ids[:limit]
     next_cursor = rules.encode_cursor(ids[-1]) if more and ids else None
-    return _pieces(read, ids, next_cursor, encode, visible)
+    return _pieces(read, ids, next_cursor, encode)
 
 
 def _pieces(
@@ -428,14 +430,14 @@ def _pieces(
     ids: list[int],
     next_cursor: str | None,
     encode: Callable[[str, dict[str, Any]], bytes],
-    visible: Callable[[str], bool] | None,
 ) -> Iterator[bytes]:
     yield b'{"items":['
     first = True
     for prompt_id in ids:
         with read() as tx:
             row = q.find_prompt_row(tx.conn, PromptRef(id=prompt_id), include_deleted=True)
-        if row is None or (visible is not None and not visible(row.name)):
+            visible = row is not None and tx.caller.may_see(row.name)
+        if row is None or not visible:
             continue  # purged since the page began, or not the caller's to see
         if not first:
             yield b","
@@ -444,7 +446,11 @@ def _pieces(
     yield b'],"next_cursor":' + rules.canonical_json(next_cursor).encode() + b"}"
 
 
-def import_one(tx: Tx, record: dict[str, Any]) -> tuple[Prompt, bool]:
-    """Write an exported record as it is; (prompt, created)."""
-    prompt_id, created = import_record(tx, record)
+def import_one(tx: Tx, cmd: ImportPrompt) -> tuple[Prompt, bool]:
+    """Write an exported record as it is; (prompt, created). Importing an identical prompt
+    again is a no-op; a different one of the same name is a 409. A caller kept to prompt
+    prefixes imports only within them."""
+    if not tx.caller.may_see(cmd.name):
+        raise PromptNotFound(f"no prompt {cmd.name!r} within this key's prompts")
+    prompt_id, created = import_record(tx, cmd.record)
     return load.reload(tx, prompt_id, include_deleted=True), created

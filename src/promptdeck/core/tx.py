@@ -1,10 +1,11 @@
-"""One operation's unit of work: the connection, the clock, the actor, the events to write
+"""One operation's unit of work: the connection, the clock, the caller, the events to write
 and the idempotency record, committed together or not at all.
 
-``Registry`` opens a ``Tx`` (``writing`` or ``reading``) and passes it to an operation in
-``core/prompts.py``, ``core/versions.py``, ``core/retention.py`` or ``core/transfer.py``.
-Events are buffered on the ``Tx`` and written just before the commit, in the order they
-were recorded; an operation that raises writes none of them."""
+``Registry`` opens a ``Tx`` for a caller (``writing`` or ``reading``) and passes it, with the
+command, to an operation in the module of its concept (``core/versions.py``...). Events are
+buffered on the ``Tx`` and written just before the commit, in the order they were recorded;
+an operation that raises writes none of them. What the caller may do and see is asked of
+``tx.caller`` (domain/caller.py)."""
 
 from __future__ import annotations
 
@@ -13,22 +14,27 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from promptdeck.core import announce
 from promptdeck.core.content import ContentStore
 from promptdeck.domain import rules
+from promptdeck.domain.caller import SYSTEM, Caller
 from promptdeck.domain.refs import EventKind
 from promptdeck.errors import DatabaseUnavailable, IdempotencyKeyReused
 from promptdeck.store import changes
 from promptdeck.store import engine as store_engine
 from promptdeck.store import queries as q
+from promptdeck.store.constraints import translate
 
 Clock = Callable[[], datetime]
+C = TypeVar("C")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 
 def utcnow() -> datetime:
@@ -59,10 +65,18 @@ class Tx:
     conn: Connection
     clock: Clock
     contents: ContentStore
-    actor: str = "anonymous"
+    caller: Caller
     default_max_versions: int | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     idempotency: Idempotency | None = None
+    # Each prompt's protected labels as read in this transaction (core/load.protected): a
+    # move checks them more than once; set_protected drops the entry.
+    protected: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> str:
+        """The name this transaction's events, moves and versions record."""
+        return self.caller.actor
 
     def record(
         self,
@@ -72,19 +86,23 @@ class Tx:
         version_id: int | None = None,
         from_version_id: int | None = None,
         detail: dict[str, Any] | None = None,
+        announce: dict[str, Any] | None = None,
     ) -> None:
-        """An event to write with this transaction, by this transaction's actor, now."""
-        self.events.append(
-            {
-                "prompt_id": prompt_id,
-                "kind": str(kind),
-                "actor": self.actor,
-                "created_at": self.clock(),
-                "version_id": version_id,
-                "from_version_id": from_version_id,
-                "detail": detail or {},
-            }
-        )
+        """An event to write with this transaction, by this transaction's actor, now.
+        ``announce``: more keys its webhook deliveries carry, not stored (a creation's
+        contract: up to 100 KB that no event row should repeat)."""
+        event = {
+            "prompt_id": prompt_id,
+            "kind": str(kind),
+            "actor": self.actor,
+            "created_at": self.clock(),
+            "version_id": version_id,
+            "from_version_id": from_version_id,
+            "detail": detail or {},
+        }
+        if announce:
+            event["announce"] = announce
+        self.events.append(event)
 
     def claim(self, scope: str, key: str | None, request: dict[str, Any]) -> int | None:
         """Claim ``key`` for ``request``: the id the key already names (replay), or None
@@ -168,19 +186,43 @@ class Database:
         self.default_max_versions = default_max_versions
 
     @contextmanager
-    def writing(self, actor: str = "anonymous") -> Iterator[Tx]:
-        """One write transaction; commits (events included) unless the block raises."""
+    def writing(self, caller: Caller) -> Iterator[Tx]:
+        """One write transaction for ``caller``; commits (events included) unless the block
+        raises."""
         with unavailable_as_error(), self._writer.begin() as conn:
-            tx = Tx(conn, self.clock, self.contents, actor, self.default_max_versions)
+            tx = Tx(conn, self.clock, self.contents, caller, self.default_max_versions)
             yield tx
             tx.flush()
 
     @contextmanager
-    def reading(self) -> Iterator[Tx]:
+    def reading(self, caller: Caller) -> Iterator[Tx]:
         with unavailable_as_error(), self.engine.connect() as conn:
-            yield Tx(conn, self.clock, self.contents)
+            yield Tx(conn, self.clock, self.contents, caller)
+
+    def write(self, caller: Caller, operation: Callable[[Tx, C], R], cmd: C) -> R:
+        """``operation(tx, cmd)`` in one write transaction. A constraint the database refused
+        is a domain error naming the command's prompt and version; a command with an
+        Idempotency-Key whose race another request won is tried once more (a replay)."""
+        for attempt in (1, 2):
+            try:
+                with self.writing(caller) as tx:
+                    return operation(tx, cmd)
+            except IntegrityError as exc:
+                if getattr(cmd, "idempotency_key", None) is not None and attempt == 1:
+                    continue
+                names = {"prompt_name": getattr(cmd, "name", "")}
+                names["version_name"] = getattr(cmd, "version_name", None) or ""
+                raise translate(exc, **names) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def read(
+        self, caller: Caller, operation: Callable[Concatenate[Tx, P], R], *a: P.args, **k: P.kwargs
+    ) -> R:
+        """``operation(tx, …)`` in one read transaction."""
+        with self.reading(caller) as tx:
+            return operation(tx, *a, **k)
 
     def ping(self) -> None:
         """Raise DatabaseUnavailable if the database cannot be reached."""
-        with self.reading() as tx:
+        with self.reading(SYSTEM) as tx:
             q.ping(tx.conn)

@@ -2,86 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from promptdeck.core import includes, labels, load, retention
+from promptdeck.core import compare, includes, labels, load, retention
 from promptdeck.core.results import RolledBack, VersionCreated
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules, templates
-from promptdeck.domain.labels import ACTIVE
+from promptdeck.domain.commands import CreateVersion, Rollback, VersionDraft
+from promptdeck.domain.labels import ACTIVE, check_label
 from promptdeck.domain.models import Page, Prompt, Version
-from promptdeck.domain.refs import EventKind, PromptRef, VersionRef
-from promptdeck.errors import StaleEtag, TemplateInvalid, VersionNotFound
+from promptdeck.domain.refs import EventKind, PromptLike
+from promptdeck.errors import StaleEtag, VersionNotFound
 from promptdeck.store import includes as inc
 from promptdeck.store import queries as q
 
 
-@dataclass(frozen=True, slots=True)
-class NewVersion:
-    """A version to create (the arguments of create_version); None content or model config:
-    the prompt's working copy's."""
-
-    version_name: str | None
-    description: str
-    content: str | None
-    model_config: dict[str, Any] | None
-    activate: bool
-    save_working_copy: bool
-    kind: str = "text"
-    messages: list[dict[str, Any]] | None = None
-    template_format: str = "plain"
-    if_changed: bool = False
-
-    def request(self) -> dict[str, Any]:
-        """What an Idempotency-Key's hash covers (stored: keep these keys as they are)."""
-        request: dict[str, Any] = {
-            "version_name": self.version_name,
-            "description": self.description,
-            "content": self.content,
-            "model_config": self.model_config,
-            "activate": self.activate,
-        }
-        if self.save_working_copy:
-            request["save_working_copy"] = True
-        # Only when not the default, so keys stored before templates keep their hashes.
-        if self.kind != "text":
-            request["kind"] = self.kind
-            request["messages"] = self.messages
-        if self.template_format != "plain":
-            request["template_format"] = self.template_format
-        if self.if_changed:
-            request["if_changed"] = True
-        return request
-
-    def template(self, working_copy: str) -> str:
-        """The content to store, checked: the text, or a chat version's messages as JSON."""
-        if self.kind == "chat":
-            if self.content is not None:
-                raise TemplateInvalid("a chat version takes messages, not content", field="content")
-            content = templates.encode_messages(templates.check_messages(self.messages))
-        else:
-            if self.messages is not None:
-                raise TemplateInvalid('messages need "kind": "chat"', field="messages")
-            content = working_copy if self.content is None else self.content
-        templates.check(self.kind, self.template_format, content)
-        return content
-
-
-def insert(
-    tx: Tx,
-    prompt_id: int,
-    *,
-    version_name: str | None,
-    description: str,
-    content: str,
-    model_config: dict[str, Any],
-    activate: bool,
-    kind: str = "text",
-    template_format: str = "plain",
-) -> Version:
+def insert(tx: Tx, prompt_id: int, draft: VersionDraft) -> Version:
     """Rule 3: the number from the prompt's counter (the UPDATE locks the prompt row), the
     name given or the creation time; rule 8 applied after."""
+    version_name, content, model_config = draft.version_name, draft.content, draft.model_config
+    kind, template_format, activate = draft.kind, draft.template_format, draft.activate
     now = tx.clock()
     allocated = q.lock_and_bump_prompt(tx.conn, prompt_id, now)
     number = allocated.number
@@ -89,8 +30,9 @@ def insert(
     if version_name is None:
         base = rules.default_version_name(now)
         version_name = rules.next_free_name(base, q.names_with_prefix(tx.conn, prompt_id, base))
+    contract = None if draft.contract is None else draft.contract.to_json()
     content_hash = rules.content_hash(
-        templates.hashed(kind, template_format, content), model_config
+        templates.hashed(kind, template_format, content), model_config, contract
     )
     version_id = q.insert_version(
         tx.conn,
@@ -98,7 +40,7 @@ def insert(
             "prompt_id": prompt_id,
             "number": number,
             "version_name": version_name,
-            "description": description,
+            "description": draft.description,
             "blob_id": tx.contents.put(tx.conn, prompt_id, number, content),
             "model_config": model_config,
             "content_hash": content_hash,
@@ -106,13 +48,16 @@ def insert(
             "created_at": now,
             "kind": kind,
             "template_format": template_format,
+            "contract": contract,
         },
     )
     includes.record(tx, prompt_id, version_id, kind, content)
     named = {"number": number, "version_name": version_name}
     tx.record(EventKind.VERSION_CREATED, prompt_id, version_id=version_id, detail=named)
     if activate:
-        q.set_active(tx.conn, prompt_id, version_id, now, None)
+        if not q.set_active(tx.conn, prompt_id, version_id, now, None):
+            labels.refuse_during_rollout(tx, prompt_id, ACTIVE)  # the one reason it fails
+            raise StaleEtag("the prompt changed while activating; retry")
         labels.log_move(tx, prompt_id, ACTIVE, previous_active, version_id, "created active")
         tx.record(
             EventKind.VERSION_ACTIVATED,
@@ -135,7 +80,7 @@ def insert(
         prompt_id=prompt_id,
         number=number,
         version_name=version_name,
-        description=description,
+        description=draft.description,
         created_at=now,
         created_by=tx.actor,
         content_hash=content_hash,
@@ -145,54 +90,45 @@ def insert(
         model_config=model_config,
         kind=kind,
         template_format=template_format,
+        contract=draft.contract,
     )
 
 
-def create(
-    tx: Tx, ref: PromptRef, new: NewVersion, *, idempotency_key: str | None, if_match: str | None
-) -> VersionCreated:
+def create(tx: Tx, cmd: CreateVersion) -> VersionCreated:
     """Rule 2: snapshot the body (or the working copy); ``save_working_copy`` also makes it
     the prompt's working copy, in the same transaction."""
-    includes.lock_first(tx, new.content if new.messages is None else str(new.messages))
-    row = load.prompt_row(tx, ref, for_update=True)
-    load.check_etag(row, if_match)
-    replay = tx.claim(f"prompt:{row.id}:versions", idempotency_key, new.request())
+    includes.lock_first(tx, cmd.content if cmd.messages is None else str(cmd.messages))
+    row = load.prompt_row(tx, cmd.prompt, for_update=True)
+    load.check_etag(row, cmd.if_match)
+    replay = tx.claim(f"prompt:{row.id}:versions", cmd.idempotency_key, cmd.request())
     if replay is not None:
         return VersionCreated(replayed=True, version=load.version(tx, row.id, replay))
-    snapshot = new.template(row.content)
-    snapshot_config = row.model_config if new.model_config is None else new.model_config
-    if new.if_changed:
-        same = unchanged(tx, row.id, new, snapshot, snapshot_config)
+    draft = cmd.draft(row.content, row.model_config)
+    if cmd.if_changed:
+        same = unchanged(tx, row.id, draft)
         if same is not None:
             # The key is not stored: a retry asks again, and is answered 200 the same way.
             return VersionCreated(replayed=False, version=same, unchanged=True)
-    version = insert(
-        tx,
-        row.id,
-        version_name=new.version_name,
-        description=new.description,
-        content=snapshot,
-        model_config=snapshot_config,
-        activate=new.activate,
-        kind=new.kind,
-        template_format=new.template_format,
-    )
-    if new.save_working_copy:
-        q.update_prompt(tx.conn, row.id, {"content": snapshot, "model_config": snapshot_config})
+    version = insert(tx, row.id, draft)
+    if cmd.save_working_copy:
+        q.update_prompt(
+            tx.conn, row.id, {"content": draft.content, "model_config": draft.model_config}
+        )
     tx.remember(version.id)
     return VersionCreated(replayed=False, version=version)
 
 
-def unchanged(
-    tx: Tx, prompt_id: int, new: NewVersion, content: str, model_config: dict[str, Any]
-) -> Version | None:
+def unchanged(tx: Tx, prompt_id: int, draft: VersionDraft) -> Version | None:
     """The latest version when it has this very content, kind, format and model config."""
     latest_id = inc.latest_version_id(tx.conn, prompt_id)
     if latest_id is None:
         return None
     latest = load.version(tx, prompt_id, latest_id)
+    contract = None if draft.contract is None else draft.contract.to_json()
     wanted = rules.content_hash(
-        templates.hashed(new.kind, new.template_format, content), model_config
+        templates.hashed(draft.kind, draft.template_format, draft.content),
+        draft.model_config,
+        contract,
     )
     if latest.purged or latest.content_hash != wanted:
         return None
@@ -201,7 +137,7 @@ def unchanged(
 
 def page(
     tx: Tx,
-    ref: PromptRef,
+    ref: PromptLike,
     *,
     limit: int,
     cursor: str | None,
@@ -227,26 +163,29 @@ def page(
     return Page(items, rules.encode_cursor(items[-1].number) if more and items else None)
 
 
-def get(tx: Tx, ref: VersionRef) -> Version:
+def get(tx: Tx, ref: PromptLike, version_id: int) -> Version:
     """Rule 5: a version of another prompt is exactly as missing as one that never was."""
-    return load.version(tx, load.prompt_row(tx, ref.prompt).id, ref.version_id)
+    return load.version(tx, load.prompt_row(tx, ref).id, version_id)
 
 
-def rollback(
-    tx: Tx,
-    ref: VersionRef,
-    if_match: str | None,
-    *,
-    label: str = ACTIVE,
-    may_move_protected: bool = True,
-) -> RolledBack:
+def rollback(tx: Tx, cmd: Rollback) -> RolledBack:
     """Rule 4: make any version of the prompt active; deletes nothing; a no-op if active.
     With another ``label``, point that label at it instead (``if_match``: the label's
-    ETag); a protected label needs ``may_move_protected``."""
+    ETag); a protected label needs a caller who may move it."""
+    label = check_label(cmd.label or ACTIVE)
+    ref, if_match = cmd.version, cmd.if_match
     row = load.prompt_row(tx, ref.prompt, for_update=True)
-    labels.guard(tx, row.id, label, may_move_protected)
+    labels.guard(tx, row.id, label)
     if label != ACTIVE:
-        moved = labels.move_locked(tx, row, label, ref.version_id, reason="", if_match=if_match)
+        moved = labels.move_locked(
+            tx,
+            row,
+            label,
+            ref.version_id,
+            reason="",
+            if_match=if_match,
+            accept_breaking=cmd.accept_breaking,
+        )
         return RolledBack(
             prompt=load.reload(tx, row.id),
             version=load.version(tx, row.id, ref.version_id),
@@ -260,19 +199,32 @@ def rollback(
     now = tx.clock()
     if changed:
         retention.check_usable(target)
+        breaking = compare.check_move(
+            tx,
+            row.id,
+            ACTIVE,
+            row.active_version_id,
+            version_id,
+            accept_breaking=cmd.accept_breaking,
+        )
         restored = target.archived
         if restored:  # rule 8: restore first, then keep the limit (see docs/storage.md)
             retention.restore(tx, row.id, target, reason="rollback")
         if not q.set_active(tx.conn, row.id, version_id, now, expected):
+            labels.refuse_during_rollout(tx, row.id, ACTIVE)
             raise StaleEtag("the prompt changed while rolling back; fetch it and retry")
         labels.log_move(tx, row.id, ACTIVE, row.active_version_id, version_id, "")
         detail: dict[str, Any] = {"number": target.number, "version_name": target.version_name}
+        if restored:
+            detail["restored"] = True
+        if breaking:
+            detail |= compare.accepted(breaking)
         tx.record(
             EventKind.VERSION_ROLLED_BACK,
             row.id,
             version_id=version_id,
             from_version_id=row.active_version_id,
-            detail={**detail, "restored": True} if restored else detail,
+            detail=detail,
         )
         if restored:
             retention.sweep(tx, row.id, protect={version_id})
@@ -299,8 +251,11 @@ def rollback(
     )
 
 
-def active(tx: Tx, ref: PromptRef) -> tuple[Prompt, Version]:
-    """The active version in full, with its prompt: the hot path's slow path."""
+def active(tx: Tx, ref: PromptLike, label: str | None = None) -> tuple[Prompt, Version]:
+    """The version `active` (or ``label``) serves, in full, with its prompt: the hot path's
+    slow path."""
+    if label is not None and label != ACTIVE:
+        return labels.fetch(tx, ref, label)
     row = load.prompt_row(tx, ref)
     vrow = (
         None

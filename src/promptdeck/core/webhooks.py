@@ -19,6 +19,7 @@ from promptdeck.core.tx import Database, Tx
 from promptdeck.domain import outgoing
 from promptdeck.domain import rules as prompt_rules
 from promptdeck.domain import webhooks as rules
+from promptdeck.domain.caller import SYSTEM, Caller
 from promptdeck.domain.models import Page
 from promptdeck.domain.outgoing import Address, Allowance
 from promptdeck.domain.refs import PromptRef
@@ -90,18 +91,18 @@ class Webhooks:
         }
         ref = PromptRef.parse(prompt) if prompt is not None else None
         values["url"] = self.destinations.check(url)  # last, and outside the transaction
-        with self.db.writing(actor) as tx:
+        with self.db.writing(Caller.local(actor)) as tx:
             return NewHook(add(tx, values, ref), secret)
 
     def get(self, hook_id: int) -> Hook:
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             return _hook(tx, hook_id)
 
     def page(self, *, limit: int = 50, cursor: str | None = None) -> Page[Hook]:
         """Every hook, oldest first."""
         prompt_rules.check_limit(limit)
         after = prompt_rules.decode_cursor(cursor) if cursor else None
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             rows = store.hook_page(tx.conn, after_id=after, limit=limit + 1)
         return _page(rows, limit)
 
@@ -121,12 +122,12 @@ class Webhooks:
         # The url last: it may resolve its host.
         given = sorted(changes, key=lambda k: k == "url")
         values = {k: checks[k](changes[k]) for k in given if changes[k] is not None}
-        with self.db.writing() as tx:
+        with self.db.writing(SYSTEM) as tx:
             return change(tx, hook_id, values)
 
     def delete(self, hook_id: int) -> None:
         """The hook and its deliveries, pending ones included."""
-        with self.db.writing() as tx:
+        with self.db.writing(SYSTEM) as tx:
             _hook(tx, hook_id)
             store.delete_hook(tx.conn, hook_id)
 
@@ -143,7 +144,7 @@ class Webhooks:
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
         before = prompt_rules.decode_cursor(cursor) if cursor else None
-        with self.db.reading() as tx:
+        with self.db.reading(SYSTEM) as tx:
             _hook(tx, hook_id)
             rows = store.delivery_page(
                 tx.conn, hook_id, before_id=before, limit=limit + 1, status=status
@@ -152,20 +153,20 @@ class Webhooks:
 
     def send_test(self, hook_id: int, *, actor: str = "anonymous") -> Delivery:
         """Queue a ``webhook.test`` delivery to the hook (the "send a test" button)."""
-        with self.db.writing(actor) as tx:
+        with self.db.writing(Caller.local(actor)) as tx:
             return queue_test(tx, hook_id)
 
     # --- the worker's two steps ----------------------------------------------------------------
 
     def claim(self, token: str, *, lease: timedelta, limit: int = 20) -> list[Outgoing]:
         """Due deliveries, for this worker alone until the lease ends (at most one a hook)."""
-        with self.db.writing() as tx:
+        with self.db.writing(SYSTEM) as tx:
             now = tx.clock()
             return store.claim(tx.conn, now=now, until=now + lease, token=token, limit=limit)
 
     def record(self, out: Outgoing, attempt: Attempt, retry: Retry) -> str:
         """The attempt's outcome; the delivery's new status (pending: tried again later)."""
-        with self.db.writing() as tx:
+        with self.db.writing(SYSTEM) as tx:
             return record(tx, out, attempt, retry)
 
     def record_and_next(
@@ -174,7 +175,7 @@ class Webhooks:
         """Record the attempt and, in the same transaction, claim the hook's next due
         delivery for the same worker: a hook's deliveries follow one another with one
         transaction each, and the hook stays claimed while it has some due."""
-        with self.db.writing() as tx:
+        with self.db.writing(SYSTEM) as tx:
             status = record(tx, out, attempt, retry)
             now = tx.clock()
             following = store.claim(
@@ -184,7 +185,7 @@ class Webhooks:
 
     def prune(self, keep: timedelta) -> int:
         """Forget finished deliveries older than ``keep``."""
-        with self.db.writing() as tx:
+        with self.db.writing(SYSTEM) as tx:
             return store.delete_finished_before(tx.conn, tx.clock() - keep)
 
 

@@ -11,10 +11,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
+from typing import Protocol
 
 from promptdeck.errors import Forbidden, InvalidInput
 
-DURATION = re.compile(r"^(\d{1,5})([mhdw])$")
+# Each is the check and the OpenAPI document's `pattern` (spaces around are read too).
+DURATION_REGEX = r"^\s*0*([1-9][0-9]{0,4})([mhdw])\s*$"
+DURATION = re.compile(DURATION_REGEX)
+PREFIX_REGEX = r"^\s*([a-z0-9][a-z0-9._-]{0,127})\s*$"
+_PREFIX = re.compile(PREFIX_REGEX)
 KEY_PREFIX = "pdk_"  # every key starts with it, so a leaked one is easy to grep for
 KEY_ID_CHARS = 8  # the visible part after KEY_PREFIX that tells keys apart
 PASSWORD_MIN = 10
@@ -87,7 +92,20 @@ def within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
     return bool(inner) and all(p.startswith(outer) for p in inner)
 
 
-def check_first_is_admin(by: Principal, role: Role, what: str) -> None:
+class Reach(Protocol):
+    """Who manages keys and people: a Principal, or the core's Caller (domain/caller.py)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def prefixes(self) -> tuple[str, ...]: ...
+
+
+def check_first_is_admin(by: Reach, role: Role, what: str) -> None:
     """On an open server the first key or person must be an admin: once it exists the
     server needs keys, and without an admin nobody could make or revoke them again."""
     if by.kind == "open" and role is not Role.admin:
@@ -98,10 +116,10 @@ def check_first_is_admin(by: Principal, role: Role, what: str) -> None:
         )
 
 
-def check_within_reach(by: Principal, role: Role, prefixes: tuple[str, ...]) -> None:
+def check_within_reach(by: Reach, role: Role, prefixes: tuple[str, ...]) -> None:
     """Managing keys and people never widens power: ``by`` may make or revoke only what
     it ``reaches`` (docs/deployment.md, the threat model)."""
-    if not by.reaches(role, prefixes):
+    if not (role <= by.role and within(prefixes, by.prefixes)):
         reach = f"prompts {', '.join(by.prefixes)}" if by.prefixes else "every prompt"
         raise Forbidden(
             f"{by.kind} {by.name!r} may make or revoke only keys and people with a role up "
@@ -151,17 +169,17 @@ def check_name(name: str) -> str:
 def check_prefixes(prefixes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for p in prefixes:
-        p = p.strip()
-        if not p or len(p) > 128 or not re.match(r"^[a-z0-9][a-z0-9._-]*$", p):
-            raise InvalidInput(f"{p!r} is not a prompt-name prefix", field="prompts")
-        out.append(p)
+        match = _PREFIX.fullmatch(p)
+        if match is None:
+            raise InvalidInput(f"{p.strip()!r} is not a prompt-name prefix", field="prompts")
+        out.append(match.group(1))
     return tuple(dict.fromkeys(out))
 
 
 def parse_duration(text: str) -> timedelta:
     """``90d``, ``12h``, ``30m``, ``2w``: how long a key lives."""
-    match = DURATION.match(text.strip())
-    if not match or int(match.group(1)) == 0:
+    match = DURATION.fullmatch(text)
+    if not match:
         raise InvalidInput("use a number and m, h, d or w, like 90d", field="expires")
     n, unit = int(match.group(1)), match.group(2)
     return {

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from promptdeck.domain import rules, templates
+from promptdeck.domain.contracts import check_contract, check_template
+from promptdeck.errors import ContractInvalid, InvalidInput
 
 
 def problem(record: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -35,15 +37,21 @@ def problem(record: Mapping[str, Any]) -> tuple[str, str] | None:
             return f"{where}.content", "content is null exactly when the version is purged"
         if purged and not version.get("archived"):
             return f"{where}.archived", "a purged version is archived"
+        contract, found = _contract(version, where)
+        if found is not None:
+            return found
         if version["content"] is not None:
             hashed = templates.hashed(
                 str(version.get("kind") or "text"),
                 str(version.get("template_format") or "plain"),
                 version["content"],
             )
-            expected = rules.content_hash(hashed, version.get("model_config") or {})
+            expected = rules.content_hash(hashed, version.get("model_config") or {}, contract)
             if version["content_hash"] != expected:
-                return f"{where}.content_hash", "does not match the content and model_config"
+                return (
+                    f"{where}.content_hash",
+                    "does not match the content, model_config and contract",
+                )
     active = record["active_version_number"]
     by_number = {v["number"]: v for v in versions}
     if active not in by_number:
@@ -64,6 +72,34 @@ def problem(record: Mapping[str, Any]) -> tuple[str, str] | None:
             if number is not None and number not in by_number:
                 return f"events[{i}].{key}", f"no version numbered {number}"
     return _labels_problem(record, by_number)
+
+
+def stored_contract(version: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A record's version's contract as it is stored (records written before contracts
+    have none). Raises ContractInvalid naming ``contract…`` when it cannot be."""
+    raw = version.get("contract")
+    if raw is None:
+        return None
+    contract = check_contract(raw)
+    if version.get("content") is not None:
+        check_template(
+            contract,
+            str(version.get("kind") or "text"),
+            str(version.get("template_format") or "plain"),
+            version["content"],
+        )
+    return contract.to_json()
+
+
+def _contract(
+    version: Mapping[str, Any], where: str
+) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
+    try:
+        return stored_contract(version), None
+    except ContractInvalid as exc:
+        return None, (f"{where}.{exc.field or 'contract'}", exc.detail)
+    except InvalidInput as exc:  # a template its contract cannot be checked against
+        return None, (f"{where}.content", exc.detail)
 
 
 def _labels_problem(

@@ -19,6 +19,8 @@ from typing import Any, Literal
 from ddsketch.mapping import LogarithmicMapping
 from scipy import special, stats
 
+from promptdeck.domain.commands import Outcome
+
 # 1% relative accuracy: p95 of 420 ms is reported within 4.2 ms. Keys of 0.01 ms to a day
 # span -232..920, so a minute of a version holds at most a few hundred bucket rows.
 RELATIVE_ACCURACY = 0.01
@@ -318,28 +320,6 @@ class AlertRule:
 
 def breached(rule: AlertRule, success_true: int, success_n: int) -> bool:
     return success_n >= rule.min_count and success_true / success_n < rule.min_success
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One reported call of a prompt version (as validated by the wire schema)."""
-
-    prompt: str  # an id or a name
-    version_id: int
-    success: bool | None = None
-    score: float | None = None
-    latency_ms: float | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cost: float | None = None
-    feedback: int | None = None  # +1 or -1
-    tags: dict[str, str] = field(default_factory=dict)
-    at: datetime | None = None  # None: when the server receives it
-
-    def sums(self) -> Sums:
-        found = Sums()
-        found.fold(self)
-        return found
 
 
 SPANS = (1440, 60, 1)  # the aggregates' blocks: a day, an hour, a minute

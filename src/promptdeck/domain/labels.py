@@ -4,10 +4,11 @@ moves and deploy requests. `active` is the default label: it is the prompt's act
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from promptdeck.domain.contracts import ContractChange
 from promptdeck.errors import InvalidInput
 
 if TYPE_CHECKING:  # domain/gates imports the statistics; labels stays light for the client
@@ -20,7 +21,12 @@ ACTIVE = "active"
 DEFAULT_PROTECTED = ("production",)
 LABEL_MAX = 64
 REASON_MAX = 1000
-LABEL_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
+# The one spelling of the rule: checked here and written as `pattern` in the OpenAPI document
+# (where a blank ?label= means active, blank is allowed too).
+_SLUG = r"[a-z0-9][a-z0-9._-]*"
+LABEL_REGEX = f"^{_SLUG}$"
+LABEL_OR_BLANK_REGEX = f"^(?:{_SLUG})?$"
+LABEL_PATTERN = re.compile(LABEL_REGEX)
 
 
 def check_label(name: str) -> str:
@@ -54,6 +60,9 @@ class Label:
     moved_at: datetime | None
     moved_by: str | None
     etag: str
+    # The label's newest rollout (domain/rollouts/record.py ``Rollout``; typed loosely here:
+    # the rollouts package imports this module), None when it never had one.
+    rollout: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +79,7 @@ class LabelMove:
     actor: str
     reason: str
     created_at: datetime
+    kind: str | None = None  # None: the pointer moved; else a rollout's change (rollout.…)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +105,15 @@ class DeployRequest:
     decided_at: datetime | None
     decision_reason: str | None
     diff: list[str]  # unified diff: what the label serves now → the proposed version
+    plan: dict[str, Any] | None = None  # a rollout plan: approving starts it (docs/rollouts.md)
+    # The contract's changes from what the label serves now (with the diff only).
+    contract_changes: list[ContractChange] = field(default_factory=list)
     gate: GateCheck | None = None  # an open request's gate, as it stands now (issue 25)
+
+    @property
+    def breaking(self) -> bool:
+        return any(change.breaking for change in self.contract_changes)
 
 
 OPEN, APPROVED, REJECTED, STALE = "open", "approved", "rejected", "stale"
+DEPLOY_STATUSES = (OPEN, APPROVED, REJECTED)  # what a list filters by (stale is open)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from promptdeck.domain import templates
+from promptdeck.domain.contracts import Contract, with_inferred
 from promptdeck.domain.etag import prompt_etag
 
 T = TypeVar("T")
@@ -34,6 +35,16 @@ class Version:
     model_config: dict[str, Any] | None = None
     kind: str = "text"  # or "chat": content is then the messages as JSON (domain/templates)
     template_format: str = "plain"  # or "jinja" (sandboxed sections, opted into)
+    contract: Contract | None = None  # as given at creation; None without one (or a summary)
+
+    @property
+    def full_contract(self) -> Contract | None:
+        """The contract as a read of the version in full shows it: its variables inferred
+        from the template when none were given (docs/contracts.md). None once purged
+        without a contract (no template left to infer from)."""
+        if self.content is None:
+            return self.contract
+        return with_inferred(self.contract, self.kind, self.template_format, self.content)
 
     @property
     def messages(self) -> list[dict[str, str]] | None:

@@ -20,13 +20,15 @@ of it is read.
 
 Bounds: the body (``OTLP_BODY_MAX``), spans per request (``OTLP_SPANS_MAX``), attributes
 read per span (``OTLP_ATTRIBUTES_MAX``, the rest ignored). Anything malformed is an
-`InvalidInput` naming where, never another exception.
+`ExportMalformed` (a 400) naming where, never another exception. A gzipped body
+(``Content-Encoding: gzip``, a collector's default) is inflated first, to the same bound.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,8 +36,8 @@ from typing import Any
 
 from promptdeck import limits
 from promptdeck.domain import values
-from promptdeck.domain.impact import Outcome
-from promptdeck.errors import InvalidInput, PayloadTooLarge
+from promptdeck.domain.commands import Outcome
+from promptdeck.errors import ExportMalformed, PayloadTooLarge, UnsupportedMediaType
 
 PROMPT_NAME = "gen_ai.prompt.name"
 PROMPT_VERSION = "gen_ai.prompt.version"
@@ -201,7 +203,7 @@ def _fold(spans: Iterable[_Span | None], now: datetime) -> Decoded:
     for span in spans:
         out.spans += 1
         if out.spans > limits.OTLP_SPANS_MAX:
-            raise InvalidInput(
+            raise ExportMalformed(
                 f"more than {limits.OTLP_SPANS_MAX} spans in one export", field="resourceSpans"
             )
         if span is None:  # named nothing: its attributes were not even collected
@@ -214,6 +216,27 @@ def _fold(spans: Iterable[_Span | None], now: datetime) -> Decoded:
 def _check_size(body: bytes) -> None:
     if len(body) > limits.OTLP_BODY_MAX:
         raise PayloadTooLarge(f"an OTLP export is at most {limits.OTLP_BODY_MAX} bytes")
+
+
+def inflate(body: bytes, encoding: str | None) -> bytes:
+    """The body as sent: ``identity`` (or no header), or ``gzip`` inflated up to
+    ``OTLP_BODY_MAX`` bytes (a gzip bomb stops there: 413)."""
+    coding = (encoding or "identity").strip().lower()
+    if coding == "identity":
+        return body
+    if coding != "gzip":
+        raise UnsupportedMediaType(
+            f"Content-Encoding {coding[:40]!r}: send gzip or nothing", field="Content-Encoding"
+        )
+    inflater = zlib.decompressobj(wbits=31)  # gzip framing only
+    try:
+        out = inflater.decompress(body, limits.OTLP_BODY_MAX + 1)
+    except zlib.error as exc:
+        raise ExportMalformed(f"the body is not gzip: {exc}", field="body") from exc
+    _check_size(out)
+    if not inflater.eof:
+        raise ExportMalformed("the gzip body ends early", field="body")
+    return out
 
 
 # --- protobuf ----------------------------------------------------------------------------------
@@ -258,15 +281,15 @@ def decode_protobuf(body: bytes, now: datetime) -> Decoded:
     try:
         request = ExportTraceServiceRequest.FromString(body)
     except (DecodeError, RecursionError, ValueError) as exc:
-        raise InvalidInput(f"not an OTLP protobuf trace export: {exc}", field="body") from exc
+        raise ExportMalformed(f"not an OTLP protobuf trace export: {exc}", field="body") from exc
     return _fold(_pb_spans(request), now)
 
 
 # --- OTLP/JSON ---------------------------------------------------------------------------------
 
 
-def _bad(where: str, what: str) -> InvalidInput:
-    return InvalidInput(f"{where}: {what}", field=where)
+def _bad(where: str, what: str) -> ExportMalformed:
+    return ExportMalformed(f"{where}: {what}", field=where)
 
 
 def _list(obj: dict[str, Any], camel: str, snake: str, where: str) -> list[Any]:
@@ -379,5 +402,5 @@ def decode_json(body: bytes, now: datetime) -> Decoded:
     try:
         found = json.loads(body)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise InvalidInput(f"not JSON: {str(exc)[:200]}", field="body") from exc
+        raise ExportMalformed(f"not JSON: {str(exc)[:200]}", field="body") from exc
     return _fold(_json_spans(_object(found, "body")), now)

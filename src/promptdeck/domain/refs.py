@@ -44,6 +44,11 @@ class PromptRef:
         return str(self.id) if self.id is not None else str(self.name)
 
 
+# A prompt as the faces name it (text from a path) or already parsed: ``core/load.prompt_row``
+# parses it, once.
+PromptLike = PromptRef | str
+
+
 @dataclass(frozen=True, slots=True)
 class VersionRef:
     """A version by its id, within one prompt (rule 5: another prompt's version is missing)."""
@@ -75,6 +80,15 @@ class EventKind(StrEnum):
     DEPLOY_APPROVED = "deploy.approved"
     DEPLOY_REJECTED = "deploy.rejected"
     IMPACT_ALERT = "impact.alert"  # a label's threshold was crossed after a move
+    # Rollouts (docs/rollouts.md): each change of a rollout's state (domain/rollouts/state.py
+    # ``Kind``); rolled_back is the guard's alert, with its figures in the detail.
+    ROLLOUT_STARTED = "rollout.started"
+    ROLLOUT_ADVANCED = "rollout.advanced"
+    ROLLOUT_PAUSED = "rollout.paused"
+    ROLLOUT_RESUMED = "rollout.resumed"
+    ROLLOUT_COMPLETED = "rollout.completed"
+    ROLLOUT_ROLLED_BACK = "rollout.rolled_back"
+    ROLLOUT_ABORTED = "rollout.aborted"
     GATE_SET = "gate.set"  # a label now requires a test set to be passed (or changed it)
     GATE_REMOVED = "gate.removed"
     GATE_OVERRIDDEN = "gate.overridden"  # an admin approved a deploy its gate refused

@@ -1,8 +1,7 @@
-"""Naming rules, default version names, content hashes and opaque cursors."""
+"""Naming rules, default version names, content hashes and keyset cursors."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -20,14 +19,14 @@ def check_prompt_name(name: str) -> str:
     """A prompt name is a slug, at most 128 characters, and not all digits (ids are)."""
     if len(name) > PROMPT_NAME_MAX:
         raise InvalidInput(f"name is longer than {PROMPT_NAME_MAX} characters", field="name")
-    if not _NAME_RE.match(name):
+    if refs.looks_like_id(name):
+        raise InvalidInput("name cannot be all digits (that is how ids are written)", field="name")
+    if not _NAME_RE.fullmatch(name):
         raise InvalidInput(
             "name must be lowercase letters, digits, '.', '_' or '-', starting with a letter "
             "or digit",
             field="name",
         )
-    if refs.looks_like_id(name):
-        raise InvalidInput("name cannot be all digits (that is how ids are written)", field="name")
     return name
 
 
@@ -51,53 +50,65 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def content_hash(content: str, model_config: dict[str, Any]) -> str:
-    """sha256 over the prompt text and its model config, so equal snapshots hash equal."""
+def content_hash(
+    content: str, model_config: dict[str, Any], contract: dict[str, Any] | None = None
+) -> str:
+    """sha256 over the prompt text, its model config and its contract (as stored), so
+    equal snapshots hash equal. Without a contract, as before contracts: hashes of earlier
+    versions stay valid."""
     h = hashlib.sha256()
     h.update(content.encode("utf-8"))
     h.update(b"\x00")
     h.update(canonical_json(model_config).encode("utf-8"))
+    if contract is not None:
+        h.update(b"\x00contract\x00")
+        h.update(canonical_json(contract).encode("utf-8"))
     return "sha256:" + h.hexdigest()
-
-
-def encode_cursor(value: int) -> str:
-    return base64.urlsafe_b64encode(f"k:{value}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        if prefix != "k":
-            raise ValueError(raw)
-        return values.parse_cursor_value(value)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
 
 
 _MICROSECOND = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Canonical decimals only (one spelling per cursor); a row id is a 64-bit key (raw outcomes
-# may pass 2**31 ids), a time a signed count of microseconds since 1970.
-_MICROS = re.compile(r"0|-?[1-9][0-9]{0,17}", re.ASCII)
-_ROW_ID = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
+_MICROS_MIN = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _MICROSECOND
+_MICROS_MAX = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _MICROSECOND
+# Cursors are readable keyset positions, each kind one regular expression that is both the
+# server's whole check and the OpenAPI document's `pattern` (an empty cursor: the first page).
+# k:<id>: the last item's id (or number); t:<micros>:<row id>: a time in microseconds since
+# 1970 (one past the years 1 to 9999 is read as their end: every row is inside) and a 64-bit
+# row id (raw outcomes may pass 2**31 ids).
+_KEY = f"k:({values.ID_REGEX})"
+_TIME = "t:(0|-?[1-9][0-9]{0,17}):([1-9][0-9]{0,17})"
+CURSOR_PATTERN = f"^(?:{_KEY})?$"
+TIME_CURSOR_PATTERN = f"^(?:{_TIME})?$"
+_KEY_RE = re.compile(_KEY, re.ASCII)
+_TIME_RE = re.compile(_TIME, re.ASCII)
+
+
+def _issued() -> InvalidInput:
+    return InvalidInput("cursor is not one this server issued", field="cursor")
+
+
+def encode_cursor(value: int) -> str:
+    return f"k:{value}"
+
+
+def decode_cursor(cursor: str) -> int:
+    match = _KEY_RE.fullmatch(cursor)
+    if match is None:
+        raise _issued()
+    return int(match.group(1))
 
 
 def encode_time_cursor(at: datetime, row_id: int) -> str:
     """A cursor for lists ordered by (time, id), newest first: the last item's both."""
-    micros = (at - _EPOCH) // _MICROSECOND
-    return base64.urlsafe_b64encode(f"t:{micros}:{row_id}".encode()).decode().rstrip("=")
+    return f"t:{(at - _EPOCH) // _MICROSECOND}:{row_id}"
 
 
 def decode_time_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, micros, row_id = raw.split(":")
-        if prefix != "t" or not _MICROS.fullmatch(micros) or not _ROW_ID.fullmatch(row_id):
-            raise ValueError(raw)
-        return _EPOCH + int(micros) * _MICROSECOND, int(row_id)
-    except (ValueError, UnicodeDecodeError, OverflowError) as exc:
-        raise InvalidInput("cursor is not one this server issued", field="cursor") from exc
+    match = _TIME_RE.fullmatch(cursor)
+    if match is None:
+        raise _issued()
+    micros = min(max(int(match.group(1)), _MICROS_MIN), _MICROS_MAX)
+    return _EPOCH + micros * _MICROSECOND, int(match.group(2))
 
 
 def check_filters(**filters: str | None) -> None:

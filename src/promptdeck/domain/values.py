@@ -174,9 +174,26 @@ def parse_id(segment: str) -> int | None:
     return number if number <= limits.ID_MAX else None
 
 
-def parse_cursor_value(text: str) -> int:
-    """The integer inside a cursor: canonical decimal, in range; else ``ValueError``."""
-    number = parse_id(text)
-    if number is None:
-        raise ValueError(text)
-    return number
+def decimal_at_most(most: int) -> str:
+    """A regular expression (no anchors, no look-around: JSON Schema's dialect and Python's
+    alike) for the canonical decimals 1 to ``most``: one rule for the server and the OpenAPI
+    document, where a digit count alone would allow numbers past ``most``."""
+    digits = str(most)
+    shorter = f"[1-9][0-9]{{0,{len(digits) - 2}}}" if len(digits) > 1 else None
+    branches = [shorter] if shorter else []
+    for i, char in enumerate(digits):
+        low, high = (1 if i == 0 else 0), int(char) - 1
+        if high >= low:
+            rest = len(digits) - i - 1
+            digit = str(low) if low == high else f"[{low}-{high}]"
+            branches.append(digits[:i] + digit + (f"[0-9]{{{rest}}}" if rest else ""))
+    branches.append(digits)
+    return "(?:" + "|".join(branches) + ")"
+
+
+# A required text that is more than spaces (a purge's or a deploy request's reason: both are
+# stripped before they are checked), as the OpenAPI document's `pattern`.
+NOT_BLANK_REGEX = r"\S"
+
+# An id as a path segment or inside a cursor spells (``parse_id``): 0 to ID_MAX.
+ID_REGEX = f"(?:0|{decimal_at_most(limits.ID_MAX)})"

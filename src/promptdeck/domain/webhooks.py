@@ -215,9 +215,12 @@ def payload(uid: str, event: Mapping[str, object], prompt_name: str | None) -> b
     """A delivery's body: the event as the API's /events shows it, with its prompt's name.
 
     ``event`` holds ``id``, ``kind``, ``prompt_id``, ``version_id``, ``from_version_id``,
-    ``actor``, ``created_at`` (a datetime) and ``detail``."""
+    ``actor``, ``created_at`` (a datetime) and ``detail``, and may hold ``announce``: more
+    keys for the event object (a version's creation: its ``contract``)."""
     created_at = event["created_at"]
     assert isinstance(created_at, datetime)
+    announce = event.get("announce") or {}
+    assert isinstance(announce, dict)
     body = {
         "id": uid,
         "type": event["kind"],
@@ -232,6 +235,9 @@ def payload(uid: str, event: Mapping[str, object], prompt_name: str | None) -> b
             "actor": event.get("actor"),
             "created_at": iso(created_at),
             "detail": event.get("detail") or {},
+            # What the event's operation added for hooks alone (not stored): a creation's
+            # contract.
+            **announce,
         },
     }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()

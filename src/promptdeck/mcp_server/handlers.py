@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import mcp_types as types
-from mcp.server import Server, ServerRequestContext
+from mcp.server import NotificationOptions, Server, ServerRequestContext
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, PromptsListChanged
 from mcp.shared.exceptions import MCPError
@@ -204,9 +204,11 @@ def diff_text(a: VersionOut, b: VersionOut) -> str:
 
 class Handlers:
     """The MCP server of one backend: `server` to run on a transport, `moved` to call when
-    a label moves (the client's GET /changes follower calls it)."""
+    a label moves (the client's GET /changes follower calls it). A subclass may give each
+    request a backend of its own (`backend_for`: the server's /mcp acts as each request's
+    caller, server/mcp.py) and list the tools that backend may call (`tools_for`)."""
 
-    def __init__(self, backend: Backend, *, label: str = "production") -> None:
+    def __init__(self, backend: Backend | None, *, label: str = "production") -> None:
         self.backend = backend
         self.label = label
         self.bus = InMemorySubscriptionBus()
@@ -222,11 +224,18 @@ class Handlers:
             on_call_tool=self._call_tool,
             on_subscriptions_listen=ListenHandler(self.bus),
         )
+        # Handshake-era sessions are told prompts/list changes (the HTTP session manager
+        # asks the server itself for its options, so the default says so).
+        made = self.server.create_initialization_options
+
+        def options(notification_options: Any = None, *args: Any, **kwargs: Any) -> Any:
+            given = notification_options or NotificationOptions(prompts_changed=True)
+            return made(given, *args, **kwargs)
+
+        self.server.create_initialization_options = options  # type: ignore[method-assign]
 
     def options(self) -> Any:
-        from mcp.server import NotificationOptions
-
-        return self.server.create_initialization_options(NotificationOptions(prompts_changed=True))
+        return self.server.create_initialization_options()
 
     async def moved(self) -> None:
         """A label moved: tell every client to list the prompts again."""
@@ -237,34 +246,44 @@ class Handlers:
             except Exception as exc:  # a closed session must not stop the others
                 log.debug("promptdeck mcp: a session did not take list_changed: %s", exc)
 
+    def backend_for(self, ctx: ServerRequestContext[Any]) -> Backend:
+        """The backend this request acts through: the one given, for every request."""
+        if self.backend is None:
+            raise MCPError(INVALID_PARAMS, "no backend for this request")
+        return self.backend
+
+    def tools_for(self, backend: Backend) -> list[types.Tool]:
+        return TOOLS
+
     def _seen(self, ctx: ServerRequestContext[Any]) -> None:
         session = getattr(ctx, "session", None)
         if isinstance(session, ServerSession):
             self.sessions.add(session)
 
-    async def _serving(self, name: str) -> tuple[str, VersionOut]:
+    async def _serving(self, backend: Backend, name: str) -> tuple[str, VersionOut]:
         """The label used for ``name`` and the version it serves."""
         label = self.label
         try:  # the client's cache, kept fresh by GET /changes: no request while it holds
-            served = await self.backend.get_active(name, label=label)
+            served = await backend.get_active(name, label=label)
         except LabelNotFound:
             label = FALLBACK_LABEL
-            served = await self.backend.get_active(name, label=label)
-        return label, await self.backend.get_version(name, served.version_id)
+            served = await backend.get_active(name, label=label)
+        return label, await backend.get_version(name, served.version_id)
 
     async def _list_prompts(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
         self._seen(ctx)
+        backend = self.backend_for(ctx)
         page = await self._call(
-            lambda: self.backend.list_prompts(limit=PAGE, cursor=params.cursor if params else None)
+            lambda: backend.list_prompts(limit=PAGE, cursor=params.cursor if params else None)
         )
         prompts = []
         for p in page.items:
             if p.active_version is None:
                 continue
             try:
-                _, version = await self._serving(p.name)
+                _, version = await self._serving(backend, p.name)
             except NotFound:  # deleted meanwhile
                 continue
             arguments = self.arguments.get(version.id)
@@ -279,10 +298,11 @@ class Handlers:
         self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
     ) -> types.GetPromptResult:
         self._seen(ctx)
-        label, version = await self._call(lambda: self._serving(params.name))
+        backend = self.backend_for(ctx)
+        label, version = await self._call(lambda: self._serving(backend, params.name))
         variables = values_of(version, params.arguments or {})
         rendered = await self._call(
-            lambda: self.backend.render(params.name, variables, version=version.number)
+            lambda: backend.render(params.name, variables, version=version.number)
         )
         what = f"{params.name} #{version.number} ({version.version_name}), served by {label}"
         return types.GetPromptResult(description=what, messages=messages_of(rendered))
@@ -291,7 +311,7 @@ class Handlers:
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         self._seen(ctx)
-        return types.ListToolsResult(tools=TOOLS)
+        return types.ListToolsResult(tools=self.tools_for(self.backend_for(ctx)))
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
@@ -299,7 +319,7 @@ class Handlers:
         self._seen(ctx)
         args = params.arguments or {}
         try:
-            text = await self._tool(params.name, args)
+            text = await self._tool(self.backend_for(ctx), params.name, args)
         except PromptdeckError as exc:  # the server's answer, as the tool's error
             return types.CallToolResult(
                 content=[types.TextContent(text=f"{exc.title}: {exc.detail}")], is_error=True
@@ -310,22 +330,22 @@ class Handlers:
             )
         return types.CallToolResult(content=[types.TextContent(text=text)])
 
-    async def _tool(self, name: str, args: dict[str, Any]) -> str:
+    async def _tool(self, backend: Backend, name: str, args: dict[str, Any]) -> str:
         prompt = str(args["prompt"])
         if name == "prompt_history":
             limit = max(1, min(100, int(args.get("limit", 20))))
-            page = await self.backend.list_versions(prompt, limit=limit)
+            page = await backend.list_versions(prompt, limit=limit)
             return "\n".join(
                 f"#{v.number} id={v.id} {v.version_name}{' (active)' if v.active else ''} "
                 f"by {v.created_by} at {v.created_at.isoformat()}: {v.description}"
                 for v in page.items
             )
         if name == "prompt_diff":
-            a = await self.backend.get_version(prompt, version_ref(args["from_version"]))
-            b = await self.backend.get_version(prompt, version_ref(args["to_version"]))
+            a = await backend.get_version(prompt, version_ref(args["from_version"]))
+            b = await backend.get_version(prompt, version_ref(args["to_version"]))
             return diff_text(a, b)
         if name == "propose_deploy":
-            made = await self.backend.propose_deploy(
+            made = await backend.propose_deploy(
                 prompt, str(args["label"]), version_ref(args["version"]), reason=str(args["reason"])
             )
             return (

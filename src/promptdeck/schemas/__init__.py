@@ -27,6 +27,7 @@ from promptdeck.schemas.common import (
     Text,
     VersionName,
 )
+from promptdeck.schemas.contracts import ContractChangeOut, ContractOut, VersionDiffOut
 from promptdeck.schemas.evaluations import (
     CaseIn,
     CasesAdd,
@@ -89,6 +90,12 @@ from promptdeck.schemas.outcomes import (
 )
 from promptdeck.schemas.prompts import EventOut, PromptCreate, PromptOut, PromptPatch, RollbackOut
 from promptdeck.schemas.render import IncludeOut, RenderIn, RenderOut
+from promptdeck.schemas.rollouts import (
+    RolloutControl,
+    RolloutCreate,
+    RolloutOut,
+    RolloutStart,
+)
 from promptdeck.schemas.transfer import (
     DeployRequestImport,
     EventImport,
@@ -138,6 +145,8 @@ __all__ = [
     "ComparisonOut",
     "ConfigIn",
     "Content",
+    "ContractChangeOut",
+    "ContractOut",
     "Count_",
     "DeliveryOut",
     "DeployCreate",
@@ -203,6 +212,10 @@ __all__ = [
     "ResultOut",
     "Role",
     "RollbackOut",
+    "RolloutControl",
+    "RolloutCreate",
+    "RolloutOut",
+    "RolloutStart",
     "SeriesPointOut",
     "SpanOut",
     "StorageOut",
@@ -220,6 +233,7 @@ __all__ = [
     "UsageOut",
     "UserCreate",
     "VersionCreate",
+    "VersionDiffOut",
     "VersionImpactOut",
     "VersionImport",
     "VersionName",

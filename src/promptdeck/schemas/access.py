@@ -9,6 +9,7 @@ from pydantic import (
     Field,
 )
 
+from promptdeck.domain.access import DURATION_REGEX, PREFIX_REGEX
 from promptdeck.schemas.common import _In, _Out
 from promptdeck.schemas.prompts import EventOut
 
@@ -22,6 +23,7 @@ Role: Any = Field(
 Prefixes: Any = Field(
     default_factory=list,
     max_length=20,
+    json_schema_extra={"items": {"type": "string", "pattern": PREFIX_REGEX}},
     description="Only prompts whose names start with one of these (none: every prompt).",
 )
 
@@ -31,7 +33,10 @@ class KeyCreate(_In):
     role: str = Role
     prompts: list[str] = Prefixes
     expires: str | None = Field(
-        default=None, max_length=8, description="Lifetime, like 90d, 12h, 2w (none: forever)."
+        default=None,
+        max_length=8,
+        json_schema_extra={"pattern": DURATION_REGEX},
+        description="Lifetime, like 90d, 12h, 2w (none: forever).",
     )
 
 

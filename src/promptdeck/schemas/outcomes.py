@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from promptdeck import limits
+from promptdeck.domain.commands import Outcome, ReportOutcomes, SetAlert
 from promptdeck.schemas.common import Page, Text, _In, _Out
 
 
@@ -26,7 +27,8 @@ def _no_bool(value: object) -> object:
     return value
 
 
-Number_ = Annotated[float, BeforeValidator(_no_bool)]
+_NoBool = BeforeValidator(_no_bool)
+Number_ = Annotated[float, _NoBool]
 
 
 Count_ = Annotated[int, BeforeValidator(_no_bool)]
@@ -44,18 +46,26 @@ class OutcomeIn(_In):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, protected_namespaces=())
 
     prompt_id: Annotated[
-        int | Annotated[Text, Field(min_length=1, max_length=limits.PROMPT_NAME_MAX)],
+        # The id's range is documented here and checked below (its message says what an id is).
+        Annotated[int, Field(json_schema_extra={"minimum": 1, "maximum": limits.ID_MAX})]
+        | Annotated[Text, Field(min_length=1, max_length=limits.PROMPT_NAME_MAX)],
         BeforeValidator(_no_bool),
     ] = Field(description="The prompt's id or name.", examples=["support-reply"])
     version_id: Count_ = Field(ge=1, le=limits.ID_MAX, description="The version that was used.")
     success: StrictBool | None = Field(
         default=None, description="Whether the call went well: JSON true or false only."
     )
-    score: Number_ | None = Field(default=None, ge=0, le=1, description="A quality score, 0..1.")
-    latency_ms: Number_ | None = Field(default=None, ge=0, le=limits.OUTCOME_LATENCY_MS_MAX)
-    input_tokens: Count_ | None = Field(default=None, ge=0, le=limits.OUTCOME_TOKENS_MAX)
-    output_tokens: Count_ | None = Field(default=None, ge=0, le=limits.OUTCOME_TOKENS_MAX)
-    cost: Number_ | None = Field(default=None, ge=0, le=limits.OUTCOME_COST_MAX)
+    # Bounds before the validator: after it (on "X | None") pydantic wrote them as ge/le,
+    # which JSON Schema does not know, so the document allowed any number.
+    score: Annotated[float, Field(ge=0, le=1), _NoBool] | None = Field(
+        default=None, description="A quality score, 0..1."
+    )
+    latency_ms: Annotated[float, Field(ge=0, le=limits.OUTCOME_LATENCY_MS_MAX), _NoBool] | None = (
+        None
+    )
+    input_tokens: Annotated[int, Field(ge=0, le=limits.OUTCOME_TOKENS_MAX), _NoBool] | None = None
+    output_tokens: Annotated[int, Field(ge=0, le=limits.OUTCOME_TOKENS_MAX), _NoBool] | None = None
+    cost: Annotated[float, Field(ge=0, le=limits.OUTCOME_COST_MAX), _NoBool] | None = None
     feedback: Literal[1, -1] | None = Field(default=None, description="User feedback: +1 or -1.")
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict, max_length=limits.OUTCOME_TAGS_MAX, description="A few free tags."
@@ -80,6 +90,26 @@ class OutcomesIn(_In):
         max_length=limits.OUTCOMES_BATCH_MAX,
         description=f"1 to {limits.OUTCOMES_BATCH_MAX} outcomes; one bad item refuses the batch.",
     )
+
+    def to_command(self) -> ReportOutcomes:
+        return ReportOutcomes(
+            [
+                Outcome(
+                    prompt=str(o.prompt_id),
+                    version_id=o.version_id,
+                    success=o.success,
+                    score=o.score,
+                    latency_ms=o.latency_ms,
+                    input_tokens=o.input_tokens,
+                    output_tokens=o.output_tokens,
+                    cost=o.cost,
+                    feedback=o.feedback,
+                    tags=o.tags,
+                    at=o.at,
+                )
+                for o in self.outcomes
+            ]
+        )
 
 
 class OutcomesOut(BaseModel):
@@ -184,6 +214,9 @@ class AlertSet(_In):
     min_success: Number_ = Field(ge=0, le=1, allow_inf_nan=False, examples=[0.9])
     window_minutes: Count_ = Field(default=15, ge=1, le=limits.ALERT_WINDOW_MINUTES_MAX)
     min_count: Count_ = Field(default=20, ge=1, le=limits.ALERT_MIN_COUNT_MAX)
+
+    def to_command(self, prompt: str, label: str) -> SetAlert:
+        return SetAlert(prompt, label, self.min_success, self.window_minutes, self.min_count)
 
 
 class AlertOut(_Out):

@@ -11,8 +11,9 @@ from pydantic import (
 )
 
 from promptdeck import limits
+from promptdeck.domain.commands import CreatePrompt, UpdatePrompt
 from promptdeck.domain.refs import looks_like_id
-from promptdeck.domain.templates import TemplateFormat
+from promptdeck.domain.templates import Kind, TemplateFormat
 from promptdeck.schemas.common import (
     Content,
     Description,
@@ -65,20 +66,39 @@ class PromptCreate(_In):
         description="Make the first version a chat one with these messages (see "
         "VersionCreate.messages); the working copy stays content.",
     )
+    kind: Kind | None = Field(
+        default=None,
+        description='The first version\'s kind, as on POST …/versions: "chat" needs messages, '
+        '"text" takes none; omitted: "chat" when messages are given, else "text".',
+    )
     template_format: TemplateFormat = Field(default="plain", description="See VersionCreate.")
+    contract: dict[str, Any] | None = Field(
+        default=None, description="The first version's contract (see VersionCreate.contract)."
+    )
 
     _mc = field_validator("llm_config")(_check_model_config)
 
-    def create_args(self) -> dict[str, Any]:
-        """The arguments of ``Registry.create_prompt``, under their domain names."""
-        args = self.model_dump(exclude={"llm_config"})
-        args["model_config"] = self.llm_config
-        return args
+    def to_command(self, *, idempotency_key: str | None = None) -> CreatePrompt:
+        return CreatePrompt(
+            name=self.name,
+            description=self.description,
+            tags=list(self.tags),
+            content=self.content,
+            model_config=self.llm_config,
+            version_name=self.version_name,
+            version_description=self.version_description,
+            max_versions=self.max_versions,
+            messages=self.messages,
+            template_format=self.template_format,
+            idempotency_key=idempotency_key,
+            kind=self.kind,
+            contract=self.contract,
+        )
 
-    @field_validator("name")
+    @field_validator("name", mode="before")  # before the pattern, for this message
     @classmethod
-    def _not_all_digits(cls, v: str) -> str:
-        if looks_like_id(v):
+    def _not_all_digits(cls, v: object) -> object:
+        if isinstance(v, str) and looks_like_id(v):
             raise ValueError("name cannot be all digits (that is how ids are written)")
         return v
 
@@ -115,6 +135,9 @@ class PromptPatch(_In):
                 continue
             out[key] = value
         return out
+
+    def to_command(self, prompt: str, *, if_match: str | None = None) -> UpdatePrompt:
+        return UpdatePrompt(prompt, self.changes(), if_match)
 
 
 class PromptOut(_Out):

@@ -9,6 +9,7 @@ from pydantic import (
 )
 
 from promptdeck import limits
+from promptdeck.domain.commands import RenderPrompt
 from promptdeck.domain.templates import Kind
 from promptdeck.schemas.common import ModelConfig, Text, _In, _Out
 from promptdeck.schemas.versions import VersionSummaryOut
@@ -32,6 +33,9 @@ class RenderIn(_In):
         examples=["3", "active"],
     )
 
+    def to_command(self, prompt: str) -> RenderPrompt:
+        return RenderPrompt(prompt, self.variables, self.version_id, self.version)
+
 
 class RenderOut(_Out):
     prompt_id: int
@@ -42,6 +46,15 @@ class RenderOut(_Out):
     messages: list[dict[str, Any]] | None = Field(description="The filled messages (chat).")
     llm_config: ModelConfig = Field(alias="model_config", serialization_alias="model_config")
     unused_variables: list[str] = Field(description="Variables given that the template never uses.")
+    tools: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The contract's tool definitions, as OpenAI's chat completions take them "
+        "(empty without a contract or tools): pass them to the model SDK as they are.",
+    )
+    response_format: dict[str, Any] | None = Field(
+        default=None,
+        description="The contract's response format, as the same API takes it (null: text).",
+    )
 
 
 class IncludeOut(_Out):

@@ -14,6 +14,8 @@ from pydantic import (
 )
 
 from promptdeck import limits
+from promptdeck.domain.commands import ImportPrompt
+from promptdeck.domain.labels import LABEL_MAX, LABEL_REGEX
 from promptdeck.domain.templates import Kind, TemplateFormat
 from promptdeck.schemas.common import (
     Actor,
@@ -44,6 +46,11 @@ class VersionRecord(_Record):
     content_hash: str
     created_by: str
     created_at: datetime
+    contract: dict[str, Any] | None = Field(
+        default=None,
+        description="The contract as given at creation (null without one; records written "
+        "before contracts have none).",
+    )
 
 
 class EventRecord(_Record):
@@ -102,6 +109,8 @@ class VersionImport(_Import):
     purge_reason: Annotated[Text, Field(max_length=limits.PURGE_REASON_MAX)] | None = None
     kind: Kind = "text"  # records written before templates have neither
     template_format: TemplateFormat = "plain"
+    # Checked whole (domain/history.py); records written before contracts have none.
+    contract: dict[str, Any] | None = None
 
 
 class EventImport(_Import):
@@ -113,7 +122,7 @@ class EventImport(_Import):
     from_version_number: int | None = Field(default=None, ge=1, le=limits.ID_MAX)
 
 
-LabelName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+LabelName = Annotated[str, Field(min_length=1, max_length=LABEL_MAX, pattern=LABEL_REGEX)]
 
 
 Reason = Annotated[Text, Field(max_length=1000)]
@@ -180,10 +189,10 @@ class PromptImport(_Import):
     label_moves: list[LabelMoveImport] | None = None
     deploy_requests: list[DeployRequestImport] | None = None
 
-    @field_validator("name")
+    @field_validator("name", mode="before")  # before the pattern, for this message
     @classmethod
-    def _not_all_digits(cls, v: str) -> str:
-        if v.isdigit():
+    def _not_all_digits(cls, v: object) -> object:
+        if isinstance(v, str) and v.isdigit():
             raise ValueError("name cannot be all digits (that is how ids are written)")
         return v
 
@@ -193,6 +202,9 @@ class PromptImport(_Import):
             if record[key] is None:  # absent: the record was written before labels
                 del record[key]
         return record
+
+    def to_command(self) -> ImportPrompt:
+        return ImportPrompt(self.to_record())
 
 
 class ImportOut(_Out):

@@ -11,7 +11,8 @@ from pydantic import (
 )
 
 from promptdeck import limits
-from promptdeck.domain import templates
+from promptdeck.domain import contracts, templates, values
+from promptdeck.domain.commands import CreateVersion, PurgeVersion
 from promptdeck.domain.templates import Kind, TemplateFormat
 from promptdeck.errors import VersionUnavailable
 from promptdeck.schemas.common import (
@@ -22,6 +23,7 @@ from promptdeck.schemas.common import (
     _In,
     _Out,
 )
+from promptdeck.schemas.contracts import ContractOut
 
 
 class VersionCreate(_In):
@@ -69,7 +71,41 @@ class VersionCreate(_In):
         "kind, format and model_config: nothing is created.",
     )
 
+    contract: dict[str, Any] | None = Field(
+        default=None,
+        description="What the version promises its callers (docs/contracts.md): "
+        '{"variables": JSON Schema of the render\'s variables, "tools": [...], '
+        '"response_format": {...}}; checked whole and against the template. Omitted: the '
+        "variables are inferred from the template.",
+    )
+
     _mc = field_validator("llm_config")(_check_model_config)
+
+    def to_command(
+        self,
+        prompt: str,
+        *,
+        idempotency_key: str | None = None,
+        if_match: str | None = None,
+        save_working_copy: bool = False,
+    ) -> CreateVersion:
+        """``save_working_copy``: the editor's "save as a version" (not on the wire)."""
+        return CreateVersion(
+            prompt,
+            version_name=self.version_name,
+            description=self.description or "",
+            content=self.content,
+            model_config=self.llm_config,
+            activate=self.activate,
+            save_working_copy=save_working_copy,
+            kind=self.kind,
+            messages=self.messages,
+            template_format=self.template_format,
+            if_changed=self.if_changed,
+            idempotency_key=idempotency_key,
+            if_match=if_match,
+            contract=self.contract,
+        )
 
     @field_validator("messages")
     @classmethod
@@ -82,20 +118,31 @@ class VersionCreate(_In):
 
 
 class _Renderable:
-    """Local rendering of a fetched version (the client's cache): no request."""
+    """Local rendering of a fetched version (the client's cache): no request. The variables
+    are checked against the version's contract first, exactly as the server's render
+    checks them (VariablesInvalid naming every failing path)."""
 
     kind: str
     template_format: str
     content: str | None
+    contract: ContractOut | None
 
     def render(self, **variables: Any) -> str | list[dict[str, Any]]:
         """The filled template: a string for a text version, a list of messages for a chat
-        one, as OpenAI's ``messages=`` takes it. Missing variables raise MissingVariables."""
+        one, as OpenAI's ``messages=`` takes it. Missing variables raise MissingVariables;
+        variables its contract refuses, VariablesInvalid (``exc.extra["errors"]``)."""
         return self.rendered(variables).value()
+
+    def check_variables(self, variables: dict[str, Any]) -> None:
+        """Raise VariablesInvalid (or VariablesTooLarge) when the contract's variables
+        schema refuses ``variables``; an inferred schema checks nothing."""
+        if self.contract is not None and not self.contract.variables_inferred:
+            contracts.check_variables(self.contract.as_contract(), variables)
 
     def rendered(self, variables: dict[str, Any]) -> templates.Rendered:
         if self.content is None:
             raise VersionUnavailable("this version was purged: nothing to render")
+        self.check_variables(variables)
         return templates.render(self.kind, self.template_format, self.content, variables)
 
     def render_anthropic(self, **variables: Any) -> dict[str, Any]:
@@ -155,15 +202,25 @@ class VersionOut(_Renderable, VersionSummaryOut):
     previous_version_id: int | None = Field(
         description="The version before this one (the base for a diff), if any."
     )
+    contract: ContractOut | None = Field(
+        default=None,
+        description="What the version promises its callers: its variables' schema (inferred "
+        "from the template when none was given), tools and response format. Null only for "
+        "a purged version made without one.",
+    )
 
 
 class VersionPurge(_In):
     reason: Text = Field(
         min_length=1,
         max_length=limits.PURGE_REASON_MAX,
+        json_schema_extra={"pattern": values.NOT_BLANK_REGEX},
         description="Why the content must go (recorded in history; do not repeat the secret).",
         examples=["an API key was pasted into the prompt"],
     )
+
+    def to_command(self, prompt: str, version_id: int) -> PurgeVersion:
+        return PurgeVersion(prompt, version_id, self.reason)
 
 
 class StorageOut(_Out):
@@ -197,3 +254,8 @@ class ActiveOut(_Renderable, _Out):
     kind: Kind = "text"
     template_format: TemplateFormat = "plain"
     messages: list[dict[str, Any]] | None = None
+    contract: ContractOut | None = Field(
+        default=None,
+        description="The version's contract, as on GET …/versions/{version_id}: a client "
+        "checks render variables against it locally.",
+    )

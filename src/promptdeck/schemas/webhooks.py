@@ -10,6 +10,7 @@ from pydantic import (
 )
 
 from promptdeck import limits
+from promptdeck.domain.webhooks import ALL, KINDS
 from promptdeck.schemas.common import Text, _In, _Out
 
 WebhookUrl = Annotated[
@@ -17,13 +18,16 @@ WebhookUrl = Annotated[
     Field(
         min_length=1,
         max_length=2048,
-        description="Where deliveries are POSTed: an http:// or https:// URL.",
+        json_schema_extra={"pattern": "^https?://"},
+        description="Where deliveries are POSTed: an http:// or https:// URL with a host. "
+        "Which hosts a call out may reach is the server's configuration "
+        "(PROMPTDECK_ALLOW_OUTGOING, docs/webhooks.md): no pattern can say it.",
     ),
 ]
 
 
 WebhookEvents = Annotated[
-    list[Annotated[str, Field(max_length=40)]],
+    list[Annotated[str, Field(max_length=40, json_schema_extra={"enum": [ALL, *sorted(KINDS)]})]],
     Field(
         min_length=1,
         max_length=40,

@@ -17,6 +17,8 @@ from promptdeck.core.ops import readiness
 from promptdeck.core.setup import open_registry
 from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain import etag
+from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.labels import LABEL_MAX, LABEL_OR_BLANK_REGEX
 from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
 from promptdeck.server import changes, docs, problems, respond, ui
@@ -25,8 +27,10 @@ from promptdeck.server.api import access as access_api
 from promptdeck.server.api import (
     evaluations,
     labels,
+    otlp,
     outcomes,
     prompts,
+    rollouts,
     templates,
     test_sets,
     transfer,
@@ -38,8 +42,11 @@ from promptdeck.server.deps import RegistryDep
 from promptdeck.server.evaluations import Runner
 from promptdeck.server.head import HeadAsGet
 from promptdeck.server.limits_mw import BodyLimit
+from promptdeck.server.mcp import McpEndpoint, McpResponse
 from promptdeck.server.observe import Observe
+from promptdeck.server.roles import Public, Reader
 from promptdeck.server.security import Gate, is_loopback
+from promptdeck.server.ticker import RolloutTicker
 from promptdeck.server.webhooks import Deliverer, destinations
 from promptdeck.version import __version__
 
@@ -56,8 +63,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     """The ASGI application. The engine is created here, after any worker fork."""
     settings = settings or Settings()
     registry = registry or open_registry(settings)
+    # The cache is the process's, shared by every caller: it loads as SYSTEM; each request's
+    # caller is checked by the hot path itself (server/active.py).
     cache: ActiveCache[Entry] = ActiveCache(
-        settings.database_url, registry.get_active, render, size_of=lambda e: len(e.body)
+        settings.database_url,
+        lambda ref, label: registry.serving(ref, label, SYSTEM),
+        render,
+        size_of=lambda e: len(e.body),
+        version=lambda ref, version_id: registry.serving_version(ref, version_id, SYSTEM),
     )
     feed = ChangeFeed(registry.engine, settings.database_url)
     closing: list[Gate] = []
@@ -65,6 +78,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     deliverer = Deliverer(hooks, settings)
     evaluating = Evaluations(registry.db, settings.outgoing_allowance())
     runner = Runner(evaluating.work, settings)
+    ticker = RolloutTicker(registry, settings.rollout_check_s)
+    mcp = McpEndpoint(registry, feed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +87,10 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             deliverer.start()
         if settings.evaluations_run:
             runner.start()
-        yield
+        ticker.start()
+        async with mcp.running():
+            yield
+        await ticker.stop()
         await runner.stop()
         await deliverer.stop()
         await feed.close()
@@ -91,6 +109,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         # /docs is served from the package (server/docs.py): no CDN, the UI's headers.
         docs_url=None,
         redoc_url=None,
+        # /openapi.json too (server/docs.py): a route of ours, declaring its role.
+        openapi_url=None,
     )
     app.state.registry = registry
     app.state.settings = settings
@@ -102,10 +122,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(prompts.router)
     app.include_router(versions.router)
     app.include_router(labels.router)
+    app.include_router(rollouts.router)
     app.include_router(access_api.router)
     app.include_router(webhooks.router)
     app.include_router(templates.router)
     app.include_router(outcomes.router)
+    app.include_router(otlp.router)
     app.include_router(test_sets.router)
     app.include_router(evaluations.router)
     app.include_router(changes.router)
@@ -123,22 +145,40 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     def get_active(
         prompt_id: PromptRef,
         registry: RegistryDep,
+        caller: Reader,
         label: Annotated[
             str | None,
-            Query(max_length=64, description="The label to fetch (default: active)."),
+            Query(
+                max_length=LABEL_MAX,
+                json_schema_extra={"pattern": LABEL_OR_BLANK_REGEX},
+                description="The label to fetch (default, or blank: active).",
+            ),
+        ] = None,
+        key: Annotated[
+            str | None,
+            Query(
+                description="The caller's key (a user id…): during the label's rollout it "
+                "decides the version (docs/rollouts.md); without it, a random one per request."
+            ),
         ] = None,
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
         # Normally answered by ActiveEndpoint before routing (labels included); this route
         # documents it and answers what the hot path passes on (a label that is not a slug).
-        entry = render(*registry.get_active(prompt_id, label))
+        entry = render(*registry.get_assigned(prompt_id, label, key, caller))
         headers = {"ETag": entry.etag, "Cache-Control": "no-cache"}
         if if_none_match is not None and etag.matches(if_none_match, headers["ETag"]):
             return Response(status_code=304, headers=headers)
         return Response(entry.body, media_type="application/json", headers=headers)
 
+    @app.api_route("/mcp", methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    async def mcp_transport(caller: Reader) -> Response:
+        # MCP's streamable HTTP transport (docs/mcp.md): the read role to come in; each
+        # MCP request then acts as this caller (server/mcp.py: its tools by role).
+        return McpResponse(mcp, caller)
+
     @app.get("/healthz", tags=["meta"], summary="Liveness and database reachability")
-    def healthz(registry: RegistryDep) -> dict[str, str]:
+    def healthz(registry: RegistryDep, _caller: Public) -> dict[str, str]:
         registry.ping()
         return {"status": "ok"}
 
@@ -148,7 +188,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         summary="Ready for traffic: the database answers and its schema is at the newest migration",
         responses=problems.responses(503),
     )
-    def readyz(registry: RegistryDep) -> dict[str, str]:
+    def readyz(registry: RegistryDep, _caller: Public) -> dict[str, str]:
         ready = readiness(registry.engine)
         if not ready.at_head:
             raise DatabaseUnavailable(
@@ -164,7 +204,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         response_class=Response,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
-    def metrics() -> Response:
+    def metrics(_caller: Reader) -> Response:
         # Normally answered by Observe before routing; this route documents it.
         return Response(b"", media_type="text/plain")
 
@@ -184,7 +224,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     # ActiveEndpoint answers …/active and …/active?label=… from the cache; a label that is
     # not a slug goes on to FastAPI's route (its 422).
     gate = Gate(
-        ActiveEndpoint(observed, cache, latency, request_ids=settings.access_log),
+        ActiveEndpoint(
+            observed, cache, latency, registry.get_prompt, request_ids=settings.access_log
+        ),
         access,
         database_url=settings.database_url,
         allowed_hosts=settings.host_list(),
@@ -211,7 +253,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             "Idempotency-Key",
             "Last-Event-ID",
         ],
-        expose_headers=["ETag", "Location", "Idempotent-Replayed"],
+        expose_headers=["ETag", "Location", "Idempotent-Replayed", "Promptdeck-Rollout"],
         max_age=600,
     )
 

@@ -21,6 +21,7 @@ ends within a second, and its long poll answers 401.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
@@ -28,6 +29,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 
 from promptdeck.core.access import Access
 from promptdeck.core.live import ChangeFeed, Move
@@ -35,12 +37,20 @@ from promptdeck.domain.access import Principal
 from promptdeck.errors import InvalidInput, Unauthorized
 from promptdeck.schemas import ChangesOut, MoveOut
 from promptdeck.server import problems
-from promptdeck.server.deps import PrincipalDep
+from promptdeck.server.deps import principal_of
+from promptdeck.server.roles import Reader
 
 router = APIRouter(tags=["changes"])
 
 WAIT_MAX_S = 60.0
+# Last-Event-ID: an event id of up to 18 digits, or blank (from the start); the document's
+# pattern and the check (HTTP strips the spaces around a header's value).
+EVENT_ID_REGEX = r"^([0-9]{1,18})?$"
+_EVENT_ID = re.compile(EVENT_ID_REGEX, re.ASCII)
 PROMPTS_MAX = 500
+# The pattern sits on the string itself, not beside "string or null": a generator given the
+# pattern beside the anyOf could not find a small example (schemathesis's health check).
+_Names = Annotated[str, Field(max_length=64 * 1024, json_schema_extra={"pattern": r"[^,\s]"})]
 STANDING_CHECK_S = 0.25  # how often an open stream or long poll re-checks its caller
 
 
@@ -63,11 +73,11 @@ class Standing:
                 self._read_at = time.monotonic()
         return self._generation
 
-    def of(self, principal: Principal) -> Caller:
-        return Caller(self, principal)
+    def of(self, principal: Principal) -> Listener:
+        return Listener(self, principal)
 
 
-class Caller:
+class Listener:
     """One stream's caller: ``stands()`` says whether it may still hear moves."""
 
     def __init__(self, standing: Standing, principal: Principal) -> None:
@@ -110,15 +120,13 @@ def _names(prompts: str | None) -> frozenset[str] | None:
     return names
 
 
-def _cursor(after: int | None, last_event_id: str | None) -> int | None:
+def _cursor(after: int | None, last_event_id: str) -> int | None:
     if after is not None:
         return after
-    if last_event_id is None or not last_event_id.strip():
-        return None
-    value = last_event_id.strip()
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+    match = _EVENT_ID.fullmatch(last_event_id.strip())
+    if match is None:
         raise InvalidInput("Last-Event-ID must be an event id", field="Last-Event-ID")
-    return int(value)
+    return int(match.group(1)) if match.group(1) else None
 
 
 SSE_EVENT = {
@@ -148,10 +156,10 @@ SSE_EVENT = {
 )
 async def changes(
     request: Request,
-    principal: PrincipalDep,
+    caller: Reader,
     prompts: Annotated[
-        str | None,
-        Query(max_length=64 * 1024, description="Comma-separated prompt names to follow."),
+        _Names | None,  # at least one name
+        Query(description=f"Comma-separated prompt names to follow (at most {PROMPTS_MAX})."),
     ] = None,
     after: Annotated[
         int | None,
@@ -161,34 +169,39 @@ async def changes(
         float | None,
         Query(ge=0, le=WAIT_MAX_S, description="Long poll: answer JSON within this many s."),
     ] = None,
+    # A string, not "string or null": a header has no null (a generator would send "null").
     last_event_id: Annotated[
-        str | None, Header(description="The id of the last event received (SSE resume).")
-    ] = None,
+        str,
+        Header(
+            json_schema_extra={"pattern": EVENT_ID_REGEX},
+            description="The id of the last event received (SSE resume; blank: none).",
+        ),
+    ] = "",
 ) -> ChangesOut | StreamingResponse:
     feed: ChangeFeed = request.app.state.feed
     names = _names(prompts)
     # A key limited to prefixes hears only of its prompts (names do not leak).
-    seen = principal.may_see if principal.limited else None
+    seen = caller.may_see if caller.limited else None
     cursor = _cursor(after, last_event_id)
-    caller = _standing(request).of(principal)
+    listener = _standing(request).of(principal_of(request.scope))
     if wait is not None:
         if cursor is None:
             await feed.start()
             return ChangesOut(events=[], last_event_id=feed.last)
-        moves, cursor = await _long_poll(feed, cursor, names, wait, caller)
+        moves, cursor = await _long_poll(feed, cursor, names, wait, listener)
         moves = [m for m in moves if seen is None or seen(m.prompt)]
         return ChangesOut(events=[move_out(m) for m in moves], last_event_id=cursor)
     await feed.start()
     heartbeat = float(request.app.state.settings.changes_heartbeat_s)
     return StreamingResponse(
-        _stream(feed, feed.last if cursor is None else cursor, names, heartbeat, seen, caller),
+        _stream(feed, feed.last if cursor is None else cursor, names, heartbeat, seen, listener),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 async def _long_poll(
-    feed: ChangeFeed, cursor: int, names: frozenset[str] | None, wait: float, caller: Caller
+    feed: ChangeFeed, cursor: int, names: frozenset[str] | None, wait: float, listener: Listener
 ) -> tuple[list[Move], int]:
     """The moves after ``cursor`` within ``wait`` s, waited for in slices so that a caller
     revoked or expired meanwhile gets 401 at once, not the moves."""
@@ -196,7 +209,7 @@ async def _long_poll(
     while True:
         remaining = deadline - time.monotonic()
         moves, cursor = await feed.after(cursor, names, max(0.0, min(STANDING_CHECK_S, remaining)))
-        if not await caller.stands():
+        if not await listener.stands():
             raise Unauthorized("the key or session was revoked or has expired")
         if moves or remaining <= STANDING_CHECK_S:
             return moves, cursor
@@ -208,7 +221,7 @@ async def _stream(
     names: frozenset[str] | None,
     heartbeat: float,
     seen: Callable[[str], bool] | None,
-    caller: Caller,
+    listener: Listener,
 ) -> AsyncIterator[bytes]:
     feed.subscribers += 1
     try:
@@ -218,7 +231,7 @@ async def _stream(
         while True:
             slice_s = max(0.0, min(STANDING_CHECK_S, beat - time.monotonic()))
             moves, cursor = await feed.after(cursor, names, slice_s)
-            if not await caller.stands():
+            if not await listener.stands():
                 return  # the stream ends; the client's reconnection gets 401
             if moves:
                 moves = [m for m in moves if seen is None or seen(m.prompt)]

@@ -1,25 +1,27 @@
-"""Dependencies shared by the routers: the registry and the actor."""
+"""Dependencies shared by the routers: the services, headers and path ids several routes
+take, and the principal the gate found. What a route needs of its caller: server/roles.py."""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from pydantic import AfterValidator, BeforeValidator
 
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
 from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain import values
-from promptdeck.domain.access import NOBODY, OPEN, Principal, Role
-from promptdeck.limits import ACTOR_MAX, IDEMPOTENCY_KEY_MAX
+from promptdeck.domain.access import NOBODY, OPEN, Principal
+from promptdeck.limits import IDEMPOTENCY_KEY_MAX
 
 
-def principal_of(state: Any) -> Principal:
-    """The caller the gate (server/security.py) let through: OPEN when the app runs without
-    the gate; NOBODY when the gate let a caller without credentials through to a page anyone
-    may open (the sign-in page)."""
-    found = getattr(state, "principal", OPEN)
+def principal_of(scope: MutableMapping[str, Any]) -> Principal:
+    """Who the gate (server/security.py) found for this request: OPEN when the app runs
+    without the gate; NOBODY when nobody is signed in (routes that need a role refuse it)."""
+    state = scope.get("state")
+    found = state.get("principal", OPEN) if state is not None else OPEN
     return found if isinstance(found, Principal) else NOBODY
 
 
@@ -41,28 +43,6 @@ CanonicalId = BeforeValidator(_canonical_id)
 CheckedText = AfterValidator(values.check_text)
 
 
-def get_actor(
-    request: Request,
-    x_actor: Annotated[
-        str | None,
-        Header(
-            max_length=ACTOR_MAX,
-            description="On an open server (no keys or users): who makes the change, recorded "
-            "in events. With keys, events name the key or person and this header is ignored.",
-        ),
-        CheckedText,
-    ] = None,
-) -> str:
-    principal = principal_of(request.state)
-    if principal.kind != "open":
-        return principal.name
-    return x_actor or "anonymous"
-
-
-def get_principal(request: Request) -> Principal:
-    return principal_of(request.state)
-
-
 def get_access(request: Request) -> Access:
     access: Access = request.app.state.access
     return access
@@ -73,18 +53,16 @@ def get_webhooks(request: Request) -> Webhooks:
     return hooks
 
 
-def get_may_move_protected(request: Request) -> bool:
-    """Whether the caller may move protected labels and decide deploy requests: the admin
-    role. Open mode's principal (OPEN) is an admin."""
-    return principal_of(request.state).may(Role.admin)
-
-
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 AccessDep = Annotated[Access, Depends(get_access)]
 WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
-MayMoveProtected = Annotated[bool, Depends(get_may_move_protected)]
-ActorDep = Annotated[str, Depends(get_actor)]
+AcceptBreaking = Annotated[
+    bool,
+    Query(
+        description="Move a protected label to a version whose contract breaks what the label "
+        "serves now (docs/contracts.md); without it such a move is 409 breaking-change."
+    ),
+]
 IfMatch = Annotated[
     str | None,
     Header(description="The prompt's ETag; a stale one is refused with 412."),

@@ -1,7 +1,8 @@
 """/docs: Swagger UI served from this package (docs_static/), with the UI's security headers.
 
 FastAPI's default page loads Swagger UI from a CDN: on a closed network it was blank, and
-it needed an inline script, which a strict Content-Security-Policy forbids.
+it needed an inline script, which a strict Content-Security-Policy forbids. /openapi.json, the
+document it shows, is a route of ours too, so it declares its role like every other.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from promptdeck.server.respond import SECURITY_HEADERS
+from promptdeck.server.roles import Reader
 
 HERE = Path(__file__).parent / "docs_static"
 FILES = {
@@ -40,11 +42,15 @@ PAGE = """<!doctype html>
 
 def install(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
+    def docs(_caller: Reader) -> HTMLResponse:
         return HTMLResponse(PAGE, headers=SECURITY_HEADERS)
 
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_caller: Reader) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     @app.get("/docs/static/{filename}", include_in_schema=False)
-    def docs_static(filename: str) -> Response:
+    def docs_static(filename: str, _caller: Reader) -> Response:
         if filename not in FILES:
             return Response("not found", status_code=404, media_type="text/plain")
         return Response(

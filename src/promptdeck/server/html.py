@@ -19,11 +19,12 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from promptdeck.domain import templates
-from promptdeck.domain.access import Principal, Role
+from promptdeck.domain.access import Role
 from promptdeck.domain.diff import Skip
 from promptdeck.domain.timefmt import ago, when
 from promptdeck.limits import ACTOR_MAX
-from promptdeck.server.deps import principal_of
+from promptdeck.server import contract_view
+from promptdeck.server.roles import caller_of
 
 HERE = Path(__file__).parent / "ui"
 ACTOR_COOKIE = "promptdeck_actor"
@@ -56,6 +57,7 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters.update(when=when, ago=_ago, pretty_json=pretty_json, short_json=short_json)
+env.filters.update(contract_view.FILTERS)
 env.globals.update(variables=variables)
 env.tests.update(skip=lambda value: isinstance(value, Skip))
 
@@ -69,11 +71,6 @@ def page_html(template: str, *, path: str, actor: str, max_body_bytes: int, **co
     return env.get_template(template).render(
         path=path, actor=actor, max_body_bytes=max_body_bytes, **context
     )
-
-
-def principal(request: Request) -> Principal:
-    """Who is asking (set by the gate, server/security.py)."""
-    return principal_of(request.state)
 
 
 def csrf_token(request: Request) -> str:
@@ -91,12 +88,12 @@ def actor_cookie(request: Request) -> str:
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    me = principal(request)
+    me = caller_of(request.scope)  # what a page offers, by the Caller the routes check
     context.setdefault("actor", actor_cookie(request))
     context.setdefault("max_body_bytes", request.app.state.settings.max_body_bytes)
-    context.setdefault("me", me if me.kind in ("key", "user") else None)
-    context.setdefault("can_write", me.kind != "nobody" and me.may(Role.write))
-    context.setdefault("can_admin", me.kind != "nobody" and me.may(Role.admin))
+    context.setdefault("me", me if me is not None and me.kind in ("key", "user") else None)
+    context.setdefault("can_write", me is not None and me.may(Role.write))
+    context.setdefault("can_admin", me is not None and me.may(Role.admin))
     context.setdefault("csrf", csrf_token(request))
     html = page_html(template, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)

@@ -25,9 +25,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
 from promptdeck.core.live import ActiveCache, ChangeFeed
+from promptdeck.errors import PromptdeckError
 from promptdeck.server.active import BUCKETS, Latency
 from promptdeck.server.logs import request_id, request_id_of
 from promptdeck.server.respond import ASGIApp, Receive, Scope, Send
+from promptdeck.server.roles import READ
 
 LATENCY = "promptdeck_request_duration_seconds"
 CREATE_ROUTES = {"/prompts", "/prompts/{prompt_id}/versions", "/ui/new"}
@@ -98,13 +100,19 @@ class Observe:
         self.rollbacks = Counter(
             "promptdeck_rollbacks", "Rollbacks (API and UI)", registry=self.registry
         )
+        self.otlp_spans = Counter(
+            "promptdeck_otlp_spans",
+            "Spans of OTLP exports (POST /v1/traces) by fate: outcome, unnamed (dropped), rejected",
+            ["fate"],
+            registry=self.registry,
+        )
         self.registry.register(_Live(engine, cache, feed, latency))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"] == "/metrics" and scope["method"] == "GET":
+        if scope["path"] == "/metrics" and scope["method"] == "GET" and self._may_read(scope):
             await self._metrics(send)
             return
         rid = request_id_of(scope)
@@ -127,6 +135,16 @@ class Observe:
             request_id.reset(token)
             self._observe(scope, status, elapsed)
 
+    @staticmethod
+    def _may_read(scope: Scope) -> bool:
+        """What GET /metrics needs (its route in app.py declares ``Reader``). Refused, the
+        request goes on to that route, which answers the refusal."""
+        try:
+            READ.caller(scope)
+        except PromptdeckError:
+            return False
+        return True
+
     def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
         method: str = scope["method"]
         route = getattr(scope.get("route"), "path", None) or "unmatched"
@@ -135,6 +153,10 @@ class Observe:
                 self.versions_created.inc()
             elif route in ROLLBACK_ROUTES:
                 self.rollbacks.inc()
+        spans = (scope.get("state") or {}).get("otlp_spans")
+        if spans:
+            for fate, count in spans.items():
+                self.otlp_spans.labels(fate).inc(count)
         self.latency.observe(route, method, status, elapsed)
 
     async def _metrics(self, send: Send) -> None:

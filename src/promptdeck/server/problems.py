@@ -20,6 +20,7 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.Conflict: 409,
     errors.StaleEtag: 412,
     errors.InvalidInput: 422,
+    errors.ExportMalformed: 400,
     errors.IdempotencyKeyReused: 422,
     errors.PayloadTooLarge: 413,
     errors.DatabaseUnavailable: 503,

@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
@@ -68,6 +69,12 @@ def wants_html(path: str) -> bool:
     return path.startswith("/ui/") or path in PAGE_PATHS
 
 
+def sign_in_location(path: str, query: str) -> str:
+    """Where a page sends a stranger: sign in, then back to the page."""
+    target = path + (f"?{query}" if query else "")
+    return f"/ui/sign-in?next={quote(target, safe='')}"
+
+
 async def send_response(send: Send, status: int, headers: Headers, body: bytes) -> None:
     """A whole response from an ASGI handler (no streaming)."""
     if status != 304 and not any(k == b"content-length" for k, _ in headers):
@@ -91,7 +98,16 @@ def _problem_headers(exc: errors.PromptdeckError, status: int) -> dict[str, str]
 
 def problem_parts(exc: errors.PromptdeckError, path: str) -> tuple[int, Headers, bytes]:
     status = status_of(exc)
-    body = problem_body(status, exc.code, exc.title, exc.detail, instance=path, field=exc.field)
+    listed = exc.extra.get("errors")  # every failing path of a variables-invalid, say
+    body = problem_body(
+        status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        instance=path,
+        field=exc.field,
+        errors_=listed if isinstance(listed, list) else None,
+    )
     headers = [(b"content-type", MEDIA_TYPE.encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in _problem_headers(exc, status).items()]
     return status, headers, body
@@ -185,7 +201,11 @@ def status_for(exc: Exception) -> int:
 
 
 def error_page(request: Request, exc: Exception) -> Response:
-    """A UI error as a page, with the signed-in context (the UI's forms and routes)."""
+    """A UI error as a page, with the signed-in context (the UI's forms and routes). A page
+    that needs someone signed in sends a stranger to sign in."""
+    if isinstance(exc, errors.Unauthorized) and request.method in ("GET", "HEAD"):
+        where = sign_in_location(request.url.path, request.url.query)
+        return with_security_headers(RedirectResponse(where, status_code=303))
     status = status_for(exc)
     title = exc.title if isinstance(exc, errors.PromptdeckError) else "Invalid input"
     message = message_of(exc)

@@ -1,5 +1,7 @@
 """The gate in front of the whole app (the /active hot path included): Host check, refusal
-of cross-site writes, authentication and authorization, all as one outer ASGI middleware.
+of cross-site writes and authentication, as one outer ASGI middleware. It finds who is asking
+and leaves the principal (None: nobody) in ``scope["state"]``; what each route needs is
+declared on the route (server/roles.py) and decided there and in the core. It reads no body.
 
 Per request on a cache hit it costs a SHA-256 of the key, a dict lookup and one "did access
 change?" check: on SQLite ``PRAGMA data_version`` (microseconds; the generation is read only
@@ -10,11 +12,9 @@ revocation bumps the generation, so every process drops its cache at its next re
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from sqlalchemy.engine import make_url
@@ -22,35 +22,24 @@ from sqlalchemy.engine import make_url
 from promptdeck import errors
 from promptdeck.core.access import Access, PostgresGeneration, SQLiteDataVersion
 from promptdeck.core.live import PointerReads, Probed
-from promptdeck.domain.access import OPEN, Principal, Role
+from promptdeck.domain.access import OPEN, Principal
 from promptdeck.domain.labels import ACTIVE
 from promptdeck.server.active import PROBED, hot_request
 from promptdeck.server.html import SESSION_COOKIE
 from promptdeck.server.respond import (
     ASGIApp,
-    Message,
     Receive,
     Scope,
     Send,
     send_error,
     send_response,
+    sign_in_location,
     wants_html,
 )
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 CACHE_MAX = 10_000
-# Paths anyone may reach: liveness and readiness, and what the sign-in page itself needs.
-PUBLIC = frozenset(
-    {
-        "/healthz",
-        "/readyz",
-        "/ui/sign-in",
-        "/ui/static/app.css",
-        "/ui/static/app.js",
-        "/ui/static/favicon.svg",
-    }
-)
 
 
 def is_loopback(host: str) -> bool:
@@ -71,70 +60,6 @@ def host_of(value: str) -> str:
     if value.startswith("["):
         return value.split("]", 1)[0] + "]"
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
-
-
-# --- what each route needs ---------------------------------------------------------------
-
-
-def prompt_of(path: str) -> str | None:
-    """The prompt a path is about (its id or name, as in the path), or None."""
-    for head in ("/prompts/", "/ui/prompts/", "/ui/deleted/"):
-        if path.startswith(head):
-            ref = path[len(head) :].split("/", 1)[0]
-            return ref if ref and ref != "import" else None
-    return None
-
-
-def need_of(method: str, path: str, body: dict[str, Any] | None = None) -> Role:
-    """The role a request needs (DESIGN: read, write, admin)."""
-    parts = path.strip("/").split("/")
-    if parts[0] in ("keys", "users", "webhooks") or path == "/ui/audit":
-        return Role.admin
-    if parts[:2] == ["ui", "webhooks"]:
-        return Role.admin
-    if method in SAFE_METHODS:
-        # The UI's pages that are only a form for a change need what the change needs.
-        if parts[0] == "ui" and (path == "/ui/new" or path.endswith("/rollback")):
-            return Role.write
-        if parts[0] == "ui" and path.endswith("/delete"):
-            return Role.admin
-        return Role.read
-    ui = parts[0] == "ui"
-    if ui:
-        parts = parts[1:]
-    if path in ("/ui/sign-out",):
-        return Role.read
-    if parts[:1] == ["prompts"]:
-        # Rendering reads: the API's render and the UI's live preview of a version.
-        if method == "POST" and (
-            (len(parts) == 3 and parts[2] == "render")
-            or (ui and len(parts) == 4 and parts[2] == "versions")
-        ):
-            return Role.read
-        if parts[1:2] == ["import"]:
-            return Role.admin
-        if len(parts) == 2 and method == "DELETE":  # soft delete
-            return Role.admin
-        if len(parts) == 3 and parts[2] in ("purge", "delete"):  # purge; the UI's delete
-            return Role.admin
-        if len(parts) == 4 and parts[2] == "versions" and method == "DELETE":  # purge version
-            return Role.admin
-        if len(parts) == 5 and parts[2] == "labels" and parts[4] == "gate":  # set, remove
-            return Role.admin
-        # Retention settings: a limit given at creation, or any change of it.
-        if body is not None and (
-            body.get("max_versions") is not None or (method == "PATCH" and "max_versions" in body)
-        ):
-            return Role.admin
-    return Role.write
-
-
-def _needs_body(method: str, path: str) -> bool:
-    """Requests whose body decides what they need: creating (the name's prefix), an edit
-    (retention settings are admin's), an import (the record's name)."""
-    if method == "POST" and path in ("/prompts", "/prompts/import", "/ui/new"):
-        return True
-    return method == "PATCH" and path.startswith("/prompts/")
 
 
 # --- the gate ------------------------------------------------------------------------------
@@ -191,7 +116,7 @@ class AccessChanges:
 
 
 class Gate:
-    """ASGI middleware: Host, cross-site writes, who is asking, and whether they may."""
+    """ASGI middleware: Host, cross-site writes, and who is asking."""
 
     def __init__(
         self,
@@ -264,37 +189,7 @@ class Gate:
         except (errors.DatabaseUnavailable, errors.TooManyAttempts) as exc:
             await self._refuse(scope, send, exc, ui)
             return
-        if principal is None and path not in PUBLIC:
-            await self._unauthorized(
-                scope,
-                send,
-                errors.Unauthorized("this server needs a key: send 'Authorization: Bearer <key>'"),
-                ui,
-                path,
-            )
-            return
         scope.setdefault("state", {})["principal"] = principal
-        if principal is None or principal is OPEN or path in PUBLIC:
-            await self.app(scope, receive, send)
-            return
-        body: dict[str, Any] | None = None
-        raw = b""
-        if _needs_body(method, path):
-            messages, raw = await _read_body(receive, self.max_body_bytes)
-            receive = _replay(messages, receive)
-            body = _parse(raw, headers.get("content-type", ""))
-        try:
-            if body is None and raw and principal.limited:
-                # A body that decides access but cannot be read (multipart, bad JSON):
-                # refused rather than let through unchecked.
-                raise errors.Forbidden(
-                    "a key or person limited to prompt prefixes sends this as JSON (or a "
-                    "URL-encoded form), so the prompt's name can be checked"
-                )
-            await self._authorize(principal, method, path, body)
-        except errors.PromptdeckError as exc:
-            await self._refuse(scope, send, exc, ui)
-            return
         await self.app(scope, receive, send)
 
     def _host_allowed(self, host: str) -> bool:
@@ -308,7 +203,7 @@ class Gate:
     # --- who ---------------------------------------------------------------------------------
 
     async def _principal(self, headers: dict[str, str], address: str | None) -> Principal | None:
-        """The caller; None only on a closed server with no credentials and a public path.
+        """The caller; None on a closed server without credentials (the route decides).
         ``address`` (the client's) is what wrong keys are counted against."""
         authorization = headers.get("authorization")
         if authorization is not None:
@@ -363,38 +258,6 @@ class Gate:
             return None
         return found[0]
 
-    # --- may they ----------------------------------------------------------------------------
-
-    async def _authorize(
-        self, principal: Principal, method: str, path: str, body: dict[str, Any] | None
-    ) -> None:
-        top = path.strip("/").split("/")
-        if principal.limited and (top[0] == "webhooks" or top[:2] == ["ui", "webhooks"]):
-            # A hook hears every prompt's events (or names any): not for a key kept to some.
-            raise errors.Forbidden(
-                f"{principal.kind} {principal.name!r} is limited to some prompts; "
-                "webhooks need an admin without prompt prefixes"
-            )
-        ref = prompt_of(path) if principal.limited else None
-        if ref is not None:
-            name = ref
-            if ref.isascii() and ref.isdigit():
-                found = await anyio.to_thread.run_sync(self.access.prompt_name, ref)
-                name = found or ref
-            if not principal.may_see(name):
-                # Outside its prefixes a prompt is as missing as one that never was.
-                raise errors.PromptNotFound(f"no prompt {ref!r}")
-        need = need_of(method, path, body)
-        if not principal.may(need):
-            raise errors.Forbidden(
-                f"{principal.kind} {principal.name!r} has the {principal.role.name} role; "
-                f"this needs {need.name}"
-            )
-        new_name = body.get("name") if body is not None and principal.limited else None
-        if isinstance(new_name, str) and not principal.may_see(new_name):
-            # A prompt to create or import outside the prefixes: the same answer as reading.
-            raise errors.PromptNotFound(f"no prompt {new_name!r} within this key's prompts")
-
     def _cross_site(self, headers: dict[str, str], ui: bool) -> errors.PromptdeckError | None:
         """Refuse an unsafe request a browser sent for another site: CSRF by form, by fetch
         with a simple content type, from a sandboxed frame (Origin: null)."""
@@ -422,7 +285,10 @@ class Gate:
                 "transfer-encoding" in headers
             )
             media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-            if has_body and not (media == "application/json" or media.endswith("+json")):
+            # OTLP's protobuf export (POST /v1/traces) too: like JSON, a type a browser must
+            # ask CORS before sending, so no form or simple fetch can forge it.
+            json_like = media == "application/json" or media.endswith("+json")
+            if has_body and not (json_like or media == "application/x-protobuf"):
                 return errors.UnsupportedMediaType(
                     "send the body as application/json", field="Content-Type"
                 )
@@ -435,8 +301,7 @@ class Gate:
     ) -> None:
         if ui and scope["method"] in ("GET", "HEAD"):
             query = scope.get("query_string", b"").decode("latin-1")
-            target = path + (f"?{query}" if query else "")
-            location = f"/ui/sign-in?next={quote(target, safe='')}"
+            location = sign_in_location(path, query)
             await send_response(send, 303, [(b"location", location.encode())], b"")
             return
         await self._refuse(scope, send, exc, ui)
@@ -457,42 +322,3 @@ def _cookie(header: str, name: str) -> str | None:
         if key == name:
             return value
     return None
-
-
-async def _read_body(receive: Receive, limit: int) -> tuple[list[Message], bytes]:
-    messages: list[Message] = []
-    chunks: list[bytes] = []
-    seen = 0
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        seen += len(chunk)
-        if seen <= limit:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return messages, b"".join(chunks) if seen <= limit else b""
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    async def replay() -> Message:
-        if messages:
-            return messages.pop(0)
-        return await receive()
-
-    return replay
-
-
-def _parse(raw: bytes, content_type: str) -> dict[str, Any] | None:
-    """The fields of a JSON or URL-encoded body that decide access, or None."""
-    try:
-        if content_type.startswith("application/x-www-form-urlencoded"):
-            form = parse_qs(raw.decode(), keep_blank_values=True)
-            return {k: v[0] for k, v in form.items() if k in ("name",)}
-        value = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return value if isinstance(value, dict) else None

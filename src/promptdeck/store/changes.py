@@ -41,6 +41,16 @@ MOVE_KINDS = (
     "prompt.restored",
     "label.moved",  # labels (issue 14): the moved label is in the event's detail
     "label.removed",
+    # Rollouts (docs/rollouts.md): who gets which version changed; the label, and the split
+    # a client assigns from, are in the detail ("rollout"). The event's version is the
+    # label's own (the baseline; the candidate once completed).
+    "rollout.started",
+    "rollout.advanced",
+    "rollout.paused",
+    "rollout.resumed",
+    "rollout.completed",
+    "rollout.rolled_back",
+    "rollout.aborted",
 )
 CHANNEL = "promptdeck_changes"
 # pg_advisory_xact_lock key of pointer moves ("pdmoves" in ASCII); released at commit.
@@ -87,24 +97,39 @@ def _conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
-# (id, name, active_version_id, label, label's version_id) of live prompts, by name or by
-# id; one index probe each. Without labels asked, the label columns are NULL; with labels, a
-# prompt has a row per label asked that it has set (one row with NULLs when none).
+# (id, name, active_version_id, label, label's version_id, then the live rollouts of
+# `active` and of the label: id, candidate, basis points, salt each) of live prompts, by name
+# or by id; one index probe each (a live rollout: one probe of the partial unique index
+# uq_rollouts_live, whose condition the join repeats word for word). Without labels asked,
+# the label columns are NULL; with labels, a prompt has a row per label asked that it has
+# set (one row with NULLs when none).
+_LIVE = "status IN ('running', 'paused')"
+_ROLLOUT = "{r}.id, {r}.candidate_version_id, {r}.basis_points, {r}.salt"
+
+
 def _pointers_sql(key: str, labelled: bool) -> str:
+    active = f" LEFT JOIN rollouts ra ON ra.prompt_id = p.id AND ra.label = 'active' AND ra.{_LIVE}"
     if not labelled:
         return (
-            "SELECT id, name, active_version_id, NULL, NULL FROM prompts"
-            f" WHERE {key} = ANY(%s) AND deleted_at IS NULL"
+            f"SELECT p.id, p.name, p.active_version_id, NULL, NULL, {_ROLLOUT.format(r='ra')},"
+            " NULL, NULL, NULL, NULL FROM prompts p"
+            f"{active} WHERE p.{key} = ANY(%s) AND p.deleted_at IS NULL"
         )
     return (
-        "SELECT p.id, p.name, p.active_version_id, l.name, l.version_id FROM prompts p"
+        f"SELECT p.id, p.name, p.active_version_id, l.name, l.version_id, "
+        f"{_ROLLOUT.format(r='ra')}, {_ROLLOUT.format(r='rl')} FROM prompts p"
         " LEFT JOIN labels l ON l.prompt_id = p.id AND l.name = ANY(%s)"
+        f"{active}"
+        f" LEFT JOIN rollouts rl ON rl.prompt_id = p.id AND rl.label = l.name AND rl.{_LIVE}"
         f" WHERE p.{key} = ANY(%s) AND p.deleted_at IS NULL"
     )
 
 
 # The access generation (store/access.py) rides the same read: a row whose id is -1.
-_GENERATION = "SELECT -1, '', generation, NULL, NULL FROM access_state WHERE id = 1"
+_GENERATION = (
+    "SELECT -1, '', generation, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    " FROM access_state WHERE id = 1"
+)
 
 _SQL = {
     (names, ids, labelled): " UNION ALL ".join(
@@ -117,8 +142,19 @@ _SQL = {
     for labelled in (False, True)
 }
 
-# prompt id, prompt name, active version id, label (or None), the label's version id
-Pointer = tuple[int, str, int | None, str | None, int | None]
+# A live rollout as the hot path needs it: (rollout id, candidate, basis points, salt).
+LiveRollout = tuple[int, int, int, str]
+# prompt id, prompt name, active version id, label (or None), the label's version id, the
+# live rollout of `active`, the live rollout of the label
+Pointer = tuple[
+    int, str, int | None, str | None, int | None, LiveRollout | None, LiveRollout | None
+]
+
+
+def _live(row: Any, at: int) -> LiveRollout | None:
+    if row[at] is None:
+        return None
+    return (int(row[at]), int(row[at + 1]), int(row[at + 2]), str(row[at + 3]))
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -161,7 +197,8 @@ class PgPointers:
                     if r[0] == -1:
                         generation = int(r[2])
                     else:
-                        pointers.append((int(r[0]), str(r[1]), r[2], r[3], r[4]))
+                        pointer = (int(r[0]), str(r[1]), r[2], r[3], r[4], _live(r, 5), _live(r, 9))
+                        pointers.append(pointer)
                 return generation, pointers
             except psycopg.Error as exc:
                 await self.close()

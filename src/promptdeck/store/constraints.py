@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
-from promptdeck.errors import Conflict, PromptdeckError, PromptNameTaken, VersionNameTaken
+from promptdeck.errors import (
+    Conflict,
+    PromptdeckError,
+    PromptNameTaken,
+    RolloutInProgress,
+    VersionNameTaken,
+)
 
 
 def violated(exc: IntegrityError) -> str:
@@ -27,4 +33,6 @@ def translate(
             f"a prompt named {prompt_name!r} already exists (possibly deleted: restore it)",
             field="name",
         )
+    if "uq_rollouts_live" in what or "rollouts.prompt_id, rollouts.label" in what:
+        return RolloutInProgress("the label already runs a rollout: abort it before another")
     return Conflict("the change conflicts with the current state; retry it")

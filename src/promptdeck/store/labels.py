@@ -14,10 +14,12 @@ from sqlalchemy import Connection, Row
 
 from promptdeck.limits import ID_MAX
 from promptdeck.store.tables import (
+    LIVE_ROLLOUT,
     deploy_requests,
     label_moves,
     labels,
     protected_labels,
+    rollouts,
     versions,
 )
 
@@ -40,6 +42,7 @@ class MoveRow:
     actor: str
     reason: str
     created_at: datetime
+    kind: str | None = None  # None: the pointer moved; else a rollout's change (rollout.…)
 
     @classmethod
     def of(cls, row: Row[Any]) -> MoveRow:
@@ -53,6 +56,7 @@ class MoveRow:
             actor=m["actor"],
             reason=m["reason"],
             created_at=m["created_at"],
+            kind=m["kind"],
         )
 
 
@@ -71,6 +75,7 @@ class RequestRow:
     decided_by: str | None
     decided_at: datetime | None
     decision_reason: str | None
+    plan: dict[str, Any] | None  # a rollout plan: approving starts it (revision 0020)
 
     @classmethod
     def of(cls, row: Row[Any]) -> RequestRow:
@@ -97,8 +102,14 @@ def label_row(conn: Connection, prompt_id: int, name: str) -> LabelRow | None:
 
 
 def labelled_version_ids(conn: Connection, prompt_id: int) -> set[int]:
-    """The versions labels other than `active` point at (a handful per prompt)."""
-    query = sa.select(labels.c.version_id).where(labels.c.prompt_id == prompt_id)
+    """The versions labels other than `active` point at, and the candidates of the prompt's
+    live rollouts (a handful per prompt): what retention never archives."""
+    query = sa.union(
+        sa.select(labels.c.version_id).where(labels.c.prompt_id == prompt_id),
+        sa.select(rollouts.c.candidate_version_id).where(
+            rollouts.c.prompt_id == prompt_id, sa.text(LIVE_ROLLOUT)
+        ),
+    )
     return {int(v) for v in conn.execute(query).scalars()}
 
 
@@ -140,9 +151,11 @@ def last_move_id(conn: Connection, prompt_id: int, label: str) -> int:
 
 
 def last_move(conn: Connection, prompt_id: int, label: str) -> MoveRow | None:
+    """The label's last move of its pointer (a rollout's history rows move nothing)."""
     row = conn.execute(
         sa.select(label_moves)
         .where(label_moves.c.prompt_id == prompt_id, label_moves.c.label == label)
+        .where(label_moves.c.kind.is_(None))
         .order_by(label_moves.c.id.desc())
         .limit(1)
     ).first()

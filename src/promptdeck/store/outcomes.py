@@ -1,10 +1,10 @@
 """Queries of outcomes: adding to the per-minute aggregates and the latency sketch, reading
 them back summed over versions, periods and time buckets, raw outcomes and alert rules.
 
-The adds are ``INSERT … ON CONFLICT … DO UPDATE SET x = x + excluded.x`` (the same text on
-SQLite and PostgreSQL): no read-modify-write, so concurrent processes merge in the
-database. Rows are sent in key order, so two PostgreSQL transactions that touch the same
-rows lock them in the same order and cannot deadlock."""
+The adds are ``store/upsert.py``'s ``INSERT … ON CONFLICT … DO UPDATE SET x = x +
+excluded.x``: no read-modify-write, so concurrent processes merge in the database. Rows are
+sent in key order, so two PostgreSQL transactions that touch the same rows lock them in the
+same order and cannot deadlock."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects.postgresql.base import PGDialect
 
 from promptdeck.domain.impact import FIELDS, AlertRule, RawOutcome, Sums, segments
 from promptdeck.store.tables import (
@@ -28,66 +27,15 @@ from promptdeck.store.tables import (
     outcomes,
     versions,
 )
+from promptdeck.store.upsert import add, adder, unnest_insert
 
-_PG = PGDialect()  # type: ignore[no-untyped-call]
-
-
-def _unnest(table: sa.Table, columns: Sequence[str]) -> str:
-    """``INSERT INTO table (columns) SELECT * FROM unnest(:c1::type[], …)``: on PostgreSQL a
-    whole batch in one statement, one array parameter per column (``executemany`` there runs
-    a statement per row). JSON columns are sent as text and cast, element by element."""
-    arrays = []
-    for c in columns:
-        kind = table.c[c].type.compile(dialect=_PG)
-        arrays.append(
-            f"CAST(CAST(:{c} AS TEXT[]) AS {kind}[])"
-            if kind == "JSONB"
-            else f"CAST(:{c} AS {kind}[])"
-        )
-    return (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({', '.join(arrays)})"
-    )
-
-
-def _adder(
-    table: sa.Table, keys: tuple[str, ...], added: tuple[str, ...]
-) -> dict[str, sa.TextClause]:
-    """``INSERT … ON CONFLICT (keys) DO UPDATE SET x = x + excluded.x`` for the ``added``
-    columns (the others are written once, with the row).
-
-    SQLite: one row of parameters per row, sent with executemany (in-process: no round
-    trips). PostgreSQL: the whole batch as one statement over ``unnest`` (``_unnest``): 500
-    latency buckets of a batch of 1,000 outcomes took 20 ms as a statement per row, 6.7 ms
-    this way. ``unnest`` keeps the arrays' order, so rows are still locked in key order."""
-    columns = [c.name for c in table.columns]
-    update = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in added)
-    conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {update}"
-    into = f"INSERT INTO {table.name} ({', '.join(columns)})"
-    return {
-        "sqlite": sa.text(f"{into} VALUES ({', '.join(f':{c}' for c in columns)}) {conflict}"),
-        "postgresql": sa.text(f"{_unnest(table, columns)} {conflict}"),
-    }
-
-
-_ADD_MINUTE = _adder(outcome_minutes, ("version_id", "span", "minute"), FIELDS)
-_ADD_LATENCY = _adder(outcome_latency, ("version_id", "span", "minute", "bucket"), ("count",))
-
-
-def _add(
-    conn: Connection, statements: dict[str, sa.TextClause], rows: list[dict[str, Any]]
-) -> None:
-    """Add ``rows`` (one dict of column values each, sorted by key) to the table."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        conn.execute(statements["postgresql"], {c: [r[c] for r in rows] for c in rows[0]})
-    else:
-        conn.execute(statements["sqlite"], rows)
+_ADD_MINUTE = adder(outcome_minutes, ("version_id", "span", "minute"), FIELDS)
+_ADD_LATENCY = adder(outcome_latency, ("version_id", "span", "minute", "bucket"), ("count",))
 
 
 def add_minutes(conn: Connection, rows: dict[tuple[int, int, int], tuple[int, Sums]]) -> None:
     """Add ``{(version_id, span, minute): (prompt_id, sums)}`` to the aggregates."""
-    _add(
+    add(
         conn,
         _ADD_MINUTE,
         [
@@ -105,7 +53,7 @@ def add_minutes(conn: Connection, rows: dict[tuple[int, int, int], tuple[int, Su
 
 def add_latency(conn: Connection, buckets: dict[tuple[int, int, int, int], int]) -> None:
     """Add ``{(version_id, span, minute, bucket): count}`` to the sketch."""
-    _add(
+    add(
         conn,
         _ADD_LATENCY,
         [
@@ -116,7 +64,7 @@ def add_latency(conn: Connection, buckets: dict[tuple[int, int, int, int], int])
 
 
 _RAW_COLUMNS = [c.name for c in outcomes.columns if c.name != "id"]
-_INSERT_RAW_PG = sa.text(_unnest(outcomes, _RAW_COLUMNS))
+_INSERT_RAW_PG = sa.text(unnest_insert(outcomes, _RAW_COLUMNS))
 
 
 def insert_raw(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -355,7 +303,9 @@ def moves(
     conn: Connection, prompt_id: int, label: str | None, limit: int, before: datetime | None
 ) -> list[MoveMark]:
     """The newest ``limit`` moves (of ``label``, or of every label), oldest first."""
-    query = sa.select(label_moves).where(label_moves.c.prompt_id == prompt_id)
+    query = sa.select(label_moves).where(
+        label_moves.c.prompt_id == prompt_id, label_moves.c.kind.is_(None)
+    )
     if label is not None:
         query = query.where(label_moves.c.label == label)
     if before is not None:

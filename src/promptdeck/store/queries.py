@@ -9,11 +9,20 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Row
 
 from promptdeck.domain import values
+from promptdeck.domain.contracts import Contract
 from promptdeck.domain.models import Event, Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef
 from promptdeck.limits import ID_MAX
 from promptdeck.store.records import Allocated, IdempotencyRecord, PromptRow, VersionRow
-from promptdeck.store.tables import blobs, events, idempotency_keys, prompts, versions
+from promptdeck.store.tables import (
+    LIVE_ROLLOUT,
+    blobs,
+    events,
+    idempotency_keys,
+    prompts,
+    rollouts,
+    versions,
+)
 
 VERSION_SUMMARY_COLS = [
     versions.c.id,
@@ -125,16 +134,23 @@ def update_prompt(conn: Connection, prompt_id: int, values: dict[str, Any]) -> N
 def set_active(
     conn: Connection, prompt_id: int, version_id: int, now: datetime, expected_revision: int | None
 ) -> bool:
-    """Compare-and-set of the active pointer; False when the revision moved on."""
+    """Compare-and-set of the active pointer; False when the revision moved on, or when
+    the `active` label is in a rollout (it then moves only by its rollout; checked in this
+    very statement, so a write that moves nothing costs no more)."""
     params = {"pid": prompt_id, "vid": version_id, "now": now}
     if expected_revision is None:
         return conn.execute(_SET_ACTIVE, params).rowcount == 1
     return conn.execute(_SET_ACTIVE_IF, {**params, "rev": expected_revision}).rowcount == 1
 
 
+_ACTIVE_ROLLOUT = (
+    sa.select(rollouts.c.id)
+    .where(rollouts.c.prompt_id == prompts.c.id, rollouts.c.label == "active")
+    .where(sa.text(LIVE_ROLLOUT))
+)
 _SET_ACTIVE = (
     sa.update(prompts)
-    .where(prompts.c.id == sa.bindparam("pid"))
+    .where(prompts.c.id == sa.bindparam("pid"), ~sa.exists(_ACTIVE_ROLLOUT))
     .values(
         active_version_id=sa.bindparam("vid"),
         revision=prompts.c.revision + 1,
@@ -189,7 +205,13 @@ _VERSION_ROW: dict[bool, sa.Select[Any]] = {
     False: sa.select(*VERSION_SUMMARY_COLS).where(
         versions.c.prompt_id == sa.bindparam("pid"), versions.c.id == sa.bindparam("vid")
     ),
-    True: sa.select(*VERSION_SUMMARY_COLS, versions.c.model_config, versions.c.blob_id, *BLOB_COLS)
+    True: sa.select(
+        *VERSION_SUMMARY_COLS,
+        versions.c.model_config,
+        versions.c.contract,
+        versions.c.blob_id,
+        *BLOB_COLS,
+    )
     .select_from(versions.outerjoin(blobs, blobs.c.id == versions.c.blob_id))
     .where(versions.c.prompt_id == sa.bindparam("pid"), versions.c.id == sa.bindparam("vid")),
 }
@@ -345,6 +367,8 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]], *, ids: bool = F
 
 
 def _stored_event(values: dict[str, Any]) -> dict[str, Any]:
+    if "announce" in values:  # for webhooks only (Tx.record), never stored
+        values = {k: v for k, v in values.items() if k != "announce"}
     detail = values.get("detail") or {}
     kind = values["kind"]
     if values.get("version_id") is not None:
@@ -458,6 +482,7 @@ def to_version(
         previous_version_id=previous_id,
         content=content,
         model_config=row.model_config,
+        contract=None if row.contract is None else Contract.from_json(row.contract),
     )
 
 

@@ -12,6 +12,16 @@ from typing import Any
 from sqlalchemy import Row
 
 
+def sorted_json(value: Any) -> Any:
+    """A JSON value with its objects' keys sorted, as it was stored: PostgreSQL's JSONB
+    gives keys back in its own order (shortest first), SQLite as written."""
+    if isinstance(value, dict):
+        return {k: sorted_json(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_json(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class PromptRow:
     """A row of ``prompts``, every column."""
@@ -87,6 +97,7 @@ class VersionRow:
     blob_id: int | None = None
     model_config: dict[str, Any] | None = None
     stored: StoredContent | None = None
+    contract: dict[str, Any] | None = None  # a full read's; None without one (or a summary)
 
     @classmethod
     def of(cls, row: Row[Any]) -> VersionRow:
@@ -116,6 +127,7 @@ class VersionRow:
             blob_id=blob_id,
             model_config=m.get("model_config"),
             stored=stored,
+            contract=sorted_json(m.get("contract")),
         )
 
 

@@ -70,6 +70,8 @@ versions = sa.Table(
     sa.Column(
         "template_format", sa.String(8), nullable=False, default="plain", server_default="plain"
     ),
+    # Contracts (issue 23; migration 0015): check_contract(raw).to_json(), NULL without one.
+    sa.Column("contract", JSONType, nullable=True),
     sa.UniqueConstraint("prompt_id", "number"),
     sa.UniqueConstraint("prompt_id", "version_name"),
     sa.UniqueConstraint("prompt_id", "id"),
@@ -265,6 +267,9 @@ label_moves = sa.Table(
     sa.Column("actor", sa.String(128), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # NULL: the pointer moved. Otherwise what happened to the label's rollout (migration
+    # 0020: "rollout.started", "rollout.advanced"…): a history row that moves nothing.
+    sa.Column("kind", sa.String(32), nullable=True),
     sa.Index("ix_label_moves_prompt_id_label_id", "prompt_id", "label", "id"),
 )
 
@@ -285,6 +290,9 @@ deploy_requests = sa.Table(
     sa.Column("decided_by", sa.String(128), nullable=True),
     sa.Column("decided_at", UTCDateTime, nullable=True),
     sa.Column("decision_reason", sa.Text, nullable=True),
+    # A rollout plan (domain/rollouts/plan.py, normal form): approving starts that rollout
+    # instead of moving the label (migration 0020). NULL: a plain move.
+    sa.Column("plan", JSONType, nullable=True),
     sa.Index("ix_deploy_requests_prompt_id_id", "prompt_id", "id"),
 )
 
@@ -417,4 +425,82 @@ impact_alerts = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.PrimaryKeyConstraint("prompt_id", "label"),
+)
+
+# --- rollouts (revision 0020; docs/rollouts.md) -----------------------------------------------
+# A label moving by steps from its baseline to a candidate. Both versions are named with the
+# composite foreign key labels have (only the prompt's own versions). ``basis_points`` is
+# the candidate's share now (the hot path reads it with the label's pointer, no plan to
+# parse); ``plan`` is ``RolloutPlan.to_json()``. One live rollout per label is the partial
+# unique index: a second start is refused by the database whatever the processes.
+LIVE_ROLLOUT = "status IN ('running', 'paused')"
+rollouts = sa.Table(
+    "rollouts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("prompt_id", sa.Integer, sa.ForeignKey("prompts.id"), nullable=False),
+    sa.Column("label", sa.String(64), nullable=False),
+    sa.Column("baseline_version_id", sa.Integer, nullable=False),
+    sa.Column("candidate_version_id", sa.Integer, nullable=False),
+    sa.Column("salt", sa.String(64), nullable=False),
+    sa.Column("plan", JSONType, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("step", sa.SmallInteger, nullable=False),
+    sa.Column("basis_points", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("started_by", sa.String(128), nullable=False),
+    sa.Column("step_started_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime, nullable=True),
+    # The latency guard's frozen thresholds (state.LatencyCutoffs as JSON), once frozen.
+    sa.Column("cutoffs", JSONType, nullable=True),
+    # The guard's latest judgement: action, why, ready, per-measure figures, when.
+    sa.Column("decision", JSONType, nullable=True),
+    # The periodic check's lease: due when NULL or past (server/ticker.py claims it).
+    sa.Column("check_after", UTCDateTime, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["prompt_id", "baseline_version_id"],
+        ["versions.prompt_id", "versions.id"],
+        name="fk_rollouts_baseline_version",
+    ),
+    sa.ForeignKeyConstraint(
+        ["prompt_id", "candidate_version_id"],
+        ["versions.prompt_id", "versions.id"],
+        name="fk_rollouts_candidate_version",
+    ),
+    sa.Index("ix_rollouts_prompt_id_label_id", "prompt_id", "label", "id"),
+    sa.Index(
+        "uq_rollouts_live",
+        "prompt_id",
+        "label",
+        unique=True,
+        sqlite_where=sa.text(LIVE_ROLLOUT),
+        postgresql_where=sa.text(LIVE_ROLLOUT),
+    ),
+    sqlite_autoincrement=True,
+)
+
+# Per step and arm, the sums the guard judges (domain/rollouts/guard.py ArmSums, plus the
+# latencies counted toward freezing the latency thresholds), added to at ingest with
+# INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x, as the impact aggregates.
+rollout_arms = sa.Table(
+    "rollout_arms",
+    metadata,
+    sa.Column(
+        "rollout_id",
+        sa.Integer,
+        sa.ForeignKey("rollouts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("step", sa.SmallInteger, nullable=False),
+    sa.Column("arm", sa.String(9), nullable=False),  # baseline, candidate
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("success_n", sa.BigInteger, nullable=False),
+    sa.Column("success_true", sa.BigInteger, nullable=False),
+    sa.Column("score_n", sa.BigInteger, nullable=False),
+    sa.Column("score_sum", sa.Double, nullable=False),
+    sa.Column("score_sq", sa.Double, nullable=False),
+    sa.Column("latency_n", sa.BigInteger, nullable=False),
+    sa.Column("tail_n", sa.BigInteger, nullable=False),
+    sa.Column("tail_over", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("rollout_id", "step", "arm"),
 )

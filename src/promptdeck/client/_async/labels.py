@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from promptdeck.client import _ops as ops
 from promptdeck.client._async.base import AsyncSender
 from promptdeck.schemas import DeployOut, LabelMoveOut, LabelOut, MovedOut, Page
@@ -64,11 +66,20 @@ class AsyncLabelMethods(AsyncSender):
         return await self._send(ops.label_history(prompt, label, limit=limit, cursor=cursor))
 
     async def propose_deploy(
-        self, prompt: str | int, label: str, version: int | str, *, reason: str
+        self,
+        prompt: str | int,
+        label: str,
+        version: int | str,
+        *,
+        reason: str,
+        plan: dict[str, Any] | None = None,
     ) -> DeployOut:
-        """Ask for ``label`` to move to ``version``; the answer carries the diff."""
+        """Ask for ``label`` to move to ``version``; the answer carries the diff. With a
+        rollout ``plan`` (docs/rollouts.md), approving starts that rollout instead."""
         version_id = await self._version_id(prompt, version)
-        return await self._send(ops.propose_deploy(prompt, label, version_id, reason=reason))
+        return await self._send(
+            ops.propose_deploy(prompt, label, version_id, reason=reason, plan=plan)
+        )
 
     async def get_deploy(self, prompt: str | int, request_id: int) -> DeployOut:
         return await self._send(ops.get_deploy(prompt, request_id))

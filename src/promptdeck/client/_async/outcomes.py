@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from promptdeck.client import _ops as ops
+from promptdeck.client import impact as ops
 from promptdeck.client._async.base import AsyncSender
 from promptdeck.client._background import AsyncBackground
 from promptdeck.client._outcomes import OutcomeQueue, OutcomeStats

@@ -18,6 +18,7 @@ from promptdeck.schemas import (
     RenderOut,
     RollbackOut,
     StorageOut,
+    VersionDiffOut,
     VersionOut,
     VersionSummaryOut,
 )
@@ -187,6 +188,16 @@ class AsyncPromptMethods(AsyncSender):
         label = "active" if version is None else None
         otel.annotate(out.prompt_name, out.version.id, label=label)
         return out
+
+    async def diff_versions(
+        self, prompt: str | int, version: int | str, against: int | str, *, context: int = 3
+    ) -> VersionDiffOut:
+        """What changed from ``against`` to ``version`` (each an id or a version name): the
+        text diff (``context`` lines around each change), the model config's changes, the
+        contract's, each breaking or compatible, and ``breaking`` overall."""
+        new = await self._version_id(prompt, version)
+        old = await self._version_id(prompt, against)
+        return await self._send(ops.diff_versions(prompt, new, old, context=context))
 
     async def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
         """What a version includes."""

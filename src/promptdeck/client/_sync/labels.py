@@ -6,6 +6,8 @@ edit that one and run the script (the test command fails when this file is out o
 
 from __future__ import annotations
 
+from typing import Any
+
 from promptdeck.client import _ops as ops
 from promptdeck.client._sync.base import Sender
 from promptdeck.schemas import DeployOut, LabelMoveOut, LabelOut, MovedOut, Page
@@ -66,11 +68,18 @@ class LabelMethods(Sender):
         return self._send(ops.label_history(prompt, label, limit=limit, cursor=cursor))
 
     def propose_deploy(
-        self, prompt: str | int, label: str, version: int | str, *, reason: str
+        self,
+        prompt: str | int,
+        label: str,
+        version: int | str,
+        *,
+        reason: str,
+        plan: dict[str, Any] | None = None,
     ) -> DeployOut:
-        """Ask for ``label`` to move to ``version``; the answer carries the diff."""
+        """Ask for ``label`` to move to ``version``; the answer carries the diff. With a
+        rollout ``plan`` (docs/rollouts.md), approving starts that rollout instead."""
         version_id = self._version_id(prompt, version)
-        return self._send(ops.propose_deploy(prompt, label, version_id, reason=reason))
+        return self._send(ops.propose_deploy(prompt, label, version_id, reason=reason, plan=plan))
 
     def get_deploy(self, prompt: str | int, request_id: int) -> DeployOut:
         return self._send(ops.get_deploy(prompt, request_id))

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from promptdeck.client import _ops as ops
+from promptdeck.client import impact as ops
 from promptdeck.client._background import Background
 from promptdeck.client._outcomes import OutcomeQueue, OutcomeStats
 from promptdeck.client._sync.base import Sender

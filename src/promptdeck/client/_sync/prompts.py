@@ -22,6 +22,7 @@ from promptdeck.schemas import (
     RenderOut,
     RollbackOut,
     StorageOut,
+    VersionDiffOut,
     VersionOut,
     VersionSummaryOut,
 )
@@ -191,6 +192,16 @@ class PromptMethods(Sender):
         label = "active" if version is None else None
         otel.annotate(out.prompt_name, out.version.id, label=label)
         return out
+
+    def diff_versions(
+        self, prompt: str | int, version: int | str, against: int | str, *, context: int = 3
+    ) -> VersionDiffOut:
+        """What changed from ``against`` to ``version`` (each an id or a version name): the
+        text diff (``context`` lines around each change), the model config's changes, the
+        contract's, each breaking or compatible, and ``breaking`` overall."""
+        new = self._version_id(prompt, version)
+        old = self._version_id(prompt, against)
+        return self._send(ops.diff_versions(prompt, new, old, context=context))
 
     def dependencies(self, prompt: str | int, version: int | str) -> list[IncludeOut]:
         """What a version includes."""

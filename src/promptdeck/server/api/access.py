@@ -20,8 +20,9 @@ from promptdeck.schemas import (
     UserCreate,
 )
 from promptdeck.server.api.prompts import Cursor, Limit
-from promptdeck.server.deps import AccessDep, ActorDep, PrincipalDep
+from promptdeck.server.deps import AccessDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingAdmin, Admin, Reader
 
 router = APIRouter(tags=["access"], responses=responses(400, 401, 403, 422))
 
@@ -55,16 +56,14 @@ def account_page(page: DomainPage[Account]) -> Page[AccountOut]:
     responses=responses(409),
     summary="Create an API key (admin, no wider than the caller); the key is in this answer only",
 )
-def create_key(
-    body: KeyCreate, access: AccessDep, actor: ActorDep, principal: PrincipalDep
-) -> KeyCreated:
+def create_key(body: KeyCreate, access: AccessDep, caller: ActingAdmin) -> KeyCreated:
     new = access.create_key(
         body.name,
         body.role,
         prefixes=body.prompts,
         expires_in=body.expires,
-        actor=actor,
-        by=principal,
+        actor=caller.actor,
+        by=caller,
     )
     return KeyCreated(**account_out(new.account).model_dump(), key=new.secret)
 
@@ -76,11 +75,11 @@ def create_key(
 )
 def list_keys(
     access: AccessDep,
-    principal: PrincipalDep,
+    caller: Admin,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[AccountOut]:
-    return account_page(access.list_accounts("key", limit=limit, cursor=cursor, by=principal))
+    return account_page(access.list_accounts("key", limit=limit, cursor=cursor, by=caller))
 
 
 @router.delete(
@@ -90,8 +89,8 @@ def list_keys(
     summary="Revoke a key (admin, within the caller's reach): refused by every server process "
     "from its next request",
 )
-def revoke_key(name: AccountName, access: AccessDep, principal: PrincipalDep) -> AccountOut:
-    return account_out(access.revoke(name, "key", by=principal))
+def revoke_key(name: AccountName, access: AccessDep, caller: Admin) -> AccountOut:
+    return account_out(access.revoke(name, "key", by=caller))
 
 
 @router.post(
@@ -101,12 +100,15 @@ def revoke_key(name: AccountName, access: AccessDep, principal: PrincipalDep) ->
     responses=responses(409),
     summary="Create a person who signs in to the web UI (admin, no wider than the caller)",
 )
-def create_user(
-    body: UserCreate, access: AccessDep, actor: ActorDep, principal: PrincipalDep
-) -> AccountOut:
+def create_user(body: UserCreate, access: AccessDep, caller: ActingAdmin) -> AccountOut:
     return account_out(
         access.create_user(
-            body.name, body.role, body.password, prefixes=body.prompts, actor=actor, by=principal
+            body.name,
+            body.role,
+            body.password,
+            prefixes=body.prompts,
+            actor=caller.actor,
+            by=caller,
         )
     )
 
@@ -118,11 +120,11 @@ def create_user(
 )
 def list_users(
     access: AccessDep,
-    principal: PrincipalDep,
+    caller: Admin,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[AccountOut]:
-    return account_page(access.list_accounts("user", limit=limit, cursor=cursor, by=principal))
+    return account_page(access.list_accounts("user", limit=limit, cursor=cursor, by=caller))
 
 
 @router.delete(
@@ -132,8 +134,8 @@ def list_users(
     summary="Revoke a person (admin, within the caller's reach): their sessions end, they "
     "cannot sign in again",
 )
-def revoke_user(name: AccountName, access: AccessDep, principal: PrincipalDep) -> AccountOut:
-    return account_out(access.revoke(name, "user", by=principal))
+def revoke_user(name: AccountName, access: AccessDep, caller: Admin) -> AccountOut:
+    return account_out(access.revoke(name, "user", by=caller))
 
 
 def audit_page(page: DomainPage[AuditEvent]) -> Page[AuditEventOut]:
@@ -167,7 +169,7 @@ def vars_of(item: AuditEvent) -> dict[str, object]:
 )
 def list_all_events(
     access: AccessDep,
-    principal: PrincipalDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     prompt: Annotated[
@@ -192,6 +194,6 @@ def list_all_events(
             kind=kind,
             since=since,
             until=until,
-            prefixes=principal.prefixes,
+            prefixes=caller.prefixes,
         )
     )

@@ -3,13 +3,24 @@ compare-and-swap), their history, and deploy requests for protected labels."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
 from promptdeck import limits
 from promptdeck.core import Registry
-from promptdeck.domain.labels import DeployRequest, Label, LabelMove
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import RemoveLabel, RevertLabel
+from promptdeck.domain.labels import (
+    DEPLOY_STATUSES,
+    LABEL_MAX,
+    LABEL_REGEX,
+    REASON_MAX,
+    DeployRequest,
+    Label,
+    LabelMove,
+)
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.schemas import (
     DeployCreate,
@@ -21,25 +32,40 @@ from promptdeck.schemas import (
     LabelSet,
     MovedOut,
     Page,
+    RolloutOut,
 )
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import json_response
-from promptdeck.server.deps import ActorDep, IfMatch, MayMoveProtected, RegistryDep
+from promptdeck.server.deps import AcceptBreaking, IfMatch, RegistryDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingWriter, Reader
 
 router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["labels"], responses=responses(400, 404, 422)
 )
 
+# The label's pattern is in the document for clients; the core checks it (domain/labels.py),
+# so the refusal keeps its message.
 LabelName = Annotated[
-    str, Path(min_length=1, max_length=64, description="The label (a slug: production, staging…).")
+    str,
+    Path(
+        min_length=1,
+        max_length=LABEL_MAX,
+        json_schema_extra={"pattern": LABEL_REGEX},
+        description="The label (a slug: production, staging…).",
+    ),
 ]
-RequestId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The deploy request's id.")]
-Reason = Annotated[str | None, Query(max_length=1000, description="Why (kept in the history).")]
+RequestId = Annotated[int, Path(ge=1, le=limits.ID_MAX, description="The deploy request's id.")]
+Reason = Annotated[
+    str | None, Query(max_length=REASON_MAX, description="Why (kept in the history).")
+]
 
 
 def label_out(label: Label) -> LabelOut:
-    return LabelOut.model_validate(label)
+    out = LabelOut.model_validate(replace(label, rollout=None))
+    if label.rollout is not None:
+        out.rollout = RolloutOut.of(label.rollout)
+    return out
 
 
 def move_page(page: DomainPage[LabelMove]) -> Page[LabelMoveOut]:
@@ -53,13 +79,15 @@ def deploy_out(request: DeployRequest) -> DeployOut:
 
 
 @router.get("/labels", response_model=list[LabelOut], summary="The prompt's labels, active first")
-def list_labels(prompt_id: PromptRef, registry: RegistryDep) -> list[LabelOut]:
-    return [label_out(x) for x in registry.list_labels(prompt_id)]
+def list_labels(prompt_id: PromptRef, registry: RegistryDep, caller: Reader) -> list[LabelOut]:
+    return [label_out(x) for x in registry.list_labels(prompt_id, caller)]
 
 
 @router.get("/labels/{label}", response_model=LabelOut, summary="One label, with its ETag")
-def get_label(prompt_id: PromptRef, label: LabelName, registry: RegistryDep) -> Response:
-    found = registry.get_label(prompt_id, label)
+def get_label(
+    prompt_id: PromptRef, label: LabelName, registry: RegistryDep, caller: Reader
+) -> Response:
+    found = registry.get_label(prompt_id, label, caller)
     return json_response(label_out(found), headers={"ETag": found.etag})
 
 
@@ -74,19 +102,12 @@ def move_label(
     label: LabelName,
     body: LabelSet,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     if_match: IfMatch = None,
+    accept_breaking: AcceptBreaking = False,
 ) -> Response:
-    moved = registry.move_label(
-        prompt_id,
-        label,
-        body.version_id,
-        reason=body.reason,
-        if_match=if_match,
-        actor=actor,
-        may_move_protected=may_move_protected,
-    )
+    cmd = body.to_command(prompt_id, label, if_match=if_match, accept_breaking=accept_breaking)
+    moved = registry.move_label(cmd, caller)
     out = MovedOut(changed=moved.changed, label=label_out(moved.label))
     return json_response(out, headers={"ETag": moved.label.etag})
 
@@ -107,14 +128,9 @@ def patch_label(
     label: LabelName,
     body: LabelPatch,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
 ) -> LabelOut:
-    return label_out(
-        registry.protect_label(
-            prompt_id, label, body.protected, actor=actor, may_move_protected=may_move_protected
-        )
-    )
+    return label_out(registry.protect_label(body.to_command(prompt_id, label), caller))
 
 
 @router.delete(
@@ -127,19 +143,11 @@ def remove_label(
     prompt_id: PromptRef,
     label: LabelName,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     reason: Reason = None,
     if_match: IfMatch = None,
 ) -> Response:
-    registry.remove_label(
-        prompt_id,
-        label,
-        reason=reason,
-        if_match=if_match,
-        actor=actor,
-        may_move_protected=may_move_protected,
-    )
+    registry.remove_label(RemoveLabel(prompt_id, label, reason, if_match), caller)
     return Response(status_code=204)
 
 
@@ -152,10 +160,11 @@ def label_history(
     prompt_id: PromptRef,
     label: LabelName,
     registry: RegistryDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[LabelMoveOut]:
-    return move_page(registry.label_history(prompt_id, label, limit=limit, cursor=cursor))
+    return move_page(registry.label_history(prompt_id, label, caller, limit=limit, cursor=cursor))
 
 
 @router.post(
@@ -168,13 +177,12 @@ def revert_label(
     prompt_id: PromptRef,
     label: LabelName,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     if_match: IfMatch = None,
+    accept_breaking: AcceptBreaking = False,
 ) -> Response:
-    moved = registry.revert_label(
-        prompt_id, label, if_match=if_match, actor=actor, may_move_protected=may_move_protected
-    )
+    cmd = RevertLabel(prompt_id, label, if_match, accept_breaking=accept_breaking)
+    moved = registry.revert_label(cmd, caller)
     out = MovedOut(changed=moved.changed, label=label_out(moved.label))
     return json_response(out, headers={"ETag": moved.label.etag})
 
@@ -187,10 +195,11 @@ def revert_label(
 def deploy_history(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[LabelMoveOut]:
-    return move_page(registry.label_history(prompt_id, None, limit=limit, cursor=cursor))
+    return move_page(registry.label_history(prompt_id, None, caller, limit=limit, cursor=cursor))
 
 
 @router.post(
@@ -198,14 +207,12 @@ def deploy_history(
     status_code=201,
     response_model=DeployOut,
     responses=responses(409),
-    summary="Propose moving a label to a version, with a reason (shows the diff it will cause)",
+    summary="Propose moving a label to a version (or rolling it out: plan), with a reason",
 )
 def propose_deploy(
-    prompt_id: PromptRef, body: DeployCreate, registry: RegistryDep, actor: ActorDep
+    prompt_id: PromptRef, body: DeployCreate, registry: RegistryDep, caller: ActingWriter
 ) -> Response:
-    request = registry.propose_deploy(
-        prompt_id, body.label, body.version_id, reason=body.reason, actor=actor
-    )
+    request = registry.propose_deploy(body.to_command(prompt_id), caller)
     location = f"/prompts/{request.prompt_id}/deploy-requests/{request.id}"
     return json_response(deploy_out(request), status_code=201, headers={"Location": location})
 
@@ -218,13 +225,19 @@ def propose_deploy(
 def list_deploys(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     status: Annotated[
-        str | None, Query(max_length=16, description="open, approved or rejected.")
+        str | None,
+        Query(
+            max_length=16,
+            json_schema_extra={"enum": list(DEPLOY_STATUSES)},
+            description="open, approved or rejected.",
+        ),
     ] = None,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[DeployOut]:
-    page = registry.list_deploys(prompt_id, status=status, limit=limit, cursor=cursor)
+    page = registry.list_deploys(prompt_id, caller, status=status, limit=limit, cursor=cursor)
     return Page[DeployOut](items=[deploy_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
@@ -233,8 +246,10 @@ def list_deploys(
     response_model=DeployOut,
     summary="One deploy request, with the diff against what its label serves now",
 )
-def get_deploy(prompt_id: PromptRef, request_id: RequestId, registry: RegistryDep) -> DeployOut:
-    return deploy_out(registry.get_deploy(prompt_id, request_id))
+def get_deploy(
+    prompt_id: PromptRef, request_id: RequestId, registry: RegistryDep, caller: Reader
+) -> DeployOut:
+    return deploy_out(registry.get_deploy(prompt_id, request_id, caller))
 
 
 def _decide(
@@ -243,20 +258,15 @@ def _decide(
     request_id: int,
     approve: bool,
     body: DeployDecision | None,
-    actor: str,
-    may_move_protected: bool,
+    caller: Caller,
+    accept_breaking: bool = False,
 ) -> DeployOut:
     """Approve and reject: one core call, the same answer."""
-    decided = registry.decide_deploy(
-        prompt_id,
-        request_id,
-        approve=approve,
-        reason=body.reason if body else None,
-        actor=actor,
-        may_move_protected=may_move_protected,
-        override_gate=body.override_gate if body else False,
+    decision = body or DeployDecision()
+    cmd = decision.to_command(
+        prompt_id, request_id, approve=approve, accept_breaking=accept_breaking
     )
-    return deploy_out(decided)
+    return deploy_out(registry.decide_deploy(cmd, caller))
 
 
 @router.post(
@@ -270,11 +280,11 @@ def approve_deploy(
     prompt_id: PromptRef,
     request_id: RequestId,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     body: DeployDecision | None = None,
+    accept_breaking: AcceptBreaking = False,
 ) -> DeployOut:
-    return _decide(registry, prompt_id, request_id, True, body, actor, may_move_protected)
+    return _decide(registry, prompt_id, request_id, True, body, caller, accept_breaking)
 
 
 @router.post(
@@ -287,8 +297,7 @@ def reject_deploy(
     prompt_id: PromptRef,
     request_id: RequestId,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     body: DeployDecision | None = None,
 ) -> DeployOut:
-    return _decide(registry, prompt_id, request_id, False, body, actor, may_move_protected)
+    return _decide(registry, prompt_id, request_id, False, body, caller)

@@ -4,14 +4,17 @@ outcomes read back (/prompts/{prompt_id}/outcomes)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from promptdeck import limits
-from promptdeck.domain import values
-from promptdeck.domain.impact import AlertRule, ImpactReport, Outcome, RawOutcomes, Summary
+from promptdeck.domain import rules, values
+from promptdeck.domain.commands import RemoveAlert
+from promptdeck.domain.impact import AlertRule, ImpactReport, RawOutcomes, Summary
+from promptdeck.domain.labels import LABEL_MAX, LABEL_REGEX
 from promptdeck.errors import InvalidInput
 from promptdeck.schemas import (
     AlertOut,
@@ -31,25 +34,37 @@ from promptdeck.schemas import (
     VersionImpactOut,
 )
 from promptdeck.server.api.labels import LabelName
-from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
+from promptdeck.server.api.prompts import Limit, PromptRef
 from promptdeck.server.api.render import json_response
-from promptdeck.server.deps import ActorDep, PrincipalDep, RegistryDep
+from promptdeck.server.deps import RegistryDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingWriter, Reader
 
 router = APIRouter(tags=["impact"], responses=responses(400, 422))
 
 When = Annotated[IsoDatetime | None, Query(description="ISO 8601 UTC; minutes are whole.")]
+# Raw outcomes are ordered by time, then id: their cursor holds both (domain/rules.py).
+TimeCursor = Annotated[
+    str | None,
+    Query(
+        max_length=limits.CURSOR_MAX,
+        json_schema_extra={"pattern": rules.TIME_CURSOR_PATTERN},
+        description="next_cursor of the previous page.",
+    ),
+]
+# ?compare=A,B: two version ids (spaces around them are read too); the document's pattern.
+COMPARE_REGEX = f"^ *({values.ID_REGEX}) *, *({values.ID_REGEX}) *$"
+_COMPARE = re.compile(COMPARE_REGEX, re.ASCII)
 
 
 def parse_compare(text: str | None) -> tuple[int, int] | None:
     """``A,B``: two version ids."""
     if text is None:
         return None
-    parts = text.split(",")
-    ids = [values.parse_id(p.strip()) for p in parts]
-    if len(parts) != 2 or None in ids:
+    match = _COMPARE.fullmatch(text)
+    if match is None:
         raise InvalidInput("compare is two version ids: A,B", field="compare")
-    return ids[0], ids[1]  # type: ignore[return-value]
+    return int(match.group(1)), int(match.group(2))
 
 
 def _summary(s: Summary) -> dict[str, Any]:
@@ -116,27 +131,8 @@ def impact_out(report: ImpactReport) -> ImpactOut:
     responses=responses(413, 429),
     summary="Report outcomes of calls, in batches (all counted, or none; write role)",
 )
-def report_outcomes(
-    body: OutcomesIn, registry: RegistryDep, actor: ActorDep, principal: PrincipalDep
-) -> Response:
-    batch = [
-        Outcome(
-            prompt=str(o.prompt_id),
-            version_id=o.version_id,
-            success=o.success,
-            score=o.score,
-            latency_ms=o.latency_ms,
-            input_tokens=o.input_tokens,
-            output_tokens=o.output_tokens,
-            cost=o.cost,
-            feedback=o.feedback,
-            tags=o.tags,
-            at=o.at,
-        )
-        for o in body.outcomes
-    ]
-    may_see = principal.may_see if principal.limited else None
-    done = registry.report_outcomes(batch, actor=actor, may_see=may_see)
+def report_outcomes(body: OutcomesIn, registry: RegistryDep, caller: ActingWriter) -> Response:
+    done = registry.report_outcomes(body.to_command(), caller)
     return json_response(OutcomesOut(accepted=done.accepted, alerts=done.alerts))
 
 
@@ -150,17 +146,28 @@ def report_outcomes(
 def get_impact(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     since: When = None,
     until: When = None,
     label: Annotated[
-        str | None, Query(max_length=64, description="Periods of this label (default: active).")
+        str | None,
+        Query(
+            max_length=LABEL_MAX,
+            json_schema_extra={"pattern": LABEL_REGEX},
+            description="Periods of this label (default: active).",
+        ),
     ] = None,
     compare: Annotated[
-        str | None, Query(max_length=40, description="Two version ids, A,B: is B better?")
+        str | None,
+        Query(
+            max_length=40,
+            json_schema_extra={"pattern": COMPARE_REGEX},
+            description="Two version ids, A,B: is B better?",
+        ),
     ] = None,
 ) -> Response:
     pair = parse_compare(compare)
-    report = registry.impact(prompt_id, since=since, until=until, label=label, compare=pair)
+    report = registry.impact(prompt_id, caller, since=since, until=until, label=label, compare=pair)
     return json_response(impact_out(report))
 
 
@@ -174,8 +181,8 @@ def alert_out(rule: AlertRule) -> AlertOut:
     responses=responses(404),
     summary="The prompt's impact alert thresholds, by label",
 )
-def list_alerts(prompt_id: PromptRef, registry: RegistryDep) -> list[AlertOut]:
-    return [alert_out(r) for r in registry.list_alerts(prompt_id)]
+def list_alerts(prompt_id: PromptRef, registry: RegistryDep, caller: Reader) -> list[AlertOut]:
+    return [alert_out(r) for r in registry.list_alerts(prompt_id, caller)]
 
 
 @router.put(
@@ -185,17 +192,13 @@ def list_alerts(prompt_id: PromptRef, registry: RegistryDep) -> list[AlertOut]:
     summary="Alert when success after a move of the label falls below a threshold",
 )
 def set_alert(
-    prompt_id: PromptRef, label: LabelName, body: AlertSet, registry: RegistryDep, actor: ActorDep
+    prompt_id: PromptRef,
+    label: LabelName,
+    body: AlertSet,
+    registry: RegistryDep,
+    caller: ActingWriter,
 ) -> AlertOut:
-    rule = registry.set_alert(
-        prompt_id,
-        label,
-        min_success=body.min_success,
-        window_minutes=body.window_minutes,
-        min_count=body.min_count,
-        actor=actor,
-    )
-    return alert_out(rule)
+    return alert_out(registry.set_alert(body.to_command(prompt_id, label), caller))
 
 
 @router.delete(
@@ -205,9 +208,9 @@ def set_alert(
     summary="Remove the label's alert",
 )
 def remove_alert(
-    prompt_id: PromptRef, label: LabelName, registry: RegistryDep, actor: ActorDep
+    prompt_id: PromptRef, label: LabelName, registry: RegistryDep, caller: ActingWriter
 ) -> Response:
-    registry.remove_alert(prompt_id, label, actor=actor)
+    registry.remove_alert(RemoveAlert(prompt_id, label), caller)
     return Response(status_code=204)
 
 
@@ -230,15 +233,24 @@ def raw_outcomes_out(page: RawOutcomes) -> RawOutcomesOut:
 def list_outcomes(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     version_id: Annotated[
         int | None, Query(ge=1, le=limits.ID_MAX, description="Only this version's outcomes.")
     ] = None,
     since: Annotated[IsoDatetime | None, Query(description="At or after (ISO 8601).")] = None,
-    until: Annotated[IsoDatetime | None, Query(description="Before (ISO 8601).")] = None,
+    until: Annotated[
+        IsoDatetime | None, Query(description="Before (ISO 8601); not before since.")
+    ] = None,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
-    cursor: Cursor = None,
+    cursor: TimeCursor = None,
 ) -> Response:
     page = registry.list_outcomes(
-        prompt_id, version_id=version_id, since=since, until=until, limit=limit, cursor=cursor
+        prompt_id,
+        caller,
+        version_id=version_id,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
     )
     return json_response(raw_outcomes_out(page))

@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AfterValidator
 
 from promptdeck import limits
-from promptdeck.domain import values
-from promptdeck.domain.access import Principal
-from promptdeck.domain.models import Page as DomainPage
+from promptdeck.domain import rules, values
+from promptdeck.domain.commands import DeletePrompt, PurgePrompt, RestorePrompt
 from promptdeck.schemas import EventOut, Page, PromptCreate, PromptOut, PromptPatch
 from promptdeck.server.api.render import event_page, prompt_out, prompt_page
-from promptdeck.server.deps import (
-    ActorDep,
-    CheckedText,
-    IdempotencyKey,
-    IfMatch,
-    PrincipalDep,
-    RegistryDep,
-)
+from promptdeck.server.deps import CheckedText, IdempotencyKey, IfMatch, RegistryDep
 from promptdeck.server.problems import responses
-
-T = TypeVar("T")
-
-
-def visible(page: DomainPage[T], principal: Principal, name: Callable[[T], str]) -> DomainPage[T]:
-    """The page without the prompts outside the principal's prefixes (same cursor)."""
-    if not principal.limited:
-        return page
-    return DomainPage([i for i in page.items if principal.may_see(name(i))], page.next_cursor)
-
+from promptdeck.server.roles import ActingAdmin, ActingWriter, Admin, Reader
 
 router = APIRouter(prefix="/prompts", tags=["prompts"], responses=responses(400, 413, 422))
 
@@ -46,8 +28,14 @@ PromptRef = Annotated[
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")]
+# A cursor's pattern is in the document; the core reads it (domain/rules.py, the same regex).
 Cursor = Annotated[
-    str | None, Query(max_length=limits.CURSOR_MAX, description="next_cursor of the previous page.")
+    str | None,
+    Query(
+        max_length=limits.CURSOR_MAX,
+        json_schema_extra={"pattern": rules.CURSOR_PATTERN},
+        description="next_cursor of the previous page.",
+    ),
 ]
 
 
@@ -61,13 +49,11 @@ Cursor = Annotated[
 def create_prompt(
     body: PromptCreate,
     registry: RegistryDep,
-    actor: ActorDep,
+    caller: ActingWriter,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> PromptOut:
-    created = registry.create_prompt(
-        **body.create_args(), actor=actor, idempotency_key=idempotency_key
-    )
+    created = registry.create_prompt(body.to_command(idempotency_key=idempotency_key), caller)
     response.headers["Location"] = f"/prompts/{created.prompt.id}"
     response.headers["ETag"] = created.prompt.etag
     if created.replayed:
@@ -82,7 +68,7 @@ def create_prompt(
 )
 def list_prompts(
     registry: RegistryDep,
-    principal: PrincipalDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     q: Annotated[
@@ -105,9 +91,10 @@ def list_prompts(
         ),
     ] = False,
 ) -> Page[PromptOut]:
-    page = registry.list_prompts(limit=limit, cursor=cursor, query=q, tag=tag, deleted=deleted)
-    # A key limited to prefixes sees only its prompts: a page may then hold fewer items.
-    return prompt_page(visible(page, principal, lambda p: p.name))
+    page = registry.list_prompts(
+        caller, limit=limit, cursor=cursor, query=q, tag=tag, deleted=deleted
+    )
+    return prompt_page(page)
 
 
 @router.get(
@@ -116,8 +103,10 @@ def list_prompts(
     responses=responses(404),
     summary="One prompt with its active version summary",
 )
-def get_prompt(prompt_id: PromptRef, registry: RegistryDep, response: Response) -> PromptOut:
-    prompt = registry.get_prompt(prompt_id)
+def get_prompt(
+    prompt_id: PromptRef, registry: RegistryDep, caller: Reader, response: Response
+) -> PromptOut:
+    prompt = registry.get_prompt(prompt_id, caller)
     response.headers["ETag"] = prompt.etag
     return prompt_out(prompt)
 
@@ -132,11 +121,11 @@ def update_prompt(
     prompt_id: PromptRef,
     body: PromptPatch,
     registry: RegistryDep,
-    actor: ActorDep,
+    caller: ActingWriter,
     response: Response,
     if_match: IfMatch = None,
 ) -> PromptOut:
-    prompt = registry.update_prompt(prompt_id, body.changes(), if_match=if_match, actor=actor)
+    prompt = registry.update_prompt(body.to_command(prompt_id, if_match=if_match), caller)
     response.headers["ETag"] = prompt.etag
     return prompt_out(prompt)
 
@@ -150,13 +139,13 @@ def update_prompt(
 def delete_prompt(
     prompt_id: PromptRef,
     registry: RegistryDep,
-    actor: ActorDep,
+    caller: ActingAdmin,
     if_match: IfMatch = None,
     force: Annotated[
         bool, Query(description="Delete it even though other prompts include it.")
     ] = False,
 ) -> Response:
-    registry.delete_prompt(prompt_id, if_match=if_match, actor=actor, force=force)
+    registry.delete_prompt(DeletePrompt(prompt_id, if_match, force), caller)
     return Response(status_code=204)
 
 
@@ -167,9 +156,9 @@ def delete_prompt(
     summary="Undo a soft delete",
 )
 def restore_prompt(
-    prompt_id: PromptRef, registry: RegistryDep, actor: ActorDep, response: Response
+    prompt_id: PromptRef, registry: RegistryDep, caller: ActingWriter, response: Response
 ) -> PromptOut:
-    prompt = registry.restore_prompt(prompt_id, actor=actor)
+    prompt = registry.restore_prompt(RestorePrompt(prompt_id), caller)
     response.headers["ETag"] = prompt.etag
     return prompt_out(prompt)
 
@@ -180,8 +169,8 @@ def restore_prompt(
     responses=responses(404, 409),
     summary="Hard-delete a soft-deleted prompt with all its versions and events",
 )
-def purge_prompt(prompt_id: PromptRef, registry: RegistryDep) -> Response:
-    registry.purge_prompt(prompt_id)
+def purge_prompt(prompt_id: PromptRef, registry: RegistryDep, caller: Admin) -> Response:
+    registry.purge_prompt(PurgePrompt(prompt_id), caller)
     return Response(status_code=204)
 
 
@@ -194,7 +183,8 @@ def purge_prompt(prompt_id: PromptRef, registry: RegistryDep) -> Response:
 def list_events(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[EventOut]:
-    return event_page(registry.list_events(prompt_id, limit=limit, cursor=cursor))
+    return event_page(registry.list_events(prompt_id, caller, limit=limit, cursor=cursor))

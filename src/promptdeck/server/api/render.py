@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import Response
 from pydantic import BaseModel
 
+from promptdeck.core.compare import Comparison
 from promptdeck.domain.models import Event, Include, Prompt, Version
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.domain.retention import StorageReport
 from promptdeck.schemas import (
+    ContractOut,
     EventOut,
     IncludeOut,
     Page,
     PromptOut,
     RenderOut,
     StorageOut,
+    VersionDiffOut,
     VersionOut,
     VersionSummaryOut,
 )
@@ -45,12 +49,34 @@ def prompt_out(prompt: Prompt) -> PromptOut:
 
 
 def version_out(version: Version) -> VersionOut:
-    return VersionOut.model_validate(version)
+    """A version in full, its contract as reads show it (variables inferred when none)."""
+    out = VersionOut.model_validate(version)
+    return out.model_copy(update={"contract": ContractOut.of(version.full_contract)})
+
+
+def diff_out(found: Comparison, context: int) -> VersionDiffOut:
+    added, removed = found.stats()
+    return VersionDiffOut.model_validate(
+        {
+            "prompt_id": found.new.prompt_id,
+            "version_id": found.new.id,
+            "against": found.old.id,
+            "comparable": found.comparable,
+            "diff": found.patch(context),
+            "added": added,
+            "removed": removed,
+            "coarse": found.coarse(),
+            "config_changes": [asdict(c) for c in found.config_changes()],
+            "contract_changes": [asdict(c) for c in found.contract_changes],
+            "breaking": found.breaking,
+        }
+    )
 
 
 def rendered_out(
     prompt_name: str, version: Version, text: str | None, messages: Any, unused: list[str]
 ) -> RenderOut:
+    contract = version.contract
     return RenderOut.model_validate(
         {
             "prompt_id": version.prompt_id,
@@ -61,6 +87,8 @@ def rendered_out(
             "messages": messages,
             "model_config": version.model_config or {},
             "unused_variables": unused,
+            "tools": list(contract.tools) if contract else [],
+            "response_format": contract.response_format if contract else None,
         }
     )
 

@@ -13,6 +13,7 @@ from promptdeck.server.api.render import includes_out, json_response, rendered_o
 from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import Reader
 
 router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["templates"], responses=responses(400, 404, 422)
@@ -27,8 +28,8 @@ router = APIRouter(
     description="Includes are resolved now. 422: a missing variable (named), a template "
     "error, an include that resolves to nothing, output over the cap; 409: a purged version.",
 )
-def render(prompt_id: PromptRef, body: RenderIn, registry: RegistryDep) -> Response:
-    result = registry.render(prompt_id, body.variables, version_id=body.version_id, at=body.version)
+def render(prompt_id: PromptRef, body: RenderIn, registry: RegistryDep, caller: Reader) -> Response:
+    result = registry.render(body.to_command(prompt_id), caller)
     out = result.rendered
     return json_response(
         rendered_out(result.prompt_name, result.version, out.text, out.messages, out.unused)
@@ -41,9 +42,9 @@ def render(prompt_id: PromptRef, body: RenderIn, registry: RegistryDep) -> Respo
     summary="What this version includes ({{> other@at}} tags)",
 )
 def dependencies(
-    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep
+    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, caller: Reader
 ) -> list[IncludeOut]:
-    return includes_out(registry.dependencies(prompt_id, version_id))
+    return includes_out(registry.dependencies(prompt_id, version_id, caller))
 
 
 @router.get(
@@ -55,6 +56,7 @@ def dependents(
     prompt_id: PromptRef,
     version_id: VersionId,
     registry: RegistryDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
 ) -> list[IncludeOut]:
-    return includes_out(registry.dependents(prompt_id, version_id, limit=limit))
+    return includes_out(registry.dependents(prompt_id, version_id, caller, limit=limit))

@@ -19,8 +19,9 @@ from promptdeck.schemas import (
 )
 from promptdeck.server.api.prompts import Cursor, PromptRef
 from promptdeck.server.api.render import prompt_out
-from promptdeck.server.deps import PrincipalDep, RegistryDep
+from promptdeck.server.deps import RegistryDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import Admin, Reader
 
 router = APIRouter(tags=["transfer"], responses=responses(400, 413, 422))
 
@@ -32,9 +33,9 @@ router = APIRouter(tags=["transfer"], responses=responses(400, 413, 422))
     responses=responses(404),
     summary="The prompt's whole history: every version in full, every event",
 )
-def export_prompt(prompt_id: PromptRef, registry: RegistryDep) -> Response:
+def export_prompt(prompt_id: PromptRef, registry: RegistryDep, caller: Reader) -> Response:
     # Streamed a batch of versions at a time: memory stays bounded whatever the history.
-    pieces = registry.export_prompt_stream(prompt_id, encode_record_part)
+    pieces = registry.export_prompt_stream(prompt_id, caller, encode_record_part)
     return StreamingResponse(pieces, media_type="application/json")
 
 
@@ -65,8 +66,10 @@ def encode_record_part(part: str, values: dict[str, Any]) -> bytes:
     responses=responses(409),
     summary="Write an exported history as it is (201 created, 200 if already identical)",
 )
-def import_prompt(body: PromptImport, registry: RegistryDep, response: Response) -> ImportOut:
-    prompt, created = registry.import_prompt(body.to_record())
+def import_prompt(
+    body: PromptImport, registry: RegistryDep, caller: Admin, response: Response
+) -> ImportOut:
+    prompt, created = registry.import_prompt(body.to_command(), caller)
     response.status_code = 201 if created else 200
     return ImportOut(created=created, prompt=prompt_out(prompt))
 
@@ -79,16 +82,11 @@ def import_prompt(body: PromptImport, registry: RegistryDep, response: Response)
 )
 def export_prompts(
     registry: RegistryDep,
-    principal: PrincipalDep,
+    caller: Reader,
     limit: Annotated[int, Query(ge=1, le=limits.PAGE_LIMIT_MAX, description="Page size.")] = 20,
     cursor: Cursor = None,
 ) -> Response:
     # Streamed one prompt and one batch of its versions at a time (bounded memory); a key
     # limited to prefixes gets only its prompts (a page may then hold fewer items).
-    pieces = registry.export_prompts_stream(
-        encode_record_part,
-        limit=limit,
-        cursor=cursor,
-        visible=principal.may_see if principal.limited else None,
-    )
+    pieces = registry.export_prompts_stream(caller, encode_record_part, limit=limit, cursor=cursor)
     return StreamingResponse(pieces, media_type="application/json")

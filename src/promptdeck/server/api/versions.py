@@ -5,22 +5,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import AfterValidator
 
 from promptdeck import limits
 from promptdeck.domain import values
+from promptdeck.domain.commands import ArchiveVersion, RestoreVersion, Rollback
+from promptdeck.domain.labels import LABEL_MAX, LABEL_REGEX
 from promptdeck.schemas import (
     Page,
     RollbackOut,
     StorageOut,
     VersionCreate,
+    VersionDiffOut,
     VersionOut,
     VersionPurge,
     VersionSummaryOut,
 )
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.render import (
+    diff_out,
     json_response,
     prompt_out,
     storage_out,
@@ -28,15 +32,14 @@ from promptdeck.server.api.render import (
     version_out,
 )
 from promptdeck.server.deps import (
-    ActorDep,
+    AcceptBreaking,
     CanonicalId,
-    CheckedText,
     IdempotencyKey,
     IfMatch,
-    MayMoveProtected,
     RegistryDep,
 )
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingAdmin, ActingWriter, Reader
 
 router = APIRouter(
     prefix="/prompts/{prompt_id}", tags=["versions"], responses=responses(400, 404, 422)
@@ -51,7 +54,10 @@ VersionId = Annotated[
     "/versions",
     status_code=201,
     response_model=VersionOut,
-    responses=responses(409, 413),
+    responses={
+        200: {"model": VersionOut, "description": "if_changed, and nothing changed: the latest"},
+        **responses(409, 413),
+    },
     summary="Create a new version (the active version does not change unless activate)",
     description="201 with the new version; with if_changed and nothing changed, 200 with "
     "the latest version.",
@@ -59,25 +65,12 @@ VersionId = Annotated[
 def create_version(
     prompt_id: PromptRef,
     registry: RegistryDep,
-    actor: ActorDep,
+    caller: ActingWriter,
     body: VersionCreate | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    body = body or VersionCreate()
-    created = registry.create_version(
-        prompt_id,
-        version_name=body.version_name,
-        description=body.description or "",
-        content=body.content,
-        model_config=body.llm_config,
-        activate=body.activate,
-        actor=actor,
-        idempotency_key=idempotency_key,
-        kind=body.kind,
-        messages=body.messages,
-        template_format=body.template_format,
-        if_changed=body.if_changed,
-    )
+    cmd = (body or VersionCreate()).to_command(prompt_id, idempotency_key=idempotency_key)
+    created = registry.create_version(cmd, caller)
     version = created.version
     headers = {"Location": f"/prompts/{version.prompt_id}/versions/{version.id}"}
     if created.replayed:
@@ -94,6 +87,7 @@ def create_version(
 def list_versions(
     prompt_id: PromptRef,
     registry: RegistryDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     name: Annotated[
@@ -109,15 +103,40 @@ def list_versions(
     return json_response(
         summary_page(
             registry.list_versions(
-                prompt_id, limit=limit, cursor=cursor, name=name, archived=archived
+                prompt_id, caller, limit=limit, cursor=cursor, name=name, archived=archived
             )
         )
     )
 
 
 @router.get("/versions/{version_id}", response_model=VersionOut, summary="One version in full")
-def get_version(prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep) -> Response:
-    return json_response(version_out(registry.get_version(prompt_id, version_id)))
+def get_version(
+    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, caller: Reader
+) -> Response:
+    return json_response(version_out(registry.get_version(prompt_id, version_id, caller)))
+
+
+@router.get(
+    "/versions/{version_id}/diff",
+    response_model=VersionDiffOut,
+    summary="What changed from ?against= to this version: the text diff, the model config's "
+    "changes and the contract's, each breaking or compatible",
+)
+def diff_versions(
+    prompt_id: PromptRef,
+    version_id: VersionId,
+    registry: RegistryDep,
+    caller: Reader,
+    against: Annotated[
+        int,
+        Query(ge=1, le=limits.ID_MAX, description="The version compared with (the old side)."),
+        CanonicalId,
+    ],
+    context: Annotated[
+        int, Query(ge=0, le=limits.DIFF_CONTEXT_MAX, description="Lines of context.")
+    ] = 3,
+) -> VersionDiffOut:
+    return diff_out(registry.compare(prompt_id, version_id, against, caller), context)
 
 
 @router.post(
@@ -130,27 +149,22 @@ def rollback(
     prompt_id: PromptRef,
     version_id: VersionId,
     registry: RegistryDep,
-    actor: ActorDep,
-    may_move_protected: MayMoveProtected,
+    caller: ActingWriter,
     response: Response,
     if_match: IfMatch = None,
     label: Annotated[
         str | None,
         Query(
-            max_length=64,
+            max_length=LABEL_MAX,
+            json_schema_extra={"pattern": LABEL_REGEX},
             description="Point this label at the version instead of active (If-Match is then "
             "the label's ETag).",
         ),
     ] = None,
+    accept_breaking: AcceptBreaking = False,
 ) -> RollbackOut:
-    result = registry.rollback(
-        prompt_id,
-        version_id,
-        if_match=if_match,
-        actor=actor,
-        label=label,
-        may_move_protected=may_move_protected,
-    )
+    cmd = Rollback(prompt_id, version_id, if_match, label, accept_breaking)
+    result = registry.rollback(cmd, caller)
     response.headers["ETag"] = result.prompt.etag
     return RollbackOut(
         changed=result.changed,
@@ -166,9 +180,10 @@ def rollback(
     summary="Archive a version by hand (kept in history, restorable; never the active one)",
 )
 def archive_version(
-    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, actor: ActorDep
+    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, caller: ActingWriter
 ) -> VersionOut:
-    return version_out(registry.archive_version(prompt_id, version_id, actor=actor).version)
+    archived = registry.archive_version(ArchiveVersion(prompt_id, version_id), caller)
+    return version_out(archived.version)
 
 
 @router.post(
@@ -178,9 +193,10 @@ def archive_version(
     summary="Restore an archived version (exact content; the limit archives the oldest others)",
 )
 def restore_version(
-    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, actor: ActorDep
+    prompt_id: PromptRef, version_id: VersionId, registry: RegistryDep, caller: ActingWriter
 ) -> VersionOut:
-    return version_out(registry.restore_version(prompt_id, version_id, actor=actor).version)
+    restored = registry.restore_version(RestoreVersion(prompt_id, version_id), caller)
+    return version_out(restored.version)
 
 
 @router.delete(
@@ -194,20 +210,11 @@ def purge_version(
     prompt_id: PromptRef,
     version_id: VersionId,
     registry: RegistryDep,
-    actor: ActorDep,
-    body: VersionPurge | None = None,
-    reason: Annotated[
-        str | None,
-        Query(
-            max_length=limits.PURGE_REASON_MAX,
-            description='Why (or send {"reason": …} as the body).',
-        ),
-        CheckedText,
-    ] = None,
+    caller: ActingAdmin,
+    body: Annotated[VersionPurge, Body()],
 ) -> VersionOut:
-    why = body.reason if body is not None else reason
     return version_out(
-        registry.purge_version(prompt_id, version_id, reason=why, actor=actor).version
+        registry.purge_version(body.to_command(prompt_id, version_id), caller).version
     )
 
 
@@ -216,5 +223,5 @@ def purge_version(
     response_model=StorageOut,
     summary="Storage of the prompt's history: versions, archived, raw and stored bytes",
 )
-def storage(prompt_id: PromptRef, registry: RegistryDep) -> StorageOut:
-    return storage_out(registry.storage(prompt_id))
+def storage(prompt_id: PromptRef, registry: RegistryDep, caller: Reader) -> StorageOut:
+    return storage_out(registry.storage(prompt_id, caller))

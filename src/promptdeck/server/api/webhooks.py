@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from promptdeck import limits
+from promptdeck.domain.access import Role
+from promptdeck.domain.caller import Caller
 from promptdeck.domain.models import Page as DomainPage
 from promptdeck.domain.webhooks import Delivery, Hook
 from promptdeck.schemas import (
@@ -18,13 +20,17 @@ from promptdeck.schemas import (
     WebhookPatch,
 )
 from promptdeck.server.api.prompts import Cursor, Limit
-from promptdeck.server.deps import ActorDep, CanonicalId, WebhooksDep
+from promptdeck.server.deps import CanonicalId, WebhooksDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import needs
 
 router = APIRouter(tags=["webhooks"], responses=responses(400, 401, 403, 422))
 
 
 HookId = Annotated[int, Path(ge=1, le=limits.ID_MAX, description="The webhook's id."), CanonicalId]
+# A hook hears every prompt's events: an admin who may see every prompt.
+HookAdmin = Annotated[Caller, needs(Role.admin, every_prompt=True)]
+ActingHookAdmin = Annotated[Caller, needs(Role.admin, acting=True, every_prompt=True)]
 
 
 def hook_out(hook: Hook) -> WebhookOut:
@@ -60,7 +66,7 @@ def delivery_page(page: DomainPage[Delivery]) -> Page[DeliveryOut]:
     summary="Create a webhook (admin); its signing secret is in this answer only",
 )
 def create_webhook(
-    body: WebhookCreate, hooks: WebhooksDep, actor: ActorDep, response: Response
+    body: WebhookCreate, hooks: WebhooksDep, caller: ActingHookAdmin, response: Response
 ) -> WebhookCreated:
     new = hooks.create(
         body.url,
@@ -69,7 +75,7 @@ def create_webhook(
         secret=body.secret,
         description=body.description,
         enabled=body.enabled,
-        actor=actor,
+        actor=caller.actor,
     )
     response.headers["Location"] = f"/webhooks/{new.hook.id}"
     return WebhookCreated(**hook_out(new.hook).model_dump(), secret=new.secret)
@@ -77,7 +83,10 @@ def create_webhook(
 
 @router.get("/webhooks", response_model=Page[WebhookOut], summary="Webhooks, oldest first (admin)")
 def list_webhooks(
-    hooks: WebhooksDep, limit: Limit = limits.PAGE_LIMIT_DEFAULT, cursor: Cursor = None
+    hooks: WebhooksDep,
+    _caller: HookAdmin,
+    limit: Limit = limits.PAGE_LIMIT_DEFAULT,
+    cursor: Cursor = None,
 ) -> Page[WebhookOut]:
     page = hooks.page(limit=limit, cursor=cursor)
     return Page[WebhookOut](items=[hook_out(h) for h in page.items], next_cursor=page.next_cursor)
@@ -89,7 +98,7 @@ def list_webhooks(
     responses=responses(404),
     summary="One webhook (admin; never its secret)",
 )
-def get_webhook(hook_id: HookId, hooks: WebhooksDep) -> WebhookOut:
+def get_webhook(hook_id: HookId, hooks: WebhooksDep, _caller: HookAdmin) -> WebhookOut:
     return hook_out(hooks.get(hook_id))
 
 
@@ -99,7 +108,9 @@ def get_webhook(hook_id: HookId, hooks: WebhooksDep) -> WebhookOut:
     responses=responses(404),
     summary="Change a webhook's url, events, description, secret, or pause it (admin)",
 )
-def update_webhook(hook_id: HookId, body: WebhookPatch, hooks: WebhooksDep) -> WebhookOut:
+def update_webhook(
+    hook_id: HookId, body: WebhookPatch, hooks: WebhooksDep, _caller: HookAdmin
+) -> WebhookOut:
     return hook_out(hooks.update(hook_id, body.model_dump(exclude_unset=True)))
 
 
@@ -109,7 +120,7 @@ def update_webhook(hook_id: HookId, body: WebhookPatch, hooks: WebhooksDep) -> W
     responses=responses(404),
     summary="Delete a webhook and its deliveries, pending ones included (admin)",
 )
-def delete_webhook(hook_id: HookId, hooks: WebhooksDep) -> Response:
+def delete_webhook(hook_id: HookId, hooks: WebhooksDep, _caller: HookAdmin) -> Response:
     hooks.delete(hook_id)
     return Response(status_code=204)
 
@@ -123,6 +134,7 @@ def delete_webhook(hook_id: HookId, hooks: WebhooksDep) -> Response:
 def list_deliveries(
     hook_id: HookId,
     hooks: WebhooksDep,
+    _caller: HookAdmin,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     status: Annotated[
@@ -140,5 +152,5 @@ def list_deliveries(
     responses=responses(404),
     summary="Queue a webhook.test delivery to the webhook (admin): 'send a test'",
 )
-def test_webhook(hook_id: HookId, hooks: WebhooksDep, actor: ActorDep) -> DeliveryOut:
-    return delivery_out(hooks.send_test(hook_id, actor=actor))
+def test_webhook(hook_id: HookId, hooks: WebhooksDep, caller: ActingHookAdmin) -> DeliveryOut:
+    return delivery_out(hooks.send_test(hook_id, actor=caller.actor))

@@ -10,7 +10,17 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from promptdeck.server.html import HERE, render
-from promptdeck.server.ui import actions, impact, labels, pages, session, templating, webhooks
+from promptdeck.server.roles import Public, Reader
+from promptdeck.server.ui import (
+    actions,
+    impact,
+    labels,
+    pages,
+    rollouts,
+    session,
+    templating,
+    webhooks,
+)
 from promptdeck.server.ui.view import UIRoute
 
 STATIC = {
@@ -23,7 +33,7 @@ tail = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
 
 @tail.get("/static/{filename}")
-def static(filename: str) -> Response:
+def static(filename: str, _caller: Public) -> Response:
     if filename not in STATIC:
         return Response("not found", status_code=404, media_type="text/plain")
     return Response(
@@ -34,7 +44,7 @@ def static(filename: str) -> Response:
 
 
 @tail.get("/{rest:path}", response_class=HTMLResponse)
-def not_found(request: Request, rest: str) -> HTMLResponse:
+def not_found(request: Request, _caller: Reader, rest: str) -> HTMLResponse:
     return render(
         request,
         "error.html",
@@ -46,17 +56,18 @@ def not_found(request: Request, rest: str) -> HTMLResponse:
 
 def install(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
+    def root(_caller: Public) -> RedirectResponse:
         return RedirectResponse("/ui/")
 
     @app.get("/ui", include_in_schema=False)
-    def ui_root() -> RedirectResponse:
+    def ui_root(_caller: Public) -> RedirectResponse:
         return RedirectResponse("/ui/")
 
     app.include_router(session.router)
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.include_router(labels.router)
+    app.include_router(rollouts.router)
     app.include_router(impact.router)
     app.include_router(templating.router)
     app.include_router(webhooks.router)

@@ -15,13 +15,16 @@ from pydantic import ValidationError
 
 from promptdeck import errors
 from promptdeck.domain import values
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import DeletePrompt, RestorePrompt, Rollback
 from promptdeck.schemas import PromptCreate, PromptPatch, VersionCreate
 from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.html import render
 from promptdeck.server.respond import message_of, status_for
+from promptdeck.server.roles import Admin, Reader, Writer
 from promptdeck.server.ui.pages import changes
-from promptdeck.server.ui.view import UIRoute, actor_of, redirect, remember_actor
+from promptdeck.server.ui.view import UIRoute, acting, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
@@ -53,7 +56,7 @@ EMPTY_NEW = {
 
 
 @router.get("/new", response_class=HTMLResponse)
-def new_prompt(request: Request) -> HTMLResponse:
+def new_prompt(request: Request, _caller: Writer) -> HTMLResponse:
     return render(request, "new.html", form=EMPTY_NEW, error=None)
 
 
@@ -61,6 +64,7 @@ def new_prompt(request: Request) -> HTMLResponse:
 def create_prompt(
     request: Request,
     registry: RegistryDep,
+    caller: Writer,
     name: Text = "",
     description: Text = "",
     tags: Text = "",
@@ -95,7 +99,7 @@ def create_prompt(
                 "messages": [{"role": "system", "content": content}] if is_chat else None,
             }
         )
-        created = registry.create_prompt(**body.create_args(), actor=actor_of(request, actor))
+        created = registry.create_prompt(body.to_command(), acting(request, caller, actor))
     except (errors.PromptdeckError, ValidationError) as exc:
         return render(
             request, "new.html", status_for(exc), form=typed, error=message_of(exc), actor=actor
@@ -112,6 +116,7 @@ def create_prompt(
 def save(
     request: Request,
     registry: RegistryDep,
+    caller: Writer,
     name: str,
     action: Text = "save",
     etag: Text = "",
@@ -127,34 +132,30 @@ def save(
         "version_name": version_name,
         "description": description,
     }
-    who = actor_of(request, actor)
+    who = acting(request, caller, actor)
     try:
         patch = PromptPatch.model_validate(
             {"content": content, "model_config": _config(config_text)}
         )
-        if action != "save":
-            meta = VersionCreate.model_validate(
-                {"version_name": version_name.strip() or None, "description": description}
-            )
         if action == "save":
-            registry.update_prompt(name, patch.changes(), if_match=etag or None, actor=who)
+            registry.update_prompt(patch.to_command(name, if_match=etag or None), who)
             return remember_actor(redirect(f"/ui/prompts/{name}", done="saved"), actor)
         # One transaction: the text becomes the working copy and the new version together.
-        created = registry.create_version(
-            name,
-            version_name=meta.version_name,
-            description=meta.description or "",
-            content=patch.content,
-            model_config=patch.llm_config,
-            activate=action == "activate",
-            actor=who,
-            if_match=etag or None,
-            save_working_copy=True,
+        version = VersionCreate.model_validate(
+            {
+                "version_name": version_name.strip() or None,
+                "description": description,
+                "content": patch.content,
+                "model_config": patch.llm_config,
+                "activate": action == "activate",
+            }
         )
+        cmd = version.to_command(name, if_match=etag or None, save_working_copy=True)
+        created = registry.create_version(cmd, who)
     except (errors.PromptdeckError, ValidationError) as exc:
         if isinstance(exc, errors.PromptNotFound):
             raise
-        current, active = registry.get_active(name)
+        current, active = registry.get_active(name, caller)
         stale = isinstance(exc, errors.StaleEtag)
         message = message_of(exc)
         return render(
@@ -180,6 +181,7 @@ def save(
 def _rollback_page(
     request: Request,
     registry: RegistryDep,
+    caller: Caller,
     name: str,
     version_id: VersionId,
     *,
@@ -187,8 +189,8 @@ def _rollback_page(
     error: str | None = None,
     actor: str = "",
 ) -> HTMLResponse:
-    current, active = registry.get_active(name)
-    target = registry.get_version(name, version_id)
+    current, active = registry.get_active(name, caller)
+    target = registry.get_version(name, version_id, caller)
     return render(
         request,
         "rollback.html",
@@ -205,28 +207,29 @@ def _rollback_page(
 
 @router.get("/prompts/{name}/versions/{version_id}/rollback", response_class=HTMLResponse)
 def confirm_rollback(
-    request: Request, registry: RegistryDep, name: str, version_id: VersionId
+    request: Request, registry: RegistryDep, caller: Writer, name: str, version_id: VersionId
 ) -> HTMLResponse:
-    return _rollback_page(request, registry, name, version_id)
+    return _rollback_page(request, registry, caller, name, version_id)
 
 
 @router.post("/prompts/{name}/versions/{version_id}/rollback", response_class=HTMLResponse)
 def rollback(
     request: Request,
     registry: RegistryDep,
+    caller: Writer,
     name: str,
     version_id: VersionId,
     etag: Text = "",
     actor: Text = "",
 ) -> Response:
     try:
-        result = registry.rollback(
-            name, version_id, if_match=etag or None, actor=actor_of(request, actor)
-        )
+        cmd = Rollback(name, version_id, if_match=etag or None)
+        result = registry.rollback(cmd, acting(request, caller, actor))
     except (errors.StaleEtag, errors.Conflict) as exc:
         return _rollback_page(
             request,
             registry,
+            caller,
             name,
             version_id,
             status=status_for(exc),
@@ -241,32 +244,42 @@ def rollback(
 
 
 @router.get("/prompts/{name}/delete", response_class=HTMLResponse)
-def confirm_delete(request: Request, registry: RegistryDep, name: str) -> HTMLResponse:
-    found = registry.get_prompt(name)
+def confirm_delete(
+    request: Request, registry: RegistryDep, caller: Admin, name: str
+) -> HTMLResponse:
+    found = registry.get_prompt(name, caller)
     return render(request, "delete.html", prompt=found, error=None)
 
 
 @router.post("/prompts/{name}/delete", response_class=HTMLResponse)
 def delete(
-    request: Request, registry: RegistryDep, name: str, etag: Text = "", actor: Text = ""
+    request: Request,
+    registry: RegistryDep,
+    caller: Admin,
+    name: str,
+    etag: Text = "",
+    actor: Text = "",
 ) -> Response:
     try:
-        registry.delete_prompt(name, if_match=etag or None, actor=actor_of(request, actor))
+        cmd = DeletePrompt(name, if_match=etag or None)
+        registry.delete_prompt(cmd, acting(request, caller, actor))
     except errors.StaleEtag as exc:
-        found = registry.get_prompt(name)
+        found = registry.get_prompt(name, caller)
         return render(request, "delete.html", status_for(exc), prompt=found, error=message_of(exc))
     return remember_actor(redirect(f"/ui/deleted/{name}"), actor)
 
 
 @router.get("/deleted/{name}", response_class=HTMLResponse)
-def deleted(request: Request, name: str) -> HTMLResponse:
+def deleted(request: Request, _caller: Reader, name: str) -> HTMLResponse:
     return render(request, "deleted.html", name=name, error=None)
 
 
 @router.post("/prompts/{name}/restore", response_class=HTMLResponse)
-def restore(request: Request, registry: RegistryDep, name: str, actor: Text = "") -> Response:
+def restore(
+    request: Request, registry: RegistryDep, caller: Writer, name: str, actor: Text = ""
+) -> Response:
     try:
-        restored = registry.restore_prompt(name, actor=actor_of(request, actor))
+        restored = registry.restore_prompt(RestorePrompt(name), acting(request, caller, actor))
     except errors.PromptNotDeleted:
         return redirect(f"/ui/prompts/{name}")
     return remember_actor(redirect(f"/ui/prompts/{restored.name}", done="restored"), actor)

@@ -21,6 +21,14 @@ MARK_STYLE = {  # kind: (class, colour, short text)
     "label.moved": ("label", "#0e7490", "moved"),
     "label.removed": ("label", "#64748b", "removed"),
     "impact.alert": ("alert", "#b91c1c", "alert"),
+    # A rollout's steps (docs/rollouts.md): the share changed, the candidate did not.
+    "rollout.started": ("rollout", "#7c3aed", "rollout"),
+    "rollout.advanced": ("rollout", "#7c3aed", "rollout"),
+    "rollout.paused": ("rollout", "#a78bfa", "rollout"),
+    "rollout.resumed": ("rollout", "#7c3aed", "rollout"),
+    "rollout.completed": ("rollout", "#0e7490", "rollout"),
+    "rollout.rolled_back": ("alert", "#b91c1c", "rolled back"),
+    "rollout.aborted": ("rollout", "#64748b", "aborted"),
 }
 
 
@@ -46,6 +54,14 @@ def mark_text(mark: Mark, names: dict[int, int]) -> str:
         return f"alert: {mark.label}{shown} on {target}"
     if mark.kind == "label.removed":
         return f"{mark.label} removed"
+    if mark.kind.startswith("rollout."):
+        split = mark.detail.get("rollout") or {}
+        candidate = names.get(int(split.get("candidate_id") or 0))
+        shown = f"#{candidate}" if candidate is not None else "the candidate"
+        done = mark.kind.removeprefix("rollout.").replace("_", " ")
+        if mark.kind in ("rollout.started", "rollout.advanced", "rollout.resumed"):
+            return f"{mark.label}: {shown} at {split.get('percent', '?')}%"
+        return f"{mark.label}: {shown} {done}"
     return f"{mark.label} → {target}"
 
 
@@ -157,3 +173,51 @@ def _line(
 
 def _shown(measure: str, value: float) -> str:
     return f"success {100 * value:.1f}%" if measure == "success" else f"mean score {value:.3f}"
+
+
+# --- a rollout's comparison (the labels page) ------------------------------------------------
+
+IV_W, IV_H, IV_PAD = 260, 34, 12
+VERDICT_COLOUR = {"worse": "#b91c1c", "within": "#1f7a4d", "pending": "#64748b"}
+
+
+def interval_chart(
+    measure: str, verdict: str, margin: float, diff: float | None, low: float | None,
+    high: float | None,
+) -> Markup:  # fmt: skip
+    """The guard's interval for candidate - baseline on a number line: zero, the allowed
+    drop (success rate, mean score), the interval coloured by the verdict, the estimate."""
+    if diff is None or low is None or high is None:
+        return Markup('<span class="muted">not judged yet</span>')
+    scale = 100 if measure != "mean_score" else 1  # rates in points
+    edge = -margin if measure != "latency_p95" else 0.0
+    lo, hi = min(low, edge, 0.0), max(high, 0.0)
+    span = (hi - lo) or 1.0
+    lo, hi = lo - span * 0.1, hi + span * 0.1
+
+    def x(v: float) -> float:
+        return IV_PAD + (v - lo) / (hi - lo) * (IV_W - 2 * IV_PAD)
+
+    colour = VERDICT_COLOUR.get(verdict, "#64748b")
+    text = f"{diff * scale:+.2f} in [{low * scale:+.2f}, {high * scale:+.2f}]"
+    out = [
+        f'<svg class="interval" role="img" width="{IV_W}" height="{IV_H}" '
+        f'viewBox="0 0 {IV_W} {IV_H}" data-measure="{escape(measure)}" '
+        f'data-verdict="{escape(verdict)}" data-low="{low:.6f}" data-high="{high:.6f}">'
+        f"<title>{escape(measure)}: candidate - baseline {escape(text)}</title>"
+        f'<line x1="{IV_PAD}" x2="{IV_W - IV_PAD}" y1="18" y2="18" stroke="#cbd5e1"/>'
+        f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="8" y2="28" stroke="#334155"/>'
+        f'<text x="{x(0):.1f}" y="7" font-size="9" text-anchor="middle" fill="#334155">0</text>'
+    ]
+    if edge < 0:
+        out.append(
+            f'<line class="margin" x1="{x(edge):.1f}" x2="{x(edge):.1f}" y1="8" y2="28" '
+            f'stroke="#b91c1c" stroke-dasharray="2 2"/><text x="{x(edge):.1f}" y="34" '
+            f'font-size="9" text-anchor="middle" fill="#b91c1c">-{margin * scale:g}</text>'
+        )
+    out.append(
+        f'<line class="ci" x1="{x(low):.1f}" x2="{x(high):.1f}" y1="18" y2="18" '
+        f'stroke="{colour}" stroke-width="6" stroke-linecap="round"/>'
+        f'<circle cx="{x(diff):.1f}" cy="18" r="3.5" fill="#fff" stroke="{colour}"/></svg>'
+    )
+    return Markup("".join(out))

@@ -12,14 +12,17 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from promptdeck import errors
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import RemoveAlert
 from promptdeck.domain.impact import ImpactReport
 from promptdeck.schemas import AlertSet
 from promptdeck.server.api.outcomes import parse_compare
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.html import render
 from promptdeck.server.respond import message_of, status_for
+from promptdeck.server.roles import Reader, Writer
 from promptdeck.server.ui.charts import impact_chart, mark_text
-from promptdeck.server.ui.view import UIRoute, actor_of, redirect, remember_actor
+from promptdeck.server.ui.view import UIRoute, acting, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
@@ -36,6 +39,7 @@ def numbers_of(report: ImpactReport) -> dict[int, int]:
 def _page(
     request: Request,
     registry: RegistryDep,
+    caller: Caller,
     name: str,
     *,
     label: str = "active",
@@ -47,9 +51,9 @@ def _page(
     rule_form: dict[str, str] | None = None,
 ) -> HTMLResponse:
     pair = parse_compare(f"{a},{b}") if a and b else None
-    report = registry.impact(name, label=label or None, compare=pair)
+    report = registry.impact(name, caller, label=label or None, compare=pair)
     numbers = numbers_of(report)
-    for version in registry.list_versions(name, limit=200).items:
+    for version in registry.list_versions(name, caller, limit=200).items:
         numbers.setdefault(version.id, version.number)
     alerts = [
         (m, mark_text(m, numbers)) for m in reversed(report.marks) if m.kind == "impact.alert"
@@ -63,8 +67,8 @@ def _page(
         chart=impact_chart(report, numbers),
         numbers=numbers,
         alerts=alerts,
-        rules=registry.list_alerts(name),
-        labels=[x.name for x in registry.list_labels(name)],
+        rules=registry.list_alerts(name, caller),
+        labels=[x.name for x in registry.list_labels(name, caller)],
         rule_form=rule_form or EMPTY_RULE,
         notice=notice,
         error=error,
@@ -77,19 +81,21 @@ def _page(
 def impact_page(
     request: Request,
     registry: RegistryDep,
+    caller: Reader,
     name: str,
     label: Annotated[str, Query(max_length=64)] = "active",
     a: Annotated[str, Query(max_length=20)] = "",
     b: Annotated[str, Query(max_length=20)] = "",
     done: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
-    return _page(request, registry, name, label=label, a=a, b=b, notice=NOTICES.get(done))
+    return _page(request, registry, caller, name, label=label, a=a, b=b, notice=NOTICES.get(done))
 
 
 @router.post("/prompts/{name}/alerts", response_class=HTMLResponse)
 def set_alert(
     request: Request,
     registry: RegistryDep,
+    caller: Writer,
     name: str,
     label: FormText = "",
     min_success: FormText = "",
@@ -107,20 +113,14 @@ def set_alert(
     try:
         given = {k: v.strip() for k, v in typed.items() if k != "label" and v.strip()}
         body = AlertSet.model_validate_strings(given)
-        registry.set_alert(
-            name,
-            label.strip(),
-            min_success=body.min_success,
-            window_minutes=body.window_minutes,
-            min_count=body.min_count,
-            actor=actor_of(request, actor),
-        )
+        registry.set_alert(body.to_command(name, label.strip()), acting(request, caller, actor))
     except (errors.PromptdeckError, ValidationError) as exc:
         if isinstance(exc, errors.PromptNotFound):
             raise
         return _page(
             request,
             registry,
+            caller,
             name,
             status=status_for(exc),
             error=message_of(exc),
@@ -131,12 +131,17 @@ def set_alert(
 
 @router.post("/prompts/{name}/alerts/{label}/remove", response_class=HTMLResponse)
 def remove_alert(
-    request: Request, registry: RegistryDep, name: str, label: str, actor: FormText = ""
+    request: Request,
+    registry: RegistryDep,
+    caller: Writer,
+    name: str,
+    label: str,
+    actor: FormText = "",
 ) -> Response:
     try:
-        registry.remove_alert(name, label, actor=actor_of(request, actor))
+        registry.remove_alert(RemoveAlert(name, label), acting(request, caller, actor))
     except errors.PromptdeckError as exc:
         if isinstance(exc, errors.PromptNotFound):
             raise
-        return _page(request, registry, name, status=status_for(exc), error=message_of(exc))
+        return _page(request, registry, caller, name, status=status_for(exc), error=message_of(exc))
     return remember_actor(redirect(f"/ui/prompts/{name}/impact", done="alert-removed"), actor)

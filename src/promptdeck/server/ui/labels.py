@@ -9,11 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from promptdeck.domain.commands import DecideDeploy, MoveLabel, ProposeDeploy
 from promptdeck.limits import PAGE_LIMIT_MAX
-from promptdeck.server.deps import MayMoveProtected, RegistryDep
+from promptdeck.server.deps import RegistryDep
 from promptdeck.server.html import render
+from promptdeck.server.roles import Reader, Writer
 from promptdeck.server.ui.pages import changes
-from promptdeck.server.ui.view import UIRoute, actor_of, redirect, remember_actor
+from promptdeck.server.ui.rollouts import NOTICES, card
+from promptdeck.server.ui.view import UIRoute, acting, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
@@ -25,18 +28,21 @@ TIMELINE = 50
 def labels_page(
     request: Request,
     registry: RegistryDep,
+    caller: Reader,
     name: str,
     done: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
+    labels = registry.list_labels(name, caller)
     return render(
         request,
         "labels.html",
         name=name,
-        labels=registry.list_labels(name),
-        versions=registry.list_versions(name, limit=PAGE_LIMIT_MAX).items,
-        requests=registry.list_deploys(name, status="open").items,
-        moves=registry.label_history(name, None, limit=TIMELINE).items,
-        notice={"moved": "Label moved.", "requested": "Deploy request sent."}.get(done),
+        labels=labels,
+        rollouts=[card(x.rollout) for x in labels if x.rollout is not None],
+        versions=registry.list_versions(name, caller, limit=PAGE_LIMIT_MAX).items,
+        requests=registry.list_deploys(name, caller, status="open").items,
+        moves=registry.label_history(name, None, caller, limit=TIMELINE).items,
+        notice={"moved": "Label moved.", "requested": "Deploy request sent.", **NOTICES}.get(done),
     )
 
 
@@ -44,16 +50,17 @@ def labels_page(
 def promote(
     request: Request,
     registry: RegistryDep,
+    caller: Reader,
     name: str,
     label: Annotated[str, Query(min_length=1, max_length=64)],
     v: Annotated[int, Query(ge=1, le=2**31 - 1)],
 ) -> HTMLResponse:
     """What moving ``label`` to version ``v`` would change, with the move or request forms."""
-    labels = {x.name: x for x in registry.list_labels(name)}
+    labels = {x.name: x for x in registry.list_labels(name, caller)}
     current = labels.get(label)
-    target = registry.get_version(name, v)
+    target = registry.get_version(name, v, caller)
     serving = (
-        registry.get_version(name, current.version_id)
+        registry.get_version(name, current.version_id, caller)
         if current is not None and current.version_id is not None
         else None
     )
@@ -73,7 +80,7 @@ def promote(
 def move(
     request: Request,
     registry: RegistryDep,
-    may_move_protected: MayMoveProtected,
+    caller: Writer,
     name: str,
     label: str,
     version_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
@@ -81,15 +88,8 @@ def move(
     reason: Text = "",
     actor: Text = "",
 ) -> Response:
-    registry.move_label(
-        name,
-        label,
-        version_id,
-        reason=reason or None,
-        if_match=etag or None,
-        actor=actor_of(request, actor),
-        may_move_protected=may_move_protected,
-    )
+    cmd = MoveLabel(name, label, version_id, reason or None, etag or None)
+    registry.move_label(cmd, acting(request, caller, actor))
     return remember_actor(redirect(f"/ui/prompts/{name}/labels", done="moved"), actor)
 
 
@@ -97,28 +97,28 @@ def move(
 def propose(
     request: Request,
     registry: RegistryDep,
+    caller: Writer,
     name: str,
     label: Text,
     version_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
     reason: Text = "",
     actor: Text = "",
 ) -> Response:
-    created = registry.propose_deploy(
-        name, label, version_id, reason=reason, actor=actor_of(request, actor)
-    )
+    cmd = ProposeDeploy(name, label, version_id, reason)
+    created = registry.propose_deploy(cmd, acting(request, caller, actor))
     return remember_actor(redirect(f"/ui/prompts/{name}/deploy-requests/{created.id}"), actor)
 
 
 @router.get("/prompts/{name}/deploy-requests/{request_id}", response_class=HTMLResponse)
 def deploy_request(
-    request: Request, registry: RegistryDep, name: str, request_id: int
+    request: Request, registry: RegistryDep, caller: Reader, name: str, request_id: int
 ) -> HTMLResponse:
-    found = registry.get_deploy(name, request_id)
-    target = registry.get_version(name, found.version_id)
-    labels = {x.name: x for x in registry.list_labels(name)}
+    found = registry.get_deploy(name, request_id, caller)
+    target = registry.get_version(name, found.version_id, caller)
+    labels = {x.name: x for x in registry.list_labels(name, caller)}
     now = labels.get(found.label)
     serving = (
-        registry.get_version(name, now.version_id)
+        registry.get_version(name, now.version_id, caller)
         if now is not None and now.version_id is not None
         else None
     )
@@ -137,19 +137,13 @@ def deploy_request(
 def decide(
     request: Request,
     registry: RegistryDep,
-    may_move_protected: MayMoveProtected,
+    caller: Writer,
     name: str,
     request_id: int,
     verb: str,
     reason: Text = "",
     actor: Text = "",
 ) -> Response:
-    registry.decide_deploy(
-        name,
-        request_id,
-        approve=verb == "approve",
-        reason=reason or None,
-        actor=actor_of(request, actor),
-        may_move_protected=may_move_protected,
-    )
+    cmd = DecideDeploy(name, request_id, approve=verb == "approve", reason=reason or None)
+    registry.decide_deploy(cmd, acting(request, caller, actor))
     return remember_actor(redirect(f"/ui/prompts/{name}/deploy-requests/{request_id}"), actor)

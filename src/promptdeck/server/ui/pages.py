@@ -11,14 +11,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from promptdeck.core import compare as comparing
 from promptdeck.domain import diff, values
+from promptdeck.domain.caller import Caller
 from promptdeck.domain.models import Version
 from promptdeck.errors import InvalidInput
 from promptdeck.limits import PAGE_LIMIT_MAX
-from promptdeck.server.api.prompts import visible
 from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
-from promptdeck.server.html import pretty_json, principal, render
+from promptdeck.server.html import pretty_json, render
+from promptdeck.server.roles import Reader
 from promptdeck.server.ui.templating import version_page
 from promptdeck.server.ui.view import UIRoute
 
@@ -45,23 +47,20 @@ NOTICES = {
 def prompts(
     request: Request,
     registry: RegistryDep,
+    caller: Reader,
     q: Annotated[str, Query(max_length=200)] = "",
     cursor: Cursor = None,
     deleted: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     """The live prompts, or with ``?deleted=1`` the deleted ones, each with a Restore button."""
-    page = visible(
-        registry.list_prompts(
-            limit=PAGE_SIZE, cursor=cursor, query=q.strip() or None, deleted=deleted
-        ),
-        principal(request),
-        lambda p: p.name,
+    page = registry.list_prompts(
+        caller, limit=PAGE_SIZE, cursor=cursor, query=q.strip() or None, deleted=deleted
     )
     return render(request, "prompts.html", page=page, q=q, cursor=cursor, deleted=deleted)
 
 
 @router.get("/prompts", include_in_schema=False)
-def prompts_path(request: Request) -> RedirectResponse:
+def prompts_path(request: Request, _caller: Reader) -> RedirectResponse:
     """``/ui/prompts`` mirrors the API's ``/prompts``: the list, with the same parameters."""
     query = request.url.query
     return RedirectResponse("/ui/" + (f"?{query}" if query else ""), status_code=307)
@@ -71,17 +70,18 @@ def prompts_path(request: Request) -> RedirectResponse:
 def prompt(
     request: Request,
     registry: RegistryDep,
+    caller: Reader,
     name: str,
     done: Annotated[str, Query(max_length=40)] = "",
     v: Annotated[int | None, Query()] = None,
 ) -> HTMLResponse:
-    current, active = registry.get_active(name)
+    current, active = registry.get_active(name, caller)
     return render(
         request,
         "prompt.html",
         prompt=current,
         active=active,
-        labels=registry.list_labels(name),
+        labels=registry.list_labels(name, caller),
         form={
             "content": current.content,
             "model_config": _json(current.model_config),
@@ -99,12 +99,13 @@ def prompt(
 def history(
     request: Request,
     registry: RegistryDep,
+    caller: Reader,
     name: str,
     cursor: Cursor = None,
     events: Cursor = None,
 ) -> HTMLResponse:
-    versions = registry.list_versions(name, limit=HISTORY_SIZE, cursor=cursor)
-    activity = registry.list_events(name, limit=HISTORY_SIZE, cursor=events)
+    versions = registry.list_versions(name, caller, limit=HISTORY_SIZE, cursor=cursor)
+    activity = registry.list_events(name, caller, limit=HISTORY_SIZE, cursor=events)
     numbers = {ver.id: ver.number for ver in versions.items}
     return render(
         request,
@@ -120,9 +121,9 @@ def history(
 
 @router.get("/prompts/{name}/versions/{version_id}", response_class=HTMLResponse)
 def version(
-    request: Request, registry: RegistryDep, name: str, version_id: VersionId
+    request: Request, registry: RegistryDep, caller: Reader, name: str, version_id: VersionId
 ) -> HTMLResponse:
-    return version_page(request, registry, name, version_id)
+    return version_page(request, registry, caller, name, version_id)
 
 
 def _json(value: object) -> str:
@@ -145,12 +146,13 @@ def _ref(value: str, what: str) -> Ref:
 def compare(
     request: Request,
     registry: RegistryDep,
+    caller: Reader,
     name: str,
     a: Annotated[str, Query(max_length=20)] = "",
     b: Annotated[str, Query(max_length=20)] = "active",
     view: Annotated[str, Query(max_length=20)] = "split",
 ) -> HTMLResponse:
-    choices = registry.list_versions(name, limit=PAGE_LIMIT_MAX).items
+    choices = registry.list_versions(name, caller, limit=PAGE_LIMIT_MAX).items
     if not a and choices:
         # Nothing chosen yet: the active version against the newest, or the newest against
         # its predecessor when the newest is active.
@@ -160,8 +162,8 @@ def compare(
             if newest is not active
             else (str(choices[min(1, len(choices) - 1)].id), str(newest.id))
         )
-    right = _version(registry, name, _ref(b, "b"))
-    left = _version(registry, name, _ref(a, "a"), after=right)
+    right = _version(registry, caller, name, _ref(b, "b"))
+    left = _version(registry, caller, name, _ref(a, "a"), after=right)
     listed = {ver.id for ver in choices}
     older = {ver.id: ver for ver in (left, right) if ver.id not in listed}  # beyond the list
     choices = [*choices, *older.values()]
@@ -177,15 +179,17 @@ def compare(
     )
 
 
-def _version(registry: RegistryDep, name: str, ref: Ref, after: Version | None = None) -> Version:
+def _version(
+    registry: RegistryDep, caller: Caller, name: str, ref: Ref, after: Version | None = None
+) -> Version:
     """A version by id; ``active``; or ``prev``: the one before ``after``."""
     if ref == "active":
-        return registry.get_active(name)[1]
+        return registry.get_active(name, caller)[1]
     if ref == "prev":
         if after is None or after.previous_version_id is None:
             raise InvalidInput("that version has no previous version to compare with", field="a")
-        return registry.get_version(name, after.previous_version_id)
-    return registry.get_version(name, ref)
+        return registry.get_version(name, after.previous_version_id, caller)
+    return registry.get_version(name, ref, caller)
 
 
 def changes(old: Version, new: Version) -> dict[str, Any]:
@@ -193,7 +197,10 @@ def changes(old: Version, new: Version) -> dict[str, Any]:
     comparable = old.content is not None and new.content is not None
     old_text, new_text = old.content or "", new.content or ""
     old_messages, new_messages = old.messages, new.messages
+    contract_changes = comparing.changes(old, new)
     return {
+        "contract_changes": contract_changes,
+        "breaking": any(c.breaking for c in contract_changes),
         "message_changes": diff.messages(old_messages, new_messages)
         if comparable and old_messages is not None and new_messages is not None
         else None,

@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse
 
 from promptdeck import errors
 from promptdeck.server.deps import AccessDep
-from promptdeck.server.html import CSRF_COOKIE, SESSION_COOKIE, principal, render
+from promptdeck.server.html import CSRF_COOKIE, SESSION_COOKIE, render
 from promptdeck.server.respond import status_for
+from promptdeck.server.roles import Admin, Public, Reader
 from promptdeck.server.ui.view import UIRoute, redirect, same_token
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
@@ -47,7 +48,7 @@ def _sign_in_page(
 
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_form(
-    request: Request, next: Annotated[str, Query(max_length=2000)] = "/ui/"
+    request: Request, _caller: Public, next: Annotated[str, Query(max_length=2000)] = "/ui/"
 ) -> HTMLResponse:
     return _sign_in_page(request, next_=next)
 
@@ -56,6 +57,7 @@ def sign_in_form(
 def sign_in(
     request: Request,
     access: AccessDep,
+    _caller: Public,
     name: Text = "",
     password: Text = "",
     csrf: Text = "",
@@ -99,7 +101,7 @@ def sign_in(
 
 
 @router.post("/sign-out", response_class=HTMLResponse)
-def sign_out(request: Request, access: AccessDep) -> Response:
+def sign_out(request: Request, access: AccessDep, _caller: Reader) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         access.sign_out(token)
@@ -112,12 +114,13 @@ def sign_out(request: Request, access: AccessDep) -> Response:
 def audit(
     request: Request,
     access: AccessDep,
+    caller: Admin,
     prompt: Annotated[str, Query(max_length=128)] = "",
     actor: Annotated[str, Query(max_length=128)] = "",
     kind: Annotated[str, Query(max_length=40)] = "",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    """Every prompt's events (admins: the gate refuses the others)."""
+    """Every prompt's events (admins)."""
     filters = {"prompt": prompt.strip(), "actor": actor.strip(), "kind": kind.strip()}
     page = access.list_events(
         limit=AUDIT_PAGE,
@@ -125,7 +128,7 @@ def audit(
         prompt=filters["prompt"] or None,
         actor=filters["actor"] or None,
         kind=filters["kind"] or None,
-        prefixes=principal(request).prefixes,
+        prefixes=caller.prefixes,
     )
     query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, "audit.html", page=page, filters=filters, cursor=cursor, query=query)

@@ -15,12 +15,15 @@ from fastapi.responses import HTMLResponse
 
 from promptdeck import errors
 from promptdeck.domain import templates
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import RenderPrompt
 from promptdeck.domain.models import Version
 from promptdeck.schemas import VersionCreate
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.html import render
 from promptdeck.server.respond import message_of, status_for
-from promptdeck.server.ui.view import UIRoute, actor_of, redirect, remember_actor
+from promptdeck.server.roles import Reader, Writer
+from promptdeck.server.ui.view import UIRoute, acting, redirect, remember_actor
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
@@ -49,17 +52,19 @@ def sample_values(version: Version, form: dict[str, str]) -> dict[str, Any]:
 def version_page(
     request: Request,
     registry: RegistryDep,
+    caller: Caller,
     name: str,
     version_id: int,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    version = registry.get_version(name, version_id)
-    includes = registry.dependencies(name, version_id)
+    version = registry.get_version(name, version_id, caller)
+    includes = registry.dependencies(name, version_id, caller)
     preview: Any = None
     error = None
     if form is not None and version.content is not None:
         try:
-            out = registry.render(name, sample_values(version, form), version_id=version_id)
+            cmd = RenderPrompt(name, sample_values(version, form), version_id=version_id)
+            out = registry.render(cmd, caller)
             preview = out.rendered.value()
         except errors.PromptdeckError as exc:
             error = message_of(exc)
@@ -72,16 +77,16 @@ def version_page(
         samples=form or {},
         preview=preview,
         preview_error=error,
-        impact=registry.version_impact(name, version_id),
+        impact=registry.version_impact(name, version_id, caller),
     )
 
 
 @router.post("/prompts/{name}/versions/{version_id}", response_class=HTMLResponse)
 async def preview(
-    request: Request, registry: RegistryDep, name: str, version_id: int
+    request: Request, registry: RegistryDep, caller: Reader, name: str, version_id: int
 ) -> HTMLResponse:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    return version_page(request, registry, name, version_id, form)
+    return version_page(request, registry, caller, name, version_id, form)
 
 
 # --- the chat editor ------------------------------------------------------------------------
@@ -108,8 +113,8 @@ def _messages(form: dict[str, str]) -> list[dict[str, str]]:
 
 
 @router.get("/prompts/{name}/chat", response_class=HTMLResponse)
-def chat_editor(request: Request, registry: RegistryDep, name: str) -> HTMLResponse:
-    prompt, active = registry.get_active(name)
+def chat_editor(request: Request, registry: RegistryDep, caller: Reader, name: str) -> HTMLResponse:
+    prompt, active = registry.get_active(name, caller)
     start = active.messages or [{"role": "system", "content": active.content or ""}]
     return render(
         request,
@@ -124,38 +129,31 @@ def chat_editor(request: Request, registry: RegistryDep, name: str) -> HTMLRespo
 
 
 @router.post("/prompts/{name}/chat", response_class=HTMLResponse)
-async def save_chat(request: Request, registry: RegistryDep, name: str) -> Response:
+async def save_chat(request: Request, registry: RegistryDep, caller: Writer, name: str) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     messages = _messages(form)
     actor = form.get("actor", "")
     if form.get("action") == "add":
-        prompt = registry.get_active(name)[0]
+        prompt = registry.get_active(name, caller)[0]
         return render(
             request, "chat.html", name=name, prompt=prompt, rows=_rows(messages, BLANK_ROWS + 1),
             roles=ROLES, form=form, error=None,
         )  # fmt: skip
     try:
-        meta = VersionCreate.model_validate(
+        body = VersionCreate.model_validate(
             {
                 "version_name": form.get("version_name", "").strip() or None,
                 "description": form.get("description", ""),
                 "kind": "chat",
                 "messages": messages,
+                "activate": form.get("activate") == "on",
             }
         )
-        created = registry.create_version(
-            name,
-            version_name=meta.version_name,
-            description=meta.description or "",
-            kind="chat",
-            messages=meta.messages,
-            activate=form.get("activate") == "on",
-            actor=actor_of(request, actor),
-        )
+        created = registry.create_version(body.to_command(name), acting(request, caller, actor))
     except errors.PromptNotFound:
         raise
     except (errors.PromptdeckError, ValueError) as exc:
-        prompt = registry.get_active(name)[0]
+        prompt = registry.get_active(name, caller)[0]
         return render(
             request, "chat.html", status_for(exc), name=name, prompt=prompt,
             rows=_rows(messages), roles=ROLES, form=form, error=message_of(exc),

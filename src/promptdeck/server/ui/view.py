@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,9 +20,11 @@ from fastapi.routing import APIRoute
 
 from promptdeck import errors
 from promptdeck.domain import values
+from promptdeck.domain.caller import Caller
 from promptdeck.limits import ACTOR_MAX
-from promptdeck.server.html import ACTOR_COOKIE, actor_cookie, csrf_token, principal, render
+from promptdeck.server.html import ACTOR_COOKIE, actor_cookie, csrf_token, render
 from promptdeck.server.respond import error_page, with_security_headers
+from promptdeck.server.roles import caller_of
 
 
 def redirect(path: str, **params: str | int | None) -> RedirectResponse:
@@ -30,12 +33,16 @@ def redirect(path: str, **params: str | int | None) -> RedirectResponse:
     return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
 
 
-def actor_of(request: Request, typed: str = "") -> str:
-    """Who makes a change: the signed-in person or the key; on an open server the name typed
-    in the form, the remembered one, X-Actor, or web."""
-    me = principal(request)
-    if me.kind != "open":
-        return me.name
+def acting(request: Request, caller: Caller, typed: str = "") -> Caller:
+    """The caller of a form. A signed-in person or a key is its own name; on an open server
+    the change is recorded under the name typed in the form, the remembered one, X-Actor,
+    or web."""
+    if caller.kind != "open":
+        return caller
+    return replace(caller, actor=_typed_actor(request, typed))
+
+
+def _typed_actor(request: Request, typed: str) -> str:
     name = typed.strip() or actor_cookie(request) or request.headers.get("x-actor", "")
     try:
         values.check_text(name)
@@ -68,7 +75,8 @@ def same_token(sent: str, expected: str) -> bool:
 async def forged(request: Request) -> bool:
     """A signed-in person's form without its CSRF token (on an open server, with no session,
     the gate's Origin and Sec-Fetch-Site checks alone guard the forms)."""
-    if principal(request).kind != "user" or request.url.path == "/ui/sign-in":
+    me = caller_of(request.scope)
+    if me is None or me.kind != "user" or request.url.path == "/ui/sign-in":
         return False  # the sign-in form has its own token (server/ui/session.py)
     expected = csrf_token(request)
     sent = (await request.form()).get("csrf")

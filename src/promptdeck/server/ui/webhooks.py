@@ -1,5 +1,6 @@
-"""Webhooks in the web UI (admins; the gate refuses the others): the list with a form to
-add one, and each hook's page with its delivery log, "send a test", pause and delete."""
+"""Webhooks in the web UI (admins who may see every prompt: ``HookAdmin``): the list with a
+form to add one, and each hook's page with its delivery log, "send a test", pause and
+delete."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from promptdeck.domain import webhooks as rules
+from promptdeck.server.api.webhooks import HookAdmin
 from promptdeck.server.deps import CanonicalId, WebhooksDep
 from promptdeck.server.html import render
-from promptdeck.server.ui.view import UIRoute, actor_of, redirect
+from promptdeck.server.ui.view import UIRoute, acting, redirect
 
 router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
@@ -21,7 +23,7 @@ LOG = 50
 
 
 @router.get("/webhooks", response_class=HTMLResponse)
-def webhooks_page(request: Request, hooks: WebhooksDep) -> HTMLResponse:
+def webhooks_page(request: Request, hooks: WebhooksDep, _caller: HookAdmin) -> HTMLResponse:
     return render(request, "webhooks.html", hooks=hooks.page(limit=200).items, kinds=KINDS, form={})
 
 
@@ -29,6 +31,7 @@ def webhooks_page(request: Request, hooks: WebhooksDep) -> HTMLResponse:
 def create(
     request: Request,
     hooks: WebhooksDep,
+    caller: HookAdmin,
     url: Annotated[str, Form(max_length=rules.URL_MAX)],
     events: Annotated[list[str] | None, Form(max_length=len(KINDS) + 1)] = None,
     prompt: Annotated[str, Form(max_length=128)] = "",
@@ -43,7 +46,7 @@ def create(
         prompt=prompt.strip() or None,
         secret=secret or None,
         description=description.strip(),
-        actor=actor_of(request),
+        actor=acting(request, caller).actor,
     )
     return _hook_page(request, hooks, new.hook.id, secret=None if secret else new.secret)
 
@@ -52,6 +55,7 @@ def create(
 def hook_page(
     request: Request,
     hooks: WebhooksDep,
+    _caller: HookAdmin,
     hook_id: HookId,
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
@@ -78,18 +82,20 @@ def _hook_page(
 
 
 @router.post("/webhooks/{hook_id}/test", response_class=HTMLResponse)
-def send_test(request: Request, hooks: WebhooksDep, hook_id: HookId) -> Response:
-    hooks.send_test(hook_id, actor=actor_of(request))
+def send_test(request: Request, hooks: WebhooksDep, caller: HookAdmin, hook_id: HookId) -> Response:
+    hooks.send_test(hook_id, actor=acting(request, caller).actor)
     return redirect(f"/ui/webhooks/{hook_id}", done="tested")
 
 
 @router.post("/webhooks/{hook_id}/enabled", response_class=HTMLResponse)
-def set_enabled(hooks: WebhooksDep, hook_id: HookId, enabled: Annotated[bool, Form()]) -> Response:
+def set_enabled(
+    hooks: WebhooksDep, _caller: HookAdmin, hook_id: HookId, enabled: Annotated[bool, Form()]
+) -> Response:
     hooks.update(hook_id, {"enabled": enabled})
     return redirect(f"/ui/webhooks/{hook_id}", done="saved")
 
 
 @router.post("/webhooks/{hook_id}/delete", response_class=HTMLResponse)
-def delete(hooks: WebhooksDep, hook_id: HookId) -> Response:
+def delete(hooks: WebhooksDep, _caller: HookAdmin, hook_id: HookId) -> Response:
     hooks.delete(hook_id)
     return redirect("/ui/webhooks")
