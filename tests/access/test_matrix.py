@@ -260,9 +260,7 @@ class Cell:
         # Evaluations: a test set of the prompt and an evaluation whose results a caller
         # reports (no provider: nothing runs it).
         evaluating = Evaluations(self.registry.db)
-        test_set = evaluating.create_test_set(
-            f"ts{n}", prompt, [Case({"q": "x"})], setup
-        ).name
+        test_set = evaluating.create_test_set(f"ts{n}", prompt, [Case({"q": "x"})], setup).name
         evaluation = evaluating.start_evaluation(
             StartEvaluation(prompt, (second.id,), test_set, ({"type": "reported", "name": "r"},)),
             setup,

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
 from promptdeck.core.evaluating import Evaluations
 from promptdeck.domain.outgoing import parse_allowance
 from promptdeck.domain.providers import Timeouts, provider_config
@@ -38,7 +39,8 @@ def add_provider(database_url: str, llm: FakeLLM, name: str = "local") -> None:
     engine = create_engine(database_url)
     try:
         evaluations_of(Registry(engine)).add_provider(
-            provider_config(name, llm.url, list(llm.models), timeouts=SHORT)
+            provider_config(name, llm.url, list(llm.models), timeouts=SHORT),
+            SYSTEM,
         )
     finally:
         engine.dispose()

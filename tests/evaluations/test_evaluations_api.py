@@ -9,6 +9,7 @@ import time
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
 from promptdeck.domain.providers import provider_config
 from tests.evaluations.helpers import (
     CONTAINS_REFUND,
@@ -27,7 +28,8 @@ from tests.support.fake_llm import Answer, FakeLLM, wait_until
 
 def provider(registry: Registry, llm: FakeLLM, name: str = "local") -> None:
     evaluations_of(registry).add_provider(
-        provider_config(name, llm.url, list(llm.models), timeouts=SHORT)
+        provider_config(name, llm.url, list(llm.models), timeouts=SHORT),
+        SYSTEM,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.domain.caller import SYSTEM
 from promptdeck.domain.providers import provider_config
 from tests.evaluations.helpers import (
     SHORT,
@@ -51,7 +52,8 @@ def test_a_worse_candidates_deploy_request_is_refused_until_an_admin_overrides_i
     api: TestClient, registry: Registry, llm: FakeLLM, name: str
 ) -> None:
     evaluations_of(registry).add_provider(
-        provider_config("local", llm.url, list(llm.models), timeouts=SHORT)
+        provider_config("local", llm.url, list(llm.models), timeouts=SHORT),
+        SYSTEM,
     )
     script_refunds(llm)
     plain, refund = two_versions(api, name)
@@ -88,7 +90,8 @@ def test_a_better_candidates_deploy_request_is_approved(
     api: TestClient, registry: Registry, llm: FakeLLM, name: str
 ) -> None:
     evaluations_of(registry).add_provider(
-        provider_config("local", llm.url, list(llm.models), timeouts=SHORT)
+        provider_config("local", llm.url, list(llm.models), timeouts=SHORT),
+        SYSTEM,
     )
     script_refunds(llm)
     plain, refund = two_versions(api, name)

@@ -12,6 +12,7 @@ from promptdeck.core import evaluations, gates, providers, test_sets
 from promptdeck.core.evaluation_work import EvaluationWork
 from promptdeck.core.tx import Database
 from promptdeck.domain import outgoing
+from promptdeck.domain.caller import Caller
 from promptdeck.domain.evaluations import Evaluation, Item, Report, StartEvaluation
 from promptdeck.domain.gates import Gate, GateCheck
 from promptdeck.domain.models import Page
@@ -33,28 +34,26 @@ class Evaluations:
 
     # --- providers (admin) -------------------------------------------------------------------
 
-    def add_provider(self, config: ProviderConfig, *, actor: str = "anonymous") -> StoredProvider:
+    def add_provider(self, config: ProviderConfig, caller: Caller) -> StoredProvider:
         providers.check(config, self.allowance)
-        with self.db.writing(actor) as tx:
+        with self.db.writing(caller) as tx:
             return providers.create(tx, config)
 
-    def replace_provider(
-        self, config: ProviderConfig, *, actor: str = "anonymous"
-    ) -> StoredProvider:
+    def replace_provider(self, config: ProviderConfig, caller: Caller) -> StoredProvider:
         providers.check(config, self.allowance)
-        with self.db.writing(actor) as tx:
+        with self.db.writing(caller) as tx:
             return providers.replace(tx, config)
 
-    def list_providers(self) -> list[StoredProvider]:
-        with self.db.reading() as tx:
+    def list_providers(self, caller: Caller) -> list[StoredProvider]:
+        with self.db.reading(caller) as tx:
             return providers.listing(tx)
 
-    def get_provider(self, name: str) -> StoredProvider:
-        with self.db.reading() as tx:
+    def get_provider(self, name: str, caller: Caller) -> StoredProvider:
+        with self.db.reading(caller) as tx:
             return providers.get(tx, name)
 
-    def remove_provider(self, name: str, *, actor: str = "anonymous") -> None:
-        with self.db.writing(actor) as tx:
+    def remove_provider(self, name: str, caller: Caller) -> None:
+        with self.db.writing(caller) as tx:
             providers.delete(tx, name)
 
     # --- test sets ---------------------------------------------------------------------------
@@ -64,12 +63,12 @@ class Evaluations:
         name: str,
         prompt: str,
         cases: Sequence[Case],
+        caller: Caller,
         *,
         description: str = "",
         version_description: str = "",
-        actor: str = "anonymous",
     ) -> CaseSet:
-        with self.db.writing(actor) as tx:
+        with self.db.writing(caller) as tx:
             return test_sets.create(
                 tx,
                 name,
@@ -80,46 +79,63 @@ class Evaluations:
             )
 
     def add_cases(
-        self, name: str, cases: Sequence[Case], *, description: str = "", actor: str = "anonymous"
+        self, name: str, cases: Sequence[Case], caller: Caller, *, description: str = ""
     ) -> CaseSet:
         """The set's next version: its cases and these."""
-        with self.db.writing(actor) as tx:
+        with self.db.writing(caller) as tx:
             return test_sets.add(tx, name, cases, description=description)
 
-    def get_test_set(self, name: str) -> CaseSet:
-        with self.db.reading() as tx:
+    def get_test_set(self, name: str, caller: Caller) -> CaseSet:
+        with self.db.reading(caller) as tx:
             return test_sets.get(tx, name)
 
     def list_test_sets(
-        self, *, prompt: str | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        caller: Caller,
+        *,
+        prompt: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> Page[CaseSet]:
         ref = PromptRef.parse(prompt) if prompt is not None else None
-        with self.db.reading() as tx:
+        with self.db.reading(caller) as tx:
             return test_sets.page(tx, prompt=ref, limit=limit, cursor=cursor)
 
     def list_cases(
-        self, name: str, *, version: int | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        name: str,
+        caller: Caller,
+        *,
+        version: int | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> Page[StoredCase]:
-        with self.db.reading() as tx:
+        with self.db.reading(caller) as tx:
             return test_sets.cases(tx, name, version=version, limit=limit, cursor=cursor)
 
     # --- evaluations -------------------------------------------------------------------------
 
-    def start_evaluation(self, cmd: StartEvaluation, *, actor: str = "anonymous") -> Evaluation:
+    def start_evaluation(self, cmd: StartEvaluation, caller: Caller) -> Evaluation:
         """A queued evaluation with its items; the runners of the server's processes take it."""
         evaluations.check_versions(cmd.version_ids)  # checked whole before the transaction
         evaluations.build(cmd.evaluators)
-        with self.db.writing(actor) as tx:
+        with self.db.writing(caller) as tx:
             return evaluations.create(tx, cmd)
 
-    def get_evaluation(self, evaluation_id: int) -> Evaluation:
-        with self.db.reading() as tx:
+    def get_evaluation(self, evaluation_id: int, caller: Caller) -> Evaluation:
+        with self.db.reading(caller) as tx:
             return evaluations.get(tx, evaluation_id)
 
     def list_evaluations(
-        self, prompt: str, *, limit: int = 50, cursor: str | None = None, status: str | None = None
+        self,
+        prompt: str,
+        caller: Caller,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        status: str | None = None,
     ) -> Page[Evaluation]:
-        with self.db.reading() as tx:
+        with self.db.reading(caller) as tx:
             return evaluations.page(
                 tx, PromptRef.parse(prompt), limit=limit, cursor=cursor, status=status
             )
@@ -127,6 +143,7 @@ class Evaluations:
     def list_items(
         self,
         evaluation_id: int,
+        caller: Caller,
         *,
         limit: int = 50,
         cursor: str | None = None,
@@ -134,7 +151,7 @@ class Evaluations:
         status: str | None = None,
         awaiting: bool = False,
     ) -> Page[Item]:
-        with self.db.reading() as tx:
+        with self.db.reading(caller) as tx:
             return evaluations.items(
                 tx,
                 evaluation_id,
@@ -145,16 +162,16 @@ class Evaluations:
                 awaiting=awaiting,
             )
 
-    def cancel_evaluation(self, evaluation_id: int, *, actor: str = "anonymous") -> Evaluation:
-        with self.db.writing(actor) as tx:
+    def cancel_evaluation(self, evaluation_id: int, caller: Caller) -> Evaluation:
+        with self.db.writing(caller) as tx:
             return evaluations.cancel(tx, evaluation_id)
 
     def report_results(
-        self, evaluation_id: int, reports: Sequence[Report], *, actor: str = "anonymous"
+        self, evaluation_id: int, reports: Sequence[Report], caller: Caller
     ) -> ReportOutcome:
         """Record the caller's results; the report that completes the evaluation concludes it
         (a second, short transaction, as the runner does)."""
-        with self.db.writing(actor) as tx:
+        with self.db.writing(caller) as tx:
             done = evaluations.report(tx, evaluation_id, reports)
         if done.whole:
             self.work.conclude(evaluation_id)
@@ -168,25 +185,24 @@ class Evaluations:
         label: str,
         test_set: str,
         thresholds: dict[str, float],
-        *,
-        actor: str = "anonymous",
+        caller: Caller,
     ) -> Gate:
-        with self.db.writing(actor) as tx:
+        with self.db.writing(caller) as tx:
             return gates.set_gate(tx, PromptRef.parse(prompt), label, test_set, thresholds)
 
-    def remove_gate(self, prompt: str, label: str, *, actor: str = "anonymous") -> None:
-        with self.db.writing(actor) as tx:
+    def remove_gate(self, prompt: str, label: str, caller: Caller) -> None:
+        with self.db.writing(caller) as tx:
             gates.remove_gate(tx, PromptRef.parse(prompt), label)
 
-    def get_gate(self, prompt: str, label: str) -> Gate:
-        with self.db.reading() as tx:
+    def get_gate(self, prompt: str, label: str, caller: Caller) -> Gate:
+        with self.db.reading(caller) as tx:
             return gates.get_gate(tx, PromptRef.parse(prompt), label)
 
-    def list_gates(self, prompt: str) -> list[Gate]:
-        with self.db.reading() as tx:
+    def list_gates(self, prompt: str, caller: Caller) -> list[Gate]:
+        with self.db.reading(caller) as tx:
             return gates.gates(tx, PromptRef.parse(prompt))
 
-    def check_gate(self, prompt: str, label: str, version_id: int) -> GateCheck:
+    def check_gate(self, prompt: str, label: str, version_id: int, caller: Caller) -> GateCheck:
         """Whether the version may go to the label now (what a deploy request would meet)."""
-        with self.db.reading() as tx:
+        with self.db.reading(caller) as tx:
             return gates.check(tx, PromptRef.parse(prompt), label, version_id)

@@ -27,6 +27,8 @@ from promptdeck.core import providers
 from promptdeck.core.render import render
 from promptdeck.core.tx import Database, Tx
 from promptdeck.domain import evaluations as ev
+from promptdeck.domain.caller import Caller
+from promptdeck.domain.commands import RenderPrompt
 from promptdeck.domain.completions import Completion
 from promptdeck.domain.contracts import check_variables
 from promptdeck.domain.evaluations import Work, Worked
@@ -36,7 +38,7 @@ from promptdeck.domain.refs import PromptRef
 from promptdeck.errors import PromptdeckError
 from promptdeck.store import evaluations as store
 
-WORKER = "evaluations"  # the actor of the runner's transactions
+WORKER = Caller.local("evaluations")  # the caller of the runner's transactions
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,7 @@ class EvaluationWork:
         """Each item as a request to send, or (a version that cannot be rendered with the
         case's variables, a model the provider lacks) its failure, to record as is."""
         found: list[Prepared | Worked] = []
-        with self.db.reading() as tx:
+        with self.db.reading(WORKER) as tx:
             known: dict[int, StoredProvider] = {}
             for work in works:
                 try:
@@ -93,9 +95,8 @@ class EvaluationWork:
         return found
 
     def _prepare(self, tx: Tx, work: Work, provider: StoredProvider) -> Prepared:
-        result = render(
-            tx, PromptRef(id=work.prompt_id), work.variables, version_id=work.version_id
-        )
+        cmd = RenderPrompt(PromptRef(id=work.prompt_id), work.variables, work.version_id)
+        result = render(tx, cmd)
         version = result.version
         contract = getattr(version, "contract", None)  # versions carry one with issue 23
         check_variables(contract, work.variables)
@@ -114,7 +115,7 @@ class EvaluationWork:
         self, item: Prepared, judge: Judge, answer: Completion
     ) -> tuple[StoredProvider, ChatRequest]:
         """The judge's rubric (its fixed version) rendered with the answer, and where to send it."""
-        with self.db.reading() as tx:
+        with self.db.reading(WORKER) as tx:
             provider = (
                 item.provider if judge.provider is None else providers.get(tx, judge.provider)
             )
@@ -124,7 +125,8 @@ class EvaluationWork:
                 expected=item.work.expected,
                 metadata=item.work.metadata,
             )
-            result = render(tx, PromptRef.parse(judge.prompt), values, version_id=judge.version)
+            cmd = RenderPrompt(PromptRef.parse(judge.prompt), values, judge.version)
+            result = render(tx, cmd)
         rendered = result.rendered
         config = dict(result.version.model_config or {})
         asked = judge.model or (item.request.model if judge.provider is None else None)
@@ -157,7 +159,7 @@ class EvaluationWork:
 
     def conclude(self, evaluation_id: int) -> bool:
         """Summaries and comparison of a complete evaluation, written once."""
-        with self.db.reading() as tx:
+        with self.db.reading(WORKER) as tx:
             found = evaluations_core.conclusion(tx, evaluation_id)
         if found is None:
             return False
@@ -166,7 +168,7 @@ class EvaluationWork:
 
     def ready(self) -> list[int]:
         """Complete evaluations whose conclusion is not written (its writer died)."""
-        with self.db.reading() as tx:
+        with self.db.reading(WORKER) as tx:
             return store.ready(tx.conn)
 
     def fail(self, evaluation_id: int, error: str) -> None:

@@ -27,8 +27,9 @@ from promptdeck.schemas import (
 from promptdeck.server.api.labels import LabelName
 from promptdeck.server.api.prompts import Cursor, Limit, PromptRef
 from promptdeck.server.api.test_sets import EvaluationsDep
-from promptdeck.server.deps import ActorDep, CanonicalId, IdempotencyKey
+from promptdeck.server.deps import CanonicalId, IdempotencyKey
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingAdmin, ActingWriter, Reader
 
 router = APIRouter(tags=["evaluations"], responses=responses(400, 413, 422))
 
@@ -120,7 +121,7 @@ def start_evaluation(
     prompt_id: PromptRef,
     body: EvaluationCreate,
     evaluations: EvaluationsDep,
-    actor: ActorDep,
+    caller: ActingWriter,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> EvaluationOut:
@@ -135,7 +136,7 @@ def start_evaluation(
             test_set_version=body.test_set_version,
             idempotency_key=idempotency_key,
         ),
-        actor=actor,
+        caller,
     )
     response.headers["Location"] = f"/evaluations/{started.id}"
     return evaluation_out(started)
@@ -150,13 +151,16 @@ def start_evaluation(
 def list_evaluations(
     prompt_id: PromptRef,
     evaluations: EvaluationsDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     status: Annotated[
         Literal["queued", "running", "completed", "cancelled", "failed"] | None, Query()
     ] = None,
 ) -> Page[EvaluationOut]:
-    page = evaluations.list_evaluations(prompt_id, limit=limit, cursor=cursor, status=status)
+    page = evaluations.list_evaluations(
+        prompt_id, caller, limit=limit, cursor=cursor, status=status
+    )
     return Page[EvaluationOut](
         items=[evaluation_out(e) for e in page.items], next_cursor=page.next_cursor
     )
@@ -168,8 +172,10 @@ def list_evaluations(
     responses=responses(404),
     summary="An evaluation: status, progress, per-version summaries, the comparison and verdict",
 )
-def get_evaluation(evaluation_id: EvaluationId, evaluations: EvaluationsDep) -> EvaluationOut:
-    return evaluation_out(evaluations.get_evaluation(evaluation_id))
+def get_evaluation(
+    evaluation_id: EvaluationId, evaluations: EvaluationsDep, caller: Reader
+) -> EvaluationOut:
+    return evaluation_out(evaluations.get_evaluation(evaluation_id, caller))
 
 
 @router.get(
@@ -181,6 +187,7 @@ def get_evaluation(evaluation_id: EvaluationId, evaluations: EvaluationsDep) -> 
 def list_items(
     evaluation_id: EvaluationId,
     evaluations: EvaluationsDep,
+    caller: Reader,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
     version_id: Annotated[int | None, Query(ge=1, le=limits.ID_MAX)] = None,
@@ -195,6 +202,7 @@ def list_items(
 ) -> Page[EvaluationItemOut]:
     page = evaluations.list_items(
         evaluation_id,
+        caller,
         limit=limit,
         cursor=cursor,
         version_id=version_id,
@@ -213,9 +221,9 @@ def list_items(
     summary="Cancel: nothing more is claimed; cases out finish and are recorded",
 )
 def cancel_evaluation(
-    evaluation_id: EvaluationId, evaluations: EvaluationsDep, actor: ActorDep
+    evaluation_id: EvaluationId, evaluations: EvaluationsDep, caller: ActingWriter
 ) -> EvaluationOut:
-    return evaluation_out(evaluations.cancel_evaluation(evaluation_id, actor=actor))
+    return evaluation_out(evaluations.cancel_evaluation(evaluation_id, caller))
 
 
 @router.post(
@@ -225,16 +233,14 @@ def cancel_evaluation(
     summary="Report results of 'reported' evaluators (and, without a provider, the answers)",
 )
 def report_results(
-    evaluation_id: EvaluationId, body: ReportIn, evaluations: EvaluationsDep, actor: ActorDep
+    evaluation_id: EvaluationId, body: ReportIn, evaluations: EvaluationsDep, caller: ActingWriter
 ) -> ReportOut:
-    done = evaluations.report_results(
-        evaluation_id, [report_of(r) for r in body.results], actor=actor
-    )
+    done = evaluations.report_results(evaluation_id, [report_of(r) for r in body.results], caller)
     return ReportOut(
         recorded=done.recorded,
         ignored=done.ignored,
         pending=done.pending,
-        evaluation=evaluation_out(evaluations.get_evaluation(evaluation_id)),
+        evaluation=evaluation_out(evaluations.get_evaluation(evaluation_id, caller)),
     )
 
 
@@ -247,8 +253,8 @@ def report_results(
     responses=responses(404),
     summary="The prompt's gates, by label",
 )
-def list_gates(prompt_id: PromptRef, evaluations: EvaluationsDep) -> list[GateOut]:
-    return [gate_out(g) for g in evaluations.list_gates(prompt_id)]
+def list_gates(prompt_id: PromptRef, evaluations: EvaluationsDep, caller: Reader) -> list[GateOut]:
+    return [gate_out(g) for g in evaluations.list_gates(prompt_id, caller)]
 
 
 @router.put(
@@ -262,10 +268,10 @@ def set_gate(
     label: LabelName,
     body: GateSet,
     evaluations: EvaluationsDep,
-    actor: ActorDep,
+    caller: ActingAdmin,
 ) -> GateOut:
     return gate_out(
-        evaluations.set_gate(prompt_id, label, body.test_set, dict(body.thresholds), actor=actor)
+        evaluations.set_gate(prompt_id, label, body.test_set, dict(body.thresholds), caller)
     )
 
 
@@ -275,8 +281,10 @@ def set_gate(
     responses=responses(404),
     summary="The label's gate",
 )
-def get_gate(prompt_id: PromptRef, label: LabelName, evaluations: EvaluationsDep) -> GateOut:
-    return gate_out(evaluations.get_gate(prompt_id, label))
+def get_gate(
+    prompt_id: PromptRef, label: LabelName, evaluations: EvaluationsDep, caller: Reader
+) -> GateOut:
+    return gate_out(evaluations.get_gate(prompt_id, label, caller))
 
 
 @router.delete(
@@ -286,9 +294,9 @@ def get_gate(prompt_id: PromptRef, label: LabelName, evaluations: EvaluationsDep
     summary="Remove the label's gate (admin)",
 )
 def remove_gate(
-    prompt_id: PromptRef, label: LabelName, evaluations: EvaluationsDep, actor: ActorDep
+    prompt_id: PromptRef, label: LabelName, evaluations: EvaluationsDep, caller: ActingAdmin
 ) -> Response:
-    evaluations.remove_gate(prompt_id, label, actor=actor)
+    evaluations.remove_gate(prompt_id, label, caller)
     return Response(status_code=204)
 
 
@@ -303,5 +311,6 @@ def check_gate(
     label: LabelName,
     version_id: VersionQuery,
     evaluations: EvaluationsDep,
+    caller: Reader,
 ) -> GateCheckOut:
-    return gate_check_out(evaluations.check_gate(prompt_id, label, version_id))
+    return gate_check_out(evaluations.check_gate(prompt_id, label, version_id, caller))

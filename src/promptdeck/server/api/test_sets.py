@@ -19,8 +19,8 @@ from promptdeck.schemas import (
     TestSetVersionOut,
 )
 from promptdeck.server.api.prompts import Cursor, Limit
-from promptdeck.server.deps import ActorDep
 from promptdeck.server.problems import responses
+from promptdeck.server.roles import ActingWriter, Reader
 
 
 def get_evaluations(request: Request) -> Evaluations:
@@ -72,15 +72,15 @@ def case_out(found: StoredCase) -> TestCaseOut:
     summary="Create a test set of a prompt with its first cases (version 1)",
 )
 def create_test_set(
-    body: TestSetCreate, evaluations: EvaluationsDep, actor: ActorDep, response: Response
+    body: TestSetCreate, evaluations: EvaluationsDep, caller: ActingWriter, response: Response
 ) -> TestSetOut:
     created = evaluations.create_test_set(
         body.name,
         body.prompt,
         body.to_cases(),
+        caller,
         description=body.description,
         version_description=body.version_description,
-        actor=actor,
     )
     response.headers["Location"] = f"/test-sets/{created.name}"
     return test_set_out(created)
@@ -89,6 +89,7 @@ def create_test_set(
 @router.get("", response_model=Page[TestSetOut], summary="Test sets, oldest first")
 def list_test_sets(
     evaluations: EvaluationsDep,
+    caller: Reader,
     prompt: Annotated[
         str | None,
         Query(min_length=1, max_length=limits.PROMPT_NAME_MAX, description="Only this prompt's."),
@@ -96,7 +97,7 @@ def list_test_sets(
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[TestSetOut]:
-    page = evaluations.list_test_sets(prompt=prompt, limit=limit, cursor=cursor)
+    page = evaluations.list_test_sets(caller, prompt=prompt, limit=limit, cursor=cursor)
     return Page[TestSetOut](
         items=[test_set_out(s) for s in page.items], next_cursor=page.next_cursor
     )
@@ -108,8 +109,8 @@ def list_test_sets(
     responses=responses(404),
     summary="A test set with its versions, newest first",
 )
-def get_test_set(name: SetName, evaluations: EvaluationsDep) -> TestSetOut:
-    return test_set_out(evaluations.get_test_set(name))
+def get_test_set(name: SetName, evaluations: EvaluationsDep, caller: Reader) -> TestSetOut:
+    return test_set_out(evaluations.get_test_set(name, caller))
 
 
 @router.post(
@@ -120,10 +121,10 @@ def get_test_set(name: SetName, evaluations: EvaluationsDep) -> TestSetOut:
     summary="Add cases (a list, or a JSONL or CSV import): the set's next version",
 )
 def add_cases(
-    name: SetName, body: CasesAdd, evaluations: EvaluationsDep, actor: ActorDep
+    name: SetName, body: CasesAdd, evaluations: EvaluationsDep, caller: ActingWriter
 ) -> TestSetOut:
     return test_set_out(
-        evaluations.add_cases(name, body.to_cases(), description=body.description, actor=actor)
+        evaluations.add_cases(name, body.to_cases(), caller, description=body.description)
     )
 
 
@@ -136,9 +137,10 @@ def add_cases(
 def list_cases(
     name: SetName,
     evaluations: EvaluationsDep,
+    caller: Reader,
     version: Annotated[int | None, Query(ge=1, le=limits.ID_MAX)] = None,
     limit: Limit = limits.PAGE_LIMIT_DEFAULT,
     cursor: Cursor = None,
 ) -> Page[TestCaseOut]:
-    page = evaluations.list_cases(name, version=version, limit=limit, cursor=cursor)
+    page = evaluations.list_cases(name, caller, version=version, limit=limit, cursor=cursor)
     return Page[TestCaseOut](items=[case_out(c) for c in page.items], next_cursor=page.next_cursor)

@@ -12,7 +12,7 @@ labels.
 The downgrade drops them all (evaluations, their results and the test sets go with them).
 
 Revision ID: 0021
-Revises: 0014
+Revises: 0020
 Create Date: 2026-12-10
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 from promptdeck.store.types import JSONType, UTCDateTime
 
 revision = "0021"
-down_revision = "0014"  # written beside 0015 and 0020; the lead re-chains at merge
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
