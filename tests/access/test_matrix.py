@@ -157,7 +157,7 @@ PUBLIC = PROBES | {
     ("GET", "/ui/static/{filename}"),
 }
 # A creation that names its prompt in the body: outside a key's prefixes, as missing.
-CREATES = {("POST", "/prompts"), ("POST", "/ui/new")}
+CREATES = {("POST", "/prompts"), ("POST", "/ui/new"), ("POST", "/test-sets")}
 # Pages that read nothing of the prompt they name (a notice): no prefix to check.
 NOTICE = {("GET", "/ui/deleted/{name}")}
 # The UI's answer to a path it has no page for: 404 for whoever may read.
@@ -190,7 +190,8 @@ def expected(caller: str, method: str, path: str) -> str:
         return "401"
     if ROLE_OF[caller] < needs(method, path):
         return "403"  # the route's role is checked before anything it reads
-    names_prompt = "{prompt_id}" in path or "{name}" in path
+    # A test set or an evaluation belongs to one prompt: named by it, as the prompt is.
+    names_prompt = any(p in path for p in ("{prompt_id}", "{name}", "{evaluation_id}"))
     if caller == "outside" and ((names_prompt and route not in NOTICE) or route in CREATES):
         return "404"  # a prompt it may not read is as missing as one that never was
     if route in DECIDE | MOVES_OF_PRODUCTION and ROLE_OF[caller] < 3:

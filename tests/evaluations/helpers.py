@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 from promptdeck.core import Registry
-from promptdeck.domain.caller import SYSTEM
 from promptdeck.core.evaluating import Evaluations
+from promptdeck.domain.caller import SYSTEM
 from promptdeck.domain.outgoing import parse_allowance
 from promptdeck.domain.providers import Timeouts, provider_config
 from promptdeck.store.engine import create_engine

@@ -21,8 +21,8 @@ from promptdeck.domain.labels import LABEL_MAX, LABEL_REGEX, REASON_MAX
 from promptdeck.limits import ID_MAX
 from promptdeck.schemas.common import _In, _Out
 from promptdeck.schemas.contracts import ContractChangeOut
-from promptdeck.schemas.rollouts import RolloutCreate, RolloutOut
 from promptdeck.schemas.evaluations import GateCheckOut
+from promptdeck.schemas.rollouts import RolloutCreate, RolloutOut
 
 
 class LabelSet(_In):
