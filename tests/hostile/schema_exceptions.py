@@ -36,12 +36,20 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     "events, labels): domain/history.py checks it as a whole",
     # Evaluations (issue 25): rules across fields or on the server's state, each said in the
     # fields' descriptions (schemas/evaluations.py) and docs/evaluations.md.
-    ("POST /test-sets", r"(cases|import)(\..+)?|"): "cases or import, exactly one; each "
+    (
+        "POST /test-sets",
+        r"(cases|import)(\[\d+\]|\..+)*|body",
+    ): "cases or import, exactly one; each "
     "case's variables are checked against the prompt's contract; an import's data is a JSONL "
     "or CSV document, parsed whole",
-    ("POST /test-sets/{name}/cases", r"(cases|import)(\..+)?|"): "the same cases, checked "
-    "against the set's prompt's contract",
-    ("POST /prompts/{prompt_id}/evaluations", r"(evaluators|version_ids)(\..+)?|provider|model"): (
+    (
+        "POST /test-sets/{name}/cases",
+        r"(cases|import)(\[\d+\]|\..+)*|body",
+    ): "the same cases, checked against the set's prompt's contract",
+    (
+        "POST /prompts/{prompt_id}/evaluations",
+        r"(evaluators|version_ids)(\[\d+\]|\..+)*|provider|model",
+    ): (
         "each evaluator's settings depend on its type and are checked whole "
         "(domain/evaluators.py); the versions must be the prompt's; providers are the server's "
         "configuration"
