@@ -399,7 +399,9 @@ def outcome(response: Any, path: str) -> str:
         return str(status)
     if status == 404 and path.startswith("/ui"):
         return "404"
-    if status == 404 and response.json().get("type", "").endswith("/prompt-not-found"):
+    # A test set or evaluation of a prompt out of reach is as missing as one that never was.
+    missing = ("/prompt-not-found", "/test-set-not-found", "/evaluation-not-found")
+    if status == 404 and response.json().get("type", "").endswith(missing):
         return "404"
     return "allowed"
 
