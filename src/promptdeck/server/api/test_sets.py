@@ -86,7 +86,12 @@ def create_test_set(
     return test_set_out(created)
 
 
-@router.get("", response_model=Page[TestSetOut], summary="Test sets, oldest first")
+@router.get(
+    "",
+    response_model=Page[TestSetOut],
+    responses=responses(404),
+    summary="Test sets, oldest first (?prompt= a prompt that is not there: 404)",
+)
 def list_test_sets(
     evaluations: EvaluationsDep,
     caller: Reader,
