@@ -14,11 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from promptdeck.core import setup
 from tests.hostile.schema_exceptions import EXCEPTIONS
 from tests.support.load import figure, scale
 from tests.support.server import ServerProcess
+
+# The document and the checks of a request's shape are the same on both databases.
+pytestmark = pytest.mark.sqlite_only
 
 ST = str(Path(sys.executable).with_name("st"))
 ROOT = Path(__file__).resolve().parents[2]
