@@ -69,6 +69,26 @@ test("getActive and render name the prompt, its version id and the label on the 
   }
 });
 
+test("the server render names the version it rendered, and the label active when none was asked, as the Python client", async () => {
+  const client = new Client({ baseUrl: server.url, logger: null });
+  const name = uniqueName("otel");
+  try {
+    const first = (await client.createPrompt(name, "Hello {{who}}")).activeVersion?.id ?? 0;
+    const second = (await client.createVersion(name, { content: "Hi {{who}}" })).id;
+    assert.deepEqual(await onSpan(() => client.render(name, { who: "Ada" })), {
+      [otel.PROMPT_NAME]: name,
+      [otel.PROMPT_VERSION]: String(first),
+      [otel.LABEL]: "active",
+    });
+    assert.deepEqual(await onSpan(() => client.render(name, { who: "Ada" }, { version: 2 })), {
+      [otel.PROMPT_NAME]: name,
+      [otel.PROMPT_VERSION]: String(second),
+    });
+  } finally {
+    await client.close();
+  }
+});
+
 test("without OpenTelemetry, or with a span that does not record, nothing is set and nothing throws", async () => {
   const client = new Client({ baseUrl: server.url, logger: null });
   const name = uniqueName("otel");
