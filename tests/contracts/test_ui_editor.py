@@ -57,7 +57,9 @@ def test_a_new_prompt_with_a_good_contract_keeps_it_on_its_first_version(
 def test_the_editor_starts_from_the_active_contract_and_a_bad_one_saves_no_version(
     api: TestClient,
 ) -> None:
-    api.post("/ui/new", data={"name": "reply", "content": TEMPLATE, "contract": json.dumps(CONTRACT)})
+    api.post(
+        "/ui/new", data={"name": "reply", "content": TEMPLATE, "contract": json.dumps(CONTRACT)}
+    )
     page = api.get("/ui/prompts/reply").text
     assert json.loads(textarea(page, "contract")) == CONTRACT
     form = {"etag": etag_of(page), "content": TEMPLATE, "action": "version"}
@@ -86,7 +88,9 @@ def test_a_version_without_a_contract_leaves_the_editor_blank_and_the_chat_edito
     assert refused.status_code == 422 and "Contract: contract.tools" in text_of(refused.text)
     assert len(api.get("/prompts/plain/versions").json()["items"]) == 1
     saved = api.post(
-        "/ui/prompts/plain/chat", data={**chat, "contract": json.dumps(tools)}, follow_redirects=False
+        "/ui/prompts/plain/chat",
+        data={**chat, "contract": json.dumps(tools)},
+        follow_redirects=False,
     )
     assert saved.status_code == 303, saved.text
     assert api.get("/prompts/plain/active").json()["contract"]["tools"] == CONTRACT["tools"]
@@ -111,3 +115,33 @@ def test_the_deploy_request_page_shows_the_breaking_contract_change_above_the_te
     assert "Contract breaking" in shown
     assert "variables.order_id variable new and required breaking" in shown
     assert page.index("contract-changes-h") < page.index('id="req-diff-h"')
+
+
+def test_approving_a_breaking_deploy_in_the_ui_needs_the_accept_box_and_moves_with_it(
+    api: TestClient,
+) -> None:
+    api.post("/prompts", json={"name": "reply", "content": TEMPLATE, "contract": CONTRACT})
+    v1 = api.get("/prompts/reply/active").json()["version_id"]
+    stricter = with_required(CONTRACT, "order_id", {"type": "string"})
+    body = {"content": TEMPLATE + " {{order_id}}", "contract": stricter}
+    v2 = api.post("/prompts/reply/versions", json=body).json()["id"]
+    api.put("/prompts/reply/labels/production", json={"version_id": v1})
+    promote = api.get("/ui/prompts/reply/promote", params={"label": "production", "v": v2}).text
+    assert 'name="accept_breaking"' in promote and "Contract breaking" in text_of(promote)
+    proposed = api.post(
+        "/prompts/reply/deploy-requests",
+        json={"label": "production", "version_id": v2, "reason": "ship"},
+        headers={"X-Actor": "bo"},
+    ).json()
+    approve = f"/ui/prompts/reply/deploy-requests/{proposed['id']}/approve"
+    assert 'name="accept_breaking"' in api.get(approve.removesuffix("/approve")).text
+    refused = api.post(approve, headers={"X-Actor": "ana"})
+    assert refused.status_code == 409
+    assert "Accept the breaking change: moving 'production'" in text_of(refused.text)
+    production = "/prompts/reply/labels/production"
+    assert api.get(production).json()["version_id"] == v1
+    moved = api.post(
+        approve, data={"accept_breaking": "on"}, headers={"X-Actor": "ana"}, follow_redirects=False
+    )
+    assert moved.status_code == 303, moved.text
+    assert api.get(production).json()["version_id"] == v2

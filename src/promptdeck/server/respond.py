@@ -56,6 +56,7 @@ FIELD_LABELS = {
     "llm_config": "Model config",
     "model_config": "Model config",
     "contract": "Contract",
+    "accept_breaking": "Accept the breaking change",
     "version_name": "Version name",
     "version_description": "Version description",
     "actor": "Your name",
