@@ -162,6 +162,27 @@ def parse_model_config(text: str) -> dict[str, Any]:
     return value
 
 
+def parse_contract(text: str) -> dict[str, Any] | None:
+    """A contract typed as JSON text (the web editor); blank text is none. What it may hold
+    is checked when the version is created (``contracts.check_contract``)."""
+    if not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+            field="contract",
+        ) from exc
+    except RecursionError as exc:
+        raise InvalidInput("JSON nested too deep", field="contract") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput(
+            'must be a JSON object, like {"variables": {…}, "tools": […]}', field="contract"
+        )
+    return value
+
+
 def parse_id(segment: str) -> int | None:
     """The id a path segment spells, or None when it is not an id (then it is a name).
 

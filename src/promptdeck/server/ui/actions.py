@@ -50,6 +50,7 @@ EMPTY_NEW = {
     "tags": "",
     "content": "",
     "model_config": "{}",
+    "contract": "",
     "version_name": "",
     "version_description": "",
 }
@@ -70,6 +71,7 @@ def create_prompt(
     tags: Text = "",
     content: Text = "",
     config_text: ConfigText = "",
+    contract: Text = "",
     version_name: Text = "",
     version_description: Text = "",
     actor: Text = "",
@@ -83,6 +85,7 @@ def create_prompt(
         "tags": tags,
         "content": content,
         "model_config": config_text,
+        "contract": contract,
         "version_name": version_name,
         "version_description": version_description,
     }
@@ -94,6 +97,7 @@ def create_prompt(
                 "tags": _tags(tags),
                 "content": "" if is_chat else content,
                 "model_config": _config(config_text),
+                "contract": values.parse_contract(contract),
                 "version_name": version_name.strip() or None,
                 "version_description": version_description,
                 "messages": [{"role": "system", "content": content}] if is_chat else None,
@@ -122,6 +126,7 @@ def save(
     etag: Text = "",
     content: Text = "",
     config_text: ConfigText = "",
+    contract: Text = "",
     version_name: Text = "",
     description: Text = "",
     actor: Text = "",
@@ -129,6 +134,7 @@ def save(
     typed = {
         "content": content,
         "model_config": config_text,
+        "contract": contract,
         "version_name": version_name,
         "description": description,
     }
@@ -147,6 +153,7 @@ def save(
                 "description": description,
                 "content": patch.content,
                 "model_config": patch.llm_config,
+                "contract": values.parse_contract(contract),
                 "activate": action == "activate",
             }
         )
