@@ -145,3 +145,53 @@ def test_approving_a_breaking_deploy_in_the_ui_needs_the_accept_box_and_moves_wi
     )
     assert moved.status_code == 303, moved.text
     assert api.get(production).json()["version_id"] == v2
+
+
+def test_a_breaking_rollback_of_a_protected_active_offers_the_accept_box_once_refused(
+    api: TestClient,
+) -> None:
+    stricter = with_required(CONTRACT, "order_id", {"type": "string"})
+    body = {"name": "reply", "content": TEMPLATE + " {{order_id}}", "contract": stricter}
+    api.post("/prompts", json=body)
+    v1 = api.get("/prompts/reply/active").json()["version_id"]
+    v2 = api.post("/prompts/reply/versions", json={"content": TEMPLATE, "contract": CONTRACT})
+    v2 = v2.json()["id"]
+    assert api.post(f"/prompts/reply/versions/{v2}/rollback").is_success  # compatible
+    assert api.patch("/prompts/reply/labels/active", json={"protected": True}).is_success
+    page = f"/ui/prompts/reply/versions/{v1}/rollback"
+    confirm = api.get(page).text
+    assert "Contract breaking" in text_of(confirm) and 'name="accept_breaking"' not in confirm
+    refused = api.post(page, data={"etag": etag_of(confirm)}, headers={"X-Actor": "ana"})
+    assert refused.status_code == 409
+    assert 'name="accept_breaking"' in refused.text
+    assert api.get("/prompts/reply/active").json()["version_id"] == v2
+    done = api.post(
+        page,
+        data={"etag": etag_of(refused.text), "accept_breaking": "on"},
+        headers={"X-Actor": "ana"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    assert api.get("/prompts/reply/active").json()["version_id"] == v1
+
+
+def test_a_breaking_rollout_of_a_protected_label_from_the_page_needs_the_accept_box(
+    api: TestClient,
+) -> None:
+    api.post("/prompts", json={"name": "reply", "content": TEMPLATE, "contract": CONTRACT})
+    v1 = api.get("/prompts/reply/active").json()["version_id"]
+    stricter = with_required(CONTRACT, "order_id", {"type": "string"})
+    body = {"content": TEMPLATE + " {{order_id}}", "contract": stricter}
+    v2 = api.post("/prompts/reply/versions", json=body).json()["id"]
+    api.put("/prompts/reply/labels/production", json={"version_id": v1})
+    promote = api.get("/ui/prompts/reply/promote", params={"label": "production", "v": v2}).text
+    rollout_form = promote[promote.index('id="rollout-form"') :]
+    assert 'name="accept_breaking"' in rollout_form[: rollout_form.index("</form>")]
+    form = {"version_id": str(v2), "steps": "10, 100", "max_drop": "0.05", "minutes": "0"}
+    url = "/ui/prompts/reply/labels/production/rollout"
+    refused = api.post(url, data=form, headers={"X-Actor": "ana"})
+    assert refused.status_code == 409, refused.text
+    assert api.get("/prompts/reply/labels/production/rollout").status_code == 404
+    started = api.post(url, data={**form, "accept_breaking": "on"}, headers={"X-Actor": "ana"})
+    assert started.status_code == 200 and "Rollout started." in started.text
+    assert api.get("/prompts/reply/labels/production/rollout").json()["status"] == "running"

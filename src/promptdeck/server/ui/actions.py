@@ -195,6 +195,7 @@ def _rollback_page(
     status: int = 200,
     error: str | None = None,
     actor: str = "",
+    accept_box: bool = False,
 ) -> HTMLResponse:
     current, active = registry.get_active(name, caller)
     target = registry.get_version(name, version_id, caller)
@@ -207,6 +208,7 @@ def _rollback_page(
         active=active,
         target=target,
         error=error,
+        accept_box=accept_box,
         **({"actor": actor} if actor else {}),
         **changes(active, target),
     )
@@ -228,9 +230,12 @@ def rollback(
     version_id: VersionId,
     etag: Text = "",
     actor: Text = "",
+    accept_breaking: Text = "",
 ) -> Response:
     try:
-        cmd = Rollback(name, version_id, if_match=etag or None)
+        cmd = Rollback(
+            name, version_id, if_match=etag or None, accept_breaking=accept_breaking == "on"
+        )
         result = registry.rollback(cmd, acting(request, caller, actor))
     except (errors.StaleEtag, errors.Conflict) as exc:
         return _rollback_page(
@@ -242,6 +247,8 @@ def rollback(
             status=status_for(exc),
             error=message_of(exc),
             actor=actor,
+            # A protected active label and a breaking contract: the box, now that it is needed.
+            accept_box=isinstance(exc, errors.BreakingChange),
         )
     done = "rolled-back" if result.changed else "already-active"
     return remember_actor(redirect(f"/ui/prompts/{name}", done=done), actor)
