@@ -64,6 +64,7 @@ def _seed(client: httpx.Client) -> int:
     return int(second["id"])
 
 
+@pytest.mark.timeout(1200)  # st runs under its own 900 s bound; about 2 minutes alone
 def test_no_operation_refuses_a_request_its_schema_allows(
     database_url: str, start_server: Callable[..., ServerProcess], tmp_path: Path
 ) -> None:
