@@ -28,6 +28,16 @@ def etag_of(page: str) -> str:
     return html.unescape(found.group(1))
 
 
+def breaking_pair(api: TestClient) -> tuple[int, int]:
+    """A prompt "reply" whose active version v1 has CONTRACT and whose v2 adds a required
+    variable (a breaking change); (v1, v2)."""
+    api.post("/prompts", json={"name": "reply", "content": TEMPLATE, "contract": CONTRACT})
+    v1 = api.get("/prompts/reply/active").json()["version_id"]
+    stricter = with_required(CONTRACT, "order_id", {"type": "string"})
+    body = {"content": TEMPLATE + " {{order_id}}", "contract": stricter}
+    return v1, api.post("/prompts/reply/versions", json=body).json()["id"]
+
+
 def test_a_new_prompt_with_a_bad_contract_is_refused_naming_the_path_and_nothing_is_saved(
     api: TestClient,
 ) -> None:
@@ -99,11 +109,7 @@ def test_a_version_without_a_contract_leaves_the_editor_blank_and_the_chat_edito
 def test_the_deploy_request_page_shows_the_breaking_contract_change_above_the_text_diff(
     api: TestClient,
 ) -> None:
-    api.post("/prompts", json={"name": "reply", "content": TEMPLATE, "contract": CONTRACT})
-    v1 = api.get("/prompts/reply/active").json()["version_id"]
-    stricter = with_required(CONTRACT, "order_id", {"type": "string"})
-    body = {"content": TEMPLATE + " {{order_id}}", "contract": stricter}
-    v2 = api.post("/prompts/reply/versions", json=body).json()["id"]
+    v1, v2 = breaking_pair(api)
     assert api.put("/prompts/reply/labels/production", json={"version_id": v1}).status_code == 200
     proposed = api.post(
         "/prompts/reply/deploy-requests",
@@ -120,11 +126,7 @@ def test_the_deploy_request_page_shows_the_breaking_contract_change_above_the_te
 def test_approving_a_breaking_deploy_in_the_ui_needs_the_accept_box_and_moves_with_it(
     api: TestClient,
 ) -> None:
-    api.post("/prompts", json={"name": "reply", "content": TEMPLATE, "contract": CONTRACT})
-    v1 = api.get("/prompts/reply/active").json()["version_id"]
-    stricter = with_required(CONTRACT, "order_id", {"type": "string"})
-    body = {"content": TEMPLATE + " {{order_id}}", "contract": stricter}
-    v2 = api.post("/prompts/reply/versions", json=body).json()["id"]
+    v1, v2 = breaking_pair(api)
     api.put("/prompts/reply/labels/production", json={"version_id": v1})
     promote = api.get("/ui/prompts/reply/promote", params={"label": "production", "v": v2}).text
     assert 'name="accept_breaking"' in promote and "Contract breaking" in text_of(promote)
@@ -178,11 +180,7 @@ def test_a_breaking_rollback_of_a_protected_active_offers_the_accept_box_once_re
 def test_a_breaking_rollout_of_a_protected_label_from_the_page_needs_the_accept_box(
     api: TestClient,
 ) -> None:
-    api.post("/prompts", json={"name": "reply", "content": TEMPLATE, "contract": CONTRACT})
-    v1 = api.get("/prompts/reply/active").json()["version_id"]
-    stricter = with_required(CONTRACT, "order_id", {"type": "string"})
-    body = {"content": TEMPLATE + " {{order_id}}", "contract": stricter}
-    v2 = api.post("/prompts/reply/versions", json=body).json()["id"]
+    v1, v2 = breaking_pair(api)
     api.put("/prompts/reply/labels/production", json={"version_id": v1})
     promote = api.get("/ui/prompts/reply/promote", params={"label": "production", "v": v2}).text
     rollout_form = promote[promote.index('id="rollout-form"') :]
