@@ -2,6 +2,7 @@
 rollback reaches every client.
 
     python -m bench.rollouts [--seconds 10] [--rounds 3] [--clients 20] [--reps 20]
+                             [--part both|throughput|baseline]
                              [--database-url postgresql+psycopg://…]
 
 1. Throughput: ``GET /prompts/{name}/active?label=production&key=user-N`` (a new key each
@@ -115,9 +116,15 @@ def to_baseline(url: str, baseline: int, candidate: int, n_clients: int, reps: i
                 ]  # fmt: skip  (one short of the minimum)
                 answer = http.post("/outcomes", json={"outcomes": before})
                 assert answer.is_success, answer.text
-                for c in clients:  # each holds the split and both arms' bodies
-                    served = {c.get_active(NAME, label=LABEL, key=k).version_id for k in keys}
-                    assert served == {baseline, candidate}, served
+                # Each client holds the split and both arms' bodies once the start's push has
+                # reached it (the copy of the last rep's end may be a moment older).
+                deadline = time.monotonic() + 10
+                for c in clients:
+                    while (
+                        served := {c.get_active(NAME, label=LABEL, key=k).version_id for k in keys}
+                    ) != {baseline, candidate}:
+                        assert time.monotonic() < deadline, served
+                        time.sleep(0.01)
                 deciding = [{"prompt_id": NAME, "version_id": candidate, "success": False}]
                 t0 = time.perf_counter()
                 http.post("/outcomes", json={"outcomes": deciding}).raise_for_status()
@@ -167,6 +174,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database-url", help="PostgreSQL (default: a fresh SQLite file)")
+    parser.add_argument("--part", choices=["both", "throughput", "baseline"], default="both")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -174,8 +182,11 @@ def main() -> None:
         try:
             with httpx.Client(base_url=url, timeout=30) as http:
                 baseline, candidate = setup(http)
-            lines = throughput(url, candidate, args.seconds, args.rounds)
-            lines += ["", *to_baseline(url, baseline, candidate, args.clients, args.reps)]
+            lines: list[str] = []
+            if args.part in ("both", "throughput"):
+                lines += [*throughput(url, candidate, args.seconds, args.rounds), ""]
+            if args.part in ("both", "baseline"):
+                lines += to_baseline(url, baseline, candidate, args.clients, args.reps)
         finally:
             stop(server)
     backend = "PostgreSQL" if args.database_url else "SQLite"

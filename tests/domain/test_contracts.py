@@ -21,6 +21,9 @@ from promptdeck.domain.contracts import (
 from promptdeck.domain.contracts.pattern import PatternError, check_pattern
 from promptdeck.errors import ContractInvalid
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 FULL: dict[str, Any] = {
     "variables": {
         "type": "object",

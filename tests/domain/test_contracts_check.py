@@ -22,6 +22,9 @@ from promptdeck.errors import (
     VariablesTooLarge,
 )
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 
 def contract_of(**properties: Any) -> Contract:
     return check_contract({"variables": {"type": "object", "properties": properties}})

@@ -15,6 +15,9 @@ from promptdeck.domain.contracts import (
     with_inferred,
 )
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 
 def variables(properties: dict[str, Any], required: list[str], **more: Any) -> Contract:
     schema = {"type": "object", "properties": properties, "required": required, **more}

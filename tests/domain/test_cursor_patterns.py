@@ -13,6 +13,9 @@ from promptdeck import limits
 from promptdeck.domain import rules, values
 from promptdeck.errors import InvalidInput
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.mark.parametrize("most", [1, 9, 10, 99, 100, 205, 1000, limits.ID_MAX])
 def test_decimal_at_most_matches_exactly_the_canonical_decimals_from_1_to_most(most: int) -> None:

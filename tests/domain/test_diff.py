@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promptdeck.domain import diff
 from promptdeck.domain.diff import ConfigChange, Line, Row, Segment, Skip
+
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
 
 
 def changed_words(segments: tuple[Segment, ...]) -> list[str]:

@@ -23,6 +23,9 @@ from promptdeck.domain import otlp
 from promptdeck.domain.impact import Outcome
 from promptdeck.errors import InvalidInput, PayloadTooLarge
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 T0 = 1_800_000_000_000_000_000  # 2027-01-15, in ns
 NOW = datetime.fromtimestamp(T0 / 1e9, UTC) + timedelta(minutes=1)
 

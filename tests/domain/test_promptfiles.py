@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from promptdeck.domain.promptfiles import PromptFile, dump, load
 from promptdeck.errors import InvalidInput
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 # Pieces that trip YAML, Markdown headers and line endings, mixed with any other text.
 TRICKY = [
     "---", "---\n", "\n---\n", "...", "\r\n", "\r", "\n", "\n\n", "\t", " ", "  \n", "yes",

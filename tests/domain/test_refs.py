@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from promptdeck.domain import etag
 from promptdeck.domain.models import Prompt, Version
 from promptdeck.domain.refs import EventKind, PromptRef, VersionRef, is_id
 from promptdeck.domain.rules import check_prompt_name
 from promptdeck.errors import InvalidInput
 from promptdeck.server.active import render
+
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_digits_are_an_id_and_anything_else_is_a_name() -> None:

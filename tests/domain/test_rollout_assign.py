@@ -20,6 +20,9 @@ from promptdeck import limits
 from promptdeck.domain.rollouts import assign
 from promptdeck.errors import InvalidInput
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 CONFORMANCE = Path(__file__).resolve().parents[2] / "conformance"
 FIXTURES: dict[str, Any] = json.loads((CONFORMANCE / "assignment.json").read_text())
 

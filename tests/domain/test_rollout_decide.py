@@ -15,6 +15,9 @@ from promptdeck.domain.rollouts.plan import parse_plan
 from promptdeck.domain.rollouts.state import RolloutState
 from promptdeck.errors import RolloutStateConflict
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 EQUAL = StepArms(ArmSums(9_500, 9_500, 8_550), ArmSums(500, 500, 450))
 WORSE = StepArms(ArmSums(9_500, 9_500, 8_550), ArmSums(500, 500, 400))

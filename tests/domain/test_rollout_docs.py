@@ -7,10 +7,15 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from promptdeck import errors, limits
 from promptdeck.domain.rollouts import assign
 from promptdeck.domain.rollouts.plan import parse_plan
 from promptdeck.server.problems import status_of
+
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
 
 DOC = (Path(__file__).parents[2] / "docs" / "rollouts.md").read_text()
 

@@ -19,6 +19,9 @@ from promptdeck.domain.rollouts import state as sm
 from promptdeck.domain.rollouts.guard import ArmSums, StepArms
 from promptdeck.domain.rollouts.plan import Measure, parse_plan
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 

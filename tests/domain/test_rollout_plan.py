@@ -16,6 +16,9 @@ from promptdeck import limits
 from promptdeck.domain.rollouts.plan import Margin, RolloutPlan, parse_plan
 from promptdeck.errors import InvalidInput
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 EXAMPLE: dict[str, Any] = {
     "version_id": 9,
     "steps": [5, 25, 50, 100],

@@ -13,6 +13,9 @@ from promptdeck.domain.rollouts.plan import RolloutPlan, parse_plan
 from promptdeck.domain.rollouts.state import Change, LatencyCutoffs, RolloutState
 from promptdeck.errors import InvalidInput, RolloutStateConflict
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 SALT = "0123456789abcdef"
 

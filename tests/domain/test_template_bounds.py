@@ -32,6 +32,9 @@ from tests.domain.jinja_strategies import (
 )
 from tests.hostile.jinja_attacks import ATTACKS, MAY_RENDER, RENDER
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 
 def test_the_generator_covers_every_allowed_filter_and_str_method() -> None:
     assert set(FILTER_ARGS) == set(allowed.FILTERS)

@@ -14,6 +14,9 @@ from promptdeck.domain import templates as t
 from promptdeck.domain.templates import IncludeRef
 from promptdeck.errors import MissingVariables, RenderTooLarge, TemplateInvalid
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 NAMES = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True)
 VALUES = st.one_of(
     st.text(max_size=200),

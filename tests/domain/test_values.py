@@ -11,6 +11,9 @@ from promptdeck import limits
 from promptdeck.domain import values
 from promptdeck.errors import InvalidInput
 
+# Pure functions: the database plays no part, so the SQLite pass alone runs them.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.mark.parametrize(
     "value",

@@ -46,6 +46,7 @@ def _send(client: httpx.Client, request: Request) -> httpx.Response:
 
 
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
+@pytest.mark.timeout(1200)  # about 30 s alone, minutes on a loaded machine
 def test_generated_hostile_requests_get_no_5xx_and_refused_ones_write_nothing(
     server: ServerProcess, database_url: str
 ) -> None:

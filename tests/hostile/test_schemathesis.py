@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from promptdeck.core import setup
 from tests.hostile.sweep import health_sweep
@@ -60,6 +61,7 @@ def _unexpected(failure: dict[str, object]) -> bool:
     return any((failure["code"], op) not in KNOWN for op in operations)
 
 
+@pytest.mark.timeout(1200)  # st has its own 900 s bound; about 3 minutes alone
 def test_schemathesis_finds_no_5xx_and_no_schema_violation_in_any_operation_or_phase(
     database_url: str, start_server: Callable[..., ServerProcess], tmp_path: Path
 ) -> None:

@@ -137,6 +137,9 @@ def test_a_malformed_last_event_id_is_a_422_problem(server: ServerProcess) -> No
     response = httpx.get(server.url + "/changes", headers={"Last-Event-ID": "x"})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+    # ?after= decides where to resume, but does not make a malformed header acceptable.
+    both = httpx.get(server.url + "/changes?after=1&wait=0", headers={"Last-Event-ID": "qG0"})
+    assert (both.status_code, both.json()["field"]) == (422, "Last-Event-ID")
 
 
 def test_metrics_count_open_subscribers(server: ServerProcess, name: str) -> None:

@@ -8,7 +8,7 @@
  * move expires the entries of its prompt and label; a pushed rollout change replaces the split.
  */
 
-import type { Split } from "./assign.js";
+import type { Arm, Split } from "./assign.js";
 import { ConnectionFailed, NotFound, PromptdeckError, ServerError } from "./errors.js";
 import { ActivePrompt, type Reporter, type Source } from "./versions.js";
 import type { ActiveFields, ModelConfig } from "./wire.js";
@@ -38,6 +38,29 @@ interface Served {
   versionId: number;
   etag: string | null; // sent back in If-None-Match
   copies: Copies;
+  arm: Arm | null; // baseline or candidate, under the split its copies were made with
+}
+
+/** Which arm of `split` serves this version (null: no rollout, or neither arm). */
+function armIn(split: Split | null, versionId: number): Arm | null {
+  if (split === null) return null;
+  if (versionId === split.candidate) return "candidate";
+  return versionId === split.baseline ? "baseline" : null;
+}
+
+/** `served` with its copies under `arm` (itself when they already are): an ETag names only
+ * the version, so copies cached before a rollout (or under another) are remade with theirs. */
+function underArm(served: Served, arm: Arm | null): Served {
+  if (served.arm === arm) return served;
+  const c = served.copies;
+  const copies = { server: c.server.withArm(arm), cache: c.cache.withArm(arm), revalidated: c.revalidated.withArm(arm), stale: c.stale.withArm(arm) };
+  return { ...served, copies, arm };
+}
+
+/** The label of a cache key (`name` or `name?label=staging`). */
+function labelOf(key: string): string {
+  const at = key.indexOf("?label=");
+  return at < 0 ? "active" : key.slice(at + "?label=".length);
 }
 
 interface Entry {
@@ -64,7 +87,8 @@ export interface CacheOptions {
 }
 
 /** How an answer of GET …/active is stored: the label's split it carried, the version the
- * request's If-None-Match named (for a 304), the label (tagging outcomes during a rollout). */
+ * request's If-None-Match named (for a 304), the label (on the span; tagging outcomes during
+ * a rollout). */
 export interface Stored {
   split: Split | null;
   sent: number | null;
@@ -133,7 +157,7 @@ export class ActiveCache {
   /** The fallback, without asking, while a recent failure says the server is down. */
   coldFallback(key: string, name: string, fallback: string | undefined, config: ModelConfig | undefined): ActivePrompt | null {
     if (fallback === undefined || this.options.clock() >= (this.downUntil.get(key) ?? 0)) return null;
-    return this.fallback(name, fallback, config);
+    return this.fallback(key, name, fallback, config);
   }
 
   /** Record a 200 (`value`) or a 304 (`value` null: the version `how.sent` named), with the
@@ -158,12 +182,13 @@ export class ActiveCache {
       this.stats.revalidated += 1;
       source = "revalidated";
     } else {
-      const label = how.split === null ? null : how.label; // outcomes tagged during a rollout
-      const made = (s: Source): ActivePrompt => new ActivePrompt(value, s, etag, this.reporter, null, label);
+      const arm = armIn(how.split, value.versionId);
+      const made = (s: Source): ActivePrompt => new ActivePrompt(value, s, etag, this.reporter, null, how.label, arm);
       served = {
         versionId: value.versionId,
         etag,
         copies: { server: made("server"), cache: made("cache"), revalidated: made("revalidated"), stale: made("stale") },
+        arm,
       };
       if (entry === undefined) {
         if (this.entries.size >= this.maxEntries) this.drop(this.entries.keys().next().value ?? "");
@@ -176,18 +201,21 @@ export class ActiveCache {
     entry.served = served;
     entry.freshUntil = freshUntil;
     this.setSplit(entry, how.split);
-    return served.copies[source];
+    return entry.served.copies[source];
   }
 
-  /** The split (null: none) and the arms it keeps: the two versions', no others. */
+  /** The split (null: none) and the arms it keeps: the two versions', no others, their copies
+   * under their arm of this split (whether the server answered or a key is assigned here). */
   private setSplit(entry: Entry, split: Split | null): void {
     entry.split = split;
+    entry.served = underArm(entry.served, armIn(split, entry.served.versionId));
     if (split === null) {
       entry.arms.clear();
       return;
     }
-    for (const version of entry.arms.keys()) {
+    for (const [version, served] of entry.arms) {
       if (version !== split.baseline && version !== split.candidate) entry.arms.delete(version);
+      else entry.arms.set(version, underArm(served, armIn(split, version)));
     }
     const { served } = entry;
     if (served.versionId === split.baseline || served.versionId === split.candidate) {
@@ -265,12 +293,12 @@ export class ActiveCache {
     if (fallback !== undefined) {
       this.downUntil.set(key, now + this.options.retryAfter);
       this.options.warn(`promptdeck: serving the fallback for '${key}': ${exc.detail}`);
-      return this.fallback(name, fallback, config);
+      return this.fallback(key, name, fallback, config);
     }
     throw exc;
   }
 
-  private fallback(name: string, content: string, config: ModelConfig | undefined): ActivePrompt {
+  private fallback(key: string, name: string, content: string, config: ModelConfig | undefined): ActivePrompt {
     this.stats.fallbacks += 1;
     const fields: ActiveFields = {
       promptId: 0,
@@ -288,7 +316,7 @@ export class ActiveCache {
       templateFormat: "plain",
       messages: null,
     };
-    return new ActivePrompt(fields, "fallback", null, this.reporter);
+    return new ActivePrompt(fields, "fallback", null, this.reporter, null, labelOf(key));
   }
 
   private drop(key: string): void {

@@ -199,11 +199,14 @@ export class Client extends Operations {
     const span = otel.recordingSpan(); // the caller's span, taken now (src/otel.ts)
     // A fresh copy without includes (the common case): no await, no copy.
     if (hit !== null && hit.includeRefs.length === 0) {
-      if (span !== null) named(span, hit, options.label);
+      if (span !== null) hit.annotate(span);
       return Promise.resolve(hit);
     }
     const found = this.active(prompt, options, hit).then((top) => this.withIncludes(top, options.key));
-    return span === null ? found : found.then((p) => named(span, p, options.label));
+    return span === null ? found : found.then((p) => {
+      p.annotate(span);
+      return p;
+    });
   }
 
   /** The cache's key (what a label serves: one entry for every caller's key) and the label. */
@@ -372,11 +375,4 @@ export class Client extends Operations {
   async flushOutcomes(): Promise<void> {
     await this.reporter.flush();
   }
-}
-
-/** The prompt, its version (none for a fallback copy) and the label asked on `span`. */
-function named(span: otel.SpanLike, prompt: ActivePrompt, label: string | undefined): ActivePrompt {
-  const versionId = prompt.source === "fallback" ? null : prompt.versionId;
-  otel.annotate(span, prompt.promptName, versionId, label ?? "active");
-  return prompt;
 }

@@ -7,6 +7,7 @@
 import { VersionNotFound } from "./errors.js";
 import type { Call, Params, Transport } from "./http.js";
 import * as ops from "./ops.js";
+import * as otel from "./otel.js";
 import {
   versionRef,
   type CreatePromptOptions,
@@ -148,9 +149,13 @@ export class Operations {
   }
 
   /** Render on the server (includes resolved there, Jinja too): the active version, or
-   * `version` (a number, label or version name). */
-  render(prompt: PromptRef, variables: Variables, options: { version?: string | number } = {}): Promise<RenderResult> {
-    return this.send(ops.render(prompt, variables, options.version));
+   * `version` (a number, label or version name). Names the version it rendered on the
+   * current span, and the label `active` when no version was given (as the Python client). */
+  async render(prompt: PromptRef, variables: Variables, options: { version?: string | number } = {}): Promise<RenderResult> {
+    const span = otel.recordingSpan(); // the caller's span, taken before the request
+    const out = await this.send(ops.render(prompt, variables, options.version));
+    otel.annotate(span, out.promptName, out.version.id, options.version === undefined ? "active" : null);
+    return out;
   }
 
   /** History, newest first; `archived` filters. */

@@ -11,6 +11,7 @@
 export const PROMPT_NAME = "gen_ai.prompt.name";
 export const PROMPT_VERSION = "gen_ai.prompt.version";
 export const LABEL = "promptdeck.label";
+export const ROLLOUT_ARM = "promptdeck.rollout.arm"; // baseline | candidate, when a rollout chose the version
 
 const API_KEY = Symbol.for("opentelemetry.js.api.1");
 const SPAN_KEY = Symbol.for("OpenTelemetry Context Key SPAN");
@@ -47,18 +48,21 @@ export function recordingSpan(): SpanLike | null {
   return found;
 }
 
-/** Name the prompt and version (none for a fallback copy) and the label on `span`. */
+/** Name the prompt and version (none for a fallback copy), the label and, when a rollout
+ * chose the version, its arm on `span`. */
 export function annotate(
   span: SpanLike | null,
   name: string,
   versionId: number | null,
   label: string | null = null,
+  arm: string | null = null,
 ): void {
   if (span === null) return;
   try {
     span.setAttribute(PROMPT_NAME, name);
     if (versionId !== null) span.setAttribute(PROMPT_VERSION, String(versionId));
     if (label !== null) span.setAttribute(LABEL, label);
+    if (arm !== null) span.setAttribute(ROLLOUT_ARM, arm);
   } catch {
     // a span that refuses an attribute costs the application nothing
   }

@@ -3,6 +3,7 @@
  * includes resolved from the client's caches) and `Version` (what `getVersion` returns).
  */
 
+import type { Arm } from "./assign.js";
 import * as otel from "./otel.js";
 import { TemplateInvalid, VersionUnavailable } from "./errors.js";
 import type { Measures } from "./outcomes.js";
@@ -77,9 +78,11 @@ export class ActivePrompt implements ActiveFields {
   #reporter: Reporter | null;
   #includes: IncludeTexts | null;
   #refs: IncludeRef[] | null = null;
-  // The label it was served through while that label was in a rollout: its outcomes are
-  // tagged with it, so that the rollout's guard counts them for that rollout only.
+  // The label it was asked by (`active` by default) and, when a rollout chose it, the arm:
+  // both go on the current span (docs/opentelemetry.md). With an arm, its outcomes are tagged
+  // with the label, so that the rollout's guard counts them for that rollout only.
   #label: string | null;
+  #arm: Arm | null;
 
   constructor(
     fields: ActiveFields,
@@ -88,6 +91,7 @@ export class ActivePrompt implements ActiveFields {
     reporter: Reporter | null = null,
     texts: IncludeTexts | null = null,
     label: string | null = null,
+    arm: Arm | null = null,
   ) {
     Object.assign(this, fields);
     this.etag = etag;
@@ -95,6 +99,7 @@ export class ActivePrompt implements ActiveFields {
     this.#reporter = reporter;
     this.#includes = texts;
     this.#label = label;
+    this.#arm = arm;
     Object.freeze(this);
   }
 
@@ -122,7 +127,7 @@ export class ActivePrompt implements ActiveFields {
 
   /** A copy with these include texts (or that says why it has none); this one is unchanged. */
   withIncludes(texts: IncludeTexts): ActivePrompt {
-    const copy = new ActivePrompt(this, this.source, this.etag, this.#reporter, texts, this.#label);
+    const copy = new ActivePrompt(this, this.source, this.etag, this.#reporter, texts, this.#label, this.#arm);
     copy.#refs = this.#refs;
     return copy;
   }
@@ -137,11 +142,29 @@ export class ActivePrompt implements ActiveFields {
     return anthropic(this.rendered(variables));
   }
 
+  /** A copy of this version under a rollout's arm (null: none), for the same label. */
+  withArm(arm: Arm | null): ActivePrompt {
+    const copy = new ActivePrompt(this, this.source, this.etag, this.#reporter, this.#includes, this.#label, arm);
+    copy.#refs = this.#refs;
+    return copy;
+  }
+
+  /** The arm of the rollout that chose this version (null: no rollout chose it). */
+  get arm(): Arm | null {
+    return this.#arm;
+  }
+
+  /** Name this prompt, its version, its label and its rollout arm on `span` (by default the
+   * current one, if recording): `getActive` and `render` call it. A fallback claims no
+   * version and no arm. */
+  annotate(span: otel.SpanLike | null = otel.recordingSpan()): void {
+    if (span === null) return;
+    const fallback = this.source === "fallback";
+    otel.annotate(span, this.promptName, fallback ? null : this.versionId, this.#label, fallback ? null : this.#arm);
+  }
+
   rendered(variables: Variables): Rendered {
-    const span = otel.recordingSpan();
-    if (span !== null) {
-      otel.annotate(span, this.promptName, this.source === "fallback" ? null : this.versionId, this.#label);
-    }
+    this.annotate();
     checkVariables(this.contract, variables);
     const refs = this.includeRefs;
     if (refs.length === 0) return render(this.kind, this.templateFormat, this.content, variables);
@@ -173,7 +196,7 @@ export class ActivePrompt implements ActiveFields {
     if (this.#reporter === null || this.source === "fallback") return false;
     try {
       const tags = measures.tags;
-      if (this.#label !== null && (tags === undefined || !Object.hasOwn(tags, "label"))) {
+      if (this.#arm !== null && this.#label !== null && (tags === undefined || !Object.hasOwn(tags, "label"))) {
         measures = { ...measures, tags: { ...tags, label: this.#label } };
       }
       return this.#reporter(this.promptId, this.versionId, measures);

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from promptdeck.config import Settings
 
 GRACEFUL_SHUTDOWN_S = 3
+# uvicorn's supervisor pings each worker and kills one that does not answer within this many
+# seconds (its default, 5, killed every worker still importing on a busy machine, again and
+# again: measured, 9 kills and no worker up while 8 processes spun on 2 cores). A worker is
+# hung only when it stays silent this long.
+WORKER_HEALTHCHECK_S = 60
 
 
 class LogFormat(enum.StrEnum):
@@ -255,6 +260,7 @@ def serve(
         # Open GET /changes streams never end by themselves: past this, a shutdown closes
         # them (their clients reconnect elsewhere with Last-Event-ID).
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
 
 

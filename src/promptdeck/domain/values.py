@@ -143,23 +143,33 @@ def check_model_config(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def parse_model_config(text: str) -> dict[str, Any]:
-    """The model config typed as JSON text; blank text is an empty config. What it may hold
-    is checked with the rest of the request (``check_model_config``)."""
-    if not text.strip():
-        return {}
+def _json_object(text: str, field: str, like: str) -> dict[str, Any]:
+    """JSON text typed in a form that must hold an object (``like`` shows one)."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-            field="model_config",
+            f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})", field=field
         ) from exc
     except RecursionError as exc:  # thousands of nested brackets: refused like any deep JSON
-        raise InvalidInput("JSON nested too deep", field="model_config") from exc
+        raise InvalidInput("JSON nested too deep", field=field) from exc
     if not isinstance(value, dict):
-        raise InvalidInput("must be a JSON object, like {}", field="model_config")
+        raise InvalidInput(f"must be a JSON object, like {like}", field=field)
     return value
+
+
+def parse_model_config(text: str) -> dict[str, Any]:
+    """The model config typed as JSON text; blank text is an empty config. What it may hold
+    is checked with the rest of the request (``check_model_config``)."""
+    return _json_object(text, "model_config", "{}") if text.strip() else {}
+
+
+def parse_contract(text: str) -> dict[str, Any] | None:
+    """A contract typed as JSON text (the web editor); blank text is none. What it may hold
+    is checked when the version is created (``contracts.check_contract``)."""
+    if not text.strip():
+        return None
+    return _json_object(text, "contract", '{"variables": {…}, "tools": […]}')
 
 
 def parse_id(segment: str) -> int | None:

@@ -121,11 +121,13 @@ def _names(prompts: str | None) -> frozenset[str] | None:
 
 
 def _cursor(after: int | None, last_event_id: str) -> int | None:
-    if after is not None:
-        return after
+    """Where to resume: ``after`` wins over Last-Event-ID, but a malformed header is refused
+    either way (the document says what it may hold)."""
     match = _EVENT_ID.fullmatch(last_event_id.strip())
     if match is None:
         raise InvalidInput("Last-Event-ID must be an event id", field="Last-Event-ID")
+    if after is not None:
+        return after
     return int(match.group(1)) if match.group(1) else None
 
 

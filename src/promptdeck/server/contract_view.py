@@ -164,6 +164,22 @@ def response_schema(contract: Contract | None) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
+def editable(contract: Contract | None) -> str:
+    """A version's given contract as the editor's text (blank without one): what a new
+    version sends again, since it does not inherit its predecessor's. Variables that were
+    inferred are left out, so the new template's are inferred in turn."""
+    if contract is None:
+        return ""
+    given: dict[str, Any] = {}
+    if contract.variables is not None and not contract.variables_inferred:
+        given["variables"] = contract.variables
+    if contract.tools:
+        given["tools"] = list(contract.tools)
+    if contract.response_format is not None:
+        given["response_format"] = contract.response_format
+    return json.dumps(given, indent=2, ensure_ascii=False) if given else ""
+
+
 FILTERS = {
     "variable_rows": variable_rows,
     "tool_rows": tool_rows,

@@ -55,6 +55,8 @@ FIELD_LABELS = {
     "content": "Content",
     "llm_config": "Model config",
     "model_config": "Model config",
+    "contract": "Contract",
+    "accept_breaking": "Accept the breaking change",
     "version_name": "Version name",
     "version_description": "Version description",
     "actor": "Your name",
@@ -189,6 +191,9 @@ def message_of(exc: Exception) -> str:
     if isinstance(exc, errors.PromptdeckError):
         if exc.field:
             label = FIELD_LABELS.get(exc.field, exc.field)
+            if exc.detail.startswith(f"{exc.field}:"):
+                # The detail names its path already (a contract's): label its first part.
+                label = FIELD_LABELS.get(exc.field.split(".")[0].split("[")[0], "Input")
             return f"{label}: {exc.detail.rstrip('.')}."
         return sentence(exc.detail)
     return "Something went wrong."

@@ -50,6 +50,7 @@ EMPTY_NEW = {
     "tags": "",
     "content": "",
     "model_config": "{}",
+    "contract": "",
     "version_name": "",
     "version_description": "",
 }
@@ -70,6 +71,7 @@ def create_prompt(
     tags: Text = "",
     content: Text = "",
     config_text: ConfigText = "",
+    contract: Text = "",
     version_name: Text = "",
     version_description: Text = "",
     actor: Text = "",
@@ -83,6 +85,7 @@ def create_prompt(
         "tags": tags,
         "content": content,
         "model_config": config_text,
+        "contract": contract,
         "version_name": version_name,
         "version_description": version_description,
     }
@@ -94,6 +97,7 @@ def create_prompt(
                 "tags": _tags(tags),
                 "content": "" if is_chat else content,
                 "model_config": _config(config_text),
+                "contract": values.parse_contract(contract),
                 "version_name": version_name.strip() or None,
                 "version_description": version_description,
                 "messages": [{"role": "system", "content": content}] if is_chat else None,
@@ -122,6 +126,7 @@ def save(
     etag: Text = "",
     content: Text = "",
     config_text: ConfigText = "",
+    contract: Text = "",
     version_name: Text = "",
     description: Text = "",
     actor: Text = "",
@@ -129,6 +134,7 @@ def save(
     typed = {
         "content": content,
         "model_config": config_text,
+        "contract": contract,
         "version_name": version_name,
         "description": description,
     }
@@ -147,6 +153,7 @@ def save(
                 "description": description,
                 "content": patch.content,
                 "model_config": patch.llm_config,
+                "contract": values.parse_contract(contract),
                 "activate": action == "activate",
             }
         )
@@ -188,6 +195,7 @@ def _rollback_page(
     status: int = 200,
     error: str | None = None,
     actor: str = "",
+    accept_box: bool = False,
 ) -> HTMLResponse:
     current, active = registry.get_active(name, caller)
     target = registry.get_version(name, version_id, caller)
@@ -200,6 +208,7 @@ def _rollback_page(
         active=active,
         target=target,
         error=error,
+        accept_box=accept_box,
         **({"actor": actor} if actor else {}),
         **changes(active, target),
     )
@@ -221,9 +230,12 @@ def rollback(
     version_id: VersionId,
     etag: Text = "",
     actor: Text = "",
+    accept_breaking: Text = "",
 ) -> Response:
     try:
-        cmd = Rollback(name, version_id, if_match=etag or None)
+        cmd = Rollback(
+            name, version_id, if_match=etag or None, accept_breaking=accept_breaking == "on"
+        )
         result = registry.rollback(cmd, acting(request, caller, actor))
     except (errors.StaleEtag, errors.Conflict) as exc:
         return _rollback_page(
@@ -235,6 +247,8 @@ def rollback(
             status=status_for(exc),
             error=message_of(exc),
             actor=actor,
+            # A protected active label and a breaking contract: the box, now that it is needed.
+            accept_box=isinstance(exc, errors.BreakingChange),
         )
     done = "rolled-back" if result.changed else "already-active"
     return remember_actor(redirect(f"/ui/prompts/{name}", done=done), actor)

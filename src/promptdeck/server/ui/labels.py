@@ -87,8 +87,16 @@ def move(
     etag: Text = "",
     reason: Text = "",
     actor: Text = "",
+    accept_breaking: Text = "",
 ) -> Response:
-    cmd = MoveLabel(name, label, version_id, reason or None, etag or None)
+    cmd = MoveLabel(
+        name,
+        label,
+        version_id,
+        reason or None,
+        etag or None,
+        accept_breaking=accept_breaking == "on",
+    )
     registry.move_label(cmd, acting(request, caller, actor))
     return remember_actor(redirect(f"/ui/prompts/{name}/labels", done="moved"), actor)
 
@@ -143,7 +151,14 @@ def decide(
     verb: str,
     reason: Text = "",
     actor: Text = "",
+    accept_breaking: Text = "",
 ) -> Response:
-    cmd = DecideDeploy(name, request_id, approve=verb == "approve", reason=reason or None)
+    cmd = DecideDeploy(
+        name,
+        request_id,
+        approve=verb == "approve",
+        reason=reason or None,
+        accept_breaking=accept_breaking == "on",
+    )
     registry.decide_deploy(cmd, acting(request, caller, actor))
     return remember_actor(redirect(f"/ui/prompts/{name}/deploy-requests/{request_id}"), actor)

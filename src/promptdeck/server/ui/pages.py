@@ -17,6 +17,7 @@ from promptdeck.domain.caller import Caller
 from promptdeck.domain.models import Version
 from promptdeck.errors import InvalidInput
 from promptdeck.limits import PAGE_LIMIT_MAX
+from promptdeck.server import contract_view
 from promptdeck.server.api.versions import VersionId
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.html import pretty_json, render
@@ -85,6 +86,7 @@ def prompt(
         form={
             "content": current.content,
             "model_config": _json(current.model_config),
+            "contract": contract_view.editable(active.contract),
             "version_name": "",
             "description": "",
         },

@@ -96,11 +96,13 @@ def start(
     manual: Text = "",
     reason: Text = "",
     actor: Text = "",
+    accept_breaking: Text = "",
 ) -> Response:
     plan = plan_of(
         version_id, steps, measure, max_drop, min_outcomes, minutes, outcomes, manual, reason
     )
-    registry.start_rollout(StartRollout(name, label, plan), acting(request, caller, actor))
+    cmd = StartRollout(name, label, plan, accept_breaking == "on")
+    registry.start_rollout(cmd, acting(request, caller, actor))
     target = redirect(f"/ui/prompts/{name}/labels", done="started")
     target.headers["location"] += f"#rollout-{label}"
     return remember_actor(target, actor)

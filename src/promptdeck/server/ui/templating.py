@@ -14,11 +14,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from promptdeck import errors
-from promptdeck.domain import templates
+from promptdeck.domain import templates, values
 from promptdeck.domain.caller import Caller
 from promptdeck.domain.commands import RenderPrompt
 from promptdeck.domain.models import Version
 from promptdeck.schemas import VersionCreate
+from promptdeck.server import contract_view
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.html import render
 from promptdeck.server.respond import message_of, status_for
@@ -123,7 +124,12 @@ def chat_editor(request: Request, registry: RegistryDep, caller: Reader, name: s
         prompt=prompt,
         rows=_rows(start),
         roles=ROLES,
-        form={"version_name": "", "description": "", "activate": "on"},
+        form={
+            "version_name": "",
+            "description": "",
+            "activate": "on",
+            "contract": contract_view.editable(active.contract),
+        },
         error=None,
     )
 
@@ -146,6 +152,7 @@ async def save_chat(request: Request, registry: RegistryDep, caller: Writer, nam
                 "description": form.get("description", ""),
                 "kind": "chat",
                 "messages": messages,
+                "contract": values.parse_contract(form.get("contract", "")),
                 "activate": form.get("activate") == "on",
             }
         )
