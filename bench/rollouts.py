@@ -5,10 +5,13 @@ rollback reaches every client.
                              [--part both|throughput|baseline]
                              [--database-url postgresql+psycopg://…]
 
-1. Throughput: ``GET /prompts/{name}/active?label=production&key=user-N`` (a new key each
-   request, wrk -t2 -c64 with a Lua script) on the same label without a rollout, then with
-   one running at 50% (so half the keys get each version and every request hashes its
-   key), alternated ``--rounds`` times; the ratio of the medians (goal ≥ 0.9).
+1. Throughput: ``GET /prompts/{name}/active?label=…&key=user-N`` (a new key each request,
+   wrk -t2 -c64 with a Lua script) on one server and one prompt, on two labels at the same
+   version: ``staging`` as is and ``production`` in a rollout at 50% (half the keys get each
+   version, every request hashes its key and carries the split's header), ``--rounds``
+   rounds in ABBA order; the median of the rounds' paired ratios (goal ≥ 0.9), the ratio of
+   the medians beside it. (Its first version started and aborted a rollout between runs
+   and compared runs a minute apart on a machine whose load drifts.)
 2. From the deciding batch to every client on the baseline: ``--clients`` Python clients
    (``Client(subscribe=[name])``) each hold the label's split in their cache and serve
    candidate keys from it; one batch of outcomes (``POST /outcomes``) makes the guard roll
@@ -34,6 +37,7 @@ from promptdeck.client import Client
 
 NAME = "support-reply"
 LABEL = "production"
+PLAIN = "staging"  # the same version, never in a rollout (the throughput part)
 LUA = """
 counter = 0
 request = function()
@@ -67,32 +71,44 @@ def start_rollout(http: httpx.Client, candidate: int, guard: dict[str, Any]) -> 
     return result
 
 
-def throughput(url: str, candidate: int, seconds: int, rounds: int) -> list[str]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % (NAME, LABEL))
+def throughput(url: str, baseline: int, candidate: int, seconds: int, rounds: int) -> list[str]:
+    """One server, one prompt, two labels on the same version: PLAIN as is, LABEL in a
+    rollout at 50% for the whole part; each round measures both, in ABBA order."""
+    scripts = {}
+    for label in (PLAIN, LABEL):
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(LUA % (NAME, label))
+        scripts[label] = script.name
     without: list[WrkResult] = []
     within: list[WrkResult] = []
     guard = {"measure": "success_rate", "max_drop": 0.02}
     with httpx.Client(base_url=url, timeout=30) as http:
-        for _ in range(rounds):
-            without.append(wrk(url, seconds=seconds, script=script.name))
-            start_rollout(http, candidate, guard)
-            within.append(wrk(url, seconds=seconds, script=script.name))
-            http.post(f"/prompts/{NAME}/labels/{LABEL}/rollout/abort").raise_for_status()
-    Path(script.name).unlink()
+        plain = http.put(f"/prompts/{NAME}/labels/{PLAIN}", json={"version_id": baseline})
+        plain.raise_for_status()
+        start_rollout(http, candidate, guard)
+        for n in range(rounds):
+            # ABBA: neither side always runs second on a machine whose load drifts.
+            for label in (PLAIN, LABEL) if n % 2 == 0 else (LABEL, PLAIN):
+                measured = wrk(url, seconds=seconds, script=scripts[label])
+                (within if label == LABEL else without).append(measured)
+        http.post(f"/prompts/{NAME}/labels/{LABEL}/rollout/abort").raise_for_status()
+    for path in scripts.values():
+        Path(path).unlink()
 
     def median(results: list[WrkResult]) -> WrkResult:
         return sorted(results, key=lambda r: r.rps)[len(results) // 2]
 
     a, b = median(without), median(within)
+    paired = [y.rps / x.rps for x, y in zip(without, within, strict=True)]
     return [
-        "| GET …/active?label=production&key= | req/s | p50 ms | p99 ms |",
+        "| GET …/active?label=…&key= (a new key each request) | req/s | p50 ms | p99 ms |",
         "|---|---|---|---|",
-        f"| the label without a rollout | {a.row()} |",
-        f"| the label in a rollout at 50% (a key hashed a request) | {b.row()} |",
+        f"| `{PLAIN}`, no rollout | {a.row()} |",
+        f"| `{LABEL}`, in a rollout at 50% (the key hashed, the split's header) | {b.row()} |",
         "",
-        f"with / without: {b.rps / a.rps:.2f} (goal ≥ 0.90); rounds: "
-        + ", ".join(f"{y.rps / x.rps:.2f}" for x, y in zip(without, within, strict=True)),
+        f"with / without, the median of the rounds' paired ratios: "
+        f"{statistics.median(paired):.2f} (goal ≥ 0.90); the ratio of the medians: "
+        f"{b.rps / a.rps:.2f}; rounds: " + ", ".join(f"{r:.2f}" for r in paired),
     ]
 
 
@@ -184,7 +200,7 @@ def main() -> None:
                 baseline, candidate = setup(http)
             lines: list[str] = []
             if args.part in ("both", "throughput"):
-                lines += [*throughput(url, candidate, args.seconds, args.rounds), ""]
+                lines += [*throughput(url, baseline, candidate, args.seconds, args.rounds), ""]
             if args.part in ("both", "baseline"):
                 lines += to_baseline(url, baseline, candidate, args.clients, args.reps)
         finally:

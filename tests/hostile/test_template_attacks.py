@@ -25,11 +25,15 @@ REFUSALS = {
 }
 REQUEST_CPU_S = 0.5  # what handling one request may add to the render's own bound
 REQUEST_MEMORY = 32 * 2**20
+CPU_BOUND = limits.RENDER_CPU_S * 1.5 + REQUEST_CPU_S
 
 
 def _measured(
     api: TestClient, method: str, path: str, body: dict[str, Any]
 ) -> tuple[Any, float, int]:
+    """The answer, its CPU and its memory peak. A CPU over the bound is measured once more
+    without tracemalloc: tracing every allocation is the test's cost, not the server's (a
+    loaded CI run saw 4.5 s traced for the deep-nesting attack that takes 0.5 s untraced)."""
     tracemalloc.start()
     start = time.process_time()
     try:
@@ -38,6 +42,11 @@ def _measured(
         cpu = time.process_time() - start
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
+    if cpu >= CPU_BOUND:
+        start = time.process_time()
+        again = api.request(method, path, json=body)
+        cpu = time.process_time() - start
+        assert again.status_code == answer.status_code, (again.status_code, answer.status_code)
     return answer, cpu, peak
 
 
@@ -55,7 +64,7 @@ def _try(api: TestClient, template: str, values: dict[str, Any]) -> tuple[str, f
     body = {"variables": values, "version_id": created.json()["id"]}
     answer, cpu, peak = _measured(api, "POST", "/prompts/jinja/render", body)
     assert answer.status_code in (200, 422), (answer.status_code, template[:200])
-    assert cpu < limits.RENDER_CPU_S * 1.5 + REQUEST_CPU_S, (cpu, template[:200])
+    assert cpu < CPU_BOUND, (cpu, template[:200])
     assert peak < limits.RENDER_MEMORY_MAX + REQUEST_MEMORY, (peak, template[:200])
     if answer.status_code == 422:
         assert answer.json()["type"] in REFUSALS, answer.json()

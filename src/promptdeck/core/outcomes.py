@@ -233,6 +233,8 @@ def _count(
         if outcome.latency_ms is not None:
             bucket = (outcome.version_id, minute, impact.latency_bucket(outcome.latency_ms))
             by_bucket[bucket] = by_bucket.get(bucket, 0) + 1
+    # Live rollouts: their prompts locked before the first write (rollout_guard.lock_live).
+    live = rollout_guard.lock_live(tx, {prompt_id for _, prompt_id, _ in kept})
     minutes, buckets = impact.into_blocks(by_minute, by_bucket)
     store.add_minutes(tx.conn, minutes)
     store.add_latency(tx.conn, buckets)
@@ -258,8 +260,8 @@ def _count(
         )
     # Rollouts: their arms, then the guard, in this transaction (a rollback commits with
     # the batch that decided it; core/rollout_guard.py).
-    outcomes, prompt_ids, times = zip(*kept, strict=True)
-    for rollout_id in rollout_guard.fold(tx, outcomes, prompt_ids, times):
+    outcomes, _, times = zip(*kept, strict=True)
+    for rollout_id in rollout_guard.fold(tx, live, outcomes, times):
         rollout_guard.check(tx, rollout_id)
     touched = {(prompt_id, o.version_id) for o, prompt_id, _ in kept}
     return _check_alerts(tx, touched, now)

@@ -13,7 +13,7 @@ claimed with a lease so that one process checks it per period."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -64,12 +64,27 @@ def _arms_by_version(live: list[RolloutRow]) -> dict[int, list[_Arm]]:
     return found
 
 
+def lock_live(tx: Tx, prompt_ids: Iterable[int]) -> list[RolloutRow]:
+    """The live rollouts of these prompts, their prompts' rows locked first (in id order):
+    ingest takes them before it writes anything, in the order ``check`` and the ticker do
+    (prompt, then rollout). Without it, a batch's aggregate and arm rows (which hold key
+    locks on the rollout's row) and the ticker's check (which holds the prompt's row and
+    waits for the rollout's) deadlocked on PostgreSQL. A batch of prompts without a live
+    rollout locks nothing."""
+    live = store.live_of_prompts(tx.conn, prompt_ids)
+    if not live:
+        return []
+    for prompt_id in sorted({r.prompt_id for r in live}):
+        q.find_prompt_row(tx.conn, PromptRef(id=prompt_id), for_update=True)
+    return store.live_of_prompts(tx.conn, prompt_ids)  # as they are now that they are held
+
+
 def fold(
-    tx: Tx, batch: Sequence[Outcome], prompt_ids: Sequence[int], times: Sequence[datetime]
+    tx: Tx, live: list[RolloutRow], batch: Sequence[Outcome], times: Sequence[datetime]
 ) -> list[int]:
     """Add the batch's outcomes of live rollouts' versions (since each started, not tagged
-    with another label) to the current step's arms; the ids of the rollouts added to."""
-    live = store.live_of_prompts(tx.conn, prompt_ids)
+    with another label) to the current step's arms; the ids of the rollouts added to.
+    ``live``: from ``lock_live``."""
     if not live:
         return []
     by_version = _arms_by_version(live)

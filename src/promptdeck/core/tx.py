@@ -41,6 +41,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# A deadlock victim or a serialization failure (PostgreSQL rolled the transaction back
+# whole): ``Database.write`` runs the operation again, up to WRITE_ATTEMPTS times in all.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+WRITE_ATTEMPTS = 3
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether ``exc`` (a DatabaseUnavailable) was a transaction the database rolled back to
+    break a deadlock or a serialization conflict: trying it again is safe and will pass."""
+    cause = exc.__cause__
+    orig = getattr(cause, "orig", None)
+    return getattr(orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
 @contextmanager
 def unavailable_as_error() -> Iterator[None]:
     """A lost connection, a database that is down, or a lock held past the busy timeout is
@@ -202,18 +216,25 @@ class Database:
     def write(self, caller: Caller, operation: Callable[[Tx, C], R], cmd: C) -> R:
         """``operation(tx, cmd)`` in one write transaction. A constraint the database refused
         is a domain error naming the command's prompt and version; a command with an
-        Idempotency-Key whose race another request won is tried once more (a replay)."""
-        for attempt in (1, 2):
+        Idempotency-Key whose race another request won is tried once more (a replay); a
+        transaction PostgreSQL rolled back to break a deadlock is run again (``transient``)."""
+        replayed, retried = False, 0
+        while True:
             try:
                 with self.writing(caller) as tx:
                     return operation(tx, cmd)
             except IntegrityError as exc:
-                if getattr(cmd, "idempotency_key", None) is not None and attempt == 1:
+                if getattr(cmd, "idempotency_key", None) is not None and not replayed:
+                    replayed = True
                     continue
                 names = {"prompt_name": getattr(cmd, "name", "")}
                 names["version_name"] = getattr(cmd, "version_name", None) or ""
                 raise translate(exc, **names) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+            except DatabaseUnavailable as exc:
+                if retried + 1 < WRITE_ATTEMPTS and transient(exc):
+                    retried += 1
+                    continue
+                raise
 
     def read(
         self, caller: Caller, operation: Callable[Concatenate[Tx, P], R], *a: P.args, **k: P.kwargs
