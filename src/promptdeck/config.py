@@ -141,6 +141,28 @@ class Settings(BaseSettings):
         "one full batch).",
     )
 
+    evaluations_run: bool = Field(
+        default=True,
+        description="Run evaluations from this process (every process claims pending cases "
+        "with a lease, so each case is worked by one).",
+    )
+    evaluation_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Model calls an evaluation runner keeps in flight (each process).",
+    )
+    evaluation_lease_s: float = Field(
+        default=600.0,
+        gt=0,
+        le=86_400,
+        description="How long a claimed case is one process's: a process that dies mid-run "
+        "gives its cases up after this (longer than a provider's total timeout).",
+    )
+    evaluation_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often an idle runner looks for work."
+    )
+
     allow_outgoing: str = Field(
         default="",
         description="Comma-separated hosts and networks that calls out of the server "

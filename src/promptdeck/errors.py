@@ -390,3 +390,72 @@ class VariablesTooLarge(InvalidInput):
 
     code = "variables-too-large"
     title = "Variables too large for the contract"
+
+
+class ProviderNotFound(NotFound):
+    code = "provider-not-found"
+    title = "Model provider not found"
+
+
+class ProviderNameTaken(Conflict):
+    code = "provider-name-taken"
+    title = "Model provider name taken"
+
+
+class ProviderInUse(Conflict):
+    """Evaluations name the provider: they keep it, so their results say who answered."""
+
+    code = "provider-in-use"
+    title = "Model provider in use"
+
+
+class TestSetNotFound(NotFound):
+    __test__ = False  # not a pytest class
+    code = "test-set-not-found"
+    title = "Test set not found"
+
+
+class TestSetNameTaken(Conflict):
+    __test__ = False
+    code = "test-set-name-taken"
+    title = "Test set name taken"
+
+
+class TestSetFull(Conflict):
+    """Adding the cases would take the set past its bound (limits.TEST_SET_CASES_MAX)."""
+
+    __test__ = False
+    code = "test-set-full"
+    title = "Test set full"
+
+
+class EvaluationNotFound(NotFound):
+    code = "evaluation-not-found"
+    title = "Evaluation not found"
+
+
+class EvaluationFinished(Conflict):
+    """The evaluation is completed, cancelled or failed: it takes no cancel and no report."""
+
+    code = "evaluation-finished"
+    title = "Evaluation already finished"
+
+
+class ItemNotWorked(Conflict):
+    """A result reported for an item whose answer is not in yet (the server still runs it)."""
+
+    code = "evaluation-item-pending"
+    title = "Evaluation item not worked yet"
+
+
+class GateNotFound(NotFound):
+    code = "gate-not-found"
+    title = "Gate not found"
+
+
+class GateFailed(Conflict):
+    """The label's gate is not passed: ``reasons`` says why (no evaluation, a threshold
+    unmet, worse than what the label serves); an admin may override it with a reason."""
+
+    code = "gate-failed"
+    title = "The label's gate is not passed"

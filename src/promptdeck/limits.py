@@ -96,3 +96,15 @@ CONTRACT_CHECK_WORK_MAX = 30_000_000
 CONTRACT_LIST_WORK_MAX = 100_000
 VARIABLES_ERRORS_LISTED_MAX = 100  # failing paths listed in one answer
 CONTRACT_VALIDATORS_CACHED = 256  # compiled variable schemas kept (LRU by canonical JSON)
+
+# Test sets and evaluations (issue 25; docs/evaluations.md).
+TEST_SET_NAME_MAX = 64  # a slug, like a label
+TEST_SET_CASES_MAX = 10_000  # cases in one set, every version's together
+TEST_SET_ADD_MAX = 2_000  # cases one request adds (and one import reads)
+TEST_CASE_MAX_BYTES = 64_000  # one case's canonical JSON
+TEST_SET_IMPORT_MAX_CHARS = 2_000_000  # the text of one import (the body bound is lower)
+EVALUATION_VERSIONS_MAX = 4  # versions compared in one evaluation (two: a paired verdict)
+EVALUATION_ITEMS_MAX = 20_000  # versions x cases in one evaluation
+EVALUATION_OUTPUT_KEEP = 100_000  # characters of a model's output kept per item
+EVALUATION_REPORT_MAX = 1_000  # results in one report (POST /evaluations/{id}/results)
+GATE_THRESHOLDS_MAX = 20  # evaluators a gate names

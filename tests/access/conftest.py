@@ -73,6 +73,8 @@ def snapshot(registry: Registry) -> tuple[object, ...]:
                 *("prompts", "versions", "events", "blobs", "principals", "sessions"),
                 *("labels", "protected_labels", "label_moves", "deploy_requests"),
                 *("webhooks", "webhook_deliveries"),
+                *("test_sets", "test_set_versions", "test_cases", "label_gates"),
+                *("evaluations", "evaluation_items", "evaluation_results", "providers"),
             )
         )
 

@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from promptdeck.core import Registry
+from promptdeck.core.evaluating import Evaluations
 from promptdeck.core.webhooks import Destinations, Webhooks
 from promptdeck.domain.caller import Caller
 from promptdeck.domain.commands import (
@@ -22,7 +23,9 @@ from promptdeck.domain.commands import (
     SetAlert,
     StartRollout,
 )
+from promptdeck.domain.evaluations import StartEvaluation
 from promptdeck.domain.outgoing import parse_allowance
+from promptdeck.domain.test_sets import Case
 from tests.access.conftest import Keys, bearer, snapshot
 from tests.access.test_route_roles import every_route
 from tests.support.load import figure
@@ -49,6 +52,9 @@ ADMIN = {
     ("DELETE", "/webhooks/{hook_id}"),
     ("GET", "/webhooks/{hook_id}/deliveries"),
     ("POST", "/webhooks/{hook_id}/test"),
+    # Gates (issue 25): what a protected label requires is the admin's to say.
+    ("PUT", "/prompts/{prompt_id}/labels/{label}/gate"),
+    ("DELETE", "/prompts/{prompt_id}/labels/{label}/gate"),
     # The UI: the audit log, deleting a prompt (its confirmation page too), webhooks.
     ("GET", "/ui/audit"),
     ("GET", "/ui/prompts/{name}/delete"),
@@ -107,6 +113,12 @@ WRITE = {
     ("POST", "/ui/prompts/{name}/alerts"),
     ("POST", "/ui/prompts/{name}/alerts/{label}/remove"),
     ("POST", "/ui/prompts/{name}/chat"),
+    # Test sets and evaluations (issue 25): creating and changing need write.
+    ("POST", "/test-sets"),
+    ("POST", "/test-sets/{name}/cases"),
+    ("POST", "/prompts/{prompt_id}/evaluations"),
+    ("POST", "/evaluations/{evaluation_id}/cancel"),
+    ("POST", "/evaluations/{evaluation_id}/results"),
 }
 # Writes by their role, but the core refuses anyone below admin (the Caller's
 # may_move_protected): protecting a label, deciding another's deploy request.
@@ -145,7 +157,7 @@ PUBLIC = PROBES | {
     ("GET", "/ui/static/{filename}"),
 }
 # A creation that names its prompt in the body: outside a key's prefixes, as missing.
-CREATES = {("POST", "/prompts"), ("POST", "/ui/new")}
+CREATES = {("POST", "/prompts"), ("POST", "/ui/new"), ("POST", "/test-sets")}
 # Pages that read nothing of the prompt they name (a notice): no prefix to check.
 NOTICE = {("GET", "/ui/deleted/{name}")}
 # The UI's answer to a path it has no page for: 404 for whoever may read.
@@ -178,7 +190,8 @@ def expected(caller: str, method: str, path: str) -> str:
         return "401"
     if ROLE_OF[caller] < needs(method, path):
         return "403"  # the route's role is checked before anything it reads
-    names_prompt = "{prompt_id}" in path or "{name}" in path
+    # A test set or an evaluation belongs to one prompt: named by it, as the prompt is.
+    names_prompt = any(p in path for p in ("{prompt_id}", "{name}", "{evaluation_id}"))
     if caller == "outside" and ((names_prompt and route not in NOTICE) or route in CREATES):
         return "404"  # a prompt it may not read is as missing as one that never was
     if route in DECIDE | MOVES_OF_PRODUCTION and ROLE_OF[caller] < 3:
@@ -245,6 +258,14 @@ class Cell:
         for old in hooks.page(limit=100).items:
             hooks.delete(old.id)
         hook = hooks.create("http://127.0.0.1:9/", enabled=False)
+        # Evaluations: a test set of the prompt and an evaluation whose results a caller
+        # reports (no provider: nothing runs it).
+        evaluating = Evaluations(self.registry.db)
+        test_set = evaluating.create_test_set(f"ts{n}", prompt, [Case({"q": "x"})], setup).name
+        evaluation = evaluating.start_evaluation(
+            StartEvaluation(prompt, (second.id,), test_set, ({"type": "reported", "name": "r"},)),
+            setup,
+        )
         plan = {
             "version_id": second.id,
             "steps": [50, 100],
@@ -296,6 +317,19 @@ class Cell:
             body = {"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": attributes}]}]}]}
         elif (method, path) == ("PUT", "/prompts/{prompt_id}/alerts/{label}"):
             body = {"min_success": 0.9}
+        elif (method, path) == ("POST", "/test-sets"):
+            body = {"name": f"nts{n}", "prompt": prompt, "cases": [{"variables": {}}]}
+        elif (method, path) == ("POST", "/test-sets/{name}/cases"):
+            body = {"cases": [{"variables": {"q": "y"}}]}
+        elif (method, path) == ("POST", "/prompts/{prompt_id}/evaluations"):
+            reported = [{"type": "reported", "name": "r"}]
+            body = {"version_ids": [second.id], "test_set": test_set, "evaluators": reported}
+        elif (method, path) == ("POST", "/evaluations/{evaluation_id}/results"):
+            body = {"results": [{"item_id": 2**31 - 1, "output": "x"}]}
+        elif (method, path) == ("PUT", "/prompts/{prompt_id}/labels/{label}/gate"):
+            body = {"test_set": test_set}
+        elif path.endswith("/gate/check"):
+            params = {"version_id": str(second.id)}
         elif path.endswith("/versions/{version_id}") and method == "DELETE":
             params = {"reason": "matrix"}
         elif path.endswith("/versions/{version_id}/diff"):
@@ -319,13 +353,14 @@ class Cell:
             # The form's own token, as a browser has it; a name of its own (no sign-in delay).
             page = self.api.get("/ui/sign-in").text
             form = {**(form or {}), "name": f"nobody{n}", "csrf": csrf_of(page)}
-        account = f"k{n}" if path.startswith("/keys") else f"u{n}"
+        account = {"/keys": f"k{n}", "/test": test_set}.get(path[:5], f"u{n}")
         url = (
             path.replace("{prompt_id}", str(created.id if n % 2 else prompt))
             .replace("{name}", prompt if path.startswith("/ui/") else account)
             .replace(
                 "{version_id}", str(second.id if "rollback" in path else created.active_version_id)
             )
+            .replace("{evaluation_id}", str(evaluation.id))
             .replace("{label}", "production")
             .replace("{action}", "pause")
             .replace("{request_id}", str(proposed.id))
@@ -364,7 +399,9 @@ def outcome(response: Any, path: str) -> str:
         return str(status)
     if status == 404 and path.startswith("/ui"):
         return "404"
-    if status == 404 and response.json().get("type", "").endswith("/prompt-not-found"):
+    # A test set or evaluation of a prompt out of reach is as missing as one that never was.
+    missing = ("/prompt-not-found", "/test-set-not-found", "/evaluation-not-found")
+    if status == 404 and response.json().get("type", "").endswith(missing):
         return "404"
     return "allowed"
 

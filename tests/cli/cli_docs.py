@@ -68,6 +68,19 @@ COMMANDS = [
     ["sync", "pull"],
     ["sync", "push"],
     ["mcp"],
+    ["test-sets", "create"],
+    ["test-sets", "add"],
+    ["test-sets", "import"],
+    ["test-sets", "list"],
+    ["test-sets", "show"],
+    ["eval", "run"],
+    ["eval", "show"],
+    ["eval", "list"],
+    ["eval", "cancel"],
+    ["gates", "set"],
+    ["gates", "list"],
+    ["gates", "rm"],
+    ["gates", "check"],
 ]  # fmt: skip  (serve and db are documented with the server)
 
 

@@ -18,7 +18,8 @@ DOC = Path(__file__).parents[2] / "docs" / "evaluations.md"
 
 
 def test_the_worked_example_runs_and_prints_what_the_docs_say() -> None:
-    (code,) = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)
+    section = DOC.read_text().split("### The provider client alone")[1]
+    code = re.findall(r"```python\n(.*?)```", section, re.DOTALL)[0]
     with FakeLLM() as llm:
         port = llm.port
         code = code.replace("127.0.0.1:11434", f"127.0.0.1:{port}")

@@ -34,6 +34,30 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("POST /prompts/{prompt_id}/deploy-requests", r"plan(\..+)?"): "the same plan, checked whole",
     ("POST /prompts/import", r".*"): "a record's history must hold together (hashes, numbers, "
     "events, labels): domain/history.py checks it as a whole",
+    # Evaluations (issue 25): rules across fields or on the server's state, each said in the
+    # fields' descriptions (schemas/evaluations.py) and docs/evaluations.md.
+    (
+        "POST /test-sets",
+        r"(cases|import)(\[\d+\]|\..+)*|body",
+    ): "cases or import, exactly one; each "
+    "case's variables are checked against the prompt's contract; an import's data is a JSONL "
+    "or CSV document, parsed whole",
+    (
+        "POST /test-sets/{name}/cases",
+        r"(cases|import)(\[\d+\]|\..+)*|body",
+    ): "the same cases, checked against the set's prompt's contract",
+    (
+        "POST /prompts/{prompt_id}/evaluations",
+        r"(evaluators|version_ids)(\[\d+\]|\..+)*|provider|model",
+    ): (
+        "each evaluator's settings depend on its type and are checked whole "
+        "(domain/evaluators.py); the versions must be the prompt's; providers are the server's "
+        "configuration"
+    ),
+    ("POST /evaluations/{evaluation_id}/results", r"results(\..+)?"): "a result names an item "
+    "of this evaluation and one of its reported evaluators: the server's state",
+    ("POST /prompts/{prompt_id}/deploy-requests/{request_id}/approve", r"reason"): "override_gate "
+    "needs a reason: two fields together, said in override_gate's description",
 }
 
 

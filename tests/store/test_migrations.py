@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.exc import IntegrityError
 
 from promptdeck.core import Registry
@@ -77,6 +79,42 @@ def test_0012_adds_the_outcomes_by_prompt_index_and_its_downgrade_drops_it(
     engine.dispose()
 
 
+def _scripts() -> ScriptDirectory:
+    cfg = Config()
+    cfg.set_main_option("script_location", "promptdeck.store:migrations")
+    return ScriptDirectory.from_config(cfg)
+
+
+BEFORE_0021 = str(_scripts().get_revision("0021").down_revision)
+EVALUATION_TABLES = {
+    "providers",
+    "test_sets",
+    "test_set_versions",
+    "test_cases",
+    "evaluations",
+    "evaluation_items",
+    "evaluation_results",
+    "label_gates",
+}
+
+
+def test_0021_adds_the_evaluation_tables_and_its_downgrade_drops_them(database_url: str) -> None:
+    engine = create_engine(database_url)
+    migrate.upgrade(engine)
+    assert set(sa.inspect(engine).get_table_names()) >= EVALUATION_TABLES
+    pending = {str(i["name"]) for i in sa.inspect(engine).get_indexes("evaluation_items")}
+    assert "ix_evaluation_items_pending" in pending
+    before = BEFORE_0021  # whatever 0021 revises (0020)
+    migrate.downgrade(engine, before)
+    assert migrate.current(engine) == before
+    assert not EVALUATION_TABLES & set(sa.inspect(engine).get_table_names())
+    assert "prompts" in sa.inspect(engine).get_table_names()
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == migrate.head(engine)
+    assert set(sa.inspect(engine).get_table_names()) >= EVALUATION_TABLES
+    engine.dispose()
+
+
 def test_0015_adds_the_versions_contract_column_and_its_downgrade_drops_it(
     database_url: str,
 ) -> None:
@@ -112,8 +150,8 @@ def test_0020_adds_the_rollout_tables_and_columns_and_its_downgrade_drops_them(
     assert "kind" in columns("label_moves") and "plan" in columns("deploy_requests")
     indexes = {str(i["name"]): i for i in sa.inspect(engine).get_indexes("rollouts")}
     assert indexes["uq_rollouts_live"]["unique"]
-    migrate.downgrade(engine, "-1")  # 0020 is the newest: one step down undoes it alone
-    assert migrate.current(engine) not in (None, migrate.head(engine))
+    migrate.downgrade(engine, "0015")  # what 0020 revises (0021 goes first)
+    assert migrate.current(engine) == "0015"
     assert not {"rollouts", "rollout_arms"} & tables()
     assert "kind" not in columns("label_moves") and "plan" not in columns("deploy_requests")
     migrate.upgrade(engine)

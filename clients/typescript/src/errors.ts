@@ -94,6 +94,22 @@ export class AccountNotFound extends NotFound {
   static override readonly code: string = "account-not-found";
   static override readonly title: string = "Key or user not found";
 }
+export class ProviderNotFound extends NotFound {
+  static override readonly code: string = "provider-not-found";
+  static override readonly title: string = "Model provider not found";
+}
+export class TestSetNotFound extends NotFound {
+  static override readonly code: string = "test-set-not-found";
+  static override readonly title: string = "Test set not found";
+}
+export class EvaluationNotFound extends NotFound {
+  static override readonly code: string = "evaluation-not-found";
+  static override readonly title: string = "Evaluation not found";
+}
+export class GateNotFound extends NotFound {
+  static override readonly code: string = "gate-not-found";
+  static override readonly title: string = "Gate not found";
+}
 
 export class Conflict extends PromptdeckError {
   static override readonly code: string = "conflict";
@@ -160,6 +176,40 @@ export class RolloutStateConflict extends Conflict {
 export class StillIncluded extends Conflict {
   static override readonly code: string = "still-included";
   static override readonly title: string = "Included by other prompts";
+}
+export class ProviderNameTaken extends Conflict {
+  static override readonly code: string = "provider-name-taken";
+  static override readonly title: string = "Model provider name taken";
+}
+/** Evaluations name the provider: they keep it, so their results say who answered. */
+export class ProviderInUse extends Conflict {
+  static override readonly code: string = "provider-in-use";
+  static override readonly title: string = "Model provider in use";
+}
+export class TestSetNameTaken extends Conflict {
+  static override readonly code: string = "test-set-name-taken";
+  static override readonly title: string = "Test set name taken";
+}
+/** Adding the cases would take the test set past its bound. */
+export class TestSetFull extends Conflict {
+  static override readonly code: string = "test-set-full";
+  static override readonly title: string = "Test set full";
+}
+/** The evaluation is completed, cancelled or failed: it takes no cancel and no report. */
+export class EvaluationFinished extends Conflict {
+  static override readonly code: string = "evaluation-finished";
+  static override readonly title: string = "Evaluation already finished";
+}
+/** A result reported for an item whose answer is not in yet (the server still runs it). */
+export class ItemNotWorked extends Conflict {
+  static override readonly code: string = "evaluation-item-pending";
+  static override readonly title: string = "Evaluation item not worked yet";
+}
+/** The label's gate is not passed (no evaluation, a threshold unmet, worse than what the
+ * label serves); an admin may override it with a reason. */
+export class GateFailed extends Conflict {
+  static override readonly code: string = "gate-failed";
+  static override readonly title: string = "The label's gate is not passed";
 }
 
 export class IdempotencyKeyReused extends PromptdeckError {
@@ -323,6 +373,10 @@ const ALL: ErrorClass[] = [
   DeployRequestNotFound,
   WebhookNotFound,
   AccountNotFound,
+  ProviderNotFound,
+  TestSetNotFound,
+  EvaluationNotFound,
+  GateNotFound,
   Conflict,
   PromptNameTaken,
   VersionNameTaken,
@@ -335,6 +389,13 @@ const ALL: ErrorClass[] = [
   DeployRequestStale,
   AccountNameTaken,
   StillIncluded,
+  ProviderNameTaken,
+  ProviderInUse,
+  TestSetNameTaken,
+  TestSetFull,
+  EvaluationFinished,
+  ItemNotWorked,
+  GateFailed,
   RolloutInProgress,
   RolloutStateConflict,
   BreakingChange,

@@ -34,6 +34,13 @@ def show(request: DeployOut) -> None:
     )
     if request.decided_by:
         console.print(f"decided by {escape(request.decided_by)}")
+    gate = request.gate
+    if gate is not None and gate.required:
+        state = "[green]passed[/]" if gate.passed else "[bold red]not passed[/]"
+        via = f", evaluation {gate.evaluation_id}" if gate.evaluation_id else ""
+        console.print(f"gate: {state} (test set {escape(gate.test_set or '')}{via})")
+        for why in gate.reasons:
+            console.print(f"  - {escape(why)}")
     for line in request.diff:
         style = {"+": "green", "-": "red"}.get(line[:1])
         console.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
@@ -67,9 +74,22 @@ def request(
 
 @app.command("approve")
 @connected
-def approve(cli: Cli, name: Name, request_id: RequestId, reason: Reason = None) -> None:
-    """Approve: the label moves at once (admin role; not the proposer)."""
-    cli.show(cli.client.approve_deploy(name, request_id, reason=reason), show)
+def approve(
+    cli: Cli,
+    name: Name,
+    request_id: RequestId,
+    reason: Reason = None,
+    override_gate: Annotated[
+        bool,
+        typer.Option(
+            "--override-gate",
+            help="Approve although the label's gate is not passed (needs --reason; recorded).",
+        ),
+    ] = False,
+) -> None:
+    """Approve: the label moves at once (admin role; not the proposer; its gate passed)."""
+    found = cli.client.approve_deploy(name, request_id, reason=reason, override_gate=override_gate)
+    cli.show(found, show)
 
 
 @app.command("reject")

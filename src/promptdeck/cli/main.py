@@ -7,6 +7,7 @@ import typer
 from promptdeck.cli import (
     alerts,
     deploys,
+    evaluations,
     events,
     impact,
     keys,
@@ -17,6 +18,7 @@ from promptdeck.cli import (
     render,
     rollouts,
     sync,
+    test_sets,
     transfer,
     versions,
     webhooks,
@@ -51,6 +53,9 @@ app.add_typer(alerts.app, name="alerts")
 app.command("outcomes")(outcomes.outcomes)
 app.add_typer(sync.app, name="sync")
 app.command("mcp")(mcp.mcp)
+app.add_typer(test_sets.app, name="test-sets")
+app.add_typer(evaluations.app, name="eval")
+app.add_typer(evaluations.gates_app, name="gates")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -340,6 +340,10 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
     EventKind.DEPLOY_APPROVED: ("deploy approved", "green"),
     EventKind.DEPLOY_REJECTED: ("deploy rejected", "red"),
     EventKind.IMPACT_ALERT: ("impact alert", "bold red"),
+    EventKind.GATE_SET: ("gate set", "cyan"),
+    EventKind.GATE_REMOVED: ("gate removed", "dim"),
+    EventKind.GATE_OVERRIDDEN: ("gate overridden", "bold red"),
+    EventKind.EVALUATION_COMPLETED: ("evaluation completed", "green"),
 }
 RETENTION_KINDS = (EventKind.VERSION_ARCHIVED, EventKind.VERSION_RESTORED, EventKind.VERSION_PURGED)
 

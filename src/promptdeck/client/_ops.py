@@ -390,14 +390,20 @@ def list_deploys(
 
 
 def decide_deploy(
-    prompt: str | int, request_id: int, *, approve: bool, reason: str | None
+    prompt: str | int,
+    request_id: int,
+    *,
+    approve: bool,
+    reason: str | None,
+    override_gate: bool = False,
 ) -> Call[DeployOut]:
     verb = "approve" if approve else "reject"
+    extra = {"override_gate": True} if override_gate else {}
     return Call(
         "POST",
         f"/prompts/{seg(prompt)}/deploy-requests/{int(request_id)}/{verb}",
         _model(DeployOut),
-        json=_body(DeployDecision, reason=reason),
+        json=_body(DeployDecision, reason=reason, **extra),
     )
 
 

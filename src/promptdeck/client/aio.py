@@ -6,7 +6,8 @@ of date). Edit these, then run the script.
 
 The class is the hot path (`get_active`, its cache, includes, ``subscribe=``) and the
 plumbing; its other methods come from one mixin per concern in _async/: prompts and
-versions, labels and deploys, outcomes and impact, export and import, administration.
+versions, labels and deploys, outcomes and impact, export and import, administration,
+test sets and evaluations.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from promptdeck import limits
 from promptdeck.client import _ops as ops
 from promptdeck.client._async.admin import AsyncAdminMethods
 from promptdeck.client._async.changes import AsyncChanges
+from promptdeck.client._async.evaluations import AsyncEvaluationMethods
 from promptdeck.client._async.labels import AsyncLabelMethods
 from promptdeck.client._async.outcomes import AsyncOutcomeMethods, AsyncReporter
 from promptdeck.client._async.prompts import AsyncPromptMethods
@@ -49,6 +51,7 @@ class AsyncClient(
     AsyncOutcomeMethods,
     AsyncTransferMethods,
     AsyncAdminMethods,
+    AsyncEvaluationMethods,
 ):
     """A promptdeck server, from Python.
 

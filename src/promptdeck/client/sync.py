@@ -20,6 +20,7 @@ from promptdeck.client._http import DEFAULT_URL, RetryPolicy, headers
 from promptdeck.client._outcomes import OutcomeQueue
 from promptdeck.client._sync.admin import AdminMethods
 from promptdeck.client._sync.changes import Changes
+from promptdeck.client._sync.evaluations import EvaluationMethods
 from promptdeck.client._sync.labels import LabelMethods
 from promptdeck.client._sync.outcomes import OutcomeMethods, Reporter
 from promptdeck.client._sync.prompts import PromptMethods
@@ -44,6 +45,7 @@ class Client(
     OutcomeMethods,
     TransferMethods,
     AdminMethods,
+    EvaluationMethods,
 ):
     """A promptdeck server, from Python.
 

@@ -5,7 +5,7 @@ proposed is stale (409) and must be proposed again. Everything is recorded as ev
 
 from __future__ import annotations
 
-from promptdeck.core import compare, labels, load, retention, rollouts
+from promptdeck.core import compare, gates, labels, load, retention, rollouts
 from promptdeck.core.tx import Tx
 from promptdeck.domain import diff, rules
 from promptdeck.domain.commands import DecideDeploy, ProposeDeploy
@@ -91,9 +91,11 @@ def _plan(plan: object, version_id: int) -> RolloutPlan:
 
 def decide(tx: Tx, cmd: DecideDeploy) -> DeployRequest:
     """Approve (the label moves now, atomically) or reject. The decider is not the proposer
-    (by actor name) and may move protected labels (the admin role)."""
+    (by actor name) and may move protected labels (the admin role). Approving needs the
+    label's gate passed (core/gates.py), or ``override_gate`` with a reason (recorded)."""
     request_id, approve = cmd.request_id, cmd.approve
     why = check_reason(cmd.reason)
+    override = gates.override_reason(cmd.override_gate, cmd.reason) if approve else None
     row = load.prompt_row(tx, cmd.prompt, for_update=True)
     request = _row(tx, row, request_id)
     if request.status != OPEN:
@@ -111,6 +113,9 @@ def decide(tx: Tx, cmd: DecideDeploy) -> DeployRequest:
                 f"label {request.label!r} moved after deploy request {request_id} was "
                 "proposed: propose it again"
             )
+        gates.enforce(
+            tx, row, request.label, request.version_id, override=override, request_id=request_id
+        )
         if request.plan is not None:  # a rollout: it moves the label by its steps
             plan = parse_plan(request.plan)
             accept = cmd.accept_breaking
@@ -174,6 +179,9 @@ def _out(tx: Tx, row: PromptRow, r: RequestRow, *, with_diff: bool) -> DeployReq
         if serving is not None and serving != r.version_id:
             old, new = load.version(tx, row.id, serving), load.version(tx, row.id, r.version_id)
             contract_changes = compare.changes(old, new)
+    gate = (
+        gates.check_gate(tx, row, r.label, r.version_id) if with_diff and status == OPEN else None
+    )
     named = s.version_numbers(
         tx.conn, row.id, {v for v in (r.version_id, r.from_version_id) if v is not None}
     )
@@ -195,6 +203,7 @@ def _out(tx: Tx, row: PromptRow, r: RequestRow, *, with_diff: bool) -> DeployReq
         diff=lines,
         plan=r.plan,
         contract_changes=contract_changes,
+        gate=gate,
     )
 
 

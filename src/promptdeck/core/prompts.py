@@ -20,11 +20,13 @@ from promptdeck.domain.models import Event, Page, Prompt
 from promptdeck.domain.refs import EventKind, PromptLike
 from promptdeck.errors import InvalidInput, PromptNotDeleted, PromptNotFound
 from promptdeck.store import blobs as b
+from promptdeck.store import evaluations as evaluations_store
 from promptdeck.store import includes as inc
 from promptdeck.store import labels as labels_store
 from promptdeck.store import outcomes as outcomes_store
 from promptdeck.store import queries as q
 from promptdeck.store import rollouts as rollouts_store
+from promptdeck.store import test_sets as test_sets_store
 from promptdeck.store import webhooks as webhooks_store
 
 PROMPT_FIELDS = ("description", "tags", "content", "model_config", "max_versions")
@@ -165,6 +167,8 @@ def purge(tx: Tx, cmd: PurgePrompt) -> None:
     labels_store.purge_prompt(tx.conn, row.id)
     webhooks_store.purge_prompt(tx.conn, row.id)
     outcomes_store.purge_prompt(tx.conn, row.id)
+    evaluations_store.purge_prompt(tx.conn, row.id)  # before its test sets: they name them
+    test_sets_store.purge_prompt(tx.conn, row.id)
     inc.delete_for_prompt(tx.conn, row.id)
     q.purge_prompt(tx.conn, row.id)
     for blob_id in blob_ids:  # contents no other prompt shares go for good

@@ -318,6 +318,7 @@ class DecideDeploy(OnPrompt):
     approve: bool
     reason: str | None = None
     accept_breaking: bool = False  # a protected label to a contract that breaks its callers
+    override_gate: bool = False  # an admin approves what the label's gate refused (issue 25)
 
 
 # --- rollouts (core/rollouts.py) --------------------------------------------------------------

@@ -268,11 +268,15 @@ def compare(
 
 def unmet(summary: VersionSummary, thresholds: Mapping[str, float]) -> list[str]:
     """The evaluators whose pass rate is under the threshold set for them (a protected
-    label's requirement), each said as "name: 0.82 < 0.90"."""
-    rates = {e.name: e.pass_rate.value for e in summary.evaluators}
+    label's requirement), each said as "name: 0.82 < 0.90". Here a case the evaluator could
+    not judge (an error, a failed call) counts as not passed: a gate is not met by cases
+    that were never judged."""
+    found_by_name = {e.name: e for e in summary.evaluators}
     found = []
     for name, least in thresholds.items():
-        rate = rates.get(name)
+        e = found_by_name.get(name)
+        cases = 0 if e is None else e.n + e.errors
+        rate = None if e is None or cases == 0 else e.passed / cases
         if rate is None or rate < least:
             shown = "no cases judged" if rate is None else f"{rate:.2f}"
             found.append(f"{name}: {shown} < {least:.2f}")

@@ -25,6 +25,7 @@ from promptdeck.domain.evaluators import (
     Latency,
     Length,
     Regex,
+    Reported,
     SchemaValidator,
     ToolCalled,
     ValidJson,
@@ -226,6 +227,10 @@ def _judge(c: _Config, name: str, _: SchemaValidator | None) -> Evaluator:
     )
 
 
+def _reported(c: _Config, name: str, _: SchemaValidator | None) -> Evaluator:
+    return Reported(name)
+
+
 _MAKERS: dict[str, Callable[[_Config, str, SchemaValidator | None], Evaluator]] = {
     "equals": _equals,
     "contains": _contains,
@@ -236,4 +241,5 @@ _MAKERS: dict[str, Callable[[_Config, str, SchemaValidator | None], Evaluator]] 
     "length": _length,
     "latency": _latency,
     "judge": _judge,
+    "reported": _reported,
 }

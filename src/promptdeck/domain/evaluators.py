@@ -39,6 +39,7 @@ TYPES = (
     "length",
     "latency",
     "judge",
+    "reported",
 )
 
 
@@ -243,8 +244,28 @@ class Judge:
         return _error("a judge is evaluated by the runner, with a model")
 
 
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """Judged outside the server: the application's own function, run by the Python client
+    (``client.evaluate``), reports each result (``POST /evaluations/{id}/results``)."""
+
+    name: str
+
+    def evaluate(self, o: Observation) -> Result:
+        return _error("a reported evaluator's results come from the caller")
+
+
 Evaluator = (
-    Equals | Contains | Regex | ValidJson | JsonSchema | ToolCalled | Length | Latency | Judge
+    Equals
+    | Contains
+    | Regex
+    | ValidJson
+    | JsonSchema
+    | ToolCalled
+    | Length
+    | Latency
+    | Judge
+    | Reported
 )
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptdeck.domain.contracts import ContractChange
 from promptdeck.errors import InvalidInput
+
+if TYPE_CHECKING:  # domain/gates imports the statistics; labels stays light for the client
+    from promptdeck.domain.gates import GateCheck
 
 ACTIVE = "active"
 # A new prompt's protected labels (created or imported without a protected set of its own):
@@ -105,6 +108,7 @@ class DeployRequest:
     plan: dict[str, Any] | None = None  # a rollout plan: approving starts it (docs/rollouts.md)
     # The contract's changes from what the label serves now (with the diff only).
     contract_changes: list[ContractChange] = field(default_factory=list)
+    gate: GateCheck | None = None  # an open request's gate, as it stands now (issue 25)
 
     @property
     def breaking(self) -> bool:

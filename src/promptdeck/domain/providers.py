@@ -275,3 +275,18 @@ def chat_body(request: ChatRequest, *, stream: bool, stream_usage: bool = True) 
         if stream_usage:
             body["stream_options"] = {"include_usage": True}
     return body
+
+
+@dataclass(frozen=True, slots=True)
+class StoredProvider:
+    """A provider as the server keeps it: its configuration, and who added it when."""
+
+    id: int
+    config: ProviderConfig
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+
+    @property
+    def name(self) -> str:
+        return self.config.name

@@ -89,3 +89,7 @@ class EventKind(StrEnum):
     ROLLOUT_COMPLETED = "rollout.completed"
     ROLLOUT_ROLLED_BACK = "rollout.rolled_back"
     ROLLOUT_ABORTED = "rollout.aborted"
+    GATE_SET = "gate.set"  # a label now requires a test set to be passed (or changed it)
+    GATE_REMOVED = "gate.removed"
+    GATE_OVERRIDDEN = "gate.overridden"  # an admin approved a deploy its gate refused
+    EVALUATION_COMPLETED = "evaluation.completed"

@@ -21,6 +21,7 @@ from promptdeck.domain.labels import LABEL_MAX, LABEL_REGEX, REASON_MAX
 from promptdeck.limits import ID_MAX
 from promptdeck.schemas.common import _In, _Out
 from promptdeck.schemas.contracts import ContractChangeOut
+from promptdeck.schemas.evaluations import GateCheckOut
 from promptdeck.schemas.rollouts import RolloutCreate, RolloutOut
 
 
@@ -115,11 +116,18 @@ class DeployCreate(_In):
 
 class DeployDecision(_In):
     reason: str | None = Field(None, max_length=REASON_MAX)
+    override_gate: StrictBool = Field(
+        False,
+        description="Approve although the label's gate is not passed (admin; needs a reason, "
+        "recorded as a gate.overridden event).",
+    )
 
     def to_command(
         self, prompt: str, request_id: int, *, approve: bool, accept_breaking: bool = False
     ) -> DecideDeploy:
-        return DecideDeploy(prompt, request_id, approve, self.reason, accept_breaking)
+        return DecideDeploy(
+            prompt, request_id, approve, self.reason, accept_breaking, self.override_gate
+        )
 
 
 class DeployOut(_Out):
@@ -152,4 +160,9 @@ class DeployOut(_Out):
         default=False,
         description="A contract change breaks the label's callers: approving needs "
         "accept_breaking when the label is protected.",
+    )
+    gate: GateCheckOut | None = Field(
+        None,
+        description="An open request's gate as it stands now: the evaluation it reads and "
+        "why it does not pass (null in lists, for decided requests and labels without one).",
     )

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Header, Query, Response
 from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
+from promptdeck.core.evaluating import Evaluations
 from promptdeck.core.live import ActiveCache, ChangeFeed
 from promptdeck.core.ops import readiness
 from promptdeck.core.setup import open_registry
@@ -24,18 +25,21 @@ from promptdeck.server import changes, docs, problems, respond, ui
 from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
 from promptdeck.server.api import access as access_api
 from promptdeck.server.api import (
+    evaluations,
     labels,
     otlp,
     outcomes,
     prompts,
     rollouts,
     templates,
+    test_sets,
     transfer,
     versions,
     webhooks,
 )
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.deps import RegistryDep
+from promptdeck.server.evaluations import Runner
 from promptdeck.server.head import HeadAsGet
 from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.server.mcp import McpEndpoint, McpResponse
@@ -72,6 +76,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     closing: list[Gate] = []
     hooks = Webhooks(registry.db, destinations(settings))
     deliverer = Deliverer(hooks, settings)
+    evaluating = Evaluations(registry.db, settings.outgoing_allowance())
+    runner = Runner(evaluating.work, settings)
     ticker = RolloutTicker(registry, settings.rollout_check_s)
     mcp = McpEndpoint(registry, feed)
 
@@ -79,10 +85,13 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.webhooks_deliver:
             deliverer.start()
+        if settings.evaluations_run:
+            runner.start()
         ticker.start()
         async with mcp.running():
             yield
         await ticker.stop()
+        await runner.stop()
         await deliverer.stop()
         await feed.close()
         await cache.close()
@@ -107,6 +116,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.settings = settings
     app.state.feed = feed
     app.state.webhooks = hooks
+    app.state.evaluations = evaluating
     respond.install(app)
     app.include_router(transfer.router)
     app.include_router(prompts.router)
@@ -118,6 +128,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(templates.router)
     app.include_router(outcomes.router)
     app.include_router(otlp.router)
+    app.include_router(test_sets.router)
+    app.include_router(evaluations.router)
     app.include_router(changes.router)
 
     @app.get(

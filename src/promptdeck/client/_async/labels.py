@@ -95,10 +95,21 @@ class AsyncLabelMethods(AsyncSender):
         return await self._send(ops.list_deploys(prompt, status=status, limit=limit, cursor=cursor))
 
     async def approve_deploy(
-        self, prompt: str | int, request_id: int, *, reason: str | None = None
+        self,
+        prompt: str | int,
+        request_id: int,
+        *,
+        reason: str | None = None,
+        override_gate: bool = False,
     ) -> DeployOut:
-        """Approve: the label moves at once (admin; not the proposer)."""
-        return await self._send(ops.decide_deploy(prompt, request_id, approve=True, reason=reason))
+        """Approve: the label moves at once (admin; not the proposer). A label whose gate the
+        candidate does not pass raises `GateFailed`, unless ``override_gate`` (with a
+        ``reason``, recorded)."""
+        return await self._send(
+            ops.decide_deploy(
+                prompt, request_id, approve=True, reason=reason, override_gate=override_gate
+            )
+        )
 
     async def reject_deploy(
         self, prompt: str | int, request_id: int, *, reason: str | None = None

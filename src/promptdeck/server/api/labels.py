@@ -273,7 +273,8 @@ def _decide(
     "/deploy-requests/{request_id}/approve",
     response_model=DeployOut,
     responses=responses(403, 409),
-    summary="Approve: the label moves now (admin; not the proposer; 409 if stale)",
+    summary="Approve: the label moves now (admin; not the proposer; 409 if stale or its gate "
+    "is not passed, unless override_gate with a reason)",
 )
 def approve_deploy(
     prompt_id: PromptRef,

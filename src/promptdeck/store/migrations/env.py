@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from promptdeck.store import evaluation_tables  # noqa: F401  (its tables join the metadata)
 from promptdeck.store.tables import metadata
 
 config = context.config
