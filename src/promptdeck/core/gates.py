@@ -150,6 +150,7 @@ def set_gate(
 
 
 def remove_gate(tx: Tx, ref: PromptRef, label: str) -> None:
+    check_label(label)
     row = load.prompt_row(tx, ref, for_update=True)
     if not store.delete(tx.conn, row.id, label):
         raise GateNotFound(f"label {label!r} of {row.name!r} has no gate")
@@ -157,6 +158,7 @@ def remove_gate(tx: Tx, ref: PromptRef, label: str) -> None:
 
 
 def get_gate(tx: Tx, ref: PromptRef, label: str) -> Gate:
+    check_label(label)
     row = load.prompt_row(tx, ref)
     found = store.get(tx.conn, row.id, label)
     if found is None:

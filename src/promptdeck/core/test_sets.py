@@ -15,7 +15,7 @@ from promptdeck.domain import rules
 from promptdeck.domain.contracts import check_variables
 from promptdeck.domain.models import Page
 from promptdeck.domain.refs import PromptRef
-from promptdeck.domain.test_sets import Case, CaseSet, StoredCase
+from promptdeck.domain.test_sets import NAME_RE, Case, CaseSet, StoredCase
 from promptdeck.errors import (
     InvalidInput,
     PromptNotFound,
@@ -128,7 +128,10 @@ def _check_room(have: int, cases: Sequence[Case]) -> None:
 
 
 def _find(tx: Tx, name: str, *, for_update: bool = False) -> CaseSet:
-    found = store.find(tx.conn, name=name, for_update=for_update)
+    # A name no set could have (a NUL, a space) is missing without asking the database.
+    found = (
+        store.find(tx.conn, name=name, for_update=for_update) if NAME_RE.fullmatch(name) else None
+    )
     if found is None or not visible(tx, found.prompt_id):
         raise TestSetNotFound(f"no test set {name[:64]!r}", field="test_set")
     return found
