@@ -9,8 +9,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import hypothesis
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
