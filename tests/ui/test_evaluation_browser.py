@@ -1,5 +1,6 @@
 """In Chromium: a writer creates a test set, starts an evaluation of two versions against the
-stand-in provider, and sees the page refresh itself until the verdict is there (issue 25)."""
+stand-in provider, and sees the page refresh itself until the verdict is there; a deploy
+request to the gated label then shows the gate passed by that evaluation (issue 25)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 import pytest
 
 from promptdeck.core import Registry
-from promptdeck.domain.caller import Caller
-from promptdeck.domain.commands import CreatePrompt, CreateVersion
-from tests.evaluations.helpers import FAST, REFUND, add_provider, script_refunds
+from promptdeck.domain.caller import SYSTEM, Caller
+from promptdeck.domain.commands import CreatePrompt, CreateVersion, MoveLabel, ProposeDeploy
+from tests.evaluations.helpers import FAST, REFUND, add_provider, evaluations_of, script_refunds
 from tests.support.fake_llm import FakeLLM
 from tests.support.server import ServerProcess
 from tests.ui.conftest import LAPTOP
@@ -38,8 +39,8 @@ def test_a_writer_creates_a_test_set_evaluates_two_versions_and_sees_the_verdict
     shots: Path,
 ) -> None:
     ana = Caller.local("ana")
-    registry.create_prompt(CreatePrompt("support-reply", content="Reply to: {{q}}"), ana)
-    registry.create_version(
+    made = registry.create_prompt(CreatePrompt("support-reply", content="Reply to: {{q}}"), ana)
+    refund = registry.create_version(
         CreateVersion("support-reply", content=f"Reply to: {{{{q}}}} {REFUND}"), ana
     )
     add_provider(database_url, llm)
@@ -70,4 +71,17 @@ def test_a_writer_creates_a_test_set_evaluates_two_versions_and_sees_the_verdict
     assert page.locator("#ev-status").text_content() == "completed"
     assert "We will refund you today" in page.locator("table.items").inner_text()
     page.screenshot(path=str(shots / "evaluation.png"), full_page=True)
+
+    # production serves #1 and is gated on the set: the request for #2 meets the evaluation.
+    first = made.prompt.active_version_id
+    assert first is not None
+    registry.move_label(MoveLabel("support-reply", "production", first), ana)
+    gate = {"contains": 0.9}
+    evaluations_of(registry).set_gate("support-reply", "production", "smoke", gate, SYSTEM)
+    proposal = ProposeDeploy("support-reply", "production", refund.version.id, "offer refunds")
+    proposed = registry.propose_deploy(proposal, Caller.local("dev"))
+    page.goto(f"{server.url}/ui/prompts/support-reply/deploy-requests/{proposed.id}")
+    assert page.locator("#gate-status").text_content() == "passes"
+    assert "the candidate is better" in page.locator("#gate-check").inner_text()
+    page.screenshot(path=str(shots / "deploy-gate.png"), full_page=True)
     assert problems == []
