@@ -168,8 +168,8 @@ def test_a_waiting_evaluation_reloads_itself_until_it_is_cancelled(
     }
     started = api.post(f"/ui/prompts/{name}/evaluations", data=form, follow_redirects=False)
     where = started.headers["location"].split("?")[0]
-    waiting = api.get(where).text
-    assert '<meta http-equiv="refresh" content="2">' in waiting
+    waiting = api.get(where, params={"done": "started", "status": "pending"}).text
+    assert f'<meta http-equiv="refresh" content="2; url={where}?status=pending">' in waiting
     assert "Cancel evaluation" in waiting and "answers reported by the caller" in text_of(waiting)
     cancelled = api.post(where + "/cancel", follow_redirects=True)
     assert "Evaluation cancelled." in cancelled.text and "cancelled by web" in text_of(

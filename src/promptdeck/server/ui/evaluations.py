@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -202,6 +203,8 @@ def evaluation_page(
     versions = registry.list_versions(found.prompt_name, caller, limit=limits.PAGE_LIMIT_MAX)
     numbers = {v.id: v.number for v in versions.items}
     live = found.status in LIVE
+    # The reload keeps the page's filters, not its one-time notice.
+    again = {k: v for k, v in request.query_params.items() if k != "done"}
     notice = {"started": "Evaluation started.", "cancelled": "Evaluation cancelled."}.get(done)
     return render(
         request,
@@ -216,6 +219,7 @@ def evaluation_page(
         filters={"version_id": version_id, "status": status},
         keep={k: v for k, v in (("version_id", version_id), ("status", status)) if v},
         refresh=REFRESH_S if live else None,
+        refresh_url=request.url.path + (f"?{urlencode(again)}" if again else ""),
         live=live,
         notice=notice,
     )
