@@ -5,13 +5,14 @@ importers; a refused form comes back with what was typed and the reason, with a 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from promptdeck import errors, limits
+from promptdeck.domain.caller import Caller
 from promptdeck.schemas import CasesAdd, TestSetCreate
 from promptdeck.server.api.test_sets import EvaluationsDep
 from promptdeck.server.html import render
@@ -68,7 +69,7 @@ def test_sets_page(
 def _list(
     request: Request,
     evaluations: EvaluationsDep,
-    caller: Any,
+    caller: Caller,
     prompt: str,
     cursor: str | None,
     *,
@@ -151,7 +152,7 @@ def test_set_page(
 def _set(
     request: Request,
     evaluations: EvaluationsDep,
-    caller: Any,
+    caller: Caller,
     set_name: str,
     version: int | None,
     cursor: str | None,
