@@ -17,8 +17,12 @@ from starlette.testclient import TestClient
 
 from promptdeck.config import Settings
 from promptdeck.core import Registry
+from promptdeck.core.access import Access
 from promptdeck.domain.caller import SYSTEM
+from promptdeck.domain.commands import CreatePrompt
 from promptdeck.domain.providers import provider_config
+from promptdeck.server import create_app
+from tests.access.test_cors_and_audit import PASSWORD, signed_in
 from tests.evaluations.helpers import (
     LOOPBACK,
     SHORT,
@@ -266,3 +270,30 @@ def test_hostile_form_inputs_get_a_4xx_page_never_a_500(
     assert answer.status_code < 500, answer.text[:300]
     if answer.status_code >= 400:
         assert answer.headers["content-type"].startswith("text/html")
+
+
+def test_a_signed_in_writers_upload_carries_the_form_token_and_a_reader_gets_no_form(
+    settings: Settings, registry: Registry
+) -> None:
+    access = Access(registry.engine)
+    access.create_user("wes", "write", PASSWORD)
+    access.create_user("rea", "read", PASSWORD)
+    registry.create_prompt(CreatePrompt("greet", content="Hi {{q}}"), SYSTEM)
+    app = create_app(settings, registry)
+    files = {"file": ("cases.jsonl", jsonl(2).encode(), "application/jsonl")}
+    with signed_in(app, "wes") as writer:
+        page = writer.get("/ui/test-sets").text
+        token = page.split('name="csrf" value="')[1].split('"')[0]
+        form = {"name": "up", "prompt": "greet"}
+        forged = writer.post("/ui/test-sets", data=form, files=files)
+        assert forged.status_code == 403 and "out of date" in forged.text
+        made = writer.post(
+            "/ui/test-sets", data={**form, "csrf": token}, files=files, follow_redirects=False
+        )
+        assert made.status_code == 303, made.text
+        assert "2 cases" in text_of(writer.get("/ui/test-sets/up").text)
+    with signed_in(app, "rea") as reader:
+        assert "New test set" not in reader.get("/ui/test-sets").text
+        assert "Add cases" not in reader.get("/ui/test-sets/up").text
+        refused = reader.post("/ui/test-sets", data={**form, "cases": jsonl(1)})
+        assert refused.status_code == 403
