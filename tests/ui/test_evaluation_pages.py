@@ -225,6 +225,11 @@ def test_a_gate_is_set_on_the_labels_page_and_the_deploy_request_shows_its_check
     page = api.get(url).text
     assert "not passed" in text_of(page) and "no completed evaluation of version" in page
     assert 'name="override_gate"' in page
+    start = re.search(r'href="([^"]+)">Start an evaluation', page)
+    assert start is not None
+    form = api.get(html.unescape(start.group(1))).text
+    assert f'<option value="{plain}" selected>' in form
+    assert f'<option value="{refund}" selected>' in form
     refused = api.post(url + "/approve", data={"reason": "ok", "actor": "boss"})
     assert refused.status_code == 409 and "gate" in text_of(refused.text).lower()
     through = api.post(

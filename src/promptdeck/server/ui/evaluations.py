@@ -70,8 +70,13 @@ def evaluations_page(
     name: str,
     cursor: Cursor = None,
     test_set: Annotated[str, Query(max_length=limits.TEST_SET_NAME_MAX)] = "",
+    baseline: Annotated[int | None, Query(ge=1, le=limits.ID_MAX)] = None,
+    candidate: Annotated[int | None, Query(ge=1, le=limits.ID_MAX)] = None,
 ) -> HTMLResponse:
-    return _page(request, registry, evaluations, caller, name, cursor, form={"test_set": test_set})
+    """``?test_set=&baseline=&candidate=`` fill the form in (the deploy request's link)."""
+    chosen = {"baseline": baseline, "candidate": candidate}
+    form = {"test_set": test_set, **{k: str(v) for k, v in chosen.items() if v is not None}}
+    return _page(request, registry, evaluations, caller, name, cursor, form=form)
 
 
 def _page(
