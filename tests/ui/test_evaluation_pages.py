@@ -302,3 +302,20 @@ def test_a_signed_in_writers_upload_carries_the_form_token_and_a_reader_gets_no_
         assert "Add cases" not in reader.get("/ui/test-sets/up").text
         refused = reader.post("/ui/test-sets", data={**form, "cases": jsonl(1)})
         assert refused.status_code == 403
+
+
+def test_cases_the_prompts_contract_refuses_come_back_next_to_the_form_naming_the_case(
+    api: TestClient,
+) -> None:
+    schema = {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}
+    made = api.post(
+        "/prompts",
+        json={"name": "strict", "content": "Reply to {{q}}", "contract": {"variables": schema}},
+    )
+    assert made.status_code == 201, made.text
+    cases = '{"variables": {"q": "fine"}}\n{"variables": {"q": 5}}'
+    page = api.post("/ui/test-sets", data={"name": "typed", "prompt": "strict", "cases": cases})
+    assert page.status_code == 422
+    said = text_of(page.text)
+    assert "cases[1]" in said and 'id="cases"' in page.text and "&#34;q&#34;: 5" in page.text
+    assert api.get("/ui/test-sets/typed").status_code == 404
