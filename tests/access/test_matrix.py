@@ -65,6 +65,9 @@ ADMIN = {
     ("POST", "/ui/webhooks/{hook_id}/test"),
     ("POST", "/ui/webhooks/{hook_id}/enabled"),
     ("POST", "/ui/webhooks/{hook_id}/delete"),
+    # The UI's gates (issue 25): set and remove, as the API's.
+    ("POST", "/ui/prompts/{name}/gates"),
+    ("POST", "/ui/prompts/{name}/labels/{label}/gate/remove"),
 }
 ROLLOUT = "/prompts/{prompt_id}/labels/{label}/rollout"
 ROLLOUT_CONTROLS = {("POST", f"{ROLLOUT}/{c}") for c in ("pause", "resume", "advance", "abort")}
@@ -119,6 +122,10 @@ WRITE = {
     ("POST", "/prompts/{prompt_id}/evaluations"),
     ("POST", "/evaluations/{evaluation_id}/cancel"),
     ("POST", "/evaluations/{evaluation_id}/results"),
+    ("POST", "/ui/test-sets"),
+    ("POST", "/ui/test-sets/{set_name}/cases"),
+    ("POST", "/ui/prompts/{name}/evaluations"),
+    ("POST", "/ui/evaluations/{evaluation_id}/cancel"),
 }
 # Writes by their role, but the core refuses anyone below admin (the Caller's
 # may_move_protected): protecting a label, deciding another's deploy request.
@@ -157,7 +164,12 @@ PUBLIC = PROBES | {
     ("GET", "/ui/static/{filename}"),
 }
 # A creation that names its prompt in the body: outside a key's prefixes, as missing.
-CREATES = {("POST", "/prompts"), ("POST", "/ui/new"), ("POST", "/test-sets")}
+CREATES = {
+    ("POST", "/prompts"),
+    ("POST", "/ui/new"),
+    ("POST", "/test-sets"),
+    ("POST", "/ui/test-sets"),
+}
 # Pages that read nothing of the prompt they name (a notice): no prefix to check.
 NOTICE = {("GET", "/ui/deleted/{name}")}
 # The UI's answer to a path it has no page for: 404 for whoever may read.
@@ -191,7 +203,9 @@ def expected(caller: str, method: str, path: str) -> str:
     if ROLE_OF[caller] < needs(method, path):
         return "403"  # the route's role is checked before anything it reads
     # A test set or an evaluation belongs to one prompt: named by it, as the prompt is.
-    names_prompt = any(p in path for p in ("{prompt_id}", "{name}", "{evaluation_id}"))
+    names_prompt = any(
+        p in path for p in ("{prompt_id}", "{name}", "{evaluation_id}", "{set_name}")
+    )
     if caller == "outside" and ((names_prompt and route not in NOTICE) or route in CREATES):
         return "404"  # a prompt it may not read is as missing as one that never was
     if route in DECIDE | MOVES_OF_PRODUCTION and ROLE_OF[caller] < 3:
@@ -212,6 +226,13 @@ UI_FORMS: dict[tuple[str, str], Any] = {
     ("POST", "/ui/prompts/{name}/alerts"): {"label": "active", "min_success": "0.9"},
     ("POST", "/ui/prompts/{name}/chat"): {"role.0": "system", "content.0": "Be brief."},
     ("POST", "/ui/webhooks"): {"url": "http://127.0.0.1:9/"},
+    ("POST", "/ui/test-sets/{set_name}/cases"): {"cases": '{"variables": {"q": "y"}}'},
+    ("POST", "/ui/prompts/{name}/evaluations"): {
+        "candidate": "{second}",
+        "test_set": "{test_set}",
+        "evaluators": '[{"type": "reported", "name": "r"}]',
+    },
+    ("POST", "/ui/prompts/{name}/gates"): {"label": "production", "test_set": "{test_set}"},
     ("POST", "/ui/webhooks/{hook_id}/enabled"): {"enabled": "false"},
     ("POST", "/ui/sign-in"): {"name": "nobody", "password": "wrong password"},
 }
@@ -266,6 +287,8 @@ class Cell:
             StartEvaluation(prompt, (second.id,), test_set, ({"type": "reported", "name": "r"},)),
             setup,
         )
+        if path.endswith("/gate/remove"):  # a gate to remove
+            evaluating.set_gate(prompt, "production", test_set, {}, setup)
         plan = {
             "version_id": second.id,
             "steps": [50, 100],
@@ -347,8 +370,13 @@ class Cell:
         form = UI_FORMS.get((method, path))
         if (method, path) == ("POST", "/ui/new"):
             form = {"name": f"{team}new{n}", "content": "c"}
+        if (method, path) == ("POST", "/ui/test-sets"):
+            form = {"name": f"nuts{n}", "prompt": prompt, "cases": '{"variables": {}}'}
         if form is not None:
-            form = {k: v.replace("{second}", str(second.id)) for k, v in form.items()}
+            form = {
+                k: v.replace("{second}", str(second.id)).replace("{test_set}", test_set)
+                for k, v in form.items()
+            }
         if (method, path) == SIGN_IN:
             # The form's own token, as a browser has it; a name of its own (no sign-in delay).
             page = self.api.get("/ui/sign-in").text
@@ -361,6 +389,7 @@ class Cell:
                 "{version_id}", str(second.id if "rollback" in path else created.active_version_id)
             )
             .replace("{evaluation_id}", str(evaluation.id))
+            .replace("{set_name}", test_set)
             .replace("{label}", "production")
             .replace("{action}", "pause")
             .replace("{request_id}", str(proposed.id))

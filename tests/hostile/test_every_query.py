@@ -33,6 +33,8 @@ FILL = {
     "label": "active",
     "request_id": "1",
     "hook_id": "1",
+    "set_name": "s",
+    "evaluation_id": "1",
 }
 
 

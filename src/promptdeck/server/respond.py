@@ -63,6 +63,14 @@ FIELD_LABELS = {
     "min_success": "Min success",
     "window_minutes": "Window",
     "min_count": "Min count",
+    "cases": "Cases",
+    "file": "File",
+    "format": "Format",
+    "test_set": "Test set",
+    "version_ids": "Versions",
+    "evaluators": "Evaluators",
+    "provider": "Model",
+    "thresholds": "Least pass rates",
 }
 
 

@@ -13,12 +13,15 @@ from promptdeck.server.html import HERE, render
 from promptdeck.server.roles import Public, Reader
 from promptdeck.server.ui import (
     actions,
+    evaluations,
+    gates,
     impact,
     labels,
     pages,
     rollouts,
     session,
     templating,
+    test_sets,
     webhooks,
 )
 from promptdeck.server.ui.view import UIRoute
@@ -71,4 +74,7 @@ def install(app: FastAPI) -> None:
     app.include_router(impact.router)
     app.include_router(templating.router)
     app.include_router(webhooks.router)
+    app.include_router(test_sets.router)
+    app.include_router(evaluations.router)
+    app.include_router(gates.router)
     app.include_router(tail)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from promptdeck.domain.commands import DecideDeploy, MoveLabel, ProposeDeploy
 from promptdeck.limits import PAGE_LIMIT_MAX
+from promptdeck.server.api.test_sets import EvaluationsDep
 from promptdeck.server.deps import RegistryDep
 from promptdeck.server.html import render
 from promptdeck.server.roles import Reader, Writer
@@ -22,12 +23,19 @@ router = APIRouter(prefix="/ui", route_class=UIRoute, include_in_schema=False)
 
 Text = Annotated[str, Form()]
 TIMELINE = 50
+LABEL_NOTICES = {
+    "moved": "Label moved.",
+    "requested": "Deploy request sent.",
+    "gate-set": "Gate set: a deploy request to that label now needs a passing evaluation.",
+    "gate-removed": "Gate removed.",
+}
 
 
 @router.get("/prompts/{name}/labels", response_class=HTMLResponse)
 def labels_page(
     request: Request,
     registry: RegistryDep,
+    evaluations: EvaluationsDep,
     caller: Reader,
     name: str,
     done: Annotated[str, Query(max_length=40)] = "",
@@ -42,7 +50,9 @@ def labels_page(
         versions=registry.list_versions(name, caller, limit=PAGE_LIMIT_MAX).items,
         requests=registry.list_deploys(name, caller, status="open").items,
         moves=registry.label_history(name, None, caller, limit=TIMELINE).items,
-        notice={"moved": "Label moved.", "requested": "Deploy request sent.", **NOTICES}.get(done),
+        gates={g.label: g for g in evaluations.list_gates(name, caller)},
+        sets=evaluations.list_test_sets(caller, prompt=name, limit=PAGE_LIMIT_MAX).items,
+        notice={**LABEL_NOTICES, **NOTICES}.get(done),
     )
 
 
@@ -152,6 +162,7 @@ def decide(
     reason: Text = "",
     actor: Text = "",
     accept_breaking: Text = "",
+    override_gate: Text = "",
 ) -> Response:
     cmd = DecideDeploy(
         name,
@@ -159,6 +170,7 @@ def decide(
         approve=verb == "approve",
         reason=reason or None,
         accept_breaking=accept_breaking == "on",
+        override_gate=override_gate == "on",
     )
     registry.decide_deploy(cmd, acting(request, caller, actor))
     return remember_actor(redirect(f"/ui/prompts/{name}/deploy-requests/{request_id}"), actor)
