@@ -344,6 +344,7 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
     EventKind.GATE_REMOVED: ("gate removed", "dim"),
     EventKind.GATE_OVERRIDDEN: ("gate overridden", "bold red"),
     EventKind.EVALUATION_COMPLETED: ("evaluation completed", "green"),
+    EventKind.PROMPT_RUN: ("run", "dim"),
 }
 RETENTION_KINDS = (EventKind.VERSION_ARCHIVED, EventKind.VERSION_RESTORED, EventKind.VERSION_PURGED)
 
