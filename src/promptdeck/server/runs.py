@@ -21,6 +21,8 @@ from typing import Any, cast
 
 import anyio
 import httpcore
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from promptdeck.config import Settings
 from promptdeck.core.runs import RunLimit, Runs
@@ -34,6 +36,33 @@ from promptdeck.outgoing.guard import Resolver, system_resolver
 from promptdeck.outgoing.provider import Provider, api_key
 from promptdeck.schemas import RunOut
 from promptdeck.server.problems import problem_body, status_of
+
+
+class EventStream(StreamingResponse):
+    """Server-Sent Events that end as soon as the client goes away. Starlette's own, under a
+    server of ASGI 2.4 (uvicorn), notices a client that left only when its next piece fails
+    to send: a provider slow to answer would be waited for, and paid, all the same. Here the
+    disconnect is listened for beside the stream, which is cancelled on it (closing the
+    provider's request, server/runs.py ``_events``)."""
+
+    def __init__(self, events: AsyncIterator[bytes]) -> None:
+        super().__init__(
+            events,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with anyio.create_task_group() as group:
+
+            async def stream() -> None:
+                with contextlib.suppress(OSError):  # the client left while it was sent
+                    await self.stream_response(send)
+                group.cancel_scope.cancel()
+
+            group.start_soon(stream)
+            await self.listen_for_disconnect(receive)
+            group.cancel_scope.cancel()
 
 
 def limit_of(settings: Settings) -> RunLimit:

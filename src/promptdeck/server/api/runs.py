@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.responses import StreamingResponse
 
 from promptdeck.schemas import RunIn, RunOut
 from promptdeck.server.api.prompts import PromptRef
 from promptdeck.server.api.render import json_response
 from promptdeck.server.problems import responses
 from promptdeck.server.roles import ActingWriter
-from promptdeck.server.runs import PromptRuns, run_out
+from promptdeck.server.runs import EventStream, PromptRuns, run_out
 
 router = APIRouter(tags=["runs"])
 
@@ -68,9 +67,5 @@ async def run(
 ) -> Response:
     cmd = body.to_command(prompt_id, stream=wants_stream(accept))
     if cmd.stream:
-        return StreamingResponse(
-            await runs.stream(cmd, caller, request.url.path),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return EventStream(await runs.stream(cmd, caller, request.url.path))
     return json_response(run_out(await runs.run(cmd, caller)))
