@@ -34,7 +34,11 @@ def llm() -> Iterator[FakeLLM]:
 
 
 def add_provider(
-    registry: Registry, llm: FakeLLM, name: str = "local", timeouts: Timeouts = SHORT, **extra: object
+    registry: Registry,
+    llm: FakeLLM,
+    name: str = "local",
+    timeouts: Timeouts = SHORT,
+    **extra: object,
 ) -> None:
     evaluations_of(registry).add_provider(
         provider_config(name, llm.url, list(llm.models), timeouts=timeouts, **extra),  # type: ignore[arg-type]

@@ -22,9 +22,8 @@ class Clock:
 def test_a_caller_past_its_runs_in_flight_is_refused_until_one_ends() -> None:
     limit = RunLimit(in_flight=2)
     with limit.admit(ADA), limit.admit(ADA):
-        with pytest.raises(RateLimited, match="2 runs in flight"):
-            with limit.admit(ADA):
-                pass
+        with pytest.raises(RateLimited, match="2 runs in flight"), limit.admit(ADA):
+            pass
         with limit.admit(BOB):  # another caller's slots are its own
             pass
     with limit.admit(ADA):  # the slots came back when the runs ended
@@ -45,9 +44,8 @@ def test_the_rate_allows_a_burst_then_one_run_per_interval_and_says_when() -> No
     for _ in range(2):
         with limit.admit(ADA):
             pass
-    with pytest.raises(RateLimited) as refused:
-        with limit.admit(ADA):
-            pass
+    with pytest.raises(RateLimited) as refused, limit.admit(ADA):
+        pass
     assert refused.value.extra["retry_after"] == pytest.approx(10.0)
     clock.now = 10.0
     with limit.admit(ADA):

@@ -104,7 +104,12 @@ def test_an_unsaved_chat_draft_runs_with_its_tools_and_nothing_is_saved(
     }
     ran = api.post(
         f"/prompts/{name}/run",
-        json={"draft": draft, "variables": {"q": "hi", "n": 2}, "provider": "local", "model": "other"},
+        json={
+            "draft": draft,
+            "variables": {"q": "hi", "n": 2},
+            "provider": "local",
+            "model": "other",
+        },
     )
     assert ran.status_code == 200, ran.text
     out = ran.json()

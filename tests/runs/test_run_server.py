@@ -1,14 +1,18 @@
 """A streamed run on a real server (uvicorn): a client that goes away stops the provider's
-call at once, not at its next piece, and the run is recorded as cancelled."""
+call at once, not at its next piece, and the run is recorded as cancelled; the same under
+a server of ASGI spec 2.4, where Starlette's own stream would wait for the next piece."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
+import anyio
 import httpx
+from starlette.types import Message
 
 from promptdeck.core import Registry
 from promptdeck.domain.providers import Timeouts
+from promptdeck.server.runs import EventStream
 from tests.evaluations.helpers import LOOPBACK
 from tests.runs.conftest import add_provider
 from tests.support.fake_llm import Answer, FakeLLM, wait_until
@@ -19,9 +23,8 @@ def test_a_client_that_leaves_a_stream_cuts_the_providers_call_and_the_run_is_re
     start_server: Callable[..., ServerProcess], registry: Registry, llm: FakeLLM, name: str
 ) -> None:
     add_provider(registry, llm, timeouts=Timeouts(connect_s=2, read_s=60, total_s=120))
-    # A piece every 3 s; the client leaves after the first. Were the disconnect noticed only
-    # when the next piece fails to send (Starlette's own stream under uvicorn), the second
-    # would be read from the provider too.
+    # A piece every 3 s; the client leaves after the first: the provider's request is closed
+    # while the server waits for the second.
     llm.script(Answer(pieces=("first ", "second ", "third"), piece_ms=3000))
     server = start_server(env={"PROMPTDECK_ALLOW_OUTGOING": LOOPBACK})
     with httpx.Client(base_url=server.url, timeout=30) as http:
@@ -47,3 +50,37 @@ def test_a_client_that_leaves_a_stream_cuts_the_providers_call_and_the_run_is_re
     detail = recorded()[0]["detail"]
     assert isinstance(detail, dict)
     assert detail["ok"] is False and detail["cancelled"] is True
+
+
+def test_under_an_asgi_2_4_server_a_stream_is_cancelled_when_its_client_leaves() -> None:
+    cancelled = anyio.Event()
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            yield b"event: delta\ndata: {}\n\n"
+            await anyio.sleep(3600)  # a provider that takes its time over the next piece
+            yield b"never"
+        finally:
+            cancelled.set()
+
+    async def scenario() -> list[Message]:
+        sent: list[Message] = []
+        first = anyio.Event()
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+            if message.get("body"):
+                first.set()
+
+        async def receive() -> Message:
+            await first.wait()  # the client reads the first piece, then leaves
+            return {"type": "http.disconnect"}
+
+        scope = {"type": "http", "asgi": {"spec_version": "2.4"}}
+        with anyio.fail_after(10):
+            await EventStream(events())(scope, receive, send)
+            await cancelled.wait()
+        return sent
+
+    sent = anyio.run(scenario)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]

@@ -39,11 +39,12 @@ from promptdeck.server.problems import problem_body, status_of
 
 
 class EventStream(StreamingResponse):
-    """Server-Sent Events that end as soon as the client goes away. Starlette's own, under a
-    server of ASGI 2.4 (uvicorn), notices a client that left only when its next piece fails
-    to send: a provider slow to answer would be waited for, and paid, all the same. Here the
-    disconnect is listened for beside the stream, which is cancelled on it (closing the
-    provider's request, server/runs.py ``_events``)."""
+    """Server-Sent Events that end as soon as the client goes away, on any ASGI server.
+    Starlette's own listens for the disconnect only under servers of ASGI spec 2.3
+    (uvicorn); under 2.4 (granian, which ``promptdeck serve`` can run on) it notices a client
+    that left only when its next piece fails to send, so a provider slow to answer would be
+    waited for, and paid, all the same. Here the disconnect is always listened for beside
+    the stream, which is cancelled on it (closing the provider's request)."""
 
     def __init__(self, events: AsyncIterator[bytes]) -> None:
         super().__init__(
