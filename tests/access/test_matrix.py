@@ -119,6 +119,8 @@ WRITE = {
     ("POST", "/prompts/{prompt_id}/evaluations"),
     ("POST", "/evaluations/{evaluation_id}/cancel"),
     ("POST", "/evaluations/{evaluation_id}/results"),
+    # Running a version or a draft on a provider (issue 25): it spends, and is recorded.
+    ("POST", "/prompts/{prompt_id}/run"),
 }
 # Writes by their role, but the core refuses anyone below admin (the Caller's
 # may_move_protected): protecting a label, deciding another's deploy request.
@@ -288,6 +290,8 @@ class Cell:
             body = {"content": "three"}
         elif (method, path) == ("POST", "/prompts/{prompt_id}/render"):
             body = {"variables": {}}
+        elif (method, path) == ("POST", "/prompts/{prompt_id}/run"):
+            body = {"variables": {}, "provider": "none"}  # none configured: 404 past the role
         elif (method, path) == ("POST", "/prompts/import"):
             body = self.api.get(f"/prompts/{prompt}/export", headers=admin).json()
             body["name"] = f"{team}imp{n}"
