@@ -121,6 +121,10 @@ WRITE = {
     ("POST", "/evaluations/{evaluation_id}/results"),
     # Running a version or a draft on a provider (issue 25): it spends, and is recorded.
     ("POST", "/prompts/{prompt_id}/run"),
+    # The playground: only a form to run, save and make cases (every action writes or spends).
+    ("GET", "/ui/prompts/{name}/playground"),
+    ("POST", "/ui/prompts/{name}/playground"),
+    ("POST", "/ui/prompts/{name}/playground/run"),
 }
 # Writes by their role, but the core refuses anyone below admin (the Caller's
 # may_move_protected): protecting a label, deciding another's deploy request.
