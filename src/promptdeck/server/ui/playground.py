@@ -62,6 +62,12 @@ def _evaluations(request: Request) -> Evaluations:
     return found
 
 
+async def _form(request: Request) -> dict[str, str]:
+    """The form's text fields, line ends as typed: a browser sends a textarea's as CRLF."""
+    sent = (await request.form()).items()
+    return {k: v.replace("\r\n", "\n") for k, v in sent if isinstance(v, str)}
+
+
 def _id(text: str, field: str) -> int | None:
     if not text.strip():
         return None
@@ -226,7 +232,7 @@ async def _pane(runs: PromptRuns, cmd: RunPrompt, caller: Caller) -> Pane:
 async def act(request: Request, registry: RegistryDep, caller: Writer, name: str) -> Response:
     """Run (whole answers, without a script), save the draft as a version, or add the
     variables (and the output) to a test set as a case."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await _form(request)
     actor = form.get("actor", "")
     who = acting(request, caller, actor)
     base = _base(registry, caller, name, _id(form.get("base", ""), "base"))
@@ -278,7 +284,7 @@ async def act(request: Request, registry: RegistryDep, caller: Writer, name: str
 async def stream(request: Request, registry: RegistryDep, caller: Writer, name: str) -> Response:
     """One pane's run as Server-Sent Events (app.js): ``target`` is ``draft`` or the id of
     the version to compare with. A run refused before it starts answers a problem."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await _form(request)
     who = acting(request, caller, form.get("actor", ""))
     try:
         base = _base(registry, caller, name, _id(form.get("base", ""), "base"))
