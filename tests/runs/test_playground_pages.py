@@ -61,6 +61,8 @@ def test_run_answers_the_draft_and_the_version_side_by_side_on_the_same_variable
     assert ran.status_code == 200, ran.text
     assert "Whisper hi 3 times" in ran.text and "Tell hi 3 times" in ran.text
     assert len(runs_recorded(api, name)) == 2
+    history = api.get(f"/ui/prompts/{name}/versions").text
+    assert "Ran a draft on local · m: answered in" in history
     contract = json.dumps({"variables": CONTRACT["variables"]})
     refused = api.post(
         f"/ui/prompts/{name}/playground", data={**form, "var.n": "0", "contract": contract}
