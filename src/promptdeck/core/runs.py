@@ -40,6 +40,7 @@ def prepare(tx: Tx, cmd: RunPrompt) -> tuple[PreparedRun, StoredProvider]:
     """The request a run sends, and its provider. The prompt is read first: one out of the
     caller's reach is missing (404) before anything else is said of it."""
     row = load.prompt_row(tx, cmd.prompt)
+    provider = providers.get(tx, cmd.provider)
     contract: Contract | None
     if cmd.draft is not None:
         draft = cmd.draft.checked(row.name, row.content, row.model_config)
@@ -56,7 +57,6 @@ def prepare(tx: Tx, cmd: RunPrompt) -> tuple[PreparedRun, StoredProvider]:
             )
         kind, template_format, content = version.kind, version.template_format, version.content
         config, contract = dict(version.model_config or {}), version.contract
-    provider = providers.get(tx, cmd.provider)
     rendered = render_template(tx, row.name, kind, template_format, content, contract, cmd.values)
     request = ChatRequest(
         model=choose_model(cmd.model, config, provider.config),

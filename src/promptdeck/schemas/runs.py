@@ -72,7 +72,8 @@ class RunIn(_In):
         description="The version to run; with neither it nor a draft, the active version.",
     )
     draft: RunDraftIn | None = Field(
-        default=None, description="An unsaved version to run instead (the playground's)."
+        default=None,
+        description="An unsaved version to run instead (the playground's); not with version_id.",
     )
     variables: dict[str, Any] = Field(
         default_factory=dict,
