@@ -16,7 +16,13 @@ from tests.support.fake_llm import FakeLLM
 
 PROMPT = "hostile-run"
 TEXT = st.text(max_size=40) | st.sampled_from(["a\x00b", "{{q}}", "{% for %}", "{{> x}}"])
-LEAVES = st.none() | st.booleans() | st.integers() | st.floats() | TEXT
+LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT
+)
 JSON = st.recursive(
     LEAVES,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
