@@ -23,9 +23,9 @@ def test_a_client_that_leaves_a_stream_cuts_the_providers_call_and_the_run_is_re
     start_server: Callable[..., ServerProcess], registry: Registry, llm: FakeLLM, name: str
 ) -> None:
     add_provider(registry, llm, timeouts=Timeouts(connect_s=2, read_s=60, total_s=120))
-    # A piece every 3 s; the client leaves after the first: the provider's request is closed
+    # A piece every 1.5 s; the client leaves after the first: the provider's request is closed
     # while the server waits for the second.
-    llm.script(Answer(pieces=("first ", "second ", "third"), piece_ms=3000))
+    llm.script(Answer(pieces=("first ", "second ", "third"), piece_ms=1500))
     server = start_server(env={"PROMPTDECK_ALLOW_OUTGOING": LOOPBACK})
     with httpx.Client(base_url=server.url, timeout=30) as http:
         made = http.post("/prompts", json={"name": name, "content": "Say {{q}}"})
