@@ -163,6 +163,28 @@ class Settings(BaseSettings):
         default=1.0, gt=0, le=60, description="How often an idle runner looks for work."
     )
 
+    run_in_flight: int = Field(
+        default=4,
+        ge=0,
+        le=1000,
+        description="Runs (POST /prompts/{id}/run, the playground) one key or person may have "
+        "in flight at once in one server process (429 past it); 0: no limit.",
+    )
+    run_rate: float = Field(
+        default=60.0,
+        ge=0,
+        le=1_000_000,
+        allow_inf_nan=False,
+        description="Runs a minute one key or person may start in one server process, past "
+        "run_burst (429 with Retry-After); 0: no limit.",
+    )
+    run_burst: int = Field(
+        default=10,
+        ge=1,
+        le=100_000,
+        description="Runs a caller may start at once before run_rate applies.",
+    )
+
     allow_outgoing: str = Field(
         default="",
         description="Comma-separated hosts and networks that calls out of the server "

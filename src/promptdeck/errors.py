@@ -202,8 +202,8 @@ class TooManyAttempts(PromptdeckError):
 
 
 class RateLimited(PromptdeckError):
-    """Too much from one caller too fast (outcomes past PROMPTDECK_OUTCOMES_RATE): wait
-    ``retry_after`` seconds."""
+    """Too much from one caller too fast (outcomes past PROMPTDECK_OUTCOMES_RATE; runs past
+    PROMPTDECK_RUN_RATE or PROMPTDECK_RUN_IN_FLIGHT): wait ``retry_after`` seconds."""
 
     code = "rate-limited"
     title = "Too many requests"

@@ -126,6 +126,12 @@ WRITE = {
     ("POST", "/ui/test-sets/{set_name}/cases"),
     ("POST", "/ui/prompts/{name}/evaluations"),
     ("POST", "/ui/evaluations/{evaluation_id}/cancel"),
+    # Running a version or a draft on a provider (issue 25): it spends, and is recorded.
+    ("POST", "/prompts/{prompt_id}/run"),
+    # The playground: only a form to run, save and make cases (every action writes or spends).
+    ("GET", "/ui/prompts/{name}/playground"),
+    ("POST", "/ui/prompts/{name}/playground"),
+    ("POST", "/ui/prompts/{name}/playground/run"),
 }
 # Writes by their role, but the core refuses anyone below admin (the Caller's
 # may_move_protected): protecting a label, deciding another's deploy request.
@@ -311,6 +317,8 @@ class Cell:
             body = {"content": "three"}
         elif (method, path) == ("POST", "/prompts/{prompt_id}/render"):
             body = {"variables": {}}
+        elif (method, path) == ("POST", "/prompts/{prompt_id}/run"):
+            body = {"variables": {}, "provider": "none"}  # none configured: 404 past the role
         elif (method, path) == ("POST", "/prompts/import"):
             body = self.api.get(f"/prompts/{prompt}/export", headers=admin).json()
             body["name"] = f"{team}imp{n}"

@@ -56,6 +56,14 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ),
     ("POST /evaluations/{evaluation_id}/results", r"results(\..+)?"): "a result names an item "
     "of this evaluation and one of its reported evaluators: the server's state",
+    (
+        "POST /prompts/{prompt_id}/run",
+        r"version_id|draft(\..+)?|variables(\..+)?|model|model_config(\..+)?|contract(\..+)?|body|",
+    ): (
+        "a version or a draft, not both; a draft is checked as a new version (its template, "
+        "contract and model_config whole); the variables against the contract; the model among "
+        "the provider's: rules across fields and on the server's configuration"
+    ),
     ("POST /prompts/{prompt_id}/deploy-requests/{request_id}/approve", r"reason"): "override_gate "
     "needs a reason: two fields together, said in override_gate's description",
 }

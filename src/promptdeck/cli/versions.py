@@ -344,6 +344,7 @@ KIND_STYLE: dict[str, tuple[str, str]] = {
     EventKind.GATE_REMOVED: ("gate removed", "dim"),
     EventKind.GATE_OVERRIDDEN: ("gate overridden", "bold red"),
     EventKind.EVALUATION_COMPLETED: ("evaluation completed", "green"),
+    EventKind.PROMPT_RUN: ("run", "dim"),
 }
 RETENTION_KINDS = (EventKind.VERSION_ARCHIVED, EventKind.VERSION_RESTORED, EventKind.VERSION_PURGED)
 
@@ -366,6 +367,12 @@ def describe(event: EventOut, names: dict[int, str]) -> str:
         return what
     if "fields" in detail:
         return "fields: " + ", ".join(map(str, detail["fields"]))
+    if event.kind == EventKind.PROMPT_RUN:
+        where = escape(f"{detail.get('provider', '?')} · {detail.get('model', '?')}")
+        what = "a draft" if detail.get("draft") else "this version"
+        if detail.get("ok"):
+            return f"{what} on {where}: answered in {detail.get('latency_ms', 0):.0f} ms"
+        return f"{what} on {where}: " + escape(str(detail.get("error", "failed")))[:120]
     return ""
 
 

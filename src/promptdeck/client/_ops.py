@@ -32,6 +32,8 @@ from promptdeck.schemas import (
     RenderIn,
     RenderOut,
     RollbackOut,
+    RunIn,
+    RunOut,
     StorageOut,
     VersionCreate,
     VersionDiffOut,
@@ -522,6 +524,25 @@ def render(
     at = {} if version is None else {"version": str(version)}
     body = _body(RenderIn, variables=variables, **at)
     return Call("POST", f"/prompts/{seg(prompt)}/render", _model(RenderOut), json=body, retry=True)
+
+
+def run(
+    prompt: str | int,
+    variables: dict[str, Any],
+    *,
+    provider: str,
+    model: str | None,
+    version_id: int | None,
+    draft: dict[str, Any] | None,
+    timeout: float,
+) -> Call[RunOut]:
+    # Never sent twice: a run costs the provider's money and is recorded.
+    fields: dict[str, Any] = {"variables": variables, "provider": provider}
+    for key, value in (("model", model), ("version_id", version_id), ("draft", draft)):
+        if value is not None:
+            fields[key] = value
+    body = _body(RunIn, **fields)
+    return Call("POST", f"/prompts/{seg(prompt)}/run", _model(RunOut), json=body, timeout=timeout)
 
 
 def diff_versions(

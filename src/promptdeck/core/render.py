@@ -4,12 +4,13 @@ or the active one), its includes resolved now, its variables filled (domain/temp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from promptdeck.core import includes, load
 from promptdeck.core.tx import Tx
 from promptdeck.domain import templates
 from promptdeck.domain.commands import RenderPrompt
-from promptdeck.domain.contracts import check_variables
+from promptdeck.domain.contracts import Contract, check_variables
 from promptdeck.domain.models import Version
 from promptdeck.domain.templates import IncludeRef, Rendered
 from promptdeck.errors import TemplateInvalid, VersionUnavailable
@@ -31,9 +32,26 @@ def render(tx: Tx, cmd: RenderPrompt) -> RenderResult:
         version_id, _ = includes.resolve(tx, row, IncludeRef(row.name, cmd.at))
     version = load.version(tx, row.id, version_id)
     content = _content(version, row.name)
+    rendered = render_template(
+        tx, row.name, version.kind, version.template_format, content, version.contract, cmd.values
+    )
+    return RenderResult(row.name, version, rendered)
+
+
+def render_template(
+    tx: Tx,
+    prompt_name: str,
+    kind: str,
+    template_format: str,
+    content: str,
+    contract: Contract | None,
+    values: dict[str, Any],
+) -> Rendered:
+    """A template of the prompt (a version's, or a playground's draft) filled with
+    ``values``, its includes resolved now."""
     # Before the template runs: refused variables name every failing path (a given variables
     # schema only; an inferred one checks nothing more than the template does).
-    check_variables(version.contract, cmd.values)
+    check_variables(contract, values)
 
     def resolve(include: IncludeRef) -> str:
         target = includes.target_row(tx, include)
@@ -42,15 +60,9 @@ def render(tx: Tx, cmd: RenderPrompt) -> RenderResult:
             raise TemplateInvalid(f"{{{{> {include}}}}}: only text prompts can be included")
         return _content(included, target.name)
 
-    rendered = templates.render(
-        version.kind,
-        version.template_format,
-        content,
-        cmd.values,
-        resolve=resolve,
-        path=(row.name,),
+    return templates.render(
+        kind, template_format, content, values, resolve=resolve, path=(prompt_name,)
     )
-    return RenderResult(row.name, version, rendered)
 
 
 def _content(version: Version, prompt_name: str) -> str:

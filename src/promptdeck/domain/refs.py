@@ -93,3 +93,6 @@ class EventKind(StrEnum):
     GATE_REMOVED = "gate.removed"
     GATE_OVERRIDDEN = "gate.overridden"  # an admin approved a deploy its gate refused
     EVALUATION_COMPLETED = "evaluation.completed"
+    # A version or a draft run once on a provider (POST /prompts/{id}/run, the playground):
+    # who, which, where, how long, ok or not (docs/evaluations.md).
+    PROMPT_RUN = "prompt.run"

@@ -96,6 +96,7 @@ from promptdeck.schemas.rollouts import (
     RolloutOut,
     RolloutStart,
 )
+from promptdeck.schemas.runs import RunDraftIn, RunIn, RunOut
 from promptdeck.schemas.transfer import (
     DeployRequestImport,
     EventImport,
@@ -216,6 +217,9 @@ __all__ = [
     "RolloutCreate",
     "RolloutOut",
     "RolloutStart",
+    "RunDraftIn",
+    "RunIn",
+    "RunOut",
     "SeriesPointOut",
     "SpanOut",
     "StorageOut",

@@ -14,6 +14,7 @@ from promptdeck.core.access import Access
 from promptdeck.core.evaluating import Evaluations
 from promptdeck.core.live import ActiveCache, ChangeFeed
 from promptdeck.core.ops import readiness
+from promptdeck.core.runs import Runs
 from promptdeck.core.setup import open_registry
 from promptdeck.core.webhooks import Webhooks
 from promptdeck.domain import etag
@@ -31,6 +32,7 @@ from promptdeck.server.api import (
     outcomes,
     prompts,
     rollouts,
+    runs,
     templates,
     test_sets,
     transfer,
@@ -45,6 +47,7 @@ from promptdeck.server.limits_mw import BodyLimit
 from promptdeck.server.mcp import McpEndpoint, McpResponse
 from promptdeck.server.observe import Observe
 from promptdeck.server.roles import Public, Reader
+from promptdeck.server.runs import PromptRuns, limit_of
 from promptdeck.server.security import Gate, is_loopback
 from promptdeck.server.ticker import RolloutTicker
 from promptdeck.server.webhooks import Deliverer, destinations
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     deliverer = Deliverer(hooks, settings)
     evaluating = Evaluations(registry.db, settings.outgoing_allowance())
     runner = Runner(evaluating.work, settings)
+    prompt_runs = PromptRuns(Runs(registry.db, limit_of(settings)), settings.outgoing_allowance())
     ticker = RolloutTicker(registry, settings.rollout_check_s)
     mcp = McpEndpoint(registry, feed)
 
@@ -92,6 +96,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             yield
         await ticker.stop()
         await runner.stop()
+        await prompt_runs.aclose()
         await deliverer.stop()
         await feed.close()
         await cache.close()
@@ -117,6 +122,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.feed = feed
     app.state.webhooks = hooks
     app.state.evaluations = evaluating
+    app.state.runs = prompt_runs
     respond.install(app)
     app.include_router(transfer.router)
     app.include_router(prompts.router)
@@ -130,6 +136,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(otlp.router)
     app.include_router(test_sets.router)
     app.include_router(evaluations.router)
+    app.include_router(runs.router)
     app.include_router(changes.router)
 
     @app.get(

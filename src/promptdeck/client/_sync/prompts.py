@@ -21,6 +21,7 @@ from promptdeck.schemas import (
     PromptOut,
     RenderOut,
     RollbackOut,
+    RunOut,
     StorageOut,
     VersionDiffOut,
     VersionOut,
@@ -192,6 +193,36 @@ class PromptMethods(Sender):
         label = "active" if version is None else None
         otel.annotate(out.prompt_name, out.version.id, label=label)
         return out
+
+    def run(
+        self,
+        prompt: str | int,
+        variables: dict[str, Any] | None = None,
+        *,
+        provider: str,
+        model: str | None = None,
+        version: int | str | None = None,
+        draft: dict[str, Any] | None = None,
+        timeout: float = 300.0,
+    ) -> RunOut:
+        """Run a version once on a provider the server has configured (``version``: an id or
+        a version name; neither it nor ``draft``: the active version), or an unsaved
+        ``draft`` (``{"content"|"messages", "model_config", "contract",
+        "template_format"}``). The answer's output, tool calls, latency, usage and cost;
+        ProviderUnavailable/ProviderTimeout when the provider fails. Never retried: a run
+        costs money. ``timeout``: seconds to wait for the whole answer."""
+        version_id = None if version is None else self._version_id(prompt, version)
+        return self._send(
+            ops.run(
+                prompt,
+                variables or {},
+                provider=provider,
+                model=model,
+                version_id=version_id,
+                draft=draft,
+                timeout=timeout,
+            )
+        )
 
     def diff_versions(
         self, prompt: str | int, version: int | str, against: int | str, *, context: int = 3

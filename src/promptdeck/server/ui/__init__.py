@@ -18,6 +18,7 @@ from promptdeck.server.ui import (
     impact,
     labels,
     pages,
+    playground,
     rollouts,
     session,
     templating,
@@ -73,6 +74,7 @@ def install(app: FastAPI) -> None:
     app.include_router(rollouts.router)
     app.include_router(impact.router)
     app.include_router(templating.router)
+    app.include_router(playground.router)
     app.include_router(webhooks.router)
     app.include_router(test_sets.router)
     app.include_router(evaluations.router)

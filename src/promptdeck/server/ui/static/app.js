@@ -102,8 +102,95 @@
     });
   }
 
+  // The playground: Run streams each pane's answer (Server-Sent Events over fetch, the
+  // form's own fields and CSRF token); the other buttons submit the form as they would.
+  function disableOnSubmit(form) {
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  }
+
+  function problemText(problem) {
+    var text = problem.detail || problem.title || "The run was refused.";
+    (problem.errors || []).forEach(function (e) { text += "\n" + e.path + ": " + e.message; });
+    return text;
+  }
+
+  function runPane(form, pane) {
+    var out = pane.querySelector(".answer"), meta = pane.querySelector(".run-meta");
+    var err = pane.querySelector(".run-error"), draft = pane.getAttribute("data-target") === "draft";
+    out.textContent = ""; meta.textContent = ""; err.textContent = ""; err.hidden = true;
+    pane.setAttribute("aria-busy", "true");
+    function fail(text) { err.textContent = text; err.hidden = false; }
+    function handle(block) {
+      var kind = "", data = "";
+      block.split("\n").forEach(function (line) {
+        if (line.indexOf("event: ") === 0) kind = line.slice(7);
+        else if (line.indexOf("data: ") === 0) data += line.slice(6);
+      });
+      if (!data) return;
+      var value = JSON.parse(data);
+      if (kind === "delta") {
+        out.textContent += value.text || "";
+      } else if (kind === "done") {
+        var text = value.output;
+        (value.tool_calls || []).forEach(function (c) { text += "\n→ " + c.name + "(" + c.arguments + ")"; });
+        out.textContent = text;
+        var parts = [Math.round(value.latency_ms) + " ms"];
+        if (value.usage && value.usage.total_tokens != null) parts.push(value.usage.total_tokens + " tokens");
+        if (value.cost != null) parts.push("cost " + value.cost.toFixed(6));
+        meta.textContent = parts.join(" · ");
+        if (draft) document.getElementById("play-output").value = value.output;
+      } else if (kind === "error") {
+        fail(problemText(value));
+      }
+    }
+    var body = new FormData(form);
+    body.set("target", pane.getAttribute("data-target"));
+    return fetch(form.getAttribute("data-stream"), {
+      method: "POST", body: new URLSearchParams(body), headers: { "Accept": "text/event-stream" }
+    }).then(function (r) {
+      if (!r.ok) {
+        return r.text().then(function (t) {
+          var problem;
+          try { problem = JSON.parse(t); } catch (e) { problem = { detail: "The run was refused (" + r.status + ")." }; }
+          fail(problemText(problem));
+        });
+      }
+      var reader = r.body.getReader(), decoder = new TextDecoder(), buffer = "";
+      function pump() {
+        return reader.read().then(function (step) {
+          if (step.done) return;
+          buffer += decoder.decode(step.value, { stream: true });
+          var blocks = buffer.split("\n\n");
+          buffer = blocks.pop();
+          blocks.forEach(handle);
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      fail("The run could not be completed: the connection to the server was lost.");
+    }).then(function () { pane.removeAttribute("aria-busy"); });
+  }
+
+  function playground(form) {
+    var streams = window.fetch && window.TextDecoder && window.ReadableStream;
+    form.addEventListener("submit", function (event) {
+      var by = event.submitter;
+      if (tooLarge(form)) { event.preventDefault(); return; }
+      if (!streams || !by || by.value !== "run") { disableOnSubmit(form); return; }
+      event.preventDefault();
+      by.disabled = true;
+      var panes = Array.prototype.slice.call(form.querySelectorAll(".pane"));
+      Promise.all(panes.map(function (pane) { return runPane(form, pane); }))
+        .then(function () { by.disabled = false; });
+    });
+  }
+
+  document.querySelectorAll("form[data-stream]").forEach(playground);
   document.querySelectorAll("form[data-preview]").forEach(livePreview);
   document.querySelectorAll("textarea[data-vars]").forEach(liveVariables);
   document.querySelectorAll("textarea.editor").forEach(submitShortcut);
-  document.querySelectorAll("form[method=post]:not([data-preview])").forEach(oneSubmit);
+  document.querySelectorAll("form[method=post]:not([data-preview]):not([data-stream])").forEach(oneSubmit);
 })();
