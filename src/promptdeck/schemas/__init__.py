@@ -89,6 +89,7 @@ from promptdeck.schemas.outcomes import (
     VersionImpactOut,
 )
 from promptdeck.schemas.prompts import EventOut, PromptCreate, PromptOut, PromptPatch, RollbackOut
+from promptdeck.schemas.providers import ProviderCreate, ProviderIn, ProviderOut
 from promptdeck.schemas.render import IncludeOut, RenderIn, RenderOut
 from promptdeck.schemas.rollouts import (
     RolloutControl,
@@ -197,6 +198,9 @@ __all__ = [
     "Problem",
     "ProgressOut",
     "PromptCreate",
+    "ProviderCreate",
+    "ProviderIn",
+    "ProviderOut",
     "PromptImport",
     "PromptOut",
     "PromptPatch",

@@ -12,6 +12,7 @@ from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
 from promptdeck.core.evaluating import Evaluations
+from promptdeck.secret_key import keyring_of
 from promptdeck.core.live import ActiveCache, ChangeFeed
 from promptdeck.core.ops import readiness
 from promptdeck.core.setup import open_registry
@@ -30,6 +31,7 @@ from promptdeck.server.api import (
     otlp,
     outcomes,
     prompts,
+    providers,
     rollouts,
     templates,
     test_sets,
@@ -76,8 +78,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     closing: list[Gate] = []
     hooks = Webhooks(registry.db, destinations(settings))
     deliverer = Deliverer(hooks, settings)
-    evaluating = Evaluations(registry.db, settings.outgoing_allowance())
-    runner = Runner(evaluating.work, settings)
+    keyring = keyring_of(settings)
+    evaluating = Evaluations(registry.db, settings.outgoing_allowance(), keyring)
+    runner = Runner(evaluating.work, settings, keyring=keyring)
     ticker = RolloutTicker(registry, settings.rollout_check_s)
     mcp = McpEndpoint(registry, feed)
 
@@ -130,6 +133,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(otlp.router)
     app.include_router(test_sets.router)
     app.include_router(evaluations.router)
+    app.include_router(providers.router)
     app.include_router(changes.router)
 
     @app.get(
