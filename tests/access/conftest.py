@@ -93,8 +93,9 @@ def secrets_at_rest_figure() -> Iterator[None]:
     if SCANNED["databases"]:
         figure(
             "secrets at rest, every access test",
-            f"{SCANNED['found']} raw keys, passwords or provider keys in {SCANNED['databases']} database dumps "
-            f"and {SCANNED['logs']} server logs ({SCANNED['characters']:,} characters)",
+            f"{SCANNED['found']} raw keys, passwords or provider keys in "
+            f"{SCANNED['databases']} database dumps and {SCANNED['logs']} server logs "
+            f"({SCANNED['characters']:,} characters)",
         )
 
 

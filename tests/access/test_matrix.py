@@ -70,6 +70,9 @@ ADMIN = {
     ("POST", "/ui/webhooks/{hook_id}/test"),
     ("POST", "/ui/webhooks/{hook_id}/enabled"),
     ("POST", "/ui/webhooks/{hook_id}/delete"),
+    ("GET", "/ui/providers"),
+    ("POST", "/ui/providers"),
+    ("POST", "/ui/providers/{name}/delete"),
 }
 PROVIDER_URL = "http://127.0.0.1:9/v1"  # never called: nothing runs in a cell
 KEY = "sk-pdtest-matrix-provider-key"  # stored sealed: the sweep of every cell looks for it
@@ -220,6 +223,12 @@ UI_FORMS: dict[tuple[str, str], Any] = {
     ("POST", "/ui/prompts/{name}/alerts"): {"label": "active", "min_success": "0.9"},
     ("POST", "/ui/prompts/{name}/chat"): {"role.0": "system", "content.0": "Be brief."},
     ("POST", "/ui/webhooks"): {"url": "http://127.0.0.1:9/"},
+    ("POST", "/ui/providers"): {
+        "name": "{provider}",
+        "base_url": PROVIDER_URL,
+        "models": "m",
+        "api_key": KEY,
+    },
     ("POST", "/ui/webhooks/{hook_id}/enabled"): {"enabled": "false"},
     ("POST", "/ui/sign-in"): {"name": "nobody", "password": "wrong password"},
 }
@@ -363,7 +372,10 @@ class Cell:
         if (method, path) == ("POST", "/ui/new"):
             form = {"name": f"{team}new{n}", "content": "c"}
         if form is not None:
-            form = {k: v.replace("{second}", str(second.id)) for k, v in form.items()}
+            form = {
+                k: v.replace("{second}", str(second.id)).replace("{provider}", f"upv{n}")
+                for k, v in form.items()
+            }
         if (method, path) == SIGN_IN:
             # The form's own token, as a browser has it; a name of its own (no sign-in delay).
             page = self.api.get("/ui/sign-in").text
@@ -371,6 +383,7 @@ class Cell:
         account = {"/keys": f"k{n}", "/test": test_set, "/prov": f"pv{n}"}.get(path[:5], f"u{n}")
         url = (
             path.replace("{prompt_id}", str(created.id if n % 2 else prompt))
+            .replace("{name}", f"pv{n}" if path.startswith("/ui/providers") else "{name}")
             .replace("{name}", prompt if path.startswith("/ui/") else account)
             .replace(
                 "{version_id}", str(second.id if "rollback" in path else created.active_version_id)

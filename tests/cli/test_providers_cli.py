@@ -31,8 +31,8 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 
 def test_providers_add_with_a_key_on_stdin_list_and_rm(keyed_server: ServerProcess) -> None:
     url = keyed_server.url
-    added = ok(url, "providers", "add", "cloud", "--base-url", URL, "-m", "gpt-x",
-               "-m", "gpt-y", "--api-key-stdin", "--price", "gpt-x=2.5/10", input=KEY + "\n")  # fmt: skip
+    args = ["add", "cloud", "--base-url", URL, "-m", "gpt-x", "-m", "gpt-y", "--api-key-stdin"]
+    added = ok(url, "providers", *args, "--price", "gpt-x=2.5/10", input=KEY + "\n")
     assert "added provider cloud" in added and KEY not in added
     ok(url, "providers", "add", "env", "--base-url", URL, "-m", "m",
        "--api-key-env", "OPENAI_API_KEY")  # fmt: skip

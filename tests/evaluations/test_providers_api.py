@@ -27,7 +27,8 @@ SHORT = {"connect_s": 2, "read_s": 3, "total_s": 4}
 
 
 def body(llm: FakeLLM, name: str = "local", **extra: Any) -> dict[str, Any]:
-    return {"name": name, "base_url": llm.url, "models": list(llm.models), "timeouts": SHORT} | extra
+    found = {"name": name, "base_url": llm.url, "models": list(llm.models), "timeouts": SHORT}
+    return found | extra
 
 
 def sealed_in_database(database_url: str, name: str) -> str | None:

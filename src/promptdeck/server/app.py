@@ -12,7 +12,6 @@ from promptdeck.config import Settings
 from promptdeck.core import Registry
 from promptdeck.core.access import Access
 from promptdeck.core.evaluating import Evaluations
-from promptdeck.secret_key import keyring_of
 from promptdeck.core.live import ActiveCache, ChangeFeed
 from promptdeck.core.ops import readiness
 from promptdeck.core.setup import open_registry
@@ -22,6 +21,7 @@ from promptdeck.domain.caller import SYSTEM
 from promptdeck.domain.labels import LABEL_MAX, LABEL_OR_BLANK_REGEX
 from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
+from promptdeck.secret_key import keyring_of
 from promptdeck.server import changes, docs, problems, respond, ui
 from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
 from promptdeck.server.api import access as access_api

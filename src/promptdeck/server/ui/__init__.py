@@ -16,6 +16,7 @@ from promptdeck.server.ui import (
     impact,
     labels,
     pages,
+    providers,
     rollouts,
     session,
     templating,
@@ -71,4 +72,5 @@ def install(app: FastAPI) -> None:
     app.include_router(impact.router)
     app.include_router(templating.router)
     app.include_router(webhooks.router)
+    app.include_router(providers.router)
     app.include_router(tail)
