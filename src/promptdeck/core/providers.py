@@ -10,7 +10,7 @@ import dataclasses
 
 from promptdeck.core.tx import Tx
 from promptdeck.domain.outgoing import Allowance, check_url
-from promptdeck.domain.providers import ProviderConfig, StoredProvider
+from promptdeck.domain.providers import NAME_RE, ProviderConfig, StoredProvider
 from promptdeck.errors import InvalidInput, ProviderInUse, ProviderNameTaken, ProviderNotFound
 from promptdeck.store import providers as store
 
@@ -56,7 +56,8 @@ def replace(
 
 
 def get(tx: Tx, name: str) -> StoredProvider:
-    found = store.find(tx.conn, name=name)
+    # A name no provider could have (a NUL, a space) is missing without asking the database.
+    found = store.find(tx.conn, name=name) if NAME_RE.fullmatch(name) else None
     if found is None:
         raise ProviderNotFound(f"no provider {name[:64]!r}", field="provider")
     return found
