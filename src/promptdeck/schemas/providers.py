@@ -25,6 +25,7 @@ ProviderName = Annotated[
     ),
 ]
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Model = Annotated[str, Field(min_length=1, max_length=providers.MODEL_MAX)]
 
 
 class TimeoutsIn(_In):
@@ -50,23 +51,31 @@ class ProviderIn(_In):
     base_url: str = Field(
         min_length=1,
         max_length=2048,
-        description="Up to /v1: calls go to {base_url}/chat/completions.",
+        description="Up to /v1: calls go to {base_url}/chat/completions. An http(s) URL whose "
+        "host calls out of the server may reach (PROMPTDECK_ALLOW_OUTGOING for loopback, "
+        "private and link-local addresses).",
     )
-    models: list[str] = Field(
-        min_length=1, max_length=providers.MODELS_MAX, description="The models it offers."
+    models: list[Model] = Field(
+        min_length=1,
+        max_length=providers.MODELS_MAX,
+        description="The models it offers: each 1 to 200 printable characters.",
     )
     api_key: SecretStr | None = Field(
         None,
-        description="The key, stored sealed under the server's secret key and never "
-        "returned (give it or api_key_env, not both).",
+        description="The key: 1 to 4,096 printable ASCII characters, no spaces. Stored sealed "
+        "under the server's secret key and never returned. Give it or api_key_env, not both.",
     )
     api_key_env: str | None = Field(
         None,
         max_length=128,
-        description="The server's environment variable that holds the key (…_API_KEY).",
+        pattern=r"^[A-Z][A-Z0-9_]{0,100}_API_KEY$",
+        description="The server's environment variable that holds the key: upper case, ending "
+        "in _API_KEY, not starting with PROMPTDECK_ (e.g. OPENAI_API_KEY).",
     )
     prices: dict[str, PriceIn] = Field(
-        default_factory=dict, max_length=providers.MODELS_MAX, description="Per model."
+        default_factory=dict,
+        max_length=providers.MODELS_MAX,
+        description="Per model (each one of models): its cost per million tokens.",
     )
     timeouts: TimeoutsIn = Field(default_factory=TimeoutsIn)
     retry: RetryIn = Field(default_factory=RetryIn)
