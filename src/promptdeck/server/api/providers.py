@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from promptdeck.domain import providers
 from promptdeck.schemas import ProviderCreate, ProviderIn, ProviderOut
 from promptdeck.server.api.test_sets import EvaluationsDep
 from promptdeck.server.problems import responses
@@ -15,7 +16,15 @@ from promptdeck.server.roles import ActingAdmin, Reader
 
 router = APIRouter(prefix="/providers", tags=["providers"], responses=responses(400, 422))
 
-Name = Annotated[str, Path(min_length=1, max_length=64, description="The provider's name.")]
+Name = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=providers.NAME_RE.pattern,
+        description="The provider's name (a slug).",
+    ),
+]
 
 
 @router.post(
