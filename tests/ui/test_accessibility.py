@@ -81,6 +81,15 @@ def pages(ids: dict[str, int]) -> list[str]:
     ]
 
 
+def summary(violation: dict[str, Any]) -> str:
+    """The rule, and its first elements with why they fail it."""
+    nodes = [
+        (n["target"], (n["any"] or n["all"] or n["none"] or [{}])[0].get("message"))
+        for n in violation["nodes"][:3]
+    ]
+    return f"{violation['id']}: {nodes}"
+
+
 def test_every_page_of_the_ui_passes_axe_cores_wcag_2_a_and_aa_rules(
     browser: Any, server: ServerProcess, registry: Registry
 ) -> None:
@@ -91,14 +100,15 @@ def test_every_page_of_the_ui_passes_axe_cores_wcag_2_a_and_aa_rules(
     found: dict[str, list[str]] = {}
     for path in paths:
         page.goto(server.url + path)
-        for v in checker.run(page, options=RULES).response["violations"]:
-            nodes = [(n["target"], (n["any"] or n["all"] or n["none"] or [{}])[0].get("message"))
-                     for n in v["nodes"][:3]]  # fmt: skip
-            found.setdefault(path, []).append(f"{v['id']}: {nodes}")
+        for scheme in ("light", "dark"):  # app.css has both (prefers-color-scheme)
+            page.emulate_media(color_scheme=scheme)
+            for v in checker.run(page, options=RULES).response["violations"]:
+                found.setdefault(f"{path} ({scheme})", []).append(summary(v))
     context.close()
     figure(
         "accessibility",
-        f"{len(paths)} UI pages checked with axe-core's wcag2a and wcag2aa rules, "
+        f"{len(paths)} UI pages, light and dark, checked with axe-core's wcag2a and wcag2aa "
+        "rules, "
         f"{sum(len(v) for v in found.values())} rules failing",
     )
     assert found == {}, "\n".join(f"{path}: {rules}" for path, rules in found.items())
