@@ -28,7 +28,7 @@ echo "== lint, types and layer contracts" >&2
 bash scripts/test-ts.sh
 
 # shellcheck source=scripts/pg.sh
-source scripts/pg.sh
+PG_FSYNC=off source scripts/pg.sh
 trap pg_stop EXIT
 
 # The two passes run side by side (SQLite and PostgreSQL share nothing: each has its own

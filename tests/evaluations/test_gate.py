@@ -108,3 +108,60 @@ def test_a_better_candidates_deploy_request_is_approved(
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
     assert api.get(f"/prompts/{name}/labels/production").json()["version_id"] == refund
+
+
+def test_a_rollout_started_directly_meets_the_gate_as_a_deploy_request_does(
+    api: TestClient, registry: Registry, llm: FakeLLM, name: str
+) -> None:
+    evaluations_of(registry).add_provider(
+        provider_config("local", llm.url, list(llm.models), timeouts=SHORT),
+        SYSTEM,
+    )
+    script_refunds(llm)
+    plain, refund = two_versions(api, name)
+    gated(api, name, plain, "gate-rollout")
+    url = f"/prompts/{name}/labels/production/rollout"
+    plan = {
+        "version_id": refund,
+        "steps": [50, 100],
+        "guard": {"measure": "success_rate", "max_drop": 0.05},
+    }
+
+    unevaluated = api.post(url, json=plan, headers=ADMIN)
+    assert unevaluated.status_code == 409, unevaluated.text
+    assert unevaluated.json()["type"].endswith("/gate-failed")
+    assert api.get(url).status_code == 404  # nothing started
+    without_reason = api.post(url, json={**plan, "override_gate": True}, headers=ADMIN)
+    assert without_reason.status_code == 422, without_reason.text
+
+    found = wait(api, start(api, name, [plain, refund], "gate-rollout")["id"])
+    assert (found["status"], found["verdict"]) == ("completed", "better")
+    started = api.post(url, json=plan, headers=ADMIN)
+    assert started.status_code == 201, started.text
+    assert (started.json()["status"], started.json()["candidate"]["version_id"]) == (
+        "running",
+        refund,
+    )
+    events = api.get(f"/prompts/{name}/events", params={"limit": 100}).json()["items"]
+    assert not [e for e in events if e["kind"] == "gate.overridden"]
+
+
+def test_an_admin_may_start_a_rollout_past_a_failing_gate_with_a_reason_and_it_is_recorded(
+    api: TestClient, llm: FakeLLM, name: str
+) -> None:
+    plain, refund = two_versions(api, name)
+    gated(api, name, plain, "gate-override")
+    url = f"/prompts/{name}/labels/production/rollout"
+    plan = {
+        "version_id": refund,
+        "steps": [50, 100],
+        "guard": {"measure": "success_rate", "max_drop": 0.05},
+        "reason": "hotfix, evaluated by hand",
+        "override_gate": True,
+    }
+    started = api.post(url, json=plan, headers=ADMIN)
+    assert started.status_code == 201, started.text
+    events = api.get(f"/prompts/{name}/events", params={"limit": 100}).json()["items"]
+    (event,) = [e for e in events if e["kind"] == "gate.overridden"]
+    assert (event["actor"], event["detail"]["reason"]) == ("boss", "hotfix, evaluated by hand")
+    assert event["version_id"] == refund

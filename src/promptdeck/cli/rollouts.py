@@ -168,6 +168,13 @@ def start(
         ),
     ] = None,
     reason: Reason = None,
+    override_gate: Annotated[
+        bool,
+        typer.Option(
+            "--override-gate",
+            help="Start although the label's gate is not passed (admin; needs --reason).",
+        ),
+    ] = False,
 ) -> None:
     """Roll VERSION out on LABEL: its callers move to it by steps, judged by the guard."""
     if plan_file is not None:
@@ -187,7 +194,10 @@ def start(
             reason,
         )
     target = cli.client.get_version(name, version)
-    cli.show(cli.client.start_rollout(name, label, target.id, plan=plan), show)
+    started = cli.client.start_rollout(
+        name, label, target.id, plan=plan, reason=reason, override_gate=override_gate
+    )
+    cli.show(started, show)
 
 
 @app.command("status")

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from promptdeck.core import compare, labels, load, retention, versions
+from promptdeck.core import compare, gates, labels, load, retention, versions
 from promptdeck.core.tx import Tx
 from promptdeck.domain import rules
 from promptdeck.domain.access import Role
@@ -198,15 +198,21 @@ def start(tx: Tx, cmd: StartRollout) -> Rollout:
     """Start a rollout of ``cmd.plan`` on ``cmd.label``: its current version is the
     baseline. A protected label needs a caller who may move it (the admin role), as moving
     it does, else an approved deploy request that names the plan (``core/deploys.py``); its
-    steps and completion then move it by the rollout's authority (``as_rollout``)."""
+    steps and completion then move it by the rollout's authority (``as_rollout``). The
+    label's gate (core/gates.py) must pass for the candidate, as for a deploy request, unless
+    an admin overrides it with the plan's reason (recorded)."""
     label = check_label(cmd.label)
     plan = parse_plan(cmd.plan)
+    override = gates.override_reason(cmd.override_gate, plan.reason)
     row = load.prompt_row(tx, cmd.prompt, for_update=True)
     if not tx.caller.may_move_protected and label in load.protected(tx, row.id):
         raise LabelProtected(
             f"label {label!r} is protected: starting a rollout on it needs the admin role, or "
             "an approved deploy request that names the plan (POST …/deploys with plan)"
         )
+    if override is not None and not tx.caller.may_move_protected:
+        raise LabelProtected("overriding a gate needs the admin role")
+    gates.enforce(tx, row, label, plan.version_id, override=override)
     return start_locked(tx, row, label, plan, accept_breaking=cmd.accept_breaking)
 
 

@@ -334,6 +334,7 @@ class StartRollout(OnPrompt):
     label: str
     plan: object
     accept_breaking: bool = False  # a protected label to a contract that breaks its callers
+    override_gate: bool = False  # start although the label's gate fails (admin; plan's reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, StrictFloat, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from promptdeck.domain.commands import ControlRollout, RolloutAction, StartRollout
 from promptdeck.limits import ID_MAX
@@ -91,6 +91,17 @@ class RolloutStart(RolloutCreate):
 
     # int, not StrictInt: JSON's 3.0 is an integer too (as every other version_id takes it)
     version_id: int = Field(ge=1, le=ID_MAX, description="The candidate: a version of this prompt.")
+    override_gate: StrictBool = Field(
+        False,
+        description="Start although the label's gate is not passed (admin; needs the plan's "
+        "reason, recorded as a gate.overridden event).",
+    )
+
+    def plan(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"override_gate"})
+
+    def to_command(self, prompt: str, label: str, *, accept_breaking: bool = False) -> StartRollout:
+        return StartRollout(prompt, label, self.plan(), accept_breaking, self.override_gate)
 
 
 class RolloutControl(_In):

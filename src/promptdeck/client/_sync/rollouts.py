@@ -29,11 +29,14 @@ class RolloutMethods(Sender):
         reason: str | None = None,
         salt: str | None = None,
         plan: dict[str, Any] | None = None,
+        override_gate: bool = False,
     ) -> RolloutOut:
         """Roll ``version`` (an id, or a version name) out on ``label`` by ``steps`` of the
         callers, judged by ``guard`` (``{"measure": "success_rate", "max_drop": 0.02}``);
         the label's version now is the baseline. ``plan``: a whole plan as JSON
         (docs/rollouts.md) that the other keywords add to. 409 while the label runs one.
+        A label with a gate needs the candidate to pass it (``GateFailed``), unless an admin
+        gives ``override_gate`` with a ``reason``.
 
         >>> client.start_rollout("support-reply", "production", 9, steps=[5, 25, 100],
         ...     guard={"measure": "success_rate", "max_drop": 0.02})
@@ -43,6 +46,8 @@ class RolloutMethods(Sender):
         given = {"steps": steps, "guard": guard, "sticky": sticky, "step_after": step_after}
         given.update({"advance": advance, "reason": reason, "salt": salt})
         body.update({k: v for k, v in given.items() if v is not None})
+        if override_gate:
+            body["override_gate"] = True
         return self._send(rollout_calls.start(prompt, label, body))
 
     def rollout(self, prompt: str | int, label: str) -> RolloutOut:
