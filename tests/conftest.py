@@ -74,8 +74,11 @@ def registry(database_url: str) -> Iterator[Registry]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, max_body_bytes=64 * 1024)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # The secret key that seals provider keys in a file of the test's own, on PostgreSQL too
+    # (on SQLite the default is beside the database: tests/evaluations/test_provider_keys.py).
+    secret = str(tmp_path / "secret.key")
+    return Settings(database_url=database_url, max_body_bytes=64 * 1024, secret_key_file=secret)
 
 
 @pytest.fixture

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from promptdeck.domain.outgoing import Allowance, parse_allowance
-from promptdeck.errors import InvalidInput
+from promptdeck.domain.sealing import check_key
+from promptdeck.errors import InvalidInput, PromptdeckError
 from promptdeck.limits import DEFAULT_MAX_BODY_BYTES, OUTCOMES_BATCH_MAX
 
 
@@ -192,6 +193,30 @@ class Settings(BaseSettings):
         "metadata addresses (127.0.0.1,10.0.0.0/8,llm.internal,*.svc.cluster.local); none by "
         "default.",
     )
+
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated secret keys (Fernet: 44 characters of URL-safe base64) "
+        "that seal provider keys stored in the database; the first seals, every one opens "
+        "(put a new key first to rotate). Unset: the key file.",
+    )
+    secret_key_file: str | None = Field(
+        default=None,
+        description="A file of secret keys, one a line, the first sealing; created with one "
+        "new key (mode 0600) when a provider key is first stored. Default on SQLite: the "
+        "database's file name with .key appended; on PostgreSQL: none (set this or secret_key).",
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                for key in _split(value.get_secret_value()):
+                    check_key(key)
+            except PromptdeckError as exc:
+                raise ValueError(exc.detail) from None
+        return value
 
     @field_validator("allow_outgoing")
     @classmethod

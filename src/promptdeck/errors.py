@@ -392,6 +392,15 @@ class VariablesTooLarge(InvalidInput):
     title = "Variables too large for the contract"
 
 
+class ProviderKeyUnusable(ProviderError):
+    """A provider's stored key cannot be sealed or opened: the server has no secret key
+    (``PROMPTDECK_SECRET_KEY`` or its key file), or not the one the key was sealed with (the
+    key file was lost or the key rotated away). ``detail`` says which and what to do."""
+
+    code = "provider-key-unusable"
+    title = "Model provider key unusable"
+
+
 class ProviderNotFound(NotFound):
     code = "provider-not-found"
     title = "Model provider not found"

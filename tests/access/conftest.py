@@ -95,6 +95,7 @@ def snapshot(registry: Registry) -> tuple[object, ...]:
 
 RAW_KEY = re.compile(r"pdk_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}")
 PASSWORDS = ("a long password", "a long enough password", "correct horse battery staple")
+PROVIDER_KEY = re.compile(r"sk-pdtest-[A-Za-z0-9_-]{8,}")  # tests/support/secrets_sweep.py
 SCANNED = {"databases": 0, "logs": 0, "characters": 0, "found": 0}
 
 
@@ -104,15 +105,16 @@ def secrets_at_rest_figure() -> Iterator[None]:
     if SCANNED["databases"]:
         figure(
             "secrets at rest, every access test",
-            f"{SCANNED['found']} raw keys or passwords in {SCANNED['databases']} database dumps "
-            f"and {SCANNED['logs']} server logs ({SCANNED['characters']:,} characters)",
+            f"{SCANNED['found']} raw keys, passwords or provider keys in "
+            f"{SCANNED['databases']} database dumps and {SCANNED['logs']} server logs "
+            f"({SCANNED['characters']:,} characters)",
         )
 
 
 @pytest.fixture(autouse=True)
 def no_secret_at_rest(database_url: str, tmp_path: Path) -> Iterator[None]:
-    """Any raw key (by its shape) or test password in the test's database or server logs
-    fails the test that left it there."""
+    """Any raw key (by its shape), test password or test provider key in the test's database
+    or server logs fails the test that left it there."""
     yield
     engine = create_engine(database_url)
     try:
@@ -127,6 +129,7 @@ def no_secret_at_rest(database_url: str, tmp_path: Path) -> Iterator[None]:
     logs = list(tmp_path.rglob("*.log"))
     text += "".join(log.read_text(errors="replace") for log in logs)
     found = len(RAW_KEY.findall(text)) + sum(text.count(p) for p in PASSWORDS)
+    found += len(PROVIDER_KEY.findall(text))
     SCANNED["databases"] += 1
     SCANNED["logs"] += len(logs)
     SCANNED["characters"] += len(text)

@@ -25,6 +25,7 @@ from promptdeck.domain.commands import (
 )
 from promptdeck.domain.evaluations import StartEvaluation
 from promptdeck.domain.outgoing import parse_allowance
+from promptdeck.domain.providers import provider_config
 from promptdeck.domain.test_sets import Case
 from tests.access.conftest import Keys, bearer, snapshot
 from tests.access.test_route_roles import every_route
@@ -52,6 +53,10 @@ ADMIN = {
     ("DELETE", "/webhooks/{hook_id}"),
     ("GET", "/webhooks/{hook_id}/deliveries"),
     ("POST", "/webhooks/{hook_id}/test"),
+    # Model providers (issue 25): where the server's calls go, with which key.
+    ("POST", "/providers"),
+    ("PUT", "/providers/{name}"),
+    ("DELETE", "/providers/{name}"),
     # Gates (issue 25): what a protected label requires is the admin's to say.
     ("PUT", "/prompts/{prompt_id}/labels/{label}/gate"),
     ("DELETE", "/prompts/{prompt_id}/labels/{label}/gate"),
@@ -68,7 +73,12 @@ ADMIN = {
     # The UI's gates (issue 25): set and remove, as the API's.
     ("POST", "/ui/prompts/{name}/gates"),
     ("POST", "/ui/prompts/{name}/labels/{label}/gate/remove"),
+    ("GET", "/ui/providers"),
+    ("POST", "/ui/providers"),
+    ("POST", "/ui/providers/{name}/delete"),
 }
+PROVIDER_URL = "http://127.0.0.1:9/v1"  # never called: nothing runs in a cell
+KEY = "sk-pdtest-matrix-provider-key"  # stored sealed: the sweep of every cell looks for it
 ROLLOUT = "/prompts/{prompt_id}/labels/{label}/rollout"
 ROLLOUT_CONTROLS = {("POST", f"{ROLLOUT}/{c}") for c in ("pause", "resume", "advance", "abort")}
 UI_ROLLOUT = ("POST", "/ui/prompts/{name}/labels/{label}/rollout")
@@ -176,8 +186,9 @@ CREATES = {
     ("POST", "/test-sets"),
     ("POST", "/ui/test-sets"),
 }
-# Pages that read nothing of the prompt they name (a notice): no prefix to check.
-NOTICE = {("GET", "/ui/deleted/{name}")}
+# Pages that read nothing of the prompt they name (a notice), and routes whose {name} is not a
+# prompt's (a provider serves every prompt): no prefix to check.
+NOTICE = {("GET", "/ui/deleted/{name}"), ("GET", "/providers/{name}")}
 # The UI's answer to a path it has no page for: 404 for whoever may read.
 NO_PAGE = ("GET", "/ui/{rest:path}")
 # The sign-in form answers a wrong password alike for everyone: 401.
@@ -239,6 +250,12 @@ UI_FORMS: dict[tuple[str, str], Any] = {
         "evaluators": '[{"type": "reported", "name": "r"}]',
     },
     ("POST", "/ui/prompts/{name}/gates"): {"label": "production", "test_set": "{test_set}"},
+    ("POST", "/ui/providers"): {
+        "name": "{provider}",
+        "base_url": PROVIDER_URL,
+        "models": "m",
+        "api_key": KEY,
+    },
     ("POST", "/ui/webhooks/{hook_id}/enabled"): {"enabled": "false"},
     ("POST", "/ui/sign-in"): {"name": "nobody", "password": "wrong password"},
 }
@@ -287,7 +304,10 @@ class Cell:
         hook = hooks.create("http://127.0.0.1:9/", enabled=False)
         # Evaluations: a test set of the prompt and an evaluation whose results a caller
         # reports (no provider: nothing runs it).
-        evaluating = Evaluations(self.registry.db)
+        evaluating = Evaluations(self.registry.db, parse_allowance("127.0.0.1"))
+        for old in evaluating.list_providers(setup):  # at most PROVIDERS_MAX on a server
+            evaluating.remove_provider(old.name, setup)
+        evaluating.add_provider(provider_config(f"pv{n}", PROVIDER_URL, ["m"]), setup)
         test_set = evaluating.create_test_set(f"ts{n}", prompt, [Case({"q": "x"})], setup).name
         evaluation = evaluating.start_evaluation(
             StartEvaluation(prompt, (second.id,), test_set, ({"type": "reported", "name": "r"},)),
@@ -332,6 +352,10 @@ class Cell:
             body = {"protected": True}
         elif (method, path) == ("POST", "/prompts/{prompt_id}/deploy-requests"):
             body = {"label": "staging", "version_id": second.id, "reason": "matrix"}
+        elif (method, path) == ("POST", "/providers"):
+            body = {"name": f"npv{n}", "base_url": PROVIDER_URL, "models": ["m"], "api_key": KEY}
+        elif (method, path) == ("PUT", "/providers/{name}"):
+            body = {"base_url": PROVIDER_URL, "models": ["m", "n"], "api_key": KEY}
         elif (method, path) == ("POST", "/webhooks"):
             body = {"url": "http://127.0.0.1:9/", "enabled": False}
         elif (method, path) == ("PATCH", "/webhooks/{hook_id}"):
@@ -382,16 +406,19 @@ class Cell:
             form = {"name": f"nuts{n}", "prompt": prompt, "cases": '{"variables": {}}'}
         if form is not None:
             form = {
-                k: v.replace("{second}", str(second.id)).replace("{test_set}", test_set)
+                k: v.replace("{second}", str(second.id))
+                .replace("{test_set}", test_set)
+                .replace("{provider}", f"upv{n}")
                 for k, v in form.items()
             }
         if (method, path) == SIGN_IN:
             # The form's own token, as a browser has it; a name of its own (no sign-in delay).
             page = self.api.get("/ui/sign-in").text
             form = {**(form or {}), "name": f"nobody{n}", "csrf": csrf_of(page)}
-        account = {"/keys": f"k{n}", "/test": test_set}.get(path[:5], f"u{n}")
+        account = {"/keys": f"k{n}", "/test": test_set, "/prov": f"pv{n}"}.get(path[:5], f"u{n}")
         url = (
             path.replace("{prompt_id}", str(created.id if n % 2 else prompt))
+            .replace("{name}", f"pv{n}" if path.startswith("/ui/providers") else "{name}")
             .replace("{name}", prompt if path.startswith("/ui/") else account)
             .replace(
                 "{version_id}", str(second.id if "rollback" in path else created.active_version_id)

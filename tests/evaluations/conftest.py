@@ -4,6 +4,7 @@ operator would with PROMPTDECK_ALLOW_OUTGOING, and the runner looks for work oft
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,13 +14,14 @@ from tests.support.fake_llm import FakeLLM
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         max_body_bytes=256 * 1024,
         allow_outgoing=LOOPBACK,
         evaluation_poll_s=0.05,
         evaluation_lease_s=30,
+        secret_key_file=str(tmp_path / "secret.key"),  # seals stored provider keys
     )
 
 

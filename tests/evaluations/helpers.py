@@ -34,8 +34,8 @@ def evaluations_of(registry: Registry) -> Evaluations:
 
 
 def add_provider(database_url: str, llm: FakeLLM, name: str = "local") -> None:
-    """Configure the stand-in as a provider, straight in the database (the providers' API is
-    another issue's): the server's processes read it from there."""
+    """Configure the stand-in as a provider, straight in the database (as the server's
+    processes read it; tests/evaluations/test_providers_api.py goes through the API)."""
     engine = create_engine(database_url)
     try:
         evaluations_of(Registry(engine)).add_provider(

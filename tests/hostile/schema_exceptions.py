@@ -54,6 +54,15 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "(domain/evaluators.py); the versions must be the prompt's; providers are the server's "
         "configuration"
     ),
+    # Model providers: where the base URL may lead is the server's configuration; a model
+    # name is printable (Unicode categories); a key variable's name may not start with
+    # PROMPTDECK_ (a lookahead: not in the schema's regex dialect); prices name models; a key
+    # is printable ASCII, given as api_key or api_key_env, not both (schemas/providers.py).
+    **{
+        (op, r"base_url|models(\.\d+)?|api_key|api_key_env|prices(\..+)?"): "a provider's "
+        "rules across fields and on the server's configuration, said in their descriptions"
+        for op in ("POST /providers", "PUT /providers/{name}")
+    },
     ("POST /evaluations/{evaluation_id}/results", r"results(\..+)?"): "a result names an item "
     "of this evaluation and one of its reported evaluators: the server's state",
     (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import sqlalchemy as sa
 from alembic.config import Config
@@ -13,7 +15,7 @@ from promptdeck.domain.caller import SYSTEM
 from promptdeck.domain.commands import CreatePrompt, CreateVersion
 from promptdeck.store import migrate
 from promptdeck.store.engine import create_engine, writer
-from promptdeck.store.types import UTCDateTime
+from promptdeck.store.types import JSONType, UTCDateTime
 
 
 def test_upgrade_downgrade_upgrade_round_trips(database_url: str) -> None:
@@ -178,3 +180,41 @@ def test_one_live_rollout_per_label_is_the_databases_rule(registry: Registry) ->
         conn.execute(insert, {**row, "status": "running"})  # an ended one does not count
     with pytest.raises(IntegrityError), writer(registry.engine).begin() as conn:
         conn.execute(insert, {**row, "status": "paused"})
+
+
+def test_0022_adds_the_sealed_provider_key_column_and_its_downgrade_keeps_the_providers(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    def columns() -> set[str]:
+        return {str(c["name"]) for c in sa.inspect(engine).get_columns("providers")}
+
+    when = datetime(2026, 12, 7, tzinfo=UTC)
+    row = {"name": "local", "base_url": "http://127.0.0.1:9/v1", "models": ["m"], "prices": {},
+           "timeouts": {}, "retry_attempts": 3, "created_at": when, "created_by": "t",
+           "updated_at": when}  # fmt: skip
+    before = sa.table(  # the table as 0021 made it
+        "providers",
+        *(sa.column(k) for k in ("name", "base_url", "retry_attempts", "created_by")),
+        *(sa.column(k, JSONType) for k in ("models", "prices", "timeouts")),
+        *(sa.column(k, UTCDateTime) for k in ("created_at", "updated_at")),
+    )
+    insert = sa.insert(before).values(**row)
+    migrate.upgrade(engine, "0021")
+    assert "api_key_sealed" not in columns()
+    with engine.begin() as conn:
+        conn.execute(insert)
+    migrate.upgrade(engine, "0022")
+    with engine.connect() as conn:
+        sealed = conn.execute(sa.text("SELECT api_key_sealed FROM providers")).scalar_one()
+    assert sealed is None  # a provider from before: its key, if any, is a variable
+    migrate.downgrade(engine, "0021")
+    assert "api_key_sealed" not in columns() and migrate.current(engine) == "0021"
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM providers")).scalar_one() == "local"
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert)  # the name is still unique after the table was rebuilt
+    migrate.upgrade(engine)
+    assert "api_key_sealed" in columns()
+    engine.dispose()

@@ -1,7 +1,8 @@
-"""After the whole suite: no raw API key or password anywhere the suite left its databases
-and server logs (issue 11), and no webhook secret in its logs. Keys are stored as a hash
-with a short visible prefix (``pdk_XXXXXXXX``), passwords as argon2id: a whole key or a
-test password in a database file (WAL included) or a log is a leak."""
+"""After the whole suite: no raw API key, password or model provider key anywhere the suite
+left its databases and server logs (issue 11), and no webhook secret in its logs. Keys are
+stored as a hash with a short visible prefix (``pdk_XXXXXXXX``), passwords as argon2id,
+provider keys sealed under the server's secret key (issue 25): a whole key, a test password
+or a test provider key in a database file (WAL included) or a log is a leak."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ RAW_KEY = re.compile(rb"pdk_[0-9a-f]{8}_[A-Za-z0-9_\-]{20,}")
 # Every password the tests give people (tests/access, tests/ui).
 PASSWORDS = (b"a long password", b"a long enough password", b"wrong password!")
 SUFFIXES = (".db", ".db-wal", ".log")
+# The provider keys the tests store (tests/evaluations/test_providers_api.py, tests/ui, the
+# CLI's): each starts with this, so one pattern finds them all.
+PROVIDER_KEY_PREFIX = b"sk-pdtest-"
+PROVIDER_KEY = re.compile(re.escape(PROVIDER_KEY_PREFIX) + rb"[A-Za-z0-9_\-]{8,}")
 # Webhook secrets are kept as they are in the database (signing needs them; docs/webhooks.md,
 # "Secrets"), so they are swept for in server logs only: a generated one by its shape, and
 # the ones the tests give (tests/webhooks).
@@ -31,6 +36,8 @@ def sweep(root: Path) -> tuple[int, list[str]]:
         if RAW_KEY.search(data):
             leaks.append(f"{path}: a whole API key")
         leaks += [f"{path}: a password" for pw in PASSWORDS if pw in data]
+        if PROVIDER_KEY.search(data):
+            leaks.append(f"{path}: a model provider's key")
         if path.name.endswith(".log"):
             if RAW_WEBHOOK_SECRET.search(data):
                 leaks.append(f"{path}: a webhook secret")

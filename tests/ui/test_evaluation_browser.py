@@ -1,5 +1,5 @@
 """In Chromium: a writer creates a test set, starts an evaluation of two versions against the
-stand-in provider, and sees the page refresh itself until the verdict is there; a deploy
+stand-in provider, and sees the page reload itself until the verdict is there; a deploy
 request to the gated label then shows the gate passed by that evaluation (issue 25)."""
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def test_a_writer_creates_a_test_set_evaluates_two_versions_and_sees_the_verdict
     )
     assert page.get_by_label("Model", exact=True).input_value() == "local:m"
     page.get_by_role("button", name="Start evaluation").click()
-    # The page reloads itself (a meta refresh) while the runner works.
+    # The page reloads itself (app.js, every 2 s) while the runner works.
     page.wait_for_selector("#ev-verdict", timeout=120_000)
     assert page.locator("#ev-verdict").inner_text() == "better"
     assert page.locator("#ev-status").text_content() == "completed"

@@ -149,7 +149,7 @@ def test_an_evaluation_started_from_the_form_runs_and_its_page_shows_the_verdict
     assert wait(api, evaluation_id)["status"] == "completed"
     page = api.get(where)
     shown = text_of(page.text)
-    assert "#2 against #1: better" in shown and 'http-equiv="refresh"' not in page.text
+    assert "#2 against #1: better" in shown and "data-reload" not in page.text
     assert "passes more cases on contains" in shown
     assert "12 of 12" in shown and "100.0%" in shown and "0.0%" in shown
     assert 'class="verdict better"' in page.text and "Sorry! We will refund you today." in shown
@@ -173,13 +173,14 @@ def test_a_waiting_evaluation_reloads_itself_until_it_is_cancelled(
     started = api.post(f"/ui/prompts/{name}/evaluations", data=form, follow_redirects=False)
     where = started.headers["location"].split("?")[0]
     waiting = api.get(where, params={"done": "started", "status": "pending"}).text
-    assert f'<meta http-equiv="refresh" content="2; url={where}?status=pending">' in waiting
+    assert f'data-reload="2" data-reload-url="{where}?status=pending"' in waiting
+    assert f'<a href="{where}?status=pending" class="small">Reload now</a>' in waiting
     assert "Cancel evaluation" in waiting and "answers reported by the caller" in text_of(waiting)
     cancelled = api.post(where + "/cancel", follow_redirects=True)
     assert "Evaluation cancelled." in cancelled.text and "cancelled by web" in text_of(
         cancelled.text
     )
-    assert "http-equiv" not in cancelled.text and "Cancel evaluation" not in cancelled.text
+    assert "data-reload" not in cancelled.text and "Cancel evaluation" not in cancelled.text
     again = api.post(where + "/cancel")
     assert again.status_code == 409
 

@@ -336,6 +336,11 @@ export class ProviderRefused extends ProviderError {
   static override readonly code: string = "provider-refused";
   static override readonly title: string = "Model provider refused the request";
 }
+/** A provider's stored key cannot be sealed or opened with the server's secret key. */
+export class ProviderKeyUnusable extends ProviderError {
+  static override readonly code: string = "provider-key-unusable";
+  static override readonly title: string = "Model provider key unusable";
+}
 
 /** An HTTP error answer with no more specific class. */
 export class ApiError extends PromptdeckError {
@@ -425,6 +430,7 @@ const ALL: ErrorClass[] = [
   ProviderUnavailable,
   ProviderTimeout,
   ProviderRefused,
+  ProviderKeyUnusable,
   ApiError,
   ServerError,
   DatabaseUnavailable,

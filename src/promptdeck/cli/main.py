@@ -15,6 +15,7 @@ from promptdeck.cli import (
     mcp,
     outcomes,
     prompts,
+    providers,
     render,
     rollouts,
     sync,
@@ -53,6 +54,7 @@ app.add_typer(alerts.app, name="alerts")
 app.command("outcomes")(outcomes.outcomes)
 app.add_typer(sync.app, name="sync")
 app.command("mcp")(mcp.mcp)
+app.add_typer(providers.app, name="providers")
 app.add_typer(test_sets.app, name="test-sets")
 app.add_typer(evaluations.app, name="eval")
 app.add_typer(evaluations.gates_app, name="gates")

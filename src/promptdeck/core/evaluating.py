@@ -17,9 +17,11 @@ from promptdeck.domain.evaluations import Evaluation, Item, Report, StartEvaluat
 from promptdeck.domain.gates import Gate, GateCheck
 from promptdeck.domain.models import Page
 from promptdeck.domain.outgoing import Allowance
-from promptdeck.domain.providers import ProviderConfig, StoredProvider
+from promptdeck.domain.providers import ProviderConfig, Secret, StoredProvider
 from promptdeck.domain.refs import PromptRef
+from promptdeck.domain.sealing import NO_KEYS, Keyring
 from promptdeck.domain.test_sets import Case, CaseSet, StoredCase
+from promptdeck.errors import InvalidInput
 
 ReportOutcome = evaluations.ReportOutcome
 
@@ -27,22 +29,48 @@ ReportOutcome = evaluations.ReportOutcome
 class Evaluations:
     """Test sets, evaluations, gates and providers over one database."""
 
-    def __init__(self, db: Database, allowance: Allowance = outgoing.NOTHING) -> None:
+    def __init__(
+        self,
+        db: Database,
+        allowance: Allowance = outgoing.NOTHING,
+        keyring: Keyring = NO_KEYS,
+    ) -> None:
         self.db = db
         self.allowance = allowance
+        self.keyring = keyring  # seals the provider keys that are stored
         self.work = EvaluationWork(db)
 
     # --- providers (admin) -------------------------------------------------------------------
 
-    def add_provider(self, config: ProviderConfig, caller: Caller) -> StoredProvider:
-        providers.check(config, self.allowance)
+    def add_provider(
+        self, config: ProviderConfig, caller: Caller, key: Secret | None = None
+    ) -> StoredProvider:
+        """A provider; ``key``: its key, stored sealed (or ``config.api_key_env``, or none)."""
+        sealed = self._seal(config, key)
         with self.db.writing(caller) as tx:
-            return providers.create(tx, config)
+            return providers.create(tx, config, sealed)
 
-    def replace_provider(self, config: ProviderConfig, caller: Caller) -> StoredProvider:
-        providers.check(config, self.allowance)
+    def replace_provider(
+        self,
+        config: ProviderConfig,
+        caller: Caller,
+        key: Secret | None = None,
+        *,
+        keep_key: bool = False,
+    ) -> StoredProvider:
+        """The provider's new configuration; its key ``key`` (stored sealed), the variable
+        ``config.api_key_env``, none, or with ``keep_key`` the one it has."""
+        sealed = self._seal(config, None if keep_key else key)
         with self.db.writing(caller) as tx:
-            return providers.replace(tx, config)
+            return providers.replace(tx, config, sealed, keep_key=keep_key)
+
+    def _seal(self, config: ProviderConfig, key: Secret | None) -> str | None:
+        providers.check(config, self.allowance)
+        if key is None:
+            return None
+        if config.api_key_env is not None:
+            raise InvalidInput("give api_key or api_key_env, not both", field="api_key")
+        return self.keyring.seal(key)
 
     def list_providers(self, caller: Caller) -> list[StoredProvider]:
         with self.db.reading(caller) as tx:

@@ -279,14 +279,23 @@ def chat_body(request: ChatRequest, *, stream: bool, stream_usage: bool = True) 
 
 @dataclass(frozen=True, slots=True)
 class StoredProvider:
-    """A provider as the server keeps it: its configuration, and who added it when."""
+    """A provider as the server keeps it: its configuration, its key sealed when it is stored
+    (never the key itself), and who added it when."""
 
     id: int
     config: ProviderConfig
     created_at: datetime
     created_by: str
     updated_at: datetime
+    sealed_key: str | None = field(default=None, repr=False)  # domain/sealing.py
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def key_source(self) -> str | None:
+        """Where the key comes from: ``stored`` (sealed here), ``env`` (a variable), None."""
+        if self.sealed_key is not None:
+            return "stored"
+        return "env" if self.config.api_key_env is not None else None

@@ -45,10 +45,12 @@ from promptdeck.domain.providers import (
     ChatRequest,
     ProviderConfig,
     Secret,
+    StoredProvider,
     chat_body,
     retry_after_seconds,
     retryable,
 )
+from promptdeck.domain.sealing import Keyring
 from promptdeck.errors import (
     ProviderError,
     ProviderRefused,
@@ -77,6 +79,14 @@ def api_key(config: ProviderConfig, stored: Secret | None = None) -> Secret | No
             field="api_key_env",
         )
     return Secret(value)
+
+
+def provider_key(stored: StoredProvider, keyring: Keyring) -> Secret | None:
+    """The key to send for a provider as the server keeps it: its stored key opened with the
+    server's secret keys (``ProviderKeyUnusable`` when they cannot), else ``api_key``."""
+    if stored.sealed_key is not None:
+        return api_key(stored.config, keyring.open(stored.sealed_key, stored.name))
+    return api_key(stored.config)
 
 
 class Provider:

@@ -89,6 +89,7 @@ from promptdeck.schemas.outcomes import (
     VersionImpactOut,
 )
 from promptdeck.schemas.prompts import EventOut, PromptCreate, PromptOut, PromptPatch, RollbackOut
+from promptdeck.schemas.providers import ProviderCreate, ProviderIn, ProviderOut
 from promptdeck.schemas.render import IncludeOut, RenderIn, RenderOut
 from promptdeck.schemas.rollouts import (
     RolloutControl,
@@ -202,6 +203,9 @@ __all__ = [
     "PromptOut",
     "PromptPatch",
     "PromptRecord",
+    "ProviderCreate",
+    "ProviderIn",
+    "ProviderOut",
     "RawOutcomeOut",
     "RawOutcomesOut",
     "Reason",

@@ -22,6 +22,7 @@ from promptdeck.domain.caller import SYSTEM
 from promptdeck.domain.labels import LABEL_MAX, LABEL_OR_BLANK_REGEX
 from promptdeck.errors import DatabaseUnavailable
 from promptdeck.schemas import ActiveOut, Problem
+from promptdeck.secret_key import keyring_of
 from promptdeck.server import changes, docs, problems, respond, ui
 from promptdeck.server.active import ActiveEndpoint, Entry, Latency, render
 from promptdeck.server.api import access as access_api
@@ -31,6 +32,7 @@ from promptdeck.server.api import (
     otlp,
     outcomes,
     prompts,
+    providers,
     rollouts,
     runs,
     templates,
@@ -79,9 +81,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     closing: list[Gate] = []
     hooks = Webhooks(registry.db, destinations(settings))
     deliverer = Deliverer(hooks, settings)
-    evaluating = Evaluations(registry.db, settings.outgoing_allowance())
-    runner = Runner(evaluating.work, settings)
-    prompt_runs = PromptRuns(Runs(registry.db, limit_of(settings)), settings.outgoing_allowance())
+    keyring = keyring_of(settings)
+    evaluating = Evaluations(registry.db, settings.outgoing_allowance(), keyring)
+    runner = Runner(evaluating.work, settings, keyring=keyring)
+    prompt_runs = PromptRuns(
+        Runs(registry.db, limit_of(settings)), settings.outgoing_allowance(), keyring
+    )
     ticker = RolloutTicker(registry, settings.rollout_check_s)
     mcp = McpEndpoint(registry, feed)
 
@@ -137,6 +142,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.include_router(test_sets.router)
     app.include_router(evaluations.router)
     app.include_router(runs.router)
+    app.include_router(providers.router)
     app.include_router(changes.router)
 
     @app.get(

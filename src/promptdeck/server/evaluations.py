@@ -36,9 +36,10 @@ from promptdeck.domain.evaluations import Work, Worked, judge_locally, observe
 from promptdeck.domain.evaluators import Judge, Result, parse_judgement
 from promptdeck.domain.outgoing import Allowance
 from promptdeck.domain.providers import StoredProvider
+from promptdeck.domain.sealing import NO_KEYS, Keyring
 from promptdeck.errors import PromptdeckError, ProviderError
 from promptdeck.outgoing.guard import Resolver, system_resolver
-from promptdeck.outgoing.provider import Provider, api_key
+from promptdeck.outgoing.provider import Provider, provider_key
 
 log = logging.getLogger("promptdeck.evaluations")
 
@@ -56,8 +57,10 @@ class Runner:
         *,
         resolver: Resolver = system_resolver,
         backend: httpcore.AsyncNetworkBackend | None = None,
+        keyring: Keyring = NO_KEYS,
     ) -> None:
         self.work = work
+        self.keyring = keyring  # opens the providers' stored keys
         self.concurrency = settings.evaluation_concurrency
         self.lease = timedelta(seconds=settings.evaluation_lease_s)
         self.poll = settings.evaluation_poll_s
@@ -199,7 +202,7 @@ class Runner:
     async def _answer(self, item: Prepared) -> Worked:
         try:
             provider = self._provider(item.provider)
-        except ProviderError as exc:  # the key is not set: nothing of this evaluation can run
+        except ProviderError as exc:  # no key (unset, unusable): nothing of it can run
             await anyio.to_thread.run_sync(self.work.fail, item.work.evaluation_id, exc.detail)
             return failure(item.work, exc.detail)
         try:
@@ -233,7 +236,7 @@ class Runner:
             return found[1]
         client = Provider(
             stored.config,
-            key=api_key(stored.config),
+            key=provider_key(stored, self.keyring),
             allowance=self.allowance,
             resolver=self.resolver,
             backend=self.backend,

@@ -34,6 +34,7 @@ STATUS: dict[type[errors.PromptdeckError], int] = {
     errors.ProviderUnavailable: 502,
     errors.ProviderTimeout: 504,
     errors.ProviderRefused: 422,
+    errors.ProviderKeyUnusable: 409,
     errors.RolloutNotFound: 404,
     errors.RolloutInProgress: 409,
     errors.RolloutStateConflict: 409,

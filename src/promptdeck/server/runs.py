@@ -31,9 +31,10 @@ from promptdeck.domain.completions import Completion, Delta
 from promptdeck.domain.outgoing import Allowance
 from promptdeck.domain.providers import StoredProvider
 from promptdeck.domain.runs import PreparedRun, RunPrompt, RunResult, usage_json
+from promptdeck.domain.sealing import Keyring
 from promptdeck.errors import PromptdeckError
 from promptdeck.outgoing.guard import Resolver, system_resolver
-from promptdeck.outgoing.provider import Provider, api_key
+from promptdeck.outgoing.provider import Provider, provider_key
 from promptdeck.schemas import RunOut
 from promptdeck.server.problems import problem_body, status_of
 
@@ -110,12 +111,14 @@ class PromptRuns:
         self,
         runs: Runs,
         allowance: Allowance,
+        keyring: Keyring,
         *,
         resolver: Resolver = system_resolver,
         backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.runs = runs
         self.allowance = allowance
+        self.keyring = keyring
         self.resolver = resolver
         self.backend = backend
         self.providers: dict[int, tuple[StoredProvider, Provider]] = {}
@@ -203,13 +206,14 @@ class PromptRuns:
 
     def _provider(self, stored: StoredProvider) -> Provider:
         """One client a provider, made again when its configuration changed (the key is
-        read from the environment then: a provider whose key is not set fails here)."""
+        opened or read from the environment then: a provider whose key is not set, or
+        whose stored key the server's keys cannot open, fails here)."""
         found = self.providers.get(stored.id)
         if found is not None and found[0].updated_at == stored.updated_at:
             return found[1]
         client = Provider(
             stored.config,
-            key=api_key(stored.config),
+            key=provider_key(stored, self.keyring),
             allowance=self.allowance,
             resolver=self.resolver,
             backend=self.backend,

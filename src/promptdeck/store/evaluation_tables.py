@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from promptdeck.store.tables import metadata
 from promptdeck.store.types import JSONType, UTCDateTime
 
-# An OpenAI-compatible endpoint. The key is never here: ``api_key_env`` names the server's
-# environment variable that holds it (domain/providers.py check_key_env).
+# An OpenAI-compatible endpoint. Its key is never here as it is: ``api_key_env`` names the
+# server's environment variable that holds it (domain/providers.py check_key_env), or
+# ``api_key_sealed`` holds it sealed under the server's secret key (domain/sealing.py).
 providers = sa.Table(
     "providers",
     metadata,
@@ -25,6 +26,7 @@ providers = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("api_key_sealed", sa.Text, nullable=True),  # migration 0022
     sqlite_autoincrement=True,
 )
 

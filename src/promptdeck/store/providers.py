@@ -1,5 +1,5 @@
-"""SQL for model providers: their configuration (never a key: the name of the environment
-variable that holds it)."""
+"""SQL for model providers: their configuration (never a key as it is: the name of the
+environment variable that holds it, or the key sealed under the server's secret key)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def _provider(row: Row[Any]) -> StoredProvider:
         created_at=m["created_at"],
         created_by=m["created_by"],
         updated_at=m["updated_at"],
+        sealed_key=m["api_key_sealed"],
     )
 
 
@@ -70,6 +71,10 @@ def find(
 def listing(conn: Connection) -> list[StoredProvider]:
     """Every provider, by name (a handful: an admin configures them)."""
     return [_provider(r) for r in conn.execute(sa.select(providers).order_by(providers.c.name))]
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(providers)).scalar_one())
 
 
 def insert(conn: Connection, values: dict[str, Any]) -> int:

@@ -1,12 +1,14 @@
-"""Administration: webhooks, API keys and people (the admin role; docs/webhooks.md,
-docs/access.md), and the history across prompts (any role: the prompts it may see)."""
+"""Administration: webhooks, API keys, people and model providers (the admin role;
+docs/webhooks.md, docs/access.md, docs/evaluations.md), and the history across prompts (any
+role: the prompts it may see)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 
 from promptdeck.client import access as access_calls
+from promptdeck.client import providers as provider_calls
 from promptdeck.client import webhooks as webhook_calls
 from promptdeck.client._async.base import AsyncSender
 from promptdeck.schemas import (
@@ -15,6 +17,7 @@ from promptdeck.schemas import (
     DeliveryOut,
     KeyCreated,
     Page,
+    ProviderOut,
     WebhookCreated,
     WebhookOut,
 )
@@ -97,6 +100,57 @@ class AsyncAdminMethods(AsyncSender):
     async def send_webhook_test(self, hook_id: int) -> DeliveryOut:
         """Queue a ``webhook.test`` delivery to the hook ("send a test")."""
         return await self._send(webhook_calls.send_test(hook_id))
+
+    # --- model providers (admin to change; docs/evaluations.md) ----------------------------
+
+    async def add_provider(
+        self,
+        name: str,
+        base_url: str,
+        models: list[str],
+        *,
+        api_key: str | None = None,
+        api_key_env: str | None = None,
+        prices: Mapping[str, Mapping[str, float]] | None = None,
+        timeouts: Mapping[str, float] | None = None,
+        retry_attempts: int | None = None,
+    ) -> ProviderOut:
+        """An OpenAI-compatible endpoint evaluations can call. Its key: ``api_key`` (stored
+        sealed by the server, never shown again) or ``api_key_env`` (the server's environment
+        variable that holds it), or neither (a local server)."""
+        body = provider_calls.body(base_url, models, prices, timeouts, retry_attempts)
+        body |= {"name": name} | provider_calls.key_fields(api_key, api_key_env, drop_key=False)
+        return await self._send(provider_calls.add(body))
+
+    async def list_providers(self) -> list[ProviderOut]:
+        """Every provider, by name (``api_key`` says ``stored``, never the key)."""
+        return await self._send(provider_calls.listing())
+
+    async def get_provider(self, name: str) -> ProviderOut:
+        return await self._send(provider_calls.get(name))
+
+    async def replace_provider(
+        self,
+        name: str,
+        base_url: str,
+        models: list[str],
+        *,
+        api_key: str | None = None,
+        api_key_env: str | None = None,
+        drop_key: bool = False,
+        prices: Mapping[str, Mapping[str, float]] | None = None,
+        timeouts: Mapping[str, float] | None = None,
+        retry_attempts: int | None = None,
+    ) -> ProviderOut:
+        """The provider's whole configuration again. Its key stays unless ``api_key`` (a new
+        one: rotation), ``api_key_env`` or ``drop_key`` say otherwise."""
+        body = provider_calls.body(base_url, models, prices, timeouts, retry_attempts)
+        body |= provider_calls.key_fields(api_key, api_key_env, drop_key=drop_key)
+        return await self._send(provider_calls.replace(name, body))
+
+    async def remove_provider(self, name: str) -> None:
+        """Remove a provider (refused while evaluations name it)."""
+        await self._send(provider_calls.remove(name))
 
     # --- keys and people (admin; docs/access.md) ------------------------------------------
 

@@ -19,6 +19,7 @@ from promptdeck.server.ui import (
     labels,
     pages,
     playground,
+    providers,
     rollouts,
     session,
     templating,
@@ -79,4 +80,5 @@ def install(app: FastAPI) -> None:
     app.include_router(test_sets.router)
     app.include_router(evaluations.router)
     app.include_router(gates.router)
+    app.include_router(providers.router)
     app.include_router(tail)

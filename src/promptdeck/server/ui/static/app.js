@@ -30,6 +30,22 @@
     editor.addEventListener("input", update);
   }
 
+  // A running evaluation's page reloads itself every few seconds (not a meta refresh: a
+  // person can stop it, WCAG 2.2.1); without this file the page has a "Reload now" link.
+  function reloader(hint) {
+    var seconds = parseFloat(hint.getAttribute("data-reload")) || 2;
+    var url = hint.getAttribute("data-reload-url") || window.location.href;
+    var stop = hint.parentNode.querySelector("[data-reload-stop]");
+    var timer = window.setTimeout(function () { window.location.replace(url); }, seconds * 1000);
+    if (!stop) return;
+    stop.hidden = false;
+    stop.addEventListener("click", function () {
+      window.clearTimeout(timer);
+      hint.textContent = "reloading stopped";
+      stop.hidden = true;
+    });
+  }
+
   // Ctrl/Cmd+Enter in an editor submits its form with the first (primary) button.
   function submitShortcut(editor) {
     editor.addEventListener("keydown", function (event) {
@@ -193,4 +209,5 @@
   document.querySelectorAll("textarea[data-vars]").forEach(liveVariables);
   document.querySelectorAll("textarea.editor").forEach(submitShortcut);
   document.querySelectorAll("form[method=post]:not([data-preview]):not([data-stream])").forEach(oneSubmit);
+  document.querySelectorAll("[data-reload]").forEach(reloader);
 })();
