@@ -89,6 +89,49 @@ def provider_key(stored: StoredProvider, keyring: Keyring) -> Secret | None:
     return api_key(stored.config)
 
 
+class ProviderClients:
+    """One client (its pool of connections) a stored provider, made again when the provider's
+    configuration changed; a replaced client is closed with the rest (calls out may still use
+    it). The evaluation runner and the runs each keep one."""
+
+    def __init__(
+        self,
+        allowance: Allowance,
+        keyring: Keyring,
+        *,
+        resolver: Resolver = system_resolver,
+        backend: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self.allowance, self.keyring = allowance, keyring
+        self.resolver, self.backend = resolver, backend
+        self._current: dict[int, tuple[StoredProvider, Provider]] = {}
+        self._retired: list[Provider] = []
+
+    def get(self, stored: StoredProvider) -> Provider:
+        """The provider's client; its key is opened (or read from the environment) when the
+        client is made: a provider whose key is missing or cannot be opened fails here."""
+        found = self._current.get(stored.id)
+        if found is not None and found[0].updated_at == stored.updated_at:
+            return found[1]
+        client = Provider(
+            stored.config,
+            key=provider_key(stored, self.keyring),
+            allowance=self.allowance,
+            resolver=self.resolver,
+            backend=self.backend,
+        )
+        if found is not None:
+            self._retired.append(found[1])
+        self._current[stored.id] = (stored, client)
+        return client
+
+    async def aclose(self) -> None:
+        for client in [c for _, c in self._current.values()] + self._retired:
+            await client.aclose()
+        self._current.clear()
+        self._retired.clear()
+
+
 class Provider:
     """One provider's endpoint: ``complete`` and ``stream``, over one guarded connection pool.
     Use it as an async context manager (or ``aclose`` it)."""

@@ -34,12 +34,11 @@ from promptdeck.core.evaluation_work import (
 from promptdeck.domain.completions import Completion
 from promptdeck.domain.evaluations import Work, Worked, judge_locally, observe
 from promptdeck.domain.evaluators import Judge, Result, parse_judgement
-from promptdeck.domain.outgoing import Allowance
 from promptdeck.domain.providers import StoredProvider
 from promptdeck.domain.sealing import NO_KEYS, Keyring
 from promptdeck.errors import PromptdeckError, ProviderError
 from promptdeck.outgoing.guard import Resolver, system_resolver
-from promptdeck.outgoing.provider import Provider, provider_key
+from promptdeck.outgoing.provider import Provider, ProviderClients
 
 log = logging.getLogger("promptdeck.evaluations")
 
@@ -60,15 +59,11 @@ class Runner:
         keyring: Keyring = NO_KEYS,
     ) -> None:
         self.work = work
-        self.keyring = keyring  # opens the providers' stored keys
         self.concurrency = settings.evaluation_concurrency
         self.lease = timedelta(seconds=settings.evaluation_lease_s)
         self.poll = settings.evaluation_poll_s
-        self.allowance: Allowance = settings.outgoing_allowance()
-        self.resolver = resolver
-        self.backend = backend
-        self.providers: dict[int, tuple[StoredProvider, Provider]] = {}
-        self.retired: list[Provider] = []  # replaced clients: their calls out may not be done
+        allowance = settings.outgoing_allowance()
+        self.clients = ProviderClients(allowance, keyring, resolver=resolver, backend=backend)
         self._task: asyncio.Task[None] | None = None
         self._failing = False
         self._finished: asyncio.Queue[Worked] = asyncio.Queue()
@@ -85,10 +80,7 @@ class Runner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for provider in [p for _, p in self.providers.values()] + self.retired:
-            await provider.aclose()
-        self.providers.clear()
-        self.retired.clear()
+        await self.clients.aclose()
 
     async def _run(self) -> None:
         # Cancelling the loop (stop) cancels the calls out; what they did is not recorded,
@@ -229,19 +221,4 @@ class Runner:
         return parse_judgement(said.output, judge.threshold)
 
     def _provider(self, stored: StoredProvider) -> Provider:
-        """One client a provider (its pool of connections), made again when its
-        configuration changed."""
-        found = self.providers.get(stored.id)
-        if found is not None and found[0].updated_at == stored.updated_at:
-            return found[1]
-        client = Provider(
-            stored.config,
-            key=provider_key(stored, self.keyring),
-            allowance=self.allowance,
-            resolver=self.resolver,
-            backend=self.backend,
-        )
-        if found is not None:  # calls out may still use it: closed at stop
-            self.retired.append(found[1])
-        self.providers[stored.id] = (stored, client)
-        return client
+        return self.clients.get(stored)

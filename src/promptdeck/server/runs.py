@@ -34,7 +34,7 @@ from promptdeck.domain.runs import PreparedRun, RunPrompt, RunResult, usage_json
 from promptdeck.domain.sealing import Keyring
 from promptdeck.errors import PromptdeckError
 from promptdeck.outgoing.guard import Resolver, system_resolver
-from promptdeck.outgoing.provider import Provider, provider_key
+from promptdeck.outgoing.provider import Provider, ProviderClients
 from promptdeck.schemas import RunOut
 from promptdeck.server.problems import problem_body, status_of
 
@@ -117,18 +117,10 @@ class PromptRuns:
         backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.runs = runs
-        self.allowance = allowance
-        self.keyring = keyring
-        self.resolver = resolver
-        self.backend = backend
-        self.providers: dict[int, tuple[StoredProvider, Provider]] = {}
-        self.retired: list[Provider] = []
+        self.clients = ProviderClients(allowance, keyring, resolver=resolver, backend=backend)
 
     async def aclose(self) -> None:
-        for provider in [p for _, p in self.providers.values()] + self.retired:
-            await provider.aclose()
-        self.providers.clear()
-        self.retired.clear()
+        await self.clients.aclose()
 
     # --- whole answers -------------------------------------------------------------------------
 
@@ -205,23 +197,7 @@ class PromptRuns:
             await anyio.to_thread.run_sync(self.runs.record, result, caller)
 
     def _provider(self, stored: StoredProvider) -> Provider:
-        """One client a provider, made again when its configuration changed (the key is
-        opened or read from the environment then: a provider whose key is not set, or
-        whose stored key the server's keys cannot open, fails here)."""
-        found = self.providers.get(stored.id)
-        if found is not None and found[0].updated_at == stored.updated_at:
-            return found[1]
-        client = Provider(
-            stored.config,
-            key=provider_key(stored, self.keyring),
-            allowance=self.allowance,
-            resolver=self.resolver,
-            backend=self.backend,
-        )
-        if found is not None:  # runs in flight may still use it: closed at aclose
-            self.retired.append(found[1])
-        self.providers[stored.id] = (stored, client)
-        return client
+        return self.clients.get(stored)
 
 
 def _delta(piece: Delta) -> dict[str, Any]:
