@@ -3,28 +3,35 @@
 OpenAI-compatible server (tests/support/fake_llm.py, in a process of its own) answering in
 ``--latency-ms``, with ``--in-flight`` calls at once (``PROMPTDECK_EVALUATION_CONCURRENCY``).
 
-    .venv/bin/python -m bench.evaluations                  # 1,000 cases, 200 ms, 16 in flight
-    .venv/bin/python -m bench.evaluations --layout worker  # the runner in a second process
+    .venv/bin/python -m bench.evaluations               # 1,000 cases, 200 ms, 16 in flight
+    .venv/bin/python -m bench.evaluations --layout one  # one process serves and runs it
+    .venv/bin/python -m bench.evaluations --nice 10     # the runner's process at nice 10
 
-Prints, for the evaluation: the wall time from ``POST …/evaluations`` until it reads
-``completed`` (polled every 0.1 s) against the floor (calls x latency / in flight, goal
-< 30 s), and the server's memory (RSS, its processes together) sampled through the run
-(flat: the runner keeps nothing per case). For the hot path: ``GET …/active`` with wrk
-(-t2 -c64) for ``--seconds`` while the evaluation runs, against the same before it
-(quiet), and the ratio (goal ≥ 0.9).
+Prints, for the evaluation: the wall time from its ``created_at`` to its ``finished_at``
+(the server's clock; the evaluation is watched every 0.5 s, as a page or the CLI would)
+against the floor (calls x latency / in flight, goal < 30 s), and the server's memory (RSS,
+its processes together) sampled through the run (flat: the runner keeps nothing per case).
+For the hot path: ``GET …/active`` with wrk (-t2 -c64) for ``--seconds`` while the
+evaluation runs, against the same before and after it (quiet: their mean, so that a drift
+of the shared machine's speed weighs on both sides), and the ratio (goal ≥ 0.9). And the CPU
+time each process used during the evaluation (the serving one's includes the hot path's
+load), per model call.
 
-``--layout one``: one process serves and runs the evaluation. ``--layout worker``: the
-serving process has ``PROMPTDECK_EVALUATIONS_RUN=false`` and a second ``promptdeck serve``
-on the same database runs it (docs/evaluations.md, "How an evaluation runs").
+``--layout worker`` (the default): the serving process has ``PROMPTDECK_EVALUATIONS_RUN=false``
+and a second ``promptdeck serve`` on the same database runs the evaluation, the layout
+docs/evaluations.md ("How an evaluation runs") gives for a busy hot path. ``--layout one``:
+one process serves and runs it (every process's default).
 Nothing here is asserted: the figures go to docs/performance.md with this command.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import threading
 import time
+from datetime import datetime
 from multiprocessing import Process, Queue
 from pathlib import Path
 from typing import Any
@@ -33,7 +40,7 @@ import httpx
 from tests.support.fake_llm import Answer, FakeLLM
 
 from bench.common import BIN, free_port, start, stop, wrk
-from bench.outcomes import rss_mb
+from bench.outcomes import _children, rss_mb
 from promptdeck.core import Registry
 from promptdeck.core.evaluating import Evaluations
 from promptdeck.domain.caller import SYSTEM
@@ -45,6 +52,18 @@ from promptdeck.store.engine import create_engine
 NAME = "support-reply"
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, its children included."""
+    total = 0.0
+    for proc in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def serve_llm(latency_ms: int, urls: Queue[str]) -> None:
     with FakeLLM(models=("m",)) as llm:
         llm.script(Answer(text="Sorry! We will refund you today.", latency_ms=latency_ms))
@@ -52,10 +71,11 @@ def serve_llm(latency_ms: int, urls: Queue[str]) -> None:
         threading.Event().wait()
 
 
-def serve(database_url: str, env: dict[str, str]) -> tuple[Any, str]:
+def serve(database_url: str, env: dict[str, str], nice: int = 0) -> tuple[Any, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [str(BIN / "promptdeck"), "serve", "--port", str(port), "--workers", "1"]
+    cmd = ["nice", "-n", str(nice)] if nice else []
+    cmd += [str(BIN / "promptdeck"), "serve", "--port", str(port), "--workers", "1"]
     cmd += ["--database-url", database_url, "--log-level", "warning"]
     return start(cmd, url + "/healthz", env), url
 
@@ -79,7 +99,7 @@ def setup(database_url: str, llm_url: str, http: httpx.Client, cases: int) -> li
     return [made.json()["active_version"]["id"], second.json()["id"]]
 
 
-def run(args: argparse.Namespace, database_url: str, llm_url: str) -> None:
+def run(args: argparse.Namespace, database_url: str, llm_url: str, llm_pid: int) -> None:
     common = {
         "PROMPTDECK_ALLOW_OUTGOING": "127.0.0.1",
         "PROMPTDECK_EVALUATION_CONCURRENCY": str(args.in_flight),
@@ -93,7 +113,7 @@ def run(args: argparse.Namespace, database_url: str, llm_url: str) -> None:
         with httpx.Client(base_url=url, timeout=30) as http:
             versions = setup(database_url, llm_url, http, args.cases)
             if args.layout == "worker":
-                servers.append(serve(database_url, worker_env)[0])
+                servers.append(serve(database_url, worker_env, args.nice)[0])
             active = f"{url}/prompts/{NAME}/active"
             quiet = wrk(active, seconds=args.seconds)
             memory: list[float] = []
@@ -104,6 +124,10 @@ def run(args: argparse.Namespace, database_url: str, llm_url: str) -> None:
                 "provider": "local",
                 "model": "m",
             }
+            pids = {"serving": servers[0].pid, "runner": servers[-1].pid, "stand-in": llm_pid}
+            if args.layout == "one":
+                del pids["runner"]
+            cpu = {k: cpu_s(pid) for k, pid in pids.items()}
             started = time.perf_counter()
             made = http.post(f"/prompts/{NAME}/evaluations", json=body)
             made.raise_for_status()
@@ -120,9 +144,15 @@ def run(args: argparse.Namespace, database_url: str, llm_url: str) -> None:
                 memory.append(sum(rss_mb(s.pid) for s in servers))
                 if found["status"] not in ("queued", "running"):
                     break
-                time.sleep(0.1)
-            wall = time.perf_counter() - started
+                time.sleep(0.5)  # as a page or the CLI watches one (the CLI: every 1 s)
+            polled = time.perf_counter() - started
+            wall = (
+                datetime.fromisoformat(found["finished_at"])
+                - datetime.fromisoformat(found["created_at"])
+            ).total_seconds()
+            cpu = {k: cpu_s(pids[k]) - v for k, v in cpu.items()}
             load.join()
+            after = wrk(active, seconds=args.seconds)
     finally:
         for s in servers:
             stop(s)
@@ -130,18 +160,23 @@ def run(args: argparse.Namespace, database_url: str, llm_url: str) -> None:
     floor = calls * args.latency_ms / 1000 / args.in_flight
     half = memory[len(memory) // 2]
     during = busy["r"]
+    quiet_rps = (quiet.rps + after.rps) / 2
     print(
         f"layout {args.layout}: {found['status']}, verdict {found['verdict']}; {calls} calls "
         f"({args.cases} cases x 2 versions), {args.latency_ms} ms each, {args.in_flight} in "
-        f"flight: {wall:.1f} s (floor {floor:.1f} s, goal < 30 s); server RSS "
+        f"flight: {wall:.1f} s from created_at to finished_at ({polled:.1f} s as polled; "
+        f"floor {floor:.1f} s, goal < 30 s); server RSS "
         f"{memory[0]:.0f} -> {half:.0f} -> {memory[-1]:.0f} MB (first, middle, last of "
         f"{len(memory)} samples; max {max(memory):.0f})"
     )
     print(
-        f"hot path GET …/active, wrk -t2 -c64 -d{args.seconds}s: quiet {quiet.rps:.0f} req/s "
-        f"(p99 {quiet.p99_ms:.1f} ms), during the evaluation {during.rps:.0f} req/s (p99 "
-        f"{during.p99_ms:.1f} ms): {during.rps / quiet.rps:.2f} (goal ≥ 0.9)"
+        f"hot path GET …/active, wrk -t2 -c64 -d{args.seconds}s: quiet {quiet.rps:.0f} before, "
+        f"{after.rps:.0f} after (p99 {quiet.p99_ms:.1f}, {after.p99_ms:.1f} ms), during the "
+        f"evaluation {during.rps:.0f} req/s (p99 {during.p99_ms:.1f} ms): "
+        f"{during.rps / quiet_rps:.2f} of their mean (goal ≥ 0.9)"
     )
+    used = ", ".join(f"{k} {v:.1f} s ({1000 * v / calls:.2f} ms a call)" for k, v in cpu.items())
+    print(f"CPU during the evaluation (the hot path's load included): {used}")
 
 
 def main() -> None:
@@ -150,7 +185,10 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--in-flight", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--layout", choices=["one", "worker"], default="one")
+    parser.add_argument("--layout", choices=["one", "worker"], default="worker")
+    parser.add_argument(
+        "--nice", type=int, default=0, help="the worker's nice level (--layout worker)"
+    )
     parser.add_argument("--database-url", help="PostgreSQL (default: a fresh SQLite file)")
     args = parser.parse_args()
     urls: Queue[str] = Queue()
@@ -159,7 +197,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             database_url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-            run(args, database_url, urls.get(timeout=30))
+            run(args, database_url, urls.get(timeout=30), llm.pid)
     finally:
         llm.terminate()
         llm.join()

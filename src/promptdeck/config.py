@@ -158,7 +158,8 @@ class Settings(BaseSettings):
         gt=0,
         le=86_400,
         description="How long a claimed case is one process's: a process that dies mid-run "
-        "gives its cases up after this (longer than a provider's total timeout).",
+        "gives its cases up after this (over twice a provider's total timeout: a case claimed "
+        "ahead may wait one call for its slot).",
     )
     evaluation_poll_s: float = Field(
         default=1.0, gt=0, le=60, description="How often an idle runner looks for work."

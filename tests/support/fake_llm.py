@@ -95,6 +95,8 @@ class FakeLLM:
         self.by_marker: dict[str, list[Answer]] = {}
         self.taken: dict[str, int] = {}
         self.got: list[Received] = []
+        self.in_flight = 0  # chat requests being answered now
+        self.most_in_flight = 0  # the most at once since the start
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -122,7 +124,14 @@ class FakeLLM:
                 if not path.endswith("/chat/completions") or not isinstance(body, dict):
                     self._json(400, {"error": {"message": "not a chat completion request"}})
                     return
-                fake._answer(self, got, body)
+                with fake.lock:
+                    fake.in_flight += 1
+                    fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
+                try:
+                    fake._answer(self, got, body)
+                finally:
+                    with fake.lock:
+                        fake.in_flight -= 1
 
             def _json(self, status: int, data: Any, extra: dict[str, str] | None = None) -> None:
                 payload = json.dumps(data).encode()

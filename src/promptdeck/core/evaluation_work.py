@@ -8,6 +8,7 @@ none is open while a model answers:
 3. ``judge_request``: a judge's rubric rendered with the answer, as the request to send.
 4. ``record``: what was worked, only while each lease is still this process's; the
    evaluations whose last item this was.
+   ``live``: which evaluations are still live (items claimed ahead of a cancel are dropped).
 5. ``conclude``: summaries and the paired comparison, in one UPDATE … WHERE the evaluation
    is still running (the first to conclude wins; a cancel before it too)."""
 
@@ -23,16 +24,16 @@ from typing import Any
 
 from promptdeck import limits
 from promptdeck.core import evaluations as evaluations_core
-from promptdeck.core import providers
-from promptdeck.core.render import render
+from promptdeck.core import load, providers
+from promptdeck.core.render import render, render_version
 from promptdeck.core.tx import Database, Tx
 from promptdeck.domain import evaluations as ev
 from promptdeck.domain.caller import Caller
 from promptdeck.domain.commands import RenderPrompt
 from promptdeck.domain.completions import Completion
-from promptdeck.domain.contracts import check_variables
 from promptdeck.domain.evaluations import Work, Worked
 from promptdeck.domain.evaluators import Evaluator, Judge, judge_variables
+from promptdeck.domain.models import Version
 from promptdeck.domain.providers import ChatRequest, StoredProvider, choose_model, messages_of
 from promptdeck.domain.refs import PromptRef
 from promptdeck.errors import PromptdeckError
@@ -81,26 +82,30 @@ class EvaluationWork:
 
     def prepare(self, works: Sequence[Work]) -> list[Prepared | Worked]:
         """Each item as a request to send, or (a version that cannot be rendered with the
-        case's variables, a model the provider lacks) its failure, to record as is."""
+        case's variables, a model the provider lacks) its failure, to record as is. Each
+        provider and version is read once a batch."""
         found: list[Prepared | Worked] = []
         with self.db.reading(WORKER) as tx:
             known: dict[int, StoredProvider] = {}
+            versions: dict[tuple[int, int], tuple[str, Version]] = {}
             for work in works:
                 try:
                     if work.provider_id not in known:
                         known[work.provider_id] = providers.by_id(tx, work.provider_id)
-                    found.append(self._prepare(tx, work, known[work.provider_id]))
+                    key = (work.prompt_id, work.version_id)
+                    if key not in versions:
+                        row = load.prompt_row(tx, PromptRef(id=work.prompt_id))
+                        versions[key] = (row.name, load.version(tx, row.id, work.version_id))
+                    found.append(self._prepare(tx, work, known[work.provider_id], *versions[key]))
                 except PromptdeckError as exc:
                     found.append(failure(work, exc.detail))
         return found
 
-    def _prepare(self, tx: Tx, work: Work, provider: StoredProvider) -> Prepared:
-        cmd = RenderPrompt(PromptRef(id=work.prompt_id), work.variables, work.version_id)
-        result = render(tx, cmd)
-        version = result.version
-        contract = getattr(version, "contract", None)  # versions carry one with issue 23
-        check_variables(contract, work.variables)
-        rendered = result.rendered
+    def _prepare(
+        self, tx: Tx, work: Work, provider: StoredProvider, prompt_name: str, version: Version
+    ) -> Prepared:
+        rendered = render_version(tx, prompt_name, version, work.variables)  # contract checked
+        contract = version.contract
         config = dict(version.model_config or {})
         request = ChatRequest(
             model=choose_model(work.model, config, provider.config),
@@ -142,12 +147,11 @@ class EvaluationWork:
         with self.db.writing(WORKER) as tx:
             now = tx.clock()
             counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-            for worked in batch:
-                if store.record_worked(tx.conn, worked, now):
-                    c = counts[worked.evaluation_id]
-                    c[0] += 1
-                    c[1] += worked.completion is None
-                    c[2] += worked.reports  # a failed item's reported results: errors
+            for worked in store.record_worked(tx.conn, batch, now):
+                c = counts[worked.evaluation_id]
+                c[0] += 1
+                c[1] += worked.completion is None
+                c[2] += worked.reports  # a failed item's reported results: errors
             whole = []
             for evaluation_id, (done, failed, reports) in sorted(counts.items()):
                 _, complete = store.advance(
@@ -156,6 +160,11 @@ class EvaluationWork:
                 if complete:
                     whole.append(evaluation_id)
         return whole
+
+    def live(self, evaluation_ids: set[int]) -> set[int]:
+        """Those of the evaluations still live (not cancelled, not ended)."""
+        with self.db.reading(WORKER) as tx:
+            return store.live(tx.conn, evaluation_ids)
 
     def conclude(self, evaluation_id: int) -> bool:
         """Summaries and comparison of a complete evaluation, written once."""

@@ -31,11 +31,15 @@ def render(tx: Tx, cmd: RenderPrompt) -> RenderResult:
     if version_id is None:
         version_id, _ = includes.resolve(tx, row, IncludeRef(row.name, cmd.at))
     version = load.version(tx, row.id, version_id)
-    content = _content(version, row.name)
-    rendered = render_template(
-        tx, row.name, version.kind, version.template_format, content, version.contract, cmd.values
+    return RenderResult(row.name, version, render_version(tx, row.name, version, cmd.values))
+
+
+def render_version(tx: Tx, prompt_name: str, version: Version, values: dict[str, Any]) -> Rendered:
+    """A version already read, filled with ``values`` (its contract's checks first)."""
+    content = _content(version, prompt_name)
+    return render_template(
+        tx, prompt_name, version.kind, version.template_format, content, version.contract, values
     )
-    return RenderResult(row.name, version, rendered)
 
 
 def render_template(

@@ -2,15 +2,18 @@
 lifespan), shaped like the webhook deliverer (server/webhooks.py).
 
 It claims pending cases with a lease (core/evaluation_work.py; ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, the write lock on SQLite), as many as it has room for (``concurrency`` model
-calls in flight, 16 by default), renders each version with the case's variables, calls the
-provider through ``promptdeck.outgoing`` with no transaction open, runs the evaluators (a
-judge is one more call in the same slot), and hands the result to a recorder task that
-writes whatever has finished in one transaction, only while each lease is still its own.
-Whoever records an evaluation's last item concludes it. Cancel is a status the claim reads:
-nothing more is claimed. A process that dies loses its leases when they end, and whichever
-process claims next works those cases again: that is how an evaluation resumes after a
-restart."""
+PostgreSQL, the write lock on SQLite), a round ahead: ``concurrency`` model calls in flight
+(16 by default) and up to as many more claimed and rendered, waiting for a free slot, so that
+a claim is one transaction for a round of cases, not one for each. It renders each version
+with the case's variables, calls the provider through ``promptdeck.outgoing`` with no
+transaction open, runs the evaluators (a judge is one more call in the same slot), and hands
+the result to a recorder task that writes what has finished within ``RECORD_WAIT_S`` in one
+transaction, only while each lease is still its own. Whoever records an evaluation's last
+item concludes it. Cancel is a status the claim reads (nothing more is claimed) and the
+runner reads before it starts what it claimed ahead (at most ``LIVE_CHECK_S`` old: what
+waits for a slot is dropped). A process that dies loses its leases when
+they end, and whichever process claims next works those cases again: that is how an
+evaluation resumes after a restart."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from datetime import timedelta
 
 import anyio
@@ -43,6 +47,8 @@ from promptdeck.outgoing.provider import Provider, ProviderClients
 log = logging.getLogger("promptdeck.evaluations")
 
 RECORD_BATCH_MAX = 64  # worked items written in one transaction
+RECORD_WAIT_S = 0.1  # what finishes this soon after the first is written with it
+LIVE_CHECK_S = 0.2  # how long a "still live" read lets items claimed ahead start
 SWEEP_EVERY_S = 30.0  # complete evaluations left without a conclusion (a process died)
 
 
@@ -67,11 +73,13 @@ class Runner:
         self._task: asyncio.Task[None] | None = None
         self._failing = False
         self._finished: asyncio.Queue[Worked] = asyncio.Queue()
+        self._wake = asyncio.Event()  # an item finished: a slot is free
 
     def start(self) -> None:
         # A queue belongs to the loop that first used it: an app started again (each
         # TestClient has a loop of its own) needs a new one.
         self._finished = asyncio.Queue()
+        self._wake = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="evaluations")
 
     async def stop(self) -> None:
@@ -91,31 +99,45 @@ class Runner:
 
     async def _loop(self, group: asyncio.TaskGroup) -> None:
         out: set[asyncio.Task[None]] = set()
-        done = asyncio.Event()  # an item finished: room to claim another
+        waiting: deque[tuple[Prepared | Worked, float]] = deque()  # claimed, and its deadline
 
         def finished(task: asyncio.Task[None]) -> None:
             out.discard(task)
-            done.set()
+            self._wake.set()
 
         swept = time.monotonic()
+        checked_until = 0.0  # the evaluations waiting items belong to were live until then
+        dry_until = 0.0  # a claim found less than it had room for: the next one after a poll
         while True:
-            done.clear()
-            room = self.concurrency - len(out)
-            claimed = await self._claim(room) if room > 0 else []
-            if claimed:
-                deadline = time.monotonic() + self.lease.total_seconds()
-                for item in await self._prepare(claimed):
-                    task = group.create_task(self._item(item, deadline))
-                    out.add(task)
-                    task.add_done_callback(finished)
-            if claimed and len(claimed) == room:
-                continue  # more may be pending: claim again once a slot is free
+            self._wake.clear()
+            if waiting and len(out) < self.concurrency and time.monotonic() >= checked_until:
+                # A cancel since the claim: what waits for a slot is not worked.
+                checked_until = time.monotonic() + LIVE_CHECK_S
+                live = await self._live({_evaluation(item) for item, _ in waiting})
+                kept = [w for w in waiting if _evaluation(w[0]) in live]
+                waiting.clear()
+                waiting.extend(kept)
+            while waiting and len(out) < self.concurrency:
+                item, deadline = waiting.popleft()
+                task = group.create_task(self._item(item, deadline))
+                out.add(task)
+                task.add_done_callback(finished)
+            held = len(out) + len(waiting)
+            if held <= self.concurrency and time.monotonic() >= dry_until:
+                room = 2 * self.concurrency - held  # down to the last round: claim the next
+                claimed = await self._claim(room)
+                if len(claimed) < room:
+                    dry_until = time.monotonic() + self.poll
+                if claimed:
+                    deadline = time.monotonic() + self.lease.total_seconds()
+                    waiting.extend((item, deadline) for item in await self._prepare(claimed))
+                    continue
             if time.monotonic() - swept > SWEEP_EVERY_S:
                 swept = time.monotonic()
                 await self._sweep()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll):
-                    await done.wait()
+                    await self._wake.wait()
 
     # --- the database's steps (in the thread pool) -------------------------------------------
 
@@ -131,6 +153,13 @@ class Runner:
         self._failing = False
         return claimed
 
+    async def _live(self, evaluation_ids: set[int]) -> set[int]:
+        try:
+            return await anyio.to_thread.run_sync(self.work.live, evaluation_ids)
+        except Exception as exc:  # the database is down: taken as live (what is worked is
+            self._pause(exc)  # recorded, or left for the next claim, as ever)
+            return evaluation_ids
+
     async def _prepare(self, claimed: list[Work]) -> list[Prepared | Worked]:
         try:
             return await anyio.to_thread.run_sync(self.work.prepare, claimed)
@@ -144,11 +173,14 @@ class Runner:
         self._failing = True
 
     async def _recorder(self) -> None:
-        """Write what has finished, a batch a transaction (whatever finished meanwhile)."""
+        """Write what has finished, a batch a transaction: whatever finishes within
+        ``RECORD_WAIT_S`` of the first (a few transactions a second, not one an item)."""
         while True:
             batch = [await self._finished.get()]
-            while len(batch) < RECORD_BATCH_MAX and not self._finished.empty():
-                batch.append(self._finished.get_nowait())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RECORD_WAIT_S):
+                    while len(batch) < RECORD_BATCH_MAX:
+                        batch.append(await self._finished.get())
             try:
                 whole = await anyio.to_thread.run_sync(self.work.record, batch)
             except Exception as exc:  # not recorded: worked again when the leases end
@@ -222,3 +254,7 @@ class Runner:
 
     def _provider(self, stored: StoredProvider) -> Provider:
         return self.clients.get(stored)
+
+
+def _evaluation(item: Prepared | Worked) -> int:
+    return item.evaluation_id if isinstance(item, Worked) else item.work.evaluation_id

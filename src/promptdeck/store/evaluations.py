@@ -326,12 +326,18 @@ def claim(
 
 
 def _answer(worked: Worked) -> dict[str, Any]:
+    """Every column an answer fills (the same keys for a failure: one UPDATE for a batch)."""
     c = worked.completion
     if c is None:
-        return {"status": ev.ITEM_FAILED, "error": (worked.error or "")[: ev.ERROR_KEEP]}
+        return {
+            "status": ev.ITEM_FAILED,
+            "error": (worked.error or "")[: ev.ERROR_KEEP],
+            **dict.fromkeys(_ANSWERED),
+        }
     usage = c.usage
     return {
         "status": ev.DONE,
+        "error": None,
         "output": c.output,
         "tool_calls": [{"id": t.id, "name": t.name, "arguments": t.arguments} for t in c.tool_calls]
         or None,
@@ -340,6 +346,11 @@ def _answer(worked: Worked) -> dict[str, Any]:
         "completion_tokens": None if usage is None else usage.completion_tokens,
         "cost": c.cost,
     }
+
+
+_ANSWERED = (
+    "output", "tool_calls", "latency_ms", "prompt_tokens", "completion_tokens", "cost"
+)  # fmt: skip
 
 
 def result_rows(item_id: int, found: dict[str, Result]) -> list[dict[str, Any]]:
@@ -371,11 +382,31 @@ def record_item(
     return bool(result.rowcount)
 
 
-def record_worked(conn: Connection, worked: Worked, now: datetime) -> bool:
-    if not record_item(conn, worked.item_id, worked.token, _answer(worked), now):
-        return False
-    insert_results(conn, result_rows(worked.item_id, dict(worked.results)))
-    return True
+def record_worked(conn: Connection, batch: Sequence[Worked], now: datetime) -> list[Worked]:
+    """Finish the batch's items whose lease is still their token's, in three statements
+    (the items read and locked, updated, their results inserted); those it finished."""
+    ids = sorted({w.item_id for w in batch})
+    owners = {
+        int(r.id): r.lease_owner
+        for r in conn.execute(
+            sa.select(items.c.id, items.c.lease_owner)
+            .where(items.c.id.in_(ids), IS_PENDING)
+            .with_for_update()  # PostgreSQL; SQLite's write lock is already held
+        )
+    }
+    mine: dict[int, Worked] = {}
+    for w in batch:
+        if w.item_id in owners and owners[w.item_id] == w.token:
+            mine.setdefault(w.item_id, w)  # the same item twice (never): the first
+    if not mine:
+        return []
+    finished = {"lease_owner": None, "lease_until": None, "finished_at": now}
+    conn.execute(
+        sa.update(items).where(items.c.id == sa.bindparam("b_id")),
+        [{"b_id": i, **finished, **_answer(w)} for i, w in mine.items()],
+    )
+    insert_results(conn, [r for i, w in mine.items() for r in result_rows(i, dict(w.results))])
+    return list(mine.values())
 
 
 def insert_results(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -402,6 +433,12 @@ def advance(
     ).one()
     whole = row.items_done >= row.items_total and row.reports_done >= row.reports_total
     return str(row.status), whole
+
+
+def live(conn: Connection, evaluation_ids: set[int]) -> set[int]:
+    e = evaluations
+    rows = conn.execute(sa.select(e.c.id).where(e.c.id.in_(sorted(evaluation_ids)), _LIVE))
+    return {int(r.id) for r in rows}
 
 
 def ready(conn: Connection, limit: int = 20) -> list[int]:
