@@ -11,9 +11,9 @@ the result to a recorder task that writes what has finished within ``RECORD_WAIT
 transaction, only while each lease is still its own. Whoever records an evaluation's last
 item concludes it. Cancel is a status the claim reads (nothing more is claimed) and the
 runner reads before it starts what it claimed ahead (at most ``LIVE_CHECK_S`` old: what
-waits for a slot is dropped). A process that dies loses its leases when
-they end, and whichever process claims next works those cases again: that is how an
-evaluation resumes after a restart."""
+waits for a slot is dropped). A process that dies loses its leases when they end, and
+whichever process claims next works those cases again: that is how an evaluation resumes
+after a restart."""
 
 from __future__ import annotations
 
@@ -38,11 +38,10 @@ from promptdeck.core.evaluation_work import (
 from promptdeck.domain.completions import Completion
 from promptdeck.domain.evaluations import Work, Worked, judge_locally, observe
 from promptdeck.domain.evaluators import Judge, Result, parse_judgement
-from promptdeck.domain.providers import StoredProvider
 from promptdeck.domain.sealing import NO_KEYS, Keyring
 from promptdeck.errors import PromptdeckError, ProviderError
 from promptdeck.outgoing.guard import Resolver, system_resolver
-from promptdeck.outgoing.provider import Provider, ProviderClients
+from promptdeck.outgoing.provider import ProviderClients
 
 log = logging.getLogger("promptdeck.evaluations")
 
@@ -225,7 +224,7 @@ class Runner:
 
     async def _answer(self, item: Prepared) -> Worked:
         try:
-            provider = self._provider(item.provider)
+            provider = self.clients.get(item.provider)
         except ProviderError as exc:  # no key (unset, unusable): nothing of it can run
             await anyio.to_thread.run_sync(self.work.fail, item.work.evaluation_id, exc.detail)
             return failure(item.work, exc.detail)
@@ -247,13 +246,10 @@ class Runner:
             stored, request = await anyio.to_thread.run_sync(
                 self.work.judge_request, item, judge, answer
             )
-            said = await self._provider(stored).complete(request)
+            said = await self.clients.get(stored).complete(request)
         except PromptdeckError as exc:
             return Result(False, None, f"the judge gave no answer: {exc.detail}"[:300], error=True)
         return parse_judgement(said.output, judge.threshold)
-
-    def _provider(self, stored: StoredProvider) -> Provider:
-        return self.clients.get(stored)
 
 
 def _evaluation(item: Prepared | Worked) -> int:

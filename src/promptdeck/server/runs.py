@@ -130,7 +130,7 @@ class PromptRuns:
             prepared, stored = await anyio.to_thread.run_sync(self.runs.prepare, cmd, caller)
             started = _now()
             try:
-                completion = await self._provider(stored).complete(prepared.request)
+                completion = await self.clients.get(stored).complete(prepared.request)
             except PromptdeckError as exc:
                 await self._record(_failed(prepared, stored, started, exc), caller)
                 raise
@@ -149,7 +149,7 @@ class PromptRuns:
         self.runs.limit.take(who)
         try:
             prepared, stored = await anyio.to_thread.run_sync(self.runs.prepare, cmd, caller)
-            provider = self._provider(stored)
+            provider = self.clients.get(stored)
         except BaseException:
             self.runs.limit.release(who)
             raise
@@ -195,9 +195,6 @@ class PromptRuns:
         # Shielded: a run cut short by its client is recorded too.
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(self.runs.record, result, caller)
-
-    def _provider(self, stored: StoredProvider) -> Provider:
-        return self.clients.get(stored)
 
 
 def _delta(piece: Delta) -> dict[str, Any]:

@@ -394,10 +394,7 @@ def record_worked(conn: Connection, batch: Sequence[Worked], now: datetime) -> l
             .with_for_update()  # PostgreSQL; SQLite's write lock is already held
         )
     }
-    mine: dict[int, Worked] = {}
-    for w in batch:
-        if w.item_id in owners and owners[w.item_id] == w.token:
-            mine.setdefault(w.item_id, w)  # the same item twice (never): the first
+    mine = {w.item_id: w for w in batch if w.item_id in owners and owners[w.item_id] == w.token}
     if not mine:
         return []
     finished = {"lease_owner": None, "lease_until": None, "finished_at": now}
